@@ -1,0 +1,13 @@
+/** Metadata key under which `@GrpcModelService` stores its options. */
+export const GRPC_MODEL_SERVICE_METADATA = 'grpc-framework:model-service';
+
+/** Per-call state of a service view (see `Service`). */
+export const CALL_STATE = Symbol('grpc-framework:call-state');
+
+export const DEFAULT_URL = '127.0.0.1:50051';
+export const DEFAULT_MAX_MESSAGE_LENGTH = 4 * 1024 * 1024;
+export const DEFAULT_LIST_BATCH_SIZE = 500;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+
+/** The message sent for failures the client cannot act on; details stay in the server log. */
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error';

@@ -1,0 +1,38 @@
+import { Controller } from '@nestjs/common';
+import { GRPC_MODEL_SERVICE_METADATA } from '../constants';
+import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
+
+const PROTOTYPE_DEFAULTS: ReadonlyArray<[keyof GrpcModelServiceOptions, string]> = [
+  ['serializer', 'serializerClass'],
+  ['lookupField', 'lookupField'],
+  ['lookupRequestField', 'lookupRequestField'],
+  ['listBatchSize', 'listBatchSize'],
+];
+
+/**
+ * Marks a class as the implementation of a proto service. Its methods named after the
+ * service's rpcs (`List`, `Create`, ...) become the handlers; list the class in a module's
+ * `controllers` and `GrpcFrameworkModule` serves it. Values given here become the defaults of
+ * the matching attributes (`serializerClass`, `lookupField`, ...), which the class may override.
+ *
+ * @publicApi
+ */
+export function GrpcModelService(options: GrpcModelServiceOptions | string): ClassDecorator {
+  const resolved: GrpcModelServiceOptions = typeof options === 'string' ? { service: options } : options;
+  return (target) => {
+    Controller()(target);
+    Reflect.defineMetadata(GRPC_MODEL_SERVICE_METADATA, resolved, target);
+    for (const [option, attribute] of PROTOTYPE_DEFAULTS) {
+      if (resolved[option] !== undefined && !Object.prototype.hasOwnProperty.call(target.prototype, attribute)) {
+        Object.defineProperty(target.prototype, attribute, { value: resolved[option], writable: true, configurable: true });
+      }
+    }
+  };
+}
+
+/** The same decorator under the name that reads better on a hand-written `Service`. @publicApi */
+export const GrpcService = GrpcModelService;
+
+export function grpcServiceOptionsOf(target: Function): GrpcModelServiceOptions | undefined {
+  return Reflect.getMetadata(GRPC_MODEL_SERVICE_METADATA, target);
+}

@@ -1,0 +1,47 @@
+import { Metadata } from '@grpc/grpc-js';
+import { getProtoPath } from 'google-proto-files';
+import * as protobuf from 'protobufjs';
+import type { FieldViolation } from './grpc-error';
+
+/** The trailer key in which gRPC's rich error model carries a serialized `google.rpc.Status`. */
+export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+const BAD_REQUEST_TYPE_URL = 'type.googleapis.com/google.rpc.BadRequest';
+
+interface RichErrorTypes {
+  Status: protobuf.Type;
+  BadRequest: protobuf.Type;
+}
+
+let types: RichErrorTypes | undefined;
+
+// Loaded on the first rich error, not at import: most processes never send one.
+function richErrorTypes(): RichErrorTypes {
+  if (!types) {
+    const root = new protobuf.Root();
+    root.loadSync([getProtoPath('rpc', 'status.proto'), getProtoPath('rpc', 'error_details.proto')], {
+      keepCase: true,
+    });
+    types = {
+      Status: root.lookupType('google.rpc.Status'),
+      BadRequest: root.lookupType('google.rpc.BadRequest'),
+    };
+  }
+  return types;
+}
+
+/**
+ * Trailing metadata carrying a `google.rpc.Status` whose details hold one
+ * `google.rpc.BadRequest` with the given field violations.
+ */
+export function badRequestMetadata(code: number, message: string, violations: readonly FieldViolation[]): Metadata {
+  const { Status, BadRequest } = richErrorTypes();
+  const badRequest = BadRequest.encode(
+    BadRequest.fromObject({ field_violations: violations.map((v) => ({ field: v.field, description: v.description, reason: v.reason ?? 'INVALID' })) }),
+  ).finish();
+  const statusBytes = Status.encode(
+    Status.fromObject({ code, message, details: [{ type_url: BAD_REQUEST_TYPE_URL, value: badRequest }] }),
+  ).finish();
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(statusBytes));
+  return metadata;
+}

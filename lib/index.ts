@@ -1,0 +1,69 @@
+// Public API. Symbols below the second heading are for extension authors.
+
+// ---- For users ----
+export { GrpcFrameworkModule } from './module/grpc-framework.module';
+export { GRPC_FRAMEWORK_OPTIONS } from './module/grpc-framework.module-definition';
+export type {
+  GrpcFrameworkOptions,
+  GrpcLoaderOptions,
+} from './interfaces/grpc-framework-options.interface';
+export type { GrpcModelServiceOptions } from './interfaces/grpc-model-service-options.interface';
+export { GrpcModelService, GrpcService } from './decorators/grpc-model-service.decorator';
+export { ProtoField } from './decorators/proto-field.decorator';
+
+export { Service } from './services/service';
+export { GenericService, GenericServiceBase } from './services/generic-service';
+export type { Queryset, GenericServiceOptions } from './services/generic-service';
+export {
+  CreateService,
+  ListService,
+  RetrieveService,
+  UpdateService,
+  DestroyService,
+  ReadOnlyModelService,
+  ModelService,
+} from './services/concrete-services';
+
+export { ListModelMixin } from './mixins/list-model.mixin';
+export type { ListModelActions } from './mixins/list-model.mixin';
+export { CreateModelMixin } from './mixins/create-model.mixin';
+export type { CreateModelActions } from './mixins/create-model.mixin';
+export { RetrieveModelMixin } from './mixins/retrieve-model.mixin';
+export type { RetrieveModelActions } from './mixins/retrieve-model.mixin';
+export { UpdateModelMixin } from './mixins/update-model.mixin';
+export type { UpdateModelActions } from './mixins/update-model.mixin';
+export { PartialUpdateModelMixin } from './mixins/partial-update-model.mixin';
+export type { PartialUpdateModelActions } from './mixins/partial-update-model.mixin';
+export { DestroyModelMixin } from './mixins/destroy-model.mixin';
+export type { DestroyModelActions } from './mixins/destroy-model.mixin';
+
+export { ProtoSerializer } from './serializers/proto-serializer';
+export type {
+  ProtoMessage,
+  SerializerData,
+  SerializerContext,
+  SerializerOptions,
+  IsValidOptions,
+  ProtoSerializerClass,
+} from './serializers/proto-serializer';
+export { ModelProtoSerializer, ModelProtoSerializerBase } from './serializers/model-proto-serializer';
+export type { ModelProtoSerializerOptions, EntityClass } from './serializers/model-proto-serializer';
+export type { FieldOptions, FieldKind } from './serializers/field-spec';
+export { useEntityMetadata } from './serializers/entity-metadata-source';
+
+export { CallContext } from './server/call-context';
+export { GrpcFrameworkServer } from './server/grpc-framework.server';
+
+export { GrpcError, ValidationFailedError, ObjectNotFoundError } from './errors/grpc-error';
+export type { FieldViolation } from './errors/grpc-error';
+export { ImproperlyConfiguredError } from './errors/improperly-configured.error';
+export { STATUS_DETAILS_KEY } from './errors/status-details';
+
+// ---- For extension authors ----
+export { toGrpcStatus } from './errors/to-grpc-status';
+export type { MappedStatus } from './errors/to-grpc-status';
+export { ProtoRegistry } from './proto/proto-registry';
+export type { MessageCodec } from './proto/message-codec';
+export type { FieldSpec } from './serializers/field-spec';
+export type { SerializerSpec } from './serializers/serializer-spec';
+export type { Constructor, GenericServiceConstructor } from './mixins/constructor.type';

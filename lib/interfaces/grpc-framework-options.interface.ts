@@ -1,0 +1,57 @@
+import type { ChannelOptions, ServerCredentials, ServerInterceptor } from '@grpc/grpc-js';
+import type { NestInterceptor, Type } from '@nestjs/common';
+
+/** How request messages are decoded for handlers. */
+export interface GrpcLoaderOptions {
+  /** Directories searched for the proto files and their imports. @default [] (the working directory and each file's own folder are always searched) */
+  includeDirs?: string[];
+  /** How int64 fields reach handlers: `String` keeps every digit. @default String */
+  longs?: typeof String | typeof Number;
+  /** How enum fields reach handlers: names (`String`) or numbers. @default String */
+  enums?: typeof String | typeof Number;
+}
+
+/**
+ * Options of `GrpcFrameworkModule.forRoot()`.
+ *
+ * @publicApi
+ */
+export interface GrpcFrameworkOptions {
+  /** The .proto files declaring the services to serve. Field names are kept as written (snake_case). */
+  protoPath: string | string[];
+  /** Address to listen on; `0.0.0.0:50051` listens on every interface, port 0 picks a free port. @default '127.0.0.1:50051' */
+  url?: string;
+  /** Server credentials (TLS). @default ServerCredentials.createInsecure() */
+  credentials?: ServerCredentials;
+  /** Nest interceptors run around every framework handler (classes are created by Nest's injector). @default [] */
+  interceptors?: Array<Type<NestInterceptor> | NestInterceptor>;
+  /** grpc-js server interceptors, run for every call before any handler (the seed's SERVER_INTERCEPTORS). @default [] */
+  serverInterceptors?: ServerInterceptor[];
+  /** Largest request accepted, in bytes; bigger ones get RESOURCE_EXHAUSTED. @default 4 MiB */
+  maxReceiveMessageLength?: number;
+  /** Largest response sent, in bytes. @default 4 MiB */
+  maxSendMessageLength?: number;
+  /** Further grpc-js server options (keepalive, concurrency limits, ...). @default {} */
+  channelOptions?: ChannelOptions;
+  /** How protos are found and requests decoded. */
+  loader?: GrpcLoaderOptions;
+  /** Milliseconds in-flight calls get to finish when the app closes before they are cancelled. @default 5000 */
+  shutdownGracePeriodMs?: number;
+  /** Start listening when the application bootstraps; set false to call `GrpcFrameworkServer.listen()` yourself. @default true */
+  listen?: boolean;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedGrpcFrameworkOptions {
+  protoPath: string[];
+  url: string;
+  credentials?: ServerCredentials;
+  interceptors: Array<Type<NestInterceptor> | NestInterceptor>;
+  serverInterceptors: ServerInterceptor[];
+  maxReceiveMessageLength: number;
+  maxSendMessageLength: number;
+  channelOptions: ChannelOptions;
+  loader: Required<GrpcLoaderOptions>;
+  shutdownGracePeriodMs: number;
+  listen: boolean;
+}

@@ -1,0 +1,37 @@
+import type { CallContext } from '../server/call-context';
+import type { ProtoMessage, ProtoSerializer } from '../serializers/proto-serializer';
+import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
+
+export interface CreateModelActions {
+  /** Validates the message, saves a new object and returns it as a message. */
+  Create(request: ProtoMessage, context: CallContext): Promise<ProtoMessage>;
+  /** Saves the new object; override to set extra values, e.g. `serializer.save({ owner })`. */
+  performCreate(serializer: ProtoSerializer<object>): Promise<unknown>;
+}
+
+/**
+ * Adds `Create`. Validation and the save run in one transaction.
+ *
+ * @publicApi
+ */
+export function CreateModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<CreateModelActions> {
+  class CreateModel extends Base implements CreateModelActions {
+    async Create(request: ProtoMessage): Promise<ProtoMessage> {
+      const serializer = this.getSerializer(undefined, { message: request });
+      await this.writeInTransaction(
+        async () => {
+          await serializer.isValid({ raiseException: true });
+          await this.performCreate(serializer);
+        },
+        () => serializer,
+      );
+      return serializer.message as ProtoMessage;
+    }
+
+    async performCreate(serializer: ProtoSerializer<object>): Promise<unknown> {
+      return serializer.save();
+    }
+  }
+  nameMixin(CreateModel, 'CreateModelMixin', Base);
+  return CreateModel;
+}

@@ -1,0 +1,33 @@
+import type { CallContext } from '../server/call-context';
+import type { ProtoMessage } from '../serializers/proto-serializer';
+import { querysetBatches } from '../services/queryset-batches';
+import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
+
+export interface ListModelActions {
+  /** Streams every object of the queryset (server streaming). */
+  List(request: ProtoMessage, context: CallContext): AsyncIterable<ProtoMessage>;
+}
+
+/**
+ * Adds `List`: a server stream of one message per object, read from the database in batches
+ * of `listBatchSize` as the client consumes them, stopping when the client cancels or the
+ * deadline passes.
+ *
+ * @publicApi
+ */
+export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<ListModelActions> {
+  class ListModel extends Base implements ListModelActions {
+    async *List(): AsyncGenerator<ProtoMessage> {
+      const queryset = this.filterQueryset(this.getQueryset());
+      const populate = queryset.populate ?? this.serializerPopulate();
+      const em = this.em;
+      for await (const batch of querysetBatches(em, { ...queryset, populate }, this.listBatchSize, this.context.signal)) {
+        const messages = this.getSerializer(batch, { many: true }).message as ProtoMessage[];
+        em.clear();
+        yield* messages;
+      }
+    }
+  }
+  nameMixin(ListModel, 'ListModelMixin', Base);
+  return ListModel;
+}

@@ -1,0 +1,20 @@
+import type { CallContext } from '../server/call-context';
+import type { ProtoMessage } from '../serializers/proto-serializer';
+import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
+
+export interface RetrieveModelActions {
+  /** Returns the object named by the request's lookup field; NOT_FOUND when there is none. */
+  Retrieve(request: ProtoMessage, context: CallContext): Promise<ProtoMessage>;
+}
+
+/** Adds `Retrieve`. @publicApi */
+export function RetrieveModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<RetrieveModelActions> {
+  class RetrieveModel extends Base implements RetrieveModelActions {
+    async Retrieve(): Promise<ProtoMessage> {
+      const instance = await this.getObject();
+      return this.getSerializer(instance).message as ProtoMessage;
+    }
+  }
+  nameMixin(RetrieveModel, 'RetrieveModelMixin', Base);
+  return RetrieveModel;
+}

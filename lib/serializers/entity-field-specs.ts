@@ -1,0 +1,68 @@
+import { EntityMetadata, EntityProperty, ReferenceKind } from '@mikro-orm/core';
+import { FieldKind, FieldSpec, toSnakeCase } from './field-spec';
+
+const FLOAT_TYPES = /^(float|double|real|double precision|numeric_float)$/i;
+const DATE_TYPES = /^(date|datetime|timestamp|timestamptz|time|datetype|datetimetype)$/i;
+
+/** The kind of serializer field an entity property maps to. */
+export function fieldKindOf(prop: EntityProperty): FieldKind {
+  switch (prop.kind) {
+    case ReferenceKind.MANY_TO_ONE:
+    case ReferenceKind.ONE_TO_ONE:
+      return 'relation';
+    case ReferenceKind.MANY_TO_MANY:
+    case ReferenceKind.ONE_TO_MANY:
+      return 'relations';
+    case ReferenceKind.EMBEDDED:
+      return 'json';
+  }
+  const type = String(prop.type ?? '').toLowerCase();
+  const runtime = String(prop.runtimeType ?? '').toLowerCase();
+  if (prop.enum) return 'enum';
+  if (runtime === 'boolean' || type === 'boolean' || type === 'booleantype') return 'boolean';
+  if (runtime === 'date' || DATE_TYPES.test(type)) return 'date';
+  if (type.includes('bigint') || runtime === 'bigint') return 'bigint';
+  if (type.includes('decimal') || type === 'numeric') return 'decimal';
+  if (runtime === 'number') return FLOAT_TYPES.test(type) ? 'float' : 'integer';
+  if (FLOAT_TYPES.test(type)) return 'float';
+  if (/int/.test(type)) return 'integer';
+  if (type === 'text' || type === 'texttype') return 'text';
+  if (runtime === 'string' || type === 'string' || type.startsWith('varchar') || type === 'character varying') {
+    return 'string';
+  }
+  if (runtime === 'buffer' || type === 'blob' || type === 'bytea') return 'bytes';
+  if (runtime === 'object' || type.includes('json')) return 'json';
+  return 'any';
+}
+
+/** Field specs derived from an entity property: type, length, nullability, uniqueness, read-only keys. */
+export function entityFieldSpec(meta: EntityMetadata, prop: EntityProperty): FieldSpec {
+  const kind = fieldKindOf(prop);
+  const generated = (prop.primary && prop.autoincrement !== false && kind === 'integer') || !!prop.onCreate || !!prop.onUpdate;
+  const readOnly = generated || prop.persist === false || kind === 'relations' && prop.kind === ReferenceKind.ONE_TO_MANY;
+  const nullable = !!prop.nullable;
+  const hasDefault = prop.default !== undefined || prop.defaultRaw !== undefined;
+  const unique =
+    !prop.primary &&
+    (!!prop.unique ||
+      meta.uniques.some((u) => (Array.isArray(u.properties) ? u.properties.length === 1 && u.properties[0] === prop.name : u.properties === prop.name)));
+  let target: FieldSpec['target'];
+  if (kind === 'relation' || kind === 'relations') {
+    const targetMeta = prop.targetMeta;
+    target = { entityName: prop.type, primaryKey: targetMeta?.primaryKeys[0] ?? 'id' };
+  }
+  return {
+    property: prop.name,
+    protoName: toSnakeCase(prop.name),
+    kind,
+    readOnly,
+    required: !readOnly && !nullable && !hasDefault && kind !== 'relations',
+    nullable,
+    allowBlank: prop.default === '',
+    trim: true,
+    maxLength: kind === 'string' && prop.length ? prop.length : undefined,
+    choices: kind === 'enum' ? prop.items : undefined,
+    unique,
+    target,
+  };
+}

@@ -1,0 +1,27 @@
+import type { EntityMetadata, MetadataStorage } from '@mikro-orm/core';
+import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+
+let source: MetadataStorage | undefined;
+
+/**
+ * Gives model serializers the discovered entity metadata. `GrpcFrameworkModule` calls it when
+ * the application starts; call it yourself to use model serializers without the module.
+ *
+ * @publicApi
+ */
+export function useEntityMetadata(metadata: MetadataStorage): void {
+  source = metadata;
+}
+
+export function entityMetadataOf(entity: Function, user: string): EntityMetadata {
+  const meta = source?.find(entity.name);
+  if (!meta) {
+    throw new ImproperlyConfiguredError(
+      source
+        ? `${user}: entity ${entity.name} is not known to MikroORM. Add it to the \`entities\` of your MikroORM configuration.`
+        : `${user}: entity metadata is not available yet. Model serializers read it from MikroORM once the app has started ` +
+            '(GrpcFrameworkModule does this); outside an app call useEntityMetadata(orm.getMetadata()) first.',
+    );
+  }
+  return meta;
+}

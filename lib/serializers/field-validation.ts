@@ -1,0 +1,131 @@
+import type { FieldSpec } from './field-spec';
+
+/** The outcome of checking one incoming value: the value to store, or why it was refused. */
+export type FieldResult = { ok: true; value: unknown } | { ok: false; error: string };
+
+const INTEGER_RE = /^-?\d+$/;
+const DECIMAL_RE = /^-?(\d+\.?\d*|\.\d+)$/;
+
+const ok = (value: unknown): FieldResult => ({ ok: true, value });
+const fail = (error: string): FieldResult => ({ ok: false, error });
+
+/**
+ * Coerces and checks one present value (not `undefined`) against its field, with Django REST
+ * framework's semantics: strings are trimmed, blank and NUL characters are refused, lengths
+ * count Unicode code points.
+ */
+export function validateFieldValue(spec: FieldSpec, value: unknown): FieldResult {
+  if (value === null) return spec.nullable ? ok(null) : fail('This field may not be null.');
+  switch (spec.kind) {
+    case 'string':
+    case 'text':
+      return validateString(spec, value);
+    case 'integer':
+      return validateInteger(value);
+    case 'bigint':
+      return validateBigint(value);
+    case 'float':
+      return typeof value === 'number' && Number.isFinite(value) ? ok(value) : fail('A valid number is required.');
+    case 'decimal':
+      return validateDecimal(value);
+    case 'boolean':
+      return typeof value === 'boolean' ? ok(value) : fail('Must be a valid boolean.');
+    case 'date':
+      return validateDate(value);
+    case 'enum':
+      return spec.choices?.includes(value as string | number) ? ok(value) : fail(`"${String(value)}" is not a valid choice.`);
+    case 'relation':
+      return validatePrimaryKey(value);
+    case 'relations':
+      return validatePrimaryKeyList(value);
+    case 'bytes':
+      return Buffer.isBuffer(value) || value instanceof Uint8Array ? ok(value) : fail('Expected bytes.');
+    default:
+      return ok(value);
+  }
+}
+
+function validateString(spec: FieldSpec, value: unknown): FieldResult {
+  if (typeof value !== 'string') {
+    if (typeof value === 'number' || typeof value === 'boolean') value = String(value);
+    else return fail('Not a valid string.');
+  }
+  let text = value as string;
+  if (text.includes('\0')) return fail('Null characters are not allowed.');
+  if (spec.trim) text = text.trim();
+  if (text === '') {
+    if (spec.allowBlank) return ok('');
+    return fail('This field may not be blank.');
+  }
+  if (spec.maxLength !== undefined || spec.minLength !== undefined) {
+    const length = codePointLength(text);
+    if (spec.maxLength !== undefined && length > spec.maxLength) {
+      return fail(`Ensure this field has no more than ${spec.maxLength} characters.`);
+    }
+    if (spec.minLength !== undefined && length < spec.minLength) {
+      return fail(`Ensure this field has at least ${spec.minLength} characters.`);
+    }
+  }
+  return ok(text);
+}
+
+/** Length in Unicode code points, as Python's `len()` counts: a surrogate pair is one character. */
+export function codePointLength(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length--;
+        i++;
+      }
+    }
+  }
+  return length;
+}
+
+function validateInteger(value: unknown): FieldResult {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return ok(value);
+  if (typeof value === 'string' && INTEGER_RE.test(value.trim())) {
+    const n = Number(value.trim());
+    if (Number.isSafeInteger(n)) return ok(n);
+  }
+  return fail('A valid integer is required.');
+}
+
+function validateBigint(value: unknown): FieldResult {
+  if (typeof value === 'bigint') return ok(value.toString());
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return ok(String(value));
+  if (typeof value === 'string' && INTEGER_RE.test(value.trim())) return ok(BigInt(value.trim()).toString());
+  return fail('A valid integer is required.');
+}
+
+function validateDecimal(value: unknown): FieldResult {
+  if (typeof value === 'number' && Number.isFinite(value)) return ok(String(value));
+  if (typeof value === 'string' && DECIMAL_RE.test(value.trim())) return ok(value.trim());
+  return fail('A valid number is required.');
+}
+
+function validateDate(value: unknown): FieldResult {
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) return fail('Datetime has wrong format.');
+  return ok(date);
+}
+
+function validatePrimaryKey(value: unknown): FieldResult {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return ok(value);
+  if (typeof value === 'string' && value !== '') return ok(value);
+  return fail(`Incorrect type. Expected pk value, received ${typeof value}.`);
+}
+
+function validatePrimaryKeyList(value: unknown): FieldResult {
+  if (!Array.isArray(value)) return fail(`Expected a list of items but got type "${typeof value}".`);
+  const out: unknown[] = [];
+  for (const item of value) {
+    const result = validatePrimaryKey(item);
+    if (!result.ok) return result;
+    out.push(result.value);
+  }
+  return ok([...new Set(out)]);
+}

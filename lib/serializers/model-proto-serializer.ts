@@ -1,0 +1,236 @@
+import { EntityManager, EntityMetadata, ReferenceKind, Collection, Reference, wrap } from '@mikro-orm/core';
+import { status } from '@grpc/grpc-js';
+import { FieldViolation, ValidationFailedError } from '../errors/grpc-error';
+import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import { entityFieldSpec } from './entity-field-specs';
+import { entityMetadataOf } from './entity-metadata-source';
+import { FieldOptions, FieldSpec, resolveFieldSpec } from './field-spec';
+import { ProtoSerializer, SerializerData } from './proto-serializer';
+import { buildSpec, classValidatorProperties, declaredProtoFields, SerializerSpec } from './serializer-spec';
+
+/** An entity class, as MikroORM knows it. */
+export type EntityClass<T extends object = object> = new (...args: never[]) => T;
+
+export interface ModelProtoSerializerOptions {
+  /** Entity properties to serialize, or `'__all__'` (scalars and owned relations). @default '__all__' */
+  fields?: readonly string[] | '__all__';
+  /** Properties to leave out of `'__all__'`. @default [] */
+  exclude?: readonly string[];
+  /** Properties sent to clients but never written from a message (primary keys and generated columns always are). @default [] */
+  readOnlyFields?: readonly string[];
+  /** Adjustments of derived fields, by property, e.g. `{ email: { allowBlank: true } }`. @default {} */
+  fieldOptions?: Readonly<Record<string, FieldOptions>>;
+}
+
+/**
+ * The base of every class made by `ModelProtoSerializer(Entity)`: fields and rules come from
+ * the entity's MikroORM metadata, `save()` writes through the call's EntityManager.
+ *
+ * @publicApi
+ */
+export class ModelProtoSerializerBase<T extends object = object> extends ProtoSerializer<T> {
+  static entity: EntityClass;
+  static modelOptions: ModelProtoSerializerOptions = {};
+
+  static override buildSpec(this: typeof ModelProtoSerializerBase): SerializerSpec {
+    const meta = entityMetadataOf(this.entity, this.name);
+    const options = this.modelOptions;
+    const declared = declaredProtoFields(this);
+    const names = selectFieldNames(meta, options, this.name);
+    for (const extra of [...declared.keys(), ...classValidatorProperties(this)]) {
+      if (!names.includes(extra)) names.push(extra);
+    }
+    const readOnly = new Set(options.readOnlyFields ?? []);
+    const fields = names.map((name): FieldSpec => {
+      const prop = meta.properties[name as keyof typeof meta.properties];
+      const derived = prop ? entityFieldSpec(meta, prop) : undefined;
+      const adjust = { ...options.fieldOptions?.[name], ...declared.get(name) };
+      if (readOnly.has(name)) adjust.readOnly = true;
+      return resolveFieldSpec(name, adjust, derived);
+    });
+    return buildSpec(fields, this);
+  }
+
+  /** The MikroORM metadata of the entity. */
+  static entityMetadata(this: typeof ModelProtoSerializerBase): EntityMetadata {
+    return entityMetadataOf(this.entity, this.name);
+  }
+
+  /** Relation properties that must be loaded to serialize an instance (collections). */
+  static populateFields(this: typeof ModelProtoSerializerBase): string[] {
+    return this.spec()
+      .readable.filter((f) => f.kind === 'relations')
+      .map((f) => f.property);
+  }
+
+  private get model(): typeof ModelProtoSerializerBase {
+    return this.constructor as typeof ModelProtoSerializerBase;
+  }
+
+  protected get em(): EntityManager {
+    const em = this.context.em;
+    if (!em) {
+      throw new ImproperlyConfiguredError(
+        `${this.constructor.name} needs an EntityManager to save: pass { context: { em } } (services do this for you).`,
+      );
+    }
+    return em;
+  }
+
+  protected override async create(data: SerializerData): Promise<T> {
+    const entity = this.em.create(this.model.entity as EntityClass<T>, data as never);
+    this.em.persist(entity);
+    await this.em.flush();
+    return entity;
+  }
+
+  protected override async update(instance: T, data: SerializerData): Promise<T> {
+    this.em.assign(instance, data as never);
+    await this.em.flush();
+    return instance;
+  }
+
+  protected override toRepresentation(instance: T): SerializerData {
+    const data: SerializerData = {};
+    const source = instance as Record<string, unknown>;
+    for (const field of this.spec.readable) {
+      const value = source[field.property];
+      if (field.kind === 'relation') data[field.property] = value == null ? null : primaryKeyOf(value);
+      else if (field.kind === 'relations') data[field.property] = collectionIds(value);
+      else data[field.property] = value;
+    }
+    return data;
+  }
+
+  protected override async checkAgainstDatabase(data: SerializerData, fields: readonly FieldSpec[]): Promise<FieldViolation[]> {
+    const em = this.context.em;
+    if (!em) return [];
+    const violations: FieldViolation[] = [];
+    for (const field of fields) {
+      const value = data[field.property];
+      if (value === null || value === undefined) continue;
+      if ((field.kind === 'relation' || field.kind === 'relations') && field.target) {
+        violations.push(...(await missingRelated(em, field, value)));
+      } else if (field.unique && value !== '') {
+        if (await this.isTaken(em, field, value)) {
+          const entityName = this.model.entity.name;
+          violations.push({
+            field: field.protoName,
+            description: `${entityName} with this ${field.protoName} already exists.`,
+            reason: 'UNIQUE',
+          });
+        }
+      }
+    }
+    return violations;
+  }
+
+  protected override validationError(violations: FieldViolation[]): ValidationFailedError {
+    const onlyUnique = violations.every((v) => v.reason === 'UNIQUE');
+    return new ValidationFailedError(violations, onlyUnique ? status.ALREADY_EXISTS : status.INVALID_ARGUMENT);
+  }
+
+  /**
+   * Which unique fields of the validated data are already taken; used to name the field when
+   * the database's unique index, not validation, caught a duplicate (two concurrent creates).
+   */
+  async uniqueViolations(em: EntityManager): Promise<FieldViolation[]> {
+    const data = this.validatedData;
+    const unique = this.spec.writable.filter((f) => f.unique && data[f.property] != null && data[f.property] !== '');
+    const violations: FieldViolation[] = [];
+    for (const field of unique) {
+      if (await this.isTaken(em, field, data[field.property])) {
+        violations.push({
+          field: field.protoName,
+          description: `${this.model.entity.name} with this ${field.protoName} already exists.`,
+          reason: 'UNIQUE',
+        });
+      }
+    }
+    return violations;
+  }
+
+  private async isTaken(em: EntityManager, field: FieldSpec, value: unknown): Promise<boolean> {
+    const meta = this.model.entityMetadata();
+    const where: Record<string, unknown> = { [field.property]: value };
+    if (this.instance && !this.many) {
+      const pk = meta.primaryKeys[0];
+      where[pk] = { $ne: (this.instance as Record<string, unknown>)[pk] };
+    }
+    return (await em.count(meta.className, where)) > 0;
+  }
+}
+
+/**
+ * Makes a serializer class for an entity. Extend it to add class-validator rules or to
+ * override `messageToData` / `dataToMessage`:
+ *
+ * ```ts
+ * export class PostProtoSerializer extends ModelProtoSerializer(Post, { fields: ['id', 'title', 'content'] }) {}
+ * ```
+ *
+ * @publicApi
+ */
+export function ModelProtoSerializer<T extends object>(
+  entity: EntityClass<T>,
+  options: ModelProtoSerializerOptions = {},
+): typeof ModelProtoSerializerBase<T> {
+  if (typeof entity !== 'function') {
+    throw new ImproperlyConfiguredError('ModelProtoSerializer(Entity) needs an entity class as its first argument.');
+  }
+  class ModelSerializer extends ModelProtoSerializerBase<T> {
+    static override entity = entity as EntityClass;
+    static override modelOptions = options;
+  }
+  Object.defineProperty(ModelSerializer, 'name', { value: `ModelProtoSerializer(${entity.name})` });
+  return ModelSerializer;
+}
+
+function selectFieldNames(meta: EntityMetadata, options: ModelProtoSerializerOptions, user: string): string[] {
+  const fields = options.fields ?? '__all__';
+  if (fields === '__all__') {
+    const exclude = new Set(options.exclude ?? []);
+    return meta.props
+      .filter((p) => p.kind !== ReferenceKind.ONE_TO_MANY && !(p.kind === ReferenceKind.MANY_TO_MANY && p.mappedBy))
+      .filter((p) => p.kind !== ReferenceKind.EMBEDDED || !p.object)
+      .filter((p) => !p.embedded && !exclude.has(p.name))
+      .map((p) => p.name);
+  }
+  const unknown = fields.filter((name) => !(name in meta.properties));
+  if (unknown.length) {
+    throw new ImproperlyConfiguredError(
+      `${user}: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not ` +
+        `${unknown.length > 1 ? 'properties' : 'a property'} of entity ${meta.className}. ` +
+        `Known properties: ${Object.keys(meta.properties).join(', ')}.`,
+    );
+  }
+  return [...fields];
+}
+
+function primaryKeyOf(value: unknown): unknown {
+  const entity = Reference.unwrapReference(value as object);
+  return wrap(entity, true).getPrimaryKey();
+}
+
+function collectionIds(value: unknown): unknown[] {
+  if (value instanceof Collection) return value.getIdentifiers();
+  if (Array.isArray(value)) return value.map(primaryKeyOf);
+  return [];
+}
+
+async function missingRelated(em: EntityManager, field: FieldSpec, value: unknown): Promise<FieldViolation[]> {
+  const target = field.target!;
+  const ids = Array.isArray(value) ? value : [value];
+  if (!ids.length) return [];
+  const rows = await em.find(target.entityName, { [target.primaryKey]: { $in: ids } } as never, {
+    fields: [target.primaryKey] as never,
+  });
+  const found = new Set(rows.map((row) => String((row as Record<string, unknown>)[target.primaryKey])));
+  return ids
+    .filter((id) => !found.has(String(id)))
+    .map((id) => ({
+      field: field.protoName,
+      description: `Invalid pk "${String(id)}" - object does not exist.`,
+      reason: 'DOES_NOT_EXIST',
+    }));
+}

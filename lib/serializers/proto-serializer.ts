@@ -1,0 +1,292 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { validate } from 'class-validator';
+import { FieldViolation, ValidationFailedError } from '../errors/grpc-error';
+import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import type { CallContext } from '../server/call-context';
+import { FieldSpec, resolveFieldSpec } from './field-spec';
+import { validateFieldValue } from './field-validation';
+import { buildSpec, declaredProtoFields, SerializerSpec } from './serializer-spec';
+
+/** A proto message as handlers see it: field names as in the .proto. */
+export type ProtoMessage = Record<string, unknown>;
+/** Plain data keyed by property name. */
+export type SerializerData = Record<string, unknown>;
+
+/** What a serializer may need from the call: the request, the call, the service and the call's EntityManager. */
+export interface SerializerContext {
+  request?: unknown;
+  grpcContext?: CallContext;
+  service?: unknown;
+  em?: EntityManager;
+  [key: string]: unknown;
+}
+
+export interface SerializerOptions {
+  /** An incoming message to validate and save. */
+  message?: ProtoMessage;
+  /** The instance argument is a list; `.message` is then a list of messages. @default false */
+  many?: boolean;
+  /** Only the fields present in the message are validated and changed. @default false */
+  partial?: boolean;
+  context?: SerializerContext;
+}
+
+export interface IsValidOptions {
+  /** Throw a `ValidationFailedError` (INVALID_ARGUMENT, or ALREADY_EXISTS for uniqueness) instead of returning false. */
+  raiseException?: boolean;
+}
+
+/** The constructor type of a serializer class, as services refer to it. */
+export type ProtoSerializerClass<TInstance extends object = object> = new (
+  instanceOrOptions?: TInstance | readonly TInstance[] | SerializerOptions | null,
+  options?: SerializerOptions,
+) => ProtoSerializer<TInstance>;
+
+const OPTION_KEYS = new Set(['message', 'many', 'partial', 'context']);
+const specs = new WeakMap<Function, SerializerSpec>();
+
+/**
+ * Converts between proto messages, validated data and objects, like a Django REST framework
+ * serializer that reads and writes messages:
+ *
+ * - `new S(instance).message` (or `new S(list, { many: true }).message`) serializes;
+ * - `new S({ message })`, then `await s.isValid({ raiseException: true })`, `s.validatedData`,
+ *   `s.errors`, `await s.save()` deserializes;
+ * - `new S(instance, { message, partial: true })` updates only what the message carries.
+ *
+ * Declare fields with `@ProtoField()` and add class-validator decorators for extra rules.
+ * Override `messageToData` / `dataToMessage` to change how messages map to data.
+ *
+ * @publicApi
+ */
+export class ProtoSerializer<TInstance extends object = SerializerData> {
+  instance?: TInstance | readonly TInstance[] | null;
+  readonly initialMessage?: ProtoMessage;
+  readonly many: boolean;
+  readonly partial: boolean;
+  readonly context: SerializerContext;
+  private validated?: SerializerData;
+  private violations?: FieldViolation[];
+
+  constructor(instanceOrOptions?: TInstance | readonly TInstance[] | SerializerOptions | null, options?: SerializerOptions) {
+    if (options === undefined && isOptionsObject(instanceOrOptions)) {
+      options = instanceOrOptions;
+      instanceOrOptions = undefined;
+    }
+    this.instance = instanceOrOptions as TInstance | readonly TInstance[] | null | undefined;
+    this.initialMessage = options?.message;
+    this.many = options?.many ?? false;
+    this.partial = options?.partial ?? false;
+    this.context = options?.context ?? {};
+  }
+
+  /** The fields of this serializer class, resolved once per class. */
+  static spec(this: Function): SerializerSpec {
+    let spec = specs.get(this);
+    if (!spec) {
+      spec = (this as unknown as { buildSpec(): SerializerSpec }).buildSpec();
+      specs.set(this, spec);
+    }
+    return spec;
+  }
+
+  /** Builds the field list; `ModelProtoSerializer` overrides it to read entity metadata. */
+  static buildSpec(this: Function): SerializerSpec {
+    const fields = [...declaredProtoFields(this)].map(([name, options]) => resolveFieldSpec(name, options));
+    return buildSpec(fields, this);
+  }
+
+  /** Forgets the resolved fields of every class (for tests that rebuild metadata). */
+  static resetSpecs(): void {
+    specs.delete(this);
+  }
+
+  protected get spec(): SerializerSpec {
+    return (this.constructor as typeof ProtoSerializer).spec();
+  }
+
+  /** The outgoing message (or list of messages with `many`). */
+  get message(): ProtoMessage | ProtoMessage[] {
+    if (this.many) {
+      const items = (this.instance ?? []) as readonly TInstance[];
+      return items.map((item) => this.dataToMessage(this.toRepresentation(item)));
+    }
+    if (this.instance) return this.dataToMessage(this.toRepresentation(this.instance as TInstance));
+    if (this.validated) return this.dataToMessage(this.validated);
+    throw new Error(
+      `${this.constructor.name}.message needs an instance, or a successful isValid() first.`,
+    );
+  }
+
+  /** The data of the instance, keyed by property (what `dataToMessage` receives). */
+  get data(): SerializerData {
+    if (this.instance && !this.many) return this.toRepresentation(this.instance as TInstance);
+    return this.validatedData;
+  }
+
+  /** The cleaned incoming data; available after `isValid()` returned true. */
+  get validatedData(): SerializerData {
+    if (!this.validated) {
+      throw new Error(`${this.constructor.name}: call isValid() and check it returned true before reading validatedData.`);
+    }
+    return this.validated;
+  }
+
+  /** Field errors by proto field name; empty when valid. Available after `isValid()`. */
+  get errors(): Record<string, string[]> {
+    if (!this.violations) {
+      throw new Error(`${this.constructor.name}: call isValid() before reading errors.`);
+    }
+    const byField: Record<string, string[]> = {};
+    for (const v of this.violations) (byField[v.field] ??= []).push(v.description);
+    return byField;
+  }
+
+  /** Validates the incoming message. */
+  async isValid(options: IsValidOptions = {}): Promise<boolean> {
+    if (this.initialMessage === undefined) {
+      throw new Error(`${this.constructor.name}: isValid() needs a message: new ${this.constructor.name}({ message }).`);
+    }
+    const data = this.messageToData(this.initialMessage);
+    const { cleaned, violations } = await this.runValidation(data);
+    this.violations = violations;
+    this.validated = violations.length ? undefined : cleaned;
+    if (violations.length && options.raiseException) throw this.validationError(violations);
+    return violations.length === 0;
+  }
+
+  /** Creates or updates the instance from `validatedData` (plus `extra`), and returns it. */
+  async save(extra: SerializerData = {}): Promise<TInstance> {
+    const data = { ...this.validatedData, ...extra };
+    if (this.instance && !this.many) {
+      this.instance = await this.update(this.instance as TInstance, data);
+    } else {
+      this.instance = await this.create(data);
+    }
+    return this.instance as TInstance;
+  }
+
+  /** Makes a new instance from validated data. */
+  protected async create(data: SerializerData): Promise<TInstance> {
+    void data;
+    throw new ImproperlyConfiguredError(`${this.constructor.name} must implement create(data) to save new instances.`);
+  }
+
+  /** Applies validated data to an instance. */
+  protected async update(instance: TInstance, data: SerializerData): Promise<TInstance> {
+    void instance;
+    void data;
+    throw new ImproperlyConfiguredError(`${this.constructor.name} must implement update(instance, data) to save changes.`);
+  }
+
+  /** Object-level validation after the field checks; throw a `ValidationFailedError` to refuse, or return the data. */
+  protected async validate(data: SerializerData): Promise<SerializerData> {
+    return data;
+  }
+
+  /**
+   * Incoming message -> data keyed by property. Absent fields (`undefined`) are left out;
+   * the default maps each writable field from its proto name.
+   */
+  messageToData(message: ProtoMessage): SerializerData {
+    const data: SerializerData = {};
+    for (const field of this.spec.writable) {
+      const value = message[field.protoName];
+      if (value !== undefined) data[field.property] = value;
+    }
+    return data;
+  }
+
+  /** Data keyed by property -> outgoing message keyed by proto field name. */
+  dataToMessage(data: SerializerData): ProtoMessage {
+    const message: ProtoMessage = {};
+    for (const field of this.spec.readable) {
+      const value = data[field.property];
+      if (value !== undefined && value !== null) message[field.protoName] = value;
+      else if (value === null) message[field.protoName] = null;
+    }
+    return message;
+  }
+
+  /** Instance -> data keyed by property. */
+  protected toRepresentation(instance: TInstance): SerializerData {
+    const data: SerializerData = {};
+    const source = instance as Record<string, unknown>;
+    for (const field of this.spec.readable) data[field.property] = source[field.property];
+    return data;
+  }
+
+  /** Checks that depend on the database (existence of related rows, uniqueness); none without a model. */
+  protected async checkAgainstDatabase(data: SerializerData, fields: readonly FieldSpec[]): Promise<FieldViolation[]> {
+    void data;
+    void fields;
+    return [];
+  }
+
+  protected validationError(violations: FieldViolation[]): ValidationFailedError {
+    return new ValidationFailedError(violations);
+  }
+
+  private async runValidation(data: SerializerData): Promise<{ cleaned: SerializerData; violations: FieldViolation[] }> {
+    const cleaned: SerializerData = {};
+    const violations: FieldViolation[] = [];
+    const present: FieldSpec[] = [];
+    const creating = !this.instance;
+    for (const field of this.spec.writable) {
+      const value = data[field.property];
+      if (value === undefined) {
+        if (field.required && !this.partial && creating) {
+          violations.push({ field: field.protoName, description: 'This field is required.', reason: 'REQUIRED' });
+        }
+        continue;
+      }
+      const result = validateFieldValue(field, value);
+      if (result.ok) {
+        cleaned[field.property] = result.value;
+        present.push(field);
+      } else {
+        violations.push({ field: field.protoName, description: result.error });
+      }
+    }
+    if (this.spec.hasClassValidatorRules) {
+      violations.push(...(await this.runClassValidator(cleaned, present)));
+    }
+    const failed = new Set(violations.map((v) => v.field));
+    const checkable = present.filter((f) => !failed.has(f.protoName));
+    violations.push(...(await this.checkAgainstDatabase(cleaned, checkable)));
+    if (violations.length) return { cleaned, violations };
+    try {
+      return { cleaned: await this.validate(cleaned), violations };
+    } catch (error) {
+      if (error instanceof ValidationFailedError) return { cleaned, violations: [...error.fieldViolations] };
+      throw error;
+    }
+  }
+
+  private async runClassValidator(cleaned: SerializerData, present: readonly FieldSpec[]): Promise<FieldViolation[]> {
+    // Validate a bare object of this class: the serializer's own state never mixes with the data.
+    const target = Object.create(this.constructor.prototype) as Record<string, unknown>;
+    for (const field of present) {
+      const value = cleaned[field.property];
+      // DRF skips validators for blank-allowed '' and for null; class-validator skips missing values.
+      if (value === '' || value === null) continue;
+      Object.defineProperty(target, field.property, { value, enumerable: true, writable: true, configurable: true });
+    }
+    const errors = await validate(target, { skipMissingProperties: true, forbidUnknownValues: false });
+    const protoNames = new Map(this.spec.fields.map((f) => [f.property, f.protoName]));
+    return errors.flatMap((error) =>
+      Object.values(error.constraints ?? {}).map((description) => ({
+        field: protoNames.get(error.property) ?? error.property,
+        description,
+      })),
+    );
+  }
+}
+
+function isOptionsObject(value: unknown): value is SerializerOptions {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && 'message' in value && keys.every((k) => OPTION_KEYS.has(k));
+}

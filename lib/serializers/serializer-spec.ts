@@ -1,0 +1,55 @@
+import { getMetadataStorage } from 'class-validator';
+import type { FieldOptions, FieldSpec } from './field-spec';
+
+const PROTO_FIELDS = Symbol('grpc-framework:proto-fields');
+
+/** Everything a serializer class needs per call, computed once per class. */
+export interface SerializerSpec {
+  fields: readonly FieldSpec[];
+  /** Fields sent to clients. */
+  readable: readonly FieldSpec[];
+  /** Fields read from client messages. */
+  writable: readonly FieldSpec[];
+  /** Whether the class (or a parent) carries class-validator rules to run after the built-in checks. */
+  hasClassValidatorRules: boolean;
+}
+
+type ClassWithFields = { [PROTO_FIELDS]?: Map<string, FieldOptions> };
+
+/** Records `@ProtoField()` options on a serializer class (own map per class, parents merged on read). */
+export function addProtoField(target: object, property: string, options: FieldOptions): void {
+  const cls = target.constructor as ClassWithFields;
+  if (!Object.prototype.hasOwnProperty.call(cls, PROTO_FIELDS)) {
+    Object.defineProperty(cls, PROTO_FIELDS, { value: new Map<string, FieldOptions>(), enumerable: false });
+  }
+  cls[PROTO_FIELDS]!.set(property, { ...cls[PROTO_FIELDS]!.get(property), ...options });
+}
+
+/** `@ProtoField()` options declared on the class and its parents, nearest last. */
+export function declaredProtoFields(cls: Function): Map<string, FieldOptions> {
+  const chain: Function[] = [];
+  for (let c: Function | null = cls; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) chain.unshift(c);
+  const merged = new Map<string, FieldOptions>();
+  for (const c of chain) {
+    if (!Object.prototype.hasOwnProperty.call(c, PROTO_FIELDS)) continue;
+    for (const [name, options] of (c as ClassWithFields)[PROTO_FIELDS]!) {
+      merged.set(name, { ...merged.get(name), ...options });
+    }
+  }
+  return merged;
+}
+
+/** Property names that carry class-validator decorators on the class or its parents. */
+export function classValidatorProperties(cls: Function): string[] {
+  const metadatas = getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false);
+  return [...new Set(metadatas.map((m) => m.propertyName).filter((name): name is string => !!name))];
+}
+
+export function buildSpec(fields: FieldSpec[], cls: Function): SerializerSpec {
+  return {
+    fields,
+    readable: fields,
+    writable: fields.filter((f) => !f.readOnly),
+    hasClassValidatorRules: classValidatorProperties(cls).length > 0,
+  };
+}

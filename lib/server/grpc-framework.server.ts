@@ -1,0 +1,196 @@
+import { Server, ServerCredentials, UntypedServiceImplementation, ServiceDefinition as GrpcServiceDefinition } from '@grpc/grpc-js';
+import { MikroORM } from '@mikro-orm/core';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  NestInterceptor,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DiscoveryService, ExternalContextCreator, ModuleRef } from '@nestjs/core';
+import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';
+import { GRPC_FRAMEWORK_OPTIONS } from '../module/grpc-framework.module-definition';
+import { resolveOptions } from '../module/resolve-options';
+import { ProtoRegistry } from '../proto/proto-registry';
+import { useEntityMetadata } from '../serializers/entity-metadata-source';
+import { HandlerEnvironment, serverStreamingHandler, unaryHandler } from './call-handlers';
+import { BoundRpc, bindService, checkModelService, servicesAmong } from './service-binding';
+
+const identity = (value: Buffer): Buffer => value;
+
+/**
+ * The gRPC server of a Nest application: loads the protos, binds every `@GrpcModelService`
+ * controller, listens when the application bootstraps and shuts down gracefully with it.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('GrpcFramework');
+  private readonly options: ResolvedGrpcFrameworkOptions;
+  private server?: Server;
+  private boundPort?: number;
+  private registryCache?: ProtoRegistry;
+
+  constructor(
+    @Inject(GRPC_FRAMEWORK_OPTIONS) options: GrpcFrameworkOptions,
+    private readonly discovery: DiscoveryService,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    this.options = resolveOptions(options);
+  }
+
+  /** The loaded protos. */
+  get registry(): ProtoRegistry {
+    this.registryCache ??= ProtoRegistry.load(this.options.protoPath, this.options.loader.includeDirs, this.options.loader);
+    return this.registryCache;
+  }
+
+  /** The port the server listens on (useful with port 0), once listening. */
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error('GrpcFrameworkServer is not listening yet.');
+    return this.boundPort;
+  }
+
+  /** `host:port` the server listens on, once listening. */
+  get address(): string {
+    const url = this.options.url;
+    return `${url.slice(0, url.lastIndexOf(':'))}:${this.port}`;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.listen) await this.listen();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  /** Binds the services and starts listening; resolves with the bound port. */
+  async listen(): Promise<number> {
+    if (this.server) return this.port;
+    const server = await this.build();
+    const credentials = this.options.credentials ?? ServerCredentials.createInsecure();
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(this.options.url, credentials, (error, port) => {
+        if (error) {
+          reject(new Error(`GrpcFrameworkModule could not listen on ${this.options.url}: ${error.message}`));
+        } else resolve(port);
+      });
+    });
+    this.server = server;
+    this.logger.log(`gRPC server listening on ${this.address}`);
+    return this.boundPort;
+  }
+
+  /** Stops accepting calls, lets in-flight ones finish within the grace period, then cancels the rest. */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, this.options.shutdownGracePeriodMs);
+      timer.unref();
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async build(): Promise<Server> {
+    const orm = this.findOrm();
+    if (orm) useEntityMetadata(orm.getMetadata());
+    const registry = this.registry;
+    const interceptors = await this.interceptorInstances();
+    const controllers = this.discovery.getControllers().map((wrapper) => wrapper.instance);
+    const services = servicesAmong(controllers);
+    const problems: string[] = [];
+    const bound: BoundRpc[] = [];
+    const seen = new Map<string, string>();
+    for (const service of services) {
+      const className = service.instance.constructor.name;
+      const definition = registry.service(service.options.service);
+      if (!definition) {
+        const known = registry.serviceNames();
+        problems.push(
+          `${className}: service "${service.options.service}" is not declared in the loaded protos ` +
+            `(${this.options.protoPath.join(', ')}). Declared services: ${known.join(', ') || 'none'}.`,
+        );
+        continue;
+      }
+      if (seen.has(definition.name)) {
+        problems.push(`${className}: service ${definition.name} is already served by ${seen.get(definition.name)}.`);
+        continue;
+      }
+      seen.set(definition.name, className);
+      checkModelService(service.instance, orm, problems);
+      bound.push(...bindService(service, definition, this.contextCreator, interceptors, problems));
+    }
+    if (problems.length) {
+      throw new ImproperlyConfiguredError(
+        `The gRPC services are not configured correctly:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
+    }
+    return this.createServer(bound, orm);
+  }
+
+  private createServer(bound: BoundRpc[], orm: MikroORM | undefined): Server {
+    const server = new Server({
+      'grpc.max_receive_message_length': this.options.maxReceiveMessageLength,
+      'grpc.max_send_message_length': this.options.maxSendMessageLength,
+      ...this.options.channelOptions,
+      interceptors: this.options.serverInterceptors,
+    });
+    const env: HandlerEnvironment = { forkEntityManager: orm ? () => orm.em.fork() : undefined };
+    const byService = new Map<string, BoundRpc[]>();
+    for (const rpc of bound) byService.set(rpc.service, [...(byService.get(rpc.service) ?? []), rpc]);
+    for (const rpcs of byService.values()) {
+      const definition: Record<string, GrpcServiceDefinition[string]> = {};
+      const implementation: UntypedServiceImplementation = {};
+      for (const b of rpcs) {
+        definition[b.rpc.name] = {
+          path: b.rpc.path,
+          requestStream: false,
+          responseStream: b.rpc.responseStream,
+          requestSerialize: identity,
+          requestDeserialize: identity,
+          responseSerialize: identity,
+          responseDeserialize: identity,
+          originalName: b.rpc.name,
+        };
+        implementation[b.rpc.name] = b.rpc.responseStream ? serverStreamingHandler(b, env) : unaryHandler(b, env);
+      }
+      server.addService(definition as GrpcServiceDefinition, implementation);
+    }
+    return server;
+  }
+
+  private findOrm(): MikroORM | undefined {
+    try {
+      return this.moduleRef.get(MikroORM, { strict: false });
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async interceptorInstances(): Promise<NestInterceptor[]> {
+    return Promise.all(
+      this.options.interceptors.map(async (interceptor) => {
+        if (typeof interceptor !== 'function') return interceptor;
+        try {
+          return this.moduleRef.get(interceptor, { strict: false });
+        } catch {
+          // Not a provider: let the injector build it so its own dependencies are resolved.
+          return this.moduleRef.create(interceptor);
+        }
+      }),
+    );
+  }
+}

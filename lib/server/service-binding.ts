@@ -1,0 +1,140 @@
+import { MikroORM } from '@mikro-orm/core';
+import type { NestInterceptor, Type } from '@nestjs/common';
+import { UseInterceptors } from '@nestjs/common';
+import type { ExternalContextCreator } from '@nestjs/core';
+import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
+import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
+import type { RpcDefinition, ServiceDefinition } from '../proto/proto-registry';
+import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
+import { GenericServiceBase } from '../services/generic-service';
+import { Service, serviceView } from '../services/service';
+import type { CallContext } from './call-context';
+
+/** One rpc ready to serve: decode, run the Nest pipeline and the handler, encode. */
+export interface BoundRpc {
+  rpc: RpcDefinition;
+  service: string;
+  invoke(request: Record<string, unknown>, context: CallContext): Promise<unknown>;
+}
+
+export interface ServiceToBind {
+  instance: object;
+  options: GrpcModelServiceOptions;
+}
+
+/** Finds the handler of each rpc and wraps it with Nest's guards and interceptors. */
+export function bindService(
+  target: ServiceToBind,
+  definition: ServiceDefinition,
+  contextCreator: ExternalContextCreator,
+  interceptors: NestInterceptor[],
+  problems: string[],
+): BoundRpc[] {
+  const { instance } = target;
+  const className = instance.constructor.name;
+  const bound: BoundRpc[] = [];
+  for (const rpc of definition.rpcs) {
+    const where = `${className} (${definition.name}.${rpc.name}${definition.file ? `, ${definition.file}` : ''})`;
+    const method = (instance as Record<string, unknown>)[rpc.name];
+    if (typeof method !== 'function') {
+      problems.push(
+        `${where}: rpc ${rpc.name} has no handler. Add a \`${rpc.name}(request, context)\` method` +
+          `${mixinHint(rpc.name)}, or remove the rpc from the service.`,
+      );
+      continue;
+    }
+    if (rpc.requestStream) {
+      problems.push(`${where}: client-streaming and bidirectional rpcs are not supported yet.`);
+      continue;
+    }
+    const handler = method as (...args: unknown[]) => unknown;
+    const callback = function (this: unknown, request: Record<string, unknown>, context: CallContext): unknown {
+      return handler.call(serviceView(instance as Service, request, context), request, context);
+    };
+    Object.defineProperty(callback, 'name', { value: rpc.name });
+    // Method decorators (@UseGuards, @SetMetadata, ...) belong to the handler Nest sees.
+    for (const key of Reflect.getMetadataKeys(handler)) {
+      Reflect.defineMetadata(key, Reflect.getMetadata(key, handler), callback);
+    }
+    if (interceptors.length) UseInterceptors(...interceptors)(callback);
+    const invoke = contextCreator.create(
+      instance,
+      callback as (...args: unknown[]) => unknown,
+      rpc.name,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      { guards: true, interceptors: true, filters: false },
+      'rpc',
+    ) as (request: Record<string, unknown>, context: CallContext) => Promise<unknown>;
+    bound.push({ rpc, service: definition.name, invoke });
+  }
+  return bound;
+}
+
+const MIXIN_OF_RPC: Readonly<Record<string, string>> = {
+  List: 'ListModelMixin',
+  Create: 'CreateModelMixin',
+  Retrieve: 'RetrieveModelMixin',
+  Update: 'UpdateModelMixin',
+  PartialUpdate: 'PartialUpdateModelMixin',
+  Destroy: 'DestroyModelMixin',
+};
+
+function mixinHint(rpc: string): string {
+  return MIXIN_OF_RPC[rpc] ? ` or compose ${MIXIN_OF_RPC[rpc]}` : '';
+}
+
+/** Start-up checks of a model service's configuration: entity, serializer and lookup field. */
+export function checkModelService(instance: object, orm: MikroORM | undefined, problems: string[]): void {
+  if (!(instance instanceof GenericServiceBase)) return;
+  const className = instance.constructor.name;
+  const entity = (instance.constructor as typeof GenericServiceBase).entity;
+  if (!entity) {
+    problems.push(`${className}: no entity. Extend GenericService(Entity) or a concrete service such as ModelService(Entity).`);
+    return;
+  }
+  if (!orm) {
+    problems.push(`${className}: model services need MikroORM. Import MikroOrmModule.forRoot({...}) in the application module.`);
+    return;
+  }
+  const meta = orm.getMetadata().find(entity.name);
+  if (!meta) {
+    problems.push(`${className}: entity ${entity.name} is not known to MikroORM. Add it to the \`entities\` of the MikroORM configuration.`);
+    return;
+  }
+  const lookupField = instance.lookupField;
+  if (lookupField && !(lookupField in meta.properties)) {
+    problems.push(
+      `${className}: lookupField "${lookupField}" is not a property of ${entity.name} ` +
+        `(properties: ${Object.keys(meta.properties).join(', ')}).`,
+    );
+  }
+  const serializer = instance.serializerClass;
+  if (!serializer) {
+    problems.push(
+      `${className}: no serializer. Pass \`serializer\` to @GrpcModelService({ service, serializer }) or set \`serializerClass\`.`,
+    );
+    return;
+  }
+  try {
+    const spec = (serializer as unknown as typeof ModelProtoSerializerBase).spec();
+    void spec;
+  } catch (error) {
+    problems.push(`${className}: serializer ${serializer.name}: ${(error as Error).message}`);
+  }
+}
+
+/** Every controller decorated with `@GrpcModelService`, with its options. */
+export function servicesAmong(instances: readonly unknown[]): ServiceToBind[] {
+  const found: ServiceToBind[] = [];
+  for (const instance of instances) {
+    if (!instance || typeof instance !== 'object') continue;
+    const options = grpcServiceOptionsOf(instance.constructor);
+    if (options) found.push({ instance, options });
+  }
+  return found;
+}
+
+export type InterceptorInput = Type<NestInterceptor> | NestInterceptor;

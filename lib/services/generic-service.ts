@@ -1,0 +1,162 @@
+import { FilterQuery, QueryOrderMap, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { status } from '@grpc/grpc-js';
+import { DEFAULT_LIST_BATCH_SIZE } from '../constants';
+import { ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
+import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import type { EntityClass, ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
+import type {
+  ProtoSerializer,
+  ProtoSerializerClass,
+  SerializerContext,
+  SerializerOptions,
+} from '../serializers/proto-serializer';
+import { toSnakeCase } from '../serializers/field-spec';
+import { Service } from './service';
+
+/** The set of rows a service works on: Django's queryset, as MikroORM query parts. */
+export interface Queryset<T extends object> {
+  entity: EntityClass<T>;
+  /** A base filter every action applies. @default {} */
+  where: FilterQuery<T>;
+  /** List order; the primary key is appended so pages are stable. @default primary key ascending */
+  orderBy: QueryOrderMap<T>;
+  /** Relations to load with each object. @default the collections the serializer sends */
+  populate?: readonly string[];
+}
+
+export interface GenericServiceOptions<T extends object> {
+  /** A base filter for every action. @default {} */
+  where?: FilterQuery<T>;
+  /** List order. @default primary key ascending */
+  orderBy?: QueryOrderMap<T>;
+}
+
+/**
+ * The base of model services: which entity, which rows (`getQueryset`), how to find one row
+ * (`getObject`) and which serializer to use (`getSerializer`). Mixins add the rpc handlers.
+ *
+ * Configure with the `@GrpcModelService` options or override the attributes and methods here.
+ *
+ * @publicApi
+ */
+export class GenericServiceBase<T extends object = object> extends Service {
+  /** The entity this service serves. Set by `GenericService(Entity)`. */
+  static entity: EntityClass;
+  static querysetOptions: GenericServiceOptions<object> = {};
+
+  /** The serializer class. @default the `serializer` option of `@GrpcModelService` */
+  serializerClass?: ProtoSerializerClass<T>;
+  /** Entity property used by `getObject()`. @default the primary key */
+  lookupField?: string;
+  /** Request field holding the lookup value. @default `lookupField` in snake_case as the proto names it */
+  lookupRequestField?: string;
+  /** Rows read per database query while streaming a List. @default 500 */
+  declare listBatchSize: number;
+
+  get entity(): EntityClass<T> {
+    return (this.constructor as typeof GenericServiceBase).entity as EntityClass<T>;
+  }
+
+  /**
+   * The rows this service works on. Override for dynamic behaviour, e.g. per `this.action`
+   * or per caller; call it rather than reading options directly.
+   */
+  getQueryset(): Queryset<T> {
+    const options = (this.constructor as typeof GenericServiceBase).querysetOptions as GenericServiceOptions<T>;
+    return {
+      entity: this.entity,
+      where: options.where ?? ({} as FilterQuery<T>),
+      orderBy: options.orderBy ?? ({} as QueryOrderMap<T>),
+    };
+  }
+
+  /** Narrows a queryset (e.g. from request fields). The default returns it unchanged. */
+  filterQueryset(queryset: Queryset<T>): Queryset<T> {
+    return queryset;
+  }
+
+  /** The object a detail action works on, found by `lookupField`; NOT_FOUND when absent. */
+  async getObject(): Promise<T> {
+    const queryset = this.filterQueryset(this.getQueryset());
+    const lookupField = this.lookupField ?? this.em.getMetadata().get(queryset.entity.name).primaryKeys[0];
+    const requestField = this.lookupRequestField ?? toSnakeCase(lookupField);
+    const value = (this.request as Record<string, unknown>)[requestField];
+    const where = { ...(queryset.where as object), [lookupField]: value } as FilterQuery<T>;
+    const populate = queryset.populate ?? this.serializerPopulate();
+    const object = await this.em.findOne(queryset.entity, where, { populate: populate as never });
+    if (!object) throw new ObjectNotFoundError(queryset.entity.name, value);
+    return object;
+  }
+
+  /** The serializer class. @default `serializerClass` */
+  getSerializerClass(): ProtoSerializerClass<T> {
+    if (!this.serializerClass) {
+      throw new ImproperlyConfiguredError(
+        `${this.constructor.name} has no serializer: pass \`serializer\` to @GrpcModelService, ` +
+          'set `serializerClass`, or override getSerializerClass().',
+      );
+    }
+    return this.serializerClass;
+  }
+
+  /** What serializers receive as `context`: the request, the call, this service and the call's EntityManager. */
+  getSerializerContext(): SerializerContext {
+    return { request: this.request, grpcContext: this.context, service: this, em: this.em };
+  }
+
+  /** A serializer for this call, with the serializer context filled in. */
+  getSerializer(instance?: T | readonly T[] | null, options: SerializerOptions = {}): ProtoSerializer<T> {
+    const Serializer = this.getSerializerClass();
+    return new Serializer(instance ?? undefined, { ...options, context: { ...this.getSerializerContext(), ...options.context } });
+  }
+
+  /**
+   * Runs a write in a transaction. When the database's unique index refuses it (a concurrent
+   * call won the race after validation passed), the error names the field, as validation would.
+   */
+  protected async writeInTransaction<R>(work: () => Promise<R>, serializer: () => ProtoSerializer<T> | undefined): Promise<R> {
+    try {
+      return await this.inTransaction(work);
+    } catch (error) {
+      const model = serializer() as unknown as ModelProtoSerializerBase<T> | undefined;
+      if (error instanceof UniqueConstraintViolationException && typeof model?.uniqueViolations === 'function') {
+        // The transaction is over, so a fresh fork can look at what is committed.
+        const violations = await model.uniqueViolations(this.em.fork());
+        if (violations.length) throw new ValidationFailedError(violations, status.ALREADY_EXISTS);
+      }
+      throw error;
+    }
+  }
+
+  /** Collections the serializer sends, which must be loaded with each object. */
+  protected serializerPopulate(): string[] {
+    const Serializer = this.getSerializerClass() as unknown as typeof ModelProtoSerializerBase;
+    return typeof Serializer.populateFields === 'function' ? Serializer.populateFields() : [];
+  }
+}
+
+GenericServiceBase.prototype.listBatchSize = DEFAULT_LIST_BATCH_SIZE;
+
+/**
+ * The generic service for an entity; compose mixins over it:
+ *
+ * ```ts
+ * export class PostService extends ListModelMixin(RetrieveModelMixin(GenericService(Post))) {}
+ * ```
+ *
+ * @publicApi
+ */
+export function GenericService<T extends object>(
+  entity: EntityClass<T>,
+  options: GenericServiceOptions<T> = {},
+): typeof GenericServiceBase<T> {
+  if (typeof entity !== 'function') {
+    throw new ImproperlyConfiguredError('GenericService(Entity) needs an entity class as its first argument.');
+  }
+  class Generic extends GenericServiceBase<T> {
+    static override entity = entity as EntityClass;
+    static override querysetOptions = options as GenericServiceOptions<object>;
+  }
+  Object.defineProperty(Generic, 'name', { value: `GenericService(${entity.name})` });
+  return Generic;
+}

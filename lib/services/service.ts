@@ -1,0 +1,85 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { CALL_STATE } from '../constants';
+import type { CallContext } from '../server/call-context';
+
+interface CallState {
+  request: unknown;
+  context: CallContext;
+}
+
+/**
+ * The base of every service. Nest creates one instance; each call runs on a light view of it
+ * (`Object.create(instance)`) that carries the call, so `this.request`, `this.context`,
+ * `this.action` and `this.em` belong to the current call even when calls overlap.
+ *
+ * Write handlers as methods named after the rpcs:
+ *
+ * ```ts
+ * @GrpcService('blog_proto.PostController')
+ * export class PostService extends Service {
+ *   async Retrieve(request: { id: number }) { ... }
+ * }
+ * ```
+ *
+ * @publicApi
+ */
+export class Service {
+  declare [CALL_STATE]?: CallState;
+
+  private get callState(): CallState {
+    const state = this[CALL_STATE];
+    if (!state) {
+      throw new Error(
+        `${this.constructor.name}: request, context, action and em exist only while a call is being served ` +
+          '(inside a handler or a method it calls).',
+      );
+    }
+    return state;
+  }
+
+  /** The request message of the current call (its type differs per rpc, hence `any`). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  get request(): any {
+    return this.callState.request;
+  }
+
+  /** The current call: metadata, deadline, cancellation signal, EntityManager. */
+  get context(): CallContext {
+    return this.callState.context;
+  }
+
+  /** The rpc being served, e.g. `Create`. */
+  get action(): string {
+    return this.callState.context.action;
+  }
+
+  /** The current call's EntityManager (a fork made for this call). */
+  get em(): EntityManager {
+    return this.callState.context.em;
+  }
+
+  /**
+   * Runs `work` in a database transaction on this call's EntityManager: committed when it
+   * resolves, rolled back when it throws, so a failed write leaves the database as it was.
+   */
+  async inTransaction<R>(work: () => Promise<R>): Promise<R> {
+    const em = this.em;
+    if (em.isInTransaction()) return work();
+    await em.begin();
+    try {
+      const result = await work();
+      await em.commit();
+      return result;
+    } catch (error) {
+      await em.rollback();
+      throw error;
+    }
+  }
+}
+
+/** Makes the per-call view of a service instance. */
+export function serviceView<S extends Service>(instance: S, request: unknown, context: CallContext): S {
+  const view = Object.create(instance) as S;
+  view[CALL_STATE] = { request, context };
+  return view;
+}

@@ -1,0 +1,45 @@
+import type { Options } from '@mikro-orm/core';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import * as path from 'node:path';
+import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
+import { UserService } from './account/user.service';
+import { HandwrittenPostService } from './blog/handwritten-post.service';
+import { PostService } from './blog/post.service';
+import { sampleDatabaseOptions } from './database';
+import { PersonService } from './hrm/person.service';
+import { SchemaSetup } from './schema-setup';
+import { SnippetService } from './snippets/snippet.service';
+
+// Compiled, this file runs from dist/sample; under ts-jest or swc, from sample.
+const PROJECT_ROOT = path.resolve(__dirname, __filename.endsWith('.ts') ? '..' : '../..');
+export const PROTO_DIR = path.join(PROJECT_ROOT, 'sample', 'protos');
+export const SAMPLE_PROTOS = ['account.proto', 'blog_proto/post.proto', 'hrm.proto', 'snippets.proto'].map((file) =>
+  path.join(PROTO_DIR, file),
+);
+
+export interface SampleAppOptions {
+  /** Address to serve on. @default '127.0.0.1:50051' */
+  url?: string;
+  /** MikroORM options. @default an SQLite file `sample.sqlite3` */
+  database?: Options;
+  /** Serve the blog with the tutorial's hand-written `Service` instead of `ModelService`. @default false */
+  handwrittenBlog?: boolean;
+}
+
+/** The sample application: the quickstart, the tutorial and both patterns on one address. */
+@Module({})
+export class SampleAppModule {
+  static register(options: SampleAppOptions = {}): DynamicModule {
+    const blog: Type = options.handwrittenBlog ? HandwrittenPostService : PostService;
+    return {
+      module: SampleAppModule,
+      imports: [
+        MikroOrmModule.forRoot({ ...(options.database ?? sampleDatabaseOptions()), registerRequestContext: false }),
+        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS, url: options.url }),
+      ],
+      providers: [SchemaSetup],
+      controllers: [UserService, blog, PersonService, SnippetService],
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { status } from '@grpc/grpc-js';
+import { CallContext, GrpcService, ProtoMessage, Service } from 'nestjs-grpc-framework';
+import { Post } from './post.entity';
+import { PostProtoSerializer } from './post.serializer';
+
+/** The tutorial's PostService, written by hand on `Service`. */
+@GrpcService('blog_proto.PostController')
+export class HandwrittenPostService extends Service {
+  async *List(): AsyncGenerator<ProtoMessage> {
+    const posts = await this.em.find(Post, {}, { orderBy: { created: 'asc', id: 'asc' } });
+    const serializer = new PostProtoSerializer(posts, { many: true });
+    yield* serializer.message as ProtoMessage[];
+  }
+
+  async Create(request: ProtoMessage): Promise<ProtoMessage> {
+    const serializer = new PostProtoSerializer({ message: request, context: { em: this.em } });
+    await serializer.isValid({ raiseException: true });
+    await serializer.save();
+    return serializer.message as ProtoMessage;
+  }
+
+  async getObject(pk: number): Promise<Post> {
+    const post = await this.em.findOne(Post, { id: pk });
+    if (!post) this.context.abort(status.NOT_FOUND, `Post: ${pk} not found`);
+    return post;
+  }
+
+  async Retrieve(request: { id: number }): Promise<ProtoMessage> {
+    const post = await this.getObject(request.id);
+    return new PostProtoSerializer(post).message as ProtoMessage;
+  }
+
+  async Update(request: ProtoMessage & { id: number }): Promise<ProtoMessage> {
+    const post = await this.getObject(request.id);
+    const serializer = new PostProtoSerializer(post, { message: request, context: { em: this.em } });
+    await serializer.isValid({ raiseException: true });
+    await serializer.save();
+    return serializer.message as ProtoMessage;
+  }
+
+  async Destroy(request: { id: number }, context: CallContext): Promise<object> {
+    void context;
+    const post = await this.getObject(request.id);
+    await this.em.removeAndFlush(post);
+    return {};
+  }
+}

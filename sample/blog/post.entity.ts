@@ -1,0 +1,16 @@
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+
+@Entity({ tableName: 'blog_post' })
+export class Post {
+  @PrimaryKey()
+  id!: number;
+
+  @Property({ length: 100 })
+  title!: string;
+
+  @Property({ type: 'text' })
+  content!: string;
+
+  @Property({ onCreate: () => new Date() })
+  created?: Date;
+}

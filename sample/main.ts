@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { SampleAppModule } from './app.module';
+
+async function main(): Promise<void> {
+  const url = process.argv[2] ?? '127.0.0.1:50051';
+  const app = await NestFactory.createApplicationContext(SampleAppModule.register({ url }));
+  app.enableShutdownHooks();
+  await app.init();
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});

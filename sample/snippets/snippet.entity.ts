@@ -1,0 +1,13 @@
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+
+@Entity({ tableName: 'snippets_snippet' })
+export class Snippet {
+  @PrimaryKey()
+  id!: number;
+
+  @Property({ length: 100 })
+  title!: string;
+
+  @Property({ length: 20, nullable: true })
+  language?: string | null;
+}

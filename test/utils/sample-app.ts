@@ -1,0 +1,99 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { MikroORM, Options } from '@mikro-orm/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
+import { PROTO_DIR, SAMPLE_PROTOS, SampleAppModule } from '../../sample/app.module';
+import { sampleDatabaseOptions } from '../../sample/database';
+
+export interface RunningSample {
+  app: INestApplicationContext;
+  orm: MikroORM;
+  address: string;
+  client<T = GrpcClient>(service: string): T;
+  close(): Promise<void>;
+}
+
+/** A loosely typed grpc-js client: each rpc is a method taking (request, [metadata], [options], callback). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type GrpcClient = grpc.Client & Record<string, any>;
+
+export const loaderOptions: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+
+let packageObject: grpc.GrpcObject | undefined;
+export function clientPackage(): grpc.GrpcObject {
+  packageObject ??= grpc.loadPackageDefinition(protoLoader.loadSync(SAMPLE_PROTOS, { ...loaderOptions, includeDirs: [PROTO_DIR] }));
+  return packageObject;
+}
+
+export function makeClient<T = GrpcClient>(address: string, service: string): T {
+  const ctor = service.split('.').reduce<unknown>((ns, part) => (ns as Record<string, unknown>)[part], clientPackage()) as
+    typeof grpc.Client;
+  return new ctor(address, grpc.credentials.createInsecure()) as T;
+}
+
+/** Starts the sample app on 127.0.0.1:0 with its own in-memory SQLite database. */
+export async function startSample(
+  options: { database?: Options; handwrittenBlog?: boolean } = {},
+): Promise<RunningSample> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      SampleAppModule.register({
+        url: '127.0.0.1:0',
+        database: options.database ?? sampleDatabaseOptions(':memory:'),
+        handwrittenBlog: options.handwrittenBlog,
+      }),
+    ],
+  }).compile();
+  moduleRef.useLogger(false);
+  const app = await moduleRef.init();
+  const server = app.get(GrpcFrameworkServer);
+  const address = `127.0.0.1:${server.port}`;
+  const clients: grpc.Client[] = [];
+  return {
+    app,
+    orm: app.get(MikroORM),
+    address,
+    client<T>(service: string): T {
+      const client = makeClient<grpc.Client>(address, service);
+      clients.push(client);
+      return client as T;
+    },
+    async close() {
+      for (const client of clients) client.close();
+      await app.close();
+    },
+  };
+}
+
+/** Calls a unary rpc and resolves with the response. */
+export function unary<T = Record<string, unknown>>(
+  client: GrpcClient,
+  method: string,
+  request: object,
+  metadata: grpc.Metadata = new grpc.Metadata(),
+  options: grpc.CallOptions = {},
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    client[method](request, metadata, options, (error: grpc.ServiceError | null, response: T) =>
+      error ? reject(error) : resolve(response),
+    );
+  });
+}
+
+/** Calls a server-streaming rpc and collects every message. */
+export function collect<T = Record<string, unknown>>(
+  client: GrpcClient,
+  method: string,
+  request: object,
+  options: grpc.CallOptions = {},
+): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const items: T[] = [];
+    const call: grpc.ClientReadableStream<T> = client[method](request, options);
+    call.on('data', (item: T) => items.push(item));
+    call.on('error', reject);
+    call.on('end', () => resolve(items));
+  });
+}
