@@ -97,7 +97,8 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
       const value = source[field.property];
       if (field.kind === 'relation') data[field.property] = value == null ? null : primaryKeyOf(value);
       else if (field.kind === 'relations') data[field.property] = collectionIds(value);
-      else data[field.property] = value;
+      // A nullable column that was never set is stored as NULL, so it is sent as null.
+      else data[field.property] = value === undefined && field.nullable ? null : value;
     }
     return data;
   }

@@ -109,7 +109,9 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     if (orm) useEntityMetadata(orm.getMetadata());
     const registry = this.registry;
     const interceptors = await this.interceptorInstances();
-    const controllers = this.discovery.getControllers().map((wrapper) => wrapper.instance);
+    const controllers = this.discovery
+      .getControllers()
+      .map((wrapper) => ({ instance: wrapper.instance, moduleKey: wrapper.host?.token ?? '' }));
     const services = servicesAmong(controllers);
     const problems: string[] = [];
     const bound: BoundRpc[] = [];

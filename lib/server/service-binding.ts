@@ -20,6 +20,8 @@ export interface BoundRpc {
 export interface ServiceToBind {
   instance: object;
   options: GrpcModelServiceOptions;
+  /** Token of the module declaring the controller; its injector resolves the class's guards and interceptors. */
+  moduleKey: string;
 }
 
 /** Finds the handler of each rpc and wraps it with Nest's guards and interceptors. */
@@ -57,7 +59,7 @@ export function bindService(
       Reflect.defineMetadata(key, Reflect.getMetadata(key, handler), callback);
     }
     if (interceptors.length) UseInterceptors(...interceptors)(callback);
-    const invoke = contextCreator.create(
+    const invoke = controllerContextCreator(contextCreator, target.moduleKey).create(
       instance,
       callback as (...args: unknown[]) => unknown,
       rpc.name,
@@ -127,14 +129,29 @@ export function checkModelService(instance: object, orm: MikroORM | undefined, p
 }
 
 /** Every controller decorated with `@GrpcModelService`, with its options. */
-export function servicesAmong(instances: readonly unknown[]): ServiceToBind[] {
+export function servicesAmong(controllers: readonly { instance: unknown; moduleKey: string }[]): ServiceToBind[] {
   const found: ServiceToBind[] = [];
-  for (const instance of instances) {
+  for (const { instance, moduleKey } of controllers) {
     if (!instance || typeof instance !== 'object') continue;
     const options = grpcServiceOptionsOf(instance.constructor);
-    if (options) found.push({ instance, options });
+    if (options) found.push({ instance, options, moduleKey });
   }
   return found;
+}
+
+/**
+ * Nest's ExternalContextCreator looks for the module of a handler's class among providers
+ * only, so the guards and interceptors a controller names by class would not be found. This
+ * view of the shared creator answers with the controller's own module instead. The two
+ * methods it overrides are internal to @nestjs/core (checked against 11.2); this is the one
+ * place that relies on them.
+ */
+function controllerContextCreator(creator: ExternalContextCreator, moduleKey: string): ExternalContextCreator {
+  const moduleOf = (): string => moduleKey;
+  return Object.create(creator, {
+    getHostModuleKey: { value: moduleOf },
+    getContextModuleKey: { value: moduleOf },
+  }) as ExternalContextCreator;
 }
 
 export type InterceptorInput = Type<NestInterceptor> | NestInterceptor;

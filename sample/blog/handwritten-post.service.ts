@@ -21,7 +21,7 @@ export class HandwrittenPostService extends Service {
 
   async getObject(pk: number): Promise<Post> {
     const post = await this.em.findOne(Post, { id: pk });
-    if (!post) this.context.abort(status.NOT_FOUND, `Post: ${pk} not found`);
+    if (!post) return this.context.abort(status.NOT_FOUND, `Post: ${pk} not found`);
     return post;
   }
 

@@ -8,6 +8,6 @@ export class Snippet {
   @Property({ length: 100 })
   title!: string;
 
-  @Property({ length: 20, nullable: true })
+  @Property({ type: 'string', length: 20, nullable: true })
   language?: string | null;
 }

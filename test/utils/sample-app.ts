@@ -46,7 +46,7 @@ export async function startSample(
       }),
     ],
   }).compile();
-  moduleRef.useLogger(false);
+  if (!process.env.TEST_LOGS) moduleRef.useLogger(false);
   const app = await moduleRef.init();
   const server = app.get(GrpcFrameworkServer);
   const address = `127.0.0.1:${server.port}`;
