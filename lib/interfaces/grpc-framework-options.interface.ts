@@ -1,4 +1,5 @@
-import type { ChannelOptions, ServerCredentials, ServerInterceptor } from '@grpc/grpc-js';
+import type { ChannelOptions, Server, ServerCredentials, ServerInterceptor } from '@grpc/grpc-js';
+import type { ProtoRegistry } from '../proto/proto-registry';
 import type { NestInterceptor, Type } from '@nestjs/common';
 
 /** How request messages are decoded for handlers. */
@@ -39,6 +40,12 @@ export interface GrpcFrameworkOptions {
   shutdownGracePeriodMs?: number;
   /** Start listening when the application bootstraps; set false to call `GrpcFrameworkServer.listen()` yourself. @default true */
   listen?: boolean;
+  /**
+   * Called with the grpc-js server after the framework's services are added and before it
+   * binds: add hand-made grpc-js services here (the seed's ROOT_HANDLERS_HOOK). Not needed
+   * for `@GrpcModelService` classes, which are registered automatically. @default none
+   */
+  handlersHook?: (server: Server, registry: ProtoRegistry) => void;
 }
 
 /** Options with every default filled in. */
@@ -54,4 +61,5 @@ export interface ResolvedGrpcFrameworkOptions {
   loader: Required<GrpcLoaderOptions>;
   shutdownGracePeriodMs: number;
   listen: boolean;
+  handlersHook?: (server: Server, registry: ProtoRegistry) => void;
 }

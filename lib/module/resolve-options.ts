@@ -27,5 +27,6 @@ export function resolveOptions(options: GrpcFrameworkOptions): ResolvedGrpcFrame
     },
     shutdownGracePeriodMs: options.shutdownGracePeriodMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     listen: options.listen ?? true,
+    handlersHook: options.handlersHook,
   };
 }

@@ -171,6 +171,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       }
       server.addService(definition as GrpcServiceDefinition, implementation);
     }
+    this.options.handlersHook?.(server, this.registry);
     return server;
   }
 

@@ -29,6 +29,14 @@ describe('Service: per-call state, pipeline, streaming and errors', () => {
     expect(observed.serverInterceptorCalls).toBe(before + 1);
   });
 
+  it('serves hand-made grpc-js services added through handlersHook', async () => {
+    await expect(unary(running.client('echo.RawEcho'), 'Ping', { id: 3 })).resolves.toEqual({
+      id: 3,
+      action: 'Ping',
+      seen_by: 'handlersHook',
+    });
+  });
+
   it('maps a failing guard to PERMISSION_DENIED', async () => {
     await expect(unary(echo, 'Fail', { id: 1 })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
   });
