@@ -165,8 +165,14 @@ export class MessageCodecFactory {
     if (name === '.google.protobuf.Timestamp') {
       return (v) => (v instanceof Date ? dateToTimestamp(v) : v == null ? undefined : v);
     }
-    if (name === '.google.protobuf.Struct') return (v) => (v == null ? undefined : jsonToStruct(v as object));
-    if (name === '.google.protobuf.Value') return (v) => (v === undefined ? undefined : jsonToValue(v));
+    if (name === '.google.protobuf.Struct') {
+      const names = valueFieldNames(type.lookupType('.google.protobuf.Value'));
+      return (v) => (v == null ? undefined : jsonToStruct(v as object, names));
+    }
+    if (name === '.google.protobuf.Value') {
+      const names = valueFieldNames(type);
+      return (v) => (v === undefined ? undefined : jsonToValue(v, names));
+    }
     const nullable = nullableShape(type);
     if (nullable) {
       return (v) => {
@@ -236,6 +242,22 @@ interface StructObject {
   fields?: Record<string, ValueObject>;
 }
 
+/**
+ * Field names of google.protobuf.Value: `number_value` when parsed from a .proto with keepCase,
+ * `numberValue` in protobufjs's bundled copy. Keyed by the name without underscores.
+ */
+type ValueFieldNames = Record<'nullvalue' | 'numbervalue' | 'stringvalue' | 'boolvalue' | 'structvalue' | 'listvalue', string>;
+
+function valueFieldNames(valueType: protobuf.Type): ValueFieldNames {
+  const names = {} as ValueFieldNames;
+  for (const field of valueType.fieldsArray) names[canonical(field.name) as keyof ValueFieldNames] = field.name;
+  return names;
+}
+
+function canonical(name: string): string {
+  return name.replace(/_/g, '').toLowerCase();
+}
+
 function structToJson(struct: StructObject): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(struct.fields ?? {})) out[key] = valueToJson(value);
@@ -243,35 +265,36 @@ function structToJson(struct: StructObject): Record<string, unknown> {
 }
 
 function valueToJson(value: ValueObject): unknown {
-  switch (value.kind) {
-    case 'null_value':
-      return null;
-    case 'number_value':
-    case 'string_value':
-    case 'bool_value':
-      return value[value.kind];
-    case 'struct_value':
-      return structToJson(value.struct_value as StructObject);
-    case 'list_value':
-      return ((value.list_value as { values?: ValueObject[] }).values ?? []).map(valueToJson);
+  const kind = value.kind;
+  if (!kind) return null;
+  const inner = value[kind];
+  switch (canonical(kind)) {
+    case 'numbervalue':
+    case 'stringvalue':
+    case 'boolvalue':
+      return inner;
+    case 'structvalue':
+      return structToJson(inner as StructObject);
+    case 'listvalue':
+      return ((inner as { values?: ValueObject[] }).values ?? []).map(valueToJson);
     default:
       return null;
   }
 }
 
-function jsonToStruct(json: object): StructObject {
+function jsonToStruct(json: object, names: ValueFieldNames): StructObject {
   const fields: Record<string, ValueObject> = {};
-  for (const [key, value] of Object.entries(json)) fields[key] = jsonToValue(value);
+  for (const [key, value] of Object.entries(json)) fields[key] = jsonToValue(value, names);
   return { fields };
 }
 
-function jsonToValue(json: unknown): ValueObject {
-  if (json === null || json === undefined) return { null_value: 0 };
-  if (typeof json === 'number') return { number_value: json };
-  if (typeof json === 'string') return { string_value: json };
-  if (typeof json === 'boolean') return { bool_value: json };
-  if (typeof json === 'bigint') return { string_value: json.toString() };
-  if (Array.isArray(json)) return { list_value: { values: json.map(jsonToValue) } };
-  if (json instanceof Date) return { string_value: json.toISOString() };
-  return { struct_value: jsonToStruct(json) };
+function jsonToValue(json: unknown, names: ValueFieldNames): ValueObject {
+  if (json === null || json === undefined) return { [names.nullvalue]: 0 };
+  if (typeof json === 'number') return { [names.numbervalue]: json };
+  if (typeof json === 'string') return { [names.stringvalue]: json };
+  if (typeof json === 'boolean') return { [names.boolvalue]: json };
+  if (typeof json === 'bigint') return { [names.stringvalue]: json.toString() };
+  if (Array.isArray(json)) return { [names.listvalue]: { values: json.map((item) => jsonToValue(item, names)) } };
+  if (json instanceof Date) return { [names.stringvalue]: json.toISOString() };
+  return { [names.structvalue]: jsonToStruct(json, names) };
 }

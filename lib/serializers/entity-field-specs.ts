@@ -1,8 +1,8 @@
 import { EntityMetadata, EntityProperty, ReferenceKind } from '@mikro-orm/core';
 import { FieldKind, FieldSpec, toSnakeCase } from './field-spec';
 
-const FLOAT_TYPES = /^(float|double|real|double precision|numeric_float)$/i;
-const DATE_TYPES = /^(date|datetime|timestamp|timestamptz|time|datetype|datetimetype)$/i;
+const FLOAT_TYPES = new Set(['float', 'double', 'real', 'double precision', 'float4', 'float8']);
+const DATE_TYPES = new Set(['date', 'datetime', 'time', 'timestamp', 'timestamptz']);
 
 /** The kind of serializer field an entity property maps to. */
 export function fieldKindOf(prop: EntityProperty): FieldKind {
@@ -16,22 +16,22 @@ export function fieldKindOf(prop: EntityProperty): FieldKind {
     case ReferenceKind.EMBEDDED:
       return 'json';
   }
-  const type = String(prop.type ?? '').toLowerCase();
+  // MikroORM names types either by alias ('double') or by class ('DoubleType').
+  const type = String(prop.type ?? '').toLowerCase().replace(/type$/, '');
+  const column = String(prop.columnTypes?.[0] ?? '').toLowerCase().replace(/\(.*$/, '');
   const runtime = String(prop.runtimeType ?? '').toLowerCase();
   if (prop.enum) return 'enum';
-  if (runtime === 'boolean' || type === 'boolean' || type === 'booleantype') return 'boolean';
-  if (runtime === 'date' || DATE_TYPES.test(type)) return 'date';
-  if (type.includes('bigint') || runtime === 'bigint') return 'bigint';
-  if (type.includes('decimal') || type === 'numeric') return 'decimal';
-  if (runtime === 'number') return FLOAT_TYPES.test(type) ? 'float' : 'integer';
-  if (FLOAT_TYPES.test(type)) return 'float';
-  if (/int/.test(type)) return 'integer';
-  if (type === 'text' || type === 'texttype') return 'text';
-  if (runtime === 'string' || type === 'string' || type.startsWith('varchar') || type === 'character varying') {
-    return 'string';
-  }
-  if (runtime === 'buffer' || type === 'blob' || type === 'bytea') return 'bytes';
-  if (runtime === 'object' || type.includes('json')) return 'json';
+  if (runtime === 'boolean' || type === 'boolean') return 'boolean';
+  if (runtime === 'date' || DATE_TYPES.has(type)) return 'date';
+  if (type === 'bigint' || column === 'bigint' || runtime === 'bigint') return 'bigint';
+  if (type === 'decimal' || column === 'numeric' || column === 'decimal') return 'decimal';
+  if (FLOAT_TYPES.has(type) || FLOAT_TYPES.has(column)) return 'float';
+  if (runtime === 'number' || /int/.test(type)) return 'integer';
+  if (type === 'text') return 'text';
+  if (type === 'json' || column === 'json' || column === 'jsonb') return 'json';
+  if (runtime === 'string' || type === 'string' || column.startsWith('varchar')) return 'string';
+  if (runtime === 'buffer' || type === 'blob' || type === 'uint8array' || column === 'blob' || column === 'bytea') return 'bytes';
+  if (runtime === 'object') return 'json';
   return 'any';
 }
 

@@ -1,0 +1,186 @@
+import { Entity, Enum, ManyToOne, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { status } from '@grpc/grpc-js';
+import { IsIn, Length } from 'class-validator';
+import {
+  ModelProtoSerializer,
+  ProtoField,
+  ProtoSerializer,
+  useEntityMetadata,
+  ValidationFailedError,
+} from 'nestjs-grpc-framework';
+
+enum Color {
+  Red = 'red',
+  Blue = 'blue',
+}
+
+@Entity()
+class Author {
+  @PrimaryKey() id!: number;
+  @Property({ length: 50, unique: true }) name!: string;
+}
+
+@Entity()
+class Article {
+  @PrimaryKey() id!: number;
+  @Property({ length: 10 }) title!: string;
+  @Property({ type: 'text', nullable: true }) body?: string | null;
+  @Property({ type: 'bigint' }) views: string = '0';
+  @Property({ type: 'double' }) score: number = 0;
+  @Property() published: boolean = false;
+  @Enum(() => Color) color: Color = Color.Red;
+  @Property({ type: 'json', nullable: true }) extra?: object;
+  @ManyToOne(() => Author, { nullable: true }) author?: Author | null;
+  @Property({ onCreate: () => new Date() }) createdAt?: Date;
+}
+
+class ArticleSerializer extends ModelProtoSerializer(Article) {
+  @IsIn(['red'], { message: 'Only red articles for now.' })
+  color!: Color;
+}
+
+class PersonSerializer extends ProtoSerializer {
+  @ProtoField({ kind: 'string', maxLength: 10 }) name!: string;
+  @ProtoField({ kind: 'string', allowBlank: true }) @Length(3, 20) nickname!: string;
+  @ProtoField({ kind: 'integer', readOnly: true }) id!: number;
+}
+
+describe('serializers', () => {
+  let orm: MikroORM;
+
+  beforeAll(async () => {
+    orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Article, Author] });
+    await orm.getSchemaGenerator().createSchema();
+    useEntityMetadata(orm.getMetadata());
+  });
+  afterAll(() => orm.close());
+
+  describe('ModelProtoSerializer field derivation', () => {
+    it('derives kinds, lengths, nullability, read-only keys and proto names from the entity', () => {
+      const fields = Object.fromEntries(ArticleSerializer.spec().fields.map((f) => [f.property, f]));
+      expect(Object.keys(fields)).toEqual([
+        'id', 'title', 'body', 'views', 'score', 'published', 'color', 'extra', 'author', 'createdAt',
+      ]);
+      expect(fields.id).toMatchObject({ kind: 'integer', readOnly: true, required: false });
+      expect(fields.title).toMatchObject({ kind: 'string', maxLength: 10, required: true, nullable: false });
+      expect(fields.body).toMatchObject({ kind: 'text', nullable: true, required: false, maxLength: undefined });
+      expect(fields.views).toMatchObject({ kind: 'bigint' });
+      expect(fields.score).toMatchObject({ kind: 'float' });
+      expect(fields.published).toMatchObject({ kind: 'boolean' });
+      expect(fields.color).toMatchObject({ kind: 'enum', choices: ['red', 'blue'] });
+      expect(fields.extra).toMatchObject({ kind: 'json', nullable: true });
+      expect(fields.author).toMatchObject({ kind: 'relation', target: { entityName: 'Author', primaryKey: 'id' } });
+      expect(fields.createdAt).toMatchObject({ kind: 'date', readOnly: true, protoName: 'created_at' });
+      const authorFields = Object.fromEntries(ModelProtoSerializer(Author).spec().fields.map((f) => [f.property, f]));
+      expect(authorFields.name).toMatchObject({ unique: true, maxLength: 50 });
+    });
+
+    it('honours fields, exclude, readOnlyFields and fieldOptions', () => {
+      const Picked = ModelProtoSerializer(Article, { fields: ['id', 'title'], readOnlyFields: ['title'] });
+      expect(Picked.spec().fields.map((f) => [f.property, f.readOnly])).toEqual([
+        ['id', true],
+        ['title', true],
+      ]);
+      const Excluding = ModelProtoSerializer(Article, { exclude: ['extra', 'author'], fieldOptions: { title: { maxLength: 3 } } });
+      const names = Excluding.spec().fields.map((f) => f.property);
+      expect(names).not.toContain('extra');
+      expect(Excluding.spec().fields.find((f) => f.property === 'title')?.maxLength).toBe(3);
+    });
+
+    it('serializes an entity to a message with proto names and relation ids', () => {
+      const em = orm.em.fork();
+      const author = em.create(Author, { id: 7, name: 'ann' });
+      const article = em.create(Article, { id: 1, title: 'hello', views: '9007199254740993', author, score: 0, published: false, color: Color.Red });
+      const message = new ArticleSerializer(article).message;
+      expect(message).toMatchObject({ id: 1, title: 'hello', views: '9007199254740993', author: 7, body: null });
+      expect(new ArticleSerializer([article, article], { many: true }).message).toHaveLength(2);
+    });
+
+    it('validates a message: required fields, read-only fields ignored, class-validator rules added', async () => {
+      const serializer = new ArticleSerializer({ message: { id: 99, title: '', color: 'blue', created_at: new Date() } });
+      expect(await serializer.isValid()).toBe(false);
+      expect(serializer.errors).toEqual({
+        title: ['This field may not be blank.'],
+        color: ['Only red articles for now.'],
+      });
+      const ok = new ArticleSerializer({ message: { id: 99, title: ' hi ', color: 'red', views: '12' } });
+      expect(await ok.isValid()).toBe(true);
+      expect(ok.validatedData).toEqual({ title: 'hi', color: 'red', views: '12' });
+    });
+
+    it('throws INVALID_ARGUMENT with field violations on raiseException', async () => {
+      const serializer = new ArticleSerializer({ message: { title: 'x'.repeat(11) } });
+      const error = await serializer.isValid({ raiseException: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationFailedError);
+      expect(error).toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        fieldViolations: [{ field: 'title', description: 'Ensure this field has no more than 10 characters.' }],
+      });
+    });
+
+    it('saves through the EntityManager in its context, with relation ids and partial updates', async () => {
+      const em = orm.em.fork();
+      const author = em.create(Author, { name: 'bob' });
+      await em.flush();
+      const create = new ArticleSerializer({ message: { title: 'first', author: author.id }, context: { em } });
+      expect(await create.isValid()).toBe(true);
+      const article = (await create.save()) as Article;
+      expect(article.id).toEqual(expect.any(Number));
+      expect(create.message).toMatchObject({ title: 'first', author: author.id });
+
+      const partial = new ArticleSerializer(article, { message: { title: 'second' }, partial: true, context: { em } });
+      expect(await partial.isValid()).toBe(true);
+      expect(partial.validatedData).toEqual({ title: 'second' });
+      await partial.save();
+      const reloaded = await orm.em.fork().findOneOrFail(Article, article.id);
+      expect(reloaded).toMatchObject({ title: 'second', author: { id: author.id } });
+    });
+
+    it('reports a missing related row and a taken unique value', async () => {
+      const em = orm.em.fork();
+      em.create(Author, { name: 'taken' });
+      await em.flush();
+      const missing = new ArticleSerializer({ message: { title: 'x', author: 4242 }, context: { em } });
+      expect(await missing.isValid()).toBe(false);
+      expect(missing.errors).toEqual({ author: ['Invalid pk "4242" - object does not exist.'] });
+      const dup = new (ModelProtoSerializer(Author))({ message: { name: 'taken' }, context: { em } });
+      const error = await dup.isValid({ raiseException: true }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: status.ALREADY_EXISTS, message: 'name: Author with this name already exists.' });
+    });
+  });
+
+  describe('ProtoSerializer', () => {
+    it('reads declared fields, skips class-validator rules for allowed blanks, and maps messages', async () => {
+      const serializer = new PersonSerializer({ message: { name: ' amy ', nickname: '', id: 5, other: 'x' } });
+      expect(await serializer.isValid()).toBe(true);
+      expect(serializer.validatedData).toEqual({ name: 'amy', nickname: '' });
+      const short = new PersonSerializer({ message: { name: 'amy', nickname: 'ab' } });
+      expect(await short.isValid()).toBe(false);
+      expect(Object.keys(short.errors)).toEqual(['nickname']);
+      expect(new PersonSerializer({ id: 1, name: 'amy', nickname: 'a' }).message).toEqual({ id: 1, name: 'amy', nickname: 'a' });
+    });
+
+    it('says what to do when used in the wrong order', async () => {
+      const serializer = new PersonSerializer({ message: { name: 'a', nickname: 'abc' } });
+      expect(() => serializer.validatedData).toThrow('call isValid() and check it returned true');
+      await expect(new PersonSerializer({ name: 'a' } as never).isValid()).rejects.toThrow('isValid() needs a message');
+      await serializer.isValid();
+      await expect(serializer.save()).rejects.toThrow('must implement create(data)');
+    });
+
+    it('lets messageToData and dataToMessage be overridden', async () => {
+      class Upper extends PersonSerializer {
+        override messageToData(message: Record<string, unknown>) {
+          return { ...super.messageToData(message), name: String(message.full_name ?? '') };
+        }
+        override dataToMessage(data: Record<string, unknown>) {
+          return { full_name: String(data.name).toUpperCase() };
+        }
+      }
+      const serializer = new Upper({ message: { full_name: 'zed', nickname: 'zeddy' } });
+      expect(await serializer.isValid()).toBe(true);
+      expect(serializer.message).toEqual({ full_name: 'ZED' });
+    });
+  });
+});

@@ -1,0 +1,51 @@
+import { status } from '@grpc/grpc-js';
+import { ConnectionException, ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { ForbiddenException, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { GrpcError, toGrpcStatus, ValidationFailedError } from 'nestjs-grpc-framework';
+
+describe('toGrpcStatus', () => {
+  it('keeps framework errors and adds BadRequest details for field violations', () => {
+    expect(toGrpcStatus(new GrpcError(status.FAILED_PRECONDITION, 'not now'))).toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      details: 'not now',
+      unexpected: false,
+    });
+    const mapped = toGrpcStatus(new ValidationFailedError([{ field: 'title', description: 'bad' }]));
+    expect(mapped).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'title: bad' });
+    expect(mapped.metadata?.get('grpc-status-details-bin')).toHaveLength(1);
+  });
+
+  it('maps database errors without passing driver text on', () => {
+    const driverError = Object.assign(new Error('UNIQUE constraint failed: account_user.username'), { code: 'SQLITE_CONSTRAINT' });
+    const unique = toGrpcStatus(new UniqueConstraintViolationException(driverError));
+    expect(unique).toMatchObject({ code: status.ALREADY_EXISTS });
+    expect(unique.details).not.toContain('account_user');
+    expect(toGrpcStatus(new ForeignKeyConstraintViolationException(driverError)).code).toBe(status.FAILED_PRECONDITION);
+    expect(toGrpcStatus(new ConnectionException(driverError))).toMatchObject({ code: status.UNAVAILABLE, unexpected: true });
+    expect(toGrpcStatus(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })).code).toBe(
+      status.UNAVAILABLE,
+    );
+  });
+
+  it('maps Nest HTTP exceptions (guards, auth) to their gRPC counterparts', () => {
+    expect(toGrpcStatus(new ForbiddenException()).code).toBe(status.PERMISSION_DENIED);
+    expect(toGrpcStatus(new UnauthorizedException()).code).toBe(status.UNAUTHENTICATED);
+    expect(toGrpcStatus(new NotFoundException('gone')).code).toBe(status.NOT_FOUND);
+  });
+
+  it('passes grpc-style status objects through', () => {
+    expect(toGrpcStatus({ code: status.RESOURCE_EXHAUSTED, details: 'slow down' })).toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+      details: 'slow down',
+    });
+  });
+
+  it('turns anything else into a generic INTERNAL', () => {
+    expect(toGrpcStatus(new TypeError('x is undefined at /srv/app.js:1'))).toEqual({
+      code: status.INTERNAL,
+      details: 'Internal server error',
+      unexpected: true,
+    });
+    expect(toGrpcStatus('boom').code).toBe(status.INTERNAL);
+  });
+});
