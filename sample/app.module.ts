@@ -1,17 +1,17 @@
 import type { Options } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { DynamicModule, Module, Type } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import * as path from 'node:path';
 import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
-import { UserService } from './account/user.service';
-import { HandwrittenPostService } from './blog/handwritten-post.service';
-import { PostService } from './blog/post.service';
+import { AccountModule } from './account/account.module';
+import { BlogModule } from './blog/blog.module';
+import { HandwrittenBlogModule } from './blog/handwritten-blog.module';
 import { sampleDatabaseOptions } from './database';
-import { PersonService } from './hrm/person.service';
+import { HrmModule } from './hrm/hrm.module';
 import { SchemaSetup } from './schema-setup';
-import { SnippetService } from './snippets/snippet.service';
+import { SnippetsModule } from './snippets/snippets.module';
 
-// Compiled, this file runs from dist/sample; under ts-jest or swc, from sample.
+// Compiled, this file runs from dist/sample; under jest, from sample.
 const PROJECT_ROOT = path.resolve(__dirname, __filename.endsWith('.ts') ? '..' : '../..');
 export const PROTO_DIR = path.join(PROJECT_ROOT, 'sample', 'protos');
 export const SAMPLE_PROTOS = ['account.proto', 'blog_proto/post.proto', 'hrm.proto', 'snippets.proto'].map((file) =>
@@ -31,15 +31,17 @@ export interface SampleAppOptions {
 @Module({})
 export class SampleAppModule {
   static register(options: SampleAppOptions = {}): DynamicModule {
-    const blog: Type = options.handwrittenBlog ? HandwrittenPostService : PostService;
     return {
       module: SampleAppModule,
       imports: [
         MikroOrmModule.forRoot({ ...(options.database ?? sampleDatabaseOptions()), registerRequestContext: false }),
         GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS, url: options.url }),
+        AccountModule,
+        options.handwrittenBlog ? HandwrittenBlogModule : BlogModule,
+        HrmModule,
+        SnippetsModule,
       ],
       providers: [SchemaSetup],
-      controllers: [UserService, blog, PersonService, SnippetService],
     };
   }
 }

@@ -4,9 +4,9 @@ import { SampleAppModule } from './app.module';
 
 async function main(): Promise<void> {
   const url = process.argv[2] ?? '127.0.0.1:50051';
+  // createApplicationContext initialises the app, which starts the gRPC server.
   const app = await NestFactory.createApplicationContext(SampleAppModule.register({ url }));
   app.enableShutdownHooks();
-  await app.init();
 }
 
 main().catch((error: Error) => {

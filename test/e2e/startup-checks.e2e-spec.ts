@@ -21,7 +21,7 @@ import { sampleDatabaseOptions } from '../../sample/database';
 async function boot(controllers: Type[], protoPath: string[] = SAMPLE_PROTOS): Promise<void> {
   @Module({
     imports: [
-      MikroOrmModule.forRoot({ ...sampleDatabaseOptions(':memory:'), registerRequestContext: false }),
+      MikroOrmModule.forRoot({ ...sampleDatabaseOptions(':memory:'), entities: [Post], registerRequestContext: false }),
       GrpcFrameworkModule.forRoot({ protoPath, url: '127.0.0.1:0' }),
     ],
     controllers,
