@@ -1,0 +1,70 @@
+import { status } from '@grpc/grpc-js';
+import { MikroORM } from '@mikro-orm/core';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { GrpcFrameworkModule, GrpcFrameworkServer, GrpcModelService, ModelService } from 'nestjs-grpc-framework';
+import { User } from '../../sample/account/user.entity';
+import { Group } from '../../sample/account/group.entity';
+import { UserProtoSerializer } from '../../sample/account/user.serializer';
+import { SAMPLE_PROTOS } from '../../sample/app.module';
+import { sampleDatabaseOptions } from '../../sample/database';
+import { badRequestOf, failureOf } from '../utils/status-details';
+import { makeClient, unary } from '../utils/sample-app';
+
+@Injectable()
+class GrpcConfig {
+  readonly url = '127.0.0.1:0';
+}
+
+@Module({ providers: [GrpcConfig], exports: [GrpcConfig] })
+class ConfigModule {}
+
+/** Skips the validation-time uniqueness check, as if a concurrent call had inserted the row in between. */
+class RacingUserSerializer extends UserProtoSerializer {
+  protected override async checkAgainstDatabase(): Promise<never[]> {
+    return [];
+  }
+}
+
+@GrpcModelService({ service: 'account.UserController', serializer: RacingUserSerializer })
+class RacingUserService extends ModelService(User) {}
+
+@Module({
+  imports: [
+    MikroOrmModule.forRoot({ ...sampleDatabaseOptions(':memory:'), registerRequestContext: false }),
+    MikroOrmModule.forFeature([User, Group]),
+    GrpcFrameworkModule.forRootAsync({
+      imports: [ConfigModule],
+      inject: [GrpcConfig],
+      useFactory: (config: GrpcConfig) => ({ protoPath: SAMPLE_PROTOS.slice(0, 1), url: config.url }),
+    }),
+  ],
+  controllers: [RacingUserService],
+})
+class AsyncAppModule {}
+
+describe('GrpcFrameworkModule.forRootAsync and the database unique index', () => {
+  it('builds options from providers, and maps a unique violation caught by the database to ALREADY_EXISTS on the field', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [AsyncAppModule] }).compile();
+    moduleRef.useLogger(false);
+    const app = await moduleRef.init();
+    try {
+      const orm = app.get(MikroORM);
+      await orm.getSchemaGenerator().createSchema();
+      const users = makeClient(`127.0.0.1:${app.get(GrpcFrameworkServer).port}`, 'account.UserController');
+      await unary(users, 'Create', { username: 'twin' });
+      const error = await failureOf(unary(users, 'Create', { username: 'twin', email: 'b@b.co' }));
+      expect(error.code).toBe(status.ALREADY_EXISTS);
+      expect(error.details).toBe('username: User with this username already exists.');
+      expect(error.details).not.toMatch(/constraint|account_user|insert/i);
+      expect(badRequestOf(error).violations).toEqual([
+        { field: 'username', description: 'User with this username already exists.', reason: 'UNIQUE' },
+      ]);
+      expect(await orm.em.fork().count(User, {})).toBe(1);
+      users.close();
+    } finally {
+      await app.close();
+    }
+  });
+});
