@@ -95,14 +95,15 @@ describe('List streaming over a large table', () => {
     sample = await startSample();
     posts = sample.client('blog_proto.PostController');
     const em = sample.orm.em.fork();
-    const knex = (em as unknown as { getKnex(): { batchInsert(t: string, rows: object[], n: number): Promise<unknown> } }).getKnex();
     const start = Date.parse('2024-01-01T00:00:00Z');
-    const rows = Array.from({ length: ROWS }, (_, i) => ({
-      title: `post ${i}`,
-      content: `content ${i}`,
-      created: start + Math.floor(i / 3) * 1000, // groups of three share a timestamp: the id breaks ties
-    }));
-    await knex.batchInsert('blog_post', rows, 500);
+    for (let offset = 0; offset < ROWS; offset += 1000) {
+      const rows = Array.from({ length: 1000 }, (_, j) => {
+        const i = offset + j;
+        // Groups of three share a timestamp, so the id has to break ties.
+        return { title: `post ${i}`, content: `content ${i}`, created: new Date(start + Math.floor(i / 3) * 1000) };
+      });
+      await em.insertMany(Post, rows);
+    }
   });
   afterAll(() => sample.close());
 

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { collect, GrpcClient, RunningSample, startSample, unary } from '../utils/sample-app';
+import { TEST_DB } from '../utils/test-database';
 
 describe('blog_proto.PostController (ModelService)', () => {
   let sample: RunningSample;
@@ -10,6 +11,11 @@ describe('blog_proto.PostController (ModelService)', () => {
     posts = sample.client('blog_proto.PostController');
   });
   afterAll(() => sample.close());
+
+  it(`runs on ${TEST_DB}`, () => {
+    const platform = sample.orm.em.getPlatform().constructor.name;
+    expect(platform).toBe(TEST_DB === 'postgres' ? 'PostgreSqlPlatform' : 'BetterSqlitePlatform');
+  });
 
   it('creates, lists, retrieves, updates and destroys a post', async () => {
     const created = await unary(posts, 'Create', { title: 't1', content: 'c1' });

@@ -5,7 +5,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { PROTO_DIR, SAMPLE_PROTOS, SampleAppModule } from '../../sample/app.module';
-import { sampleDatabaseOptions } from '../../sample/database';
+import { testDatabase } from './test-database';
 
 export interface RunningSample {
   app: INestApplicationContext;
@@ -33,15 +33,16 @@ export function makeClient<T = GrpcClient>(address: string, service: string): T 
   return new ctor(address, grpc.credentials.createInsecure()) as T;
 }
 
-/** Starts the sample app on 127.0.0.1:0 with its own in-memory SQLite database. */
+/** Starts the sample app on 127.0.0.1:0 with a database of its own (see `testDatabase`). */
 export async function startSample(
   options: { database?: Options; handwrittenBlog?: boolean } = {},
 ): Promise<RunningSample> {
+  const database = testDatabase();
   const moduleRef = await Test.createTestingModule({
     imports: [
       SampleAppModule.register({
         url: '127.0.0.1:0',
-        database: options.database ?? sampleDatabaseOptions(':memory:'),
+        database: { ...database.options, autoLoadEntities: true, ...options.database } as Options,
         handwrittenBlog: options.handwrittenBlog,
       }),
     ],
@@ -63,6 +64,7 @@ export async function startSample(
     async close() {
       for (const client of clients) client.close();
       await app.close();
+      await database.dispose();
     },
   };
 }
