@@ -50,6 +50,7 @@ export { ModelProtoSerializer, ModelProtoSerializerBase } from './serializers/mo
 export type { ModelProtoSerializerOptions, EntityClass } from './serializers/model-proto-serializer';
 export type { FieldOptions, FieldKind } from './serializers/field-spec';
 export { useEntityMetadata } from './serializers/entity-metadata-source';
+export { Int64Type } from './orm/int64.type';
 
 export { CallContext } from './server/call-context';
 export { GrpcFrameworkServer } from './server/grpc-framework.server';
