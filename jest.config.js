@@ -17,7 +17,7 @@ module.exports = {
     {
       ...base,
       displayName: 'postgres',
-      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts', '<rootDir>/test/e2e/**/*.pg-spec.ts'],
       setupFiles: ['<rootDir>/test/utils/use-postgres.ts'],
     },
   ],

@@ -38,6 +38,11 @@ const HTTP_TO_GRPC: Readonly<Record<number, status>> = {
 };
 
 const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+// pg and knex report a lost connection in words only; SQLSTATE 08xxx and 57P0x are connection failures and shutdowns.
+// knex ends a transaction whose BEGIN failed on a dead connection, and MikroORM's begin() does not
+// report it: the next query then fails with "Transaction query already complete".
+const CONNECTION_LOST =
+  /connection (terminated|ended unexpectedly)|client has encountered a connection error|timeout acquiring a connection|ECONNREFUSED|ECONNRESET|the database system is (starting up|shutting down)|transaction query already complete/i;
 
 function expected(code: status, details: string, metadata?: Metadata): MappedStatus {
   return { code, details, metadata, unexpected: false };
@@ -84,7 +89,8 @@ export function toGrpcStatus(error: unknown): MappedStatus {
 function isNetworkError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
-  return (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) || error.name === 'KnexTimeoutError';
+  if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
+  return error.name === 'KnexTimeoutError' || CONNECTION_LOST.test(error.message);
 }
 
 /** Errors shaped like grpc-js statuses (`{ code, details | message, metadata }`), e.g. Nest's RpcException payloads. */

@@ -71,7 +71,8 @@ export class Service {
       await em.commit();
       return result;
     } catch (error) {
-      await em.rollback();
+      // A rollback can fail too (e.g. the connection is gone); the first error is the one to report.
+      await em.rollback().catch(() => undefined);
       throw error;
     }
   }
