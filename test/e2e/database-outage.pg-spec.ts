@@ -4,16 +4,25 @@ import * as net from 'node:net';
 import { unary, collect, startSample, RunningSample, GrpcClient } from '../utils/sample-app';
 import { dropPostgresDatabase, POSTGRES_URL } from '../utils/test-database';
 
-/** A TCP proxy to PostgreSQL that the test can cut and restore, as if the database went away. */
+/**
+ * A TCP proxy to PostgreSQL that the test can cut and restore, as if the database went away.
+ * It keeps its port while cut (refusing connections by closing them at once), so nothing else
+ * can take the port in between.
+ */
 class Outage {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private cut = false;
   port = 0;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
-  async up(): Promise<void> {
+  async start(): Promise<void> {
     this.server = net.createServer((client) => {
+      if (this.cut) {
+        client.destroy();
+        return;
+      }
       const upstream = net.connect(this.target.port, this.target.host);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -22,12 +31,21 @@ class Outage {
       }
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server!.address() as net.AddressInfo).port;
   }
 
-  async down(): Promise<void> {
+  down(): void {
+    this.cut = true;
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  up(): void {
+    this.cut = false;
+  }
+
+  async stop(): Promise<void> {
+    this.down();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 }
@@ -41,7 +59,7 @@ describe('PostgreSQL outage', () => {
   let posts: GrpcClient;
 
   beforeAll(async () => {
-    await outage.up();
+    await outage.start();
     sample = await startSample({
       database: {
         driver: PostgreSqlDriver,
@@ -52,16 +70,16 @@ describe('PostgreSQL outage', () => {
     posts = sample.client('blog_proto.PostController');
   });
   afterAll(async () => {
-    await outage.up().catch(() => undefined);
-    await sample.close();
-    await outage.down();
+    outage.up();
+    await sample?.close();
+    await outage.stop();
     await dropPostgresDatabase(dbName);
   });
 
   it('answers UNAVAILABLE while the database is unreachable, stays up, and serves again once it is back', async () => {
     const first = await unary(posts, 'Create', { title: 'before', content: 'outage' });
 
-    await outage.down();
+    outage.down();
     for (const call of [
       () => unary(posts, 'Create', { title: 'during', content: 'outage' }),
       () => unary(posts, 'Retrieve', { id: first.id }),
@@ -73,7 +91,7 @@ describe('PostgreSQL outage', () => {
       });
     }
 
-    await outage.up();
+    outage.up();
     await expect(unary(posts, 'Retrieve', { id: first.id })).resolves.toEqual(first);
     await unary(posts, 'Create', { title: 'after', content: 'outage' });
     expect((await collect(posts, 'List', {})).map((p) => p.title)).toEqual(['before', 'after']);
