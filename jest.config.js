@@ -2,7 +2,10 @@
 const base = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  moduleNameMapper: { '^nestjs-grpc-framework$': '<rootDir>/lib/index.ts' },
+  moduleNameMapper: {
+    '^nestjs-grpc-framework$': '<rootDir>/lib/index.ts',
+    '^nestjs-grpc-framework/testing$': '<rootDir>/lib/testing/index.ts',
+  },
 };
 
 /**

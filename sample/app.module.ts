@@ -34,7 +34,12 @@ export class SampleAppModule {
     return {
       module: SampleAppModule,
       imports: [
-        MikroOrmModule.forRoot({ ...(options.database ?? sampleDatabaseOptions()), registerRequestContext: false }),
+        // Entities come from the feature modules (MikroOrmModule.forFeature).
+        MikroOrmModule.forRoot({
+          ...(options.database ?? sampleDatabaseOptions()),
+          autoLoadEntities: true,
+          registerRequestContext: false,
+        }),
         GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS, url: options.url }),
         AccountModule,
         options.handwrittenBlog ? HandwrittenBlogModule : BlogModule,

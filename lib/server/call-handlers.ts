@@ -21,10 +21,15 @@ const logger = new Logger('GrpcFramework');
 
 type Status = Partial<StatusObject> & { code: status; details: string };
 
-/** What the grpc-js handlers need besides the bound rpc. */
+/** What the grpc-js handlers need besides the bound rpc (shared, so tests can swap the EntityManager factory). */
 export interface HandlerEnvironment {
   forkEntityManager?: () => EntityManager;
 }
+
+/** A handler as grpc-js calls it, tagged with its kind. */
+export type InProcessHandler =
+  | { responseStream: false; handler: handleUnaryCall<Buffer, Buffer> }
+  | { responseStream: true; handler: handleServerStreamingCall<Buffer, Buffer> };
 
 export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUnaryCall<Buffer, Buffer> {
   const { rpc } = bound;

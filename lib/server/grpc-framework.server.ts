@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, UntypedServiceImplementation, ServiceDefinition as GrpcServiceDefinition } from '@grpc/grpc-js';
-import { MikroORM } from '@mikro-orm/core';
+import { EntityManager, MikroORM } from '@mikro-orm/core';
 import {
   BeforeApplicationShutdown,
   Inject,
@@ -15,7 +15,7 @@ import { GRPC_FRAMEWORK_OPTIONS } from '../module/grpc-framework.module-definiti
 import { resolveOptions } from '../module/resolve-options';
 import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
-import { HandlerEnvironment, serverStreamingHandler, unaryHandler } from './call-handlers';
+import { HandlerEnvironment, InProcessHandler, serverStreamingHandler, unaryHandler } from './call-handlers';
 import { BoundRpc, bindService, checkModelService, servicesAmong } from './service-binding';
 
 const identity = (value: Buffer): Buffer => value;
@@ -31,8 +31,13 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   private readonly logger = new Logger('GrpcFramework');
   private readonly options: ResolvedGrpcFrameworkOptions;
   private server?: Server;
+  private built?: Promise<Server>;
   private boundPort?: number;
   private registryCache?: ProtoRegistry;
+  private inProcessOnly = false;
+  /** Handlers by method path, for in-process calls (see `nestjs-grpc-framework/testing`). */
+  private readonly handlers = new Map<string, InProcessHandler>();
+  private readonly env: HandlerEnvironment = {};
 
   constructor(
     @Inject(GRPC_FRAMEWORK_OPTIONS) options: GrpcFrameworkOptions,
@@ -62,7 +67,34 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.options.listen) await this.listen();
+    if (this.inProcessOnly) await this.prepare();
+    else if (this.options.listen) await this.listen();
+  }
+
+  /** Binds the services without listening: calls then only arrive in process (testing). */
+  serveInProcessOnly(): void {
+    this.inProcessOnly = true;
+  }
+
+  /** Discovers and checks the services and builds their handlers, once. */
+  prepare(): Promise<Server> {
+    this.built ??= this.build();
+    return this.built;
+  }
+
+  /** The handler of a method path such as `/blog_proto.PostController/Create`, once prepared. */
+  handlerFor(path: string): InProcessHandler | undefined {
+    return this.handlers.get(path);
+  }
+
+  /** Replaces how each call's EntityManager is made (testing: forks bound to a test transaction). */
+  useEntityManagerFactory(factory: (() => EntityManager) | undefined): void {
+    this.env.forkEntityManager = factory ?? this.defaultForkEntityManager;
+  }
+
+  /** The server options with defaults filled in. */
+  get resolvedOptions(): ResolvedGrpcFrameworkOptions {
+    return this.options;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -72,7 +104,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   /** Binds the services and starts listening; resolves with the bound port. */
   async listen(): Promise<number> {
     if (this.server) return this.port;
-    const server = await this.build();
+    const server = await this.prepare();
     const credentials = this.options.credentials ?? ServerCredentials.createInsecure();
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(this.options.url, credentials, (error, port) => {
@@ -150,7 +182,9 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       ...this.options.channelOptions,
       interceptors: this.options.serverInterceptors,
     });
-    const env: HandlerEnvironment = { forkEntityManager: orm ? () => orm.em.fork() : undefined };
+    this.defaultForkEntityManager = orm ? () => orm.em.fork() : undefined;
+    this.env.forkEntityManager ??= this.defaultForkEntityManager;
+    const env = this.env;
     const byService = new Map<string, BoundRpc[]>();
     for (const rpc of bound) byService.set(rpc.service, [...(byService.get(rpc.service) ?? []), rpc]);
     for (const rpcs of byService.values()) {
@@ -167,13 +201,17 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
           responseDeserialize: identity,
           originalName: b.rpc.name,
         };
-        implementation[b.rpc.name] = b.rpc.responseStream ? serverStreamingHandler(b, env) : unaryHandler(b, env);
+        const handler = b.rpc.responseStream ? serverStreamingHandler(b, env) : unaryHandler(b, env);
+        implementation[b.rpc.name] = handler;
+        this.handlers.set(b.rpc.path, { responseStream: b.rpc.responseStream, handler } as InProcessHandler);
       }
       server.addService(definition as GrpcServiceDefinition, implementation);
     }
     this.options.handlersHook?.(server, this.registry);
     return server;
   }
+
+  private defaultForkEntityManager?: () => EntityManager;
 
   private findOrm(): MikroORM | undefined {
     try {

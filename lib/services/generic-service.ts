@@ -120,8 +120,11 @@ export class GenericServiceBase<T extends object = object> extends Service {
     } catch (error) {
       const model = serializer() as unknown as ModelProtoSerializerBase<T> | undefined;
       if (error instanceof UniqueConstraintViolationException && typeof model?.uniqueViolations === 'function') {
-        // The transaction is over, so a fresh fork can look at what is committed.
-        const violations = await model.uniqueViolations(this.em.fork());
+        // The write's transaction is over; look from a fork in the outer transaction, if any (tests).
+        const fork = this.em.fork();
+        const outer = this.em.getTransactionContext();
+        if (outer) fork.setTransactionContext(outer);
+        const violations = await model.uniqueViolations(fork);
         if (violations.length) throw new ValidationFailedError(violations, status.ALREADY_EXISTS);
       }
       throw error;

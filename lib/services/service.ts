@@ -61,11 +61,12 @@ export class Service {
   /**
    * Runs `work` in a database transaction on this call's EntityManager: committed when it
    * resolves, rolled back when it throws, so a failed write leaves the database as it was.
+   * Inside an outer transaction (a test's, say) it uses a savepoint.
    */
   async inTransaction<R>(work: () => Promise<R>): Promise<R> {
     const em = this.em;
-    if (em.isInTransaction()) return work();
-    await em.begin();
+    const outer = em.getTransactionContext();
+    await em.begin({ ctx: outer });
     try {
       const result = await work();
       await em.commit();
@@ -74,6 +75,9 @@ export class Service {
       // A rollback can fail too (e.g. the connection is gone); the first error is the one to report.
       await em.rollback().catch(() => undefined);
       throw error;
+    } finally {
+      // Ending a savepoint clears the context; the call goes on inside the outer transaction.
+      if (outer) em.setTransactionContext(outer);
     }
   }
 }

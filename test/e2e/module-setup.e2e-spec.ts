@@ -3,10 +3,10 @@ import { MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { GrpcFrameworkModule, GrpcFrameworkServer, GrpcModelService, ModelService } from 'nestjs-grpc-framework';
+import { GrpcFrameworkModule, GrpcFrameworkServer } from 'nestjs-grpc-framework';
+import { RacingUserService } from '../fixtures/racing-user.service';
 import { User } from '../../sample/account/user.entity';
 import { Group } from '../../sample/account/group.entity';
-import { UserProtoSerializer } from '../../sample/account/user.serializer';
 import { SAMPLE_PROTOS } from '../../sample/app.module';
 import { sampleDatabaseOptions } from '../../sample/database';
 import { badRequestOf, failureOf } from '../utils/status-details';
@@ -19,16 +19,6 @@ class GrpcConfig {
 
 @Module({ providers: [GrpcConfig], exports: [GrpcConfig] })
 class ConfigModule {}
-
-/** Skips the validation-time uniqueness check, as if a concurrent call had inserted the row in between. */
-class RacingUserSerializer extends UserProtoSerializer {
-  protected override async checkAgainstDatabase(): Promise<never[]> {
-    return [];
-  }
-}
-
-@GrpcModelService({ service: 'account.UserController', serializer: RacingUserSerializer })
-class RacingUserService extends ModelService(User) {}
 
 @Module({
   imports: [

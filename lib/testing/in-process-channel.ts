@@ -1,0 +1,277 @@
+import {
+  connectivityState,
+  Deadline,
+  Metadata,
+  ServerUnaryCall,
+  ServerWritableStream,
+  ServiceError,
+  status,
+  StatusObject,
+} from '@grpc/grpc-js';
+// Type-only: grpc-js's index exports the Channel class, not the interface a channelOverride
+// implements, nor the call interface a channel returns.
+import type { Call, InterceptingListener, MessageContext } from '@grpc/grpc-js/build/src/call-interface';
+import type { Channel } from '@grpc/grpc-js/build/src/channel';
+import { EventEmitter } from 'node:events';
+import type { GrpcFrameworkServer } from '../server/grpc-framework.server';
+
+/** Messages a server stream may have waiting for the client before `write()` asks it to wait for `drain`. */
+const STREAM_HIGH_WATER_MARK = 16;
+const PEER = 'in-process';
+
+let callNumber = 0;
+
+/**
+ * A grpc-js `Channel` that hands each call straight to the framework's handlers: the same
+ * decoding, Nest guards and interceptors, serializers, error mapping and per-call
+ * EntityManager as over a socket, with no port. Give it to any grpc-js client, generated
+ * stubs included, through the `channelOverride` client option.
+ */
+export class InProcessChannel implements Channel {
+  private closed = false;
+
+  constructor(private readonly server: GrpcFrameworkServer) {}
+
+  close(): void {
+    this.closed = true;
+  }
+
+  getTarget(): string {
+    return PEER;
+  }
+
+  getConnectivityState(): connectivityState {
+    return this.closed ? connectivityState.SHUTDOWN : connectivityState.READY;
+  }
+
+  watchConnectivityState(_state: connectivityState, _deadline: Date | number, callback: (error?: Error) => void): void {
+    setImmediate(() => callback());
+  }
+
+  getChannelzRef(): ReturnType<Channel['getChannelzRef']> {
+    return { kind: 'channel', id: 0, name: PEER } as ReturnType<Channel['getChannelzRef']>;
+  }
+
+  createCall(method: string, deadline: Deadline): Call {
+    return new InProcessCall(this.server, method, deadline);
+  }
+}
+
+/** The client side of one call; it plays the server call to the handler. */
+class InProcessCall implements Call {
+  private listener?: InterceptingListener;
+  private metadata = new Metadata();
+  private request?: Buffer;
+  private readonly pending: Buffer[] = [];
+  private readsWanted = 0;
+  private headersSent = false;
+  private finalStatus?: StatusObject;
+  private finished = false;
+  private serverCall?: InProcessServerCall;
+  private deadlineTimer?: NodeJS.Timeout;
+  private readonly number = ++callNumber;
+
+  constructor(
+    private readonly server: GrpcFrameworkServer,
+    private readonly method: string,
+    private readonly deadline: Deadline,
+  ) {}
+
+  start(metadata: Metadata, listener: InterceptingListener): void {
+    this.metadata = metadata;
+    this.listener = listener;
+  }
+
+  sendMessageWithContext(context: MessageContext, message: Buffer): void {
+    this.request = message;
+    context.callback?.();
+  }
+
+  halfClose(): void {
+    setImmediate(() => this.dispatch());
+  }
+
+  startRead(): void {
+    this.readsWanted++;
+    this.flush();
+  }
+
+  cancelWithStatus(code: status, details: string): void {
+    this.serverCall?.cancel();
+    this.finish({ code, details, metadata: new Metadata() }, true);
+  }
+
+  getPeer(): string {
+    return PEER;
+  }
+
+  getCallNumber(): number {
+    return this.number;
+  }
+
+  setCredentials(): void {}
+
+  getAuthContext(): null {
+    return null;
+  }
+
+  private dispatch(): void {
+    if (this.finished) return;
+    const entry = this.server.handlerFor(this.method);
+    if (!entry) {
+      this.finish({ code: status.UNIMPLEMENTED, details: `The server does not implement the method ${this.method}`, metadata: new Metadata() });
+      return;
+    }
+    const request = this.request ?? Buffer.alloc(0);
+    const limit = this.server.resolvedOptions.maxReceiveMessageLength;
+    if (limit >= 0 && request.length > limit) {
+      this.finish({
+        code: status.RESOURCE_EXHAUSTED,
+        details: `Received message larger than max (${request.length} vs. ${limit})`,
+        metadata: new Metadata(),
+      });
+      return;
+    }
+    const serverCall = new InProcessServerCall(request, this.metadata, this.deadline, this.method, {
+      headers: (metadata) => this.sendHeaders(metadata),
+      message: (bytes) => this.push(bytes),
+      status: (s) => this.finish(s),
+      hasRoom: () => this.pending.length < STREAM_HIGH_WATER_MARK,
+    });
+    this.serverCall = serverCall;
+    this.armDeadline();
+    if (entry.responseStream) {
+      entry.handler(serverCall as unknown as ServerWritableStream<Buffer, Buffer>);
+    } else {
+      entry.handler(serverCall as unknown as ServerUnaryCall<Buffer, Buffer>, (error, value) => {
+        if (error) this.finish(statusOf(error as Partial<ServiceError>));
+        else {
+          this.push(value as Buffer);
+          this.finish({ code: status.OK, details: 'OK', metadata: new Metadata() });
+        }
+      });
+    }
+  }
+
+  private armDeadline(): void {
+    const at = this.deadline instanceof Date ? this.deadline.getTime() : this.deadline;
+    if (!Number.isFinite(at)) return;
+    this.deadlineTimer = setTimeout(
+      () => {
+        this.serverCall?.cancel();
+        this.finish({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new Metadata() }, true);
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  private sendHeaders(metadata: Metadata = new Metadata()): void {
+    if (this.headersSent) return;
+    this.headersSent = true;
+    this.listener?.onReceiveMetadata(metadata);
+  }
+
+  private push(bytes: Buffer): void {
+    if (this.finished) return;
+    this.pending.push(bytes);
+    this.flush();
+  }
+
+  private finish(s: StatusObject, now = false): void {
+    if (this.finalStatus) return;
+    this.finalStatus = s;
+    clearTimeout(this.deadlineTimer);
+    if (now) this.pending.length = 0; // cancelled or timed out: what was not read is dropped
+    this.flush();
+  }
+
+  /** Delivers what the client asked for, in order: headers, messages, then the status. */
+  private flush(): void {
+    if (this.finished || !this.listener) return;
+    if (!this.pending.length && !this.finalStatus) return;
+    this.sendHeaders();
+    while (this.readsWanted > 0 && this.pending.length) {
+      this.readsWanted--;
+      this.listener.onReceiveMessage(this.pending.shift()!);
+    }
+    if (this.pending.length < STREAM_HIGH_WATER_MARK) this.serverCall?.drained();
+    if (this.finalStatus && !this.pending.length) {
+      this.finished = true;
+      const listener = this.listener;
+      const final = this.finalStatus;
+      setImmediate(() => listener.onReceiveStatus(final));
+    }
+  }
+}
+
+interface ClientSink {
+  headers(metadata?: Metadata): void;
+  message(bytes: Buffer): void;
+  status(s: StatusObject): void;
+  hasRoom(): boolean;
+}
+
+/** What a grpc-js server call offers the framework's handlers, backed by the in-process client. */
+class InProcessServerCall extends EventEmitter {
+  cancelled = false;
+  private waitingForDrain = false;
+
+  constructor(
+    readonly request: Buffer,
+    readonly metadata: Metadata,
+    private readonly deadline: Deadline,
+    private readonly path: string,
+    private readonly sink: ClientSink,
+  ) {
+    super();
+    // A server stream ends with an error by emitting it on the call.
+    this.on('error', (error: Partial<ServiceError>) => this.sink.status(statusOf(error)));
+  }
+
+  getDeadline(): Deadline {
+    return this.deadline;
+  }
+
+  getPeer(): string {
+    return PEER;
+  }
+
+  getPath(): string {
+    return this.path;
+  }
+
+  sendMetadata(metadata: Metadata): void {
+    this.sink.headers(metadata);
+  }
+
+  write(bytes: Buffer): boolean {
+    this.sink.message(bytes);
+    const room = this.sink.hasRoom();
+    if (!room) this.waitingForDrain = true;
+    return room;
+  }
+
+  end(metadata?: Metadata): void {
+    this.sink.status({ code: status.OK, details: 'OK', metadata: metadata ?? new Metadata() });
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.emit('cancelled', 'cancelled');
+  }
+
+  drained(): void {
+    if (!this.waitingForDrain) return;
+    this.waitingForDrain = false;
+    setImmediate(() => this.emit('drain'));
+  }
+}
+
+function statusOf(error: Partial<ServiceError>): StatusObject {
+  return {
+    code: error.code ?? status.UNKNOWN,
+    details: error.details ?? error.message ?? '',
+    metadata: error.metadata ?? new Metadata(),
+  };
+}
