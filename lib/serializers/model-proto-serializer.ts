@@ -151,6 +151,18 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     return violations;
   }
 
+  /** Which related ids of the validated data do not exist; used when a foreign key refused the write. */
+  async relationViolations(em: EntityManager): Promise<FieldViolation[]> {
+    const data = this.validatedData;
+    const violations: FieldViolation[] = [];
+    for (const field of this.spec.writable) {
+      if ((field.kind === 'relation' || field.kind === 'relations') && field.target && data[field.property] != null) {
+        violations.push(...(await missingRelated(em, field, data[field.property])));
+      }
+    }
+    return violations;
+  }
+
   private async isTaken(em: EntityManager, field: FieldSpec, value: unknown): Promise<boolean> {
     const meta = this.model.entityMetadata();
     const where: Record<string, unknown> = { [field.property]: value };

@@ -1,4 +1,9 @@
-import { FilterQuery, QueryOrderMap, UniqueConstraintViolationException } from '@mikro-orm/core';
+import {
+  FilterQuery,
+  ForeignKeyConstraintViolationException,
+  QueryOrderMap,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
 import { status } from '@grpc/grpc-js';
 import { DEFAULT_LIST_BATCH_SIZE } from '../constants';
 import { ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
@@ -111,21 +116,25 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /**
-   * Runs a write in a transaction. When the database's unique index refuses it (a concurrent
-   * call won the race after validation passed), the error names the field, as validation would.
+   * Runs a write in a transaction. When the database refuses it after validation passed (a
+   * concurrent call took the unique value, or deleted the related row), the error names the
+   * field, as validation would.
    */
   protected async writeInTransaction<R>(work: () => Promise<R>, serializer: () => ProtoSerializer<T> | undefined): Promise<R> {
     try {
       return await this.inTransaction(work);
     } catch (error) {
       const model = serializer() as unknown as ModelProtoSerializerBase<T> | undefined;
-      if (error instanceof UniqueConstraintViolationException && typeof model?.uniqueViolations === 'function') {
+      const isUnique = error instanceof UniqueConstraintViolationException;
+      if ((isUnique || error instanceof ForeignKeyConstraintViolationException) && typeof model?.uniqueViolations === 'function') {
         // The write's transaction is over; look from a fork in the outer transaction, if any (tests).
         const fork = this.em.fork();
         const outer = this.em.getTransactionContext();
         if (outer) fork.setTransactionContext(outer);
-        const violations = await model.uniqueViolations(fork);
-        if (violations.length) throw new ValidationFailedError(violations, status.ALREADY_EXISTS);
+        const violations = isUnique ? await model.uniqueViolations(fork) : await model.relationViolations(fork);
+        if (violations.length) {
+          throw new ValidationFailedError(violations, isUnique ? status.ALREADY_EXISTS : status.INVALID_ARGUMENT);
+        }
       }
       throw error;
     }

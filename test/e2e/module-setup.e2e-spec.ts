@@ -35,7 +35,7 @@ class ConfigModule {}
 class AsyncAppModule {}
 
 describe('GrpcFrameworkModule.forRootAsync and the database unique index', () => {
-  it('builds options from providers, and maps a unique violation caught by the database to ALREADY_EXISTS on the field', async () => {
+  it('builds options from providers, and maps unique and foreign-key violations caught by the database to the field', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [AsyncAppModule] }).compile();
     moduleRef.useLogger(false);
     const app = await moduleRef.init();
@@ -51,6 +51,13 @@ describe('GrpcFrameworkModule.forRootAsync and the database unique index', () =>
       expect(badRequestOf(error).violations).toEqual([
         { field: 'username', description: 'User with this username already exists.', reason: 'UNIQUE' },
       ]);
+      expect(await orm.em.fork().count(User, {})).toBe(1);
+
+      // A foreign key refusing a missing group names the field, as validation does.
+      const fk = await failureOf(unary(users, 'Create', { username: 'grouped', groups: [4242] }));
+      expect(fk.code).toBe(status.INVALID_ARGUMENT);
+      expect(fk.details).toBe('groups: Invalid pk "4242" - object does not exist.');
+      expect(fk.details).not.toMatch(/constraint|foreign|insert/i);
       expect(await orm.em.fork().count(User, {})).toBe(1);
       users.close();
     } finally {
