@@ -46,6 +46,10 @@ export interface GrpcFrameworkOptions {
    * for `@GrpcModelService` classes, which are registered automatically. @default none
    */
   handlersHook?: (server: Server, registry: ProtoRegistry) => void;
+  /** Serve gRPC server reflection (v1 and v1alpha) describing the loaded protos. @default true */
+  reflection?: boolean;
+  /** Serve `grpc.health.v1.Health`: SERVING per service while running, NOT_SERVING during shutdown. @default true */
+  health?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -62,4 +66,6 @@ export interface ResolvedGrpcFrameworkOptions {
   shutdownGracePeriodMs: number;
   listen: boolean;
   handlersHook?: (server: Server, registry: ProtoRegistry) => void;
+  reflection: boolean;
+  health: boolean;
 }

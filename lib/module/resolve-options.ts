@@ -28,5 +28,7 @@ export function resolveOptions(options: GrpcFrameworkOptions): ResolvedGrpcFrame
     shutdownGracePeriodMs: options.shutdownGracePeriodMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     listen: options.listen ?? true,
     handlersHook: options.handlersHook,
+    reflection: options.reflection ?? true,
+    health: options.health ?? true,
   };
 }

@@ -16,6 +16,7 @@ import { resolveOptions } from '../module/resolve-options';
 import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { HandlerEnvironment, InProcessHandler, serverStreamingHandler, unaryHandler } from './call-handlers';
+import { addReflection, ServingHealth } from './reflection-and-health';
 import { BoundRpc, bindService, checkModelService, servicesAmong } from './service-binding';
 
 const identity = (value: Buffer): Buffer => value;
@@ -123,6 +124,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.health?.notServing();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         server.forceShutdown();
@@ -207,11 +209,19 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       }
       server.addService(definition as GrpcServiceDefinition, implementation);
     }
+    if (this.options.health) {
+      this.health = new ServingHealth([...byService.keys()]);
+      this.health.addTo(server);
+    }
+    if (this.options.reflection) {
+      addReflection(server, this.options.protoPath, this.options.loader.includeDirs, this.options.health);
+    }
     this.options.handlersHook?.(server, this.registry);
     return server;
   }
 
   private defaultForkEntityManager?: () => EntityManager;
+  private health?: ServingHealth;
 
   private findOrm(): MikroORM | undefined {
     try {
