@@ -162,9 +162,7 @@ export class MessageCodecFactory {
     if (WRAPPERS.has(name)) {
       return (v) => (v == null ? undefined : isPlainObject(v) && 'value' in v ? v : { value: bigintToString(v) });
     }
-    if (name === '.google.protobuf.Timestamp') {
-      return (v) => (v instanceof Date ? dateToTimestamp(v) : v == null ? undefined : v);
-    }
+    if (name === '.google.protobuf.Timestamp') return toTimestamp;
     if (name === '.google.protobuf.Struct') {
       const names = valueFieldNames(type.lookupType('.google.protobuf.Value'));
       return (v) => (v == null ? undefined : jsonToStruct(v as object, names));
@@ -226,6 +224,17 @@ interface TimestampObject {
 
 function timestampToDate(v: TimestampObject): Date {
   return new Date(Number(v.seconds) * 1000 + Math.floor((v.nanos ?? 0) / 1e6));
+}
+
+/** A Date, an ISO string or epoch milliseconds (as some drivers return dates) -> Timestamp. */
+function toTimestamp(value: unknown): unknown {
+  if (value == null) return undefined;
+  if (value instanceof Date) return dateToTimestamp(value);
+  if (typeof value === 'string' || typeof value === 'number') {
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime())) return dateToTimestamp(date);
+  }
+  return value;
 }
 
 function dateToTimestamp(date: Date): TimestampObject {

@@ -56,6 +56,12 @@ describe('message codec', () => {
     expect(codec.decode(codec.encode({ language: 'ts' })).language).toBe('ts');
   });
 
+  it('accepts ISO strings and epoch milliseconds for Timestamps, as some drivers return dates', () => {
+    const at = new Date('2024-05-06T07:08:09.010Z');
+    expect(codec.decode(codec.encode({ created_at: at.toISOString() })).created_at).toEqual(at);
+    expect(codec.decode(codec.encode({ created_at: at.getTime() })).created_at).toEqual(at);
+  });
+
   it('keeps an unset proto3 optional field absent', () => {
     expect(codec.decode(codec.encode({ id: 1 }))).not.toHaveProperty('optional_note');
   });

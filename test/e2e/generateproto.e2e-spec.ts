@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { GrpcFrameworkModule, GrpcModelService, ModelProtoSerializer, ModelService } from 'nestjs-grpc-framework';
+import { GrpcTestingApp } from 'nestjs-grpc-framework/testing';
+import { Gadget, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
+import { testDatabase } from '../utils/test-database';
+
+const ROOT = path.join(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
+const run = (...args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args], { cwd: ROOT });
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+
+describe('grpc-framework generateproto (run as a user would)', () => {
+  it('reproduces the tutorial proto from the TypeScript entity', async () => {
+    const { stdout } = await run(
+      'generateproto',
+      '--entity', 'sample/blog/post.entity.ts:Post',
+      '--fields', 'id,title,content',
+      '--package', 'blog_proto',
+      '--service', 'PostController',
+    );
+    expect(stdout).toBe(read('sample/protos/blog_proto/post.proto'));
+  });
+
+  it('reproduces the quickstart proto, relations as repeated ids, and accepts the seed\'s --model', async () => {
+    const { stdout } = await run('generateproto', '--model', 'sample/account/user.entity.ts:User', '--fields', 'id,username,email,groups');
+    expect(stdout).toBe(read('sample/protos/account.proto'));
+  });
+
+  it('works on compiled JavaScript and writes --file, refusing to overwrite it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'generateproto-'));
+    const file = path.join(dir, 'blog_proto', 'post.proto');
+    const args = ['generateproto', '--entity', 'dist/sample/blog/post.entity.js:Post', '--fields', 'id,title,content', '--package', 'blog_proto', '--service', 'PostController', '--file', file];
+    await expect(run(...args)).resolves.toMatchObject({ stdout: '' });
+    expect(fs.readFileSync(file, 'utf8')).toBe(read('sample/protos/blog_proto/post.proto'));
+    await expect(run(...args)).rejects.toMatchObject({ stderr: expect.stringContaining('already exists') });
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('names an unknown field and a bad --entity, exiting 1', async () => {
+    await expect(run('generateproto', '--entity', 'sample/blog/post.entity.ts:Post', '--fields', 'id,titel')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('"titel" is not a property of Post'),
+    });
+    await expect(run('generateproto', '--entity', 'sample/blog/post.entity.ts')).rejects.toMatchObject({
+      stderr: expect.stringContaining('must look like path/to/module:ExportName'),
+    });
+    await expect(run('generateproto', '--entity', 'sample/blog/post.entity.ts:Pots')).rejects.toMatchObject({
+      stderr: expect.stringContaining('has no export named "Pots"'),
+    });
+  });
+
+  it('maps every kind of column', async () => {
+    const { stdout } = await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget');
+    expect(stdout).toContain('package gadgets;');
+    expect(stdout).toContain('import "google/protobuf/struct.proto";\nimport "google/protobuf/timestamp.proto";');
+    expect(stdout).toContain(
+      [
+        'message Gadget {',
+        '    int32 id = 1;',
+        '    string name = 2;',
+        '    string description = 3;',
+        '    int64 serial = 4;',
+        '    double weight = 5;',
+        '    string price = 6;',
+        '    bool active = 7;',
+        '    google.protobuf.Timestamp released_at = 8;',
+        '    optional string nickname = 9;',
+        '    optional int32 rank = 10;',
+        '    string color = 11;',
+        '    google.protobuf.Struct specs = 12;',
+        '    optional int32 maker = 13;',
+        '    repeated int32 tags = 14;',
+        '}',
+      ].join('\n'),
+    );
+    const wrapped = await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--wrappers');
+    expect(wrapped.stdout).toContain('    google.protobuf.StringValue nickname = 9;');
+    expect(wrapped.stdout).toContain('    google.protobuf.Int32Value rank = 10;');
+    expect(wrapped.stdout).toContain('import "google/protobuf/wrappers.proto";');
+  });
+
+  it('round trip: the generated proto loads, serves and answers', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roundtrip-'));
+    const file = path.join(dir, 'gadgets.proto');
+    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--file', file);
+
+    class GadgetSerializer extends ModelProtoSerializer(Gadget) {}
+    @GrpcModelService({ service: 'gadgets.GadgetController', serializer: GadgetSerializer })
+    class GadgetService extends ModelService(Gadget) {}
+
+    const db = testDatabase();
+    const app = await GrpcTestingApp.create(
+      {
+        imports: [
+          MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false }),
+          GrpcFrameworkModule.forRoot({ protoPath: file }),
+        ],
+        controllers: [GadgetService],
+      },
+      { schema: 'create', isolation: 'truncate' },
+    );
+    try {
+      const em = app.orm.em.fork();
+      const maker = em.create(Maker, { name: 'acme' });
+      const tag = em.create(Tag, { label: 'new' });
+      await em.flush();
+      const gadgets = app.client('gadgets.GadgetController');
+      const released = new Date('2024-03-04T05:06:07.000Z');
+      const created = await gadgets.Create({
+        name: 'widget',
+        serial: '9007199254740993',
+        weight: 1.5,
+        price: '12.34',
+        active: true,
+        released_at: { seconds: String(released.getTime() / 1000), nanos: 0 },
+        nickname: 'w',
+        color: 'blue',
+        specs: { fields: { volts: { numberValue: 5 } } }, // protobufjs's bundled Struct is camelCase
+        maker: maker.id,
+        tags: [tag.id],
+      });
+      expect(created).toMatchObject({
+        name: 'widget',
+        serial: '9007199254740993',
+        weight: 1.5,
+        price: '12.34',
+        released_at: { seconds: String(released.getTime() / 1000) },
+        nickname: 'w',
+        color: 'blue',
+        specs: { fields: { volts: { numberValue: 5 } } }, // protobufjs's bundled Struct is camelCase
+        maker: maker.id,
+        tags: [tag.id],
+      });
+      expect(created).not.toHaveProperty('rank');
+      await expect(gadgets.Retrieve({ id: created.id })).resolves.toEqual(created);
+    } finally {
+      await app.close();
+      await db.dispose();
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
