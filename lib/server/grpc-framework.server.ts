@@ -166,7 +166,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
         continue;
       }
       seen.set(definition.name, className);
-      checkModelService(service.instance, orm, problems);
+      checkModelService(service.instance, orm, definition, problems);
       bound.push(...bindService(service, definition, this.contextCreator, interceptors, problems));
     }
     if (problems.length) {

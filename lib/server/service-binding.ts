@@ -6,6 +6,8 @@ import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
 import type { RpcDefinition, ServiceDefinition } from '../proto/proto-registry';
 import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
+import type { SerializerSpec } from '../serializers/serializer-spec';
+import { checkSerializerAgainstProto } from './serializer-proto-check';
 import { GenericServiceBase } from '../services/generic-service';
 import { Service, serviceView } from '../services/service';
 import type { CallContext } from './call-context';
@@ -89,7 +91,12 @@ function mixinHint(rpc: string): string {
 }
 
 /** Start-up checks of a model service's configuration: entity, serializer and lookup field. */
-export function checkModelService(instance: object, orm: MikroORM | undefined, problems: string[]): void {
+export function checkModelService(
+  instance: object,
+  orm: MikroORM | undefined,
+  definition: ServiceDefinition,
+  problems: string[],
+): void {
   if (!(instance instanceof GenericServiceBase)) return;
   const className = instance.constructor.name;
   const entity = (instance.constructor as typeof GenericServiceBase).entity;
@@ -120,11 +127,20 @@ export function checkModelService(instance: object, orm: MikroORM | undefined, p
     );
     return;
   }
+  let spec: SerializerSpec;
   try {
-    const spec = (serializer as unknown as typeof ModelProtoSerializerBase).spec();
-    void spec;
+    spec = (serializer as unknown as typeof ModelProtoSerializerBase).spec();
   } catch (error) {
     problems.push(`${className}: serializer ${serializer.name}: ${(error as Error).message}`);
+    return;
+  }
+  checkSerializerAgainstProto(className, serializer.name, spec, definition, problems);
+  const list = definition.rpcs.find((rpc) => rpc.name === 'List');
+  if (list && !list.responseStream && typeof (instance as { List?: unknown }).List === 'function') {
+    problems.push(
+      `${className} (${definition.name}.List${definition.file ? `, ${definition.file}` : ''}): List must be server streaming: ` +
+        `declare it as \`rpc List(${list.request.type.name}) returns (stream ${list.response.type.name})\`.`,
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module, Type } from '@nestjs/common';
+import * as path from 'node:path';
 import { Test } from '@nestjs/testing';
 import {
   GenericService,
@@ -97,6 +98,17 @@ describe('start-up checks', () => {
     @GrpcModelService({ service: 'blog_proto.PostController', serializer: BadFields })
     class BadFieldsService extends ModelService(Post) {}
     expect(await startupError([BadFieldsService])).toContain('"titel" is not a property of entity Post');
+  });
+
+  it('refuses serializer fields missing from the message or of incompatible types, and a unary List', async () => {
+    @GrpcModelService({ service: 'mismatch.PostController', serializer: PostProtoSerializer })
+    class MismatchService extends ModelService(Post) {}
+    const message = await startupError([MismatchService], [path.join(__dirname, '..', 'fixtures', 'protos', 'mismatch.proto')]);
+    expect(message).toContain(
+      'MismatchService (mismatch.PostController, ' + path.join(__dirname, '..', 'fixtures', 'protos', 'mismatch.proto') + '): serializer PostProtoSerializer field "content" is not in message mismatch.Post.',
+    );
+    expect(message).toContain('field "title": a string property cannot travel as int32 (use string or google.protobuf.StringValue).');
+    expect(message).toContain('List must be server streaming: declare it as `rpc List(PostListRequest) returns (stream Post)`.');
   });
 
   it('refuses a proto file that does not exist', async () => {
