@@ -16,7 +16,11 @@ const base = {
 module.exports = {
   testTimeout: 30000,
   projects: [
-    { ...base, displayName: 'sqlite', testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'] },
+    {
+      ...base,
+      displayName: 'sqlite',
+      testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.cli-spec.ts'],
+    },
     {
       ...base,
       displayName: 'postgres',

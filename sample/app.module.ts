@@ -50,3 +50,6 @@ export class SampleAppModule {
     };
   }
 }
+
+/** The sample as `grpc-framework runserver --module sample/app.module.ts:AppModule` serves it. */
+export const AppModule = SampleAppModule.register();

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { appModuleReference } from './app-module-reference';
+import { checkCommand } from './check.command';
 import { generateProtoCommand } from './generate-proto.command';
+import { runServerCommand } from './run-server.command';
 
 const USAGE = `Usage: grpc-framework <command> [options]
 
@@ -10,6 +13,19 @@ Commands:
                 [--service Name] [--file path.proto] [--wrappers]
       Writes the .proto of a model service for a MikroORM entity (stdout unless --file).
       <module> is a .ts or .js file; --package defaults to the entity's folder name.
+
+  runserver [address] [--module <module>:<Export>] [--dev] [--workers N]
+            [--max-workers N] [--grace-period ms]
+      Serves the application module (default address 127.0.0.1:50051; 0.0.0.0:50051 listens
+      on every interface). --dev restarts on source changes; --workers N runs N processes on
+      one port; --max-workers caps concurrent calls per connection; --grace-period is how long
+      in-flight calls get on SIGTERM/SIGINT (default 5000 ms).
+
+  check [--module <module>:<Export>]
+      Runs the start-up checks without listening; exits 1 and lists the problems if any.
+
+The application module comes from --module, else "module" in grpc-framework.json, else the
+"grpc-framework": { "module" } field of package.json.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -44,12 +60,49 @@ async function main(argv: string[]): Promise<number> {
     if (!values.file) process.stdout.write(text);
     return 0;
   }
+  if (command === 'runserver') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        module: { type: 'string' },
+        dev: { type: 'boolean' },
+        workers: { type: 'string' },
+        'max-workers': { type: 'string' },
+        'grace-period': { type: 'string' },
+      },
+    });
+    await runServerCommand(
+      {
+        address: positionals[0] ?? '127.0.0.1:50051',
+        module: appModuleReference(values.module),
+        dev: values.dev ?? false,
+        workers: positiveInteger(values.workers ?? '1', '--workers'),
+        maxWorkers: values['max-workers'] === undefined ? undefined : positiveInteger(values['max-workers'], '--max-workers'),
+        gracePeriodMs: values['grace-period'] === undefined ? undefined : positiveInteger(values['grace-period'], '--grace-period'),
+      },
+      argv,
+    );
+    return -1; // keep running; the command exits on its own
+  }
+  if (command === 'check') {
+    const { values } = parseArgs({ args: rest, options: { module: { type: 'string' } } });
+    return (await checkCommand(appModuleReference(values.module))) ? 0 : 1;
+  }
   process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
   return 1;
 }
 
+function positiveInteger(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive whole number, got "${text}".`);
+  return value;
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
   (error: Error) => {
     process.stderr.write(`grpc-framework: ${error.message}\n`);
     process.exit(1);

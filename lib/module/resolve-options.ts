@@ -2,8 +2,32 @@ import { DEFAULT_MAX_MESSAGE_LENGTH, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_URL } fr
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';
 
+/**
+ * Settings `grpc-framework runserver` and `check` pass to the application they start; they win
+ * over the module's options (the command line is the last word on where a process listens).
+ */
+export const ENV = {
+  url: 'GRPC_FRAMEWORK_URL',
+  listen: 'GRPC_FRAMEWORK_LISTEN',
+  shutdownGraceMs: 'GRPC_FRAMEWORK_SHUTDOWN_GRACE_MS',
+  maxConcurrentStreams: 'GRPC_FRAMEWORK_MAX_CONCURRENT_STREAMS',
+} as const;
+
+function fromEnv(options: GrpcFrameworkOptions): GrpcFrameworkOptions {
+  const env = process.env;
+  const merged: GrpcFrameworkOptions = { ...options };
+  if (env[ENV.url]) merged.url = env[ENV.url];
+  if (env[ENV.listen] === '0') merged.listen = false;
+  if (env[ENV.shutdownGraceMs]) merged.shutdownGracePeriodMs = Number(env[ENV.shutdownGraceMs]);
+  if (env[ENV.maxConcurrentStreams]) {
+    merged.channelOptions = { ...options.channelOptions, 'grpc.max_concurrent_streams': Number(env[ENV.maxConcurrentStreams]) };
+  }
+  return merged;
+}
+
 /** Fills in every default once; the rest of the framework only sees resolved options. */
-export function resolveOptions(options: GrpcFrameworkOptions): ResolvedGrpcFrameworkOptions {
+export function resolveOptions(given: GrpcFrameworkOptions): ResolvedGrpcFrameworkOptions {
+  const options = fromEnv(given);
   const protoPath = options?.protoPath === undefined ? [] : ([] as string[]).concat(options.protoPath);
   if (!protoPath.length) {
     throw new ImproperlyConfiguredError(

@@ -1,0 +1,124 @@
+import { spawn, ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
+import { ENV } from '../module/resolve-options';
+import { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { loadExport } from './load-module';
+
+export interface RunServerArgs {
+  address: string;
+  module: string;
+  dev: boolean;
+  workers: number;
+  maxWorkers?: number;
+  gracePeriodMs?: number;
+}
+
+/** `grpc-framework runserver`: one process, N cluster workers on one port, or a reloading dev server. */
+export async function runServerCommand(args: RunServerArgs, argv: string[]): Promise<void> {
+  process.env[ENV.url] = args.address;
+  if (args.gracePeriodMs !== undefined) process.env[ENV.shutdownGraceMs] = String(args.gracePeriodMs);
+  if (args.maxWorkers !== undefined) process.env[ENV.maxConcurrentStreams] = String(args.maxWorkers);
+  if (args.dev) return runWithReloader(argv);
+  if (args.workers > 1 && cluster.isPrimary) return runCluster(args);
+  await serve(args);
+}
+
+/** Starts the app in this process and closes it gracefully on SIGTERM/SIGINT. */
+async function serve(args: RunServerArgs): Promise<void> {
+  const app = await startApp(args.module);
+  const server = app.get(GrpcFrameworkServer, { strict: false });
+  if (!cluster.isWorker) {
+    process.stdout.write(`Starting gRPC server at ${server.address}\nQuit the server with CONTROL-C.\n`);
+  }
+  let closing = false;
+  const stop = (): void => {
+    if (closing) return;
+    closing = true;
+    app.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        process.stderr.write(`grpc-framework: shutdown failed: ${error.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+export async function startApp(moduleReference: string): Promise<INestApplicationContext> {
+  const appModule = loadExport(moduleReference, '--module');
+  const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
+  return NestFactory.createApplicationContext(appModule as never, { abortOnError: false, logger: ['error', 'warn'] });
+}
+
+/** N worker processes serving one port (Node's cluster shares the listening socket). */
+function runCluster(args: RunServerArgs): Promise<void> {
+  const workers = Array.from({ length: args.workers }, () => cluster.fork());
+  process.stdout.write(
+    `Starting gRPC server at ${args.address} with ${args.workers} worker processes\nQuit the server with CONTROL-C.\n`,
+  );
+  let failed = false;
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    stopping = true;
+    for (const worker of workers) if (!worker.isDead()) worker.process.kill(signal);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return new Promise((resolve) => {
+    let alive = workers.length;
+    cluster.on('exit', (_worker, code) => {
+      if (code !== 0) failed = true;
+      if (!stopping && code !== 0) stop('SIGTERM'); // one worker failing to start stops the rest
+      if (--alive === 0) {
+        process.exitCode = failed ? 1 : 0;
+        resolve();
+      }
+    });
+  });
+}
+
+/** Restarts the server whenever a source or proto file changes. */
+function runWithReloader(argv: string[]): Promise<void> {
+  const childArgs = [process.argv[1], ...argv.filter((arg) => arg !== '--dev')];
+  let child: ChildProcess | undefined;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const start = (): void => {
+    child = spawn(process.execPath, childArgs, { stdio: 'inherit', env: process.env });
+  };
+  const restart = (file: string): void => {
+    clearTimeout(restartTimer);
+    restartTimer = setTimeout(() => {
+      process.stdout.write(`${file} changed, restarting.\n`);
+      const old = child;
+      if (old && old.exitCode === null) {
+        old.once('exit', start);
+        old.kill('SIGTERM');
+      } else start();
+    }, 100);
+  };
+  const watcher = fs.watch(process.cwd(), { recursive: true }, (_event, file) => {
+    if (!file) return;
+    const name = file.toString();
+    if (/(^|[\\/])(node_modules|dist|\.git)([\\/]|$)/.test(name)) return;
+    if (!/\.(ts|js|json|proto)$/.test(name)) return;
+    restart(path.normalize(name));
+  });
+  start();
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      watcher.close();
+      clearTimeout(restartTimer);
+      if (child && child.exitCode === null) {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      } else resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

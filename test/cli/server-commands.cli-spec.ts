@@ -1,0 +1,189 @@
+import * as grpc from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { MikroORM } from '@mikro-orm/core';
+import { Post } from '../../sample/blog/post.entity';
+import { makeClient, unary, GrpcClient } from '../utils/sample-app';
+
+const ROOT = path.join(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
+const SAMPLE_MODULE = `${path.join(ROOT, 'sample', 'app.module.ts')}:AppModule`;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `grpc-framework runserver` in a fresh working directory and waits for its banner. */
+async function runserver(args: string[], cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'runserver-'))): Promise<Running & { cwd: string }> {
+  const child = spawn(process.execPath, [CLI, 'runserver', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const until = Date.now() + 20000;
+  while (!output.includes('Quit the server with CONTROL-C.')) {
+    if (Date.now() > until || child.exitCode !== null) throw new Error(`runserver did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { child, output: () => output, exited, cwd };
+}
+
+/** Waits until the server answers (a cluster's workers may still be starting after the banner). */
+async function ready(client: GrpcClient): Promise<void> {
+  const until = Date.now() + 20000;
+  for (;;) {
+    try {
+      await unary(client, 'Retrieve', { id: 0 });
+      return;
+    } catch (error) {
+      if ((error as grpc.ServiceError).code === status.NOT_FOUND) return;
+      if (Date.now() > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+describe('grpc-framework check', () => {
+  const check = (...args: string[]) => promisify(execFile)(process.execPath, [CLI, 'check', ...args], { cwd: ROOT });
+
+  it('passes a correct application', async () => {
+    await expect(check('--module', SAMPLE_MODULE)).resolves.toMatchObject({ stdout: 'System check identified no issues.\n' });
+  });
+
+  it('lists every problem with file, service, rpc and field, and exits 1', async () => {
+    const error = await check('--module', 'test/fixtures/broken-app.module.ts:BrokenAppModule').catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain('mismatch.proto): serializer PostProtoSerializer field "content" is not in message mismatch.Post');
+    expect(error.stderr).toContain('field "title": a string property cannot travel as int32');
+    expect(error.stderr).toContain('MismatchPostService (mismatch.PostController.List');
+  });
+
+  it('asks for the module when none is configured', async () => {
+    const error = await promisify(execFile)(process.execPath, [CLI, 'check'], { cwd: os.tmpdir() }).catch((e) => e);
+    expect(error.stderr).toContain('Pass --module src/app.module.ts:AppModule');
+  });
+});
+
+describe('grpc-framework runserver', () => {
+  it('serves, refuses new calls on SIGTERM, lets an in-flight List finish, and exits 0', async () => {
+    const port = await freePort();
+    const server = await runserver([`127.0.0.1:${port}`, '--module', SAMPLE_MODULE, '--grace-period', '4000']);
+    const posts = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    const ROWS = 1500;
+    for (let i = 0; i < ROWS; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => unary(posts, 'Create', { title: `t${i + j}`, content: 'c' })));
+    }
+    const stream: grpc.ClientReadableStream<{ title: string }> = posts.List({});
+    const received: string[] = [];
+    const ended = new Promise<grpc.StatusObject | Error>((resolve) => {
+      stream.on('status', resolve);
+      stream.on('error', resolve);
+    });
+    await new Promise<void>((resolve) => {
+      stream.on('data', (post: { title: string }) => {
+        received.push(post.title);
+        if (received.length === 10) {
+          stream.pause();
+          resolve();
+        }
+      });
+    });
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const late = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    await expect(unary(late, 'Retrieve', { id: 1 })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    late.close();
+    stream.resume();
+    const outcome = await ended;
+    expect(received).toHaveLength(ROWS); // finished within the grace period
+    expect(outcome).toMatchObject({ code: status.OK });
+    expect(await server.exited).toBe(0);
+    posts.close();
+    const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: path.join(server.cwd, 'sample.sqlite3'), entities: [Post] });
+    expect(await orm.em.fork().count(Post)).toBe(ROWS);
+    await orm.close();
+  });
+
+  it('cancels calls still running when the grace period ends', async () => {
+    const port = await freePort();
+    const server = await runserver([`127.0.0.1:${port}`, '--module', SAMPLE_MODULE, '--grace-period', '300']);
+    const posts = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    // Far more than HTTP/2's flow-control windows hold, so the server cannot finish the stream alone.
+    const content = 'x'.repeat(4000);
+    for (let i = 0; i < 1000; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => unary(posts, 'Create', { title: `t${i + j}`, content })));
+    }
+    const stream: grpc.ClientReadableStream<unknown> = posts.List({});
+    const ended = new Promise<grpc.ServiceError | grpc.StatusObject>((resolve) => {
+      stream.on('error', resolve);
+      stream.on('status', resolve);
+    });
+    await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+    stream.pause(); // a client that stops reading cannot hold the server up
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    stream.resume();
+    expect((await ended).code).not.toBe(status.OK);
+    posts.close();
+  });
+
+  it('runs N worker processes on one port', async () => {
+    const port = await freePort();
+    const server = await runserver([`127.0.0.1:${port}`, '--module', SAMPLE_MODULE, '--workers', '2']);
+    const workers = fs
+      .readdirSync('/proc')
+      .filter((pid) => /^\d+$/.test(pid))
+      .filter((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(server.child.pid);
+        } catch {
+          return false;
+        }
+      });
+    expect(workers).toHaveLength(2);
+    const posts = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    await ready(posts);
+    const created = await Promise.all(Array.from({ length: 20 }, (_, i) => unary(posts, 'Create', { title: `w${i}`, content: 'c' })));
+    expect(new Set(created.map((p) => p.id)).size).toBe(20);
+    posts.close();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('restarts on source changes with --dev', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'runserver-dev-'));
+    const moduleFile = path.join(cwd, 'app.module.ts');
+    fs.writeFileSync(moduleFile, `export { AppModule } from ${JSON.stringify(path.join(ROOT, 'sample', 'app.module'))};\n`);
+    const port = await freePort();
+    const server = await runserver([`127.0.0.1:${port}`, '--module', 'app.module.ts:AppModule', '--dev'], cwd);
+    const posts = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    await ready(posts);
+    fs.appendFileSync(moduleFile, '// changed\n');
+    const until = Date.now() + 20000;
+    while (!/app\.module\.ts changed, restarting\.[\s\S]*Quit the server with CONTROL-C\./.test(server.output())) {
+      if (Date.now() > until) throw new Error(`no restart:\n${server.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await ready(posts);
+    await expect(unary(posts, 'Create', { title: 'after reload', content: 'c' })).resolves.toMatchObject({ title: 'after reload' });
+    posts.close();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+});
