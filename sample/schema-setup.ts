@@ -1,12 +1,26 @@
 import { MikroORM } from '@mikro-orm/core';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 
-/** Creates or updates the sample's tables on start, so `npm run sample` needs no set-up. */
+/**
+ * Creates or updates the sample's tables on start, so `npm run sample` needs no set-up. Several
+ * worker processes (`runserver --workers N`) may race to create the same tables: the loser
+ * looks again and finds nothing left to do. (A real application runs its migrations once,
+ * before starting the server.)
+ */
 @Injectable()
 export class SchemaSetup implements OnModuleInit {
   constructor(private readonly orm: MikroORM) {}
 
   async onModuleInit(): Promise<void> {
-    await this.orm.getSchemaGenerator().updateSchema();
+    const generator = this.orm.getSchemaGenerator();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await generator.updateSchema();
+        return;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 }

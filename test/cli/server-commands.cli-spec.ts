@@ -11,6 +11,9 @@ import { MikroORM } from '@mikro-orm/core';
 import { Post } from '../../sample/blog/post.entity';
 import { makeClient, unary, GrpcClient } from '../utils/sample-app';
 
+// Each test starts real server processes that compile the sample's TypeScript: allow for a busy machine.
+jest.setTimeout(90000);
+
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
 const SAMPLE_MODULE = `${path.join(ROOT, 'sample', 'app.module.ts')}:AppModule`;
@@ -36,7 +39,7 @@ async function runserver(args: string[], cwd = fs.mkdtempSync(path.join(os.tmpdi
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const until = Date.now() + 20000;
+  const until = Date.now() + 40000;
   while (!output.includes('Quit the server with CONTROL-C.')) {
     if (Date.now() > until || child.exitCode !== null) throw new Error(`runserver did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -46,7 +49,7 @@ async function runserver(args: string[], cwd = fs.mkdtempSync(path.join(os.tmpdi
 
 /** Waits until the server answers (a cluster's workers may still be starting after the banner). */
 async function ready(client: GrpcClient): Promise<void> {
-  const until = Date.now() + 20000;
+  const until = Date.now() + 40000;
   for (;;) {
     try {
       await unary(client, 'Retrieve', { id: 0 });
@@ -175,7 +178,7 @@ describe('grpc-framework runserver', () => {
     const posts = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
     await ready(posts);
     fs.appendFileSync(moduleFile, '// changed\n');
-    const until = Date.now() + 20000;
+    const until = Date.now() + 40000;
     while (!/app\.module\.ts changed, restarting\.[\s\S]*Quit the server with CONTROL-C\./.test(server.output())) {
       if (Date.now() > until) throw new Error(`no restart:\n${server.output()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
