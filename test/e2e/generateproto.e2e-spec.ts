@@ -145,3 +145,20 @@ describe('grpc-framework generateproto (run as a user would)', () => {
     }
   });
 });
+
+describe('generated protos pass buf lint', () => {
+  const BUF = path.join(ROOT, '.tools', 'node_modules', '.bin', 'buf');
+
+  it('with the STANDARD rules except the five the seed\'s shape requires (see test/fixtures/buf.yaml)', async () => {
+    expect(fs.existsSync(BUF)).toBe(true); // installed by `npm run tools` (npm test does it first)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'buflint-'));
+    fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'buf.yaml'), path.join(dir, 'buf.yaml'));
+    await run('generateproto', '--entity', 'sample/blog/post.entity.ts:Post', '--fields', 'id,title,content', '--package', 'blog_proto', '--service', 'PostController', '--file', path.join(dir, 'blog_proto', 'post.proto'));
+    await run('generateproto', '--entity', 'sample/account/user.entity.ts:User', '--file', path.join(dir, 'account', 'account.proto'));
+    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--file', path.join(dir, 'gadgets', 'gadget.proto'));
+    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--wrappers', '--package', 'wrapped', '--file', path.join(dir, 'wrapped', 'gadget.proto'));
+    const lint = await promisify(execFile)(BUF, ['lint'], { cwd: dir }).catch((error) => error);
+    expect({ code: lint.code ?? 0, stdout: lint.stdout, stderr: lint.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
+    fs.rmSync(dir, { recursive: true });
+  });
+});
