@@ -1,4 +1,5 @@
 import * as protobuf from 'protobufjs';
+import { upperSnake } from './enum-names';
 import { MalformedMessageError, StrictUtf8Reader } from './strict-reader';
 
 /**
@@ -137,6 +138,8 @@ export class MessageCodecFactory {
       if (field.map) continue;
       if (fieldType instanceof protobuf.Type) {
         converters.push({ name: field.name, repeated: field.repeated, convert: this.wireValue(fieldType) });
+      } else if (fieldType instanceof protobuf.Enum) {
+        converters.push({ name: field.name, repeated: field.repeated, convert: enumNameOf(fieldType) });
       } else if (isLongType(field.type)) {
         converters.push({ name: field.name, repeated: field.repeated, convert: bigintToString });
       }
@@ -183,6 +186,22 @@ export class MessageCodecFactory {
     const nested = this.wireConverter(type);
     return nested ? (v) => (v == null ? undefined : nested(v)) : (v) => (v == null ? undefined : v);
   }
+}
+
+/**
+ * Accepts an enum's names, numbers, or the entity values generated protos name after
+ * (`'blue'` for `GADGET_COLOR_BLUE` in enum `GadgetColor`).
+ */
+function enumNameOf(type: protobuf.Enum): Convert {
+  const prefix = `${upperSnake(type.name)}_`;
+  const byValue = new Map<string, string>();
+  for (const name of Object.keys(type.values)) {
+    byValue.set(name.startsWith(prefix) ? name.slice(prefix.length) : name, name);
+  }
+  return (value) => {
+    if (typeof value !== 'string' || value in type.values) return value;
+    return byValue.get(upperSnake(value)) ?? value;
+  };
 }
 
 interface NullableShape {

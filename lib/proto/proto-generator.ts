@@ -2,6 +2,7 @@ import { EntityMetadata, EntityProperty, ReferenceKind } from '@mikro-orm/core';
 import { fieldKindOf } from '../serializers/entity-field-specs';
 import { FieldKind, toSnakeCase } from '../serializers/field-spec';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import { upperSnake } from './enum-names';
 
 export interface ProtoGenerationOptions {
   /** Entity properties to include, in order. @default every scalar and owned relation */
@@ -28,7 +29,7 @@ const SCALAR_OF_KIND: Readonly<Record<FieldKind, string | undefined>> = {
   boolean: 'bool',
   date: 'google.protobuf.Timestamp',
   json: 'google.protobuf.Struct',
-  enum: 'string',
+  enum: 'string', // enums with known values become proto enums (see enumDefinition)
   bytes: 'bytes',
   relation: undefined,
   relations: undefined,
@@ -63,9 +64,10 @@ interface ProtoField {
 export function generateProto(meta: EntityMetadata, options: ProtoGenerationOptions = {}): string {
   const model = meta.className;
   const props = selectProps(meta, options.fields);
-  const fields = props.map((prop) => protoField(prop, options.wrappers ?? false));
+  const enums: string[] = [];
+  const fields = props.map((prop) => protoField(prop, options.wrappers ?? false, model, enums));
   const pk = meta.primaryKeys[0];
-  const pkField = protoField(meta.properties[pk as keyof typeof meta.properties] as EntityProperty, false);
+  const pkField = protoField(meta.properties[pk as keyof typeof meta.properties] as EntityProperty, false, model, []);
   const imports = new Set(['google/protobuf/empty.proto']);
   for (const field of fields) {
     const file = IMPORT_OF_TYPE[field.type] ?? (field.type.endsWith('Value') ? 'google/protobuf/wrappers.proto' : undefined);
@@ -99,6 +101,7 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
     `    ${pkField.type} ${pkField.name} = 1;`,
     '}',
     '',
+    ...enums,
   ];
   return lines.join('\n');
 }
@@ -120,9 +123,14 @@ function selectProps(meta: EntityMetadata, fields?: readonly string[]): EntityPr
   });
 }
 
-function protoField(prop: EntityProperty, wrappers: boolean): ProtoField {
+function protoField(prop: EntityProperty, wrappers: boolean, model: string, enums: string[]): ProtoField {
   const name = toSnakeCase(prop.name);
   const kind = fieldKindOf(prop);
+  if (kind === 'enum' && prop.items?.length) {
+    const enumName = `${model}${prop.name.charAt(0).toUpperCase()}${prop.name.slice(1)}`;
+    enums.push(...enumDefinition(enumName, prop.items));
+    return nullableField(name, enumName, !!prop.nullable, false);
+  }
   if (kind === 'relation' || kind === 'relations') {
     const target = prop.targetMeta;
     const targetPk = target?.properties[target.primaryKeys[0] as keyof typeof target.properties] as EntityProperty | undefined;
@@ -132,6 +140,18 @@ function protoField(prop: EntityProperty, wrappers: boolean): ProtoField {
   }
   const type = SCALAR_OF_KIND[kind] ?? 'string';
   return nullableField(name, type, !!prop.nullable && !prop.primary, wrappers);
+}
+
+/** `enum GadgetColor { GADGET_COLOR_UNSPECIFIED = 0; GADGET_COLOR_RED = 1; ... }`, buf's naming rules. */
+function enumDefinition(name: string, items: readonly (string | number)[]): string[] {
+  const prefix = upperSnake(name);
+  return [
+    `enum ${name} {`,
+    `    ${prefix}_UNSPECIFIED = 0;`,
+    ...items.map((item, i) => `    ${prefix}_${upperSnake(item)} = ${i + 1};`),
+    '}',
+    '',
+  ];
 }
 
 function nullableField(name: string, type: string, nullable: boolean, wrappers: boolean): ProtoField {

@@ -5,6 +5,7 @@ import { ImproperlyConfiguredError } from '../errors/improperly-configured.error
 import type { CallContext } from '../server/call-context';
 import { FieldSpec, resolveFieldSpec } from './field-spec';
 import { validateFieldValue } from './field-validation';
+import { choiceOfEnumName } from '../proto/enum-names';
 import { buildSpec, declaredProtoFields, SerializerSpec } from './serializer-spec';
 
 /** A proto message as handlers see it: field names as in the .proto. */
@@ -43,6 +44,7 @@ export type ProtoSerializerClass<TInstance extends object = object> = new (
 ) => ProtoSerializer<TInstance>;
 
 const OPTION_KEYS = new Set(['message', 'many', 'partial', 'context']);
+const TEXT_KINDS = new Set<FieldSpec['kind']>(['string', 'text', 'any']);
 const specs = new WeakMap<Function, SerializerSpec>();
 
 /**
@@ -191,7 +193,14 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   messageToData(message: ProtoMessage): SerializerData {
     const data: SerializerData = {};
     for (const field of this.spec.writable) {
-      const value = message[field.protoName];
+      let value = message[field.protoName];
+      if (field.kind === 'enum' && typeof value === 'string' && field.choices && !field.choices.includes(value)) {
+        // A proto enum name (GADGET_COLOR_BLUE) stands for the entity's value ('blue').
+        const choice = choiceOfEnumName(value, field.choices);
+        value = choice === null ? value : choice;
+      }
+      // proto3 sends an unset string as '': for values carried as strings (decimals, dates...) that means "not sent".
+      if (value === '' && !TEXT_KINDS.has(field.kind)) continue;
       if (value !== undefined) data[field.property] = value;
     }
     return data;

@@ -71,12 +71,15 @@ describe('grpc-framework generateproto (run as a user would)', () => {
         '    google.protobuf.Timestamp released_at = 8;',
         '    optional string nickname = 9;',
         '    optional int32 rank = 10;',
-        '    string color = 11;',
+        '    GadgetColor color = 11;',
         '    google.protobuf.Struct specs = 12;',
         '    optional int32 maker = 13;',
         '    repeated int32 tags = 14;',
         '}',
       ].join('\n'),
+    );
+    expect(stdout).toContain(
+      ['enum GadgetColor {', '    GADGET_COLOR_UNSPECIFIED = 0;', '    GADGET_COLOR_RED = 1;', '    GADGET_COLOR_BLUE = 2;', '}'].join('\n'),
     );
     const wrapped = await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--wrappers');
     expect(wrapped.stdout).toContain('    google.protobuf.StringValue nickname = 9;');
@@ -119,7 +122,7 @@ describe('grpc-framework generateproto (run as a user would)', () => {
         active: true,
         released_at: { seconds: String(released.getTime() / 1000), nanos: 0 },
         nickname: 'w',
-        color: 'blue',
+        color: 'GADGET_COLOR_BLUE',
         specs: { fields: { volts: { numberValue: 5 } } }, // protobufjs's bundled Struct is camelCase
         maker: maker.id,
         tags: [tag.id],
@@ -131,13 +134,19 @@ describe('grpc-framework generateproto (run as a user would)', () => {
         price: '12.34',
         released_at: { seconds: String(released.getTime() / 1000) },
         nickname: 'w',
-        color: 'blue',
+        color: 'GADGET_COLOR_BLUE',
         specs: { fields: { volts: { numberValue: 5 } } }, // protobufjs's bundled Struct is camelCase
         maker: maker.id,
         tags: [tag.id],
       });
       expect(created).not.toHaveProperty('rank');
       await expect(gadgets.Retrieve({ id: created.id })).resolves.toEqual(created);
+      const stored = await app.orm.em.fork().findOneOrFail(Gadget, { id: created.id });
+      expect(stored.color).toBe('blue'); // the entity keeps its own value
+      // An unset enum (its _UNSPECIFIED zero value) leaves the entity default.
+      const plain = await gadgets.Create({ name: 'plain' });
+      expect(plain.color).toBe('GADGET_COLOR_RED');
+      await expect(gadgets.Create({ name: 'bad', color: 7 })).rejects.toMatchObject({ code: 3 });
     } finally {
       await app.close();
       await db.dispose();
