@@ -1,0 +1,28 @@
+import * as path from 'node:path';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import type { Options } from '@mikro-orm/core';
+import { Post } from '../sample/blog/post.entity';
+
+// Compiled, this runs from dist/bench; the protos stay in the sample.
+const ROOT = path.resolve(__dirname, __filename.endsWith('.ts') ? '..' : '../..');
+export const POST_PROTO = path.join(ROOT, 'sample', 'protos', 'blog_proto', 'post.proto');
+
+/** The same SQLite settings for every server: a file in WAL mode with a busy timeout. */
+export function benchDatabase(file: string): Options {
+  return {
+    driver: BetterSqliteDriver,
+    dbName: file,
+    entities: [Post],
+    allowGlobalContext: false,
+    pool: {
+      afterCreate: (connection: { pragma(sql: string): unknown }, done: (error: Error | null, c: unknown) => void) => {
+        connection.pragma('journal_mode = WAL');
+        connection.pragma('busy_timeout = 5000');
+        done(null, connection);
+      },
+    },
+  } as Options;
+}
+
+export const SERVERS = ['framework', 'baseline', 'nest-plain', 'ceiling'] as const;
+export type ServerName = (typeof SERVERS)[number];

@@ -1,0 +1,108 @@
+// The load generator: one process, one grpc-js client, run against one server per invocation.
+// Usage: node load.js '<json LoadSpec>'; prints one JSON LoadResult line.
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { POST_PROTO } from './common';
+
+export interface LoadSpec {
+  address: string;
+  workload: 'retrieve' | 'create' | 'list';
+  concurrency: number;
+  durationMs: number;
+  maxId: number;
+  tag: string;
+}
+
+export interface LoadResult {
+  calls: number;
+  errors: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  firstMessageMs?: number;
+  totalMs?: number;
+  messages?: number;
+  messagesPerSecond?: number;
+}
+
+type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function unaryLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = Date.now() + spec.durationMs;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: spec.concurrency }, async (_, worker) => {
+      for (let i = worker; Date.now() < end; i += spec.concurrency) {
+        const request =
+          spec.workload === 'retrieve'
+            ? { id: (i % spec.maxId) + 1 }
+            : { title: `bench-${spec.tag}-${worker}-${i}`, content: 'benchmark content' };
+        const method = spec.workload === 'retrieve' ? 'Retrieve' : 'Create';
+        const t0 = process.hrtime.bigint();
+        await new Promise<void>((resolve) =>
+          client[method](request, (error: Error | null) => {
+            if (error) errors++;
+            resolve();
+          }),
+        );
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  return {
+    calls: latencies.length,
+    errors,
+    rps: (latencies.length - errors) / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+}
+
+async function listLoad(client: Client): Promise<LoadResult> {
+  const t0 = process.hrtime.bigint();
+  let first: number | undefined;
+  let messages = 0;
+  await new Promise<void>((resolve, reject) => {
+    const call = client.List({}) as grpc.ClientReadableStream<unknown>;
+    call.on('data', () => {
+      if (first === undefined) first = Number(process.hrtime.bigint() - t0) / 1e6;
+      messages++;
+    });
+    call.on('end', resolve);
+    call.on('error', reject);
+  });
+  const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  return {
+    calls: 1,
+    errors: 0,
+    rps: 0,
+    p50Ms: totalMs,
+    p99Ms: totalMs,
+    firstMessageMs: first ?? totalMs,
+    totalMs,
+    messages,
+    messagesPerSecond: messages / (totalMs / 1000),
+  };
+}
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2]) as LoadSpec;
+  const definition = protoLoader.loadSync(POST_PROTO, { keepCase: true, defaults: true });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as { blog_proto: { PostController: typeof grpc.Client } };
+  const client = new pkg.blog_proto.PostController(spec.address, grpc.credentials.createInsecure()) as Client;
+  await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())));
+  const result = spec.workload === 'list' ? await listLoad(client) : await unaryLoad(client, spec);
+  client.close();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+void main();

@@ -1,0 +1,256 @@
+// `npm run bench [-- --quick]`: the framework against hand-written gRPC servers, interleaved in one run.
+import 'reflect-metadata';
+import { ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MikroORM } from '@mikro-orm/core';
+import { Post } from '../sample/blog/post.entity';
+import { benchDatabase, SERVERS, ServerName } from './common';
+import type { LoadResult, LoadSpec } from './load';
+
+const QUICK = process.argv.includes('--quick');
+const ROUNDS = QUICK ? 3 : 5;
+const UNARY_MS = QUICK ? 1500 : 5000;
+const HAS_TASKSET = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true']);
+    return os.cpus().length > 1;
+  } catch {
+    return false;
+  }
+})();
+
+interface Workload {
+  name: string;
+  spec: Omit<LoadSpec, 'address' | 'tag' | 'maxId'>;
+  /** The headline figure and whether higher is better. */
+  metric: keyof LoadResult;
+  higherIsBetter: boolean;
+}
+
+const UNARY_WORKLOADS: Workload[] = [
+  { name: 'retrieve c=1', spec: { workload: 'retrieve', concurrency: 1, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
+  { name: 'retrieve c=64', spec: { workload: 'retrieve', concurrency: 64, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
+  { name: 'create c=16', spec: { workload: 'create', concurrency: 16, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
+];
+const listWorkload = (rows: number): Workload => ({
+  name: `list ${rows.toLocaleString('en-US')} rows`,
+  spec: { workload: 'list', concurrency: 1, durationMs: 0 },
+  metric: 'totalMs',
+  higherIsBetter: false,
+});
+
+interface Sample extends LoadResult {
+  rssGrowthMb?: number;
+}
+
+const pinned = (core: number, args: string[]): [string, string[]] =>
+  HAS_TASKSET ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
+
+async function seed(file: string, rows: number): Promise<void> {
+  const orm = await MikroORM.init(benchDatabase(file));
+  await orm.getSchemaGenerator().createSchema();
+  const em = orm.em.fork();
+  const created = new Date('2024-01-01T00:00:00Z').getTime();
+  for (let i = 0; i < rows; i += 5000) {
+    const batch = Array.from({ length: Math.min(5000, rows - i) }, (_, j) => ({
+      title: `post ${i + j}`,
+      content: `content of post ${i + j}, long enough to look like a short paragraph of text`,
+      created: new Date(created + (i + j) * 1000),
+    }));
+    await em.insertMany(Post, batch);
+  }
+  await orm.close();
+}
+
+async function startServer(name: ServerName, port: number, dbFile: string, rows: number): Promise<ChildProcess> {
+  const script = path.join(__dirname, 'servers', `${name}.js`);
+  const child = HAS_TASKSET
+    ? spawn('taskset', ['-c', '0', process.execPath, script, String(port), dbFile, String(rows)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+    : fork(script, [String(port), dbFile, String(rows)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
+  });
+  return child;
+}
+
+function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const [command, args] = pinned(1, [path.join(__dirname, 'load.js'), JSON.stringify(spec)]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load exited ${code}`))));
+  });
+}
+
+/** Resident memory of a process in MB, from /proc (the server itself, not its taskset parent). */
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+/** taskset execs node in place, so the child's pid is the server's either way. */
+function serverPid(child: ChildProcess): number {
+  return child.pid!;
+}
+
+async function measure(
+  workload: Workload,
+  name: ServerName,
+  server: ChildProcess,
+  port: number,
+  dbFile: string,
+  rows: number,
+  tag: string,
+): Promise<Sample> {
+  const spec: LoadSpec = { ...workload.spec, address: `127.0.0.1:${port}`, maxId: Math.min(rows, 1000), tag };
+  if (spec.workload !== 'list') {
+    const result = await runLoad(spec);
+    if (spec.workload === 'create' && name !== 'ceiling') await verifyAndRemoveCreated(dbFile, tag, result);
+    return result;
+  }
+  const pid = serverPid(server);
+  const before = rssMb(pid);
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 10);
+  try {
+    const result = await runLoad(spec);
+    return { ...result, rssGrowthMb: peak - before };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Every successful Create must be stored; then the table goes back to its seeded size. */
+async function verifyAndRemoveCreated(dbFile: string, tag: string, result: LoadResult): Promise<void> {
+  const orm = await MikroORM.init(benchDatabase(dbFile));
+  const em = orm.em.fork();
+  const stored = await em.count(Post, { title: { $like: `bench-${tag}-%` } });
+  const succeeded = result.calls - result.errors;
+  if (stored !== succeeded) throw new Error(`create ${tag}: ${succeeded} calls succeeded but ${stored} rows are stored`);
+  await em.nativeDelete(Post, { title: { $like: `bench-${tag}-%` } });
+  await orm.close();
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+interface Summary {
+  [metric: string]: { median: number; min: number; max: number };
+}
+
+function summarize(samples: Sample[]): Summary {
+  const summary: Summary = {};
+  for (const key of ['rps', 'p50Ms', 'p99Ms', 'firstMessageMs', 'totalMs', 'messagesPerSecond', 'rssGrowthMb', 'errors'] as const) {
+    const values = samples.map((s) => s[key]).filter((v): v is number => typeof v === 'number');
+    if (values.length) summary[key] = { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+  }
+  return summary;
+}
+
+async function main(): Promise<void> {
+  const phases = QUICK
+    ? [{ rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000)] }]
+    : [
+        { rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000)] },
+        { rows: 100_000, workloads: [listWorkload(100_000)] },
+      ];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grpc-framework-bench-'));
+  const results: Record<string, Record<string, Summary>> = {};
+  let port = 51000 + Math.floor(Math.random() * 1000);
+  for (const phase of phases) {
+    const seeded = path.join(dir, `seed-${phase.rows}.sqlite3`);
+    await seed(seeded, phase.rows);
+    const servers = new Map<ServerName, { child: ChildProcess; port: number; db: string }>();
+    for (const name of SERVERS) {
+      const db = path.join(dir, `${name}-${phase.rows}.sqlite3`);
+      fs.copyFileSync(seeded, db);
+      const serverPort = port++;
+      servers.set(name, { child: await startServer(name, serverPort, db, phase.rows), port: serverPort, db });
+    }
+    const samples = new Map<string, Sample[]>();
+    for (let round = 0; round <= ROUNDS; round++) {
+      const warmUp = round === 0;
+      for (const workload of phase.workloads) {
+        for (const name of SERVERS) {
+          const { child, port: serverPort, db } = servers.get(name)!;
+          const spec = warmUp && workload.spec.workload !== 'list' ? { ...workload, spec: { ...workload.spec, durationMs: 300 } } : workload;
+          const sample = await measure(spec, name, child, serverPort, db, phase.rows, `${round}-${name}`);
+          if (!warmUp) samples.set(`${workload.name}|${name}`, [...(samples.get(`${workload.name}|${name}`) ?? []), sample]);
+        }
+      }
+      process.stderr.write(warmUp ? `${phase.rows} rows: warm-up done\n` : `${phase.rows} rows: round ${round}/${ROUNDS} done\n`);
+    }
+    for (const workload of phase.workloads) {
+      results[workload.name] = {};
+      for (const name of SERVERS) results[workload.name][name] = summarize(samples.get(`${workload.name}|${name}`)!);
+    }
+    for (const { child } of servers.values()) child.kill('SIGTERM');
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  report(results);
+}
+
+function report(results: Record<string, Record<string, Summary>>): void {
+  const workloads = [...UNARY_WORKLOADS, listWorkload(10_000), listWorkload(100_000)].filter((w) => results[w.name]);
+  const json: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    mode: QUICK ? 'quick' : 'full',
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, pinned: HAS_TASKSET },
+    workloads: {},
+  };
+  const lines = [
+    `| workload | metric | framework | baseline | nest-plain | ceiling | framework/baseline | framework/nest-plain |`,
+    `|---|---|---|---|---|---|---|---|`,
+  ];
+  for (const workload of workloads) {
+    const byServer = results[workload.name];
+    const m = (name: string, metric = workload.metric as string) => byServer[name][metric]?.median ?? NaN;
+    const ratio = (other: string) => m('framework') / m(other);
+    (json.workloads as Record<string, unknown>)[workload.name] = {
+      metric: workload.metric,
+      higher_is_better: workload.higherIsBetter,
+      servers: byServer,
+      ratio_vs_baseline: ratio('baseline'),
+      ratio_vs_nest_plain: ratio('nest-plain'),
+    };
+    const cell = (name: string) => {
+      const s = byServer[name][workload.metric as string];
+      return s ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : '-';
+    };
+    lines.push(
+      `| ${workload.name} | ${workload.metric === 'rps' ? 'calls/s' : 'total ms'} | ${cell('framework')} | ${cell('baseline')} | ${cell('nest-plain')} | ${cell('ceiling')} | ${ratio('baseline').toFixed(2)} | ${ratio('nest-plain').toFixed(2)} |`,
+    );
+    if (workload.spec.workload !== 'list') {
+      lines.push(`| ${workload.name} | p99 ms | ${SERVERS.map((n) => fmt(m(n, 'p99Ms'))).join(' | ')} | | |`);
+    } else {
+      lines.push(`| ${workload.name} | first message ms | ${SERVERS.map((n) => fmt(m(n, 'firstMessageMs'))).join(' | ')} | | |`);
+      lines.push(`| ${workload.name} | messages/s | ${SERVERS.map((n) => fmt(m(n, 'messagesPerSecond'))).join(' | ')} | | |`);
+      lines.push(`| ${workload.name} | server RSS growth MB | ${SERVERS.map((n) => fmt(m(n, 'rssGrowthMb'))).join(' | ')} | | |`);
+    }
+  }
+  const table = lines.join('\n');
+  const outDir = path.resolve(__dirname, __filename.endsWith('.ts') ? '.' : '../../bench', 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+  fs.writeFileSync(path.join(outDir, 'latest.md'), `${table}\n`);
+  process.stdout.write(`\n${table}\n\nRatios above 1 favour the framework for calls/s, below 1 for total ms.\n`);
+}
+
+function fmt(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  return value >= 100 ? Math.round(value).toString() : value.toFixed(1);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

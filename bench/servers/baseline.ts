@@ -1,0 +1,79 @@
+// Hand-written @grpc/grpc-js handlers doing the same work through MikroORM: a forked
+// EntityManager per call, validation by hand, List streamed in pages with backpressure.
+import 'reflect-metadata';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { MikroORM } from '@mikro-orm/core';
+import { once } from 'node:events';
+import { Post } from '../../sample/blog/post.entity';
+import { benchDatabase, POST_PROTO } from '../common';
+
+const [port, dbFile] = process.argv.slice(2);
+
+interface PostMessage {
+  id?: number;
+  title?: string;
+  content?: string;
+}
+
+const toMessage = (post: Post): PostMessage => ({ id: post.id, title: post.title, content: post.content });
+
+async function main(): Promise<void> {
+  const orm = await MikroORM.init(benchDatabase(dbFile));
+  const definition = protoLoader.loadSync(POST_PROTO, { keepCase: true, defaults: true });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    blog_proto: { PostController: { service: grpc.ServiceDefinition } };
+  };
+  const server = new grpc.Server();
+  server.addService(pkg.blog_proto.PostController.service, {
+    async Retrieve(call: grpc.ServerUnaryCall<{ id: number }, PostMessage>, callback: grpc.sendUnaryData<PostMessage>) {
+      try {
+        const post = await orm.em.fork().findOne(Post, { id: call.request.id });
+        if (!post) return callback({ code: grpc.status.NOT_FOUND, details: `Post: ${call.request.id} not found` });
+        callback(null, toMessage(post));
+      } catch {
+        callback({ code: grpc.status.INTERNAL, details: 'Internal server error' });
+      }
+    },
+    async Create(call: grpc.ServerUnaryCall<PostMessage, PostMessage>, callback: grpc.sendUnaryData<PostMessage>) {
+      const title = (call.request.title ?? '').trim();
+      const content = (call.request.content ?? '').trim();
+      if (!title || [...title].length > 100 || !content) {
+        return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'title/content invalid' });
+      }
+      try {
+        const em = orm.em.fork();
+        const post = em.create(Post, { title, content });
+        await em.persistAndFlush(post);
+        callback(null, toMessage(post));
+      } catch {
+        callback({ code: grpc.status.INTERNAL, details: 'Internal server error' });
+      }
+    },
+    async List(call: grpc.ServerWritableStream<object, PostMessage>) {
+      const em = orm.em.fork();
+      let lastId = 0;
+      try {
+        for (;;) {
+          const page = await em.find(Post, { id: { $gt: lastId } }, { orderBy: { id: 'asc' }, limit: 500 });
+          for (const post of page) {
+            if (call.cancelled) return;
+            if (!call.write(toMessage(post))) await once(call, 'drain');
+          }
+          if (page.length < 500) break;
+          lastId = page[page.length - 1].id;
+          em.clear();
+        }
+        call.end();
+      } catch {
+        call.emit('error', { code: grpc.status.INTERNAL, details: 'Internal server error' });
+      }
+    },
+    Update: (_call: unknown, callback: grpc.sendUnaryData<PostMessage>) => callback({ code: grpc.status.UNIMPLEMENTED }),
+    Destroy: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback({ code: grpc.status.UNIMPLEMENTED }),
+  });
+  server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), () => process.send?.('ready'));
+  process.on('SIGTERM', () => server.tryShutdown(() => orm.close().then(() => process.exit(0))));
+}
+
+void main();

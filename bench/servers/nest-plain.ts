@@ -1,0 +1,79 @@
+// What a NestJS user writes today without the framework: a @nestjs/microservices gRPC
+// controller with hand-written @GrpcMethod handlers over MikroORM.
+import 'reflect-metadata';
+import { EntityManager } from '@mikro-orm/core';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Controller, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { GrpcMethod, MicroserviceOptions, RpcException, Transport } from '@nestjs/microservices';
+import { status } from '@grpc/grpc-js';
+import { Observable } from 'rxjs';
+import { Post } from '../../sample/blog/post.entity';
+import { benchDatabase, POST_PROTO } from '../common';
+
+const [port, dbFile] = process.argv.slice(2);
+
+interface PostMessage {
+  id?: number;
+  title?: string;
+  content?: string;
+}
+
+@Controller()
+class PostController {
+  constructor(private readonly em: EntityManager) {}
+
+  @GrpcMethod('PostController', 'Retrieve')
+  async retrieve(request: { id: number }): Promise<PostMessage> {
+    const post = await this.em.fork().findOne(Post, { id: request.id });
+    if (!post) throw new RpcException({ code: status.NOT_FOUND, message: `Post: ${request.id} not found` });
+    return { id: post.id, title: post.title, content: post.content };
+  }
+
+  @GrpcMethod('PostController', 'Create')
+  async create(request: PostMessage): Promise<PostMessage> {
+    const em = this.em.fork();
+    const post = em.create(Post, { title: (request.title ?? '').trim(), content: (request.content ?? '').trim() });
+    await em.persistAndFlush(post);
+    return { id: post.id, title: post.title, content: post.content };
+  }
+
+  @GrpcMethod('PostController', 'List')
+  list(): Observable<PostMessage> {
+    const em = this.em.fork();
+    return new Observable<PostMessage>((subscriber) => {
+      let stopped = false;
+      void (async () => {
+        let lastId = 0;
+        for (;;) {
+          const page = await em.find(Post, { id: { $gt: lastId } }, { orderBy: { id: 'asc' }, limit: 500 });
+          for (const post of page) {
+            if (stopped) return;
+            subscriber.next({ id: post.id, title: post.title, content: post.content });
+          }
+          if (page.length < 500) break;
+          lastId = page[page.length - 1].id;
+          em.clear();
+        }
+        subscriber.complete();
+      })().catch((error) => subscriber.error(error));
+      return () => (stopped = true);
+    });
+  }
+}
+
+@Module({
+  imports: [MikroOrmModule.forRoot({ ...benchDatabase(dbFile), registerRequestContext: false })],
+  controllers: [PostController],
+})
+class NestPlainModule {}
+
+NestFactory.createMicroservice<MicroserviceOptions>(NestPlainModule, {
+  transport: Transport.GRPC,
+  logger: ['error'],
+  options: { package: 'blog_proto', protoPath: POST_PROTO, url: `127.0.0.1:${port}`, loader: { keepCase: true, defaults: true } },
+}).then(async (app) => {
+  app.enableShutdownHooks();
+  await app.listen();
+  process.send?.('ready');
+});
