@@ -98,11 +98,6 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     return buildSpec(fields, this);
   }
 
-  /** Forgets the resolved fields of every class (for tests that rebuild metadata). */
-  static resetSpecs(): void {
-    specs.delete(this);
-  }
-
   protected get spec(): SerializerSpec {
     return (this.constructor as typeof ProtoSerializer).spec();
   }
@@ -169,15 +164,12 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   }
 
   /** Makes a new instance from validated data. */
-  protected async create(data: SerializerData): Promise<TInstance> {
-    void data;
+  protected async create(_data: SerializerData): Promise<TInstance> {
     throw new ImproperlyConfiguredError(`${this.constructor.name} must implement create(data) to save new instances.`);
   }
 
   /** Applies validated data to an instance. */
-  protected async update(instance: TInstance, data: SerializerData): Promise<TInstance> {
-    void instance;
-    void data;
+  protected async update(_instance: TInstance, _data: SerializerData): Promise<TInstance> {
     throw new ImproperlyConfiguredError(`${this.constructor.name} must implement update(instance, data) to save changes.`);
   }
 
@@ -211,8 +203,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const message: ProtoMessage = {};
     for (const field of this.spec.readable) {
       const value = data[field.property];
-      if (value !== undefined && value !== null) message[field.protoName] = value;
-      else if (value === null) message[field.protoName] = null;
+      if (value !== undefined) message[field.protoName] = value;
     }
     return message;
   }
@@ -226,9 +217,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   }
 
   /** Checks that depend on the database (existence of related rows, uniqueness); none without a model. */
-  protected async checkAgainstDatabase(data: SerializerData, fields: readonly FieldSpec[]): Promise<FieldViolation[]> {
-    void data;
-    void fields;
+  protected async checkAgainstDatabase(_data: SerializerData, _fields: readonly FieldSpec[]): Promise<FieldViolation[]> {
     return [];
   }
 

@@ -1,5 +1,5 @@
 import { MikroORM } from '@mikro-orm/core';
-import type { NestInterceptor, Type } from '@nestjs/common';
+import type { NestInterceptor } from '@nestjs/common';
 import { UseInterceptors } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
@@ -170,4 +170,3 @@ function controllerContextCreator(creator: ExternalContextCreator, moduleKey: st
   }) as ExternalContextCreator;
 }
 
-export type InterceptorInput = Type<NestInterceptor> | NestInterceptor;

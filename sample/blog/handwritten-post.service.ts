@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { CallContext, GrpcService, ProtoMessage, Service } from 'nestjs-grpc-framework';
+import { GrpcService, ProtoMessage, Service } from 'nestjs-grpc-framework';
 import { Post } from './post.entity';
 import { PostProtoSerializer } from './post.serializer';
 
@@ -38,8 +38,7 @@ export class HandwrittenPostService extends Service {
     return serializer.message as ProtoMessage;
   }
 
-  async Destroy(request: { id: number }, context: CallContext): Promise<object> {
-    void context;
+  async Destroy(request: { id: number }): Promise<object> {
     const post = await this.getObject(request.id);
     await this.em.removeAndFlush(post);
     return {};

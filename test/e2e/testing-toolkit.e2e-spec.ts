@@ -8,7 +8,7 @@ import { User } from '../../sample/account/user.entity';
 import { RacingUserService } from '../fixtures/racing-user.service';
 import { SAMPLE_PROTOS, SampleAppModule } from '../../sample/app.module';
 import { Post } from '../../sample/blog/post.entity';
-import { ECHO_PROTO, EchoAppModule } from '../fixtures/echo.app';
+import { EchoAppModule } from '../fixtures/echo.app';
 import { badRequestOf } from '../utils/status-details';
 import { clientPackage, startSample, unary, collect, RunningSample } from '../utils/sample-app';
 import { testDatabase } from '../utils/test-database';
