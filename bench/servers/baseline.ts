@@ -5,10 +5,17 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM } from '@mikro-orm/core';
 import { once } from 'node:events';
+import type { FilterQuery } from '@mikro-orm/core';
 import { Post } from '../../sample/blog/post.entity';
 import { benchDatabase, POST_PROTO } from '../common';
 
 const [port, dbFile] = process.argv.slice(2);
+
+/** Keyset pagination in creation order (the tutorial's ordering), as the framework's List reads. */
+function after(last: Post | undefined): FilterQuery<Post> {
+  if (!last) return {};
+  return { $or: [{ created: { $gt: last.created } }, { created: last.created, id: { $gt: last.id } }] };
+}
 
 interface PostMessage {
   id?: number;
@@ -52,16 +59,16 @@ async function main(): Promise<void> {
     },
     async List(call: grpc.ServerWritableStream<object, PostMessage>) {
       const em = orm.em.fork();
-      let lastId = 0;
+      let last: Post | undefined;
       try {
         for (;;) {
-          const page = await em.find(Post, { id: { $gt: lastId } }, { orderBy: { id: 'asc' }, limit: 500 });
+          const page = await em.find(Post, after(last), { orderBy: { created: 'asc', id: 'asc' }, limit: 500 });
           for (const post of page) {
             if (call.cancelled) return;
             if (!call.write(toMessage(post))) await once(call, 'drain');
           }
           if (page.length < 500) break;
-          lastId = page[page.length - 1].id;
+          last = page[page.length - 1];
           em.clear();
         }
         call.end();

@@ -8,10 +8,17 @@ import { NestFactory } from '@nestjs/core';
 import { GrpcMethod, MicroserviceOptions, RpcException, Transport } from '@nestjs/microservices';
 import { status } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
+import type { FilterQuery } from '@mikro-orm/core';
 import { Post } from '../../sample/blog/post.entity';
 import { benchDatabase, POST_PROTO } from '../common';
 
 const [port, dbFile] = process.argv.slice(2);
+
+/** Keyset pagination in creation order (the tutorial's ordering), as the framework's List reads. */
+function after(last: Post | undefined): FilterQuery<Post> {
+  if (!last) return {};
+  return { $or: [{ created: { $gt: last.created } }, { created: last.created, id: { $gt: last.id } }] };
+}
 
 interface PostMessage {
   id?: number;
@@ -44,15 +51,15 @@ class PostController {
     return new Observable<PostMessage>((subscriber) => {
       let stopped = false;
       void (async () => {
-        let lastId = 0;
+        let last: Post | undefined;
         for (;;) {
-          const page = await em.find(Post, { id: { $gt: lastId } }, { orderBy: { id: 'asc' }, limit: 500 });
+          const page = await em.find(Post, after(last), { orderBy: { created: 'asc', id: 'asc' }, limit: 500 });
           for (const post of page) {
             if (stopped) return;
             subscriber.next({ id: post.id, title: post.title, content: post.content });
           }
           if (page.length < 500) break;
-          lastId = page[page.length - 1].id;
+          last = page[page.length - 1];
           em.clear();
         }
         subscriber.complete();

@@ -4,8 +4,8 @@ import { querysetBatches } from '../services/queryset-batches';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 
 export interface ListModelActions {
-  /** Streams every object of the queryset (server streaming). */
-  List(request: ProtoMessage, context: CallContext): AsyncIterable<ProtoMessage>;
+  /** Streams every object of the queryset (server streaming), yielding one batch of messages per query. */
+  List(request: ProtoMessage, context: CallContext): AsyncIterable<ProtoMessage[]>;
 }
 
 /**
@@ -17,14 +17,14 @@ export interface ListModelActions {
  */
 export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<ListModelActions> {
   class ListModel extends Base implements ListModelActions {
-    async *List(): AsyncGenerator<ProtoMessage> {
+    async *List(): AsyncGenerator<ProtoMessage[]> {
       const queryset = this.filterQueryset(this.getQueryset());
       const populate = queryset.populate ?? this.serializerPopulate();
       const em = this.em;
       for await (const batch of querysetBatches(em, { ...queryset, populate }, this.listBatchSize, this.context.signal)) {
         const messages = this.getSerializer(batch, { many: true }).message as ProtoMessage[];
         em.clear();
-        yield* messages;
+        yield messages; // a batch: the transport writes it message by message, with backpressure
       }
     }
   }

@@ -80,10 +80,14 @@ async function streamResponses(
 ): Promise<void> {
   const result = await bound.invoke(request, context);
   const iterable = asIterable(result, bound);
-  for await (const message of iterable) {
-    if (call.cancelled) break;
-    // Pull the next message only once the transport can take it, so a slow client slows the reads.
-    if (!call.write(bound.rpc.response.encode(message))) await drainedOrCancelled(call);
+  const { response } = bound.rpc;
+  for await (const item of iterable) {
+    // An array is a batch of messages (what List yields): written without an async step per message.
+    for (const message of Array.isArray(item) ? item : [item]) {
+      if (call.cancelled) break;
+      // Pull more only once the transport can take it, so a slow client slows the reads.
+      if (!call.write(response.encode(message))) await drainedOrCancelled(call);
+    }
     if (call.cancelled) break;
   }
   if (!call.cancelled) call.end();

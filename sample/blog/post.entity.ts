@@ -1,4 +1,4 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'blog_post' })
 export class Post {
@@ -11,6 +11,7 @@ export class Post {
   @Property({ type: 'text' })
   content!: string;
 
+  @Index() // List streams posts in creation order
   @Property({ onCreate: () => new Date() })
   created?: Date;
 }
