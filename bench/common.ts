@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import type { Options } from '@mikro-orm/core';
 import { Post } from '../sample/blog/post.entity';
 
@@ -7,8 +8,15 @@ import { Post } from '../sample/blog/post.entity';
 const ROOT = path.resolve(__dirname, __filename.endsWith('.ts') ? '..' : '../..');
 export const POST_PROTO = path.join(ROOT, 'sample', 'protos', 'blog_proto', 'post.proto');
 
-/** The same SQLite settings for every server: a file in WAL mode with a busy timeout. */
-export function benchDatabase(file: string): Options {
+/**
+ * The same database settings for every server: a PostgreSQL URL, or an SQLite file in WAL mode
+ * with a busy timeout.
+ */
+export function benchDatabase(location: string): Options {
+  if (location.startsWith('postgresql://')) {
+    return { driver: PostgreSqlDriver, clientUrl: location, entities: [Post], allowGlobalContext: false, pool: { min: 2, max: 10 } } as Options;
+  }
+  const file = location;
   return {
     driver: BetterSqliteDriver,
     dbName: file,

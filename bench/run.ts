@@ -10,6 +10,12 @@ import { benchDatabase, SERVERS, ServerName } from './common';
 import type { LoadResult, LoadSpec } from './load';
 
 const QUICK = process.argv.includes('--quick');
+/** `--postgres` or `--postgres=postgresql://user@host:port`: run every server on PostgreSQL. */
+const POSTGRES = (() => {
+  const flag = process.argv.find((arg) => arg === '--postgres' || arg.startsWith('--postgres='));
+  if (!flag) return undefined;
+  return flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : 'postgresql://postgres@127.0.0.1:5432';
+})();
 const ROUNDS = QUICK ? 3 : 5;
 const UNARY_MS = QUICK ? 1500 : 5000;
 const HAS_TASKSET = (() => {
@@ -48,9 +54,36 @@ interface Sample extends LoadResult {
 const pinned = (core: number, args: string[]): [string, string[]] =>
   HAS_TASKSET ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
 
+/** Where each copy of the seeded database lives: a file, or a PostgreSQL database. */
+function databaseFor(dir: string, name: string): string {
+  return POSTGRES ? `${POSTGRES}/grpc_fw_bench_${name.replace(/\W/g, '_')}` : path.join(dir, `${name}.sqlite3`);
+}
+
+async function postgresAdmin(sql: string): Promise<void> {
+  const { Client } = require('pg') as typeof import('pg');
+  const client = new Client({ connectionString: `${POSTGRES}/postgres` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function cloneDatabase(seeded: string, copy: string): Promise<void> {
+  if (!POSTGRES) return fs.copyFileSync(seeded, copy);
+  await postgresAdmin(`DROP DATABASE IF EXISTS "${path.basename(copy)}" WITH (FORCE)`);
+  await postgresAdmin(`CREATE DATABASE "${path.basename(copy)}" TEMPLATE "${path.basename(seeded)}"`);
+}
+
+async function dropDatabase(location: string): Promise<void> {
+  if (POSTGRES) await postgresAdmin(`DROP DATABASE IF EXISTS "${path.basename(location)}" WITH (FORCE)`);
+}
+
 async function seed(file: string, rows: number): Promise<void> {
+  await dropDatabase(file);
   const orm = await MikroORM.init(benchDatabase(file));
-  await orm.getSchemaGenerator().createSchema();
+  await orm.getSchemaGenerator().refreshDatabase();
   const em = orm.em.fork();
   const created = new Date('2024-01-01T00:00:00Z').getTime();
   for (let i = 0; i < rows; i += 5000) {
@@ -64,13 +97,17 @@ async function seed(file: string, rows: number): Promise<void> {
   await orm.close();
 }
 
-async function startServer(name: ServerName, port: number, dbFile: string, rows: number): Promise<ChildProcess> {
+async function startServer(name: ServerName, port: number, dbFile: string, rows: number, workers = 1): Promise<ChildProcess> {
   const script = path.join(__dirname, 'servers', `${name}.js`);
-  const child = HAS_TASKSET
+  // Several workers get both cores; a single server process gets core 0.
+  const child = HAS_TASKSET && workers === 1
     ? spawn('taskset', ['-c', '0', process.execPath, script, String(port), dbFile, String(rows)], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       })
-    : fork(script, [String(port), dbFile, String(rows)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    : fork(script, [String(port), dbFile, String(rows)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, BENCH_WORKERS: String(workers) },
+      });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
@@ -167,12 +204,12 @@ async function main(): Promise<void> {
   const results: Record<string, Record<string, Summary>> = {};
   let port = 51000 + Math.floor(Math.random() * 1000);
   for (const phase of phases) {
-    const seeded = path.join(dir, `seed-${phase.rows}.sqlite3`);
+    const seeded = databaseFor(dir, `seed-${phase.rows}`);
     await seed(seeded, phase.rows);
     const servers = new Map<ServerName, { child: ChildProcess; port: number; db: string }>();
     for (const name of SERVERS) {
-      const db = path.join(dir, `${name}-${phase.rows}.sqlite3`);
-      fs.copyFileSync(seeded, db);
+      const db = databaseFor(dir, `${name}-${phase.rows}`);
+      await cloneDatabase(seeded, db);
       const serverPort = port++;
       servers.set(name, { child: await startServer(name, serverPort, db, phase.rows), port: serverPort, db });
     }
@@ -194,16 +231,43 @@ async function main(): Promise<void> {
       for (const name of SERVERS) results[workload.name][name] = summarize(samples.get(`${workload.name}|${name}`)!);
     }
     for (const { child } of servers.values()) child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const { db } of servers.values()) await dropDatabase(db).catch(() => undefined);
+    if (POSTGRES && phase.rows === phases[0].rows) await workersPhase(seeded, results);
+    await dropDatabase(seeded).catch(() => undefined);
   }
   fs.rmSync(dir, { recursive: true, force: true });
   report(results);
 }
 
+/** Retrieve at concurrency 64 against the framework served by 1 and by 2 worker processes. */
+async function workersPhase(seeded: string, results: Record<string, Record<string, Summary>>): Promise<void> {
+  const workload = UNARY_WORKLOADS[1];
+  for (const workers of [1, 2]) {
+    const db = databaseFor('', `workers-${workers}`);
+    await cloneDatabase(seeded, db);
+    const port = 53000 + workers;
+    const child = await startServer('framework', port, db, 0, workers);
+    const samples: Sample[] = [];
+    for (let round = 0; round <= ROUNDS; round++) {
+      const sample = await measure(workload, 'framework', child, port, db, 1000, `w${workers}-${round}`);
+      if (round > 0) samples.push(sample);
+    }
+    child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await dropDatabase(db).catch(() => undefined);
+    results[`retrieve c=64, ${workers} worker${workers > 1 ? 's' : ''}`] = { framework: summarize(samples) };
+    process.stderr.write(`workers=${workers} done\n`);
+  }
+}
+
 function report(results: Record<string, Record<string, Summary>>): void {
   const workloads = [...UNARY_WORKLOADS, listWorkload(10_000), listWorkload(100_000)].filter((w) => results[w.name]);
+  const workerRows = Object.keys(results).filter((name) => name.includes('worker'));
   const json: Record<string, unknown> = {
     date: new Date().toISOString(),
     mode: QUICK ? 'quick' : 'full',
+    database: POSTGRES ? 'postgresql' : 'sqlite',
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, pinned: HAS_TASKSET },
     workloads: {},
   };
@@ -237,11 +301,17 @@ function report(results: Record<string, Record<string, Summary>>): void {
       lines.push(`| ${workload.name} | server RSS growth MB | ${SERVERS.map((n) => fmt(m(n, 'rssGrowthMb'))).join(' | ')} | | |`);
     }
   }
+  for (const name of workerRows) {
+    const s = results[name].framework.rps;
+    lines.push(`| ${name} (framework, PostgreSQL) | calls/s | ${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)}) | | | | | |`);
+    (json.workloads as Record<string, unknown>)[name] = { metric: 'rps', higher_is_better: true, servers: results[name] };
+  }
   const table = lines.join('\n');
   const outDir = path.resolve(__dirname, __filename.endsWith('.ts') ? '.' : '../../bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
-  fs.writeFileSync(path.join(outDir, 'latest.md'), `${table}\n`);
+  const stem = POSTGRES ? 'latest-postgresql' : 'latest';
+  fs.writeFileSync(path.join(outDir, `${stem}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  fs.writeFileSync(path.join(outDir, `${stem}.md`), `${table}\n`);
   process.stdout.write(`\n${table}\n\nRatios above 1 favour the framework for calls/s, below 1 for total ms.\n`);
 }
 

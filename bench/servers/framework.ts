@@ -1,5 +1,6 @@
 // The sample's ModelService, exactly as a user writes it, on the benchmark's database.
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -18,7 +19,16 @@ const [port, dbFile] = process.argv.slice(2);
 })
 class BenchAppModule {}
 
-NestFactory.createApplicationContext(BenchAppModule, { logger: ['error'] }).then((app) => {
-  app.enableShutdownHooks();
-  process.send?.('ready');
-});
+// BENCH_WORKERS=N serves the port from N processes, as `grpc-framework runserver --workers N` does.
+const workers = Number(process.env.BENCH_WORKERS ?? 1);
+if (workers > 1 && cluster.isPrimary) {
+  let ready = 0;
+  const forked = Array.from({ length: workers }, () => cluster.fork());
+  for (const worker of forked) worker.on('message', () => ++ready === workers && process.send?.('ready'));
+  process.on('SIGTERM', () => forked.forEach((worker) => worker.process.kill('SIGTERM')));
+} else {
+  NestFactory.createApplicationContext(BenchAppModule, { logger: ['error'] }).then((app) => {
+    app.enableShutdownHooks();
+    process.send?.('ready');
+  });
+}
