@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import type { Options } from '@mikro-orm/core';
+import type { FilterQuery, Options } from '@mikro-orm/core';
 import { Post } from '../sample/blog/post.entity';
 
 // Compiled, this runs from dist/bench; the protos stay in the sample.
@@ -34,3 +34,16 @@ export function benchDatabase(location: string): Options {
 
 export const SERVERS = ['framework', 'baseline', 'nest-plain', 'ceiling'] as const;
 export type ServerName = (typeof SERVERS)[number];
+
+/** A Post message as the hand-written servers build it. */
+export interface PostMessage {
+  id?: number;
+  title?: string;
+  content?: string;
+}
+
+/** Keyset pagination in creation order (the tutorial's ordering), as the framework's List reads. */
+export function afterPost(last: Post | undefined): FilterQuery<Post> {
+  if (!last) return {};
+  return { $or: [{ created: { $gt: last.created } }, { created: last.created, id: { $gt: last.id } }] };
+}

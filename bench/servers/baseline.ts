@@ -5,23 +5,11 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM } from '@mikro-orm/core';
 import { once } from 'node:events';
-import type { FilterQuery } from '@mikro-orm/core';
 import { Post } from '../../sample/blog/post.entity';
-import { benchDatabase, POST_PROTO } from '../common';
+import { afterPost, benchDatabase, POST_PROTO, PostMessage } from '../common';
 
 const [port, dbFile] = process.argv.slice(2);
 
-/** Keyset pagination in creation order (the tutorial's ordering), as the framework's List reads. */
-function after(last: Post | undefined): FilterQuery<Post> {
-  if (!last) return {};
-  return { $or: [{ created: { $gt: last.created } }, { created: last.created, id: { $gt: last.id } }] };
-}
-
-interface PostMessage {
-  id?: number;
-  title?: string;
-  content?: string;
-}
 
 const toMessage = (post: Post): PostMessage => ({ id: post.id, title: post.title, content: post.content });
 
@@ -62,7 +50,7 @@ async function main(): Promise<void> {
       let last: Post | undefined;
       try {
         for (;;) {
-          const page = await em.find(Post, after(last), { orderBy: { created: 'asc', id: 'asc' }, limit: 500 });
+          const page = await em.find(Post, afterPost(last), { orderBy: { created: 'asc', id: 'asc' }, limit: 500 });
           for (const post of page) {
             if (call.cancelled) return;
             if (!call.write(toMessage(post))) await once(call, 'drain');

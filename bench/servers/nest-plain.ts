@@ -8,23 +8,11 @@ import { NestFactory } from '@nestjs/core';
 import { GrpcMethod, MicroserviceOptions, RpcException, Transport } from '@nestjs/microservices';
 import { status } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
-import type { FilterQuery } from '@mikro-orm/core';
 import { Post } from '../../sample/blog/post.entity';
-import { benchDatabase, POST_PROTO } from '../common';
+import { afterPost, benchDatabase, POST_PROTO, PostMessage } from '../common';
 
 const [port, dbFile] = process.argv.slice(2);
 
-/** Keyset pagination in creation order (the tutorial's ordering), as the framework's List reads. */
-function after(last: Post | undefined): FilterQuery<Post> {
-  if (!last) return {};
-  return { $or: [{ created: { $gt: last.created } }, { created: last.created, id: { $gt: last.id } }] };
-}
-
-interface PostMessage {
-  id?: number;
-  title?: string;
-  content?: string;
-}
 
 @Controller()
 class PostController {
@@ -53,7 +41,7 @@ class PostController {
       void (async () => {
         let last: Post | undefined;
         for (;;) {
-          const page = await em.find(Post, after(last), { orderBy: { created: 'asc', id: 'asc' }, limit: 500 });
+          const page = await em.find(Post, afterPost(last), { orderBy: { created: 'asc', id: 'asc' }, limit: 500 });
           for (const post of page) {
             if (stopped) return;
             subscriber.next({ id: post.id, title: post.title, content: post.content });
