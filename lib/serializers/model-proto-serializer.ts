@@ -22,6 +22,8 @@ export interface ModelProtoSerializerOptions {
   fieldOptions?: Readonly<Record<string, FieldOptions>>;
 }
 
+const populateCache = new WeakMap<Function, readonly string[]>();
+
 /**
  * The base of every class made by `ModelProtoSerializer(Entity)`: fields and rules come from
  * the entity's MikroORM metadata, `save()` writes through the call's EntityManager.
@@ -57,10 +59,16 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
   }
 
   /** Relation properties that must be loaded to serialize an instance (collections). */
-  static populateFields(this: typeof ModelProtoSerializerBase): string[] {
-    return this.spec()
-      .readable.filter((f) => f.kind === 'relations')
-      .map((f) => f.property);
+  static populateFields(this: typeof ModelProtoSerializerBase): readonly string[] {
+    // Asked on every Retrieve and List: computed once per class.
+    let fields = populateCache.get(this);
+    if (!fields) {
+      fields = this.spec()
+        .readable.filter((f) => f.kind === 'relations')
+        .map((f) => f.property);
+      populateCache.set(this, fields);
+    }
+    return fields;
   }
 
   private get model(): typeof ModelProtoSerializerBase {

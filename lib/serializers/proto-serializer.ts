@@ -271,10 +271,9 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       Object.defineProperty(target, field.property, { value, enumerable: true, writable: true, configurable: true });
     }
     const errors = await validate(target, { skipMissingProperties: true, forbidUnknownValues: false });
-    const protoNames = new Map(this.spec.fields.map((f) => [f.property, f.protoName]));
     return errors.flatMap((error) =>
       Object.values(error.constraints ?? {}).map((description) => ({
-        field: protoNames.get(error.property) ?? error.property,
+        field: this.spec.fields.find((f) => f.property === error.property)?.protoName ?? error.property,
         description,
       })),
     );

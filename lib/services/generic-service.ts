@@ -141,7 +141,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /** Collections the serializer sends, which must be loaded with each object. */
-  protected serializerPopulate(): string[] {
+  protected serializerPopulate(): readonly string[] {
     const Serializer = this.getSerializerClass() as unknown as typeof ModelProtoSerializerBase;
     return typeof Serializer.populateFields === 'function' ? Serializer.populateFields() : [];
   }
