@@ -21,7 +21,9 @@ export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TB
       const queryset = this.filterQueryset(this.getQueryset());
       const populate = queryset.populate ?? this.serializerPopulate();
       const em = this.em;
-      for await (const batch of querysetBatches(em, { ...queryset, populate }, this.listBatchSize, this.context.signal)) {
+      const reader = populate.length ? undefined : this.leanReadPlan()?.reader;
+      const batches = querysetBatches(em, { ...queryset, populate }, this.listBatchSize, this.context.signal, reader);
+      for await (const batch of batches) {
         const messages = this.getSerializer(batch, { many: true }).message as ProtoMessage[];
         em.clear();
         yield messages; // a batch: the transport writes it message by message, with backpressure

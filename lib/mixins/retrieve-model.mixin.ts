@@ -11,7 +11,7 @@ export interface RetrieveModelActions {
 export function RetrieveModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<RetrieveModelActions> {
   class RetrieveModel extends Base implements RetrieveModelActions {
     async Retrieve(): Promise<ProtoMessage> {
-      const instance = await this.getObject();
+      const instance = await this.getObjectToSerialize();
       return this.getSerializer(instance).message as ProtoMessage;
     }
   }

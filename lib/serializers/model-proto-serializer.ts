@@ -23,6 +23,9 @@ export interface ModelProtoSerializerOptions {
 }
 
 const populateCache = new WeakMap<Function, readonly string[]>();
+const columnPropertiesCache = new WeakMap<Function, readonly string[] | null>();
+/** Methods that, when a subclass overrides them, may read more of the instance than its fields. */
+const INSTANCE_READERS = ['toRepresentation', 'dataToMessage', 'message', 'data'] as const;
 
 /**
  * The base of every class made by `ModelProtoSerializer(Entity)`: fields and rules come from
@@ -69,6 +72,24 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
       populateCache.set(this, fields);
     }
     return fields;
+  }
+
+  /**
+   * The entity properties this serializer reads from an instance, when those are all it reads:
+   * its readable fields are entity properties other than collections, and the class does not
+   * override how instances become messages. Services then read only these columns, without
+   * loading entities (see `GenericServiceBase.leanReads`). Undefined otherwise.
+   */
+  static columnProperties(this: typeof ModelProtoSerializerBase): readonly string[] | undefined {
+    let properties = columnPropertiesCache.get(this);
+    if (properties === undefined) {
+      const meta = this.entityMetadata();
+      const readable = this.spec().readable;
+      const onlyProperties = readable.every((f) => f.kind !== 'relations' && f.property in meta.properties);
+      properties = onlyProperties && !overridesInstanceReaders(this) ? readable.map((f) => f.property) : null;
+      columnPropertiesCache.set(this, properties);
+    }
+    return properties ?? undefined;
   }
 
   private get model(): typeof ModelProtoSerializerBase {
@@ -228,7 +249,16 @@ function selectFieldNames(meta: EntityMetadata, options: ModelProtoSerializerOpt
   return [...fields];
 }
 
+function overridesInstanceReaders(cls: Function): boolean {
+  for (let proto = cls.prototype; proto && proto !== ModelProtoSerializerBase.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (INSTANCE_READERS.some((name) => Object.prototype.hasOwnProperty.call(proto, name))) return true;
+  }
+  return false;
+}
+
 function primaryKeyOf(value: unknown): unknown {
+  // Read as columns, a to-one relation is already its key.
+  if (typeof value !== 'object' || value instanceof Date) return value;
   const entity = Reference.unwrapReference(value as object);
   return wrap(entity, true).getPrimaryKey();
 }

@@ -16,6 +16,7 @@ import type {
   SerializerOptions,
 } from '../serializers/proto-serializer';
 import { toSnakeCase } from '../serializers/field-spec';
+import { leanReadPlan, LeanReadPlan } from './lean-read-plan';
 import { Service } from './service';
 
 /** The set of rows a service works on: Django's queryset, as MikroORM query parts. */
@@ -57,6 +58,14 @@ export class GenericServiceBase<T extends object = object> extends Service {
   lookupRequestField?: string;
   /** Rows read per database query while streaming a List. @default 500 */
   declare listBatchSize: number;
+  /**
+   * Retrieve and List read only the serializer's columns, straight into messages, when the
+   * serializer reads nothing else (no collections, no overridden `toRepresentation`) and this
+   * service keeps the default `getQueryset`, `filterQueryset`, `getObject` and `getSerializer`:
+   * no entities, no identity map, and on SQLite and PostgreSQL a prepared statement. Set it
+   * to false to always load entities. @default true
+   */
+  declare leanReads: boolean;
 
   get entity(): EntityClass<T> {
     return (this.constructor as typeof GenericServiceBase).entity as EntityClass<T>;
@@ -84,13 +93,28 @@ export class GenericServiceBase<T extends object = object> extends Service {
   async getObject(): Promise<T> {
     const queryset = this.filterQueryset(this.getQueryset());
     const lookupField = this.lookupField ?? this.em.getMetadata().get(queryset.entity.name).primaryKeys[0];
-    const requestField = this.lookupRequestField ?? toSnakeCase(lookupField);
+    const requestField = this.lookupRequestField ?? requestFieldName(lookupField);
     const value = (this.request as Record<string, unknown>)[requestField];
     const where = { ...(queryset.where as object), [lookupField]: value } as FilterQuery<T>;
     const populate = queryset.populate ?? this.serializerPopulate();
     const object = await this.em.findOne(queryset.entity, where, { populate: populate as never });
     if (!object) throw new ObjectNotFoundError(queryset.entity.name, value);
     return object;
+  }
+
+  /**
+   * What Retrieve serializes: the row's columns when that is all the serializer reads (see
+   * `leanReads`), else `getObject()`. NOT_FOUND when absent.
+   */
+  protected async getObjectToSerialize(): Promise<T> {
+    const plan = this.leanReadPlan();
+    const lookupField = this.lookupField ?? plan?.meta.primaryKeys[0];
+    const lookup = plan && lookupField !== undefined ? plan.lookup(this.em, lookupField) : undefined;
+    if (!plan || !lookup) return this.getObject();
+    const value = (this.request as Record<string, unknown>)[this.lookupRequestField ?? requestFieldName(lookupField!)];
+    const data = await plan.reader.findOne(this.em, lookup, value);
+    if (!data) throw new ObjectNotFoundError(plan.meta.className, value);
+    return data as T;
   }
 
   /** The serializer class. @default `serializerClass` */
@@ -140,6 +164,12 @@ export class GenericServiceBase<T extends object = object> extends Service {
     }
   }
 
+  /** How reads go without entities for this call's serializer; undefined when they need entities. */
+  protected leanReadPlan(): LeanReadPlan | undefined {
+    if (!this.leanReads) return undefined;
+    return leanReadPlan(this as unknown as GenericServiceBase<object>, this.getSerializerClass(), this.em, GenericServiceBase.prototype);
+  }
+
   /** Collections the serializer sends, which must be loaded with each object. */
   protected serializerPopulate(): readonly string[] {
     const Serializer = this.getSerializerClass() as unknown as typeof ModelProtoSerializerBase;
@@ -148,6 +178,16 @@ export class GenericServiceBase<T extends object = object> extends Service {
 }
 
 GenericServiceBase.prototype.listBatchSize = DEFAULT_LIST_BATCH_SIZE;
+GenericServiceBase.prototype.leanReads = true;
+
+const requestFieldNames = new Map<string, string>();
+
+/** The request field a lookup property arrives in: the proto's snake_case name (memoized, asked on every call). */
+function requestFieldName(property: string): string {
+  let name = requestFieldNames.get(property);
+  if (name === undefined) requestFieldNames.set(property, (name = toSnakeCase(property)));
+  return name;
+}
 
 /**
  * The generic service for an entity; compose mixins over it:

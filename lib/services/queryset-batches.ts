@@ -1,4 +1,5 @@
 import type { EntityManager, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
+import type { ColumnReader } from '../orm/column-reader';
 import type { Queryset } from './generic-service';
 
 type Direction = 'asc' | 'desc';
@@ -8,12 +9,15 @@ type Direction = 'asc' | 'desc';
  * separate query: with keyset pagination (`WHERE (order columns) > last row`) when the order
  * columns are non-null scalars, else with offsets. The caller may `em.clear()` between
  * batches, so memory stays bounded by one batch however large the table.
+ *
+ * With a `reader`, rows come as plain column data (it must read the order columns) instead of entities.
  */
 export async function* querysetBatches<T extends object>(
   em: EntityManager,
   queryset: Queryset<T>,
   batchSize: number,
   signal: AbortSignal,
+  reader?: ColumnReader,
 ): AsyncGenerator<T[]> {
   const meta = em.getMetadata().get(queryset.entity.name);
   const pk = meta.primaryKeys[0];
@@ -32,12 +36,10 @@ export async function* querysetBatches<T extends object>(
   while (!signal.aborted) {
     const where =
       keyset && last ? ({ $and: [queryset.where, after(order as [string, Direction][], last)] } as FilterQuery<T>) : queryset.where;
-    const rows = await em.find(queryset.entity, where, {
-      orderBy,
-      limit: batchSize,
-      offset: keyset ? undefined : offset,
-      populate,
-    });
+    const pageOffset = keyset ? undefined : offset;
+    const rows = reader
+      ? ((await reader.findPage(em, where as FilterQuery<object>, orderBy as QueryOrderMap<object>, batchSize, pageOffset)) as T[])
+      : await em.find(queryset.entity, where, { orderBy, limit: batchSize, offset: pageOffset, populate });
     if (rows.length) {
       last = rows[rows.length - 1];
       yield rows;

@@ -1,0 +1,135 @@
+import { EntityManager, EntityMetadata, EntityProperty, FilterQuery, QueryOrderMap, ReferenceKind, Type } from '@mikro-orm/core';
+import { runQuery, SqlEntityManagerLike } from './row-queries';
+
+/** A row as the driver returns it: column name -> raw value. */
+export type Row = Record<string, unknown>;
+/** Property name -> JavaScript value, as an entity would hold it (relations as their primary key). */
+export type ColumnData = Record<string, unknown>;
+
+const SENTINEL = '\u0000grpc-framework-lookup\u0000';
+
+/** One select by a single property, compiled once: SQL in knex (`?`) and native (`$1`) form. */
+export interface CompiledLookup {
+  readonly sql: string;
+  readonly nativeSql: string;
+  readonly bindings: readonly unknown[];
+  /** Where in `bindings` the looked-up value goes. */
+  readonly valueIndex: number;
+  /** Converts the looked-up value as MikroORM would before querying. */
+  readonly toDatabase: (value: unknown) => unknown;
+}
+
+/**
+ * Reads chosen properties of an entity straight from rows into plain data: no entity, no
+ * identity map, no hydration. Values come out as a loaded entity would hold them (MikroORM's
+ * result mapper, then each custom type's `convertToJSValue`); many-to-one relations come out
+ * as the related primary key.
+ *
+ * Only for properties backed by one column each; `ColumnReader.create` returns undefined for
+ * anything else (collections, formulas, embeddables, lazy or non-persisted properties) and for
+ * entities whose loading has side effects (filters, `@OnLoad` hooks, inheritance).
+ */
+export class ColumnReader {
+  private readonly conversions: readonly [string, Type<unknown>][];
+
+  private constructor(
+    readonly meta: EntityMetadata,
+    readonly properties: readonly string[],
+  ) {
+    this.conversions = properties.flatMap((name) => {
+      const type = storedType(meta.properties[name as keyof typeof meta.properties] as EntityProperty);
+      return type ? [[name, type] as [string, Type<unknown>]] : [];
+    });
+  }
+
+  static create(em: EntityManager, meta: EntityMetadata, properties: readonly string[]): ColumnReader | undefined {
+    if (!isSqlEntityManager(em)) return undefined;
+    if (meta.discriminatorColumn || meta.virtual || meta.expression || meta.hooks?.onLoad?.length) return undefined;
+    if (Object.keys(meta.filters ?? {}).length || Object.keys(em.config.get('filters') ?? {}).length) return undefined;
+    const unique = [...new Set(properties)];
+    const props = unique.map((name) => meta.properties[name as keyof typeof meta.properties] as EntityProperty | undefined);
+    if (!props.every((prop) => prop !== undefined && isPlainColumn(prop))) return undefined;
+    return new ColumnReader(meta, unique);
+  }
+
+  /** Row -> data keyed by property. */
+  toData(em: EntityManager, row: Row): ColumnData {
+    const data = em.getComparator().mapResult(this.meta.className, row) as ColumnData;
+    const platform = em.getPlatform();
+    for (const [name, type] of this.conversions) {
+      const value = data[name];
+      if (value !== null && value !== undefined) data[name] = type.convertToJSValue(value, platform);
+    }
+    return data;
+  }
+
+  /**
+   * Compiles `select <properties> from <table> where <where> and <property> = ?` once; the
+   * value is bound per call. Undefined when the property is not a plain column.
+   */
+  compileLookup(em: EntityManager, where: FilterQuery<object>, property: string): CompiledLookup | undefined {
+    const prop = this.meta.properties[property as keyof typeof this.meta.properties] as EntityProperty | undefined;
+    if (!prop || prop.kind !== ReferenceKind.SCALAR || !isPlainColumn(prop)) return undefined;
+    const qb = (em as unknown as SqlEntityManagerLike).createQueryBuilder(this.meta.className);
+    qb.select([...this.properties]).where(where).limit(1);
+    // The base filter goes through MikroORM; the looked-up column is added at the knex level,
+    // so the placeholder value survives as a binding whose position is known.
+    const query = qb.getKnexQuery().andWhere(`${qb.alias}.${prop.fieldNames[0]}`, SENTINEL);
+    const { sql, bindings } = query.toSQL();
+    const native = query.toSQL().toNative();
+    const valueIndex = bindings.lastIndexOf(SENTINEL);
+    if (valueIndex < 0 || native.bindings.lastIndexOf(SENTINEL) !== valueIndex) return undefined;
+    const platform = em.getPlatform();
+    const type = prop.customType;
+    return {
+      sql,
+      nativeSql: native.sql,
+      bindings,
+      valueIndex,
+      toDatabase: type ? (value) => type.convertToDatabaseValue(value, platform, { key: prop.name, mode: 'query' }) : (value) => value,
+    };
+  }
+
+  /** Runs a compiled lookup; null when no row matches. */
+  async findOne(em: EntityManager, lookup: CompiledLookup, value: unknown): Promise<ColumnData | null> {
+    const params = lookup.bindings.slice();
+    params[lookup.valueIndex] = lookup.toDatabase(value);
+    const rows = await runQuery(em, lookup, params);
+    return rows.length ? this.toData(em, rows[0]) : null;
+  }
+
+  /** One page of rows in order: a query built per page, so `where` may hold the last page's keys. */
+  async findPage(
+    em: EntityManager,
+    where: FilterQuery<object>,
+    orderBy: QueryOrderMap<object>,
+    limit: number,
+    offset: number | undefined,
+  ): Promise<ColumnData[]> {
+    const qb = (em as unknown as SqlEntityManagerLike).createQueryBuilder(this.meta.className);
+    qb.select([...this.properties]).where(where).orderBy(orderBy).limit(limit);
+    if (offset) qb.offset(offset);
+    const rows = (await qb.execute('all', false)) as Row[];
+    return rows.map((row) => this.toData(em, row));
+  }
+}
+
+function isSqlEntityManager(em: EntityManager): boolean {
+  return typeof (em as unknown as Partial<SqlEntityManagerLike>).createQueryBuilder === 'function';
+}
+
+/** A property read from exactly one column of the entity's own table, with no side effects. */
+function isPlainColumn(prop: EntityProperty): boolean {
+  if (prop.persist === false || prop.formula || prop.lazy || prop.ref || prop.embedded || prop.object) return false;
+  if (prop.fieldNames?.length !== 1) return false;
+  if (prop.kind === ReferenceKind.SCALAR) return true;
+  // The owning side of a to-one relation holds the foreign key; its value is the related key.
+  return prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
+}
+
+/** The custom type a loaded entity's value passes through (for relations: the related key's). */
+function storedType(prop: EntityProperty): Type<unknown> | undefined {
+  if (prop.kind === ReferenceKind.SCALAR) return prop.customType;
+  const key = prop.targetMeta?.getPrimaryProps()[0];
+  return key?.customType;
+}

@@ -1,0 +1,106 @@
+import { Configuration, EntityManager } from '@mikro-orm/core';
+import type { Row } from './column-reader';
+
+/** The parts of a MikroORM SQL EntityManager (`@mikro-orm/knex`) the column reader uses. */
+export interface SqlEntityManagerLike {
+  createQueryBuilder(entityName: string): QueryBuilderLike;
+}
+
+export interface QueryBuilderLike {
+  alias: string;
+  select(fields: string[]): QueryBuilderLike;
+  where(where: object): QueryBuilderLike;
+  orderBy(orderBy: object): QueryBuilderLike;
+  limit(limit: number): QueryBuilderLike;
+  offset(offset: number): QueryBuilderLike;
+  getKnexQuery(): KnexQueryLike;
+  execute(method: 'all', mapResults: false): Promise<unknown>;
+}
+
+interface KnexQueryLike {
+  andWhere(column: string, value: unknown): KnexQueryLike;
+  toSQL(): { sql: string; bindings: readonly unknown[]; toNative(): { sql: string; bindings: readonly unknown[] } };
+}
+
+interface KnexClientLike {
+  driverName: string;
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+interface SqlConnectionLike {
+  getKnex(): { client: KnexClientLike };
+  execute(sql: string, params: unknown[], method: 'all', ctx?: unknown): Promise<Row[]>;
+}
+
+interface BetterSqliteDatabase {
+  prepare(sql: string): { all(params: unknown[]): Row[] };
+}
+
+interface PgClient {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Row[] }>;
+}
+
+export interface PreparableQuery {
+  /** SQL with knex `?` placeholders, as MikroORM's `execute` takes it. */
+  readonly sql: string;
+  /** The same SQL in the driver's own placeholder style (`$1` for PostgreSQL). */
+  readonly nativeSql: string;
+}
+
+const sqliteStatements = new WeakMap<object, Map<string, { all(params: unknown[]): Row[] }>>();
+const pgStatementNames = new Map<string, string>();
+
+/**
+ * Runs a select compiled once and called often. On better-sqlite3 and pg it uses a prepared
+ * statement per connection (parsed and planned once, values bound by the driver); elsewhere,
+ * inside a transaction, or when MikroORM logs queries or rewrites them (`onQuery`), it goes
+ * through MikroORM's `execute`, which does all of that on every call.
+ */
+export async function runQuery(em: EntityManager, query: PreparableQuery, params: unknown[]): Promise<Row[]> {
+  const connection = em.getConnection('read') as unknown as SqlConnectionLike;
+  const ctx = em.getTransactionContext();
+  const client = connection.getKnex().client;
+  const prepared = client.driverName === 'better-sqlite3' || client.driverName === 'pg';
+  if (ctx || !prepared || logsOrRewritesQueries(em)) {
+    return connection.execute(query.sql, params, 'all', ctx);
+  }
+  const raw = await client.acquireConnection();
+  try {
+    if (client.driverName === 'pg') {
+      const result = await (raw as PgClient).query({ name: pgStatementName(query.nativeSql), text: query.nativeSql, values: params });
+      return result.rows;
+    }
+    return sqliteStatement(raw as BetterSqliteDatabase, query.nativeSql).all(params.map(sqliteValue));
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  } finally {
+    await client.releaseConnection(raw);
+  }
+}
+
+function logsOrRewritesQueries(em: EntityManager): boolean {
+  return em.config.getLogger().isEnabled('query') || em.config.get('onQuery') !== Configuration.DEFAULTS.onQuery;
+}
+
+function sqliteStatement(database: BetterSqliteDatabase, sql: string): { all(params: unknown[]): Row[] } {
+  let statements = sqliteStatements.get(database);
+  if (!statements) sqliteStatements.set(database, (statements = new Map()));
+  let statement = statements.get(sql);
+  if (!statement) statements.set(sql, (statement = database.prepare(sql)));
+  return statement;
+}
+
+/** better-sqlite3 binds numbers, strings, bigints and buffers; knex sends dates and booleans as numbers too. */
+function sqliteValue(value: unknown): unknown {
+  if (value instanceof Date) return value.valueOf();
+  if (typeof value === 'boolean') return Number(value);
+  return value;
+}
+
+/** pg keeps a named statement per connection once parsed; one name per SQL text. */
+function pgStatementName(sql: string): string {
+  let name = pgStatementNames.get(sql);
+  if (!name) pgStatementNames.set(sql, (name = `grpc_framework_${pgStatementNames.size + 1}`));
+  return name;
+}
