@@ -49,6 +49,10 @@ const listWorkload = (rows: number): Workload => ({
 
 interface Sample extends LoadResult {
   rssGrowthMb?: number;
+  /** Server CPU time (user + system) per call, in microseconds: what a call costs, whatever limits calls/s. */
+  cpuUsPerCall?: number;
+  /** Server CPU time for a whole List, in milliseconds. */
+  serverCpuMs?: number;
 }
 
 const pinned = (core: number, args: string[]): [string, string[]] =>
@@ -131,6 +135,22 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time a process has used so far (user + system), in milliseconds, from /proc. */
+function cpuMs(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name's closing parenthesis.
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
 /** taskset execs node in place, so the child's pid is the server's either way. */
 function serverPid(child: ChildProcess): number {
   return child.pid!;
@@ -146,18 +166,20 @@ async function measure(
   tag: string,
 ): Promise<Sample> {
   const spec: LoadSpec = { ...workload.spec, address: `127.0.0.1:${port}`, maxId: Math.min(rows, 1000), tag };
+  const pid = serverPid(server);
+  const cpuBefore = cpuMs(pid);
   if (spec.workload !== 'list') {
     const result = await runLoad(spec);
+    const cpuUsPerCall = ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, result.calls);
     if (spec.workload === 'create' && name !== 'ceiling') await verifyAndRemoveCreated(dbFile, tag, result);
-    return result;
+    return { ...result, cpuUsPerCall };
   }
-  const pid = serverPid(server);
   const before = rssMb(pid);
   let peak = before;
   const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 10);
   try {
     const result = await runLoad(spec);
-    return { ...result, rssGrowthMb: peak - before };
+    return { ...result, rssGrowthMb: peak - before, serverCpuMs: cpuMs(pid) - cpuBefore };
   } finally {
     clearInterval(timer);
   }
@@ -186,7 +208,8 @@ interface Summary {
 
 function summarize(samples: Sample[]): Summary {
   const summary: Summary = {};
-  for (const key of ['rps', 'p50Ms', 'p99Ms', 'firstMessageMs', 'totalMs', 'messagesPerSecond', 'rssGrowthMb', 'errors'] as const) {
+  const keys = ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerCall', 'firstMessageMs', 'totalMs', 'messagesPerSecond', 'serverCpuMs', 'rssGrowthMb', 'errors'] as const;
+  for (const key of keys) {
     const values = samples.map((s) => s[key]).filter((v): v is number => typeof v === 'number');
     if (values.length) summary[key] = { median: median(values), min: Math.min(...values), max: Math.max(...values) };
   }
@@ -279,12 +302,16 @@ function report(results: Record<string, Record<string, Summary>>): void {
     const byServer = results[workload.name];
     const m = (name: string, metric = workload.metric as string) => byServer[name][metric]?.median ?? NaN;
     const ratio = (other: string) => m('framework') / m(other);
+    const cpu = workload.spec.workload === 'list' ? 'serverCpuMs' : 'cpuUsPerCall';
     (json.workloads as Record<string, unknown>)[workload.name] = {
       metric: workload.metric,
       higher_is_better: workload.higherIsBetter,
       servers: byServer,
       ratio_vs_baseline: ratio('baseline'),
       ratio_vs_nest_plain: ratio('nest-plain'),
+      // Server CPU per unit of work, framework/other: below 1 means the framework costs less.
+      cpu_ratio_vs_baseline: m('framework', cpu) / m('baseline', cpu),
+      cpu_ratio_vs_nest_plain: m('framework', cpu) / m('nest-plain', cpu),
     };
     const cell = (name: string) => {
       const s = byServer[name][workload.metric as string];
@@ -295,9 +322,11 @@ function report(results: Record<string, Record<string, Summary>>): void {
     );
     if (workload.spec.workload !== 'list') {
       lines.push(`| ${workload.name} | p99 ms | ${SERVERS.map((n) => fmt(m(n, 'p99Ms'))).join(' | ')} | | |`);
+      lines.push(costRow(workload.name, 'server CPU µs/call', (n) => m(n, 'cpuUsPerCall')));
     } else {
       lines.push(`| ${workload.name} | first message ms | ${SERVERS.map((n) => fmt(m(n, 'firstMessageMs'))).join(' | ')} | | |`);
       lines.push(`| ${workload.name} | messages/s | ${SERVERS.map((n) => fmt(m(n, 'messagesPerSecond'))).join(' | ')} | | |`);
+      lines.push(costRow(workload.name, 'server CPU ms', (n) => m(n, 'serverCpuMs')));
       lines.push(`| ${workload.name} | server RSS growth MB | ${SERVERS.map((n) => fmt(m(n, 'rssGrowthMb'))).join(' | ')} | | |`);
     }
   }
@@ -313,6 +342,13 @@ function report(results: Record<string, Record<string, Summary>>): void {
   fs.writeFileSync(path.join(outDir, `${stem}.json`), `${JSON.stringify(json, null, 2)}\n`);
   fs.writeFileSync(path.join(outDir, `${stem}.md`), `${table}\n`);
   process.stdout.write(`\n${table}\n\nRatios above 1 favour the framework for calls/s, below 1 for total ms.\n`);
+}
+
+/** A row of costs (lower is better) with the framework's ratios to baseline and nest-plain. */
+function costRow(workload: string, label: string, value: (server: string) => number): string {
+  const cells = SERVERS.map((n) => fmt(value(n))).join(' | ');
+  const ratio = (other: string) => (value('framework') / value(other)).toFixed(2);
+  return `| ${workload} | ${label} | ${cells} | ${ratio('baseline')} | ${ratio('nest-plain')} |`;
 }
 
 function fmt(value: number): string {
