@@ -1,4 +1,4 @@
-import { EntityManager, EntityMetadata, EntityProperty, FilterQuery, QueryOrderMap, ReferenceKind, Type } from '@mikro-orm/core';
+import { EntityManager, EntityMetadata, EntityProperty, EventType, FilterQuery, QueryOrderMap, ReferenceKind, Type } from '@mikro-orm/core';
 import { runQuery, SqlEntityManagerLike } from './row-queries';
 
 /** A row as the driver returns it: column name -> raw value. */
@@ -27,7 +27,8 @@ export interface CompiledLookup {
  *
  * Only for properties backed by one column each; `ColumnReader.create` returns undefined for
  * anything else (collections, formulas, embeddables, lazy or non-persisted properties) and for
- * entities whose loading has side effects (filters, `@OnLoad` hooks, inheritance).
+ * entities whose loading has side effects or conditions (filters, `onLoad` hooks or
+ * subscribers, inheritance).
  */
 export class ColumnReader {
   private readonly conversions: readonly [string, Type<unknown>][];
@@ -44,7 +45,9 @@ export class ColumnReader {
 
   static create(em: EntityManager, meta: EntityMetadata, properties: readonly string[]): ColumnReader | undefined {
     if (!isSqlEntityManager(em)) return undefined;
-    if (meta.discriminatorColumn || meta.virtual || meta.expression || meta.hooks?.onLoad?.length) return undefined;
+    if (meta.discriminatorColumn || meta.virtual || meta.expression) return undefined;
+    // `@OnLoad` hooks and subscribers expect entities to be loaded.
+    if (em.getEventManager().hasListeners(EventType.onLoad, meta)) return undefined;
     if (Object.keys(meta.filters ?? {}).length || Object.keys(em.config.get('filters') ?? {}).length) return undefined;
     const unique = [...new Set(properties)];
     const props = unique.map((name) => meta.properties[name as keyof typeof meta.properties] as EntityProperty | undefined);

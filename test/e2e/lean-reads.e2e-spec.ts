@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import type { Options } from '@mikro-orm/core';
+import type { EventArgs, EventSubscriber, Options } from '@mikro-orm/core';
 import {
   GrpcFrameworkModule,
   GrpcModelService,
@@ -160,5 +160,27 @@ describe('lean reads: Retrieve and List without entities', () => {
     // The tags collection needs entities.
     await expect(app.client('gadgets.TaggedController').Retrieve({ id: ids[0] })).resolves.toMatchObject({ tags: [expect.any(Number)] });
     expect(select()).toMatch(everyColumn);
+  });
+
+  it('keeps MikroORM filters and onLoad subscribers working: those entities are loaded', async () => {
+    const loaded: string[] = [];
+    const subscriber: EventSubscriber<Gadget> = {
+      getSubscribedEntities: () => [Gadget],
+      onLoad: (args: EventArgs<Gadget>) => void loaded.push(args.entity.name),
+    };
+    await start({ subscribers: [subscriber] });
+    await expect(app.client('gadgets.LeanController').Retrieve({ id: ids[0] })).resolves.toMatchObject({ name: 'widget' });
+    expect(loaded).toEqual(['widget']);
+    await app.close();
+    await db.dispose();
+
+    // A default filter hides inactive gadgets from every read, lean or not.
+    await start({ filters: { active: { cond: { active: true }, default: true, entity: ['Gadget'] } } });
+    const lean = app.client('gadgets.LeanController');
+    await expect(lean.Retrieve({ id: ids[0] })).resolves.toMatchObject({ name: 'widget' });
+    await expect(lean.Retrieve({ id: ids[1] })).rejects.toMatchObject({ code: 5 });
+    const names: string[] = [];
+    for await (const row of lean.List({}) as AsyncIterable<{ name: string }>) names.push(row.name);
+    expect(names).toEqual(['widget']);
   });
 });
