@@ -108,10 +108,12 @@ export class GenericServiceBase<T extends object = object> extends Service {
    */
   protected async getObjectToSerialize(): Promise<T> {
     const plan = this.leanReadPlan();
-    const lookupField = this.lookupField ?? plan?.meta.primaryKeys[0];
-    const lookup = plan && lookupField !== undefined ? plan.lookup(this.em, lookupField) : undefined;
-    if (!plan || !lookup) return this.getObject();
-    const value = (this.request as Record<string, unknown>)[this.lookupRequestField ?? requestFieldName(lookupField!)];
+    if (!plan) return this.getObject();
+    const lookupField = this.lookupField ?? plan.meta.primaryKeys[0];
+    const lookup = plan.lookup(this.em, lookupField);
+    const value = (this.request as Record<string, unknown>)[this.lookupRequestField ?? requestFieldName(lookupField)];
+    // A lookup on anything but a plain column, or a request without the field, goes the usual way.
+    if (!lookup || value === undefined) return this.getObject();
     const data = await plan.reader.findOne(this.em, lookup, value);
     if (!data) throw new ObjectNotFoundError(plan.meta.className, value);
     return data as T;
