@@ -3,10 +3,12 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { POST_PROTO } from './common';
+import { h2loadRetrieve } from './h2load';
 
 export interface LoadSpec {
   address: string;
-  workload: 'retrieve' | 'create' | 'list';
+  /** `retrieve-h2load`: Retrieve driven by h2load instead of the grpc-js client. */
+  workload: 'retrieve' | 'retrieve-h2load' | 'create' | 'list';
   concurrency: number;
   durationMs: number;
   maxId: number;
@@ -19,6 +21,7 @@ export interface LoadResult {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  meanMs?: number;
   firstMessageMs?: number;
   totalMs?: number;
   messages?: number;
@@ -96,6 +99,11 @@ async function listLoad(client: Client): Promise<LoadResult> {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2]) as LoadSpec;
+  if (spec.workload === 'retrieve-h2load') {
+    const result = await h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
   const definition = protoLoader.loadSync(POST_PROTO, { keepCase: true, defaults: true });
   const pkg = grpc.loadPackageDefinition(definition) as unknown as { blog_proto: { PostController: typeof grpc.Client } };
   const client = new pkg.blog_proto.PostController(spec.address, grpc.credentials.createInsecure()) as Client;
