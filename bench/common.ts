@@ -32,6 +32,20 @@ export function benchDatabase(location: string): Options {
   } as Options;
 }
 
+/**
+ * Every measurement starts from a collected heap: the benchmark sends `gc` over IPC and waits
+ * for `gc-done` (servers run with --expose-gc). Otherwise a server would pay, during the next
+ * workload, for the garbage of the calls it served in the previous one, and a faster server
+ * serves more calls in a timed run, so it would be charged more.
+ */
+export function serveBenchControl(): void {
+  process.on('message', (message) => {
+    if (message !== 'gc') return;
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.('gc-done');
+  });
+}
+
 export const SERVERS = ['framework', 'baseline', 'nest-plain', 'ceiling'] as const;
 export type ServerName = (typeof SERVERS)[number];
 

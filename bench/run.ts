@@ -116,11 +116,12 @@ async function startServer(name: ServerName, port: number, dbFile: string, rows:
   const script = path.join(__dirname, 'servers', `${name}.js`);
   // Several workers get both cores; a single server process gets core 0.
   const child = HAS_TASKSET && workers === 1
-    ? spawn('taskset', ['-c', '0', process.execPath, script, String(port), dbFile, String(rows)], {
+    ? spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', script, String(port), dbFile, String(rows)], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       })
     : fork(script, [String(port), dbFile, String(rows)], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: ['--expose-gc'],
         env: { ...process.env, BENCH_WORKERS: String(workers) },
       });
   await new Promise<void>((resolve, reject) => {
@@ -167,6 +168,23 @@ function serverPid(child: ChildProcess): number {
   return child.pid!;
 }
 
+/** Has the server collect its garbage before a measurement (see `serveBenchControl`). */
+function collectGarbage(server: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, 5000);
+    function done(): void {
+      clearTimeout(timer);
+      server.off('message', onMessage);
+      resolve();
+    }
+    function onMessage(message: unknown): void {
+      if (message === 'gc-done') done();
+    }
+    server.on('message', onMessage);
+    server.send('gc');
+  });
+}
+
 async function measure(
   workload: Workload,
   name: ServerName,
@@ -178,6 +196,7 @@ async function measure(
 ): Promise<Sample> {
   const spec: LoadSpec = { ...workload.spec, address: `127.0.0.1:${port}`, maxId: Math.min(rows, 1000), tag };
   const pid = serverPid(server);
+  await collectGarbage(server);
   const cpuBefore = cpuMs(pid);
   if (spec.workload !== 'list') {
     const result = await runLoad(spec);

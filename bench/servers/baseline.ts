@@ -6,7 +6,9 @@ import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM } from '@mikro-orm/core';
 import { once } from 'node:events';
 import { Post } from '../../sample/blog/post.entity';
-import { afterPost, benchDatabase, POST_PROTO, PostMessage } from '../common';
+import { afterPost, benchDatabase, POST_PROTO, PostMessage, serveBenchControl } from '../common';
+
+serveBenchControl();
 
 const [port, dbFile] = process.argv.slice(2);
 

@@ -2,7 +2,9 @@
 // Usage: ceiling.js <port> <db file, unused> <rows List streams>
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { POST_PROTO } from '../common';
+import { POST_PROTO, serveBenchControl } from '../common';
+
+serveBenchControl();
 
 const [port, , rows] = process.argv.slice(2);
 const ROWS = Number(rows);

@@ -6,7 +6,9 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
 import { PostService } from '../../sample/blog/post.service';
-import { benchDatabase, POST_PROTO } from '../common';
+import { benchDatabase, POST_PROTO, serveBenchControl } from '../common';
+
+serveBenchControl();
 
 const [port, dbFile] = process.argv.slice(2);
 

@@ -9,7 +9,9 @@ import { GrpcMethod, MicroserviceOptions, RpcException, Transport } from '@nestj
 import { status } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
 import { Post } from '../../sample/blog/post.entity';
-import { afterPost, benchDatabase, POST_PROTO, PostMessage } from '../common';
+import { afterPost, benchDatabase, POST_PROTO, PostMessage, serveBenchControl } from '../common';
+
+serveBenchControl();
 
 const [port, dbFile] = process.argv.slice(2);
 
