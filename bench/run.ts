@@ -270,8 +270,10 @@ async function main(): Promise<void> {
     const samples = new Map<string, Sample[]>();
     for (let round = 0; round <= ROUNDS; round++) {
       const warmUp = round === 0;
+      // Each round starts with the next server, so no server always runs first (or right after another).
+      const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length]);
       for (const workload of phase.workloads) {
-        for (const name of SERVERS) {
+        for (const name of order) {
           const { child, port: serverPort, db } = servers.get(name)!;
           const spec = warmUp && workload.spec.workload !== 'list' ? { ...workload, spec: { ...workload.spec, durationMs: 300 } } : workload;
           const sample = await measure(spec, name, child, serverPort, db, phase.rows, `${round}-${name}`);
