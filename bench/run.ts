@@ -18,7 +18,7 @@ const POSTGRES = (() => {
   return flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : 'postgresql://postgres@127.0.0.1:5432';
 })();
 const ROUNDS = QUICK ? 3 : 5;
-const UNARY_MS = QUICK ? 1500 : 5000;
+const UNARY_MS = QUICK ? 1200 : 5000;
 const HAS_TASKSET = (() => {
   try {
     execFileSync('taskset', ['-c', '0', 'true']);
@@ -46,7 +46,7 @@ const H2LOAD = hasH2load();
 if (H2LOAD) {
   UNARY_WORKLOADS.splice(2, 0, {
     name: 'retrieve c=64 (h2load)',
-    spec: { workload: 'retrieve-h2load', concurrency: 64, durationMs: QUICK ? 2000 : 5000 },
+    spec: { workload: 'retrieve-h2load', concurrency: 64, durationMs: QUICK ? 1000 : 5000 },
     metric: 'rps',
     higherIsBetter: true,
   });
