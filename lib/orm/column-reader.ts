@@ -1,17 +1,34 @@
 import { EntityManager, EntityMetadata, EntityProperty, EventType, FilterQuery, QueryOrderMap, ReferenceKind, Type } from '@mikro-orm/core';
-import { runQuery, SqlEntityManagerLike } from './row-queries';
+import { PreparableQuery, Row, runQuery } from './row-queries';
 
-/** A row as the driver returns it: column name -> raw value. */
-export type Row = Record<string, unknown>;
 /** Property name -> JavaScript value, as an entity would hold it (relations as their primary key). */
 export type ColumnData = Record<string, unknown>;
 
+/** The parts of a MikroORM SQL EntityManager (`@mikro-orm/knex`) the column reader uses. */
+interface SqlEntityManagerLike {
+  createQueryBuilder(entityName: string): QueryBuilderLike;
+}
+
+interface QueryBuilderLike {
+  alias: string;
+  select(fields: string[]): QueryBuilderLike;
+  where(where: object): QueryBuilderLike;
+  orderBy(orderBy: object): QueryBuilderLike;
+  limit(limit: number): QueryBuilderLike;
+  offset(offset: number): QueryBuilderLike;
+  getKnexQuery(): KnexQueryLike;
+  execute(method: 'all', mapResults: false): Promise<unknown>;
+}
+
+interface KnexQueryLike {
+  andWhere(column: string, value: unknown): KnexQueryLike;
+  toSQL(): { sql: string; bindings: readonly unknown[]; toNative(): { sql: string; bindings: readonly unknown[] } };
+}
+
 const SENTINEL = '\u0000grpc-framework-lookup\u0000';
 
-/** One select by a single property, compiled once: SQL in knex (`?`) and native (`$1`) form. */
-export interface CompiledLookup {
-  readonly sql: string;
-  readonly nativeSql: string;
+/** One select by a single property, compiled once. */
+export interface CompiledLookup extends PreparableQuery {
   readonly bindings: readonly unknown[];
   /** Where in `bindings` the looked-up value goes. */
   readonly valueIndex: number;
@@ -78,8 +95,9 @@ export class ColumnReader {
     // The base filter goes through MikroORM; the looked-up column is added at the knex level,
     // so the placeholder value survives as a binding whose position is known.
     const query = qb.getKnexQuery().andWhere(`${qb.alias}.${prop.fieldNames[0]}`, SENTINEL);
-    const { sql, bindings } = query.toSQL();
-    const native = query.toSQL().toNative();
+    const compiled = query.toSQL();
+    const { sql, bindings } = compiled;
+    const native = compiled.toNative();
     const valueIndex = bindings.lastIndexOf(SENTINEL);
     if (valueIndex < 0 || native.bindings.lastIndexOf(SENTINEL) !== valueIndex) return undefined;
     const platform = em.getPlatform();

@@ -1,26 +1,7 @@
 import { Configuration, EntityManager } from '@mikro-orm/core';
-import type { Row } from './column-reader';
 
-/** The parts of a MikroORM SQL EntityManager (`@mikro-orm/knex`) the column reader uses. */
-export interface SqlEntityManagerLike {
-  createQueryBuilder(entityName: string): QueryBuilderLike;
-}
-
-export interface QueryBuilderLike {
-  alias: string;
-  select(fields: string[]): QueryBuilderLike;
-  where(where: object): QueryBuilderLike;
-  orderBy(orderBy: object): QueryBuilderLike;
-  limit(limit: number): QueryBuilderLike;
-  offset(offset: number): QueryBuilderLike;
-  getKnexQuery(): KnexQueryLike;
-  execute(method: 'all', mapResults: false): Promise<unknown>;
-}
-
-interface KnexQueryLike {
-  andWhere(column: string, value: unknown): KnexQueryLike;
-  toSQL(): { sql: string; bindings: readonly unknown[]; toNative(): { sql: string; bindings: readonly unknown[] } };
-}
+/** A row as the driver returns it: column name -> raw value. */
+export type Row = Record<string, unknown>;
 
 interface KnexClientLike {
   driverName: string;

@@ -83,10 +83,11 @@ async function streamResponses(
   const { response } = bound.rpc;
   for await (const item of iterable) {
     // An array is a batch of messages (what List yields): written without an async step per message.
-    for (const message of Array.isArray(item) ? item : [item]) {
-      if (call.cancelled) break;
+    const batch = Array.isArray(item) ? item : undefined;
+    const count = batch ? batch.length : 1;
+    for (let i = 0; i < count && !call.cancelled; i++) {
       // Pull more only once the transport can take it, so a slow client slows the reads.
-      if (!call.write(response.encode(message))) await drainedOrCancelled(call);
+      if (!call.write(response.encode(batch ? batch[i] : item))) await drainedOrCancelled(call);
     }
     if (call.cancelled) break;
   }

@@ -39,6 +39,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   /** Handlers by method path, for in-process calls (see `nestjs-grpc-framework/testing`). */
   private readonly handlers = new Map<string, InProcessHandler>();
   private readonly env: HandlerEnvironment = {};
+  private defaultForkEntityManager?: () => EntityManager;
+  private health?: ServingHealth;
 
   constructor(
     @Inject(GRPC_FRAMEWORK_OPTIONS) options: GrpcFrameworkOptions,
@@ -219,9 +221,6 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     this.options.handlersHook?.(server, this.registry);
     return server;
   }
-
-  private defaultForkEntityManager?: () => EntityManager;
-  private health?: ServingHealth;
 
   private findOrm(): MikroORM | undefined {
     try {

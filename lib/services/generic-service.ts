@@ -93,8 +93,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
   async getObject(): Promise<T> {
     const queryset = this.filterQueryset(this.getQueryset());
     const lookupField = this.lookupField ?? this.em.getMetadata().get(queryset.entity.name).primaryKeys[0];
-    const requestField = this.lookupRequestField ?? requestFieldName(lookupField);
-    const value = (this.request as Record<string, unknown>)[requestField];
+    const value = this.lookupValue(lookupField);
     const where = { ...(queryset.where as object), [lookupField]: value } as FilterQuery<T>;
     const populate = queryset.populate ?? this.serializerPopulate();
     const object = await this.em.findOne(queryset.entity, where, { populate: populate as never });
@@ -111,7 +110,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
     if (!plan) return this.getObject();
     const lookupField = this.lookupField ?? plan.meta.primaryKeys[0];
     const lookup = plan.lookup(this.em, lookupField);
-    const value = (this.request as Record<string, unknown>)[this.lookupRequestField ?? requestFieldName(lookupField)];
+    const value = this.lookupValue(lookupField);
     // A lookup on anything but a plain column, or a request without the field, goes the usual way.
     if (!lookup || value === undefined) return this.getObject();
     const data = await plan.reader.findOne(this.em, lookup, value);
@@ -164,6 +163,11 @@ export class GenericServiceBase<T extends object = object> extends Service {
       }
       throw error;
     }
+  }
+
+  /** The request's value for the lookup property: its `lookupRequestField`, else the property in snake_case. */
+  private lookupValue(lookupField: string): unknown {
+    return (this.request as Record<string, unknown>)[this.lookupRequestField ?? requestFieldName(lookupField)];
   }
 
   /** How reads go without entities for this call's serializer; undefined when they need entities. */
