@@ -61,3 +61,19 @@ export function afterPost(last: Post | undefined): FilterQuery<Post> {
   if (!last) return {};
   return { $or: [{ created: { $gt: last.created } }, { created: last.created, id: { $gt: last.id } }] };
 }
+
+/** The content of every Post the benchmark creates. */
+export const CREATE_CONTENT = 'benchmark content';
+
+/** The title of the Posts one h2load Create run makes; a measurement's rows all start with `bench-<tag>-`. */
+export const createdTitle = (tag: string): string => `bench-${tag}-h2load`;
+
+/** The DATA bytes of a Create reply, `Post { id, title, content }` in a 5-byte gRPC frame. */
+export function postReplyBytes(id: number, title: string, content: string): number {
+  const varintLength = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+  const text = (value: string) => {
+    const length = Buffer.byteLength(value, 'utf8');
+    return value ? 1 + varintLength(length) + length : 0;
+  };
+  return 5 + (id ? 1 + varintLength(id) : 0) + text(title) + text(content);
+}

@@ -1,39 +1,52 @@
-// Retrieve load from h2load (Debian's nghttp2-client): a C HTTP/2 client that outpaces one
+// Unary load from h2load (Debian's nghttp2-client): a C HTTP/2 client that outpaces one
 // grpc-js client process many times over, so the server, not the load generator, sets the rate.
+// h2load sends one body for every request, so every call is the same call.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { CREATE_CONTENT, createdTitle, postReplyBytes } from './common';
 import type { LoadResult } from './load';
 
-const RETRIEVE = '/blog_proto.PostController/Retrieve';
-/** The Post every call asks for: h2load sends one body, so every call is the same. */
+const SERVICE = '/blog_proto.PostController';
+/** The Post every Retrieve asks for. */
 const POST_ID = 5;
 
 export function hasH2load(): boolean {
   return spawnSync('h2load', ['--version']).status === 0;
 }
 
-/** A gRPC frame (uncompressed flag, big-endian length) around `RetrieveRequest { id }`. */
-function retrieveFrame(id: number): Buffer {
-  const message = Buffer.from([0x08, id]); // field 1, varint; ids below 128 fit one byte
+/** A gRPC frame (uncompressed flag, big-endian length) around a message. */
+function grpcFrame(message: Buffer): Buffer {
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt32BE(message.length, 1);
   message.copy(frame, 5);
   return frame;
 }
 
-/** The size of one successful response's DATA: a reply's message bytes plus the 5-byte frame header. */
-async function responseBytes(address: string): Promise<number> {
+/** `RetrieveRequest { id }`: field 1, varint; ids below 128 fit one byte. */
+const retrieveMessage = (id: number): Buffer => Buffer.from([0x08, id]);
+
+/** `Post { title, content }`: fields 2 and 3, length-delimited (both shorter than 128 bytes). */
+function createMessage(title: string, content: string): Buffer {
+  const field = (tag: number, text: string) => {
+    const bytes = Buffer.from(text, 'utf8');
+    return Buffer.concat([Buffer.from([tag, bytes.length]), bytes]);
+  };
+  return Buffer.concat([field(0x12, title), field(0x1a, content)]);
+}
+
+/** The size of one successful reply's DATA: the reply's message bytes plus the 5-byte frame header. */
+async function replyBytes(address: string, method: string, message: Buffer): Promise<number> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   try {
     const reply = await new Promise<Buffer>((resolve, reject) =>
       client.makeUnaryRequest(
-        RETRIEVE,
+        `${SERVICE}/${method}`,
         (frame: Buffer) => frame,
         (bytes: Buffer) => bytes,
-        retrieveFrame(POST_ID).subarray(5),
+        message,
         (error, value) => (error || !value ? reject(error ?? new Error('empty reply')) : resolve(value)),
       ),
     );
@@ -43,28 +56,68 @@ async function responseBytes(address: string): Promise<number> {
   }
 }
 
-/**
- * Runs h2load for `durationMs` with `concurrency` streams on one connection (it reports mean
- * latency, not percentiles). h2load sees only
- * HTTP statuses, and a gRPC error is a 200 with a status in its trailers and no message; so
- * calls that brought back less than a full reply's bytes are counted as errors.
- */
+interface H2loadRun {
+  requests: number;
+  /** Bytes of DATA received: a gRPC error is a 200 with a status in its trailers and no message. */
+  dataBytes: number;
+  seconds: number;
+  meanMs: number;
+}
+
+/** One h2load run on one connection with `concurrency` streams, for a duration or a number of requests. */
+function runH2load(address: string, method: string, message: Buffer, concurrency: number, limit: { durationMs: number } | { requests: number }): H2loadRun {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2load-'));
+  const body = path.join(dir, 'body.bin');
+  fs.writeFileSync(body, grpcFrame(message));
+  const args = 'requests' in limit ? ['-n', String(limit.requests)] : ['-D', String(Math.max(1, Math.round(limit.durationMs / 1000)))];
+  args.push('-c', '1', '-m', String(concurrency), '-H', 'content-type: application/grpc', '-H', 'te: trailers');
+  args.push('-d', body, `http://${address}${SERVICE}/${method}`);
+  try {
+    const out = execFileSync('h2load', args, { encoding: 'utf8' });
+    const num = (pattern: RegExp): number => Number(pattern.exec(out)?.[1] ?? NaN);
+    return {
+      requests: num(/requests: (\d+) total/),
+      dataBytes: num(/\((\d+)\) data/),
+      seconds: parseDuration(/finished in (\S+?),/.exec(out)?.[1]) / 1000,
+      // h2load reports the mean latency, not percentiles.
+      meanMs: parseDuration(/time for request:\s+\S+\s+\S+\s+(\S+)/.exec(out)?.[1]),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Retrieve of one Post for `durationMs`; calls that brought back less than a full reply count as errors. */
 export async function h2loadRetrieve(address: string, concurrency: number, durationMs: number): Promise<LoadResult> {
-  const expected = await responseBytes(address);
-  const body = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'h2load-')), 'retrieve.bin');
-  fs.writeFileSync(body, retrieveFrame(POST_ID));
-  const args = ['-D', String(Math.max(1, Math.round(durationMs / 1000))), '-c', '1', '-m', String(concurrency)];
-  args.push('-H', 'content-type: application/grpc', '-H', 'te: trailers', '-d', body, `http://${address}${RETRIEVE}`);
-  const out = execFileSync('h2load', args, { encoding: 'utf8' });
-  fs.rmSync(path.dirname(body), { recursive: true, force: true });
-  const num = (pattern: RegExp): number => Number(pattern.exec(out)?.[1] ?? NaN);
-  const seconds = num(/finished in ([\d.]+)s/);
-  const succeeded = num(/(\d+) succeeded/);
-  const total = num(/requests: (\d+) total/);
-  const dataBytes = num(/\((\d+)\) data/);
-  const withReply = Math.min(succeeded, Math.floor(dataBytes / expected));
-  const meanMs = parseDuration(/time for request:\s+\S+\s+\S+\s+(\S+)/.exec(out)?.[1]);
-  return { calls: total, errors: total - withReply, rps: withReply / seconds, p50Ms: NaN, p99Ms: NaN, meanMs };
+  const message = retrieveMessage(POST_ID);
+  const expected = await replyBytes(address, 'Retrieve', message);
+  const run = runH2load(address, 'Retrieve', message, concurrency, { durationMs });
+  const withReply = Math.min(run.requests, Math.floor(run.dataBytes / expected));
+  return { calls: run.requests, errors: run.requests - withReply, rps: withReply / run.seconds, p50Ms: NaN, p99Ms: NaN, meanMs: run.meanMs };
+}
+
+/**
+ * A fixed number of Creates, all with the same title, so every server does the same work. Reply
+ * sizes vary with the new ids, so which calls succeeded is settled afterwards against the stored
+ * rows (`h2loadCreateOutcome`); until then `errors` is not known.
+ */
+export async function h2loadCreate(address: string, concurrency: number, requests: number, tag: string): Promise<LoadResult> {
+  const run = runH2load(address, 'Create', createMessage(createdTitle(tag), CREATE_CONTENT), concurrency, { requests });
+  return { calls: run.requests, errors: NaN, rps: NaN, p50Ms: NaN, p99Ms: NaN, meanMs: run.meanMs, seconds: run.seconds, dataBytes: run.dataBytes };
+}
+
+/**
+ * The outcome of an h2load Create run, given the ids of the rows it stored: every stored row must
+ * have come back as a reply and every reply must be a stored row, i.e. the DATA received is
+ * exactly the replies for the stored rows.
+ */
+export function h2loadCreateOutcome(result: LoadResult, storedIds: readonly number[], tag: string): LoadResult {
+  const expected = storedIds.reduce((sum, id) => sum + postReplyBytes(id, createdTitle(tag), CREATE_CONTENT), 0);
+  if (expected !== result.dataBytes) {
+    throw new Error(`create ${tag}: ${storedIds.length} rows are stored but the replies (${result.dataBytes} bytes) do not match them (${expected} bytes)`);
+  }
+  const stored = storedIds.length;
+  return { ...result, errors: result.calls - stored, rps: stored / result.seconds! };
 }
 
 /** h2load prints times as `850us`, `4.49ms` or `1.2s`. */

@@ -2,13 +2,16 @@
 // Usage: node load.js '<json LoadSpec>'; prints one JSON LoadResult line.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { POST_PROTO } from './common';
-import { h2loadRetrieve } from './h2load';
+import { CREATE_CONTENT, POST_PROTO } from './common';
+import { h2loadCreate, h2loadRetrieve } from './h2load';
 
 export interface LoadSpec {
   address: string;
-  /** `retrieve-h2load`: Retrieve driven by h2load instead of the grpc-js client. */
-  workload: 'retrieve' | 'retrieve-h2load' | 'create' | 'list';
+  /**
+   * `retrieve-h2load`, `create-h2load`: driven by h2load instead of the grpc-js client; the
+   * Create run sends `durationMs * H2LOAD_CREATES_PER_MS` requests, the same for every server.
+   */
+  workload: 'retrieve' | 'retrieve-h2load' | 'create' | 'create-h2load' | 'list';
   concurrency: number;
   durationMs: number;
   maxId: number;
@@ -22,11 +25,18 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   meanMs?: number;
+  /** How long the run took (h2load Create: the rate is settled from the stored rows afterwards). */
+  seconds?: number;
+  /** DATA bytes received by h2load. */
+  dataBytes?: number;
   firstMessageMs?: number;
   totalMs?: number;
   messages?: number;
   messagesPerSecond?: number;
 }
+
+/** Creates per millisecond of `durationMs` in an h2load Create run: about what the framework serves on one core. */
+const H2LOAD_CREATES_PER_MS = 1.2;
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
@@ -46,7 +56,7 @@ async function unaryLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
         const request =
           spec.workload === 'retrieve'
             ? { id: (i % spec.maxId) + 1 }
-            : { title: `bench-${spec.tag}-${worker}-${i}`, content: 'benchmark content' };
+            : { title: `bench-${spec.tag}-${worker}-${i}`, content: CREATE_CONTENT };
         const method = spec.workload === 'retrieve' ? 'Retrieve' : 'Create';
         const t0 = process.hrtime.bigint();
         await new Promise<void>((resolve) =>
@@ -99,8 +109,11 @@ async function listLoad(client: Client): Promise<LoadResult> {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2]) as LoadSpec;
-  if (spec.workload === 'retrieve-h2load') {
-    const result = await h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs);
+  if (spec.workload === 'retrieve-h2load' || spec.workload === 'create-h2load') {
+    const result =
+      spec.workload === 'retrieve-h2load'
+        ? await h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs)
+        : await h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }

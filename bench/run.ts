@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { Post } from '../sample/blog/post.entity';
-import { benchDatabase, SERVERS, ServerName } from './common';
-import { hasH2load } from './h2load';
+import { benchDatabase, CREATE_CONTENT, createdTitle, postReplyBytes, SERVERS, ServerName } from './common';
+import { h2loadCreateOutcome, hasH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load';
 
 const QUICK = process.argv.includes('--quick');
@@ -17,6 +17,8 @@ const POSTGRES = (() => {
   if (!flag) return undefined;
   return flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : 'postgresql://postgres@127.0.0.1:5432';
 })();
+/** `--only=create`: only the workloads whose name contains the text (for working on one of them). */
+const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const ROUNDS = QUICK ? 3 : 5;
 const UNARY_MS = QUICK ? 1200 : 5000;
 const HAS_TASKSET = (() => {
@@ -47,6 +49,12 @@ if (H2LOAD) {
   UNARY_WORKLOADS.splice(2, 0, {
     name: 'retrieve c=64 (h2load)',
     spec: { workload: 'retrieve-h2load', concurrency: 64, durationMs: QUICK ? 1000 : 5000 },
+    metric: 'rps',
+    higherIsBetter: true,
+  });
+  UNARY_WORKLOADS.push({
+    name: 'create c=16 (h2load)',
+    spec: { workload: 'create-h2load', concurrency: 16, durationMs: QUICK ? 1000 : 5000 },
     metric: 'rps',
     higherIsBetter: true,
   });
@@ -199,9 +207,11 @@ async function measure(
   await collectGarbage(server);
   const cpuBefore = cpuMs(pid);
   if (spec.workload !== 'list') {
-    const result = await runLoad(spec);
+    let result = await runLoad(spec);
     const cpuUsPerCall = ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, result.calls);
-    if (spec.workload === 'create' && name !== 'ceiling') await verifyAndRemoveCreated(dbFile, tag, result);
+    if (spec.workload === 'create' || spec.workload === 'create-h2load') {
+      result = name === 'ceiling' ? ceilingCreateOutcome(result, tag) : await verifyAndRemoveCreated(dbFile, tag, result);
+    }
     return { ...result, cpuUsPerCall };
   }
   const before = rssMb(pid);
@@ -215,15 +225,31 @@ async function measure(
   }
 }
 
-/** Every successful Create must be stored; then the table goes back to its seeded size. */
-async function verifyAndRemoveCreated(dbFile: string, tag: string, result: LoadResult): Promise<void> {
+/**
+ * Every successful Create must be stored, and nothing else; then the table goes back to its
+ * seeded size. An h2load run's outcome is settled here, from the rows it stored.
+ */
+async function verifyAndRemoveCreated(dbFile: string, tag: string, result: LoadResult): Promise<LoadResult> {
   const orm = await MikroORM.init(benchDatabase(dbFile));
-  const em = orm.em.fork();
-  const stored = await em.count(Post, { title: { $like: `bench-${tag}-%` } });
-  const succeeded = result.calls - result.errors;
-  if (stored !== succeeded) throw new Error(`create ${tag}: ${succeeded} calls succeeded but ${stored} rows are stored`);
-  await em.nativeDelete(Post, { title: { $like: `bench-${tag}-%` } });
-  await orm.close();
+  try {
+    const em = orm.em.fork();
+    const mine = { title: { $like: `bench-${tag}-%` } };
+    const stored = await em.find(Post, mine, { fields: ['id'] });
+    if (result.dataBytes !== undefined) result = h2loadCreateOutcome(result, stored.map((post) => post.id), tag);
+    const succeeded = result.calls - result.errors;
+    if (stored.length !== succeeded) throw new Error(`create ${tag}: ${succeeded} calls succeeded but ${stored.length} rows are stored`);
+    await em.nativeDelete(Post, mine);
+    return result;
+  } finally {
+    await orm.close();
+  }
+}
+
+/** The ceiling stores nothing and answers every Create with id 1. */
+function ceilingCreateOutcome(result: LoadResult, tag: string): LoadResult {
+  if (result.dataBytes === undefined) return result;
+  const replies = Math.floor(result.dataBytes / postReplyBytes(1, createdTitle(tag), CREATE_CONTENT));
+  return h2loadCreateOutcome(result, new Array<number>(replies).fill(1), tag);
 }
 
 const median = (values: number[]): number => {
@@ -247,13 +273,17 @@ function summarize(samples: Sample[]): Summary {
 }
 
 async function main(): Promise<void> {
-  if (!H2LOAD) process.stderr.write('h2load not found (apt-get install nghttp2-client): the h2load Retrieve workload is skipped\n');
-  const phases = QUICK
-    ? [{ rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000)] }]
-    : [
-        { rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000)] },
-        { rows: 100_000, workloads: [listWorkload(100_000)] },
-      ];
+  if (!H2LOAD) process.stderr.write('h2load not found (apt-get install nghttp2-client): the h2load workloads are skipped\n');
+  const phases = (
+    QUICK
+      ? [{ rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000)] }]
+      : [
+          { rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000)] },
+          { rows: 100_000, workloads: [listWorkload(100_000)] },
+        ]
+  )
+    .map((phase) => ({ ...phase, workloads: phase.workloads.filter((w) => !ONLY || w.name.includes(ONLY)) }))
+    .filter((phase) => phase.workloads.length);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grpc-framework-bench-'));
   const results: Record<string, Record<string, Summary>> = {};
   let port = 51000 + Math.floor(Math.random() * 1000);
@@ -289,7 +319,7 @@ async function main(): Promise<void> {
     for (const { child } of servers.values()) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     for (const { db } of servers.values()) await dropDatabase(db).catch(() => undefined);
-    if (POSTGRES && phase.rows === phases[0].rows) await workersPhase(seeded, results);
+    if (POSTGRES && !ONLY && phase.rows === phases[0].rows) await workersPhase(seeded, results);
     await dropDatabase(seeded).catch(() => undefined);
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -358,7 +388,7 @@ function report(results: Record<string, Record<string, Summary>>): void {
       `| ${workload.name} | ${workload.metric === 'rps' ? 'calls/s' : 'total ms'} | ${cell('framework')} | ${cell('baseline')} | ${cell('nest-plain')} | ${cell('ceiling')} | ${ratio('baseline').toFixed(2)} | ${ratio('nest-plain').toFixed(2)} |`,
     );
     if (workload.spec.workload !== 'list') {
-      const latency = workload.spec.workload === 'retrieve-h2load' ? ['mean ms', 'meanMs'] : ['p99 ms', 'p99Ms'];
+      const latency = workload.spec.workload.endsWith('-h2load') ? ['mean ms', 'meanMs'] : ['p99 ms', 'p99Ms'];
       lines.push(`| ${workload.name} | ${latency[0]} | ${SERVERS.map((n) => fmt(m(n, latency[1]))).join(' | ')} | | |`);
       lines.push(costRow(workload.name, 'server CPU µs/call', (n) => m(n, 'cpuUsPerCall')));
     } else {
@@ -374,12 +404,14 @@ function report(results: Record<string, Record<string, Summary>>): void {
     (json.workloads as Record<string, unknown>)[name] = { metric: 'rps', higher_is_better: true, servers: results[name] };
   }
   const table = lines.join('\n');
+  process.stdout.write(`\n${table}\n\nRatios above 1 favour the framework for calls/s, below 1 for total ms.\n`);
+  // A run of some workloads (--only) is for working on them; the results files hold whole runs.
+  if (ONLY) return;
   const outDir = path.resolve(__dirname, __filename.endsWith('.ts') ? '.' : '../../bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
   const stem = POSTGRES ? 'latest-postgresql' : 'latest';
   fs.writeFileSync(path.join(outDir, `${stem}.json`), `${JSON.stringify(json, null, 2)}\n`);
   fs.writeFileSync(path.join(outDir, `${stem}.md`), `${table}\n`);
-  process.stdout.write(`\n${table}\n\nRatios above 1 favour the framework for calls/s, below 1 for total ms.\n`);
 }
 
 /** A row of costs (lower is better) with the framework's ratios to baseline and nest-plain. */

@@ -10,7 +10,8 @@ export interface CreateModelActions {
 }
 
 /**
- * Adds `Create`. Validation and the save run in one transaction.
+ * Adds `Create`. The write is all or nothing (see `writeAtomically`): an overridden
+ * `performCreate` or serializer save runs, with the validation, in a transaction.
  *
  * @publicApi
  */
@@ -18,12 +19,15 @@ export function CreateModelMixin<TBase extends GenericServiceConstructor>(Base: 
   class CreateModel extends Base implements CreateModelActions {
     async Create(request: ProtoMessage): Promise<ProtoMessage> {
       const serializer = this.getSerializer(undefined, { message: request });
-      await this.writeInTransaction(
+      await this.writeAtomically(
         async () => {
           await serializer.isValid({ raiseException: true });
           await this.performCreate(serializer);
         },
-        () => serializer,
+        {
+          shape: this.performCreate === CreateModel.prototype.performCreate ? this.serializerSaveShape() : 'any',
+          serializer: () => serializer,
+        },
       );
       return serializer.message as ProtoMessage;
     }

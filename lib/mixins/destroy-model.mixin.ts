@@ -13,10 +13,14 @@ export interface DestroyModelActions {
 export function DestroyModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<DestroyModelActions> {
   class DestroyModel extends Base implements DestroyModelActions {
     async Destroy(): Promise<Record<string, never>> {
-      await this.inTransaction(async () => {
-        const instance = await this.getObject();
-        await this.performDestroy(instance);
-      });
+      await this.writeAtomically(
+        async () => {
+          const instance = await this.getObject();
+          await this.performDestroy(instance);
+        },
+        // The default delete is one flush (deletes may cascade); an override runs in a transaction.
+        { shape: this.performDestroy === DestroyModel.prototype.performDestroy ? 'one-flush' : 'any' },
+      );
       return {};
     }
 

@@ -13,7 +13,8 @@ export interface UpdateModelActions {
 
 /**
  * Adds `Update`: a full update. Message fields that are unset message types (wrappers,
- * nullable oneofs) keep their stored values; every plain field is written.
+ * nullable oneofs) keep their stored values; every plain field is written. The write is all
+ * or nothing, as `CreateModelMixin`'s is.
  *
  * @publicApi
  */
@@ -29,14 +30,17 @@ export function UpdateModelMixin<TBase extends GenericServiceConstructor>(Base: 
 
     async updateObject(request: ProtoMessage, partial: boolean): Promise<ProtoMessage> {
       let serializer: ProtoSerializer<object> | undefined;
-      await this.writeInTransaction(
+      await this.writeAtomically(
         async () => {
           const instance = await this.getObject();
           serializer = this.getSerializer(instance, { message: request, partial });
           await serializer.isValid({ raiseException: true });
           await this.performUpdate(serializer);
         },
-        () => serializer,
+        {
+          shape: this.performUpdate === UpdateModel.prototype.performUpdate ? this.serializerSaveShape() : 'any',
+          serializer: () => serializer,
+        },
       );
       return serializer!.message as ProtoMessage;
     }

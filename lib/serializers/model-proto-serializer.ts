@@ -24,6 +24,7 @@ export interface ModelProtoSerializerOptions {
 
 const populateCache = new WeakMap<Function, readonly string[]>();
 const columnPropertiesCache = new WeakMap<Function, readonly string[] | null>();
+const oneRowCache = new WeakMap<Function, boolean>();
 /** Methods that, when a subclass overrides them, may read more of the instance than its fields. */
 const INSTANCE_READERS = ['toRepresentation', 'dataToMessage', 'message', 'data'] as const;
 
@@ -90,6 +91,34 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
       columnPropertiesCache.set(this, properties);
     }
     return properties ?? undefined;
+  }
+
+  /**
+   * Whether `save()` is one `em.flush()`: the class keeps the default `save`, `create` and
+   * `update`. MikroORM runs a flush in a transaction of its own, so such a save is atomic.
+   */
+  static savesInOneFlush(): boolean {
+    const own = this.prototype;
+    const base = ModelProtoSerializerBase.prototype;
+    return own.save === base.save && own.create === base.create && own.update === base.update;
+  }
+
+  /**
+   * Whether `save()` writes the entity's own row and nothing else: it is one flush, no
+   * collection is writable (its links are rows of their own), and `validate()` is the default
+   * (an override could change other entities before the flush). Whether the ORM's hooks and
+   * subscribers add statements is the ORM's to say (see `flushIsOneRow`).
+   */
+  static savesOneRow(): boolean {
+    let answer = oneRowCache.get(this);
+    if (answer === undefined) {
+      answer =
+        this.savesInOneFlush() &&
+        this.prototype.validate === ModelProtoSerializerBase.prototype.validate &&
+        this.spec().writable.every((field) => field.kind !== 'relations');
+      oneRowCache.set(this, answer);
+    }
+    return answer;
   }
 
   private get model(): typeof ModelProtoSerializerBase {

@@ -16,6 +16,7 @@ import type {
   SerializerOptions,
 } from '../serializers/proto-serializer';
 import { toSnakeCase } from '../serializers/field-spec';
+import { flushIsOneRow, withoutImplicitTransaction } from '../orm/one-row-flush';
 import { leanReadPlan, LeanReadPlan } from './lean-read-plan';
 import { Service } from './service';
 
@@ -28,6 +29,21 @@ export interface Queryset<T extends object> {
   orderBy: QueryOrderMap<T>;
   /** Relations to load with each object. @default the collections the serializer sends */
   populate?: readonly string[];
+}
+
+/**
+ * What a write amounts to, which decides how `writeAtomically` makes it all or nothing:
+ * `'one-row'` is a flush that inserts or updates one row of the service's entity and nothing
+ * else; `'one-flush'` is a single `em.flush()`; `'any'` is anything else.
+ */
+export type WriteShape = 'one-row' | 'one-flush' | 'any';
+
+/** How `writeAtomically` runs a write. */
+export interface AtomicWriteOptions<T extends object> {
+  /** What the write amounts to. */
+  shape: WriteShape;
+  /** The serializer that validated the write, to name the field when the database refuses it. */
+  serializer?: () => ProtoSerializer<T> | undefined;
 }
 
 export interface GenericServiceOptions<T extends object> {
@@ -141,15 +157,25 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /**
-   * Runs a write in a transaction. When the database refuses it after validation passed (a
-   * concurrent call took the unique value, or deleted the related row), the error names the
-   * field, as validation would.
+   * Runs a write so that all of it happens or none. A write of any shape runs in a transaction
+   * (a savepoint inside an outer one). A single flush needs no second transaction around it:
+   * MikroORM runs each flush in one. A flush of one row is one statement, which the database
+   * applies entirely or not at all, so it runs without a transaction, as Django's `save()`
+   * does (see `flushIsOneRow` for when a flush is that). Validation reads then see committed
+   * data, as they would inside a READ COMMITTED transaction.
+   *
+   * When the database refuses the write after validation passed (a concurrent call took the
+   * unique value, or deleted the related row), the error names the field, as validation would.
    */
-  protected async writeInTransaction<R>(work: () => Promise<R>, serializer: () => ProtoSerializer<T> | undefined): Promise<R> {
+  protected async writeAtomically<R>(work: () => Promise<R>, options: AtomicWriteOptions<T>): Promise<R> {
     try {
-      return await this.inTransaction(work);
+      if (options.shape === 'any' || !this.flushIsAtomic()) return await this.inTransaction(work);
+      if (options.shape === 'one-row' && flushIsOneRow(this.em, this.em.getMetadata().get(this.entity.name))) {
+        return await withoutImplicitTransaction(this.em, work);
+      }
+      return await work();
     } catch (error) {
-      const model = serializer() as unknown as ModelProtoSerializerBase<T> | undefined;
+      const model = options.serializer?.() as unknown as ModelProtoSerializerBase<T> | undefined;
       const isUnique = error instanceof UniqueConstraintViolationException;
       if ((isUnique || error instanceof ForeignKeyConstraintViolationException) && typeof model?.uniqueViolations === 'function') {
         // The write's transaction is over; look from a fork in the outer transaction, if any (tests).
@@ -163,6 +189,27 @@ export class GenericServiceBase<T extends object = object> extends Service {
       }
       throw error;
     }
+  }
+
+  /**
+   * What saving through this service's serializer amounts to: `getSerializer` is the default
+   * and the serializer class says (`ModelProtoSerializerBase.savesOneRow`, `savesInOneFlush`).
+   */
+  protected serializerSaveShape(): WriteShape {
+    if (this.getSerializer !== GenericServiceBase.prototype.getSerializer) return 'any';
+    const Serializer = this.getSerializerClass() as unknown as typeof ModelProtoSerializerBase;
+    if (typeof Serializer.savesOneRow !== 'function' || Serializer.entity !== this.entity) return 'any';
+    return Serializer.savesOneRow() ? 'one-row' : Serializer.savesInOneFlush() ? 'one-flush' : 'any';
+  }
+
+  /**
+   * Whether a flush on this call's EntityManager is all or nothing by itself. Inside an outer
+   * transaction (a test's) it is not: a failed statement would leave the outer transaction with
+   * half a write (on PostgreSQL, aborted), so the write needs its own savepoint.
+   */
+  private flushIsAtomic(): boolean {
+    const em = this.em;
+    return !em.isInTransaction() && em.getPlatform().supportsTransactions() && em.config.get('implicitTransactions') === true;
   }
 
   /** The request's value for the lookup property: its `lookupRequestField`, else the property in snake_case. */

@@ -148,6 +148,22 @@ describe('serializers', () => {
       const error = await dup.isValid({ raiseException: true }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: status.ALREADY_EXISTS, message: 'name: Author with this name already exists.' });
     });
+
+    it('says whether save() is one flush: only while save, create and update are the defaults', () => {
+      class AuditedArticleSerializer extends ArticleSerializer {
+        protected override async create(data: Record<string, unknown>): Promise<Article> {
+          return super.create(data);
+        }
+      }
+      class StampedArticleSerializer extends ArticleSerializer {
+        override async save(extra: Record<string, unknown> = {}): Promise<Article> {
+          return super.save({ ...extra, title: 'stamped' });
+        }
+      }
+      expect(ArticleSerializer.savesInOneFlush()).toBe(true);
+      expect(AuditedArticleSerializer.savesInOneFlush()).toBe(false);
+      expect(StampedArticleSerializer.savesInOneFlush()).toBe(false);
+    });
   });
 
   describe('ProtoSerializer', () => {

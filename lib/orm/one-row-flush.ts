@@ -1,0 +1,75 @@
+import { Configuration, EntityManager, EntityMetadata, EventType } from '@mikro-orm/core';
+
+/** Entity events whose handlers run inside a flush, around its statements. */
+const ROW_EVENTS = [
+  EventType.beforeCreate,
+  EventType.afterCreate,
+  EventType.beforeUpdate,
+  EventType.afterUpdate,
+  EventType.beforeUpsert,
+  EventType.afterUpsert,
+] as const;
+
+/** Flush and transaction events: a handler may add statements to a flush, or count on its transaction. */
+const FLUSH_EVENTS = [
+  EventType.beforeFlush,
+  EventType.onFlush,
+  EventType.beforeTransactionStart,
+  EventType.afterTransactionStart,
+  EventType.beforeTransactionCommit,
+  EventType.afterTransactionCommit,
+  EventType.beforeTransactionRollback,
+  EventType.afterTransactionRollback,
+] as const;
+
+/**
+ * Whether a flush on `em` that inserts or updates one row of `meta` and changes nothing else
+ * is that one statement: no hook or subscriber can add statements to it or act after the row
+ * is written, and no relation is initialised on create or update (it could be a new entity,
+ * inserted by cascade in the same flush).
+ */
+export function flushIsOneRow(em: EntityManager, meta: EntityMetadata): boolean {
+  const events = em.getEventManager();
+  // MikroORM caches these answers per entity and event.
+  if (ROW_EVENTS.some((event) => events.hasListeners(event, meta))) return false;
+  for (const subscriber of events.getSubscribers()) {
+    if (FLUSH_EVENTS.some((event) => typeof (subscriber as Record<string, unknown>)[event] === 'function')) return false;
+  }
+  return !meta.relations.some((prop) => prop.onCreate || prop.onUpdate);
+}
+
+const views = new WeakMap<Configuration, Configuration>();
+
+/**
+ * Runs `work` with `em`'s flushes outside MikroORM's implicit transaction. Only for a flush of
+ * one statement, which the database applies entirely or not at all by itself (Django's `save()`
+ * of a plain model runs the same way); the transaction would add BEGIN and COMMIT, and on
+ * knex a transaction object per call, to every such write.
+ *
+ * MikroORM reads `implicitTransactions` from the EntityManager's configuration at every flush,
+ * so `em` (the call's own fork) gets, while `work` runs, a view of its configuration with that
+ * option off and every other option unchanged.
+ */
+export async function withoutImplicitTransaction<R>(em: EntityManager, work: () => Promise<R>): Promise<R> {
+  const config = em.config;
+  const writable = em as { config: Configuration };
+  writable.config = viewWithoutImplicitTransactions(config);
+  try {
+    return await work();
+  } finally {
+    writable.config = config;
+  }
+}
+
+function viewWithoutImplicitTransactions(config: Configuration): Configuration {
+  let view = views.get(config);
+  if (!view) {
+    view = Object.create(config) as Configuration;
+    const get = config.get.bind(config) as (key: string, defaultValue?: unknown) => unknown;
+    Object.defineProperty(view, 'get', {
+      value: (key: string, defaultValue?: unknown) => (key === 'implicitTransactions' ? false : get(key, defaultValue)),
+    });
+    views.set(config, view);
+  }
+  return view;
+}

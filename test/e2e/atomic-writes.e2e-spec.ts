@@ -1,0 +1,168 @@
+import { status } from '@grpc/grpc-js';
+import { EventSubscriber, MikroORM } from '@mikro-orm/core';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Module } from '@nestjs/common';
+import { GrpcFrameworkModule, GrpcModelService, ModelProtoSerializer, ModelService, ProtoSerializer } from 'nestjs-grpc-framework';
+import { Group } from '../../sample/account/group.entity';
+import { User } from '../../sample/account/user.entity';
+import { UserProtoSerializer } from '../../sample/account/user.serializer';
+import { SAMPLE_PROTOS } from '../../sample/app.module';
+import { badRequestOf, failureOf } from '../utils/status-details';
+import { unary } from '../utils/sample-app';
+import { startApp } from '../utils/start-app';
+import { testDatabase } from '../utils/test-database';
+
+/** Each write saves, then a second step fails: the saved part must not stay. */
+@GrpcModelService({ service: 'account.UserController', serializer: UserProtoSerializer })
+class TwoStepUserService extends ModelService(User) {
+  override async performCreate(serializer: ProtoSerializer<object>): Promise<unknown> {
+    await serializer.save();
+    return this.auditFails();
+  }
+
+  override async performUpdate(serializer: ProtoSerializer<object>): Promise<unknown> {
+    await serializer.save();
+    return this.auditFails();
+  }
+
+  override async performDestroy(instance: object): Promise<void> {
+    this.em.remove(instance);
+    await this.em.flush();
+    await this.auditFails();
+  }
+
+  /** A second write the database refuses: a group named like an existing one. */
+  private async auditFails(): Promise<never> {
+    this.em.create(Group, { name: 'audit' });
+    await this.em.flush();
+    throw new Error('unreachable: the group name is taken');
+  }
+}
+
+describe('writes are all or nothing', () => {
+  const database = testDatabase();
+  let running: Awaited<ReturnType<typeof startApp>>;
+
+  beforeAll(async () => {
+    @Module({
+      imports: [
+        MikroOrmModule.forRoot({ ...database.options, entities: [User, Group], registerRequestContext: false }),
+        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS.slice(0, 1), url: '127.0.0.1:0' }),
+      ],
+      controllers: [TwoStepUserService],
+    })
+    class TwoStepAppModule {}
+    running = await startApp(TwoStepAppModule, SAMPLE_PROTOS[0]);
+    const orm = running.app.get(MikroORM);
+    await orm.getSchemaGenerator().refreshDatabase();
+    const em = orm.em.fork();
+    em.create(Group, { name: 'audit' });
+    em.create(User, { username: 'kept', email: 'kept@example.com' });
+    await em.flush();
+  });
+  afterAll(async () => {
+    await running.close();
+    await database.dispose();
+  });
+
+  const stored = () => running.app.get(MikroORM).em.fork().find(User, {}, { orderBy: { id: 'asc' } });
+
+  it('rolls back a Create whose overridden performCreate fails after saving', async () => {
+    const users = running.client('account.UserController');
+    const error = await failureOf(unary(users, 'Create', { username: 'ghost' }));
+    expect(error.code).not.toBe(status.OK);
+    expect((await stored()).map((u) => u.username)).toEqual(['kept']);
+  });
+
+  it('rolls back an Update whose overridden performUpdate fails after saving', async () => {
+    const users = running.client('account.UserController');
+    const [kept] = await stored();
+    const error = await failureOf(unary(users, 'Update', { id: kept.id, username: 'renamed', email: 'kept@example.com' }));
+    expect(error.code).not.toBe(status.OK);
+    expect((await stored()).map((u) => u.username)).toEqual(['kept']);
+  });
+
+  it('rolls back a Destroy whose overridden performDestroy fails after deleting', async () => {
+    const users = running.client('account.UserController');
+    const [kept] = await stored();
+    const error = await failureOf(unary(users, 'Destroy', { id: kept.id }));
+    expect(error.code).not.toBe(status.OK);
+    expect((await stored()).map((u) => u.username)).toEqual(['kept']);
+  });
+});
+
+/** A user without groups, whose duplicates only the database's unique index catches. */
+class PlainUserSerializer extends ModelProtoSerializer(User, { fields: ['id', 'username', 'email'] }) {
+  protected override async checkAgainstDatabase(): Promise<never[]> {
+    return [];
+  }
+}
+
+@GrpcModelService({ service: 'account.UserController', serializer: PlainUserSerializer })
+class PlainUserService extends ModelService(User) {}
+
+describe('a write of one row', () => {
+  const statements: string[] = [];
+  const database = testDatabase({
+    debug: ['query'],
+    logger: (message: string) => statements.push(message.replace(/\x1b\[[\d;]*m/g, '').toLowerCase()),
+  });
+  let running: Awaited<ReturnType<typeof startApp>>;
+  let orm: MikroORM;
+
+  beforeAll(async () => {
+    @Module({
+      imports: [
+        MikroOrmModule.forRoot({ ...database.options, entities: [User, Group], registerRequestContext: false }),
+        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS.slice(0, 1), url: '127.0.0.1:0' }),
+      ],
+      controllers: [PlainUserService],
+    })
+    class PlainUserAppModule {}
+    running = await startApp(PlainUserAppModule, SAMPLE_PROTOS[0]);
+    orm = running.app.get(MikroORM);
+    await orm.getSchemaGenerator().refreshDatabase();
+  });
+  afterAll(async () => {
+    await running.close();
+    await database.dispose();
+  });
+  beforeEach(() => {
+    statements.length = 0;
+  });
+
+  const written = () => statements.filter((s) => /\b(begin|commit|rollback|insert|update|delete)\b/.test(s)).map((s) => s.match(/\b(begin|commit|rollback|insert|update|delete)\b/)![1]);
+  const usernames = async () => (await orm.em.fork().find(User, {}, { orderBy: { id: 'asc' } })).map((u) => u.username);
+
+  it('is one statement, without a transaction around it', async () => {
+    const users = running.client('account.UserController');
+    const created = await unary(users, 'Create', { username: 'solo', email: 'solo@example.com' });
+    expect(written()).toEqual(['insert']);
+    statements.length = 0;
+    await unary(users, 'Update', { id: created.id, username: 'solo2', email: 'solo@example.com' });
+    expect(written()).toEqual(['update']);
+    expect(await usernames()).toEqual(['solo2']);
+  });
+
+  it('still names the field when the unique index refuses it, storing nothing', async () => {
+    const users = running.client('account.UserController');
+    const error = await failureOf(unary(users, 'Create', { username: 'solo2' }));
+    expect(error.code).toBe(status.ALREADY_EXISTS);
+    expect(badRequestOf(error).violations).toEqual([
+      { field: 'username', description: 'User with this username already exists.', reason: 'UNIQUE' },
+    ]);
+    expect(await usernames()).toEqual(['solo2']);
+  });
+
+  it('runs in a transaction again when a subscriber could add statements to the flush', async () => {
+    const users = running.client('account.UserController');
+    const subscriber: EventSubscriber = { onFlush: () => undefined };
+    orm.em.getEventManager().registerSubscriber(subscriber);
+    try {
+      await unary(users, 'Create', { username: 'watched' });
+      expect(written()).toEqual(['begin', 'insert', 'commit']);
+    } finally {
+      orm.em.getEventManager().getSubscribers().delete(subscriber);
+    }
+  });
+});
