@@ -1,5 +1,7 @@
-// The load generator: one process, one grpc-js client, run against one server per invocation.
-// Usage: node load.js '<json LoadSpec>'; prints one JSON LoadResult line.
+// The load generator: a process of its own, with a grpc-js client per run.
+// Forked with IPC (as the benchmark does), it runs each LoadSpec it is sent and answers with its
+// LoadResult, so one process serves the whole benchmark. Run by hand:
+// node load.js '<json LoadSpec>' prints one JSON LoadResult line.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { CREATE_CONTENT, POST_PROTO } from './common';
@@ -107,23 +109,43 @@ async function listLoad(client: Client): Promise<LoadResult> {
   };
 }
 
-async function main(): Promise<void> {
-  const spec = JSON.parse(process.argv[2]) as LoadSpec;
-  if (spec.workload === 'retrieve-h2load' || spec.workload === 'create-h2load') {
-    const result =
-      spec.workload === 'retrieve-h2load'
-        ? await h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs)
-        : await h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
+let clientConstructor: typeof grpc.Client | undefined;
+
+/** The PostController client class, made once per process. */
+function postClient(address: string): Client {
+  if (!clientConstructor) {
+    const definition = protoLoader.loadSync(POST_PROTO, { keepCase: true, defaults: true });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as { blog_proto: { PostController: typeof grpc.Client } };
+    clientConstructor = pkg.blog_proto.PostController;
   }
-  const definition = protoLoader.loadSync(POST_PROTO, { keepCase: true, defaults: true });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { blog_proto: { PostController: typeof grpc.Client } };
-  const client = new pkg.blog_proto.PostController(spec.address, grpc.credentials.createInsecure()) as Client;
-  await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())));
-  const result = spec.workload === 'list' ? await listLoad(client) : await unaryLoad(client, spec);
-  client.close();
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return new clientConstructor(address, grpc.credentials.createInsecure()) as Client;
 }
 
-void main();
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  if (spec.workload === 'retrieve-h2load') return h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs);
+  if (spec.workload === 'create-h2load') {
+    return h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
+  }
+  const client = postClient(spec.address);
+  try {
+    await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())));
+    return spec.workload === 'list' ? await listLoad(client) : await unaryLoad(client, spec);
+  } finally {
+    client.close();
+  }
+}
+
+if (require.main === module) {
+  if (process.send) {
+    process.on('message', (spec: LoadSpec) => {
+      runLoad(spec).then(
+        (result) => process.send!({ result }),
+        (error: Error) => process.send!({ error: error.stack ?? error.message }),
+      );
+    });
+    process.on('disconnect', () => process.exit(0));
+    process.send('ready');
+  } else {
+    runLoad(JSON.parse(process.argv[2]) as LoadSpec).then((result) => process.stdout.write(`${JSON.stringify(result)}\n`));
+  }
+}

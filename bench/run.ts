@@ -20,7 +20,7 @@ const POSTGRES = (() => {
 /** `--only=create`: only the workloads whose name contains the text (for working on one of them). */
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const ROUNDS = QUICK ? 3 : 5;
-const UNARY_MS = QUICK ? 1200 : 5000;
+const UNARY_MS = QUICK ? 1000 : 5000;
 const HAS_TASKSET = (() => {
   try {
     execFileSync('taskset', ['-c', '0', 'true']);
@@ -54,7 +54,7 @@ if (H2LOAD) {
   });
   UNARY_WORKLOADS.push({
     name: 'create c=16 (h2load)',
-    spec: { workload: 'create-h2load', concurrency: 16, durationMs: QUICK ? 1000 : 5000 },
+    spec: { workload: 'create-h2load', concurrency: 16, durationMs: QUICK ? 600 : 4000 },
     metric: 'rps',
     higherIsBetter: true,
   });
@@ -139,14 +139,39 @@ async function startServer(name: ServerName, port: number, dbFile: string, rows:
   return child;
 }
 
-function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const [command, args] = pinned(1, [path.join(__dirname, 'load.js'), JSON.stringify(spec)]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load exited ${code}`))));
-  });
+/**
+ * The load generator: one process for the whole run, on the core the servers do not use, sent
+ * one LoadSpec at a time (a process per measurement cost more than half a second each).
+ */
+class LoadGenerator {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(): Promise<LoadGenerator> {
+    const [command, args] = pinned(1, [path.join(__dirname, 'load.js')]);
+    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
+    });
+    return new LoadGenerator(child);
+  }
+
+  run(spec: LoadSpec): Promise<LoadResult> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`load generator exited with ${code}`));
+      this.child.once('exit', onExit);
+      this.child.once('message', (reply: { result?: LoadResult; error?: string }) => {
+        this.child.off('exit', onExit);
+        if (reply.result) resolve(reply.result);
+        else reject(new Error(`load ${spec.workload} against ${spec.address}: ${reply.error}`));
+      });
+      this.child.send(spec);
+    });
+  }
+
+  stop(): void {
+    this.child.kill('SIGTERM');
+  }
 }
 
 /** Resident memory of a process in MB, from /proc (the server itself, not its taskset parent). */
@@ -194,6 +219,7 @@ function collectGarbage(server: ChildProcess): Promise<void> {
 }
 
 async function measure(
+  load: LoadGenerator,
   workload: Workload,
   name: ServerName,
   server: ChildProcess,
@@ -207,7 +233,7 @@ async function measure(
   await collectGarbage(server);
   const cpuBefore = cpuMs(pid);
   if (spec.workload !== 'list') {
-    let result = await runLoad(spec);
+    let result = await load.run(spec);
     const cpuUsPerCall = ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, result.calls);
     if (spec.workload === 'create' || spec.workload === 'create-h2load') {
       result = name === 'ceiling' ? ceilingCreateOutcome(result, tag) : await verifyAndRemoveCreated(dbFile, tag, result);
@@ -218,7 +244,7 @@ async function measure(
   let peak = before;
   const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 10);
   try {
-    const result = await runLoad(spec);
+    const result = await load.run(spec);
     return { ...result, rssGrowthMb: peak - before, serverCpuMs: cpuMs(pid) - cpuBefore };
   } finally {
     clearInterval(timer);
@@ -230,19 +256,28 @@ async function measure(
  * seeded size. An h2load run's outcome is settled here, from the rows it stored.
  */
 async function verifyAndRemoveCreated(dbFile: string, tag: string, result: LoadResult): Promise<LoadResult> {
-  const orm = await MikroORM.init(benchDatabase(dbFile));
-  try {
-    const em = orm.em.fork();
-    const mine = { title: { $like: `bench-${tag}-%` } };
-    const stored = await em.find(Post, mine, { fields: ['id'] });
-    if (result.dataBytes !== undefined) result = h2loadCreateOutcome(result, stored.map((post) => post.id), tag);
-    const succeeded = result.calls - result.errors;
-    if (stored.length !== succeeded) throw new Error(`create ${tag}: ${succeeded} calls succeeded but ${stored.length} rows are stored`);
-    await em.nativeDelete(Post, mine);
-    return result;
-  } finally {
-    await orm.close();
-  }
+  const em = (await checkerOrm(dbFile)).em.fork();
+  const mine = { title: { $like: `bench-${tag}-%` } };
+  const stored = await em.find(Post, mine, { fields: ['id'] });
+  if (result.dataBytes !== undefined) result = h2loadCreateOutcome(result, stored.map((post) => post.id), tag);
+  const succeeded = result.calls - result.errors;
+  if (stored.length !== succeeded) throw new Error(`create ${tag}: ${succeeded} calls succeeded but ${stored.length} rows are stored`);
+  await em.nativeDelete(Post, mine);
+  return result;
+}
+
+/** The benchmark's own connection to a server's database, kept for the phase (opening one per check took a second). */
+const checkerOrms = new Map<string, Promise<MikroORM>>();
+function checkerOrm(location: string): Promise<MikroORM> {
+  let orm = checkerOrms.get(location);
+  if (!orm) checkerOrms.set(location, (orm = MikroORM.init(benchDatabase(location))));
+  return orm;
+}
+
+async function closeCheckerOrm(location: string): Promise<void> {
+  const orm = checkerOrms.get(location);
+  checkerOrms.delete(location);
+  if (orm) await (await orm).close();
 }
 
 /** The ceiling stores nothing and answers every Create with id 1. */
@@ -285,6 +320,7 @@ async function main(): Promise<void> {
     .map((phase) => ({ ...phase, workloads: phase.workloads.filter((w) => !ONLY || w.name.includes(ONLY)) }))
     .filter((phase) => phase.workloads.length);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grpc-framework-bench-'));
+  const load = await LoadGenerator.start();
   const results: Record<string, Record<string, Summary>> = {};
   let port = 51000 + Math.floor(Math.random() * 1000);
   for (const phase of phases) {
@@ -306,7 +342,7 @@ async function main(): Promise<void> {
         for (const name of order) {
           const { child, port: serverPort, db } = servers.get(name)!;
           const spec = warmUp && workload.spec.workload !== 'list' ? { ...workload, spec: { ...workload.spec, durationMs: 300 } } : workload;
-          const sample = await measure(spec, name, child, serverPort, db, phase.rows, `${round}-${name}`);
+          const sample = await measure(load, spec, name, child, serverPort, db, phase.rows, `${round}-${name}`);
           if (!warmUp) samples.set(`${workload.name}|${name}`, [...(samples.get(`${workload.name}|${name}`) ?? []), sample]);
         }
       }
@@ -318,16 +354,20 @@ async function main(): Promise<void> {
     }
     for (const { child } of servers.values()) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    for (const { db } of servers.values()) await dropDatabase(db).catch(() => undefined);
-    if (POSTGRES && !ONLY && phase.rows === phases[0].rows) await workersPhase(seeded, results);
+    for (const { db } of servers.values()) {
+      await closeCheckerOrm(db);
+      await dropDatabase(db).catch(() => undefined);
+    }
+    if (POSTGRES && !ONLY && phase.rows === phases[0].rows) await workersPhase(load, seeded, results);
     await dropDatabase(seeded).catch(() => undefined);
   }
+  load.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   report(results);
 }
 
 /** Retrieve at concurrency 64 against the framework served by 1 and by 2 worker processes. */
-async function workersPhase(seeded: string, results: Record<string, Record<string, Summary>>): Promise<void> {
+async function workersPhase(load: LoadGenerator, seeded: string, results: Record<string, Record<string, Summary>>): Promise<void> {
   // The server sets the rate only with h2load; one grpc-js client process would cap both runs alike.
   const workload = UNARY_WORKLOADS.find((w) => w.spec.workload === 'retrieve-h2load') ?? UNARY_WORKLOADS[1];
   for (const workers of [1, 2]) {
@@ -337,7 +377,7 @@ async function workersPhase(seeded: string, results: Record<string, Record<strin
     const child = await startServer('framework', port, db, 0, workers);
     const samples: Sample[] = [];
     for (let round = 0; round <= ROUNDS; round++) {
-      const sample = await measure(workload, 'framework', child, port, db, 1000, `w${workers}-${round}`);
+      const sample = await measure(load, workload, 'framework', child, port, db, 1000, `w${workers}-${round}`);
       if (round > 0) samples.push(sample);
     }
     child.kill('SIGTERM');
