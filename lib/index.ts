@@ -13,7 +13,7 @@ export { ProtoField } from './decorators/proto-field.decorator';
 
 export { Service } from './services/service';
 export { GenericService, GenericServiceBase } from './services/generic-service';
-export type { Queryset, GenericServiceOptions } from './services/generic-service';
+export type { Queryset, GenericServiceOptions, AtomicWriteOptions, WriteShape } from './services/generic-service';
 export {
   CreateService,
   ListService,
