@@ -68,12 +68,28 @@ export const CREATE_CONTENT = 'benchmark content';
 /** The title of the Posts one h2load Create run makes; a measurement's rows all start with `bench-<tag>-`. */
 export const createdTitle = (tag: string): string => `bench-${tag}-h2load`;
 
-/** The DATA bytes of a Create reply, `Post { id, title, content }` in a 5-byte gRPC frame. */
-export function postReplyBytes(id: number, title: string, content: string): number {
-  const varintLength = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
-  const text = (value: string) => {
-    const length = Buffer.byteLength(value, 'utf8');
-    return value ? 1 + varintLength(length) + length : 0;
+/** `Post { id, title, content }` in protobuf wire format (zero and empty fields left out, as proto3 does). */
+export function postMessage(post: { id?: number; title: string; content: string }): Buffer {
+  const bytes: number[] = [];
+  const varint = (n: number) => {
+    for (; n >= 0x80; n = Math.floor(n / 0x80)) bytes.push((n % 0x80) | 0x80);
+    bytes.push(n);
   };
-  return 5 + (id ? 1 + varintLength(id) : 0) + text(title) + text(content);
+  const text = (tag: number, value: string) => {
+    if (!value) return;
+    const encoded = Buffer.from(value, 'utf8');
+    bytes.push(tag);
+    varint(encoded.length);
+    bytes.push(...encoded);
+  };
+  if (post.id) {
+    bytes.push(0x08);
+    varint(post.id);
+  }
+  text(0x12, post.title);
+  text(0x1a, post.content);
+  return Buffer.from(bytes);
 }
+
+/** The DATA bytes of a Create reply: the Post in a 5-byte gRPC frame. */
+export const postReplyBytes = (id: number, title: string, content: string): number => 5 + postMessage({ id, title, content }).length;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { CREATE_CONTENT, createdTitle, postReplyBytes } from './common';
+import { CREATE_CONTENT, createdTitle, postMessage, postReplyBytes } from './common';
 import type { LoadResult } from './load';
 
 const SERVICE = '/blog_proto.PostController';
@@ -27,15 +27,6 @@ function grpcFrame(message: Buffer): Buffer {
 
 /** `RetrieveRequest { id }`: field 1, varint; ids below 128 fit one byte. */
 const retrieveMessage = (id: number): Buffer => Buffer.from([0x08, id]);
-
-/** `Post { title, content }`: fields 2 and 3, length-delimited (both shorter than 128 bytes). */
-function createMessage(title: string, content: string): Buffer {
-  const field = (tag: number, text: string) => {
-    const bytes = Buffer.from(text, 'utf8');
-    return Buffer.concat([Buffer.from([tag, bytes.length]), bytes]);
-  };
-  return Buffer.concat([field(0x12, title), field(0x1a, content)]);
-}
 
 /** The size of one successful reply's DATA: the reply's message bytes plus the 5-byte frame header. */
 async function replyBytes(address: string, method: string, message: Buffer): Promise<number> {
@@ -102,7 +93,7 @@ export async function h2loadRetrieve(address: string, concurrency: number, durat
  * rows (`h2loadCreateOutcome`); until then `errors` is not known.
  */
 export async function h2loadCreate(address: string, concurrency: number, requests: number, tag: string): Promise<LoadResult> {
-  const run = runH2load(address, 'Create', createMessage(createdTitle(tag), CREATE_CONTENT), concurrency, { requests });
+  const run = runH2load(address, 'Create', postMessage({ title: createdTitle(tag), content: CREATE_CONTENT }), concurrency, { requests });
   return { calls: run.requests, errors: NaN, rps: NaN, p50Ms: NaN, p99Ms: NaN, meanMs: run.meanMs, seconds: run.seconds, dataBytes: run.dataBytes };
 }
 

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { EventSubscriber, MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { Module } from '@nestjs/common';
+import { Module, Type } from '@nestjs/common';
 import { GrpcFrameworkModule, GrpcModelService, ModelProtoSerializer, ModelService, ProtoSerializer } from 'nestjs-grpc-framework';
 import { Group } from '../../sample/account/group.entity';
 import { User } from '../../sample/account/user.entity';
@@ -10,7 +10,7 @@ import { SAMPLE_PROTOS } from '../../sample/app.module';
 import { badRequestOf, failureOf } from '../utils/status-details';
 import { unary } from '../utils/sample-app';
 import { startApp } from '../utils/start-app';
-import { testDatabase } from '../utils/test-database';
+import { TestDatabase, testDatabase } from '../utils/test-database';
 
 /** Each write saves, then a second step fails: the saved part must not stay. */
 @GrpcModelService({ service: 'account.UserController', serializer: UserProtoSerializer })
@@ -39,23 +39,28 @@ class TwoStepUserService extends ModelService(User) {
   }
 }
 
+/** Serves `controller` for account.UserController on `database`, with fresh tables. */
+async function startUserApp(controller: Type, database: TestDatabase) {
+  @Module({
+    imports: [
+      MikroOrmModule.forRoot({ ...database.options, entities: [User, Group], registerRequestContext: false }),
+      GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS.slice(0, 1), url: '127.0.0.1:0' }),
+    ],
+    controllers: [controller],
+  })
+  class UserAppModule {}
+  const running = await startApp(UserAppModule, SAMPLE_PROTOS[0]);
+  await running.app.get(MikroORM).getSchemaGenerator().refreshDatabase();
+  return running;
+}
+
 describe('writes are all or nothing', () => {
   const database = testDatabase();
   let running: Awaited<ReturnType<typeof startApp>>;
 
   beforeAll(async () => {
-    @Module({
-      imports: [
-        MikroOrmModule.forRoot({ ...database.options, entities: [User, Group], registerRequestContext: false }),
-        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS.slice(0, 1), url: '127.0.0.1:0' }),
-      ],
-      controllers: [TwoStepUserService],
-    })
-    class TwoStepAppModule {}
-    running = await startApp(TwoStepAppModule, SAMPLE_PROTOS[0]);
-    const orm = running.app.get(MikroORM);
-    await orm.getSchemaGenerator().refreshDatabase();
-    const em = orm.em.fork();
+    running = await startUserApp(TwoStepUserService, database);
+    const em = running.app.get(MikroORM).em.fork();
     em.create(Group, { name: 'audit' });
     em.create(User, { username: 'kept', email: 'kept@example.com' });
     await em.flush();
@@ -111,17 +116,8 @@ describe('a write of one row', () => {
   let orm: MikroORM;
 
   beforeAll(async () => {
-    @Module({
-      imports: [
-        MikroOrmModule.forRoot({ ...database.options, entities: [User, Group], registerRequestContext: false }),
-        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS.slice(0, 1), url: '127.0.0.1:0' }),
-      ],
-      controllers: [PlainUserService],
-    })
-    class PlainUserAppModule {}
-    running = await startApp(PlainUserAppModule, SAMPLE_PROTOS[0]);
+    running = await startUserApp(PlainUserService, database);
     orm = running.app.get(MikroORM);
-    await orm.getSchemaGenerator().refreshDatabase();
   });
   afterAll(async () => {
     await running.close();
