@@ -8,7 +8,7 @@ export type {
   GrpcLoaderOptions,
 } from './interfaces/grpc-framework-options.interface';
 export type { GrpcModelServiceOptions } from './interfaces/grpc-model-service-options.interface';
-export { GrpcModelService, GrpcService } from './decorators/grpc-model-service.decorator';
+export { GrpcModelService } from './decorators/grpc-model-service.decorator';
 export { ProtoField } from './decorators/proto-field.decorator';
 
 export { Service } from './services/service';

@@ -40,7 +40,7 @@ export class SampleAppModule {
           autoLoadEntities: true,
           registerRequestContext: false,
         }),
-        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS, url: options.url }),
+        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS, url: options.url, loader: { includeDirs: [PROTO_DIR] } }),
         AccountModule,
         options.handwrittenBlog ? HandwrittenBlogModule : BlogModule,
         HrmModule,

@@ -10,7 +10,8 @@ const PROTOTYPE_DEFAULTS: ReadonlyArray<[keyof GrpcModelServiceOptions, string]>
 ];
 
 /**
- * Marks a class as the implementation of a proto service. Its methods named after the
+ * Marks a class (a model service, or a hand-written `Service`) as the implementation of a
+ * proto service. Its methods named after the
  * service's rpcs (`List`, `Create`, ...) become the handlers; list the class in a module's
  * `controllers` and `GrpcFrameworkModule` serves it. Values given here become the defaults of
  * the matching attributes (`serializerClass`, `lookupField`, ...), which the class may override.
@@ -29,9 +30,6 @@ export function GrpcModelService(options: GrpcModelServiceOptions | string): Cla
     }
   };
 }
-
-/** The same decorator under the name that reads better on a hand-written `Service`. @publicApi */
-export const GrpcService = GrpcModelService;
 
 export function grpcServiceOptionsOf(target: Function): GrpcModelServiceOptions | undefined {
   return Reflect.getMetadata(GRPC_MODEL_SERVICE_METADATA, target);

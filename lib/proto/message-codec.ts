@@ -245,15 +245,23 @@ function timestampToDate(v: TimestampObject): Date {
   return new Date(Number(v.seconds) * 1000 + Math.floor((v.nanos ?? 0) / 1e6));
 }
 
-/** A Date, an ISO string or epoch milliseconds (as some drivers return dates) -> Timestamp. */
+/**
+ * A Date, an ISO string or epoch milliseconds (as some drivers return dates) -> Timestamp;
+ * `{ seconds, nanos }` passes as it is. Anything else is refused rather than sent as 1970.
+ */
 function toTimestamp(value: unknown): unknown {
   if (value == null) return undefined;
-  if (value instanceof Date) return dateToTimestamp(value);
-  if (typeof value === 'string' || typeof value === 'number') {
-    const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) return dateToTimestamp(date);
+  if (isPlainObject(value)) return value;
+  const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new TypeError(`${describe(value)} is not a google.protobuf.Timestamp: send a Date, an RFC 3339 string or { seconds, nanos }`);
   }
-  return value;
+  return dateToTimestamp(date);
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Date) return 'an invalid Date';
+  return typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
 }
 
 function dateToTimestamp(date: Date): TimestampObject {

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
+import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import * as protobuf from 'protobufjs';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import { fileDescriptorsOf } from './file-descriptors';
 import { DecodeOptions, MessageCodec, MessageCodecFactory } from './message-codec';
+import { ProtoFileResolver, ProtoSource } from './proto-files';
 
 /** One rpc of a loaded service, with its codecs. */
 export interface RpcDefinition {
@@ -25,43 +26,48 @@ export interface ServiceDefinition {
 }
 
 /**
- * The .proto files of an application, loaded once at start-up with protobufjs.
- * Imports are looked up next to the importing file, then in each include directory;
- * the well-known `google/protobuf/*.proto` types are built in.
+ * The .proto files of an application, loaded once at start-up with protobufjs. Serving,
+ * reflection and the testing toolkit's clients all come from this one registry, so they find
+ * files and imports by the same rule (see `ProtoFileResolver`).
  */
 export class ProtoRegistry {
   private readonly codecs: MessageCodecFactory;
+  private descriptors?: FileDescriptorProto[];
 
   private constructor(
     readonly root: protobuf.Root,
+    private readonly files: ProtoFileResolver,
     options: DecodeOptions,
   ) {
     this.codecs = new MessageCodecFactory(options);
   }
 
-  static load(files: readonly string[], includeDirs: readonly string[], options: DecodeOptions): ProtoRegistry {
+  static load(sources: readonly (string | ProtoSource)[], includeDirs: readonly string[], options: DecodeOptions): ProtoRegistry {
     const root = new protobuf.Root();
-    const resolvedFiles = files.map((file) => resolveProtoFile(file, includeDirs));
-    root.resolvePath = (origin, target) => {
-      if (path.isAbsolute(target)) return target;
-      const besideOrigin = origin ? path.resolve(path.dirname(origin), target) : path.resolve(target);
-      if (existsSync(besideOrigin)) return besideOrigin;
-      for (const dir of includeDirs) {
-        const candidate = path.resolve(dir, target);
-        if (existsSync(candidate)) return candidate;
-      }
-      return besideOrigin;
-    };
+    const files = new ProtoFileResolver(includeDirs);
+    const given = sources.map((source) => (typeof source === 'string' ? { file: source } : source));
+    const resolved = given.map((source) => files.resolveSource(source));
+    root.resolvePath = (origin, target) => (origin ? files.resolveImport(origin, target) : target);
     try {
-      root.loadSync(resolvedFiles, { keepCase: true });
+      root.loadSync(resolved, { keepCase: true });
       root.resolveAll();
     } catch (error) {
       throw new ImproperlyConfiguredError(
-        `GrpcFrameworkModule could not load the proto files (${files.join(', ')}): ${(error as Error).message}. ` +
-          'Check `protoPath` and, for imports, `loader.includeDirs`.',
+        `GrpcFrameworkModule could not load the proto files (${given.map((s) => s.file).join(', ')}): ${(error as Error).message}` +
+          `${/[.!?]$/.test((error as Error).message) ? '' : '.'} Check \`protoPath\` and, for imports, \`loader.includeDirs\`.`,
       );
     }
-    return new ProtoRegistry(root, options);
+    return new ProtoRegistry(root, files, options);
+  }
+
+  /**
+   * Every loaded file as a `google.protobuf.FileDescriptorProto`, named by its import path,
+   * with its dependencies (the well-known types' official descriptors included): what server
+   * reflection serves.
+   */
+  fileDescriptors(): readonly FileDescriptorProto[] {
+    this.descriptors ??= fileDescriptorsOf(this.root, (file) => this.files.nameOf(file));
+    return this.descriptors;
   }
 
   /** Every service declared in the loaded files, by fully qualified name. */
@@ -100,16 +106,4 @@ export class ProtoRegistry {
   codec(typeName: string): MessageCodec {
     return this.codecs.codec(this.root.lookupType(typeName));
   }
-}
-
-function resolveProtoFile(file: string, includeDirs: readonly string[]): string {
-  if (path.isAbsolute(file) || existsSync(file)) return path.resolve(file);
-  for (const dir of includeDirs) {
-    const candidate = path.resolve(dir, file);
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new ImproperlyConfiguredError(
-    `GrpcFrameworkModule: proto file "${file}" was not found (looked in ${[process.cwd(), ...includeDirs].join(', ')}). ` +
-      'Give `protoPath` relative to the working directory, as an absolute path, or relative to one of `loader.includeDirs`.',
-  );
 }

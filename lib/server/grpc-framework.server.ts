@@ -16,7 +16,7 @@ import { resolveOptions } from '../module/resolve-options';
 import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { HandlerEnvironment, InProcessHandler, serverStreamingHandler, unaryHandler } from './call-handlers';
-import { addReflection, ServingHealth } from './reflection-and-health';
+import { addReflection, healthRegistry, ServingHealth } from './reflection-and-health';
 import { BoundRpc, bindService, checkModelService, servicesAmong } from './service-binding';
 
 const identity = (value: Buffer): Buffer => value;
@@ -216,7 +216,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       this.health.addTo(server);
     }
     if (this.options.reflection) {
-      addReflection(server, this.options.protoPath, this.options.loader.includeDirs, this.options.health);
+      addReflection(server, this.options.health ? [this.registry, healthRegistry()] : [this.registry]);
     }
     this.options.handlersHook?.(server, this.registry);
     return server;

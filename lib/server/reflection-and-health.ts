@@ -1,21 +1,30 @@
+import { toBinary } from '@bufbuild/protobuf';
+import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { Server } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, ServingStatusMap } from 'grpc-health-check';
-import * as path from 'node:path';
+import { ProtoRegistry } from '../proto/proto-registry';
+
+/** The health service's descriptors, named as grpc's own servers name them. */
+export function healthRegistry(): ProtoRegistry {
+  return ProtoRegistry.load([{ file: healthProtoPath, name: 'grpc/health/v1/health.proto' }], [], { longs: String, enums: String });
+}
 
 /**
- * Adds gRPC server reflection (v1 and v1alpha) describing the application's protos and the
- * health service, so grpcurl, Postman and similar tools work without local .proto files.
+ * Adds gRPC server reflection (v1 and v1alpha) describing the given registries' files, so
+ * grpcurl, Postman and similar tools work without local .proto files. Each file is served
+ * under its import path with its real dependencies (see `ProtoRegistry.fileDescriptors`).
  */
-export function addReflection(server: Server, protoFiles: readonly string[], includeDirs: readonly string[], withHealth: boolean): void {
-  const files = withHealth ? [...protoFiles, healthProtoPath] : [...protoFiles];
-  const definition = protoLoader.loadSync(files, {
-    keepCase: true,
-    includeDirs: [...includeDirs, ...protoFiles.map((file) => path.dirname(path.resolve(file))), process.cwd()],
-  });
-  // @grpc/reflection is typed against its own copy of proto-loader; the shape is the same.
-  new ReflectionService(definition as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
+export function addReflection(server: Server, registries: readonly ProtoRegistry[]): void {
+  const byName = new Map<string, Uint8Array>();
+  for (const registry of registries) {
+    for (const file of registry.fileDescriptors()) {
+      if (!byName.has(file.name)) byName.set(file.name, toBinary(FileDescriptorProtoSchema, file));
+    }
+  }
+  // @grpc/reflection reads the `fileDescriptorProtos` of a proto-loader package definition; only that part is given.
+  const definition = { files: { fileDescriptorProtos: [...byName.values()].map((bytes) => Buffer.from(bytes)) } };
+  new ReflectionService(definition as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
 }
 
 /**

@@ -15,7 +15,7 @@ interface CallState {
  * Write handlers as methods named after the rpcs:
  *
  * ```ts
- * @GrpcService('blog_proto.PostController')
+ * @GrpcModelService('blog_proto.PostController')
  * export class PostService extends Service {
  *   async Retrieve(request: { id: number }) { ... }
  * }

@@ -1,11 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { EntityManager } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/core';
 import type { ModuleMetadata } from '@nestjs/common';
 import { Test, TestingModule, TestingModuleBuilder } from '@nestjs/testing';
-import * as path from 'node:path';
 import { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { clientServiceDefinition } from './client-definition';
 import { InProcessChannel } from './in-process-channel';
 
 /**
@@ -51,7 +50,6 @@ export class GrpcTestingApp {
   /** The grpc-js channel: pass it to any client as `{ channelOverride: t.channel }`. */
   readonly channel: InProcessChannel;
   private testEm?: EntityManager;
-  private packageDefinition?: protoLoader.PackageDefinition;
   private readonly clients: grpc.Client[] = [];
 
   private constructor(
@@ -158,22 +156,11 @@ export class GrpcTestingApp {
   }
 
   private serviceDefinition(service: string): grpc.ServiceDefinition {
-    if (!this.packageDefinition) {
-      const { protoPath, loader } = this.server.resolvedOptions;
-      this.packageDefinition = protoLoader.loadSync(protoPath, {
-        keepCase: true,
-        longs: String,
-        enums: String,
-        defaults: true,
-        oneofs: true,
-        includeDirs: [...loader.includeDirs, ...protoPath.map((file) => path.dirname(path.resolve(file))), process.cwd()],
-      });
-    }
-    const definition = this.packageDefinition[service];
-    if (!definition || 'format' in definition) {
+    const definition = clientServiceDefinition(this.server.registry, service);
+    if (!definition) {
       throw new Error(`GrpcTestingApp: no service "${service}" in ${this.server.resolvedOptions.protoPath.join(', ')}.`);
     }
-    return definition as grpc.ServiceDefinition;
+    return definition;
   }
 }
 

@@ -1,10 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import { GrpcService, ProtoMessage, Service } from 'nestjs-grpc-framework';
+import { GrpcModelService, ProtoMessage, Service } from 'nestjs-grpc-framework';
 import { Post } from './post.entity';
 import { PostProtoSerializer } from './post.serializer';
 
 /** The tutorial's PostService, written by hand on `Service`. */
-@GrpcService('blog_proto.PostController')
+@GrpcModelService('blog_proto.PostController')
 export class HandwrittenPostService extends Service {
   async *List(): AsyncGenerator<ProtoMessage> {
     const posts = await this.em.find(Post, {}, { orderBy: { created: 'asc', id: 'asc' } });

@@ -120,10 +120,10 @@ describe('grpc-framework generateproto (run as a user would)', () => {
         weight: 1.5,
         price: '12.34',
         active: true,
-        released_at: { seconds: String(released.getTime() / 1000), nanos: 0 },
+        released_at: released, // the toolkit's clients speak messages as handlers see them
         nickname: 'w',
         color: 'GADGET_COLOR_BLUE',
-        specs: { fields: { volts: { numberValue: 5 } } }, // protobufjs's bundled Struct is camelCase
+        specs: { volts: 5 },
         maker: maker.id,
         tags: [tag.id],
       });
@@ -132,10 +132,10 @@ describe('grpc-framework generateproto (run as a user would)', () => {
         serial: '9007199254740993',
         weight: 1.5,
         price: '12.34',
-        released_at: { seconds: String(released.getTime() / 1000) },
+        released_at: released,
         nickname: 'w',
         color: 'GADGET_COLOR_BLUE',
-        specs: { fields: { volts: { numberValue: 5 } } }, // protobufjs's bundled Struct is camelCase
+        specs: { volts: 5 },
         maker: maker.id,
         tags: [tag.id],
       });
@@ -143,6 +143,7 @@ describe('grpc-framework generateproto (run as a user would)', () => {
       await expect(gadgets.Retrieve({ id: created.id })).resolves.toEqual(created);
       const stored = await app.orm.em.fork().findOneOrFail(Gadget, { id: created.id });
       expect(stored.color).toBe('blue'); // the entity keeps its own value
+      expect(stored.specs).toEqual({ volts: 5 });
       // An unset enum (its _UNSPECIFIED zero value) leaves the entity default.
       const plain = await gadgets.Create({ name: 'plain' });
       expect(plain.color).toBe('GADGET_COLOR_RED');

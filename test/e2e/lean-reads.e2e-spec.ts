@@ -102,7 +102,7 @@ describe('lean reads: Retrieve and List without entities', () => {
       serial: '9007199254740993',
       price: '12.34',
       active: true,
-      released_at: { seconds: String(Date.parse('2024-03-04T05:06:07Z') / 1000) },
+      released_at: new Date('2024-03-04T05:06:07Z'),
       color: 'GADGET_COLOR_BLUE',
       maker: expect.any(Number),
     });

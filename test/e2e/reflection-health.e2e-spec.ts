@@ -1,44 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { Module } from '@nestjs/common';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
-import * as path from 'node:path';
 import * as descriptor from 'protobufjs/ext/descriptor';
 import { ECHO_PROTO, EchoService } from '../fixtures/echo.app';
 import { GrpcClient, RunningSample, startSample, unary } from '../utils/sample-app';
 import { startApp } from '../utils/start-app';
-
-const REFLECTION_PROTO_DIR = path.join(path.dirname(require.resolve('@grpc/reflection')), '..', 'proto');
-const loaded = grpc.loadPackageDefinition(
-  protoLoader.loadSync(
-    ['grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto', healthProtoPath],
-    { keepCase: true, enums: String, defaults: true, oneofs: true, includeDirs: [REFLECTION_PROTO_DIR] },
-  ),
-) as unknown as {
-  grpc: {
-    reflection: Record<'v1' | 'v1alpha', { ServerReflection: typeof grpc.Client }>;
-    health: { v1: { Health: typeof grpc.Client } };
-  };
-};
-
-type ReflectionResponse = {
-  list_services_response?: { service: { name: string }[] };
-  file_descriptor_response?: { file_descriptor_proto: Buffer[] };
-};
-
-function reflect(client: GrpcClient, request: object): Promise<ReflectionResponse> {
-  return new Promise((resolve, reject) => {
-    const call = client.ServerReflectionInfo();
-    call.on('data', (response: ReflectionResponse) => {
-      resolve(response);
-      call.end();
-    });
-    call.on('error', reject);
-    call.write(request);
-  });
-}
+import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { dependenciesFirst, filesFromReflection, loaded, reflect } from '../utils/reflection-client';
 
 describe('server reflection and health checking (on by default)', () => {
   let sample: RunningSample;
@@ -77,6 +47,37 @@ describe('server reflection and health checking (on by default)', () => {
     const blog = decoded.find((file) => file.package === 'blog_proto')!;
     expect(blog.service[0].name).toBe('PostController');
     expect(blog.service[0].method.map((m) => m.name)).toEqual(['List', 'Create', 'Retrieve', 'Update', 'Destroy']);
+  });
+
+  it('serves complete descriptors: a strict client builds every sample service from reflection alone and calls it', async () => {
+    const files = await filesFromReflection(sample.address, 'v1');
+    expect(files.get('blog_proto/post.proto')!.dependency).toEqual(['google/protobuf/empty.proto']);
+    expect(files.get('hrm.proto')!.dependency).toEqual(['google/protobuf/empty.proto', 'google/protobuf/wrappers.proto']);
+    expect(files.get('snippets.proto')!.dependency).toEqual(['google/protobuf/empty.proto', 'google/protobuf/struct.proto']);
+    // The validating pool refuses a file whose dependencies or types are missing.
+    const pool = createFileRegistry(create(FileDescriptorSetSchema, { file: dependenciesFirst(files) }));
+    const call = (service: string, method: string, request: object): Promise<unknown> => {
+      const rpc = pool.getService(service)!.methods.find((m) => m.name === method)!;
+      const client = make(grpc.makeGenericClientConstructor({}, service) as unknown as typeof grpc.Client);
+      return new Promise((resolve, reject) =>
+        client.makeUnaryRequest(
+          `/${service}/${method}`,
+          (message: object) => Buffer.from(toBinary(rpc.input, create(rpc.input, message as never))),
+          (bytes: Buffer) => fromBinary(rpc.output, bytes),
+          request,
+          (error: grpc.ServiceError | null, response: unknown) => (error ? reject(error) : resolve(response)),
+        ),
+      );
+    };
+    await expect(call('account.UserController', 'Create', { username: 'reflected' })).resolves.toMatchObject({ username: 'reflected' });
+    const post = (await call('blog_proto.PostController', 'Create', { title: 't', content: 'c' })) as { id: number };
+    await expect(call('blog_proto.PostController', 'Retrieve', { id: post.id })).resolves.toMatchObject({ title: 't' });
+    const person = (await call('hrm.PersonController', 'Create', { name: 'amy', email: 'amy@demo.com' })) as { id: number };
+    await expect(call('hrm.PersonController', 'PartialUpdate', { id: person.id, name: 'amelia' })).resolves.toMatchObject({ name: 'amelia' });
+    await expect(
+      call('snippets.SnippetController', 'Create', { title: 's', language: { kind: { case: 'null', value: 0 } } }),
+    ).resolves.toMatchObject({ title: 's', language: { kind: { case: 'null' } } });
+    await expect(call('grpc.health.v1.Health', 'Check', { service: '' })).resolves.toMatchObject({ status: 1 });
   });
 
   it('answers Check per service and NOT_FOUND for unknown ones', async () => {

@@ -12,7 +12,6 @@ import {
   ModelService,
   RetrieveModelMixin,
   Service,
-  GrpcService,
 } from 'nestjs-grpc-framework';
 import { Post } from '../../sample/blog/post.entity';
 import { PostProtoSerializer } from '../../sample/blog/post.serializer';
@@ -62,7 +61,7 @@ describe('start-up checks', () => {
   });
 
   it('names a service missing from the loaded protos and lists the declared ones', async () => {
-    @GrpcService('blog_proto.PostControler')
+    @GrpcModelService('blog_proto.PostControler')
     class Typo extends Service {}
     const message = await startupError([Typo]);
     expect(message).toContain('Typo: service "blog_proto.PostControler" is not declared in the loaded protos');

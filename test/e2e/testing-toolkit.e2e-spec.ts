@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { GrpcTestingApp, useGrpcTestingApp } from 'nestjs-grpc-framework/testing';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
+import { GrpcFrameworkModule, GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { Group } from '../../sample/account/group.entity';
 import { User } from '../../sample/account/user.entity';
 import { RacingUserService } from '../fixtures/racing-user.service';
@@ -10,7 +10,8 @@ import { SAMPLE_PROTOS, SampleAppModule } from '../../sample/app.module';
 import { Post } from '../../sample/blog/post.entity';
 import { EchoAppModule } from '../fixtures/echo.app';
 import { badRequestOf } from '../utils/status-details';
-import { clientPackage, startSample, unary, collect, RunningSample } from '../utils/sample-app';
+import { clientServiceDefinition } from '../../lib/testing/client-definition';
+import { clientPackage, startSample, unary, collect, GrpcClient, RunningSample } from '../utils/sample-app';
 import { testDatabase } from '../utils/test-database';
 
 const database = testDatabase();
@@ -192,13 +193,17 @@ describe('in-process and socket calls give the same results', () => {
   }
 
   it('for every sample flow', async () => {
+    const registry = sample.app.get(GrpcFrameworkServer).registry;
     for (const [service, method, request] of flows) {
-      const socketClient = sample.client(service);
+      // Over the socket with the same message shapes as the toolkit's clients.
+      const Client = grpc.makeGenericClientConstructor(clientServiceDefinition(registry, service)!, service);
+      const socketClient = new Client(sample.address, grpc.credentials.createInsecure()) as GrpcClient;
       const overSocket = await outcome(() =>
         method === 'List' ? collect(socketClient, method, request) : unary(socketClient, method, request),
       );
       const client = inProcess.client(service);
       const inProc = await outcome(() => (method === 'List' ? client[method](request).toArray() : client[method](request)));
+      socketClient.close();
       expect({ service, method, outcome: inProc }).toEqual({ service, method, outcome: overSocket });
     }
   });

@@ -3,22 +3,31 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
+import { clientServiceDefinition } from '../../lib/testing/client-definition';
 import { GrpcClient, loaderOptions } from './sample-app';
 
-/** Boots a module (whose GrpcFrameworkModule listens on port 0) and makes clients for it. */
-export async function startApp(module: unknown, protoPath: string) {
+/**
+ * Boots a module (whose GrpcFrameworkModule listens on port 0) and makes clients for it: with
+ * `protoPath`, plain proto-loader clients; without, clients that speak messages as handlers see
+ * them (the testing toolkit's encoding), from the server's own registry.
+ */
+export async function startApp(module: unknown, protoPath?: string) {
   const moduleRef = await Test.createTestingModule({ imports: [module as never] }).compile();
   if (!process.env.TEST_LOGS) moduleRef.useLogger(false);
   const app: INestApplicationContext = await moduleRef.init();
   const address = `127.0.0.1:${app.get(GrpcFrameworkServer).port}`;
-  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, loaderOptions));
+  const server = app.get(GrpcFrameworkServer);
+  const pkg = protoPath ? grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, loaderOptions)) : undefined;
+  const constructorOf = (service: string): typeof grpc.Client =>
+    pkg
+      ? (service.split('.').reduce<unknown>((ns, part) => (ns as Record<string, unknown>)[part], pkg) as typeof grpc.Client)
+      : grpc.makeGenericClientConstructor(clientServiceDefinition(server.registry, service)!, service);
   const clients: grpc.Client[] = [];
   return {
     app,
     address,
     client(service: string): GrpcClient {
-      const ctor = service.split('.').reduce<unknown>((ns, part) => (ns as Record<string, unknown>)[part], pkg) as typeof grpc.Client;
-      const client = new ctor(address, grpc.credentials.createInsecure()) as GrpcClient;
+      const client = new (constructorOf(service))(address, grpc.credentials.createInsecure()) as GrpcClient;
       clients.push(client);
       return client;
     },
