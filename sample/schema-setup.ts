@@ -2,10 +2,12 @@ import { MikroORM } from '@mikro-orm/core';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 
 /**
- * Creates or updates the sample's tables on start, so `npm run sample` needs no set-up. Several
- * worker processes (`runserver --workers N`) may race to create the same tables: the loser
- * looks again and finds nothing left to do. (A real application runs its migrations once,
- * before starting the server.)
+ * Creates the sample's missing tables and columns on start, so `npm run sample` needs no
+ * set-up. It only adds: a table or column MikroORM does not know (an entity not registered,
+ * a column from elsewhere) is left as it is, never dropped. Several worker processes
+ * (`runserver --workers N`) may race to create the same tables: the loser looks again and
+ * finds nothing left to do. `grpc-framework check` does not run it. (A real application runs
+ * its migrations once, before starting the server.)
  */
 @Injectable()
 export class SchemaSetup implements OnModuleInit {
@@ -15,7 +17,7 @@ export class SchemaSetup implements OnModuleInit {
     const generator = this.orm.getSchemaGenerator();
     for (let attempt = 1; ; attempt++) {
       try {
-        await generator.updateSchema();
+        await generator.updateSchema({ safe: true, dropTables: false });
         return;
       } catch (error) {
         if (attempt >= 5) throw error;

@@ -3,6 +3,7 @@ import cluster from 'node:cluster';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
+import { withStartupHint } from '../errors/startup-hints';
 import { ENV } from '../module/resolve-options';
 import { GrpcFrameworkServer } from '../server/grpc-framework.server';
 import { loadExport } from './load-module';
@@ -52,7 +53,11 @@ async function serve(args: RunServerArgs): Promise<void> {
 export async function startApp(moduleReference: string): Promise<INestApplicationContext> {
   const appModule = loadExport(moduleReference, '--module');
   const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
-  return NestFactory.createApplicationContext(appModule as never, { abortOnError: false, logger: ['error', 'warn'] });
+  try {
+    return await NestFactory.createApplicationContext(appModule as never, { abortOnError: false, logger: ['error', 'warn'] });
+  } catch (error) {
+    throw withStartupHint(error);
+  }
 }
 
 /** N worker processes serving one port (Node's cluster shares the listening socket). */

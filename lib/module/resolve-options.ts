@@ -8,7 +8,6 @@ import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../inte
  */
 export const ENV = {
   url: 'GRPC_FRAMEWORK_URL',
-  listen: 'GRPC_FRAMEWORK_LISTEN',
   shutdownGraceMs: 'GRPC_FRAMEWORK_SHUTDOWN_GRACE_MS',
   maxConcurrentStreams: 'GRPC_FRAMEWORK_MAX_CONCURRENT_STREAMS',
 } as const;
@@ -17,7 +16,6 @@ function fromEnv(options: GrpcFrameworkOptions): GrpcFrameworkOptions {
   const env = process.env;
   const merged: GrpcFrameworkOptions = { ...options };
   if (env[ENV.url]) merged.url = env[ENV.url];
-  if (env[ENV.listen] === '0') merged.listen = false;
   if (env[ENV.shutdownGraceMs]) merged.shutdownGracePeriodMs = Number(env[ENV.shutdownGraceMs]);
   if (env[ENV.maxConcurrentStreams]) {
     merged.channelOptions = { ...options.channelOptions, 'grpc.max_concurrent_streams': Number(env[ENV.maxConcurrentStreams]) };

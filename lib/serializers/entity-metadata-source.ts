@@ -1,5 +1,6 @@
 import type { EntityMetadata, MetadataStorage } from '@mikro-orm/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import { registerEntityHint } from '../errors/startup-hints';
 
 let source: MetadataStorage | undefined;
 
@@ -18,7 +19,7 @@ export function entityMetadataOf(entity: Function, user: string): EntityMetadata
   if (!meta) {
     throw new ImproperlyConfiguredError(
       source
-        ? `${user}: entity ${entity.name} is not known to MikroORM. Add it to the \`entities\` of your MikroORM configuration.`
+        ? `${user}: entity ${entity.name} is not known to MikroORM. ${registerEntityHint(entity.name)}`
         : `${user}: entity metadata is not available yet. Model serializers read it from MikroORM once the app has started ` +
             '(GrpcFrameworkModule does this); outside an app call useEntityMetadata(orm.getMetadata()) first.',
     );

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, ModuleRef } from '@nestjs/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import { withStartupHint } from '../errors/startup-hints';
 import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';
 import { GRPC_FRAMEWORK_OPTIONS } from '../module/grpc-framework.module-definition';
 import { resolveOptions } from '../module/resolve-options';
@@ -18,6 +19,7 @@ import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { HandlerEnvironment, InProcessHandler, serverStreamingHandler, unaryHandler } from './call-handlers';
 import { addReflection, healthRegistry, ServingHealth } from './reflection-and-health';
 import { BoundRpc, bindService, checkModelService, servicesAmong } from './service-binding';
+import { undecoratedImplementations } from './undecorated-controllers';
 
 const identity = (value: Buffer): Buffer => value;
 
@@ -112,7 +114,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(this.options.url, credentials, (error, port) => {
         if (error) {
-          reject(new Error(`GrpcFrameworkModule could not listen on ${this.options.url}: ${error.message}`));
+          reject(withStartupHint(new Error(`GrpcFrameworkModule could not listen on ${this.options.url}: ${error.message}`)));
         } else resolve(port);
       });
     });
@@ -147,7 +149,11 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     const interceptors = await this.interceptorInstances();
     const controllers = this.discovery
       .getControllers()
-      .map((wrapper) => ({ instance: wrapper.instance, moduleKey: wrapper.host?.token ?? '' }));
+      .map((wrapper) => ({
+        instance: wrapper.instance,
+        moduleKey: wrapper.host?.token ?? '',
+        moduleName: wrapper.host?.metatype?.name ?? 'its module',
+      }));
     const services = servicesAmong(controllers);
     const problems: string[] = [];
     const bound: BoundRpc[] = [];
@@ -168,9 +174,10 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
         continue;
       }
       seen.set(definition.name, className);
-      checkModelService(service.instance, orm, definition, problems);
+      checkModelService(service.instance, service.moduleName, orm, definition, problems);
       bound.push(...bindService(service, definition, this.contextCreator, interceptors, problems));
     }
+    problems.push(...undecoratedImplementations(controllers, registry, new Set(seen.keys())));
     if (problems.length) {
       throw new ImproperlyConfiguredError(
         `The gRPC services are not configured correctly:\n${problems.map((p) => `  - ${p}`).join('\n')}`,

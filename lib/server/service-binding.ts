@@ -3,6 +3,7 @@ import type { NestInterceptor } from '@nestjs/common';
 import { UseInterceptors } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
+import { registerEntityHint } from '../errors/startup-hints';
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
 import type { RpcDefinition, ServiceDefinition } from '../proto/proto-registry';
 import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
@@ -24,6 +25,15 @@ export interface ServiceToBind {
   options: GrpcModelServiceOptions;
   /** Token of the module declaring the controller; its injector resolves the class's guards and interceptors. */
   moduleKey: string;
+  /** That module's class name, for messages. */
+  moduleName: string;
+}
+
+/** Where a controller was found. */
+export interface DiscoveredController {
+  instance: unknown;
+  moduleKey: string;
+  moduleName: string;
 }
 
 /** Finds the handler of each rpc and wraps it with Nest's guards and interceptors. */
@@ -93,6 +103,7 @@ function mixinHint(rpc: string): string {
 /** Start-up checks of a model service's configuration: entity, serializer and lookup field. */
 export function checkModelService(
   instance: object,
+  moduleName: string,
   orm: MikroORM | undefined,
   definition: ServiceDefinition,
   problems: string[],
@@ -110,7 +121,7 @@ export function checkModelService(
   }
   const meta = orm.getMetadata().find(entity.name);
   if (!meta) {
-    problems.push(`${className}: entity ${entity.name} is not known to MikroORM. Add it to the \`entities\` of the MikroORM configuration.`);
+    problems.push(`${className}: entity ${entity.name} is not known to MikroORM. ${registerEntityHint(entity.name, moduleName)}`);
     return;
   }
   const lookupField = instance.lookupField;
@@ -145,12 +156,12 @@ export function checkModelService(
 }
 
 /** Every controller decorated with `@GrpcModelService`, with its options. */
-export function servicesAmong(controllers: readonly { instance: unknown; moduleKey: string }[]): ServiceToBind[] {
+export function servicesAmong(controllers: readonly DiscoveredController[]): ServiceToBind[] {
   const found: ServiceToBind[] = [];
-  for (const { instance, moduleKey } of controllers) {
+  for (const { instance, moduleKey, moduleName } of controllers) {
     if (!instance || typeof instance !== 'object') continue;
     const options = grpcServiceOptionsOf(instance.constructor);
-    if (options) found.push({ instance, options, moduleKey });
+    if (options) found.push({ instance, options, moduleKey, moduleName });
   }
   return found;
 }

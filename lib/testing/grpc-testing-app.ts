@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/core';
 import type { ModuleMetadata } from '@nestjs/common';
 import { Test, TestingModule, TestingModuleBuilder } from '@nestjs/testing';
+import { withStartupHint } from '../errors/startup-hints';
 import { GrpcFrameworkServer } from '../server/grpc-framework.server';
 import { clientServiceDefinition } from './client-definition';
 import { InProcessChannel } from './in-process-channel';
@@ -65,10 +66,15 @@ export class GrpcTestingApp {
   static async create(metadata: ModuleMetadata, options: GrpcTestingOptions = {}): Promise<GrpcTestingApp> {
     let builder = Test.createTestingModule(metadata);
     if (options.configure) builder = options.configure(builder);
-    const module = await builder.compile();
+    let module: TestingModule;
+    try {
+      module = await builder.compile();
+      module.get(GrpcFrameworkServer, { strict: false }).serveInProcessOnly();
+      await module.init();
+    } catch (error) {
+      throw withStartupHint(error);
+    }
     const server = module.get(GrpcFrameworkServer, { strict: false });
-    server.serveInProcessOnly();
-    await module.init();
     const orm = findOrm(module);
     const isolation = options.isolation ?? (orm ? 'transaction' : 'none');
     if (isolation !== 'none' && !orm) {

@@ -17,6 +17,7 @@ jest.setTimeout(90000);
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
 const SAMPLE_MODULE = `${path.join(ROOT, 'sample', 'app.module.ts')}:AppModule`;
+const MISTAKES = path.join(ROOT, 'test', 'fixtures', 'mistakes.app.ts');
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -75,6 +76,52 @@ describe('grpc-framework check', () => {
     expect(error.stderr).toContain('mismatch.proto): serializer PostProtoSerializer field "content" is not in message mismatch.Post');
     expect(error.stderr).toContain('field "title": a string property cannot travel as int32');
     expect(error.stderr).toContain('MismatchPostService (mismatch.PostController.List');
+  });
+
+  it('never changes the database, and names the forFeature a model service needs', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'check-'));
+    const file = path.join(cwd, 'library.sqlite3');
+    const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: file, entities: [Post], allowGlobalContext: true });
+    const connection = orm.em.getConnection();
+    await connection.execute('create table book (id integer primary key, title varchar(100))');
+    await connection.execute("insert into book (id, title) values (1, 'Dune')");
+    await orm.close();
+    const tables = async () => {
+      const reader = await MikroORM.init({ driver: BetterSqliteDriver, dbName: file, entities: [Post], allowGlobalContext: true });
+      try {
+        const connection = reader.em.getConnection();
+        return {
+          tables: await connection.execute("select name from sqlite_master where type = 'table' order by name"),
+          books: await connection.execute('select * from book'),
+        };
+      } finally {
+        await reader.close();
+      }
+    };
+    const before = await tables();
+    const error = await promisify(execFile)(process.execPath, [CLI, 'check', '--module', `${MISTAKES}:ForgottenFeatureAppModule`], { cwd }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain(
+      'BookService: entity Book is not known to MikroORM. Register it with `MikroOrmModule.forFeature([Book])` in the imports of LibraryModule',
+    );
+    // The app's schema set-up (an onModuleInit hook) did not run: nothing was created or dropped.
+    expect(await tables()).toEqual(before);
+    expect(before.books).toEqual([{ id: 1, title: 'Dune' }]);
+    fs.rmSync(cwd, { recursive: true });
+  });
+
+  it("adds the fix to MikroORM's 'No entities found'", async () => {
+    const error = await check('--module', `${path.join(ROOT, 'test', 'fixtures', 'no-entities.app.ts')}:NoEntitiesAppModule`).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain('No entities found');
+    expect(error.stderr).toContain('add `MikroOrmModule.forFeature([Post])` (your entities) to the imports of the module that declares the service');
+  });
+
+  it('names a controller decorated with GrpcService from @nestjs/microservices', async () => {
+    const error = await check('--module', `${MISTAKES}:NestDecoratedAppModule`).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain("NestDecoratedPostService has methods named after the rpcs of blog_proto.PostController");
+    expect(error.stderr).toContain("decorate it with @GrpcModelService('blog_proto.PostController')");
   });
 
   it('asks for the module when none is configured', async () => {

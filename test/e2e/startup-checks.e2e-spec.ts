@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { Module, Type } from '@nestjs/common';
+import { Controller, Module, Type } from '@nestjs/common';
+import { GrpcMethod, GrpcService } from '@nestjs/microservices';
 import * as path from 'node:path';
 import { Test } from '@nestjs/testing';
 import {
@@ -14,6 +15,7 @@ import {
   Service,
 } from 'nestjs-grpc-framework';
 import { Post } from '../../sample/blog/post.entity';
+import { NestDecoratedPostService } from '../fixtures/mistakes.app';
 import { PostProtoSerializer } from '../../sample/blog/post.serializer';
 import { PROTO_DIR, SAMPLE_PROTOS } from '../../sample/app.module';
 import { sampleDatabaseOptions } from '../../sample/database';
@@ -49,6 +51,31 @@ async function startupError(controllers: Type[], protoPath?: string[]): Promise<
 }
 
 describe('start-up checks', () => {
+  it('name a controller decorated with GrpcService from @nestjs/microservices, which nothing serves', async () => {
+    const message = await startupError([NestDecoratedPostService]);
+    expect(message).toContain(
+      'NestDecoratedPostService has methods named after the rpcs of blog_proto.PostController (List, Create, Retrieve, Update, Destroy',
+    );
+    expect(message).toContain("decorate it with @GrpcModelService('blog_proto.PostController') from nestjs-grpc-framework");
+  });
+
+  it('leave alone controllers of @nestjs/microservices with @GrpcMethod handlers, and unrelated controllers', async () => {
+    @GrpcService()
+    class NestGrpcController {
+      @GrpcMethod('PostController', 'Retrieve')
+      Retrieve(): object {
+        return {};
+      }
+    }
+    @Controller()
+    class HttpController {
+      List(): string[] {
+        return [];
+      }
+    }
+    await expect(boot([NestGrpcController, HttpController])).resolves.toBeUndefined();
+  });
+
   it('names an rpc without a handler and the mixin that provides it', async () => {
     @GrpcModelService({ service: 'blog_proto.PostController', serializer: PostProtoSerializer })
     class ReadOnlyPosts extends ListModelMixin(RetrieveModelMixin(GenericService(Post))) {}
