@@ -38,7 +38,6 @@ export class SampleAppModule {
         MikroOrmModule.forRoot({
           ...(options.database ?? sampleDatabaseOptions()),
           autoLoadEntities: true,
-          registerRequestContext: false,
         }),
         GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS, url: options.url, loader: { includeDirs: [PROTO_DIR] } }),
         AccountModule,

@@ -11,7 +11,6 @@ import { SchemaSetup } from './schema-setup';
       driver: BetterSqliteDriver,
       dbName: 'quickstart.sqlite3',
       autoLoadEntities: true,
-      registerRequestContext: false, // gRPC calls get their own EntityManager from the framework
     }),
     GrpcFrameworkModule.forRoot({ protoPath: ['sample/protos/account.proto'], url: '127.0.0.1:50051' }),
     AccountModule,

@@ -1,11 +1,9 @@
-import { spawn, ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { withStartupHint } from '../errors/startup-hints';
 import { ENV } from '../module/resolve-options';
 import { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { runWithReloader } from './dev-reloader';
 import { loadExport } from './load-module';
 
 export interface RunServerArgs {
@@ -22,7 +20,7 @@ export async function runServerCommand(args: RunServerArgs, argv: string[]): Pro
   process.env[ENV.url] = args.address;
   if (args.gracePeriodMs !== undefined) process.env[ENV.shutdownGraceMs] = String(args.gracePeriodMs);
   if (args.maxWorkers !== undefined) process.env[ENV.maxConcurrentStreams] = String(args.maxWorkers);
-  if (args.dev) return runWithReloader(argv);
+  if (args.dev) return runWithReloader([process.argv[1], ...argv.filter((arg) => arg !== '--dev')]);
   if (args.workers > 1 && cluster.isPrimary) return runCluster(args);
   await serve(args);
 }
@@ -76,54 +74,15 @@ function runCluster(args: RunServerArgs): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   return new Promise((resolve) => {
     let alive = workers.length;
-    cluster.on('exit', (_worker, code) => {
-      if (code !== 0) failed = true;
-      if (!stopping && code !== 0) stop('SIGTERM'); // one worker failing to start stops the rest
+    cluster.on('exit', (_worker, code, signal) => {
+      // A worker still starting when the server is stopped dies by the signal itself: that is a clean stop.
+      const clean = code === 0 || (stopping && signal !== null);
+      if (!clean) failed = true;
+      if (!stopping && !clean) stop('SIGTERM'); // one worker failing to start stops the rest
       if (--alive === 0) {
         process.exitCode = failed ? 1 : 0;
         resolve();
       }
     });
-  });
-}
-
-/** Restarts the server whenever a source or proto file changes. */
-function runWithReloader(argv: string[]): Promise<void> {
-  const childArgs = [process.argv[1], ...argv.filter((arg) => arg !== '--dev')];
-  let child: ChildProcess | undefined;
-  let restartTimer: NodeJS.Timeout | undefined;
-  const start = (): void => {
-    child = spawn(process.execPath, childArgs, { stdio: 'inherit', env: process.env });
-  };
-  const restart = (file: string): void => {
-    clearTimeout(restartTimer);
-    restartTimer = setTimeout(() => {
-      process.stdout.write(`${file} changed, restarting.\n`);
-      const old = child;
-      if (old && old.exitCode === null) {
-        old.once('exit', start);
-        old.kill('SIGTERM');
-      } else start();
-    }, 100);
-  };
-  const watcher = fs.watch(process.cwd(), { recursive: true }, (_event, file) => {
-    if (!file) return;
-    const name = file.toString();
-    if (/(^|[\\/])(node_modules|dist|\.git)([\\/]|$)/.test(name)) return;
-    if (!/\.(ts|js|json|proto)$/.test(name)) return;
-    restart(path.normalize(name));
-  });
-  start();
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      watcher.close();
-      clearTimeout(restartTimer);
-      if (child && child.exitCode === null) {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      } else resolve();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
   });
 }

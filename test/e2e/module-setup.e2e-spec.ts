@@ -3,7 +3,8 @@ import { MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { GrpcFrameworkModule, GrpcFrameworkServer } from 'nestjs-grpc-framework';
+import { GRPC_FRAMEWORK_OPTIONS, GrpcFrameworkModule, GrpcFrameworkServer } from 'nestjs-grpc-framework';
+import { SHELF_PROTO, ShelfAppModule } from '../fixtures/shelf.app';
 import { RacingUserService } from '../fixtures/racing-user.service';
 import { User } from '../../sample/account/user.entity';
 import { Group } from '../../sample/account/group.entity';
@@ -62,6 +63,31 @@ describe('GrpcFrameworkModule.forRootAsync and the database unique index', () =>
       users.close();
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('an address already in use', () => {
+  it('is refused with the option to change', async () => {
+    const first = await Test.createTestingModule({ imports: [ShelfAppModule] }).compile();
+    first.useLogger(false);
+    const running = await first.init();
+    const taken = `127.0.0.1:${running.get(GrpcFrameworkServer).port}`;
+    try {
+      const second = await Test.createTestingModule({ imports: [ShelfAppModule] })
+        .overrideProvider(GRPC_FRAMEWORK_OPTIONS)
+        .useValue({ protoPath: SHELF_PROTO, url: taken })
+        .compile();
+      second.useLogger(false);
+      // grpc-js logs the failed bind itself; it is expected here.
+      const grpcLog = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      const error = (await second.init().catch((e: Error) => e)) as Error;
+      expect(grpcLog).toHaveBeenCalledWith(expect.stringContaining('No address added out of total 1 resolved'));
+      grpcLog.mockRestore();
+      expect(error.message).toContain(`GrpcFrameworkModule could not listen on ${taken}`);
+      expect(error.message).toContain('with the `url` option of GrpcFrameworkModule.forRoot() or `grpc-framework runserver <host:port>`');
+    } finally {
+      await running.close();
     }
   });
 });

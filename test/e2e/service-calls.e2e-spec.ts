@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { ECHO_PROTO, EchoAppModule, observed } from '../fixtures/echo.app';
 import { collect, GrpcClient, unary } from '../utils/sample-app';
+import { serverErrorsDuring } from '../utils/captured-logs';
 import { startApp } from '../utils/start-app';
 
 describe('Service: per-call state, pipeline, streaming and errors', () => {
@@ -44,9 +45,14 @@ describe('Service: per-call state, pipeline, streaming and errors', () => {
   it('maps an unexpected error to INTERNAL without leaking its message or stack', async () => {
     const metadata = new grpc.Metadata();
     metadata.set('authorization', 'Bearer letmein');
-    const error = (await unary(echo, "Fail", { id: 1 }, metadata).catch((e: unknown) => e)) as grpc.ServiceError;
+    let error: grpc.ServiceError | undefined;
+    const logged = await serverErrorsDuring(async () => {
+      error = (await unary(echo, 'Fail', { id: 1 }, metadata).catch((e: unknown) => e)) as grpc.ServiceError;
+    });
     expect(error).toMatchObject({ code: status.INTERNAL, details: 'Internal server error' });
-    expect(JSON.stringify(error.metadata.getMap())).not.toContain('secret');
+    expect(JSON.stringify(error!.metadata.getMap())).not.toContain('secret');
+    // The server's log keeps what the client must not see.
+    expect(logged).toEqual([expect.stringContaining('Error: secret database password in the stack\n    at EchoService.Fail')]);
   });
 
   it('streams every message of a server-streaming rpc', async () => {

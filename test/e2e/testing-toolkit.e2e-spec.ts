@@ -9,6 +9,7 @@ import { RacingUserService } from '../fixtures/racing-user.service';
 import { SAMPLE_PROTOS, SampleAppModule } from '../../sample/app.module';
 import { Post } from '../../sample/blog/post.entity';
 import { EchoAppModule } from '../fixtures/echo.app';
+import { serverErrorsDuring } from '../utils/captured-logs';
 import { badRequestOf } from '../utils/status-details';
 import { clientServiceDefinition } from '../../lib/testing/client-definition';
 import { clientPackage, startSample, unary, collect, GrpcClient, RunningSample } from '../utils/sample-app';
@@ -108,7 +109,10 @@ describe('the in-process channel', () => {
     await expect(echo.Fail({ id: 1 })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     const metadata = new grpc.Metadata();
     metadata.set('authorization', 'Bearer letmein');
-    await expect(echo.Fail({ id: 1 }, metadata)).rejects.toMatchObject({ code: status.INTERNAL, details: 'Internal server error' });
+    const logged = await serverErrorsDuring(() =>
+      expect(echo.Fail({ id: 1 }, metadata)).rejects.toMatchObject({ code: status.INTERNAL, details: 'Internal server error' }),
+    );
+    expect(logged).toEqual([expect.stringContaining('/echo.EchoService/Fail failed\nError: secret database password in the stack')]);
   });
 
   it('keeps overlapping calls apart', async () => {
