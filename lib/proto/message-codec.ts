@@ -1,6 +1,7 @@
 import * as protobuf from 'protobufjs';
 import { upperSnake } from './enum-names';
-import { MalformedMessageError, StrictUtf8Reader } from './strict-reader';
+import { MalformedMessageError, StrictReader } from './strict-reader';
+import { checkWireFormat } from './wire-format';
 
 /**
  * Converts between wire bytes and the plain objects handlers see.
@@ -64,7 +65,7 @@ export class MessageCodecFactory {
       decode(bytes: Buffer): Record<string, unknown> {
         let decoded: protobuf.Message;
         try {
-          decoded = type.decode(new StrictUtf8Reader(bytes));
+          decoded = type.decode(new StrictReader(checkWireFormat(type, bytes)));
         } catch (error) {
           if (error instanceof MalformedMessageError) throw error;
           throw new MalformedMessageError((error as Error).message);

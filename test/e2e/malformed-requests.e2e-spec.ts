@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
+import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { Post } from '../../sample/blog/post.entity';
 import { RunningSample, startSample, unary } from '../utils/sample-app';
 
@@ -78,6 +79,43 @@ describe('malformed requests', () => {
     });
     await expect(rawUnary(sample.address, '/blog_proto.Nope/Create', Buffer.alloc(0))).rejects.toMatchObject({
       code: status.UNIMPLEMENTED,
+    });
+  });
+});
+
+describe('requests are read as the official protobuf runtimes read them', () => {
+  let sample: RunningSample;
+  beforeAll(async () => {
+    sample = await startSample();
+  });
+  afterAll(() => sample.close());
+
+  it('refuses a Post whose appended bytes end a group that never started, storing nothing', async () => {
+    // title "t", content "c", then 10 05 (title as a varint: an unknown field) 68 65 (field 13 = 0x65) 6c (an end-group tag).
+    await expect(rawUnary(sample.address, CREATE, Buffer.from('1201741a0163100568656c6c6f', 'hex'))).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining('end-group tag'),
+    });
+    expect(await sample.orm.em.fork().count(Post, {})).toBe(0);
+  });
+
+  it('ignores a known field sent with another wire type, instead of reading it as that field', async () => {
+    // title "t", content "c", then title again as a varint (10 05): an unknown field, so the title stays "t".
+    const reply = await rawUnary(sample.address, CREATE, Buffer.from('1201741a01631005', 'hex'));
+    const post = sample.app.get(GrpcFrameworkServer).registry.codec('blog_proto.Post').decode(reply);
+    expect(post).toMatchObject({ title: 't', content: 'c' });
+  });
+
+  it('reads a 6-byte varint whole, so the fields after it are not swallowed', async () => {
+    const snippets = sample.client('snippets.SnippetController');
+    const created = await unary<{ id: number }>(snippets, 'Create', { title: 's', language: { value: 'python' } });
+    // Update: id as a 6-byte varint, language = null (1a 02 10 00), title "varint2".
+    const id = Buffer.from([(created.id & 0x7f) | 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
+    const bytes = Buffer.concat([Buffer.from([0x08]), id, Buffer.from('1a021000', 'hex'), Buffer.from([0x12, 0x07]), Buffer.from('varint2')]);
+    await rawUnary(sample.address, '/snippets.SnippetController/Update', bytes);
+    await expect(unary(snippets, 'Retrieve', { id: created.id })).resolves.toMatchObject({
+      title: 'varint2',
+      language: { null: 'NULL_VALUE', kind: 'null' },
     });
   });
 });
