@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { describeViolations } from './status-limits';
 
 /** One invalid field, reported as a `google.rpc.BadRequest.FieldViolation`. */
 export interface FieldViolation {
@@ -53,8 +54,4 @@ export class ObjectNotFoundError extends GrpcError {
   constructor(entityName: string, lookupValue: unknown) {
     super(status.NOT_FOUND, `${entityName}: ${String(lookupValue)} not found`);
   }
-}
-
-export function describeViolations(violations: readonly FieldViolation[]): string {
-  return violations.map((v) => `${v.field}: ${v.description}`).join('; ');
 }

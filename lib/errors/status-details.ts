@@ -2,6 +2,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { getProtoPath } from 'google-proto-files';
 import * as protobuf from 'protobufjs';
 import type { FieldViolation } from './grpc-error';
+import { boundedViolations, STATUS_LIMITS } from './status-limits';
 
 /** The trailer key in which gRPC's rich error model carries a serialized `google.rpc.Status`. */
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
@@ -31,17 +32,25 @@ function richErrorTypes(): RichErrorTypes {
 
 /**
  * Trailing metadata carrying a `google.rpc.Status` whose details hold one
- * `google.rpc.BadRequest` with the given field violations.
+ * `google.rpc.BadRequest` with the given field violations, within `STATUS_LIMITS`: at most
+ * `violations` of them (plus one counting the rest), fewer when their text is long.
  */
 export function badRequestMetadata(code: number, message: string, violations: readonly FieldViolation[]): Metadata {
+  let keep: number = STATUS_LIMITS.violations;
+  let bytes = encodeStatus(code, message, boundedViolations(violations, keep));
+  while (bytes.length > STATUS_LIMITS.detailsBytes && keep > 0) {
+    keep = Math.floor(keep / 2);
+    bytes = encodeStatus(code, message, boundedViolations(violations, keep));
+  }
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(bytes));
+  return metadata;
+}
+
+function encodeStatus(code: number, message: string, violations: readonly FieldViolation[]): Uint8Array {
   const { Status, BadRequest } = richErrorTypes();
   const badRequest = BadRequest.encode(
     BadRequest.fromObject({ field_violations: violations.map((v) => ({ field: v.field, description: v.description, reason: v.reason ?? 'INVALID' })) }),
   ).finish();
-  const statusBytes = Status.encode(
-    Status.fromObject({ code, message, details: [{ type_url: BAD_REQUEST_TYPE_URL, value: badRequest }] }),
-  ).finish();
-  const metadata = new Metadata();
-  metadata.set(STATUS_DETAILS_KEY, Buffer.from(statusBytes));
-  return metadata;
+  return Status.encode(Status.fromObject({ code, message, details: [{ type_url: BAD_REQUEST_TYPE_URL, value: badRequest }] })).finish();
 }

@@ -11,6 +11,7 @@ import { HttpException } from '@nestjs/common';
 import { INTERNAL_ERROR_MESSAGE } from '../constants';
 import { GrpcError } from './grpc-error';
 import { badRequestMetadata } from './status-details';
+import { boundedMessage } from './status-limits';
 
 /** The status sent for an error, and whether it was unexpected (and so belongs in the error log). */
 export interface MappedStatus extends Partial<StatusObject> {
@@ -45,7 +46,7 @@ const CONNECTION_LOST =
   /connection (terminated|ended unexpectedly)|client has encountered a connection error|timeout acquiring a connection|ECONNREFUSED|ECONNRESET|the database system is (starting up|shutting down)|transaction query already complete/i;
 
 function expected(code: status, details: string, metadata?: Metadata): MappedStatus {
-  return { code, details, metadata, unexpected: false };
+  return { code, details: boundedMessage(details), metadata, unexpected: false };
 }
 
 /**
@@ -55,7 +56,7 @@ function expected(code: status, details: string, metadata?: Metadata): MappedSta
 export function toGrpcStatus(error: unknown): MappedStatus {
   if (error instanceof GrpcError) {
     const metadata = error.fieldViolations.length
-      ? badRequestMetadata(error.code, error.message, error.fieldViolations)
+      ? badRequestMetadata(error.code, boundedMessage(error.message), error.fieldViolations)
       : undefined;
     return expected(error.code, error.message, metadata);
   }

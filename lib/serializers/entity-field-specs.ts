@@ -1,5 +1,5 @@
 import { EntityMetadata, EntityProperty, ReferenceKind } from '@mikro-orm/core';
-import { FieldKind, FieldSpec, toSnakeCase } from './field-spec';
+import { DEFAULT_MAX_BYTES_LENGTH, DEFAULT_MAX_ITEMS, DEFAULT_MAX_TEXT_LENGTH, FieldKind, FieldSpec, toSnakeCase } from './field-spec';
 
 const FLOAT_TYPES = new Set(['float', 'double', 'real', 'double precision', 'float4', 'float8']);
 const DATE_TYPES = new Set(['date', 'datetime', 'time', 'timestamp', 'timestamptz']);
@@ -60,9 +60,18 @@ export function entityFieldSpec(meta: EntityMetadata, prop: EntityProperty): Fie
     nullable,
     allowBlank: prop.default === '',
     trim: true,
-    maxLength: kind === 'string' && prop.length ? prop.length : undefined,
+    maxLength: maxLengthOf(prop, kind),
     choices: kind === 'enum' ? prop.items : undefined,
+    maxItems: kind === 'relations' ? DEFAULT_MAX_ITEMS : undefined,
     unique,
     target,
   };
+}
+
+/** The column's length for strings, else the defaults that keep one value within a message and a List batch. */
+function maxLengthOf(prop: EntityProperty, kind: FieldKind): number | undefined {
+  if (kind === 'string' && prop.length) return prop.length;
+  if (kind === 'string' || kind === 'text') return DEFAULT_MAX_TEXT_LENGTH;
+  if (kind === 'bytes') return DEFAULT_MAX_BYTES_LENGTH;
+  return undefined;
 }

@@ -35,13 +35,25 @@ export interface FieldOptions {
   allowBlank?: boolean;
   /** Strings: surrounding whitespace is removed before validation. @default true */
   trim?: boolean;
-  /** Strings: the most characters (Unicode code points) allowed. @default the entity column length */
+  /**
+   * Strings: the most characters (Unicode code points) allowed; bytes: the most bytes.
+   * @default the entity column's length; 262,144 characters for text without one, 1 MiB for bytes
+   */
   maxLength?: number;
   /** Strings: the fewest characters allowed. */
   minLength?: number;
   /** Enums: the accepted values. */
   choices?: readonly (string | number)[];
+  /** Lists of related ids: the most ids accepted. @default 1000 */
+  maxItems?: number;
 }
+
+/** The largest text of a string column without a length, in characters (at most 1 MiB of UTF-8). */
+export const DEFAULT_MAX_TEXT_LENGTH = 262_144;
+/** The largest value of a bytes column, in bytes. */
+export const DEFAULT_MAX_BYTES_LENGTH = 1024 * 1024;
+/** The most related ids a list field accepts (each becomes a query parameter). */
+export const DEFAULT_MAX_ITEMS = 1000;
 
 /** A resolved field: every option known. */
 export interface FieldSpec {
@@ -56,6 +68,7 @@ export interface FieldSpec {
   maxLength?: number;
   minLength?: number;
   choices?: readonly (string | number)[];
+  maxItems?: number;
   unique: boolean;
   /** For `relation`/`relations`: the related entity's name and primary key property. */
   target?: { entityName: string; primaryKey: string };
@@ -83,6 +96,7 @@ export function resolveFieldSpec(property: string, options: FieldOptions, base?:
     maxLength: options.maxLength ?? base?.maxLength,
     minLength: options.minLength ?? base?.minLength,
     choices: options.choices ?? base?.choices,
+    maxItems: options.maxItems ?? base?.maxItems,
     unique: base?.unique ?? false,
     target: base?.target,
   };

@@ -37,9 +37,9 @@ export function validateFieldValue(spec: FieldSpec, value: unknown): FieldResult
     case 'relation':
       return validatePrimaryKey(value);
     case 'relations':
-      return validatePrimaryKeyList(value);
+      return validatePrimaryKeyList(spec, value);
     case 'bytes':
-      return Buffer.isBuffer(value) || value instanceof Uint8Array ? ok(value) : fail('Expected bytes.');
+      return validateBytes(spec, value);
     default:
       return ok(value);
   }
@@ -119,8 +119,17 @@ function validatePrimaryKey(value: unknown): FieldResult {
   return fail(`Incorrect type. Expected pk value, received ${typeof value}.`);
 }
 
-function validatePrimaryKeyList(value: unknown): FieldResult {
+function validateBytes(spec: FieldSpec, value: unknown): FieldResult {
+  if (!(Buffer.isBuffer(value) || value instanceof Uint8Array)) return fail('Expected bytes.');
+  if (spec.maxLength !== undefined && value.length > spec.maxLength) return fail(`Ensure this field has no more than ${spec.maxLength} bytes.`);
+  return ok(value);
+}
+
+function validatePrimaryKeyList(spec: FieldSpec, value: unknown): FieldResult {
   if (!Array.isArray(value)) return fail(`Expected a list of items but got type "${typeof value}".`);
+  if (spec.maxItems !== undefined && value.length > spec.maxItems) {
+    return fail(`Ensure this field has no more than ${spec.maxItems} elements.`);
+  }
   const out: unknown[] = [];
   for (const item of value) {
     const result = validatePrimaryKey(item);

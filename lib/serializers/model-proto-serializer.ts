@@ -298,6 +298,10 @@ function collectionIds(value: unknown): unknown[] {
   return [];
 }
 
+/** Related ids named in one violation before the rest are counted. */
+const NAMED_MISSING_IDS = 10;
+
+/** One query for the field's ids; one violation naming the ids that do not exist. */
 async function missingRelated(em: EntityManager, field: FieldSpec, value: unknown): Promise<FieldViolation[]> {
   const target = field.target!;
   const ids = Array.isArray(value) ? value : [value];
@@ -306,11 +310,11 @@ async function missingRelated(em: EntityManager, field: FieldSpec, value: unknow
     fields: [target.primaryKey] as never,
   });
   const found = new Set(rows.map((row) => String((row as Record<string, unknown>)[target.primaryKey])));
-  return ids
-    .filter((id) => !found.has(String(id)))
-    .map((id) => ({
-      field: field.protoName,
-      description: `Invalid pk "${String(id)}" - object does not exist.`,
-      reason: 'DOES_NOT_EXIST',
-    }));
+  const missing = ids.filter((id) => !found.has(String(id))).map((id) => `"${String(id)}"`);
+  if (!missing.length) return [];
+  const named = missing.slice(0, NAMED_MISSING_IDS).join(', ');
+  const more = missing.length > NAMED_MISSING_IDS ? ` and ${missing.length - NAMED_MISSING_IDS} more` : '';
+  const description =
+    missing.length === 1 ? `Invalid pk ${named} - object does not exist.` : `Invalid pks ${named}${more} - objects do not exist.`;
+  return [{ field: field.protoName, description, reason: 'DOES_NOT_EXIST' }];
 }

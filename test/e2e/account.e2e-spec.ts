@@ -124,4 +124,18 @@ describe('account.UserController (quickstart)', () => {
     });
     await expect(unary(users, 'Update', { id: tom.id, username: 'jerry' })).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
   });
+
+  it('names missing related ids in one violation that every client can receive, and caps their number', async () => {
+    const ids = Array.from({ length: 600 }, (_, i) => 100_000 + i);
+    const error = await failureOf(unary(users, 'Create', { username: 'many', groups: ids }, undefined, { deadline: Date.now() + 15000 }));
+    const named = ids.slice(0, 10).map((id) => `"${id}"`).join(', ');
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toBe(`groups: Invalid pks ${named} and 590 more - objects do not exist.`);
+    expect(badRequestOf(error).violations).toEqual([
+      { field: 'groups', description: `Invalid pks ${named} and 590 more - objects do not exist.`, reason: 'DOES_NOT_EXIST' },
+    ]);
+    const tooMany = await failureOf(unary(users, 'Create', { username: 'many', groups: Array.from({ length: 1001 }, (_, i) => i + 1) }));
+    expect(tooMany.details).toBe('groups: Ensure this field has no more than 1000 elements.');
+    expect(await count()).toBe(0);
+  });
 });

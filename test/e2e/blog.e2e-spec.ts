@@ -72,6 +72,14 @@ describe.each([
     expect(await count()).toBe(1);
   });
 
+  it('limits text without a column length to 262,144 characters by default', async () => {
+    const longest = 'é'.repeat(262_144);
+    await expect(unary(posts, 'Create', { title: 't', content: longest })).resolves.toMatchObject({ title: 't' });
+    const tooLong = await failureOf(unary(posts, 'Create', { title: 't', content: `${longest}x` }));
+    expect(tooLong.details).toBe('content: Ensure this field has no more than 262144 characters.');
+    expect(await count()).toBe(1);
+  });
+
   it('ignores a read-only id sent on create', async () => {
     const created = await unary(posts, 'Create', { id: 777, title: 't', content: 'c' });
     expect(created.id).not.toBe(777);

@@ -64,7 +64,7 @@ describe('serializers', () => {
       ]);
       expect(fields.id).toMatchObject({ kind: 'integer', readOnly: true, required: false });
       expect(fields.title).toMatchObject({ kind: 'string', maxLength: 10, required: true, nullable: false });
-      expect(fields.body).toMatchObject({ kind: 'text', nullable: true, required: false, maxLength: undefined });
+      expect(fields.body).toMatchObject({ kind: 'text', nullable: true, required: false, maxLength: 262144 }); // text without a length: the default
       expect(fields.views).toMatchObject({ kind: 'bigint' });
       expect(fields.score).toMatchObject({ kind: 'float' });
       expect(fields.published).toMatchObject({ kind: 'boolean' });

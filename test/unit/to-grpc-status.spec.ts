@@ -49,3 +49,26 @@ describe('toGrpcStatus', () => {
     expect(toGrpcStatus('boom').code).toBe(status.INTERNAL);
   });
 });
+
+describe('status size', () => {
+  /** What a C-core client counts against its 8 KiB header limit: name + value + 32 per entry. */
+  const headerBytes = (details: string, bin?: Buffer) =>
+    'grpc-status'.length + 2 + 32 + 'grpc-message'.length + encodeURIComponent(details).length + 32 +
+    (bin ? 'grpc-status-details-bin'.length + Math.ceil(bin.length / 3) * 4 + 32 : 0);
+
+  it('stays within what every client accepts, however many and however long the violations', () => {
+    const violations = Array.from({ length: 5000 }, (_, i) => ({ field: `field_${i}`, description: `é${'x'.repeat(2000)}` }));
+    const mapped = toGrpcStatus(new ValidationFailedError(violations));
+    const [bin] = mapped.metadata!.get('grpc-status-details-bin') as Buffer[];
+    expect(headerBytes(mapped.details, bin)).toBeLessThan(8192);
+    expect(mapped.details).toMatch(/^field_0: éx+…; field_1: /);
+    expect(mapped.details.endsWith(' … (cut)') || mapped.details.endsWith('and 4995 more')).toBe(true);
+  });
+
+  it('keeps short statuses as they are and counts the violations it leaves out', () => {
+    const violations = Array.from({ length: 25 }, (_, i) => ({ field: `f${i}`, description: 'bad' }));
+    const mapped = toGrpcStatus(new ValidationFailedError(violations));
+    expect(mapped.details).toBe('f0: bad; f1: bad; f2: bad; f3: bad; f4: bad; and 20 more');
+    expect(toGrpcStatus(new GrpcError(status.NOT_FOUND, 'x'.repeat(100_000))).details.length).toBeLessThanOrEqual(1024);
+  });
+});
