@@ -18,6 +18,11 @@ export interface MessageCodec {
   readonly type: protobuf.Type;
   decode(bytes: Buffer): Record<string, unknown>;
   encode(message: unknown): Buffer;
+  /**
+   * Checks bytes as `decode` does (structure, wire types, UTF-8) without converting them, and
+   * returns them with the fields of another wire type dropped; throws `MalformedMessageError`.
+   */
+  wellFormed(bytes: Buffer): Buffer;
 }
 
 export interface DecodeOptions {
@@ -63,15 +68,11 @@ export class MessageCodecFactory {
     return {
       type,
       decode(bytes: Buffer): Record<string, unknown> {
-        let decoded: protobuf.Message;
-        try {
-          decoded = type.decode(new StrictReader(checkWireFormat(type, bytes)));
-        } catch (error) {
-          if (error instanceof MalformedMessageError) throw error;
-          throw new MalformedMessageError((error as Error).message);
-        }
-        const object = type.toObject(decoded, toObjectOptions);
+        const object = type.toObject(strictDecode(type, bytes).decoded, toObjectOptions);
         return (natural ? natural(object) : object) as Record<string, unknown>;
+      },
+      wellFormed(bytes: Buffer): Buffer {
+        return strictDecode(type, bytes).bytes;
       },
       encode(message: unknown): Buffer {
         const prepared = wire ? wire(message) : message;
@@ -186,6 +187,17 @@ export class MessageCodecFactory {
     }
     const nested = this.wireConverter(type);
     return nested ? (v) => (v == null ? undefined : nested(v)) : (v) => (v == null ? undefined : v);
+  }
+}
+
+/** Decodes as the official runtimes would (see `checkWireFormat` and `StrictReader`). */
+function strictDecode(type: protobuf.Type, given: Buffer): { decoded: protobuf.Message; bytes: Buffer } {
+  try {
+    const bytes = checkWireFormat(type, given);
+    return { decoded: type.decode(new StrictReader(bytes)), bytes };
+  } catch (error) {
+    if (error instanceof MalformedMessageError) throw error;
+    throw new MalformedMessageError((error as Error).message);
   }
 }
 

@@ -136,7 +136,7 @@ function statusFor(bound: BoundRpc, error: unknown): Status {
   return { code: mapped.code, details: mapped.details, metadata: mapped.metadata };
 }
 
-function serviceError(s: Status): ServiceError {
+export function serviceError(s: Status): ServiceError {
   const error = new Error(s.details) as ServiceError;
   error.code = s.code;
   error.details = s.details;

@@ -17,7 +17,8 @@ import { resolveOptions } from '../module/resolve-options';
 import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { HandlerEnvironment, InProcessHandler, serverStreamingHandler, unaryHandler } from './call-handlers';
-import { addReflection, healthRegistry, ServingHealth } from './reflection-and-health';
+import { frameworkServicesRegistry, underFrameworkDecoding } from './framework-services';
+import { addReflection, ServingHealth } from './reflection-and-health';
 import { BoundRpc, bindService, checkModelService, servicesAmong } from './service-binding';
 import { undecoratedImplementations } from './undecorated-controllers';
 
@@ -218,12 +219,14 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       }
       server.addService(definition as GrpcServiceDefinition, implementation);
     }
+    // The health and reflection libraries' requests are decoded and bounded as the framework's are.
+    const frameworkServices = this.options.health || this.options.reflection ? frameworkServicesRegistry(this.options) : undefined;
     if (this.options.health) {
       this.health = new ServingHealth([...byService.keys()]);
-      this.health.addTo(server);
+      this.health.addTo(underFrameworkDecoding(server, frameworkServices!));
     }
     if (this.options.reflection) {
-      addReflection(server, this.options.health ? [this.registry, healthRegistry()] : [this.registry]);
+      addReflection(underFrameworkDecoding(server, frameworkServices!), [this.registry, frameworkServices!]);
     }
     this.options.handlersHook?.(server, this.registry);
     return server;

@@ -2,20 +2,15 @@ import { toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { Server } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath, ServingStatusMap } from 'grpc-health-check';
-import { ProtoRegistry } from '../proto/proto-registry';
-
-/** The health service's descriptors, named as grpc's own servers name them. */
-export function healthRegistry(): ProtoRegistry {
-  return ProtoRegistry.load([{ file: healthProtoPath, name: 'grpc/health/v1/health.proto' }], [], { longs: String, enums: String });
-}
+import { HealthImplementation, ServingStatusMap } from 'grpc-health-check';
+import type { ProtoRegistry } from '../proto/proto-registry';
 
 /**
  * Adds gRPC server reflection (v1 and v1alpha) describing the given registries' files, so
  * grpcurl, Postman and similar tools work without local .proto files. Each file is served
  * under its import path with its real dependencies (see `ProtoRegistry.fileDescriptors`).
  */
-export function addReflection(server: Server, registries: readonly ProtoRegistry[]): void {
+export function addReflection(server: Pick<Server, 'addService'>, registries: readonly ProtoRegistry[]): void {
   const byName = new Map<string, Uint8Array>();
   for (const registry of registries) {
     for (const file of registry.fileDescriptors()) {
@@ -38,7 +33,7 @@ export class ServingHealth {
     this.health = new HealthImplementation(this.statusMap('SERVING'));
   }
 
-  addTo(server: Server): void {
+  addTo(server: Pick<Server, 'addService'>): void {
     this.health.addToServer(server);
   }
 

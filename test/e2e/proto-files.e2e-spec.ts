@@ -27,6 +27,8 @@ describe('a proto whose import is relative to the working directory', () => {
       expect([...files.keys()].sort()).toEqual([
         'google/protobuf/timestamp.proto',
         'grpc/health/v1/health.proto',
+        'grpc/reflection/v1/reflection.proto',
+        'grpc/reflection/v1alpha/reflection.proto',
         'test/fixtures/protos/common/paging.proto',
         'test/fixtures/protos/library/shelf.proto',
       ]);

@@ -129,3 +129,54 @@ describe('reflection and health switched off', () => {
     }
   });
 });
+
+describe('health and reflection under the framework decoding', () => {
+  let sample: RunningSample;
+  beforeAll(async () => {
+    sample = await startSample();
+  });
+  afterAll(() => sample.close());
+
+  const raw = (method: string, bytes: Buffer, requestStream = false): Promise<grpc.ServiceError | Buffer> => {
+    const client = new grpc.Client(sample.address, grpc.credentials.createInsecure());
+    const done = (resolve: (value: grpc.ServiceError | Buffer) => void) => (error: grpc.ServiceError | null, reply?: Buffer) => {
+      client.close();
+      resolve(error ?? reply!);
+    };
+    return new Promise((resolve) => {
+      if (!requestStream) {
+        client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, bytes, { deadline: Date.now() + 5000 }, done(resolve));
+        return;
+      }
+      const call = client.makeBidiStreamRequest(method, (b: Buffer) => b, (b: Buffer) => b, { deadline: Date.now() + 5000 });
+      call.on('data', (reply: Buffer) => done(resolve)(null, reply));
+      call.on('error', (error: grpc.ServiceError) => done(resolve)(error));
+      call.write(bytes);
+    });
+  };
+
+  it.each([
+    ['a truncated string', '0a05616263'],
+    ['field number 0', '0001'],
+    ['wire type 7', '0f00'],
+    ['invalid UTF-8', '0a02c328'],
+    ['an unmatched end-group tag', '0c'],
+  ])('answers INVALID_ARGUMENT to %s, for Health/Check and ServerReflectionInfo', async (_name, bytes) => {
+    const check = await raw('/grpc.health.v1.Health/Check', Buffer.from(bytes, 'hex'));
+    expect(check).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('not a valid grpc.health.v1.HealthCheckRequest') });
+    const reflection = await raw('/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', Buffer.from(bytes, 'hex'), true);
+    expect(reflection).toMatchObject({ code: status.INVALID_ARGUMENT });
+  });
+
+  it('refuses a huge service name at once, and keeps answering on the connection', async () => {
+    const name = Buffer.alloc(3 * 1024 * 1024, 0x61);
+    const request = Buffer.concat([Buffer.from([0x0a, 0x80, 0x80, 0xc0, 0x01]), name]);
+    const started = Date.now();
+    await expect(raw('/grpc.health.v1.Health/Check', request)).resolves.toMatchObject({ code: status.RESOURCE_EXHAUSTED });
+    const health = new loaded.grpc.health.v1.Health(sample.address, grpc.credentials.createInsecure()) as GrpcClient;
+    await expect(unary(health, 'Check', { service: 'x'.repeat(10_000) })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(unary(health, 'Check', { service: '' })).resolves.toEqual({ status: 'SERVING' });
+    health.close();
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
