@@ -8,6 +8,9 @@ export const DEFAULT_URL = '127.0.0.1:50051';
 export const DEFAULT_MAX_MESSAGE_LENGTH = 4 * 1024 * 1024;
 export const DEFAULT_LIST_BATCH_SIZE = 500;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+export const DEFAULT_MAX_SERVER_STREAMS = 1000;
+export const DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION = 100;
+export const DEFAULT_STREAM_MEMORY_BYTES = 32 * 1024 * 1024;
 
 /** The message sent for failures the client cannot act on; details stay in the server log. */
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';

@@ -34,6 +34,15 @@ export interface GrpcFrameworkOptions {
   maxSendMessageLength?: number;
   /** Further grpc-js server options (keepalive, concurrency limits, ...). @default {} */
   channelOptions?: ChannelOptions;
+  /** Server-streaming calls (List) running at once on the server; more get RESOURCE_EXHAUSTED. @default 1000 */
+  maxServerStreams?: number;
+  /** Server-streaming calls running at once on one client connection; more get RESOURCE_EXHAUSTED. @default 100 */
+  maxServerStreamsPerConnection?: number;
+  /**
+   * Bytes of rows that List streams together may hold while their clients read; a List waits
+   * before reading more past it, so slow or stalled clients cannot grow the server's memory. @default 32 MiB
+   */
+  streamMemoryBytes?: number;
   /** How protos are found and requests decoded. */
   loader?: GrpcLoaderOptions;
   /** Milliseconds in-flight calls get to finish when the app closes before they are cancelled. @default 5000 */
@@ -62,6 +71,9 @@ export interface ResolvedGrpcFrameworkOptions {
   maxReceiveMessageLength: number;
   maxSendMessageLength: number;
   channelOptions: ChannelOptions;
+  maxServerStreams: number;
+  maxServerStreamsPerConnection: number;
+  streamMemoryBytes: number;
   loader: Required<GrpcLoaderOptions>;
   shutdownGracePeriodMs: number;
   listen: boolean;

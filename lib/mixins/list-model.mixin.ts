@@ -22,7 +22,13 @@ export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TB
       const populate = queryset.populate ?? this.serializerPopulate();
       const em = this.em;
       const reader = populate.length ? undefined : this.leanReadPlan()?.reader;
-      const batches = querysetBatches(em, { ...queryset, populate }, this.listBatchSize, this.context.signal, reader);
+      const batches = querysetBatches(em, { ...queryset, populate }, {
+        maxRows: this.listBatchSize,
+        rowBytesEstimate: this.getSerializerClass().spec().rowBytesEstimate,
+        signal: this.context.signal,
+        reader,
+        memory: this.context.streamMemory,
+      });
       for await (const batch of batches) {
         const messages = this.getSerializer(batch, { many: true }).message as ProtoMessage[];
         em.clear();

@@ -1,4 +1,11 @@
-import { DEFAULT_MAX_MESSAGE_LENGTH, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_URL } from '../constants';
+import {
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  DEFAULT_MAX_SERVER_STREAMS,
+  DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_STREAM_MEMORY_BYTES,
+  DEFAULT_URL,
+} from '../constants';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';
 
@@ -42,6 +49,9 @@ export function resolveOptions(given: GrpcFrameworkOptions): ResolvedGrpcFramewo
     maxReceiveMessageLength: options.maxReceiveMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
     maxSendMessageLength: options.maxSendMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
     channelOptions: options.channelOptions ?? {},
+    maxServerStreams: options.maxServerStreams ?? DEFAULT_MAX_SERVER_STREAMS,
+    maxServerStreamsPerConnection: options.maxServerStreamsPerConnection ?? DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION,
+    streamMemoryBytes: options.streamMemoryBytes ?? DEFAULT_STREAM_MEMORY_BYTES,
     loader: {
       includeDirs: options.loader?.includeDirs ?? [],
       longs: options.loader?.longs ?? String,

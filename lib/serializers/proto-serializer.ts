@@ -38,10 +38,13 @@ export interface IsValidOptions {
 }
 
 /** The constructor type of a serializer class, as services refer to it. */
-export type ProtoSerializerClass<TInstance extends object = object> = new (
+export type ProtoSerializerClass<TInstance extends object = object> = (new (
   instanceOrOptions?: TInstance | readonly TInstance[] | SerializerOptions | null,
   options?: SerializerOptions,
-) => ProtoSerializer<TInstance>;
+) => ProtoSerializer<TInstance>) & {
+  /** The class's fields, resolved once. */
+  spec(): SerializerSpec;
+};
 
 const OPTION_KEYS = new Set(['message', 'many', 'partial', 'context']);
 const TEXT_KINDS = new Set<FieldSpec['kind']>(['string', 'text', 'any']);

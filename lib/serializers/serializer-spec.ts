@@ -12,7 +12,12 @@ export interface SerializerSpec {
   writable: readonly FieldSpec[];
   /** Whether the class (or a parent) carries class-validator rules to run after the built-in checks. */
   hasClassValidatorRules: boolean;
+  /** The largest an object's readable fields can be, in bytes, as far as their limits tell (List batches size by it). */
+  rowBytesEstimate: number;
 }
+
+/** What a field without a size limit is assumed to hold at most, for sizing List batches. */
+const UNBOUNDED_FIELD_BYTES = 64 * 1024;
 
 type ClassWithFields = { [PROTO_FIELDS]?: Map<string, FieldOptions> };
 
@@ -51,5 +56,21 @@ export function buildSpec(fields: FieldSpec[], cls: Function): SerializerSpec {
     readable: fields,
     writable: fields.filter((f) => !f.readOnly),
     hasClassValidatorRules: classValidatorProperties(cls).length > 0,
+    rowBytesEstimate: fields.reduce((sum, field) => sum + fieldBytesEstimate(field), 0),
   };
+}
+
+function fieldBytesEstimate(field: FieldSpec): number {
+  switch (field.kind) {
+    case 'string':
+    case 'text':
+    case 'bytes':
+    case 'json':
+    case 'any':
+      return field.maxLength ?? UNBOUNDED_FIELD_BYTES;
+    case 'relations':
+      return 8 * (field.maxItems ?? 1);
+    default:
+      return 16;
+  }
 }

@@ -1,10 +1,11 @@
-import type { Metadata, ServerUnaryCall, ServerWritableStream, status } from '@grpc/grpc-js';
-
-/** The grpc-js calls the framework serves. */
-export type ServedCall = ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer>;
+import { Metadata, ServerUnaryCall, ServerWritableStream, status } from '@grpc/grpc-js';
 import type { EntityManager } from '@mikro-orm/core';
 import { GrpcError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import type { StreamMemory } from './stream-memory';
+
+/** The grpc-js calls the framework serves. */
+export type ServedCall = ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer>;
 
 /**
  * The call a handler is serving: what grpc-js's `ServerSurfaceCall` offers, plus an
@@ -15,7 +16,10 @@ import { ImproperlyConfiguredError } from '../errors/improperly-configured.error
  */
 export class CallContext {
   private abortController?: AbortController;
+  private deadlineTimer?: NodeJS.Timeout;
   private entityManager?: EntityManager;
+  /** When the call's deadline passes, in epoch milliseconds (`Infinity` without one). */
+  readonly deadlineAt: number;
 
   constructor(
     /** The grpc-js call. */
@@ -25,7 +29,12 @@ export class CallContext {
     /** The fully qualified service name, e.g. `blog_proto.PostController`. */
     readonly service: string,
     private readonly forkEntityManager?: () => EntityManager,
-  ) {}
+    /** The server's budget for rows held by response streams (see `StreamMemory`). @internal */
+    readonly streamMemory?: StreamMemory,
+  ) {
+    const deadline = call.getDeadline();
+    this.deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline;
+  }
 
   /** The request metadata (headers). */
   get metadata(): Metadata {
@@ -39,7 +48,12 @@ export class CallContext {
 
   /** True once the client cancelled or the deadline passed. */
   get cancelled(): boolean {
-    return this.call.cancelled;
+    return this.call.cancelled || this.deadlineExceeded;
+  }
+
+  /** True once the deadline has passed. */
+  get deadlineExceeded(): boolean {
+    return Date.now() >= this.deadlineAt;
   }
 
   /** The client's address. */
@@ -47,15 +61,33 @@ export class CallContext {
     return this.call.getPeer();
   }
 
-  /** Fires when the call is cancelled by the client or by its deadline. Created on first use. */
+  /**
+   * Fires when the client cancels or the deadline passes; its `reason` is a `GrpcError` with
+   * CANCELLED or DEADLINE_EXCEEDED. Created on first use.
+   */
   get signal(): AbortSignal {
     if (!this.abortController) {
       const controller = new AbortController();
       this.abortController = controller;
-      if (this.call.cancelled) controller.abort();
-      else this.call.once('cancelled', () => controller.abort());
+      if (this.deadlineExceeded) controller.abort(new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded'));
+      else if (this.call.cancelled) controller.abort(new GrpcError(status.CANCELLED, 'Cancelled by the client'));
+      else {
+        this.call.once('cancelled', () => controller.abort(new GrpcError(status.CANCELLED, 'Cancelled by the client')));
+        if (Number.isFinite(this.deadlineAt)) {
+          this.deadlineTimer = setTimeout(
+            () => controller.abort(new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded')),
+            this.deadlineAt - Date.now(),
+          );
+          this.deadlineTimer.unref();
+        }
+      }
     }
     return this.abortController.signal;
+  }
+
+  /** Lets go of the deadline timer; the transport calls it when the call has ended. */
+  release(): void {
+    clearTimeout(this.deadlineTimer);
   }
 
   /** Ends the call with a status, like grpc's `context.abort(code, details)`: throws a `GrpcError`. */

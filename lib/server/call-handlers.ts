@@ -14,7 +14,11 @@ import { Logger } from '@nestjs/common';
 import { INTERNAL_ERROR_MESSAGE } from '../constants';
 import { toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
+import * as http2 from 'node:http2';
 import { CallContext } from './call-context';
+import { http2StreamOf } from './grpc-js-internals';
+import { ResponseStream, StreamCounts } from './response-stream';
+import type { StreamMemory } from './stream-memory';
 import type { BoundRpc } from './service-binding';
 
 const logger = new Logger('GrpcFramework');
@@ -24,6 +28,10 @@ type Status = Partial<StatusObject> & { code: status; details: string };
 /** What the grpc-js handlers need besides the bound rpc (shared, so tests can swap the EntityManager factory). */
 export interface HandlerEnvironment {
   forkEntityManager?: () => EntityManager;
+  /** Response streams running, against the server's and each connection's cap. */
+  streams: StreamCounts;
+  /** Bytes of rows List streams hold, against `streamMemoryBytes`. */
+  memory: StreamMemory;
 }
 
 /** A handler as grpc-js calls it, tagged with its kind. */
@@ -65,33 +73,73 @@ export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment)
       call.emit('error', serviceError(malformed(bound, request)));
       return;
     }
-    const context = new CallContext(call, rpc.name, bound.service, env.forkEntityManager);
-    streamResponses(bound, call, request, context).catch((error: unknown) => {
-      if (!call.cancelled) call.emit('error', serviceError(statusFor(bound, error)));
-    });
+    const peer = call.getPeer();
+    const refused = env.streams.enter(peer);
+    if (refused) {
+      call.emit('error', serviceError({ code: status.RESOURCE_EXHAUSTED, details: refused }));
+      return;
+    }
+    const context = new CallContext(call, rpc.name, bound.service, env.forkEntityManager, env.memory);
+    streamResponses(bound, call, request, context)
+      .catch((error: unknown) => {
+        if (call.cancelled || call.writableEnded) return;
+        const s = statusFor(bound, error);
+        call.emit('error', serviceError(s));
+        if (s.code === status.DEADLINE_EXCEEDED) resetUnlessEnded(call);
+      })
+      .finally(() => {
+        env.streams.leave(peer);
+        context.release();
+      });
   };
 }
 
+/**
+ * Writes what a server-streaming handler returns: an async iterable (or array) of messages,
+ * where an array item is a batch (what List yields), written without an async step per message.
+ * Stops at once when the client cancels or the deadline passes (no more reads), and throws the
+ * reason then.
+ */
 async function streamResponses(
   bound: BoundRpc,
   call: ServerWritableStream<Buffer, Buffer>,
   request: Record<string, unknown>,
   context: CallContext,
 ): Promise<void> {
-  const result = await bound.invoke(request, context);
-  const iterable = asIterable(result, bound);
+  const signal = context.signal;
+  if (signal.aborted) throw signal.reason;
+  const out = new ResponseStream(call, signal);
   const { response } = bound.rpc;
-  for await (const item of iterable) {
-    // An array is a batch of messages (what List yields): written without an async step per message.
+  const result = await bound.invoke(request, context);
+  for await (const item of asIterable(result, bound)) {
     const batch = Array.isArray(item) ? item : undefined;
     const count = batch ? batch.length : 1;
-    for (let i = 0; i < count && !call.cancelled; i++) {
-      // Pull more only once the transport can take it, so a slow client slows the reads.
-      if (!call.write(response.encode(batch ? batch[i] : item))) await drainedOrCancelled(call);
+    for (let i = 0; i < count && !signal.aborted; i++) {
+      const message: unknown = batch ? batch[i] : item;
+      // Pull more only once the client has taken enough, so a slow client slows the reads.
+      if (!out.write(Buffer.isBuffer(message) ? message : response.encode(message))) await out.room();
     }
-    if (call.cancelled) break;
+    if (signal.aborted) break;
   }
-  if (!call.cancelled) call.end();
+  if (signal.aborted) throw signal.reason;
+  call.end();
+}
+
+/** How long a call whose deadline passed gets to deliver its status before its HTTP/2 stream is reset. */
+const RESET_AFTER_DEADLINE_MS = 250;
+
+/**
+ * The status of a stream goes out after the messages queued before it, which a client that
+ * stopped reading never takes (and Node's HTTP/2 cannot send trailers ahead of queued data, as
+ * C-core does): such a stream is reset (RST_STREAM CANCEL), so it holds nothing past its
+ * deadline. A client that set the deadline reports DEADLINE_EXCEEDED by itself.
+ */
+function resetUnlessEnded(call: ServerWritableStream<Buffer, Buffer>): void {
+  const timer = setTimeout(() => {
+    const stream = http2StreamOf(call);
+    if (stream && !stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+  }, RESET_AFTER_DEADLINE_MS);
+  timer.unref();
 }
 
 function asIterable(result: unknown, bound: BoundRpc): AsyncIterable<unknown> | Iterable<unknown> {
@@ -102,18 +150,6 @@ function asIterable(result: unknown, bound: BoundRpc): AsyncIterable<unknown> | 
   throw new TypeError(
     `${bound.rpc.path} is server streaming: its handler must return an async iterable (an async generator) or an array.`,
   );
-}
-
-function drainedOrCancelled(call: ServerWritableStream<Buffer, Buffer>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off('drain', done);
-      call.off('cancelled', done);
-      resolve();
-    };
-    call.on('drain', done);
-    call.on('cancelled', done);
-  });
 }
 
 function decodeRequest(bound: BoundRpc, bytes: Buffer): Record<string, unknown> | Error {

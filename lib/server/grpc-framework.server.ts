@@ -18,6 +18,8 @@ import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { HandlerEnvironment, InProcessHandler, serverStreamingHandler, unaryHandler } from './call-handlers';
 import { frameworkServicesRegistry, underFrameworkDecoding } from './framework-services';
+import { StreamCounts } from './response-stream';
+import { StreamMemory } from './stream-memory';
 import { addReflection, ServingHealth } from './reflection-and-health';
 import { BoundRpc, bindService, checkModelService, servicesAmong } from './service-binding';
 import { undecoratedImplementations } from './undecorated-controllers';
@@ -41,7 +43,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   private inProcessOnly = false;
   /** Handlers by method path, for in-process calls (see `nestjs-grpc-framework/testing`). */
   private readonly handlers = new Map<string, InProcessHandler>();
-  private readonly env: HandlerEnvironment = {};
+  private readonly env: HandlerEnvironment;
   private defaultForkEntityManager?: () => EntityManager;
   private health?: ServingHealth;
 
@@ -52,6 +54,10 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     private readonly moduleRef: ModuleRef,
   ) {
     this.options = resolveOptions(options);
+    this.env = {
+      streams: new StreamCounts(this.options.maxServerStreams, this.options.maxServerStreamsPerConnection),
+      memory: new StreamMemory(this.options.streamMemoryBytes),
+    };
   }
 
   /** The loaded protos. */

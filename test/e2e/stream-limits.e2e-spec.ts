@@ -1,0 +1,137 @@
+import * as grpc from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import * as http2 from 'node:http2';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { makeClient, unary, GrpcClient } from '../utils/sample-app';
+import { rawCall, RawCall } from '../utils/raw-http2';
+import { SampleProcess, startSampleProcess } from '../utils/sample-process';
+import { dropPostgresDatabase, POSTGRES_URL, TEST_DB } from '../utils/test-database';
+import { loaded } from '../utils/reflection-client';
+
+// Each test runs the sample in a process of its own, so its memory is measured alone.
+jest.setTimeout(120000);
+
+const LIST = '/blog_proto.PostController/List';
+const MIB = 1024 * 1024;
+
+/** Inserts posts straight into the sample's database, past the serializer's limits, at the head of the List order. */
+async function insertRaw(sample: SampleProcess, database: string | undefined, contents: string[]): Promise<void> {
+  if (database) {
+    const client = new Client({ connectionString: database });
+    await client.connect();
+    for (const [i, content] of contents.entries()) {
+      await client.query("insert into blog_post (title, content, created) values ($1, $2, to_timestamp($3))", [`raw ${i}`, content, i]);
+    }
+    await client.end();
+    return;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Sqlite = require('better-sqlite3') as new (file: string) => { prepare(sql: string): { run(...args: unknown[]): void }; close(): void };
+  const db = new Sqlite(path.join(sample.cwd, 'sample.sqlite3'));
+  for (const [i, content] of contents.entries()) {
+    db.prepare('insert into blog_post (title, content, created) values (?, ?, ?)').run(`raw ${i}`, content, i);
+  }
+  db.close();
+}
+
+describe('limits of response streams', () => {
+  let sample: SampleProcess;
+  let database: string | undefined;
+  let posts: GrpcClient;
+
+  beforeEach(async () => {
+    const dbName = `grpc_fw_streams_${process.pid}_${Date.now()}`;
+    database = TEST_DB === 'postgres' ? `${POSTGRES_URL}/${dbName}` : undefined;
+    sample = await startSampleProcess(database ? { DATABASE_URL: database } : {});
+    posts = makeClient(sample.address, 'blog_proto.PostController');
+  });
+  afterEach(async () => {
+    posts.close();
+    await sample.stop();
+    if (database) await dropPostgresDatabase(new URL(database).pathname.slice(1));
+  });
+
+  const createPosts = async (count: number, content = 'c'.repeat(200)) => {
+    for (let i = 0; i < count; i += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, j) => unary(posts, 'Create', { title: `p${i + j}`, content })));
+    }
+  };
+
+  it('holds a bounded amount of memory for 200 slow and stalled streams of 3 MiB rows, and health answers throughout', async () => {
+    await insertRaw(sample, database, ['a'.repeat(3 * MIB), 'b'.repeat(3 * MIB)]);
+    await createPosts(300);
+    const baseline = sample.rss();
+    const sessions = Array.from({ length: 4 }, () => http2.connect(`http://${sample.address}`));
+    const calls: RawCall[] = [];
+    for (let i = 0; i < 200; i++) {
+      const call = rawCall(sessions[i % 4], LIST, Buffer.alloc(0));
+      call.pause();
+      calls.push(call);
+    }
+    // Half never read; the other half take a little now and then.
+    const slow = setInterval(() => {
+      for (const call of calls.slice(100)) {
+        call.resume();
+        setTimeout(() => call.pause(), 5);
+      }
+    }, 200);
+    const health = new loaded.grpc.health.v1.Health(sample.address, grpc.credentials.createInsecure()) as GrpcClient;
+    let peak = 0;
+    let slowestHealth = 0;
+    try {
+      for (const until = Date.now() + 8000; Date.now() < until; ) {
+        const started = Date.now();
+        await expect(unary(health, 'Check', { service: '' }, undefined, { deadline: Date.now() + 1000 })).resolves.toEqual({ status: 'SERVING' });
+        slowestHealth = Math.max(slowestHealth, Date.now() - started);
+        peak = Math.max(peak, sample.rss());
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      clearInterval(slow);
+      health.close();
+      for (const call of calls) call.close();
+      for (const session of sessions) session.close();
+    }
+    expect(slowestHealth).toBeLessThan(1000);
+    expect(peak).toBeLessThan(300 * MIB);
+    expect(peak - baseline).toBeLessThan(200 * MIB);
+  });
+
+  it('caps the streams of one connection, and ends streams whose deadline passed, whether or not the client reads', async () => {
+    await createPosts(3000, 'x'.repeat(2000));
+    const capped = http2.connect(`http://${sample.address}`);
+    const open = Array.from({ length: 100 }, () => rawCall(capped, LIST, Buffer.alloc(0)));
+    for (const call of open) call.pause();
+    const refused = rawCall(capped, LIST, Buffer.alloc(0));
+    await expect(refused.ended).resolves.toMatchObject({ 'grpc-status': String(status.RESOURCE_EXHAUSTED) });
+    capped.destroy();
+
+    // Stalled streams and reading ones on connections of their own: stalled ones use up their connection's flow-control window.
+    const session = http2.connect(`http://${sample.address}`);
+    const stalling = http2.connect(`http://${sample.address}`);
+    try {
+      const started = Date.now();
+      const reading = rawCall(session, LIST, Buffer.alloc(0), { 'grpc-timeout': '100m' });
+      const stalled = Array.from({ length: 50 }, () => rawCall(stalling, LIST, Buffer.alloc(0), { 'grpc-timeout': '100m' }));
+      for (const call of stalled) call.pause();
+      const expired = rawCall(session, LIST, Buffer.alloc(0), { 'grpc-timeout': '0n' });
+      await expect(expired.ended).resolves.toMatchObject({ 'grpc-status': String(status.DEADLINE_EXCEEDED) });
+      expect(expired.messages).toHaveLength(0);
+      // The status goes out when it can; behind data the client has not taken, the stream is reset instead of kept open.
+      const endedByDeadline = (outcome: Record<string, string> | 'reset') =>
+        outcome === 'reset' || outcome['grpc-status'] === String(status.DEADLINE_EXCEEDED);
+      expect(endedByDeadline(await reading.ended)).toBe(true);
+      expect(reading.messages.length).toBeLessThan(3000);
+      for (const outcome of await Promise.all(stalled.map((call) => call.ended))) expect(endedByDeadline(outcome)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(2000);
+      // Every stream was let go: a full List runs on the same connection.
+      const all = rawCall(session, LIST, Buffer.alloc(0));
+      await expect(all.ended).resolves.toMatchObject({ 'grpc-status': '0' });
+      expect(all.messages).toHaveLength(3000);
+    } finally {
+      session.close();
+      stalling.destroy();
+    }
+  });
+});

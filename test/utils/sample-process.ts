@@ -1,0 +1,62 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface SampleProcess {
+  child: ChildProcess;
+  address: string;
+  /** The working directory (where the SQLite file is). */
+  cwd: string;
+  output(): string;
+  /** The server's resident memory, in bytes. */
+  rss(): number;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * `node dist/sample/main.js` in a process of its own (so its memory is its own), in a fresh
+ * working directory; `DATABASE_URL` picks PostgreSQL as `npm run sample` does.
+ */
+export async function startSampleProcess(env: NodeJS.ProcessEnv = {}): Promise<SampleProcess> {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sample-'));
+  const address = `127.0.0.1:${await freePort()}`;
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'sample', 'main.js'), address], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const until = Date.now() + 60000;
+  while (!output.includes('gRPC server listening')) {
+    if (Date.now() > until || child.exitCode !== null) throw new Error(`the sample did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    child,
+    address,
+    cwd,
+    output: () => output,
+    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      const code = await exited;
+      fs.rmSync(cwd, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
