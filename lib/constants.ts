@@ -5,7 +5,10 @@ export const GRPC_MODEL_SERVICE_METADATA = 'grpc-framework:model-service';
 export const CALL_STATE = Symbol('grpc-framework:call-state');
 
 export const DEFAULT_URL = '127.0.0.1:50051';
-export const DEFAULT_MAX_MESSAGE_LENGTH = 4 * 1024 * 1024;
+/** The largest response: what gRPC clients accept by default. */
+export const DEFAULT_MAX_SEND_MESSAGE_LENGTH = 4 * 1024 * 1024;
+/** The largest request: 64 KiB less, so the answer to a write (its request plus generated keys and timestamps) can be sent. */
+export const DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH = DEFAULT_MAX_SEND_MESSAGE_LENGTH - 64 * 1024;
 export const DEFAULT_LIST_BATCH_SIZE = 500;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export const DEFAULT_MAX_SERVER_STREAMS = 1000;

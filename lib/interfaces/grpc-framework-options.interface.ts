@@ -28,9 +28,9 @@ export interface GrpcFrameworkOptions {
   interceptors?: Array<Type<NestInterceptor> | NestInterceptor>;
   /** grpc-js server interceptors, run for every call before any handler (the seed's SERVER_INTERCEPTORS). @default [] */
   serverInterceptors?: ServerInterceptor[];
-  /** Largest request accepted, in bytes; bigger ones get RESOURCE_EXHAUSTED. @default 4 MiB */
+  /** Largest request accepted, in bytes; bigger ones get RESOURCE_EXHAUSTED. @default 4 MiB - 64 KiB (so the answer to any write accepted fits in the default `maxSendMessageLength`) */
   maxReceiveMessageLength?: number;
-  /** Largest response sent, in bytes. @default 4 MiB */
+  /** Largest response sent, in bytes (what gRPC clients accept by default); a larger one is RESOURCE_EXHAUSTED, and a write whose answer would be larger is not stored. @default 4 MiB */
   maxSendMessageLength?: number;
   /** Further grpc-js server options (keepalive, concurrency limits, ...). @default {} */
   channelOptions?: ChannelOptions;

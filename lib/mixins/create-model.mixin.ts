@@ -19,17 +19,18 @@ export function CreateModelMixin<TBase extends GenericServiceConstructor>(Base: 
   class CreateModel extends Base implements CreateModelActions {
     async Create(request: ProtoMessage): Promise<ProtoMessage> {
       const serializer = this.getSerializer(undefined, { message: request });
-      await this.writeAtomically(
+      return this.writeAtomically(
         async () => {
           await serializer.isValid({ raiseException: true });
+          this.assertResponseFits(serializer);
           await this.performCreate(serializer);
+          return this.sendableMessage(serializer);
         },
         {
           shape: this.performCreate === CreateModel.prototype.performCreate ? this.serializerSaveShape() : 'any',
           serializer: () => serializer,
         },
       );
-      return serializer.message as ProtoMessage;
     }
 
     async performCreate(serializer: ProtoSerializer<object>): Promise<unknown> {

@@ -30,19 +30,20 @@ export function UpdateModelMixin<TBase extends GenericServiceConstructor>(Base: 
 
     async updateObject(request: ProtoMessage, partial: boolean): Promise<ProtoMessage> {
       let serializer: ProtoSerializer<object> | undefined;
-      await this.writeAtomically(
+      return this.writeAtomically(
         async () => {
           const instance = await this.getObject();
           serializer = this.getSerializer(instance, { message: request, partial });
           await serializer.isValid({ raiseException: true });
+          this.assertResponseFits(serializer);
           await this.performUpdate(serializer);
+          return this.sendableMessage(serializer);
         },
         {
           shape: this.performUpdate === UpdateModel.prototype.performUpdate ? this.serializerSaveShape() : 'any',
           serializer: () => serializer,
         },
       );
-      return serializer!.message as ProtoMessage;
     }
   }
   nameMixin(UpdateModel, 'UpdateModelMixin', Base);

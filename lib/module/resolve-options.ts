@@ -1,5 +1,6 @@
 import {
-  DEFAULT_MAX_MESSAGE_LENGTH,
+  DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
+  DEFAULT_MAX_SEND_MESSAGE_LENGTH,
   DEFAULT_MAX_SERVER_STREAMS,
   DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION,
   DEFAULT_SHUTDOWN_GRACE_MS,
@@ -46,8 +47,8 @@ export function resolveOptions(given: GrpcFrameworkOptions): ResolvedGrpcFramewo
     credentials: options.credentials,
     interceptors: options.interceptors ?? [],
     serverInterceptors: options.serverInterceptors ?? [],
-    maxReceiveMessageLength: options.maxReceiveMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
-    maxSendMessageLength: options.maxSendMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
+    maxReceiveMessageLength: options.maxReceiveMessageLength ?? DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
+    maxSendMessageLength: options.maxSendMessageLength ?? DEFAULT_MAX_SEND_MESSAGE_LENGTH,
     channelOptions: options.channelOptions ?? {},
     maxServerStreams: options.maxServerStreams ?? DEFAULT_MAX_SERVER_STREAMS,
     maxServerStreamsPerConnection: options.maxServerStreamsPerConnection ?? DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION,

@@ -2,10 +2,24 @@ import { Metadata, ServerUnaryCall, ServerWritableStream, status } from '@grpc/g
 import type { EntityManager } from '@mikro-orm/core';
 import { GrpcError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import type { MessageCodec } from '../proto/message-codec';
 import type { StreamMemory } from './stream-memory';
 
 /** The grpc-js calls the framework serves. */
 export type ServedCall = ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer>;
+
+/** What every call of one rpc shares, made once when the server starts. @internal */
+export interface RpcSetup {
+  /** The rpc name, e.g. `Create`. */
+  readonly action: string;
+  /** The fully qualified service name, e.g. `blog_proto.PostController`. */
+  readonly serviceName: string;
+  readonly response: MessageCodec;
+  /** `maxSendMessageLength`. */
+  readonly maxResponseBytes: number;
+  /** Shared by all rpcs of a server (tests swap the EntityManager factory in it). */
+  readonly environment: { forkEntityManager?: () => EntityManager; memory?: StreamMemory };
+}
 
 /**
  * The call a handler is serving: what grpc-js's `ServerSurfaceCall` offers, plus an
@@ -18,22 +32,72 @@ export class CallContext {
   private abortController?: AbortController;
   private deadlineTimer?: NodeJS.Timeout;
   private entityManager?: EntityManager;
+  private encoded?: { message: unknown; bytes: Buffer };
   /** When the call's deadline passes, in epoch milliseconds (`Infinity` without one). */
   readonly deadlineAt: number;
 
   constructor(
     /** The grpc-js call. */
     readonly call: ServedCall,
-    /** The rpc name, e.g. `Create`. */
-    readonly action: string,
-    /** The fully qualified service name, e.g. `blog_proto.PostController`. */
-    readonly service: string,
-    private readonly forkEntityManager?: () => EntityManager,
-    /** The server's budget for rows held by response streams (see `StreamMemory`). @internal */
-    readonly streamMemory?: StreamMemory,
+    private readonly rpc: RpcSetup,
   ) {
     const deadline = call.getDeadline();
     this.deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline;
+  }
+
+  /** The rpc name, e.g. `Create`. */
+  get action(): string {
+    return this.rpc.action;
+  }
+
+  /** The fully qualified service name, e.g. `blog_proto.PostController`. */
+  get serviceName(): string {
+    return this.rpc.serviceName;
+  }
+
+  /** The largest response message this server sends (`maxSendMessageLength`). */
+  get maxResponseBytes(): number {
+    return this.rpc.maxResponseBytes;
+  }
+
+  /** The server's budget for rows held by response streams (see `StreamMemory`). @internal */
+  get streamMemory(): StreamMemory | undefined {
+    return this.rpc.environment.memory;
+  }
+
+  /**
+   * Encodes a response message now, refusing one larger than the server sends
+   * (`maxSendMessageLength`) with RESOURCE_EXHAUSTED. Writes call it before they commit, so a
+   * write whose answer could not be sent is rolled back instead of stored unannounced; the
+   * bytes are kept and sent as they are.
+   */
+  encodeResponse(message: unknown): Buffer {
+    const encoded = this.encoded;
+    if (encoded && encoded.message === message) return encoded.bytes;
+    const bytes = this.rpc.response.encode(message);
+    if (bytes.length > this.rpc.maxResponseBytes) {
+      throw new GrpcError(
+        status.RESOURCE_EXHAUSTED,
+        `The response would be ${bytes.length} bytes, more than this server sends (maxSendMessageLength ${this.rpc.maxResponseBytes}).`,
+      );
+    }
+    this.encoded = { message, bytes };
+    return bytes;
+  }
+
+  /**
+   * Refuses with RESOURCE_EXHAUSTED, before anything is written, a response that would not fit
+   * in `maxSendMessageLength` even without the `headroom` bytes still to come (generated keys
+   * and timestamps).
+   */
+  assertResponseFits(message: unknown, headroom: number): void {
+    const size = this.rpc.response.encode(message).length + headroom;
+    if (size > this.rpc.maxResponseBytes) {
+      throw new GrpcError(
+        status.RESOURCE_EXHAUSTED,
+        `The response would be about ${size} bytes, more than this server sends (maxSendMessageLength ${this.rpc.maxResponseBytes}); nothing was written.`,
+      );
+    }
   }
 
   /** The request metadata (headers). */
@@ -103,12 +167,13 @@ export class CallContext {
   /** This call's EntityManager: a fork of the application's, made on first use. */
   get em(): EntityManager {
     if (!this.entityManager) {
-      if (!this.forkEntityManager) {
+      const fork = this.rpc.environment.forkEntityManager;
+      if (!fork) {
         throw new ImproperlyConfiguredError(
           'No MikroORM instance is available: import MikroOrmModule.forRoot(...) in the application module to use `em`.',
         );
       }
-      this.entityManager = this.forkEntityManager();
+      this.entityManager = fork();
     }
     return this.entityManager;
   }

@@ -11,11 +11,12 @@ import {
 } from '@grpc/grpc-js';
 import type { EntityManager } from '@mikro-orm/core';
 import { Logger } from '@nestjs/common';
-import { INTERNAL_ERROR_MESSAGE } from '../constants';
 import { toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
 import * as http2 from 'node:http2';
-import { CallContext } from './call-context';
+import { INTERNAL_ERROR_MESSAGE } from '../constants';
+import { GrpcError } from '../errors/grpc-error';
+import { CallContext, RpcSetup } from './call-context';
 import { http2StreamOf } from './grpc-js-internals';
 import { ResponseStream, StreamCounts } from './response-stream';
 import type { StreamMemory } from './stream-memory';
@@ -32,6 +33,8 @@ export interface HandlerEnvironment {
   streams: StreamCounts;
   /** Bytes of rows List streams hold, against `streamMemoryBytes`. */
   memory: StreamMemory;
+  /** `maxSendMessageLength`. */
+  maxResponseBytes: number;
 }
 
 /** A handler as grpc-js calls it, tagged with its kind. */
@@ -40,33 +43,36 @@ export type InProcessHandler =
   | { responseStream: true; handler: handleServerStreamingCall<Buffer, Buffer> };
 
 export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUnaryCall<Buffer, Buffer> {
-  const { rpc } = bound;
+  const setup = rpcSetup(bound, env);
   return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
     const request = decodeRequest(bound, call.request);
     if (request instanceof Error) {
       callback(serviceError(malformed(bound, request)));
       return;
     }
-    const context = new CallContext(call, rpc.name, bound.service, env.forkEntityManager);
+    const context = new CallContext(call, setup);
     bound.invoke(request, context).then(
       (response) => {
         let bytes: Buffer;
         try {
-          bytes = rpc.response.encode(response);
+          bytes = context.encodeResponse(response);
         } catch (error) {
-          logger.error(`${rpc.path}: the response could not be encoded as ${rpc.response.type.fullName.slice(1)}`, stackOf(error));
-          callback(serviceError({ code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE }));
+          if (error instanceof GrpcError) callback(serviceError(statusFor(bound, error)));
+          else {
+            logger.error(`${bound.rpc.path}: the response could not be encoded as ${typeNameOf(bound)}`, stackOf(error));
+            callback(serviceError({ code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE }));
+          }
           return;
         }
         callback(null, bytes);
       },
       (error: unknown) => callback(serviceError(statusFor(bound, error))),
-    );
+    ).finally(() => context.release());
   };
 }
 
 export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): handleServerStreamingCall<Buffer, Buffer> {
-  const { rpc } = bound;
+  const setup = rpcSetup(bound, env);
   return (call: ServerWritableStream<Buffer, Buffer>) => {
     const request = decodeRequest(bound, call.request);
     if (request instanceof Error) {
@@ -79,7 +85,7 @@ export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment)
       call.emit('error', serviceError({ code: status.RESOURCE_EXHAUSTED, details: refused }));
       return;
     }
-    const context = new CallContext(call, rpc.name, bound.service, env.forkEntityManager, env.memory);
+    const context = new CallContext(call, setup);
     streamResponses(bound, call, request, context)
       .catch((error: unknown) => {
         if (call.cancelled || call.writableEnded) return;
@@ -110,14 +116,19 @@ async function streamResponses(
   if (signal.aborted) throw signal.reason;
   const out = new ResponseStream(call, signal);
   const { response } = bound.rpc;
+  const max = context.maxResponseBytes;
   const result = await bound.invoke(request, context);
+  let sent = 0;
   for await (const item of asIterable(result, bound)) {
     const batch = Array.isArray(item) ? item : undefined;
     const count = batch ? batch.length : 1;
     for (let i = 0; i < count && !signal.aborted; i++) {
       const message: unknown = batch ? batch[i] : item;
+      const bytes = Buffer.isBuffer(message) ? message : response.encode(message);
+      if (bytes.length > max) throw tooLargeToStream(bound, message, sent, bytes.length, max);
+      sent++;
       // Pull more only once the client has taken enough, so a slow client slows the reads.
-      if (!out.write(Buffer.isBuffer(message) ? message : response.encode(message))) await out.room();
+      if (!out.write(bytes)) await out.room();
     }
     if (signal.aborted) break;
   }
@@ -140,6 +151,26 @@ function resetUnlessEnded(call: ServerWritableStream<Buffer, Buffer>): void {
     if (stream && !stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
   }, RESET_AFTER_DEADLINE_MS);
   timer.unref();
+}
+
+/** What a stream ends with when a message cannot be sent: which one, and its first field (a model's key). */
+function tooLargeToStream(bound: BoundRpc, message: unknown, sent: number, size: number, max: number): GrpcError {
+  const first = bound.rpc.response.type.fieldsArray[0]?.name;
+  const key = first && message && typeof message === 'object' ? (message as Record<string, unknown>)[first] : undefined;
+  const which = key === undefined ? `Message ${sent + 1}` : `Message ${sent + 1} (${first} ${String(key)})`;
+  return new GrpcError(
+    status.RESOURCE_EXHAUSTED,
+    `${which} of the stream is ${size} bytes, more than this server sends (maxSendMessageLength ${max}); the stream ends before it.`,
+  );
+}
+
+/** What every call of one rpc shares. */
+function rpcSetup(bound: BoundRpc, env: HandlerEnvironment): RpcSetup {
+  return { action: bound.rpc.name, serviceName: bound.service, response: bound.rpc.response, maxResponseBytes: env.maxResponseBytes, environment: env };
+}
+
+function typeNameOf(bound: BoundRpc): string {
+  return bound.rpc.response.type.fullName.slice(1);
 }
 
 function asIterable(result: unknown, bound: BoundRpc): AsyncIterable<unknown> | Iterable<unknown> {

@@ -57,6 +57,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     this.env = {
       streams: new StreamCounts(this.options.maxServerStreams, this.options.maxServerStreamsPerConnection),
       memory: new StreamMemory(this.options.streamMemoryBytes),
+      maxResponseBytes: this.options.maxSendMessageLength,
     };
   }
 

@@ -10,6 +10,7 @@ import { ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { EntityClass, ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
 import type {
+  ProtoMessage,
   ProtoSerializer,
   ProtoSerializerClass,
   SerializerContext,
@@ -192,6 +193,24 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /**
+   * Refuses a write whose response could not be sent, before it is written: the response is the
+   * object's current data (on update) with the validated data over it, plus room for the
+   * values the database generates. Writes check the real response again before they commit
+   * (`CallContext.encodeResponse`).
+   */
+  protected assertResponseFits(serializer: ProtoSerializer<T>): void {
+    const current = serializer.instance && !serializer.many ? serializer.data : {};
+    this.context.assertResponseFits(serializer.dataToMessage({ ...current, ...serializer.validatedData }), GENERATED_VALUES_HEADROOM);
+  }
+
+  /** The serializer's message, encoded now (inside the write, before it commits) so one that cannot be sent undoes the write. */
+  protected sendableMessage(serializer: ProtoSerializer<T>): ProtoMessage {
+    const message = serializer.message as ProtoMessage;
+    this.context.encodeResponse(message);
+    return message;
+  }
+
+  /**
    * What saving through this service's serializer amounts to: `getSerializer` is the default
    * and the serializer class says (`ModelProtoSerializerBase.savesOneRow`, `savesInOneFlush`).
    */
@@ -232,6 +251,9 @@ export class GenericServiceBase<T extends object = object> extends Service {
 
 GenericServiceBase.prototype.listBatchSize = DEFAULT_LIST_BATCH_SIZE;
 GenericServiceBase.prototype.leanReads = true;
+
+/** Bytes a written object's response may still gain over its validated data: generated keys, timestamps, defaults. */
+const GENERATED_VALUES_HEADROOM = 1024;
 
 const requestFieldNames = new Map<string, string>();
 
