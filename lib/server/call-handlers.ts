@@ -18,6 +18,7 @@ import { INTERNAL_ERROR_MESSAGE } from '../constants';
 import { GrpcError } from '../errors/grpc-error';
 import { CallContext, RpcSetup } from './call-context';
 import { http2StreamOf } from './grpc-js-internals';
+import { FailureLog, stackOf } from './failure-log';
 import { ResponseStream, StreamCounts } from './response-stream';
 import type { StreamMemory } from './stream-memory';
 import type { BoundRpc } from './service-binding';
@@ -35,6 +36,7 @@ export interface HandlerEnvironment {
   memory: StreamMemory;
   /** `maxSendMessageLength`. */
   maxResponseBytes: number;
+  failures: FailureLog;
 }
 
 /** A handler as grpc-js calls it, tagged with its kind. */
@@ -57,7 +59,7 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
         try {
           bytes = context.encodeResponse(response);
         } catch (error) {
-          if (error instanceof GrpcError) callback(serviceError(statusFor(bound, error)));
+          if (error instanceof GrpcError) callback(serviceError(statusFor(bound, env, error)));
           else {
             logger.error(`${bound.rpc.path}: the response could not be encoded as ${typeNameOf(bound)}`, stackOf(error));
             callback(serviceError({ code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE }));
@@ -66,7 +68,7 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
         }
         callback(null, bytes);
       },
-      (error: unknown) => callback(serviceError(statusFor(bound, error))),
+      (error: unknown) => callback(serviceError(statusFor(bound, env, error))),
     ).finally(() => context.release());
   };
 }
@@ -89,7 +91,7 @@ export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment)
     streamResponses(bound, call, request, context)
       .catch((error: unknown) => {
         if (call.cancelled || call.writableEnded) return;
-        const s = statusFor(bound, error);
+        const s = statusFor(bound, env, error);
         call.emit('error', serviceError(s));
         if (s.code === status.DEADLINE_EXCEEDED) resetUnlessEnded(call);
       })
@@ -197,9 +199,9 @@ function malformed(bound: BoundRpc, error: Error): Status {
   return { code: status.INVALID_ARGUMENT, details: `The request is not a valid ${typeName} message: ${reason}.` };
 }
 
-function statusFor(bound: BoundRpc, error: unknown): Status {
+function statusFor(bound: BoundRpc, env: HandlerEnvironment, error: unknown): Status {
   const mapped = toGrpcStatus(error);
-  if (mapped.unexpected) logger.error(`${bound.rpc.path} failed`, stackOf(error));
+  env.failures.failed(bound.rpc.path, error, mapped);
   return { code: mapped.code, details: mapped.details, metadata: mapped.metadata };
 }
 
@@ -211,6 +213,3 @@ export function serviceError(s: Status): ServiceError {
   return error;
 }
 
-function stackOf(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
-}

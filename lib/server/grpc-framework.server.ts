@@ -18,6 +18,7 @@ import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { HandlerEnvironment, InProcessHandler, serverStreamingHandler, unaryHandler } from './call-handlers';
 import { frameworkServicesRegistry, underFrameworkDecoding } from './framework-services';
+import { FailureLog } from './failure-log';
 import { StreamCounts } from './response-stream';
 import { StreamMemory } from './stream-memory';
 import { addReflection, ServingHealth } from './reflection-and-health';
@@ -58,6 +59,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       streams: new StreamCounts(this.options.maxServerStreams, this.options.maxServerStreamsPerConnection),
       memory: new StreamMemory(this.options.streamMemoryBytes),
       maxResponseBytes: this.options.maxSendMessageLength,
+      failures: new FailureLog(this.logger),
     };
   }
 

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import * as net from 'node:net';
+import { serverErrorsDuring } from '../utils/captured-logs';
 import { unary, collect, startSample, RunningSample, GrpcClient } from '../utils/sample-app';
 import { dropPostgresDatabase, POSTGRES_URL } from '../utils/test-database';
 
@@ -86,16 +87,22 @@ describe('PostgreSQL outage', () => {
     const first = await unary(posts, 'Create', { title: 'before', content: 'outage' });
 
     outage.down();
-    for (const call of [
-      () => unary(posts, 'Create', { title: 'during', content: 'outage' }),
-      () => unary(posts, 'Retrieve', { id: first.id }),
-      () => collect(posts, 'List', {}),
-    ]) {
-      await expect(call()).rejects.toMatchObject({
-        code: status.UNAVAILABLE,
-        details: 'The database is unavailable; try again later.',
-      });
-    }
+    const logged = await serverErrorsDuring(async () => {
+      for (let i = 0; i < 15; i++) {
+        for (const call of [
+          () => unary(posts, 'Create', { title: 'during', content: 'outage' }),
+          () => unary(posts, 'Retrieve', { id: first.id }),
+          () => collect(posts, 'List', {}),
+        ]) {
+          await expect(call()).rejects.toMatchObject({
+            code: status.UNAVAILABLE,
+            details: 'The database is unavailable; try again later.',
+          });
+        }
+      }
+    });
+    // 45 failed calls, one log line: the outage, not a stack per call.
+    expect(logged).toEqual([expect.stringMatching(/^The database is unavailable \(.+\): calls get UNAVAILABLE until it is back/)]);
 
     outage.up();
     await expect(unary(posts, 'Retrieve', { id: first.id })).resolves.toEqual(first);
