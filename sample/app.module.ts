@@ -2,7 +2,7 @@ import type { Options } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { DynamicModule, Module } from '@nestjs/common';
 import * as path from 'node:path';
-import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
+import { GrpcFrameworkModule, GrpcFrameworkOptions } from 'nestjs-grpc-framework';
 import { AccountModule } from './account/account.module';
 import { BlogModule } from './blog/blog.module';
 import { HandwrittenBlogModule } from './blog/handwritten-blog.module';
@@ -25,6 +25,8 @@ export interface SampleAppOptions {
   database?: Options;
   /** Serve the blog with the tutorial's hand-written `Service` instead of `ModelService`. @default false */
   handwrittenBlog?: boolean;
+  /** Further options of GrpcFrameworkModule.forRoot(). */
+  grpc?: Partial<GrpcFrameworkOptions>;
 }
 
 /** The sample application: the quickstart, the tutorial and both patterns on one address. */
@@ -39,7 +41,7 @@ export class SampleAppModule {
           ...(options.database ?? sampleDatabaseOptions()),
           autoLoadEntities: true,
         }),
-        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS, url: options.url, loader: { includeDirs: [PROTO_DIR] } }),
+        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS, url: options.url, loader: { includeDirs: [PROTO_DIR] }, ...options.grpc }),
         AccountModule,
         options.handwrittenBlog ? HandwrittenBlogModule : BlogModule,
         HrmModule,

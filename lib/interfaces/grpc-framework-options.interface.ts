@@ -34,6 +34,12 @@ export interface GrpcFrameworkOptions {
   maxSendMessageLength?: number;
   /** Further grpc-js server options (keepalive, concurrency limits, ...). @default {} */
   channelOptions?: ChannelOptions;
+  /**
+   * The deadline of a unary call whose client set none (the client's wins when sooner): the
+   * caller then gets DEADLINE_EXCEEDED in bounded time even when the database stops answering,
+   * and a write not committed by then is rolled back. Server streams end at the client's deadline only. @default 30000
+   */
+  callTimeoutMs?: number;
   /** Server-streaming calls (List) running at once on the server; more get RESOURCE_EXHAUSTED. @default 1000 */
   maxServerStreams?: number;
   /** Server-streaming calls running at once on one client connection; more get RESOURCE_EXHAUSTED. @default 100 */
@@ -71,6 +77,7 @@ export interface ResolvedGrpcFrameworkOptions {
   maxReceiveMessageLength: number;
   maxSendMessageLength: number;
   channelOptions: ChannelOptions;
+  callTimeoutMs: number;
   maxServerStreams: number;
   maxServerStreamsPerConnection: number;
   streamMemoryBytes: number;

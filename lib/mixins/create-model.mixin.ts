@@ -22,7 +22,7 @@ export function CreateModelMixin<TBase extends GenericServiceConstructor>(Base: 
       return this.writeAtomically(
         async () => {
           await serializer.isValid({ raiseException: true });
-          this.assertResponseFits(serializer);
+          this.checkBeforeWrite(serializer);
           await this.performCreate(serializer);
           return this.sendableMessage(serializer);
         },

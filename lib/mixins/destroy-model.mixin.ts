@@ -16,6 +16,7 @@ export function DestroyModelMixin<TBase extends GenericServiceConstructor>(Base:
       await this.writeAtomically(
         async () => {
           const instance = await this.getObject();
+          this.context.throwIfDeadlinePassed();
           await this.performDestroy(instance);
         },
         // The default delete is one flush (deletes may cascade); an override runs in a transaction.

@@ -35,7 +35,7 @@ export function UpdateModelMixin<TBase extends GenericServiceConstructor>(Base: 
           const instance = await this.getObject();
           serializer = this.getSerializer(instance, { message: request, partial });
           await serializer.isValid({ raiseException: true });
-          this.assertResponseFits(serializer);
+          this.checkBeforeWrite(serializer);
           await this.performUpdate(serializer);
           return this.sendableMessage(serializer);
         },

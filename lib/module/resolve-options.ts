@@ -1,4 +1,5 @@
 import {
+  DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
   DEFAULT_MAX_SEND_MESSAGE_LENGTH,
   DEFAULT_MAX_SERVER_STREAMS,
@@ -50,6 +51,7 @@ export function resolveOptions(given: GrpcFrameworkOptions): ResolvedGrpcFramewo
     maxReceiveMessageLength: options.maxReceiveMessageLength ?? DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
     maxSendMessageLength: options.maxSendMessageLength ?? DEFAULT_MAX_SEND_MESSAGE_LENGTH,
     channelOptions: options.channelOptions ?? {},
+    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
     maxServerStreams: options.maxServerStreams ?? DEFAULT_MAX_SERVER_STREAMS,
     maxServerStreamsPerConnection: options.maxServerStreamsPerConnection ?? DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION,
     streamMemoryBytes: options.streamMemoryBytes ?? DEFAULT_STREAM_MEMORY_BYTES,

@@ -17,6 +17,8 @@ export interface RpcSetup {
   readonly response: MessageCodec;
   /** `maxSendMessageLength`. */
   readonly maxResponseBytes: number;
+  /** The deadline a call gets when its client set none, or a later one (`callTimeoutMs`; unary calls). */
+  readonly defaultTimeoutMs?: number;
   /** Shared by all rpcs of a server (tests swap the EntityManager factory in it). */
   readonly environment: { forkEntityManager?: () => EntityManager; memory?: StreamMemory };
 }
@@ -42,7 +44,8 @@ export class CallContext {
     private readonly rpc: RpcSetup,
   ) {
     const deadline = call.getDeadline();
-    this.deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline;
+    const fromClient = deadline instanceof Date ? deadline.getTime() : deadline;
+    this.deadlineAt = rpc.defaultTimeoutMs === undefined ? fromClient : Math.min(fromClient, Date.now() + rpc.defaultTimeoutMs);
   }
 
   /** The rpc name, e.g. `Create`. */
@@ -105,9 +108,16 @@ export class CallContext {
     return this.call.metadata;
   }
 
-  /** The call's deadline (`Infinity` when the client set none). */
+  /** The call's deadline: the client's, or the server's `callTimeoutMs` when sooner (`Infinity` for none). */
   get deadline(): Date | number {
-    return this.call.getDeadline();
+    return Number.isFinite(this.deadlineAt) ? new Date(this.deadlineAt) : Infinity;
+  }
+
+  /** Throws DEADLINE_EXCEEDED once the deadline has passed: writes call it before they commit. */
+  throwIfDeadlinePassed(): void {
+    if (this.deadlineExceeded) {
+      throw new GrpcError(status.DEADLINE_EXCEEDED, 'The deadline passed before the write was committed; nothing was written.');
+    }
   }
 
   /** True once the client cancelled or the deadline passed. */
@@ -117,7 +127,7 @@ export class CallContext {
 
   /** True once the deadline has passed. */
   get deadlineExceeded(): boolean {
-    return Date.now() >= this.deadlineAt;
+    return Date.now() >= this.deadlineAt || (this.abortController?.signal.reason as GrpcError | undefined)?.code === status.DEADLINE_EXCEEDED;
   }
 
   /** The client's address. */

@@ -36,6 +36,8 @@ export interface HandlerEnvironment {
   memory: StreamMemory;
   /** `maxSendMessageLength`. */
   maxResponseBytes: number;
+  /** The deadline of unary calls whose client set none (`callTimeoutMs`). */
+  callTimeoutMs: number;
   failures: FailureLog;
 }
 
@@ -53,22 +55,40 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
       return;
     }
     const context = new CallContext(call, setup);
+    let answered = false;
+    const answer: sendUnaryData<Buffer> = (error, bytes) => {
+      if (answered) return;
+      answered = true;
+      callback(error, bytes);
+    };
+    // At the deadline the caller is answered, whatever the handler is still waiting for (a stalled database).
+    if (Number.isFinite(context.deadlineAt)) {
+      const signal = context.signal;
+      signal.addEventListener(
+        'abort',
+        () => {
+          // A cancelled call has no one to answer; a deadline is answered.
+          if ((signal.reason as GrpcError).code === status.DEADLINE_EXCEEDED) answer(serviceError(statusFor(bound, env, signal.reason)));
+        },
+        { once: true },
+      );
+    }
     bound.invoke(request, context).then(
       (response) => {
         let bytes: Buffer;
         try {
           bytes = context.encodeResponse(response);
         } catch (error) {
-          if (error instanceof GrpcError) callback(serviceError(statusFor(bound, env, error)));
+          if (error instanceof GrpcError) answer(serviceError(statusFor(bound, env, error)));
           else {
             logger.error(`${bound.rpc.path}: the response could not be encoded as ${typeNameOf(bound)}`, stackOf(error));
-            callback(serviceError({ code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE }));
+            answer(serviceError({ code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE }));
           }
           return;
         }
-        callback(null, bytes);
+        answer(null, bytes);
       },
-      (error: unknown) => callback(serviceError(statusFor(bound, env, error))),
+      (error: unknown) => answer(serviceError(statusFor(bound, env, error))),
     ).finally(() => context.release());
   };
 }
@@ -168,7 +188,14 @@ function tooLargeToStream(bound: BoundRpc, message: unknown, sent: number, size:
 
 /** What every call of one rpc shares. */
 function rpcSetup(bound: BoundRpc, env: HandlerEnvironment): RpcSetup {
-  return { action: bound.rpc.name, serviceName: bound.service, response: bound.rpc.response, maxResponseBytes: env.maxResponseBytes, environment: env };
+  return {
+    action: bound.rpc.name,
+    serviceName: bound.service,
+    response: bound.rpc.response,
+    maxResponseBytes: env.maxResponseBytes,
+    defaultTimeoutMs: bound.rpc.responseStream ? undefined : env.callTimeoutMs,
+    environment: env,
+  };
 }
 
 function typeNameOf(bound: BoundRpc): string {

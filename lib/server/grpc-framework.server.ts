@@ -59,6 +59,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       streams: new StreamCounts(this.options.maxServerStreams, this.options.maxServerStreamsPerConnection),
       memory: new StreamMemory(this.options.streamMemoryBytes),
       maxResponseBytes: this.options.maxSendMessageLength,
+      callTimeoutMs: this.options.callTimeoutMs,
       failures: new FailureLog(this.logger),
     };
   }

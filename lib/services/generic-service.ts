@@ -193,12 +193,13 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /**
-   * Refuses a write whose response could not be sent, before it is written: the response is the
-   * object's current data (on update) with the validated data over it, plus room for the
-   * values the database generates. Writes check the real response again before they commit
-   * (`CallContext.encodeResponse`).
+   * Refuses, before it is written, a write whose deadline has passed, or whose response could
+   * not be sent: the response is the object's current data (on update) with the validated data
+   * over it, plus room for the values the database generates. Writes check the real response
+   * and the deadline again before they commit (`sendableMessage`, `inTransaction`).
    */
-  protected assertResponseFits(serializer: ProtoSerializer<T>): void {
+  protected checkBeforeWrite(serializer: ProtoSerializer<T>): void {
+    this.context.throwIfDeadlinePassed();
     const current = serializer.instance && !serializer.many ? serializer.data : {};
     this.context.assertResponseFits(serializer.dataToMessage({ ...current, ...serializer.validatedData }), GENERATED_VALUES_HEADROOM);
   }

@@ -60,7 +60,8 @@ export class Service {
 
   /**
    * Runs `work` in a database transaction on this call's EntityManager: committed when it
-   * resolves, rolled back when it throws, so a failed write leaves the database as it was.
+   * resolves (and the call's deadline has not passed), rolled back when it throws, so a failed
+   * write leaves the database as it was.
    * Inside an outer transaction (a test's, say) it uses a savepoint.
    */
   async inTransaction<R>(work: () => Promise<R>): Promise<R> {
@@ -69,6 +70,8 @@ export class Service {
     await em.begin({ ctx: outer });
     try {
       const result = await work();
+      // A caller that has been told DEADLINE_EXCEEDED must not find the write done after all.
+      this.context.throwIfDeadlinePassed();
       await em.commit();
       return result;
     } catch (error) {

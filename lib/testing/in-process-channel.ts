@@ -158,8 +158,9 @@ class InProcessCall implements Call {
     if (!Number.isFinite(at)) return;
     this.deadlineTimer = setTimeout(
       () => {
-        this.serverCall?.cancel();
+        // The status first: cancelling lets the handler answer, and the first answer wins.
         this.finish({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new Metadata() }, true);
+        this.serverCall?.cancel();
       },
       Math.max(0, at - Date.now()),
     );

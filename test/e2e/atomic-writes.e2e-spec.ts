@@ -2,7 +2,14 @@ import { status } from '@grpc/grpc-js';
 import { EventSubscriber, MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module, Type } from '@nestjs/common';
-import { GrpcFrameworkModule, GrpcModelService, ModelProtoSerializer, ModelService, ProtoSerializer } from 'nestjs-grpc-framework';
+import {
+  GrpcFrameworkModule,
+  GrpcFrameworkOptions,
+  GrpcModelService,
+  ModelProtoSerializer,
+  ModelService,
+  ProtoSerializer,
+} from 'nestjs-grpc-framework';
 import { Group } from '../../sample/account/group.entity';
 import { User } from '../../sample/account/user.entity';
 import { UserProtoSerializer } from '../../sample/account/user.serializer';
@@ -40,11 +47,11 @@ class TwoStepUserService extends ModelService(User) {
 }
 
 /** Serves `controller` for account.UserController on `database`, with fresh tables. */
-async function startUserApp(controller: Type, database: TestDatabase) {
+async function startUserApp(controller: Type, database: TestDatabase, grpcOptions: Partial<GrpcFrameworkOptions> = {}) {
   @Module({
     imports: [
       MikroOrmModule.forRoot({ ...database.options, entities: [User, Group], registerRequestContext: false }),
-      GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS.slice(0, 1), url: '127.0.0.1:0' }),
+      GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS.slice(0, 1), url: '127.0.0.1:0', ...grpcOptions }),
     ],
     controllers: [controller],
   })
@@ -160,5 +167,49 @@ describe('a write of one row', () => {
     } finally {
       orm.em.getEventManager().getSubscribers().delete(subscriber);
     }
+  });
+});
+
+/** Saves, then takes its time before the transaction commits (a slow second step, a stalled database). */
+@GrpcModelService({ service: 'account.UserController', serializer: UserProtoSerializer })
+class SlowUserService extends ModelService(User) {
+  override async performCreate(serializer: ProtoSerializer<object>): Promise<unknown> {
+    const saved = await serializer.save();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    return saved;
+  }
+
+  override async Retrieve(): Promise<never> {
+    return new Promise<never>(() => undefined); // never answers, as a query to a stalled database
+  }
+}
+
+describe('deadlines', () => {
+  const database = testDatabase();
+  let running: Awaited<ReturnType<typeof startApp>>;
+
+  beforeAll(async () => {
+    running = await startUserApp(SlowUserService, database, { callTimeoutMs: 300 });
+  });
+  afterAll(async () => {
+    await running.close();
+    await database.dispose();
+  });
+
+  it('roll back a write whose deadline passed before it could commit', async () => {
+    const users = running.client('account.UserController');
+    const error = await failureOf(unary(users, 'Create', { username: 'late' }, undefined, { deadline: Date.now() + 150 }));
+    expect(error.code).toBe(status.DEADLINE_EXCEEDED);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the handler finishes its wait, then must not commit
+    expect(await running.app.get(MikroORM).em.fork().count(User, { username: 'late' })).toBe(0);
+  });
+
+  it('answer a call without a deadline at callTimeoutMs, however long the handler waits', async () => {
+    const users = running.client('account.UserController');
+    const started = Date.now();
+    const error = await failureOf(unary(users, 'Retrieve', { id: 1 }));
+    expect(error).toMatchObject({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });

@@ -14,6 +14,7 @@ class Outage {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private cut = false;
+  private stalled = false;
   port = 0;
 
   constructor(private readonly target: { host: string; port: number }) {}
@@ -31,6 +32,7 @@ class Outage {
         socket.on('error', () => undefined);
       }
       client.pipe(upstream).pipe(client);
+      if (this.stalled) for (const socket of [client, upstream]) socket.pause();
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server!.address() as net.AddressInfo).port;
@@ -43,6 +45,17 @@ class Outage {
 
   up(): void {
     this.cut = false;
+  }
+
+  /** Connections stay open but no byte goes through: the database stops answering. */
+  stall(): void {
+    this.stalled = true;
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  flow(): void {
+    this.stalled = false;
+    for (const socket of this.sockets) socket.resume();
   }
 
   async stop(): Promise<void> {
@@ -71,6 +84,7 @@ describe('PostgreSQL outage', () => {
         clientUrl: `postgresql://${url.username || 'postgres'}@127.0.0.1:${outage.port}/${dbName}`,
         pool: { min: 0, max: 4, acquireTimeoutMillis: 3000 },
       },
+      grpc: { callTimeoutMs: 1000 },
     });
     posts = sample.client('blog_proto.PostController');
   });
@@ -108,5 +122,24 @@ describe('PostgreSQL outage', () => {
     await expect(unary(posts, 'Retrieve', { id: first.id })).resolves.toEqual(first);
     await unary(posts, 'Create', { title: 'after', content: 'outage' });
     expect((await collect(posts, 'List', {})).map((p) => p.title)).toEqual(['before', 'after']);
+  });
+
+  it('answers within the deadline when the database stops answering, and serves again once it answers', async () => {
+    const first = await unary(posts, 'Create', { title: 'before', content: 'stall' });
+    outage.stall();
+    try {
+      let started = Date.now();
+      await expect(unary(posts, 'Retrieve', { id: first.id }, undefined, { deadline: Date.now() + 500 })).rejects.toMatchObject({
+        code: status.DEADLINE_EXCEEDED,
+      });
+      expect(Date.now() - started).toBeLessThan(1500);
+      // Without a deadline from the client, the server's callTimeoutMs (1 s here) bounds the call.
+      started = Date.now();
+      await expect(unary(posts, 'Create', { title: 'during', content: 'stall' })).rejects.toMatchObject({ code: status.DEADLINE_EXCEEDED });
+      expect(Date.now() - started).toBeLessThan(2500);
+    } finally {
+      outage.flow();
+    }
+    await expect(unary(posts, 'Retrieve', { id: first.id })).resolves.toMatchObject({ title: 'before' });
   });
 });

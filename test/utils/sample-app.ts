@@ -3,7 +3,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM, Options } from '@mikro-orm/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
+import { GrpcFrameworkOptions, GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { PROTO_DIR, SAMPLE_PROTOS, SampleAppModule } from '../../sample/app.module';
 import { testDatabase } from './test-database';
 
@@ -35,7 +35,7 @@ export function makeClient<T = GrpcClient>(address: string, service: string): T 
 
 /** Starts the sample app on 127.0.0.1:0 with a database of its own (see `testDatabase`). */
 export async function startSample(
-  options: { database?: Options; handwrittenBlog?: boolean } = {},
+  options: { database?: Options; handwrittenBlog?: boolean; grpc?: Partial<GrpcFrameworkOptions> } = {},
 ): Promise<RunningSample> {
   const database = testDatabase();
   const moduleRef = await Test.createTestingModule({
@@ -44,6 +44,7 @@ export async function startSample(
         url: '127.0.0.1:0',
         database: { ...database.options, autoLoadEntities: true, ...options.database } as Options,
         handwrittenBlog: options.handwrittenBlog,
+        grpc: options.grpc,
       }),
     ],
   }).compile();
