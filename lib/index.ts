@@ -5,6 +5,7 @@ export { GrpcFrameworkModule } from './module/grpc-framework.module';
 export { GRPC_FRAMEWORK_OPTIONS } from './module/grpc-framework.module-definition';
 export type {
   GrpcFrameworkOptions,
+  GrpcFrameworkOptionsFactory,
   GrpcLoaderOptions,
 } from './interfaces/grpc-framework-options.interface';
 export type { GrpcModelServiceOptions } from './interfaces/grpc-model-service-options.interface';
@@ -13,7 +14,7 @@ export { ProtoField } from './decorators/proto-field.decorator';
 
 export { Service } from './services/service';
 export { GenericService, GenericServiceBase } from './services/generic-service';
-export type { Queryset, GenericServiceOptions, AtomicWriteOptions, WriteShape } from './services/generic-service';
+export type { Queryset, GenericServiceOptions } from './services/generic-service';
 export {
   CreateService,
   ListService,
@@ -32,8 +33,6 @@ export { RetrieveModelMixin } from './mixins/retrieve-model.mixin';
 export type { RetrieveModelActions } from './mixins/retrieve-model.mixin';
 export { UpdateModelMixin } from './mixins/update-model.mixin';
 export type { UpdateModelActions } from './mixins/update-model.mixin';
-export { PartialUpdateModelMixin } from './mixins/partial-update-model.mixin';
-export type { PartialUpdateModelActions } from './mixins/partial-update-model.mixin';
 export { DestroyModelMixin } from './mixins/destroy-model.mixin';
 export type { DestroyModelActions } from './mixins/destroy-model.mixin';
 
@@ -49,7 +48,6 @@ export type {
 export { ModelProtoSerializer, ModelProtoSerializerBase } from './serializers/model-proto-serializer';
 export type { ModelProtoSerializerOptions, EntityClass } from './serializers/model-proto-serializer';
 export type { FieldOptions, FieldKind } from './serializers/field-spec';
-export { useEntityMetadata } from './serializers/entity-metadata-source';
 export { Int64Type } from './orm/int64.type';
 
 export { CallContext } from './server/call-context';

@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { withStartupHint } from '../errors/startup-hints';
 import { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { internalsOf } from '../server/server-internals';
 import { loadExport } from './load-module';
 
 /**
@@ -12,7 +13,10 @@ export async function checkCommand(moduleReference: string): Promise<boolean> {
   let app: INestApplicationContext | undefined;
   try {
     app = await buildWithoutStarting(loadExport(moduleReference, '--module'));
-    await app.get(GrpcFrameworkServer, { strict: false }).prepare();
+    const server = app.get(GrpcFrameworkServer, { strict: false });
+    await server.prepare();
+    const report = internalsOf(server).fastPathReport();
+    if (report.length) process.stdout.write(`Fast paths (and why a path is not the fastest):\n${report.map((line) => `  ${line}`).join('\n')}\n`);
   } catch (error) {
     process.stderr.write(`${(withStartupHint(error) as Error).message}\n`);
     return false;

@@ -1,6 +1,7 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import {
   ConnectionException,
+  DriverException,
   ForeignKeyConstraintViolationException,
   NotFoundError,
   NotNullConstraintViolationException,
@@ -43,17 +44,27 @@ const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 
 // knex ends a transaction whose BEGIN failed on a dead connection, and MikroORM's begin() does not
 // report it: the next query then fails with "Transaction query already complete".
 const CONNECTION_LOST =
-  /connection (terminated|ended unexpectedly)|client has encountered a connection error|timeout acquiring a connection|ECONNREFUSED|ECONNRESET|the database system is (starting up|shutting down)|transaction query already complete/i;
+  /connection (terminated|ended unexpectedly)|client has encountered a connection error|timeout acquiring a connection|the database system is (starting up|shutting down)|transaction query already complete/i;
+
+/** What `toGrpcStatus` knows of the application. */
+export interface StatusMappingOptions {
+  /** The database's port: a refused or reset connection counts as the database's only to it (or wrapped by MikroORM). */
+  databasePort?: number;
+}
 
 function expected(code: status, details: string, metadata?: Metadata): MappedStatus {
   return { code, details: boundedMessage(details), metadata, unexpected: false };
 }
 
 /**
- * Turns anything a handler throws into the status the client receives.
- * Only messages written for clients are sent; driver text, SQL and stacks never are.
+ * Turns anything a handler throws into the status the client receives. Only errors raised on
+ * purpose choose the status and its text: `GrpcError` (and `ValidationFailedError`), Nest's
+ * `RpcException` and `HttpException`, and the database's refusals and outages. Anything else,
+ * including an error from a downstream gRPC call (propagate one on purpose with
+ * `new GrpcError(error.code, error.details)`), is INTERNAL; driver text, SQL and stacks are
+ * never sent.
  */
-export function toGrpcStatus(error: unknown): MappedStatus {
+export function toGrpcStatus(error: unknown, options: StatusMappingOptions = {}): MappedStatus {
   if (error instanceof GrpcError) {
     const metadata = error.fieldViolations.length
       ? badRequestMetadata(error.code, boundedMessage(error.message), error.fieldViolations)
@@ -69,7 +80,7 @@ export function toGrpcStatus(error: unknown): MappedStatus {
   if (error instanceof NotNullConstraintViolationException) {
     return expected(status.INVALID_ARGUMENT, 'A required value is missing.');
   }
-  if (error instanceof ConnectionException || isNetworkError(error)) {
+  if (error instanceof ConnectionException || isDatabaseUnreachable(error, options.databasePort)) {
     return { code: status.UNAVAILABLE, details: 'The database is unavailable; try again later.', unexpected: true };
   }
   if (error instanceof OptimisticLockError) {
@@ -82,32 +93,41 @@ export function toGrpcStatus(error: unknown): MappedStatus {
     const code = HTTP_TO_GRPC[error.getStatus()];
     if (code !== undefined) return expected(code, error.message);
   }
-  const grpcLike = asGrpcStatusLike(error);
-  if (grpcLike) return expected(grpcLike.code, grpcLike.details, grpcLike.metadata);
+  const rpc = rpcExceptionStatus(error);
+  if (rpc) return expected(rpc.code, rpc.details);
   return { code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE, unexpected: true };
 }
 
-function isNetworkError(error: unknown): boolean {
+/**
+ * Whether the error says the database cannot be reached: a MikroORM driver error or knex pool
+ * timeout, pg's words for a lost connection, SQLSTATE 08xxx / 57P0x, or a refused or reset
+ * connection to the database's port. The same codes from any other connection (a downstream
+ * service) are not the database's.
+ */
+function isDatabaseUnreachable(error: unknown, databasePort: number | undefined): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (typeof code === 'string' && (NETWORK_ERROR_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
-  return error.name === 'KnexTimeoutError' || CONNECTION_LOST.test(error.message);
+  if (error.name === 'KnexTimeoutError' || CONNECTION_LOST.test(error.message)) return true;
+  const { code, port } = error as NodeJS.ErrnoException & { port?: number };
+  if (typeof code !== 'string') return false;
+  if (/^(08|57P0)/.test(code)) return true;
+  if (!NETWORK_ERROR_CODES.has(code)) return false;
+  return error instanceof DriverException || (databasePort !== undefined && port === databasePort);
 }
 
-/** Errors shaped like grpc-js statuses (`{ code, details | message, metadata }`), e.g. Nest's RpcException payloads. */
-function asGrpcStatusLike(error: unknown): { code: status; details: string; metadata?: Metadata } | undefined {
-  let candidate: unknown = error;
-  if (candidate && typeof (candidate as { getError?: unknown }).getError === 'function') {
-    candidate = (candidate as { getError(): unknown }).getError();
-  }
-  if (!candidate || typeof candidate !== 'object') return undefined;
-  const { code, details, message, metadata } = candidate as {
-    code?: unknown;
-    details?: unknown;
-    message?: unknown;
-    metadata?: unknown;
-  };
+/** Nest's `RpcException` carries a status on purpose: `{ code, message }` (or `details`), or a message (UNKNOWN). */
+function rpcExceptionStatus(error: unknown): { code: status; details: string } | undefined {
+  if (!isNamed(error, 'RpcException')) return undefined;
+  const payload = (error as { getError(): unknown }).getError();
+  if (typeof payload === 'string') return { code: status.UNKNOWN, details: payload };
+  const { code, details, message } = (payload ?? {}) as { code?: unknown; details?: unknown; message?: unknown };
   if (typeof code !== 'number' || !Number.isInteger(code) || code < 1 || code > 16) return undefined;
-  const text = typeof details === 'string' ? details : typeof message === 'string' ? message : '';
-  return { code, details: text, metadata: metadata instanceof Metadata ? metadata : undefined };
+  return { code, details: typeof details === 'string' ? details : typeof message === 'string' ? message : '' };
+}
+
+/** Whether `error`'s class, or a parent class, has this name (for classes of packages that are not dependencies). */
+function isNamed(error: unknown, name: string): boolean {
+  for (let proto = error && typeof error === 'object' ? Object.getPrototypeOf(error) : null; proto; proto = Object.getPrototypeOf(proto)) {
+    if (proto.constructor?.name === name) return true;
+  }
+  return false;
 }

@@ -67,6 +67,25 @@ export interface GrpcFrameworkOptions {
   health?: boolean;
 }
 
+/**
+ * A class that builds the options, for `GrpcFrameworkModule.forRootAsync({ useClass })`:
+ *
+ * ```ts
+ * @Injectable()
+ * class GrpcConfig implements GrpcFrameworkOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createGrpcFrameworkOptions(): GrpcFrameworkOptions {
+ *     return { protoPath: ['protos/blog.proto'], url: this.config.get('GRPC_URL') };
+ *   }
+ * }
+ * ```
+ *
+ * @publicApi
+ */
+export interface GrpcFrameworkOptionsFactory {
+  createGrpcFrameworkOptions(): GrpcFrameworkOptions | Promise<GrpcFrameworkOptions>;
+}
+
 /** Options with every default filled in. */
 export interface ResolvedGrpcFrameworkOptions {
   protoPath: string[];

@@ -1,5 +1,6 @@
 import type { CallContext } from '../server/call-context';
 import type { ProtoMessage, ProtoSerializer } from '../serializers/proto-serializer';
+import { markDefaults } from '../services/default-hooks';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 
 export interface CreateModelActions {
@@ -9,34 +10,23 @@ export interface CreateModelActions {
   performCreate(serializer: ProtoSerializer<object>): Promise<unknown>;
 }
 
-/**
- * Adds `Create`. The write is all or nothing (see `writeAtomically`): an overridden
- * `performCreate` or serializer save runs, with the validation, in a transaction.
- *
- * @publicApi
- */
+/** Adds `Create`: all or nothing (see `GenericServiceBase.atomically`). @publicApi */
 export function CreateModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<CreateModelActions> {
   class CreateModel extends Base implements CreateModelActions {
     async Create(request: ProtoMessage): Promise<ProtoMessage> {
-      const serializer = this.getSerializer(undefined, { message: request });
-      return this.writeAtomically(
-        async () => {
-          await serializer.isValid({ raiseException: true });
-          this.checkBeforeWrite(serializer);
-          await this.performCreate(serializer);
-          return this.sendableMessage(serializer);
-        },
-        {
-          shape: this.performCreate === CreateModel.prototype.performCreate ? this.serializerSaveShape() : 'any',
-          serializer: () => serializer,
-        },
-      );
+      const serializer = this.getSerializer(null, { message: request });
+      return this.atomically(async () => {
+        await this.validateForWrite(serializer);
+        await this.performCreate(serializer);
+        return this.respond(serializer);
+      });
     }
 
     async performCreate(serializer: ProtoSerializer<object>): Promise<unknown> {
       return serializer.save();
     }
   }
+  markDefaults(CreateModel.prototype, ['performCreate']);
   nameMixin(CreateModel, 'CreateModelMixin', Base);
   return CreateModel;
 }

@@ -1,5 +1,6 @@
 import type { CallContext } from '../server/call-context';
 import type { ProtoMessage } from '../serializers/proto-serializer';
+import { markDefaults } from '../services/default-hooks';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 
 export interface DestroyModelActions {
@@ -9,19 +10,15 @@ export interface DestroyModelActions {
   performDestroy(instance: object): Promise<void>;
 }
 
-/** Adds `Destroy`. @publicApi */
+/** Adds `Destroy`: all or nothing, as Create. @publicApi */
 export function DestroyModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<DestroyModelActions> {
   class DestroyModel extends Base implements DestroyModelActions {
     async Destroy(): Promise<Record<string, never>> {
-      await this.writeAtomically(
-        async () => {
-          const instance = await this.getObject();
-          this.context.throwIfDeadlinePassed();
-          await this.performDestroy(instance);
-        },
-        // The default delete is one flush (deletes may cascade); an override runs in a transaction.
-        { shape: this.performDestroy === DestroyModel.prototype.performDestroy ? 'one-flush' : 'any' },
-      );
+      await this.atomically(async () => {
+        const instance = await this.getObject();
+        this.context.throwIfDeadlinePassed();
+        await this.performDestroy(instance);
+      });
       return {};
     }
 
@@ -30,6 +27,7 @@ export function DestroyModelMixin<TBase extends GenericServiceConstructor>(Base:
       await this.em.flush();
     }
   }
+  markDefaults(DestroyModel.prototype, ['performDestroy']);
   nameMixin(DestroyModel, 'DestroyModelMixin', Base);
   return DestroyModel;
 }

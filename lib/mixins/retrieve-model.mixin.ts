@@ -11,8 +11,8 @@ export interface RetrieveModelActions {
 export function RetrieveModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<RetrieveModelActions> {
   class RetrieveModel extends Base implements RetrieveModelActions {
     async Retrieve(): Promise<ProtoMessage> {
-      const instance = await this.getObjectToSerialize();
-      return this.getSerializer(instance).message as ProtoMessage;
+      const instance = await this.retrieveObject();
+      return this.getSerializer(instance).message;
     }
   }
   nameMixin(RetrieveModel, 'RetrieveModelMixin', Base);

@@ -60,16 +60,22 @@ export class ColumnReader {
     });
   }
 
-  static create(em: EntityManager, meta: EntityMetadata, properties: readonly string[]): ColumnReader | undefined {
-    if (!isSqlEntityManager(em)) return undefined;
-    if (meta.discriminatorColumn || meta.virtual || meta.expression) return undefined;
+  /** A reader of `properties`, or why they cannot be read as plain columns. */
+  static create(em: EntityManager, meta: EntityMetadata, properties: readonly string[]): { reader: ColumnReader } | { reason: string } {
+    if (!isSqlEntityManager(em)) return { reason: 'the driver is not an SQL driver' };
+    if (meta.discriminatorColumn || meta.virtual || meta.expression) return { reason: `${meta.className} uses inheritance or is a virtual entity` };
     // `@OnLoad` hooks and subscribers expect entities to be loaded.
-    if (em.getEventManager().hasListeners(EventType.onLoad, meta)) return undefined;
-    if (Object.keys(meta.filters ?? {}).length || Object.keys(em.config.get('filters') ?? {}).length) return undefined;
+    if (em.getEventManager().hasListeners(EventType.onLoad, meta)) return { reason: `${meta.className} has onLoad hooks or subscribers` };
+    if (Object.keys(meta.filters ?? {}).length || Object.keys(em.config.get('filters') ?? {}).length) {
+      return { reason: `${meta.className} has MikroORM filters` };
+    }
     const unique = [...new Set(properties)];
-    const props = unique.map((name) => meta.properties[name as keyof typeof meta.properties] as EntityProperty | undefined);
-    if (!props.every((prop) => prop !== undefined && isPlainColumn(prop))) return undefined;
-    return new ColumnReader(meta, unique);
+    const notPlain = unique.filter((name) => {
+      const prop = meta.properties[name as keyof typeof meta.properties] as EntityProperty | undefined;
+      return !prop || !isPlainColumn(prop);
+    });
+    if (notPlain.length) return { reason: `${notPlain.join(', ')} ${notPlain.length > 1 ? 'are' : 'is'} not a plain column (formula, lazy, embedded or not persisted)` };
+    return { reader: new ColumnReader(meta, unique) };
   }
 
   /** Row -> data keyed by property. */

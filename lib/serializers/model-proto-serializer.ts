@@ -1,4 +1,13 @@
-import { EntityManager, EntityMetadata, ReferenceKind, Collection, Reference, wrap } from '@mikro-orm/core';
+import {
+  Collection,
+  EntityManager,
+  EntityMetadata,
+  ForeignKeyConstraintViolationException,
+  Reference,
+  ReferenceKind,
+  UniqueConstraintViolationException,
+  wrap,
+} from '@mikro-orm/core';
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
@@ -7,6 +16,7 @@ import { entityMetadataOf } from './entity-metadata-source';
 import { FieldOptions, FieldSpec, resolveFieldSpec } from './field-spec';
 import { ProtoSerializer, SerializerData } from './proto-serializer';
 import { buildSpec, classValidatorProperties, declaredProtoFields, SerializerSpec } from './serializer-spec';
+import { markDefaults } from '../services/default-hooks';
 
 /** An entity class, as MikroORM knows it. */
 export type EntityClass<T extends object = object> = new (...args: never[]) => T;
@@ -23,10 +33,6 @@ export interface ModelProtoSerializerOptions {
 }
 
 const populateCache = new WeakMap<Function, readonly string[]>();
-const columnPropertiesCache = new WeakMap<Function, readonly string[] | null>();
-const oneRowCache = new WeakMap<Function, boolean>();
-/** Methods that, when a subclass overrides them, may read more of the instance than its fields. */
-const INSTANCE_READERS = ['toRepresentation', 'dataToMessage', 'message', 'data'] as const;
 
 /**
  * The base of every class made by `ModelProtoSerializer(Entity)`: fields and rules come from
@@ -75,52 +81,6 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     return fields;
   }
 
-  /**
-   * The entity properties this serializer reads from an instance, when those are all it reads:
-   * its readable fields are entity properties other than collections, and the class does not
-   * override how instances become messages. Services then read only these columns, without
-   * loading entities (see `GenericServiceBase.leanReads`). Undefined otherwise.
-   */
-  static columnProperties(this: typeof ModelProtoSerializerBase): readonly string[] | undefined {
-    let properties = columnPropertiesCache.get(this);
-    if (properties === undefined) {
-      const meta = this.entityMetadata();
-      const readable = this.spec().readable;
-      const onlyProperties = readable.every((f) => f.kind !== 'relations' && f.property in meta.properties);
-      properties = onlyProperties && !overridesInstanceReaders(this) ? readable.map((f) => f.property) : null;
-      columnPropertiesCache.set(this, properties);
-    }
-    return properties ?? undefined;
-  }
-
-  /**
-   * Whether `save()` is one `em.flush()`: the class keeps the default `save`, `create` and
-   * `update`. MikroORM runs a flush in a transaction of its own, so such a save is atomic.
-   */
-  static savesInOneFlush(): boolean {
-    const own = this.prototype;
-    const base = ModelProtoSerializerBase.prototype;
-    return own.save === base.save && own.create === base.create && own.update === base.update;
-  }
-
-  /**
-   * Whether `save()` writes the entity's own row and nothing else: it is one flush, no
-   * collection is writable (its links are rows of their own), and `validate()` is the default
-   * (an override could change other entities before the flush). Whether the ORM's hooks and
-   * subscribers add statements is the ORM's to say (see `flushIsOneRow`).
-   */
-  static savesOneRow(): boolean {
-    let answer = oneRowCache.get(this);
-    if (answer === undefined) {
-      answer =
-        this.savesInOneFlush() &&
-        this.prototype.validate === ModelProtoSerializerBase.prototype.validate &&
-        this.spec().writable.every((field) => field.kind !== 'relations');
-      oneRowCache.set(this, answer);
-    }
-    return answer;
-  }
-
   private get model(): typeof ModelProtoSerializerBase {
     return this.constructor as typeof ModelProtoSerializerBase;
   }
@@ -133,6 +93,38 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
       );
     }
     return em;
+  }
+
+  /**
+   * Saves as `ProtoSerializer.save` does; when the database refuses the write after validation
+   * passed (a concurrent call took the unique value, or deleted the related row), the error names
+   * the field, as validation would have.
+   */
+  override async save(extra: SerializerData = {}): Promise<T> {
+    try {
+      return await super.save(extra);
+    } catch (error) {
+      if (!(error instanceof UniqueConstraintViolationException || error instanceof ForeignKeyConstraintViolationException)) throw error;
+      // Inside a transaction the database may not answer until it rolls back (PostgreSQL aborts
+      // it): the transaction explains the refusal once it has (`explainRefusal`).
+      if (this.em.isInTransaction()) {
+        refusals.set(error, this as ModelProtoSerializerBase<object>);
+        throw error;
+      }
+      throw await this.refusalOf(error);
+    }
+  }
+
+  /** @internal The refusal in the words of validation, when the database shows which field it was; else the error. */
+  async refusalOf(error: unknown): Promise<unknown> {
+    const isUnique = error instanceof UniqueConstraintViolationException;
+    // Look from a fork, inside the outer transaction if there is one (a test's).
+    const fork = this.em.fork();
+    const outer = this.em.getTransactionContext();
+    if (outer) fork.setTransactionContext(outer);
+    const violations = isUnique ? await this.uniqueViolations(fork) : await this.relationViolations(fork);
+    if (!violations.length) return error;
+    return new ValidationFailedError(violations, isUnique ? status.ALREADY_EXISTS : status.INVALID_ARGUMENT);
   }
 
   protected override async create(data: SerializerData): Promise<T> {
@@ -232,6 +224,25 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
   }
 }
 
+markDefaults(ModelProtoSerializerBase.prototype, ['save', 'create', 'update', 'toRepresentation']);
+
+/** Refusals a serializer's save met inside a transaction, to explain once it has rolled back. */
+const refusals = new WeakMap<object, ModelProtoSerializerBase<object>>();
+
+/**
+ * A unique or foreign-key refusal met by a serializer's save inside a transaction, turned into
+ * the field violation validation would have reported; call it after the transaction rolled back.
+ */
+export async function explainRefusal(error: unknown): Promise<unknown> {
+  const serializer = error && typeof error === 'object' ? refusals.get(error) : undefined;
+  return serializer ? serializer.refusalOf(error) : error;
+}
+
+/** Whether a serializer class was made by `ModelProtoSerializer(Entity)`. */
+export function isModelSerializerClass(cls: Function): cls is typeof ModelProtoSerializerBase {
+  return cls.prototype instanceof ModelProtoSerializerBase;
+}
+
 /**
  * Makes a serializer class for an entity. Extend it to add class-validator rules or to
  * override `messageToData` / `dataToMessage`:
@@ -276,13 +287,6 @@ function selectFieldNames(meta: EntityMetadata, options: ModelProtoSerializerOpt
     );
   }
   return [...fields];
-}
-
-function overridesInstanceReaders(cls: Function): boolean {
-  for (let proto = cls.prototype; proto && proto !== ModelProtoSerializerBase.prototype; proto = Object.getPrototypeOf(proto)) {
-    if (INSTANCE_READERS.some((name) => Object.prototype.hasOwnProperty.call(proto, name))) return true;
-  }
-  return false;
 }
 
 function primaryKeyOf(value: unknown): unknown {

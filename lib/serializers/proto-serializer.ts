@@ -7,6 +7,7 @@ import { FieldSpec, resolveFieldSpec } from './field-spec';
 import { validateFieldValue } from './field-validation';
 import { choiceOfEnumName } from '../proto/enum-names';
 import { buildSpec, declaredProtoFields, SerializerSpec } from './serializer-spec';
+import { markDefaults } from '../services/default-hooks';
 
 /** A proto message as handlers see it: field names as in the .proto. */
 export type ProtoMessage = Record<string, unknown>;
@@ -16,7 +17,9 @@ export type SerializerData = Record<string, unknown>;
 /** What a serializer may need from the call: the request, the call, the service and the call's EntityManager. */
 export interface SerializerContext {
   request?: unknown;
-  grpcContext?: CallContext;
+  /** The call being served. */
+  call?: CallContext;
+  /** The service instance serving it. */
   service?: unknown;
   em?: EntityManager;
   [key: string]: unknown;
@@ -39,14 +42,13 @@ export interface IsValidOptions {
 
 /** The constructor type of a serializer class, as services refer to it. */
 export type ProtoSerializerClass<TInstance extends object = object> = (new (
-  instanceOrOptions?: TInstance | readonly TInstance[] | SerializerOptions | null,
+  instance?: TInstance | readonly TInstance[] | null,
   options?: SerializerOptions,
 ) => ProtoSerializer<TInstance>) & {
   /** The class's fields, resolved once. */
   spec(): SerializerSpec;
 };
 
-const OPTION_KEYS = new Set(['message', 'many', 'partial', 'context']);
 const TEXT_KINDS = new Set<FieldSpec['kind']>(['string', 'text', 'any']);
 const specs = new WeakMap<Function, SerializerSpec>();
 
@@ -54,10 +56,12 @@ const specs = new WeakMap<Function, SerializerSpec>();
  * Converts between proto messages, validated data and objects, like a Django REST framework
  * serializer that reads and writes messages:
  *
- * - `new S(instance).message` (or `new S(list, { many: true }).message`) serializes;
- * - `new S({ message })`, then `await s.isValid({ raiseException: true })`, `s.validatedData`,
- *   `s.errors`, `await s.save()` deserializes;
+ * - `new S(instance).message` (or `new S(list, { many: true }).messages`) serializes;
+ * - `new S(null, { message })`, then `await s.isValid({ raiseException: true })`,
+ *   `s.validatedData`, `s.errors`, `await s.save()` deserializes;
  * - `new S(instance, { message, partial: true })` updates only what the message carries.
+ *
+ * The first argument is always the instance (or list, or null) and the second the options.
  *
  * Declare fields with `@ProtoField()` and add class-validator decorators for extra rules.
  * Override `messageToData` / `dataToMessage` to change how messages map to data.
@@ -73,12 +77,8 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   private validated?: SerializerData;
   private violations?: FieldViolation[];
 
-  constructor(instanceOrOptions?: TInstance | readonly TInstance[] | SerializerOptions | null, options?: SerializerOptions) {
-    if (options === undefined && isOptionsObject(instanceOrOptions)) {
-      options = instanceOrOptions;
-      instanceOrOptions = undefined;
-    }
-    this.instance = instanceOrOptions as TInstance | readonly TInstance[] | null | undefined;
+  constructor(instance?: TInstance | readonly TInstance[] | null, options?: SerializerOptions) {
+    this.instance = instance;
     this.initialMessage = options?.message;
     this.many = options?.many ?? false;
     this.partial = options?.partial ?? false;
@@ -105,17 +105,21 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     return (this.constructor as typeof ProtoSerializer).spec();
   }
 
-  /** The outgoing message (or list of messages with `many`). */
-  get message(): ProtoMessage | ProtoMessage[] {
+  /** The outgoing message: of the instance, or of the validated data when there is none. */
+  get message(): ProtoMessage {
     if (this.many) {
-      const items = (this.instance ?? []) as readonly TInstance[];
-      return items.map((item) => this.dataToMessage(this.toRepresentation(item)));
+      throw new Error(`${this.constructor.name} was made with { many: true }: read .messages for the list of messages.`);
     }
     if (this.instance) return this.dataToMessage(this.toRepresentation(this.instance as TInstance));
     if (this.validated) return this.dataToMessage(this.validated);
-    throw new Error(
-      `${this.constructor.name}.message needs an instance, or a successful isValid() first.`,
-    );
+    throw new Error(`${this.constructor.name}.message needs an instance, or a successful isValid() first.`);
+  }
+
+  /** The outgoing messages of a list (`{ many: true }`). */
+  get messages(): ProtoMessage[] {
+    if (!this.many) throw new Error(`${this.constructor.name}.messages is for lists: make it with { many: true }, or read .message.`);
+    const items = (this.instance ?? []) as readonly TInstance[];
+    return items.map((item) => this.dataToMessage(this.toRepresentation(item)));
   }
 
   /** The data of the instance, keyed by property (what `dataToMessage` receives). */
@@ -283,10 +287,5 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   }
 }
 
-function isOptionsObject(value: unknown): value is SerializerOptions {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
-  const keys = Object.keys(value);
-  return keys.length > 0 && 'message' in value && keys.every((k) => OPTION_KEYS.has(k));
-}
+// Replacing any of these may make a serializer read more of an object, or write more, than its fields.
+markDefaults(ProtoSerializer.prototype, ['toRepresentation', 'dataToMessage', 'message', 'messages', 'data', 'validate', 'save']);

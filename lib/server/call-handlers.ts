@@ -11,7 +11,7 @@ import {
 } from '@grpc/grpc-js';
 import type { EntityManager } from '@mikro-orm/core';
 import { Logger } from '@nestjs/common';
-import { toGrpcStatus } from '../errors/to-grpc-status';
+import { StatusMappingOptions, toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
 import * as http2 from 'node:http2';
 import { INTERNAL_ERROR_MESSAGE } from '../constants';
@@ -39,6 +39,8 @@ export interface HandlerEnvironment {
   /** The deadline of unary calls whose client set none (`callTimeoutMs`). */
   callTimeoutMs: number;
   failures: FailureLog;
+  /** What status mapping knows of the application (the database's port). */
+  statusMapping: StatusMappingOptions;
 }
 
 /** A handler as grpc-js calls it, tagged with its kind. */
@@ -227,7 +229,7 @@ function malformed(bound: BoundRpc, error: Error): Status {
 }
 
 function statusFor(bound: BoundRpc, env: HandlerEnvironment, error: unknown): Status {
-  const mapped = toGrpcStatus(error);
+  const mapped = toGrpcStatus(error, env.statusMapping);
   env.failures.failed(bound.rpc.path, error, mapped);
   return { code: mapped.code, details: mapped.details, metadata: mapped.metadata };
 }

@@ -22,7 +22,10 @@ import { FailureLog } from './failure-log';
 import { StreamCounts } from './response-stream';
 import { StreamMemory } from './stream-memory';
 import { addReflection, ServingHealth } from './reflection-and-health';
-import { BoundRpc, bindService, checkModelService, servicesAmong } from './service-binding';
+import { fastPathsFor } from '../fast-paths/fast-paths';
+import { GenericServiceBase } from '../services/generic-service';
+import { BoundRpc, bindService, checkModelService, servicesAmong, ServiceToBind } from './service-binding';
+import { registerInternals } from './server-internals';
 import { undecoratedImplementations } from './undecorated-controllers';
 
 const identity = (value: Buffer): Buffer => value;
@@ -47,6 +50,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   private readonly env: HandlerEnvironment;
   private defaultForkEntityManager?: () => EntityManager;
   private health?: ServingHealth;
+  /** Per model service, the path each action takes. */
+  private readonly report: string[] = [];
 
   constructor(
     @Inject(GRPC_FRAMEWORK_OPTIONS) options: GrpcFrameworkOptions,
@@ -61,7 +66,19 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       maxResponseBytes: this.options.maxSendMessageLength,
       callTimeoutMs: this.options.callTimeoutMs,
       failures: new FailureLog(this.logger),
+      statusMapping: {},
     };
+    registerInternals(this, {
+      options: this.options,
+      serveInProcessOnly: () => {
+        this.inProcessOnly = true;
+      },
+      handlerFor: (path) => this.handlers.get(path),
+      fastPathReport: () => [...this.report],
+      useEntityManagerFactory: (factory) => {
+        this.env.forkEntityManager = factory ?? this.defaultForkEntityManager;
+      },
+    });
   }
 
   /** The loaded protos. */
@@ -87,31 +104,12 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     else if (this.options.listen) await this.listen();
   }
 
-  /** Binds the services without listening: calls then only arrive in process (testing). */
-  serveInProcessOnly(): void {
-    this.inProcessOnly = true;
-  }
-
-  /** Discovers and checks the services and builds their handlers, once. */
+  /** Discovers and checks the services and builds their handlers, once (`listen()` does it first). */
   prepare(): Promise<Server> {
     this.built ??= this.build();
     return this.built;
   }
 
-  /** The handler of a method path such as `/blog_proto.PostController/Create`, once prepared. */
-  handlerFor(path: string): InProcessHandler | undefined {
-    return this.handlers.get(path);
-  }
-
-  /** Replaces how each call's EntityManager is made (testing: forks bound to a test transaction). */
-  useEntityManagerFactory(factory: (() => EntityManager) | undefined): void {
-    this.env.forkEntityManager = factory ?? this.defaultForkEntityManager;
-  }
-
-  /** The server options with defaults filled in. */
-  get resolvedOptions(): ResolvedGrpcFrameworkOptions {
-    return this.options;
-  }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.close();
@@ -194,6 +192,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
         `The gRPC services are not configured correctly:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
       );
     }
+    if (orm) this.decideFastPaths(services, orm, bound);
     return this.createServer(bound, orm);
   }
 
@@ -205,6 +204,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       interceptors: this.options.serverInterceptors,
     });
     this.defaultForkEntityManager = orm ? () => orm.em.fork() : undefined;
+    this.env.statusMapping.databasePort = orm ? databasePortOf(orm) : undefined;
     this.env.forkEntityManager ??= this.defaultForkEntityManager;
     const env = this.env;
     const byService = new Map<string, BoundRpc[]>();
@@ -242,6 +242,17 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     return server;
   }
 
+  /** Decides each model service's fast paths now, and says which they are (debug log, `grpc-framework check`). */
+  private decideFastPaths(services: readonly ServiceToBind[], orm: MikroORM, bound: readonly BoundRpc[]): void {
+    for (const service of services) {
+      if (!(service.instance instanceof GenericServiceBase)) continue;
+      const actions = bound.filter((b) => b.service === service.options.service).map((b) => b.rpc.name);
+      const lines = fastPathsFor(service.instance, orm.em).describe(actions);
+      this.report.push(`${service.options.service} (${service.instance.constructor.name})`, ...lines.map((line) => `  ${line}`));
+    }
+    if (this.report.length) this.logger.debug(`Fast paths:\n${this.report.join('\n')}`);
+  }
+
   private findOrm(): MikroORM | undefined {
     try {
       return this.moduleRef.get(MikroORM, { strict: false });
@@ -262,5 +273,19 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
         }
       }),
     );
+  }
+}
+
+/** The port the ORM connects to, when it connects over the network and says which. */
+function databasePortOf(orm: MikroORM): number | undefined {
+  const port = orm.config.get('port') ?? urlPort(orm.config.get('clientUrl'));
+  return port ? Number(port) : undefined;
+}
+
+function urlPort(url: string | undefined): string | undefined {
+  try {
+    return url ? new URL(url).port || undefined : undefined;
+  } catch {
+    return undefined;
   }
 }

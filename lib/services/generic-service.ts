@@ -1,14 +1,9 @@
-import {
-  FilterQuery,
-  ForeignKeyConstraintViolationException,
-  QueryOrderMap,
-  UniqueConstraintViolationException,
-} from '@mikro-orm/core';
-import { status } from '@grpc/grpc-js';
+import type { FilterQuery, QueryOrderMap } from '@mikro-orm/core';
 import { DEFAULT_LIST_BATCH_SIZE } from '../constants';
-import { ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
+import { ObjectNotFoundError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import type { EntityClass, ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
+import { FastPaths, fastPathsOf } from '../fast-paths/fast-paths';
+import { EntityClass, isModelSerializerClass } from '../serializers/model-proto-serializer';
 import type {
   ProtoMessage,
   ProtoSerializer,
@@ -17,8 +12,8 @@ import type {
   SerializerOptions,
 } from '../serializers/proto-serializer';
 import { toSnakeCase } from '../serializers/field-spec';
-import { flushIsOneRow, withoutImplicitTransaction } from '../orm/one-row-flush';
-import { leanReadPlan, LeanReadPlan } from './lean-read-plan';
+import { markDefaults } from './default-hooks';
+import { querysetBatches } from './queryset-batches';
 import { Service } from './service';
 
 /** The set of rows a service works on: Django's queryset, as MikroORM query parts. */
@@ -32,21 +27,6 @@ export interface Queryset<T extends object> {
   populate?: readonly string[];
 }
 
-/**
- * What a write amounts to, which decides how `writeAtomically` makes it all or nothing:
- * `'one-row'` is a flush that inserts or updates one row of the service's entity and nothing
- * else; `'one-flush'` is a single `em.flush()`; `'any'` is anything else.
- */
-export type WriteShape = 'one-row' | 'one-flush' | 'any';
-
-/** How `writeAtomically` runs a write. */
-export interface AtomicWriteOptions<T extends object> {
-  /** What the write amounts to. */
-  shape: WriteShape;
-  /** The serializer that validated the write, to name the field when the database refuses it. */
-  serializer?: () => ProtoSerializer<T> | undefined;
-}
-
 export interface GenericServiceOptions<T extends object> {
   /** A base filter for every action. @default {} */
   where?: FilterQuery<T>;
@@ -54,9 +34,18 @@ export interface GenericServiceOptions<T extends object> {
   orderBy?: QueryOrderMap<T>;
 }
 
+/** Bytes a written object's response may still gain over its validated data: generated keys, timestamps, defaults. */
+const GENERATED_VALUES_HEADROOM = 1024;
+
 /**
  * The base of model services: which entity, which rows (`getQueryset`), how to find one row
- * (`getObject`) and which serializer to use (`getSerializer`). Mixins add the rpc handlers.
+ * (`getObject`) and which serializer to use (`getSerializer`), and the steps the actions are
+ * made of (`retrieveObject`, `listBatches`, `atomically`, `validateForWrite`, `respond`). Mixins
+ * add the rpc handlers.
+ *
+ * The steps take the fastest path that gives the same result (reading columns straight into
+ * messages, a write of one row without a transaction around it); which one, and why not a
+ * faster one, is decided once per class (`fast-paths/`) and listed by `grpc-framework check`.
  *
  * Configure with the `@GrpcModelService` options or override the attributes and methods here.
  *
@@ -73,16 +62,22 @@ export class GenericServiceBase<T extends object = object> extends Service {
   lookupField?: string;
   /** Request field holding the lookup value. @default `lookupField` in snake_case as the proto names it */
   lookupRequestField?: string;
-  /** Rows read per database query while streaming a List. @default 500 */
+  // The three below are declared, not initialised: `@GrpcModelService` options and subclasses set
+  // them on the prototype, which an initialiser on each instance would hide.
+  /** Rows read per database query while streaming a List (fewer when rows are large). @default 500 */
   declare listBatchSize: number;
   /**
-   * Retrieve and List read only the serializer's columns, straight into messages, when the
-   * serializer reads nothing else (no collections, no overridden `toRepresentation`) and this
-   * service keeps the default `getQueryset`, `filterQueryset`, `getObject` and `getSerializer`:
-   * no entities, no identity map, and on SQLite and PostgreSQL a prepared statement. Set it
-   * to false to always load entities. @default true
+   * Retrieve and List read only the serializer's columns, straight into messages, when nothing
+   * needs entities (see `grpc-framework check` for what this service does, and why). Set it to
+   * false to always load entities, e.g. when a serializer reads entity getters. @default true
    */
   declare leanReads: boolean;
+  /**
+   * `'when-needed'`: a write of one row runs as one statement, one flush in MikroORM's own
+   * transaction, anything else in a transaction of the framework's; `'always'`: every write in
+   * a transaction of the framework's. @default 'when-needed'
+   */
+  declare writeTransactions: 'when-needed' | 'always';
 
   get entity(): EntityClass<T> {
     return (this.constructor as typeof GenericServiceBase).entity as EntityClass<T>;
@@ -109,30 +104,13 @@ export class GenericServiceBase<T extends object = object> extends Service {
   /** The object a detail action works on, found by `lookupField`; NOT_FOUND when absent. */
   async getObject(): Promise<T> {
     const queryset = this.filterQueryset(this.getQueryset());
-    const lookupField = this.lookupField ?? this.em.getMetadata().get(queryset.entity.name).primaryKeys[0];
+    const lookupField = this.lookupFieldName();
     const value = this.lookupValue(lookupField);
     const where = { ...(queryset.where as object), [lookupField]: value } as FilterQuery<T>;
-    const populate = queryset.populate ?? this.serializerPopulate();
+    const populate = queryset.populate ?? this.populateFields();
     const object = await this.em.findOne(queryset.entity, where, { populate: populate as never });
     if (!object) throw new ObjectNotFoundError(queryset.entity.name, value);
     return object;
-  }
-
-  /**
-   * What Retrieve serializes: the row's columns when that is all the serializer reads (see
-   * `leanReads`), else `getObject()`. NOT_FOUND when absent.
-   */
-  protected async getObjectToSerialize(): Promise<T> {
-    const plan = this.leanReadPlan();
-    if (!plan) return this.getObject();
-    const lookupField = this.lookupField ?? plan.meta.primaryKeys[0];
-    const lookup = plan.lookup(this.em, lookupField);
-    const value = this.lookupValue(lookupField);
-    // A lookup on anything but a plain column, or a request without the field, goes the usual way.
-    if (!lookup || value === undefined) return this.getObject();
-    const data = await plan.reader.findOne(this.em, lookup, value);
-    if (!data) throw new ObjectNotFoundError(plan.meta.className, value);
-    return data as T;
   }
 
   /** The serializer class. @default `serializerClass` */
@@ -148,88 +126,89 @@ export class GenericServiceBase<T extends object = object> extends Service {
 
   /** What serializers receive as `context`: the request, the call, this service and the call's EntityManager. */
   getSerializerContext(): SerializerContext {
-    return { request: this.request, grpcContext: this.context, service: this, em: this.em };
+    return { request: this.request, call: this.context, service: this, em: this.em };
   }
 
   /** A serializer for this call, with the serializer context filled in. */
   getSerializer(instance?: T | readonly T[] | null, options: SerializerOptions = {}): ProtoSerializer<T> {
     const Serializer = this.getSerializerClass();
-    return new Serializer(instance ?? undefined, { ...options, context: { ...this.getSerializerContext(), ...options.context } });
+    return new Serializer(instance ?? null, { ...options, context: { ...this.getSerializerContext(), ...options.context } });
   }
 
   /**
-   * Runs a write so that all of it happens or none. A write of any shape runs in a transaction
-   * (a savepoint inside an outer one). A single flush needs no second transaction around it:
-   * MikroORM runs each flush in one. A flush of one row is one statement, which the database
-   * applies entirely or not at all, so it runs without a transaction, as Django's `save()`
-   * does (see `flushIsOneRow` for when a flush is that). Validation reads then see committed
-   * data, as they would inside a READ COMMITTED transaction.
-   *
-   * When the database refuses the write after validation passed (a concurrent call took the
-   * unique value, or deleted the related row), the error names the field, as validation would.
+   * What Retrieve serializes: `getObject()`, or the row's columns when that is all the
+   * serializer reads (see `leanReads`). NOT_FOUND when absent.
    */
-  protected async writeAtomically<R>(work: () => Promise<R>, options: AtomicWriteOptions<T>): Promise<R> {
-    try {
-      if (options.shape === 'any' || !this.flushIsAtomic()) return await this.inTransaction(work);
-      if (options.shape === 'one-row' && flushIsOneRow(this.em, this.em.getMetadata().get(this.entity.name))) {
-        return await withoutImplicitTransaction(this.em, work);
-      }
-      return await work();
-    } catch (error) {
-      const model = options.serializer?.() as unknown as ModelProtoSerializerBase<T> | undefined;
-      const isUnique = error instanceof UniqueConstraintViolationException;
-      if ((isUnique || error instanceof ForeignKeyConstraintViolationException) && typeof model?.uniqueViolations === 'function') {
-        // The write's transaction is over; look from a fork in the outer transaction, if any (tests).
-        const fork = this.em.fork();
-        const outer = this.em.getTransactionContext();
-        if (outer) fork.setTransactionContext(outer);
-        const violations = isUnique ? await model.uniqueViolations(fork) : await model.relationViolations(fork);
-        if (violations.length) {
-          throw new ValidationFailedError(violations, isUnique ? status.ALREADY_EXISTS : status.INVALID_ARGUMENT);
-        }
-      }
-      throw error;
+  async retrieveObject(): Promise<T> {
+    const lookupField = this.lookupFieldName();
+    const value = this.lookupValue(lookupField);
+    const columns = await this.fastPaths().retrieveColumns(this, lookupField, value);
+    if (columns === undefined) return this.getObject();
+    if (columns === null) throw new ObjectNotFoundError(this.entity.name, value);
+    return columns as T;
+  }
+
+  /**
+   * What List streams: the queryset's objects, read batch by batch as the client takes them
+   * (entities, or columns when that is all the serializer reads), stopping when the call ends.
+   */
+  async *listBatches(): AsyncGenerator<T[]> {
+    const queryset = this.filterQueryset(this.getQueryset());
+    const populate = queryset.populate ?? this.populateFields();
+    const Serializer = this.getSerializerClass();
+    const em = this.em;
+    const batches = querysetBatches(em, { ...queryset, populate }, {
+      maxRows: this.listBatchSize,
+      rowBytesEstimate: Serializer.spec().rowBytesEstimate,
+      signal: this.context.signal,
+      reader: populate.length ? undefined : this.fastPaths().columnReader(Serializer),
+      memory: this.context.streamMemory,
+    });
+    for await (const batch of batches) {
+      yield batch;
+      em.clear(); // the batch has been sent: its entities need not stay in the identity map
     }
   }
 
   /**
-   * Refuses, before it is written, a write whose deadline has passed, or whose response could
-   * not be sent: the response is the object's current data (on update) with the validated data
-   * over it, plus room for the values the database generates. Writes check the real response
-   * and the deadline again before they commit (`sendableMessage`, `inTransaction`).
+   * Runs a write so that all of it happens or none, the fastest way that holds for this action
+   * and serializer (see `writeTransactions`). For writes of your own actions: they run in a
+   * transaction.
    */
-  protected checkBeforeWrite(serializer: ProtoSerializer<T>): void {
+  atomically<R>(work: () => Promise<R>): Promise<R> {
+    return this.fastPaths().runWrite(this, this.serializerClass, work);
+  }
+
+  /**
+   * Validates the serializer's message (INVALID_ARGUMENT or ALREADY_EXISTS with the fields
+   * named), then refuses a write whose deadline has passed or whose response could not be sent
+   * (the object's current data with the validated data over it, plus room for generated values,
+   * larger than `maxSendMessageLength`): nothing has been written yet.
+   */
+  async validateForWrite(serializer: ProtoSerializer<T>): Promise<void> {
+    await serializer.isValid({ raiseException: true });
     this.context.throwIfDeadlinePassed();
     const current = serializer.instance && !serializer.many ? serializer.data : {};
     this.context.assertResponseFits(serializer.dataToMessage({ ...current, ...serializer.validatedData }), GENERATED_VALUES_HEADROOM);
   }
 
-  /** The serializer's message, encoded now (inside the write, before it commits) so one that cannot be sent undoes the write. */
-  protected sendableMessage(serializer: ProtoSerializer<T>): ProtoMessage {
-    const message = serializer.message as ProtoMessage;
+  /**
+   * The saved object's message, encoded now, inside the write: one that cannot be sent undoes a
+   * write in a transaction instead of leaving it stored behind an error.
+   */
+  respond(serializer: ProtoSerializer<T>): ProtoMessage {
+    const message = serializer.message;
     this.context.encodeResponse(message);
     return message;
   }
 
-  /**
-   * What saving through this service's serializer amounts to: `getSerializer` is the default
-   * and the serializer class says (`ModelProtoSerializerBase.savesOneRow`, `savesInOneFlush`).
-   */
-  protected serializerSaveShape(): WriteShape {
-    if (this.getSerializer !== GenericServiceBase.prototype.getSerializer) return 'any';
-    const Serializer = this.getSerializerClass() as unknown as typeof ModelProtoSerializerBase;
-    if (typeof Serializer.savesOneRow !== 'function' || Serializer.entity !== this.entity) return 'any';
-    return Serializer.savesOneRow() ? 'one-row' : Serializer.savesInOneFlush() ? 'one-flush' : 'any';
+  /** The fast paths of this class (decided once). */
+  private fastPaths(): FastPaths {
+    return fastPathsOf(this);
   }
 
-  /**
-   * Whether a flush on this call's EntityManager is all or nothing by itself. Inside an outer
-   * transaction (a test's) it is not: a failed statement would leave the outer transaction with
-   * half a write (on PostgreSQL, aborted), so the write needs its own savepoint.
-   */
-  private flushIsAtomic(): boolean {
-    const em = this.em;
-    return !em.isInTransaction() && em.getPlatform().supportsTransactions() && em.config.get('implicitTransactions') === true;
+  private lookupFieldName(): string {
+    return this.lookupField ?? this.em.getMetadata().get(this.entity.name).primaryKeys[0];
   }
 
   /** The request's value for the lookup property: its `lookupRequestField`, else the property in snake_case. */
@@ -237,24 +216,17 @@ export class GenericServiceBase<T extends object = object> extends Service {
     return (this.request as Record<string, unknown>)[this.lookupRequestField ?? requestFieldName(lookupField)];
   }
 
-  /** How reads go without entities for this call's serializer; undefined when they need entities. */
-  protected leanReadPlan(): LeanReadPlan | undefined {
-    if (!this.leanReads) return undefined;
-    return leanReadPlan(this as unknown as GenericServiceBase<object>, this.getSerializerClass(), this.em, GenericServiceBase.prototype);
-  }
-
   /** Collections the serializer sends, which must be loaded with each object. */
-  protected serializerPopulate(): readonly string[] {
-    const Serializer = this.getSerializerClass() as unknown as typeof ModelProtoSerializerBase;
-    return typeof Serializer.populateFields === 'function' ? Serializer.populateFields() : [];
+  private populateFields(): readonly string[] {
+    const Serializer = this.getSerializerClass();
+    return isModelSerializerClass(Serializer) ? Serializer.populateFields() : [];
   }
 }
 
 GenericServiceBase.prototype.listBatchSize = DEFAULT_LIST_BATCH_SIZE;
 GenericServiceBase.prototype.leanReads = true;
-
-/** Bytes a written object's response may still gain over its validated data: generated keys, timestamps, defaults. */
-const GENERATED_VALUES_HEADROOM = 1024;
+GenericServiceBase.prototype.writeTransactions = 'when-needed';
+markDefaults(GenericServiceBase.prototype, ['getQueryset', 'filterQueryset', 'getObject']);
 
 const requestFieldNames = new Map<string, string>();
 

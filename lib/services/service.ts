@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { CALL_STATE } from '../constants';
 import type { CallContext } from '../server/call-context';
+import { explainRefusal } from '../serializers/model-proto-serializer';
 
 interface CallState {
   request: unknown;
@@ -77,9 +78,10 @@ export class Service {
     } catch (error) {
       // A rollback can fail too (e.g. the connection is gone); the first error is the one to report.
       await em.rollback().catch(() => undefined);
-      throw error;
-    } finally {
       // Ending a savepoint clears the context; the call goes on inside the outer transaction.
+      if (outer) em.setTransactionContext(outer);
+      throw await explainRefusal(error);
+    } finally {
       if (outer) em.setTransactionContext(outer);
     }
   }

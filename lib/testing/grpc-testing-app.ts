@@ -5,6 +5,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 import { Test, TestingModule, TestingModuleBuilder } from '@nestjs/testing';
 import { withStartupHint } from '../errors/startup-hints';
 import { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { internalsOf } from '../server/server-internals';
 import { clientServiceDefinition } from './client-definition';
 import { InProcessChannel } from './in-process-channel';
 
@@ -69,7 +70,7 @@ export class GrpcTestingApp {
     let module: TestingModule;
     try {
       module = await builder.compile();
-      module.get(GrpcFrameworkServer, { strict: false }).serveInProcessOnly();
+      internalsOf(module.get(GrpcFrameworkServer, { strict: false })).serveInProcessOnly();
       await module.init();
     } catch (error) {
       throw withStartupHint(error);
@@ -135,7 +136,7 @@ export class GrpcTestingApp {
     const em = orm.em.fork();
     await em.begin();
     this.testEm = em;
-    this.server.useEntityManagerFactory(() => {
+    internalsOf(this.server).useEntityManagerFactory(() => {
       const fork = orm.em.fork();
       fork.setTransactionContext(em.getTransactionContext()!);
       return fork;
@@ -147,7 +148,7 @@ export class GrpcTestingApp {
     if (this.isolation === 'transaction' && this.testEm) {
       const em = this.testEm;
       this.testEm = undefined;
-      this.server.useEntityManagerFactory(undefined);
+      internalsOf(this.server).useEntityManagerFactory(undefined);
       await em.rollback();
     } else if (this.isolation === 'truncate') {
       await this.orm.getSchemaGenerator().clearDatabase();
@@ -164,7 +165,7 @@ export class GrpcTestingApp {
   private serviceDefinition(service: string): grpc.ServiceDefinition {
     const definition = clientServiceDefinition(this.server.registry, service);
     if (!definition) {
-      throw new Error(`GrpcTestingApp: no service "${service}" in ${this.server.resolvedOptions.protoPath.join(', ')}.`);
+      throw new Error(`GrpcTestingApp: no service "${service}" in ${internalsOf(this.server).options.protoPath.join(', ')}.`);
     }
     return definition;
   }

@@ -14,6 +14,7 @@ import type { Call, InterceptingListener, MessageContext } from '@grpc/grpc-js/b
 import type { Channel } from '@grpc/grpc-js/build/src/channel';
 import { EventEmitter } from 'node:events';
 import type { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { internalsOf } from '../server/server-internals';
 
 /** Messages a server stream may have waiting for the client before `write()` asks it to wait for `drain`. */
 const STREAM_HIGH_WATER_MARK = 16;
@@ -117,13 +118,13 @@ class InProcessCall implements Call {
 
   private dispatch(): void {
     if (this.finished) return;
-    const entry = this.server.handlerFor(this.method);
+    const entry = internalsOf(this.server).handlerFor(this.method);
     if (!entry) {
       this.finish({ code: status.UNIMPLEMENTED, details: `The server does not implement the method ${this.method}`, metadata: new Metadata() });
       return;
     }
     const request = this.request ?? Buffer.alloc(0);
-    const limit = this.server.resolvedOptions.maxReceiveMessageLength;
+    const limit = internalsOf(this.server).options.maxReceiveMessageLength;
     if (limit >= 0 && request.length > limit) {
       this.finish({
         code: status.RESOURCE_EXHAUSTED,

@@ -8,15 +8,14 @@ import { PostProtoSerializer } from './post.serializer';
 export class HandwrittenPostService extends Service {
   async *List(): AsyncGenerator<ProtoMessage> {
     const posts = await this.em.find(Post, {}, { orderBy: { created: 'asc', id: 'asc' } });
-    const serializer = new PostProtoSerializer(posts, { many: true });
-    yield* serializer.message as ProtoMessage[];
+    yield* new PostProtoSerializer(posts, { many: true }).messages;
   }
 
   async Create(request: ProtoMessage): Promise<ProtoMessage> {
-    const serializer = new PostProtoSerializer({ message: request, context: { em: this.em } });
+    const serializer = new PostProtoSerializer(null, { message: request, context: { em: this.em } });
     await serializer.isValid({ raiseException: true });
     await serializer.save();
-    return serializer.message as ProtoMessage;
+    return serializer.message;
   }
 
   async getObject(pk: number): Promise<Post> {
@@ -27,7 +26,7 @@ export class HandwrittenPostService extends Service {
 
   async Retrieve(request: { id: number }): Promise<ProtoMessage> {
     const post = await this.getObject(request.id);
-    return new PostProtoSerializer(post).message as ProtoMessage;
+    return new PostProtoSerializer(post).message;
   }
 
   async Update(request: ProtoMessage & { id: number }): Promise<ProtoMessage> {
@@ -35,7 +34,7 @@ export class HandwrittenPostService extends Service {
     const serializer = new PostProtoSerializer(post, { message: request, context: { em: this.em } });
     await serializer.isValid({ raiseException: true });
     await serializer.save();
-    return serializer.message as ProtoMessage;
+    return serializer.message;
   }
 
   async Destroy(request: { id: number }): Promise<object> {

@@ -1,7 +1,7 @@
-import { GrpcModelService, ModelService, PartialUpdateModelMixin } from 'nestjs-grpc-framework';
+import { GrpcModelService, ModelService } from 'nestjs-grpc-framework';
 import { Person } from './person.entity';
 import { PersonProtoSerializer } from './person.serializer';
 
-/** ModelService plus PartialUpdate, whose request uses google.protobuf.StringValue wrappers. */
+/** ModelService's PartialUpdate (its request uses google.protobuf.StringValue wrappers) is served too. */
 @GrpcModelService({ service: 'hrm.PersonController', serializer: PersonProtoSerializer })
-export class PersonService extends PartialUpdateModelMixin(ModelService(Person)) {}
+export class PersonService extends ModelService(Person) {}

@@ -2,13 +2,9 @@ import { Entity, Enum, ManyToOne, MikroORM, PrimaryKey, Property } from '@mikro-
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { status } from '@grpc/grpc-js';
 import { IsIn, Length } from 'class-validator';
-import {
-  ModelProtoSerializer,
-  ProtoField,
-  ProtoSerializer,
-  useEntityMetadata,
-  ValidationFailedError,
-} from 'nestjs-grpc-framework';
+import { GrpcModelService, ModelProtoSerializer, ModelService, ProtoField, ProtoSerializer, ValidationFailedError } from 'nestjs-grpc-framework';
+import { FastPaths } from '../../lib/fast-paths/fast-paths';
+import { useEntityMetadata } from '../../lib/serializers/entity-metadata-source';
 
 enum Color {
   Red = 'red',
@@ -19,6 +15,12 @@ enum Color {
 class Author {
   @PrimaryKey() id!: number;
   @Property({ length: 50, unique: true }) name!: string;
+}
+
+@Entity()
+class Note {
+  @PrimaryKey() id!: number;
+  @Property() message!: string;
 }
 
 @Entity()
@@ -50,7 +52,7 @@ describe('serializers', () => {
   let orm: MikroORM;
 
   beforeAll(async () => {
-    orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Article, Author] });
+    orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Article, Author, Note] });
     await orm.getSchemaGenerator().createSchema();
     useEntityMetadata(orm.getMetadata());
   });
@@ -94,23 +96,23 @@ describe('serializers', () => {
       const article = em.create(Article, { id: 1, title: 'hello', views: '9007199254740993', author, score: 0, published: false, color: Color.Red });
       const message = new ArticleSerializer(article).message;
       expect(message).toMatchObject({ id: 1, title: 'hello', views: '9007199254740993', author: 7, body: null });
-      expect(new ArticleSerializer([article, article], { many: true }).message).toHaveLength(2);
+      expect(new ArticleSerializer([article, article], { many: true }).messages).toHaveLength(2);
     });
 
     it('validates a message: required fields, read-only fields ignored, class-validator rules added', async () => {
-      const serializer = new ArticleSerializer({ message: { id: 99, title: '', color: 'blue', created_at: new Date() } });
+      const serializer = new ArticleSerializer(null, { message: { id: 99, title: '', color: 'blue', created_at: new Date() } });
       expect(await serializer.isValid()).toBe(false);
       expect(serializer.errors).toEqual({
         title: ['This field may not be blank.'],
         color: ['Only red articles for now.'],
       });
-      const ok = new ArticleSerializer({ message: { id: 99, title: ' hi ', color: 'red', views: '12' } });
+      const ok = new ArticleSerializer(null, { message: { id: 99, title: ' hi ', color: 'red', views: '12' } });
       expect(await ok.isValid()).toBe(true);
       expect(ok.validatedData).toEqual({ title: 'hi', color: 'red', views: '12' });
     });
 
     it('throws INVALID_ARGUMENT with field violations on raiseException', async () => {
-      const serializer = new ArticleSerializer({ message: { title: 'x'.repeat(11) } });
+      const serializer = new ArticleSerializer(null, { message: { title: 'x'.repeat(11) } });
       const error = await serializer.isValid({ raiseException: true }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationFailedError);
       expect(error).toMatchObject({
@@ -123,7 +125,7 @@ describe('serializers', () => {
       const em = orm.em.fork();
       const author = em.create(Author, { name: 'bob' });
       await em.flush();
-      const create = new ArticleSerializer({ message: { title: 'first', author: author.id }, context: { em } });
+      const create = new ArticleSerializer(null, { message: { title: 'first', author: author.id }, context: { em } });
       expect(await create.isValid()).toBe(true);
       const article = (await create.save()) as Article;
       expect(article.id).toEqual(expect.any(Number));
@@ -141,15 +143,15 @@ describe('serializers', () => {
       const em = orm.em.fork();
       em.create(Author, { name: 'taken' });
       await em.flush();
-      const missing = new ArticleSerializer({ message: { title: 'x', author: 4242 }, context: { em } });
+      const missing = new ArticleSerializer(null, { message: { title: 'x', author: 4242 }, context: { em } });
       expect(await missing.isValid()).toBe(false);
       expect(missing.errors).toEqual({ author: ['Invalid pk "4242" - object does not exist.'] });
-      const dup = new (ModelProtoSerializer(Author))({ message: { name: 'taken' }, context: { em } });
+      const dup = new (ModelProtoSerializer(Author))(null, { message: { name: 'taken' }, context: { em } });
       const error = await dup.isValid({ raiseException: true }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: status.ALREADY_EXISTS, message: 'name: Author with this name already exists.' });
     });
 
-    it('says whether save() is one flush: only while save, create and update are the defaults', () => {
+    it('decides once per serializer class how a write runs, and says why it is not the fastest', () => {
       class AuditedArticleSerializer extends ArticleSerializer {
         protected override async create(data: Record<string, unknown>): Promise<Article> {
           return super.create(data);
@@ -160,25 +162,37 @@ describe('serializers', () => {
           return super.save({ ...extra, title: 'stamped' });
         }
       }
-      expect(ArticleSerializer.savesInOneFlush()).toBe(true);
-      expect(AuditedArticleSerializer.savesInOneFlush()).toBe(false);
-      expect(StampedArticleSerializer.savesInOneFlush()).toBe(false);
+      @GrpcModelService({ service: 'x.Articles', serializer: ArticleSerializer })
+      class ArticleService extends ModelService(Article) {}
+      const paths = FastPaths.decide(new ArticleService(), orm.em);
+      expect(paths.write('Create', ArticleSerializer)).toEqual({ path: 'one-statement', reasons: [] });
+      expect(paths.write('Create', AuditedArticleSerializer)).toEqual({ path: 'transaction', reasons: ['AuditedArticleSerializer overrides create'] });
+      expect(paths.write('Update', StampedArticleSerializer)).toEqual({ path: 'transaction', reasons: ['StampedArticleSerializer overrides save'] });
+      expect(paths.write('Destroy', ArticleSerializer)).toEqual({ path: 'one-flush', reasons: ['a delete may cascade'] });
     });
   });
 
   describe('ProtoSerializer', () => {
+    it('takes its first argument as the instance, always: an object with a `message` field is data', () => {
+      const NoteSerializer = ModelProtoSerializer(Note, { fields: ['message'] });
+      const note = (message: string): Note => Object.assign(new Note(), { message });
+      expect(new NoteSerializer(note('hello')).message).toEqual({ message: 'hello' });
+      expect(new NoteSerializer([note('a'), note('b')], { many: true }).messages).toEqual([{ message: 'a' }, { message: 'b' }]);
+      expect(() => new NoteSerializer([note('a')], { many: true }).message).toThrow(/read \.messages/);
+    });
+
     it('reads declared fields, skips class-validator rules for allowed blanks, and maps messages', async () => {
-      const serializer = new PersonSerializer({ message: { name: ' amy ', nickname: '', id: 5, other: 'x' } });
+      const serializer = new PersonSerializer(null, { message: { name: ' amy ', nickname: '', id: 5, other: 'x' } });
       expect(await serializer.isValid()).toBe(true);
       expect(serializer.validatedData).toEqual({ name: 'amy', nickname: '' });
-      const short = new PersonSerializer({ message: { name: 'amy', nickname: 'ab' } });
+      const short = new PersonSerializer(null, { message: { name: 'amy', nickname: 'ab' } });
       expect(await short.isValid()).toBe(false);
       expect(Object.keys(short.errors)).toEqual(['nickname']);
       expect(new PersonSerializer({ id: 1, name: 'amy', nickname: 'a' }).message).toEqual({ id: 1, name: 'amy', nickname: 'a' });
     });
 
     it('says what to do when used in the wrong order', async () => {
-      const serializer = new PersonSerializer({ message: { name: 'a', nickname: 'abc' } });
+      const serializer = new PersonSerializer(null, { message: { name: 'a', nickname: 'abc' } });
       expect(() => serializer.validatedData).toThrow('call isValid() and check it returned true');
       await expect(new PersonSerializer({ name: 'a' } as never).isValid()).rejects.toThrow('isValid() needs a message');
       await serializer.isValid();
@@ -194,7 +208,7 @@ describe('serializers', () => {
           return { full_name: String(data.name).toUpperCase() };
         }
       }
-      const serializer = new Upper({ message: { full_name: 'zed', nickname: 'zeddy' } });
+      const serializer = new Upper(null, { message: { full_name: 'zed', nickname: 'zeddy' } });
       expect(await serializer.isValid()).toBe(true);
       expect(serializer.message).toEqual({ full_name: 'ZED' });
     });

@@ -1,5 +1,6 @@
-import { status } from '@grpc/grpc-js';
-import { ConnectionException, ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { Metadata, status } from '@grpc/grpc-js';
+import { ConnectionException, DriverException, ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { RpcException } from '@nestjs/microservices';
 import { ForbiddenException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { GrpcError, toGrpcStatus, ValidationFailedError } from 'nestjs-grpc-framework';
 
@@ -22,9 +23,9 @@ describe('toGrpcStatus', () => {
     expect(unique.details).not.toContain('account_user');
     expect(toGrpcStatus(new ForeignKeyConstraintViolationException(driverError)).code).toBe(status.FAILED_PRECONDITION);
     expect(toGrpcStatus(new ConnectionException(driverError))).toMatchObject({ code: status.UNAVAILABLE, unexpected: true });
-    expect(toGrpcStatus(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })).code).toBe(
-      status.UNAVAILABLE,
-    );
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', port: 5432 });
+    expect(toGrpcStatus(refused, { databasePort: 5432 }).code).toBe(status.UNAVAILABLE);
+    expect(toGrpcStatus(new DriverException(refused)).code).toBe(status.UNAVAILABLE);
   });
 
   it('maps Nest HTTP exceptions (guards, auth) to their gRPC counterparts', () => {
@@ -33,11 +34,26 @@ describe('toGrpcStatus', () => {
     expect(toGrpcStatus(new NotFoundException('gone')).code).toBe(status.NOT_FOUND);
   });
 
-  it('passes grpc-style status objects through', () => {
-    expect(toGrpcStatus({ code: status.RESOURCE_EXHAUSTED, details: 'slow down' })).toMatchObject({
+  it("keeps statuses raised on purpose, Nest's RpcException included", () => {
+    expect(toGrpcStatus(new RpcException({ code: status.RESOURCE_EXHAUSTED, message: 'slow down' }))).toMatchObject({
       code: status.RESOURCE_EXHAUSTED,
       details: 'slow down',
+      unexpected: false,
     });
+  });
+
+  it('does not forward what merely looks like a status: a downstream call failing is INTERNAL, logged', () => {
+    // What a grpc-js client call made inside a handler rejects with: its details and metadata are not the caller's business.
+    const downstream = Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+      code: status.UNAVAILABLE,
+      details: 'No connection established. Last error: connect ECONNREFUSED 10.0.0.7:50051',
+      metadata: new Metadata(),
+    });
+    expect(toGrpcStatus(downstream)).toEqual({ code: status.INTERNAL, details: 'Internal server error', unexpected: true });
+    expect(toGrpcStatus({ code: status.NOT_FOUND, details: 'a plain object' }).code).toBe(status.INTERNAL);
+    // A refused connection to something other than the database is not "the database is unavailable".
+    const elsewhere = Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:8080'), { code: 'ECONNREFUSED', port: 8080 });
+    expect(toGrpcStatus(elsewhere, { databasePort: 5432 }).code).toBe(status.INTERNAL);
   });
 
   it('turns anything else into a generic INTERNAL', () => {

@@ -1,0 +1,214 @@
+import type { EntityManager, EntityMetadata, FilterQuery } from '@mikro-orm/core';
+import { ColumnReader, CompiledLookup } from '../orm/column-reader';
+import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
+import type { SerializerSpec } from '../serializers/serializer-spec';
+import { isDefault } from '../services/default-hooks';
+
+/** A serializer class, as far as the fast paths look at it. */
+export type SerializerClassLike = Function & { spec(): SerializerSpec };
+
+/** What the fast paths need of a model service (`GenericServiceBase` is one). */
+export interface PlannedService {
+  readonly em: EntityManager;
+  readonly action: string;
+  readonly leanReads: boolean;
+  readonly writeTransactions: 'when-needed' | 'always';
+  readonly serializerClass?: SerializerClassLike;
+  getQueryset(): { entity: Function; where: unknown; orderBy: unknown };
+  getSerializerClass(): SerializerClassLike;
+  inTransaction<R>(work: () => Promise<R>): Promise<R>;
+}
+import { flushIsOneRow, withoutImplicitTransaction } from '../orm/one-row-flush';
+
+/**
+ * How a write of one action runs, fastest first; each is all or nothing:
+ * - `'one-statement'`: one INSERT or UPDATE, which the database applies entirely or not at all
+ *   by itself, without a transaction around it (Django's `save()` of a plain model);
+ * - `'one-flush'`: one `em.flush()`, which MikroORM runs in a transaction of its own;
+ * - `'transaction'`: anything else, in a transaction of the framework's (a savepoint inside
+ *   an outer one).
+ */
+export type WritePath = 'one-statement' | 'one-flush' | 'transaction';
+
+/** A path and, when it is not the fastest, why. */
+export interface Decision<P> {
+  path: P;
+  reasons: readonly string[];
+}
+
+/** The write actions and the hook each one calls. */
+const WRITE_HOOKS: Readonly<Record<string, string>> = {
+  Create: 'performCreate',
+  Update: 'performUpdate',
+  PartialUpdate: 'performUpdate',
+  Destroy: 'performDestroy',
+};
+
+/** Service methods that, replaced, choose rows per call, so reads go through entities. */
+const QUERY_HOOKS = ['getQueryset', 'filterQueryset', 'getObject'] as const;
+/** Serializer members that, replaced, may read more of an object than its fields' columns. */
+const INSTANCE_READERS = ['toRepresentation', 'dataToMessage', 'message', 'messages', 'data'] as const;
+
+/**
+ * The fast paths of one service class, decided once (when the server starts): whether Retrieve
+ * and List read columns straight into messages, and how each write action runs. Everything
+ * that makes a path slower is a reason, listed by `grpc-framework check`.
+ */
+export class FastPaths {
+  private readonly lookups = new Map<string, CompiledLookup | null>();
+  private readonly saves = new WeakMap<Function, Decision<WritePath>>();
+
+  private constructor(
+    /** The serializer class reads were planned for. */
+    private readonly serializerClass: SerializerClassLike | undefined,
+    readonly reads: Decision<'columns' | 'entities'>,
+    private readonly reader: ColumnReader | undefined,
+    private readonly meta: EntityMetadata,
+    private readonly where: FilterQuery<object>,
+    private readonly service: PlannedService,
+  ) {}
+
+  static decide(service: PlannedService, em: EntityManager): FastPaths {
+    const queryset = service.getQueryset();
+    const meta = em.getMetadata().get(queryset.entity.name);
+    const serializer = service.serializerClass;
+    const reasons: string[] = [];
+    let reader: ColumnReader | undefined;
+    if (service.leanReads === false) reasons.push('leanReads is false');
+    for (const hook of QUERY_HOOKS) if (!isDefault(service, hook)) reasons.push(`${hook} is overridden`);
+    const columns = serializer ? columnsOnly(serializer, reasons) : (reasons.push('no serializer'), undefined);
+    if (!reasons.length && columns) {
+      const orderProperties = Object.entries(queryset.orderBy as Record<string, unknown>)
+        .filter(([name, direction]) => name in meta.properties && typeof direction !== 'object')
+        .map(([name]) => name);
+      const made = ColumnReader.create(em, meta, [...meta.primaryKeys, ...columns, ...orderProperties]);
+      if ('reason' in made) reasons.push(made.reason);
+      else reader = made.reader;
+    }
+    const reads: Decision<'columns' | 'entities'> = { path: reader ? 'columns' : 'entities', reasons };
+    return new FastPaths(serializer, reads, reader, meta, queryset.where as FilterQuery<object>, service);
+  }
+
+  /** Reads columns instead of entities for this call, when the serializer is the one planned for. */
+  columnReader(serializer: SerializerClassLike): ColumnReader | undefined {
+    return serializer === this.serializerClass ? this.reader : undefined;
+  }
+
+  /** The select of one object by `property`, compiled once; undefined when it is not a plain column. */
+  private lookup(em: EntityManager, property: string): CompiledLookup | undefined {
+    if (!this.reader) return undefined;
+    let lookup = this.lookups.get(property);
+    if (lookup === undefined) {
+      lookup = this.reader.compileLookup(em, this.where, property) ?? null;
+      this.lookups.set(property, lookup);
+    }
+    return lookup ?? undefined;
+  }
+
+  /** How `action` writes with `serializer` (the serializer's save decides the rest; answered once per class). */
+  write(action: string, serializer: SerializerClassLike | undefined): Decision<WritePath> {
+    const hook = WRITE_HOOKS[action];
+    const service = this.service;
+    if (service.writeTransactions === 'always') return { path: 'transaction', reasons: ["writeTransactions is 'always'"] };
+    if (!hook) return { path: 'transaction', reasons: [`${action} is not a model write`] };
+    if (!isDefault(service, hook)) return { path: 'transaction', reasons: [`${hook} is overridden`] };
+    if (action === 'Destroy') return { path: 'one-flush', reasons: ['a delete may cascade'] };
+    if (!serializer) return { path: 'transaction', reasons: ['no serializer'] };
+    let decision = this.saves.get(serializer);
+    if (!decision) this.saves.set(serializer, (decision = saveOf(serializer, this.meta)));
+    return decision;
+  }
+
+  /**
+   * Runs a write of `action` all or nothing, the fastest way its decision allows for this call:
+   * inside an outer transaction (a test's) every write takes a savepoint, and a flush stays one
+   * statement only while no hook or subscriber (which can be added at run time) joins it.
+   */
+  async runWrite<R>(service: PlannedService, serializer: SerializerClassLike | undefined, work: () => Promise<R>): Promise<R> {
+    const em = service.em;
+    const { path } = this.write(service.action, serializer);
+    const flushIsAtomic = !em.isInTransaction() && em.getPlatform().supportsTransactions() && em.config.get('implicitTransactions') === true;
+    if (path === 'transaction' || !flushIsAtomic) return service.inTransaction(work);
+    if (path === 'one-statement' && flushIsOneRow(em, this.meta)) return withoutImplicitTransaction(em, work);
+    return work();
+  }
+
+  /**
+   * The object Retrieve serializes, read as plain columns through a statement compiled once;
+   * undefined when this call cannot read it so (another serializer, a lookup that is no plain
+   * column, a request without the lookup field), null when no row matches.
+   */
+  async retrieveColumns(service: PlannedService, lookupField: string, value: unknown): Promise<object | null | undefined> {
+    const reader = this.columnReader(service.getSerializerClass());
+    if (!reader || value === undefined) return undefined;
+    const lookup = this.lookup(service.em, lookupField);
+    return lookup ? reader.findOne(service.em, lookup, value) : undefined;
+  }
+
+  /** One line per action the service has: the path it takes and why not a faster one. */
+  describe(actions: readonly string[]): string[] {
+    const lines: string[] = [];
+    for (const action of actions) {
+      if (action === 'Retrieve' || action === 'List') {
+        const { path, reasons } = this.reads;
+        lines.push(`${action}: ${path === 'columns' ? 'reads columns straight into messages' : `loads entities (${reasons.join('; ')})`}`);
+      } else if (WRITE_HOOKS[action]) {
+        const { path, reasons } = this.write(action, this.serializerClass);
+        const said = { 'one-statement': 'one statement, without a transaction', 'one-flush': "one flush, in MikroORM's transaction", transaction: 'in a transaction' }[path];
+        lines.push(`${action}: ${said}${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
+      }
+    }
+    return lines;
+  }
+}
+
+/** The entity properties a serializer reads, when those are all it reads; else the reason why not. */
+function columnsOnly(serializer: SerializerClassLike, reasons: string[]): readonly string[] | undefined {
+  if (!(serializer.prototype instanceof ModelProtoSerializerBase)) {
+    reasons.push(`${serializer.name} is not a ModelProtoSerializer`);
+    return undefined;
+  }
+  const model = serializer as unknown as typeof ModelProtoSerializerBase;
+  const meta = model.entityMetadata();
+  const readable = model.spec().readable;
+  const replaced = INSTANCE_READERS.filter((name) => !isDefault(serializer.prototype, name));
+  if (replaced.length) reasons.push(`${serializer.name} overrides ${replaced.join(', ')}`);
+  const collections = readable.filter((f) => f.kind === 'relations').map((f) => f.property);
+  if (collections.length) reasons.push(`${serializer.name} sends collections (${collections.join(', ')})`);
+  const computed = readable.filter((f) => !(f.property in meta.properties)).map((f) => f.property);
+  if (computed.length) reasons.push(`${serializer.name} sends fields that are not entity properties (${computed.join(', ')})`);
+  return replaced.length || collections.length || computed.length ? undefined : readable.map((f) => f.property);
+}
+
+/** What saving through a serializer amounts to. */
+function saveOf(serializer: SerializerClassLike, meta: EntityMetadata): Decision<WritePath> {
+  const proto = serializer.prototype;
+  if (!(proto instanceof ModelProtoSerializerBase)) return { path: 'transaction', reasons: [`${serializer.name} is not a ModelProtoSerializer`] };
+  const replaced = ['save', 'create', 'update'].filter((name) => !isDefault(proto, name));
+  if (replaced.length) return { path: 'transaction', reasons: [`${serializer.name} overrides ${replaced.join(', ')}`] };
+  if ((serializer as unknown as typeof ModelProtoSerializerBase).entity.name !== meta.className) {
+    return { path: 'transaction', reasons: [`${serializer.name} saves another entity`] };
+  }
+  if (!isDefault(proto, 'validate')) return { path: 'one-flush', reasons: [`${serializer.name} overrides validate(), which may change other rows`] };
+  const collections = serializer.spec().writable.filter((f) => f.kind === 'relations').map((f) => f.property);
+  if (collections.length) return { path: 'one-flush', reasons: [`${serializer.name} writes collections (${collections.join(', ')}), rows of their own`] };
+  return { path: 'one-statement', reasons: [] };
+}
+
+/** Per ORM platform (its SQL), per service class. */
+const decided = new WeakMap<object, WeakMap<Function, FastPaths>>();
+
+/** The fast paths of a service's class, decided on first use (the server decides them as it starts). */
+export function fastPathsOf(service: PlannedService): FastPaths {
+  return fastPathsFor(service, service.em);
+}
+
+/** The fast paths of a service's class on the ORM of `em`, decided once. */
+export function fastPathsFor(service: PlannedService, em: EntityManager): FastPaths {
+  const platform = em.getPlatform();
+  let byClass = decided.get(platform);
+  if (!byClass) decided.set(platform, (byClass = new WeakMap()));
+  let paths = byClass.get(service.constructor);
+  if (!paths) byClass.set(service.constructor, (paths = FastPaths.decide(service, em)));
+  return paths;
+}

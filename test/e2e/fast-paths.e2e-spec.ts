@@ -1,0 +1,102 @@
+import { MikroORM } from '@mikro-orm/core';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Module, Type } from '@nestjs/common';
+import { GrpcFrameworkModule, GrpcFrameworkServer, GrpcModelService, ModelService, ProtoSerializer, SerializerOptions } from 'nestjs-grpc-framework';
+import { internalsOf } from '../../lib/server/server-internals';
+import { SAMPLE_PROTOS } from '../../sample/app.module';
+import { Person } from '../../sample/hrm/person.entity';
+import { PersonProtoSerializer } from '../../sample/hrm/person.serializer';
+import { unary } from '../utils/sample-app';
+import { startApp } from '../utils/start-app';
+import { testDatabase } from '../utils/test-database';
+
+const HRM_PROTO = SAMPLE_PROTOS[2];
+
+/** Overrides getSerializer only to add a context key: reads and writes stay on their fast paths. */
+@GrpcModelService({ service: 'hrm.PersonController', serializer: PersonProtoSerializer })
+class ContextPersonService extends ModelService(Person) {
+  override getSerializer(instance?: Person | readonly Person[] | null, options: SerializerOptions = {}): ProtoSerializer<Person> {
+    return super.getSerializer(instance, { ...options, context: { ...options.context, tenant: 'acme' } });
+  }
+}
+
+/** A performUpdate of the base class: PartialUpdate, as Update, must use it. */
+@GrpcModelService({ service: 'hrm.PersonController', serializer: PersonProtoSerializer })
+class StampingPersonService extends ModelService(Person) {
+  override async performUpdate(serializer: ProtoSerializer<object>): Promise<unknown> {
+    return serializer.save({ email: 'stamped@example.com' });
+  }
+}
+
+/** Both fast paths switched off by their options. */
+@GrpcModelService({ service: 'hrm.PersonController', serializer: PersonProtoSerializer })
+class CarefulPersonService extends ModelService(Person) {
+  override leanReads = false;
+  override writeTransactions = 'always' as const;
+}
+
+describe('fast paths', () => {
+  const statements: string[] = [];
+  let database: ReturnType<typeof testDatabase>;
+  let running: Awaited<ReturnType<typeof startApp>>;
+
+  async function start(controller: Type) {
+    database = testDatabase({
+      debug: ['query'],
+      logger: (message: string) => statements.push(message.replace(/\x1b\[[\d;]*m/g, '').toLowerCase()),
+    });
+    @Module({
+      imports: [
+        MikroOrmModule.forRoot({ ...database.options, entities: [Person] }),
+        GrpcFrameworkModule.forRoot({ protoPath: HRM_PROTO, url: '127.0.0.1:0' }),
+      ],
+      controllers: [controller],
+    })
+    class PersonAppModule {}
+    running = await startApp(PersonAppModule, HRM_PROTO);
+    await running.app.get(MikroORM).getSchemaGenerator().refreshDatabase();
+    statements.length = 0;
+    return running.client('hrm.PersonController');
+  }
+  afterEach(async () => {
+    await running?.close();
+    await database.dispose();
+  });
+
+  const written = () => statements.flatMap((s) => s.match(/\b(begin|commit|insert|update)\b/)?.[1] ?? []);
+  const selects = () => statements.filter((s) => /select/.test(s) && /person/.test(s));
+  const report = () => internalsOf(running.app.get(GrpcFrameworkServer)).fastPathReport();
+
+  it('stay on when getSerializer is overridden to add a context key', async () => {
+    const people = await start(ContextPersonService);
+    const amy = await unary<{ id: number }>(people, 'Create', { name: 'amy', email: 'amy@example.com' });
+    expect(written()).toEqual(['insert']);
+    statements.length = 0;
+    await expect(unary(people, 'Retrieve', { id: amy.id })).resolves.toMatchObject({ name: 'amy' });
+    expect(selects().join('\n')).not.toMatch(/\.\*/); // the columns, not an entity
+    expect(report()).toEqual(expect.arrayContaining(['  Retrieve: reads columns straight into messages', '  Create: one statement, without a transaction']));
+  });
+
+  it('PartialUpdate uses the performUpdate its service defines, as Update does', async () => {
+    const people = await start(StampingPersonService);
+    const amy = await unary<{ id: number }>(people, 'Create', { name: 'amy', email: 'amy@example.com' });
+    await expect(unary(people, 'PartialUpdate', { id: amy.id, name: { value: 'amelia' } })).resolves.toEqual({
+      id: amy.id,
+      name: 'amelia',
+      email: 'stamped@example.com',
+    });
+    expect(report()).toContain('  PartialUpdate: in a transaction (performUpdate is overridden)');
+  });
+
+  it('are switched off by leanReads = false and writeTransactions = always, and say so', async () => {
+    const people = await start(CarefulPersonService);
+    const amy = await unary<{ id: number }>(people, 'Create', { name: 'amy', email: 'amy@example.com' });
+    expect(written()).toEqual(['begin', 'insert', 'commit']);
+    statements.length = 0;
+    await unary(people, 'Retrieve', { id: amy.id });
+    expect(selects().join('\n')).toMatch(/\.\*/);
+    expect(report()).toEqual(
+      expect.arrayContaining(['  Retrieve: loads entities (leanReads is false)', "  Create: in a transaction (writeTransactions is 'always')"]),
+    );
+  });
+});
