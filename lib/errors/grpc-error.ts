@@ -43,9 +43,7 @@ export class ValidationFailedError extends GrpcError {
 
   /** The violations grouped by field, in the order they were found. */
   get errors(): Record<string, string[]> {
-    const byField: Record<string, string[]> = {};
-    for (const v of this.fieldViolations) (byField[v.field] ??= []).push(v.description);
-    return byField;
+    return groupByField(this.fieldViolations);
   }
 }
 
@@ -54,4 +52,11 @@ export class ObjectNotFoundError extends GrpcError {
   constructor(entityName: string, lookupValue: unknown) {
     super(status.NOT_FOUND, `${entityName}: ${String(lookupValue)} not found`);
   }
+}
+
+/** Violation descriptions by field, in the order they were found (what `serializer.errors` shows). */
+export function groupByField(violations: readonly FieldViolation[]): Record<string, string[]> {
+  const byField: Record<string, string[]> = {};
+  for (const v of violations) (byField[v.field] ??= []).push(v.description);
+  return byField;
 }

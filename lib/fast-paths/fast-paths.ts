@@ -18,7 +18,8 @@ export interface PlannedService {
   getSerializerClass(): SerializerClassLike;
   inTransaction<R>(work: () => Promise<R>): Promise<R>;
 }
-import { flushIsOneRow, withoutImplicitTransaction } from '../orm/one-row-flush';
+import { withoutImplicitTransactions } from '../orm/mikro-orm-internals';
+import { flushIsOneRow } from '../orm/one-row-flush';
 
 /**
  * How a write of one action runs, fastest first; each is all or nothing:
@@ -129,7 +130,7 @@ export class FastPaths {
     const { path } = this.write(service.action, serializer);
     const flushIsAtomic = !em.isInTransaction() && em.getPlatform().supportsTransactions() && em.config.get('implicitTransactions') === true;
     if (path === 'transaction' || !flushIsAtomic) return service.inTransaction(work);
-    if (path === 'one-statement' && flushIsOneRow(em, this.meta)) return withoutImplicitTransaction(em, work);
+    if (path === 'one-statement' && flushIsOneRow(em, this.meta)) return withoutImplicitTransactions(em, work);
     return work();
   }
 

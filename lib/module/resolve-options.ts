@@ -21,8 +21,7 @@ export const ENV = {
   maxConcurrentStreams: 'GRPC_FRAMEWORK_MAX_CONCURRENT_STREAMS',
 } as const;
 
-function fromEnv(options: GrpcFrameworkOptions): GrpcFrameworkOptions {
-  const env = process.env;
+function fromEnv(options: GrpcFrameworkOptions, env: Readonly<Record<string, string | undefined>>): GrpcFrameworkOptions {
   const merged: GrpcFrameworkOptions = { ...options };
   if (env[ENV.url]) merged.url = env[ENV.url];
   if (env[ENV.shutdownGraceMs]) merged.shutdownGracePeriodMs = Number(env[ENV.shutdownGraceMs]);
@@ -32,9 +31,12 @@ function fromEnv(options: GrpcFrameworkOptions): GrpcFrameworkOptions {
   return merged;
 }
 
-/** Fills in every default once; the rest of the framework only sees resolved options. */
-export function resolveOptions(given: GrpcFrameworkOptions): ResolvedGrpcFrameworkOptions {
-  const options = fromEnv(given);
+/**
+ * Fills in every default once; the rest of the framework only sees resolved options. `env` is
+ * the process environment, through which `grpc-framework runserver` passes its flags (`ENV`).
+ */
+export function resolveOptions(given: GrpcFrameworkOptions, env: Readonly<Record<string, string | undefined>>): ResolvedGrpcFrameworkOptions {
+  const options = fromEnv(given, env);
   const protoPath = options?.protoPath === undefined ? [] : ([] as string[]).concat(options.protoPath);
   if (!protoPath.length) {
     throw new ImproperlyConfiguredError(

@@ -1,29 +1,9 @@
 import { EntityManager, EntityMetadata, EntityProperty, EventType, FilterQuery, QueryOrderMap, ReferenceKind, Type } from '@mikro-orm/core';
-import { PreparableQuery, Row, runQuery } from './row-queries';
+import { compileWithCondition, mapRow, Row, SqlEntityManagerLike } from './mikro-orm-internals';
+import { PreparableQuery, runQuery } from './row-queries';
 
 /** Property name -> JavaScript value, as an entity would hold it (relations as their primary key). */
 export type ColumnData = Record<string, unknown>;
-
-/** The parts of a MikroORM SQL EntityManager (`@mikro-orm/knex`) the column reader uses. */
-interface SqlEntityManagerLike {
-  createQueryBuilder(entityName: string): QueryBuilderLike;
-}
-
-interface QueryBuilderLike {
-  alias: string;
-  select(fields: string[]): QueryBuilderLike;
-  where(where: object): QueryBuilderLike;
-  orderBy(orderBy: object): QueryBuilderLike;
-  limit(limit: number): QueryBuilderLike;
-  offset(offset: number): QueryBuilderLike;
-  getKnexQuery(): KnexQueryLike;
-  execute(method: 'all', mapResults: false): Promise<unknown>;
-}
-
-interface KnexQueryLike {
-  andWhere(column: string, value: unknown): KnexQueryLike;
-  toSQL(): { sql: string; bindings: readonly unknown[]; toNative(): { sql: string; bindings: readonly unknown[] } };
-}
 
 const SENTINEL = '\u0000grpc-framework-lookup\u0000';
 
@@ -80,7 +60,7 @@ export class ColumnReader {
 
   /** Row -> data keyed by property. */
   toData(em: EntityManager, row: Row): ColumnData {
-    const data = em.getComparator().mapResult(this.meta.className, row) as ColumnData;
+    const data = mapRow(em, this.meta.className, row) as ColumnData;
     const platform = em.getPlatform();
     for (const [name, type] of this.conversions) {
       const value = data[name];
@@ -98,19 +78,16 @@ export class ColumnReader {
     if (!prop || prop.kind !== ReferenceKind.SCALAR || !isPlainColumn(prop)) return undefined;
     const qb = (em as unknown as SqlEntityManagerLike).createQueryBuilder(this.meta.className);
     qb.select([...this.properties]).where(where).limit(1);
-    // The base filter goes through MikroORM; the looked-up column is added at the knex level,
-    // so the placeholder value survives as a binding whose position is known.
-    const query = qb.getKnexQuery().andWhere(`${qb.alias}.${prop.fieldNames[0]}`, SENTINEL);
-    const compiled = query.toSQL();
-    const { sql, bindings } = compiled;
-    const native = compiled.toNative();
+    // The base filter goes through MikroORM; the looked-up column is added below it, so the
+    // placeholder value survives as a binding whose position is known.
+    const { sql, bindings, nativeSql, nativeBindings } = compileWithCondition(qb, `${qb.alias}.${prop.fieldNames[0]}`, SENTINEL);
     const valueIndex = bindings.lastIndexOf(SENTINEL);
-    if (valueIndex < 0 || native.bindings.lastIndexOf(SENTINEL) !== valueIndex) return undefined;
+    if (valueIndex < 0 || nativeBindings.lastIndexOf(SENTINEL) !== valueIndex) return undefined;
     const platform = em.getPlatform();
     const type = prop.customType;
     return {
       sql,
-      nativeSql: native.sql,
+      nativeSql,
       bindings,
       valueIndex,
       toDatabase: type ? (value) => type.convertToDatabaseValue(value, platform, { key: prop.name, mode: 'query' }) : (value) => value,

@@ -1,4 +1,4 @@
-import { Configuration, EntityManager, EntityMetadata, EventManager, EventType } from '@mikro-orm/core';
+import { EntityManager, EntityMetadata, EventManager, EventType } from '@mikro-orm/core';
 
 /** Entity events whose handlers run inside a flush, around its statements. */
 const ROW_EVENTS = [
@@ -47,40 +47,4 @@ function writesOneRow(events: EventManager, meta: EntityMetadata): boolean {
     if (FLUSH_EVENTS.some((event) => typeof (subscriber as Record<string, unknown>)[event] === 'function')) return false;
   }
   return !meta.relations.some((prop) => prop.onCreate || prop.onUpdate);
-}
-
-const views = new WeakMap<Configuration, Configuration>();
-
-/**
- * Runs `work` with `em`'s flushes outside MikroORM's implicit transaction. Only for a flush of
- * one statement, which the database applies entirely or not at all by itself (Django's `save()`
- * of a plain model runs the same way); the transaction would add BEGIN and COMMIT, and on
- * knex a transaction object per call, to every such write.
- *
- * MikroORM reads `implicitTransactions` from the EntityManager's configuration at every flush,
- * so `em` (the call's own fork) gets, while `work` runs, a view of its configuration with that
- * option off and every other option unchanged.
- */
-export async function withoutImplicitTransaction<R>(em: EntityManager, work: () => Promise<R>): Promise<R> {
-  const config = em.config;
-  const writable = em as { config: Configuration };
-  writable.config = viewWithoutImplicitTransactions(config);
-  try {
-    return await work();
-  } finally {
-    writable.config = config;
-  }
-}
-
-function viewWithoutImplicitTransactions(config: Configuration): Configuration {
-  let view = views.get(config);
-  if (!view) {
-    view = Object.create(config) as Configuration;
-    const get = config.get.bind(config) as (key: string, defaultValue?: unknown) => unknown;
-    Object.defineProperty(view, 'get', {
-      value: (key: string, defaultValue?: unknown) => (key === 'implicitTransactions' ? false : get(key, defaultValue)),
-    });
-    views.set(config, view);
-  }
-  return view;
 }

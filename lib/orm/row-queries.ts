@@ -1,16 +1,9 @@
-import { Configuration, EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
+import { driverPoolOf, queriesAreObserved, Row } from './mikro-orm-internals';
 
-/** A row as the driver returns it: column name -> raw value. */
-export type Row = Record<string, unknown>;
-
-interface KnexClientLike {
-  driverName: string;
-  acquireConnection(): Promise<unknown>;
-  releaseConnection(connection: unknown): Promise<unknown>;
-}
+export type { Row };
 
 interface SqlConnectionLike {
-  getKnex(): { client: KnexClientLike };
   execute(sql: string, params: unknown[], method: 'all', ctx?: unknown): Promise<Row[]>;
 }
 
@@ -41,14 +34,14 @@ const pgStatementNames = new Map<string, string>();
 export async function runQuery(em: EntityManager, query: PreparableQuery, params: unknown[]): Promise<Row[]> {
   const connection = em.getConnection('read') as unknown as SqlConnectionLike;
   const ctx = em.getTransactionContext();
-  const client = connection.getKnex().client;
-  const prepared = client.driverName === 'better-sqlite3' || client.driverName === 'pg';
-  if (ctx || !prepared || logsOrRewritesQueries(em)) {
+  const pool = driverPoolOf(em);
+  const prepared = pool.driverName === 'better-sqlite3' || pool.driverName === 'pg';
+  if (ctx || !prepared || queriesAreObserved(em)) {
     return connection.execute(query.sql, params, 'all', ctx);
   }
-  const raw = await client.acquireConnection();
+  const raw = await pool.acquire();
   try {
-    if (client.driverName === 'pg') {
+    if (pool.driverName === 'pg') {
       const result = await (raw as PgClient).query({ name: pgStatementName(query.nativeSql), text: query.nativeSql, values: params });
       return result.rows;
     }
@@ -56,12 +49,8 @@ export async function runQuery(em: EntityManager, query: PreparableQuery, params
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
   } finally {
-    await client.releaseConnection(raw);
+    await pool.release(raw);
   }
-}
-
-function logsOrRewritesQueries(em: EntityManager): boolean {
-  return em.config.getLogger().isEnabled('query') || em.config.get('onQuery') !== Configuration.DEFAULTS.onQuery;
 }
 
 function sqliteStatement(database: BetterSqliteDatabase, sql: string): { all(params: unknown[]): Row[] } {

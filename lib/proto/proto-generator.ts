@@ -1,5 +1,5 @@
-import { EntityMetadata, EntityProperty, ReferenceKind } from '@mikro-orm/core';
-import { fieldKindOf } from '../serializers/entity-field-specs';
+import { EntityMetadata, EntityProperty } from '@mikro-orm/core';
+import { defaultFieldNames, fieldKindOf } from '../orm/entity-properties';
 import { FieldKind, toSnakeCase } from '../serializers/field-spec';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { upperSnake } from './enum-names';
@@ -107,12 +107,7 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
 }
 
 function selectProps(meta: EntityMetadata, fields?: readonly string[]): EntityProperty[] {
-  if (!fields) {
-    return meta.props.filter(
-      (p) => p.kind !== ReferenceKind.ONE_TO_MANY && !(p.kind === ReferenceKind.MANY_TO_MANY && p.mappedBy) && !p.embedded,
-    );
-  }
-  return fields.map((name) => {
+  return (fields ?? defaultFieldNames(meta)).map((name) => {
     const prop = meta.properties[name as keyof typeof meta.properties] as EntityProperty | undefined;
     if (!prop) {
       throw new ImproperlyConfiguredError(

@@ -4,13 +4,13 @@ import {
   EntityMetadata,
   ForeignKeyConstraintViolationException,
   Reference,
-  ReferenceKind,
   UniqueConstraintViolationException,
   wrap,
 } from '@mikro-orm/core';
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import { defaultFieldNames } from '../orm/entity-properties';
 import { entityFieldSpec } from './entity-field-specs';
 import { entityMetadataOf } from './entity-metadata-source';
 import { FieldOptions, FieldSpec, resolveFieldSpec } from './field-spec';
@@ -163,14 +163,7 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
       if ((field.kind === 'relation' || field.kind === 'relations') && field.target) {
         violations.push(...(await missingRelated(em, field, value)));
       } else if (field.unique && value !== '') {
-        if (await this.isTaken(em, field, value)) {
-          const entityName = this.model.entity.name;
-          violations.push({
-            field: field.protoName,
-            description: `${entityName} with this ${field.protoName} already exists.`,
-            reason: 'UNIQUE',
-          });
-        }
+        if (await this.isTaken(em, field, value)) violations.push(this.taken(field));
       }
     }
     return violations;
@@ -190,13 +183,7 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     const unique = this.spec.writable.filter((f) => f.unique && data[f.property] != null && data[f.property] !== '');
     const violations: FieldViolation[] = [];
     for (const field of unique) {
-      if (await this.isTaken(em, field, data[field.property])) {
-        violations.push({
-          field: field.protoName,
-          description: `${this.model.entity.name} with this ${field.protoName} already exists.`,
-          reason: 'UNIQUE',
-        });
-      }
+      if (await this.isTaken(em, field, data[field.property])) violations.push(this.taken(field));
     }
     return violations;
   }
@@ -211,6 +198,11 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
       }
     }
     return violations;
+  }
+
+  /** Django REST framework's words for a unique value already taken. */
+  private taken(field: FieldSpec): FieldViolation {
+    return { field: field.protoName, description: `${this.model.entity.name} with this ${field.protoName} already exists.`, reason: 'UNIQUE' };
   }
 
   private async isTaken(em: EntityManager, field: FieldSpec, value: unknown): Promise<boolean> {
@@ -272,11 +264,7 @@ function selectFieldNames(meta: EntityMetadata, options: ModelProtoSerializerOpt
   const fields = options.fields ?? '__all__';
   if (fields === '__all__') {
     const exclude = new Set(options.exclude ?? []);
-    return meta.props
-      .filter((p) => p.kind !== ReferenceKind.ONE_TO_MANY && !(p.kind === ReferenceKind.MANY_TO_MANY && p.mappedBy))
-      .filter((p) => p.kind !== ReferenceKind.EMBEDDED || !p.object)
-      .filter((p) => !p.embedded && !exclude.has(p.name))
-      .map((p) => p.name);
+    return defaultFieldNames(meta).filter((name) => !exclude.has(name));
   }
   const unknown = fields.filter((name) => !(name in meta.properties));
   if (unknown.length) {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { validate } from 'class-validator';
-import { FieldViolation, ValidationFailedError } from '../errors/grpc-error';
+import { FieldViolation, groupByField, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { CallContext } from '../server/call-context';
 import { FieldSpec, resolveFieldSpec } from './field-spec';
@@ -141,9 +141,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     if (!this.violations) {
       throw new Error(`${this.constructor.name}: call isValid() before reading errors.`);
     }
-    const byField: Record<string, string[]> = {};
-    for (const v of this.violations) (byField[v.field] ??= []).push(v.description);
-    return byField;
+    return groupByField(this.violations);
   }
 
   /** Validates the incoming message. */

@@ -59,7 +59,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     private readonly contextCreator: ExternalContextCreator,
     private readonly moduleRef: ModuleRef,
   ) {
-    this.options = resolveOptions(options);
+    this.options = resolveOptions(options, process.env);
     this.env = {
       streams: new StreamCounts(this.options.maxServerStreams, this.options.maxServerStreamsPerConnection),
       memory: new StreamMemory(this.options.streamMemoryBytes),

@@ -1,4 +1,5 @@
 import * as protobuf from 'protobufjs';
+import { nullableShape } from '../proto/message-codec';
 import type { ServiceDefinition } from '../proto/proto-registry';
 import type { FieldKind, FieldSpec } from '../serializers/field-spec';
 import type { SerializerSpec } from '../serializers/serializer-spec';
@@ -62,13 +63,8 @@ function incompatibility(field: FieldSpec, protoField: protobuf.Field): string |
     return many ? `a list of ids needs a repeated field, found ${type}.` : `expected a single value, found repeated ${type}.`;
   }
   if (resolved instanceof protobuf.Enum) return field.kind === 'enum' || field.kind === 'any' ? undefined : `${field.kind} cannot travel as enum ${type}.`;
-  if (resolved instanceof protobuf.Type && isNullableMessage(resolved)) return undefined;
+  if (resolved instanceof protobuf.Type && nullableShape(resolved)) return undefined;
   const allowed = COMPATIBLE[field.kind];
   if (!allowed || allowed.includes(type)) return undefined;
   return `a ${field.kind} property cannot travel as ${type.replace(/^\./, '')} (use ${allowed.map((t) => t.replace(/^\./, '')).join(' or ')}).`;
-}
-
-/** The seed's NullableString pattern: a oneof of a value and google.protobuf.NullValue. */
-function isNullableMessage(type: protobuf.Type): boolean {
-  return type.oneofsArray.length === 1 && type.fieldsArray.some((f) => f.type === 'google.protobuf.NullValue' || f.resolvedType?.fullName === '.google.protobuf.NullValue');
 }

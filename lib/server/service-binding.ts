@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/core';
 import type { NestInterceptor } from '@nestjs/common';
 import { UseInterceptors } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
+import { controllerContextCreator } from './nest-internals';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
 import { registerEntityHint } from '../errors/startup-hints';
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
@@ -165,19 +166,3 @@ export function servicesAmong(controllers: readonly DiscoveredController[]): Ser
   }
   return found;
 }
-
-/**
- * Nest's ExternalContextCreator looks for the module of a handler's class among providers
- * only, so the guards and interceptors a controller names by class would not be found. This
- * view of the shared creator answers with the controller's own module instead. The two
- * methods it overrides are internal to @nestjs/core (checked against 11.2); this is the one
- * place that relies on them.
- */
-function controllerContextCreator(creator: ExternalContextCreator, moduleKey: string): ExternalContextCreator {
-  const moduleOf = (): string => moduleKey;
-  return Object.create(creator, {
-    getHostModuleKey: { value: moduleOf },
-    getContextModuleKey: { value: moduleOf },
-  }) as ExternalContextCreator;
-}
-

@@ -1,0 +1,122 @@
+import { Configuration, EntityManager } from '@mikro-orm/core';
+
+// The one place that relies on MikroORM 6 / knex internals (checked against @mikro-orm/* 6.6);
+// test/unit/mikro-orm-internals.spec.ts fails, naming the internal, when an upgrade changes one.
+// MikroORM 7 drops knex for its own query builder over Kysely; each function says what it becomes there.
+
+/** A row as the driver returns it: column name -> raw value. */
+export type Row = Record<string, unknown>;
+
+/** The parts of a MikroORM SQL EntityManager (`@mikro-orm/knex`) the column reader uses (public API). */
+export interface SqlEntityManagerLike {
+  createQueryBuilder(entityName: string): QueryBuilderLike;
+}
+
+export interface QueryBuilderLike {
+  alias: string;
+  select(fields: string[]): QueryBuilderLike;
+  where(where: object): QueryBuilderLike;
+  orderBy(orderBy: object): QueryBuilderLike;
+  limit(limit: number): QueryBuilderLike;
+  offset(offset: number): QueryBuilderLike;
+  execute(method: 'all', mapResults: false): Promise<unknown>;
+}
+
+/** A select with one more `column = value` condition, as SQL with `?` placeholders and in the driver's own placeholder style. */
+export interface CompiledSelect {
+  sql: string;
+  nativeSql: string;
+  bindings: readonly unknown[];
+  nativeBindings: readonly unknown[];
+}
+
+/**
+ * Internal: `QueryBuilder.getKnexQuery()` and knex's `toSQL().toNative()`. The condition is added
+ * at the knex level so a placeholder value keeps a known binding position.
+ * MikroORM 7: `qb.getNativeQuery()` compiles to `{ sql, params }` without knex.
+ */
+export function compileWithCondition(qb: QueryBuilderLike, column: string, value: unknown): CompiledSelect {
+  const knexQuery = (qb as unknown as { getKnexQuery(): { andWhere(column: string, value: unknown): KnexQueryLike } }).getKnexQuery();
+  const compiled = knexQuery.andWhere(column, value).toSQL();
+  const native = compiled.toNative();
+  return { sql: compiled.sql, bindings: compiled.bindings, nativeSql: native.sql, nativeBindings: native.bindings };
+}
+
+interface KnexQueryLike {
+  toSQL(): { sql: string; bindings: readonly unknown[]; toNative(): { sql: string; bindings: readonly unknown[] } };
+}
+
+/**
+ * Internal: `em.getComparator().mapResult()`, MikroORM's own row-to-data mapping (column names to
+ * property names, its hydration of raw values). MikroORM 7 keeps the EntityComparator.
+ */
+export function mapRow(em: EntityManager, className: string, row: Row): Record<string, unknown> {
+  return em.getComparator().mapResult(className, row) as Record<string, unknown>;
+}
+
+interface KnexClientLike {
+  driverName: string;
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+/** A pooled driver connection, and the driver's name ('pg', 'better-sqlite3', ...). */
+export interface DriverPool {
+  driverName: string;
+  acquire(): Promise<unknown>;
+  release(connection: unknown): Promise<unknown>;
+}
+
+/**
+ * Internal: the knex client under MikroORM's connection (`getKnex().client`), to run prepared
+ * statements on the raw driver connection. MikroORM 7: the Kysely dialect's driver pool.
+ */
+export function driverPoolOf(em: EntityManager): DriverPool {
+  const client = (em.getConnection('read') as unknown as { getKnex(): { client: KnexClientLike } }).getKnex().client;
+  return {
+    driverName: client.driverName,
+    acquire: () => client.acquireConnection(),
+    release: (connection) => client.releaseConnection(connection),
+  };
+}
+
+/**
+ * Whether MikroORM must see each statement: it logs queries (`debug`) or rewrites them
+ * (`onQuery`, compared with its internal default). MikroORM 7 keeps both options.
+ */
+export function queriesAreObserved(em: EntityManager): boolean {
+  return em.config.getLogger().isEnabled('query') || em.config.get('onQuery') !== Configuration.DEFAULTS.onQuery;
+}
+
+const views = new WeakMap<Configuration, Configuration>();
+
+/**
+ * Internal: MikroORM 6's UnitOfWork reads `implicitTransactions` from `em.config` at each flush,
+ * so `em` (a call's own fork) gets, while `work` runs, a view of its configuration with that
+ * option off and every other option unchanged. MikroORM 7: the same flag, read the same way
+ * (`em.config.get('implicitTransactions')` in `UnitOfWork.doCommit`); if it is cached instead,
+ * flushes fall back to their transaction, which is correct, only slower.
+ */
+export async function withoutImplicitTransactions<R>(em: EntityManager, work: () => Promise<R>): Promise<R> {
+  const config = em.config;
+  const writable = em as { config: Configuration };
+  writable.config = viewWithoutImplicitTransactions(config);
+  try {
+    return await work();
+  } finally {
+    writable.config = config;
+  }
+}
+
+function viewWithoutImplicitTransactions(config: Configuration): Configuration {
+  let view = views.get(config);
+  if (!view) {
+    view = Object.create(config) as Configuration;
+    const get = config.get.bind(config) as (key: string, defaultValue?: unknown) => unknown;
+    Object.defineProperty(view, 'get', {
+      value: (key: string, defaultValue?: unknown) => (key === 'implicitTransactions' ? false : get(key, defaultValue)),
+    });
+    views.set(config, view);
+  }
+  return view;
+}

@@ -1,0 +1,79 @@
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { Entity, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
+import {
+  compileWithCondition,
+  driverPoolOf,
+  mapRow,
+  queriesAreObserved,
+  SqlEntityManagerLike,
+  withoutImplicitTransactions,
+} from '../../lib/orm/mikro-orm-internals';
+
+@Entity({ tableName: 'internals_item' })
+class Item {
+  @PrimaryKey() id!: number;
+  @Property({ fieldName: 'item_name' }) name!: string;
+}
+
+// lib/orm/mikro-orm-internals.ts relies on MikroORM 6 / knex internals; each case fails, naming
+// the internal, when an upgrade changes it.
+describe('MikroORM internals the framework relies on', () => {
+  let orm: MikroORM;
+  beforeAll(async () => {
+    orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Item], allowGlobalContext: true });
+    await orm.getSchemaGenerator().createSchema();
+    await orm.em.fork().persistAndFlush(Object.assign(new Item(), { name: 'first' }));
+  });
+  afterAll(() => orm.close());
+
+  it('QueryBuilder.getKnexQuery() with knex toSQL().toNative() compiles a select with one more condition', () => {
+    const qb = (orm.em.fork() as unknown as SqlEntityManagerLike).createQueryBuilder('Item');
+    qb.select(['id', 'name']).where({}).limit(1);
+    const compiled = compileWithCondition(qb, `${qb.alias}.id`, 'MARK');
+    expect(compiled.sql).toMatch(/select .*item_name.* from `internals_item`/);
+    expect(compiled.bindings).toContain('MARK');
+    expect(compiled.nativeBindings).toContain('MARK');
+  });
+
+  it('em.getComparator().mapResult maps column names to properties', () => {
+    expect(mapRow(orm.em, 'Item', { id: 1, item_name: 'first' })).toMatchObject({ id: 1, name: 'first' });
+  });
+
+  it("the knex client under the connection lends the driver's connections", async () => {
+    const pool = driverPoolOf(orm.em);
+    expect(pool.driverName).toBe('better-sqlite3');
+    const connection = (await pool.acquire()) as { prepare(sql: string): { all(): unknown[] } };
+    try {
+      expect(connection.prepare('select item_name from internals_item').all()).toEqual([{ item_name: 'first' }]);
+    } finally {
+      await pool.release(connection);
+    }
+    expect(queriesAreObserved(orm.em)).toBe(false);
+  });
+
+  it("a flush reads implicitTransactions from em.config each time, so a call's fork can turn it off", async () => {
+    const statements: string[] = [];
+    const logged = await MikroORM.init({
+      driver: BetterSqliteDriver,
+      dbName: ':memory:',
+      entities: [Item],
+      allowGlobalContext: true,
+      debug: ['query'],
+      logger: (line: string) => statements.push(line.replace(/\x1b\[[\d;]*m/g, '').toLowerCase()),
+    });
+    try {
+      await logged.getSchemaGenerator().createSchema();
+      expect(queriesAreObserved(logged.em)).toBe(true);
+      const written = () => statements.flatMap((s) => s.match(/\b(begin|commit|insert)\b/)?.[1] ?? []);
+      const em = logged.em.fork();
+      statements.length = 0;
+      await em.persistAndFlush(Object.assign(new Item(), { name: 'in a transaction' }));
+      expect(written()).toEqual(['begin', 'insert', 'commit']);
+      statements.length = 0;
+      await withoutImplicitTransactions(em, () => em.persistAndFlush(Object.assign(new Item(), { name: 'alone' })));
+      expect(written()).toEqual(['insert']);
+    } finally {
+      await logged.close();
+    }
+  });
+});
