@@ -139,11 +139,11 @@ export class FastPaths {
    * undefined when this call cannot read it so (another serializer, a lookup that is no plain
    * column, a request without the lookup field), null when no row matches.
    */
-  async retrieveColumns(service: PlannedService, lookupField: string, value: unknown): Promise<object | null | undefined> {
+  async retrieveColumns(service: PlannedService, em: EntityManager, lookupField: string, value: unknown): Promise<object | null | undefined> {
     const reader = this.columnReader(service.getSerializerClass());
     if (!reader || value === undefined) return undefined;
-    const lookup = this.lookup(service.em, lookupField);
-    return lookup ? reader.findOne(service.em, lookup, value) : undefined;
+    const lookup = this.lookup(em, lookupField);
+    return lookup ? reader.findOne(em, lookup, value) : undefined;
   }
 
   /** One line per action the service has: the path it takes and why not a faster one. */

@@ -73,12 +73,20 @@ export interface DriverPool {
  */
 export function driverPoolOf(em: EntityManager): DriverPool {
   const client = (em.getConnection('read') as unknown as { getKnex(): { client: KnexClientLike } }).getKnex().client;
-  return {
-    driverName: client.driverName,
-    acquire: () => client.acquireConnection(),
-    release: (connection) => client.releaseConnection(connection),
-  };
+  let pool = pools.get(client);
+  if (!pool) {
+    pool = {
+      driverName: client.driverName,
+      acquire: () => client.acquireConnection(),
+      release: (connection) => client.releaseConnection(connection),
+    };
+    pools.set(client, pool);
+  }
+  return pool;
 }
+
+/** One per knex client: asked for on every lean read. */
+const pools = new WeakMap<KnexClientLike, DriverPool>();
 
 /**
  * Whether MikroORM must see each statement: it logs queries (`debug`) or rewrites them

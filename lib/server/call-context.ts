@@ -20,7 +20,12 @@ export interface RpcSetup {
   /** The deadline a call gets when its client set none, or a later one (`callTimeoutMs`; unary calls). */
   readonly defaultTimeoutMs?: number;
   /** Shared by all rpcs of a server (tests swap the EntityManager factory in it). */
-  readonly environment: { forkEntityManager?: () => EntityManager; memory?: StreamMemory };
+  readonly environment: {
+    forkEntityManager?: () => EntityManager;
+    /** The application's EntityManager, for reads that need no unit of work; unset while tests bind calls to a transaction. */
+    readEntityManager?: EntityManager;
+    memory?: StreamMemory;
+  };
 }
 
 /**
@@ -172,6 +177,15 @@ export class CallContext {
   /** Sends response headers before the first message. */
   sendMetadata(metadata: Metadata): void {
     this.call.sendMetadata(metadata);
+  }
+
+  /**
+   * An EntityManager for reads that need no unit of work or identity map (columns read straight
+   * into messages): the call's own if it has one, else the application's, so such a call
+   * forks none. @internal
+   */
+  get readEm(): EntityManager {
+    return this.entityManager ?? this.rpc.environment.readEntityManager ?? this.em;
   }
 
   /** This call's EntityManager: a fork of the application's, made on first use. */

@@ -18,6 +18,7 @@ import { INTERNAL_ERROR_MESSAGE } from '../constants';
 import { GrpcError } from '../errors/grpc-error';
 import { CallContext, RpcSetup } from './call-context';
 import { http2StreamOf } from './grpc-js-internals';
+import type { DeadlineWatch } from './deadline-watch';
 import { FailureLog, stackOf } from './failure-log';
 import { ResponseStream, StreamCounts } from './response-stream';
 import type { StreamMemory } from './stream-memory';
@@ -25,11 +26,15 @@ import type { BoundRpc } from './service-binding';
 
 const logger = new Logger('GrpcFramework');
 
+/** The status of a unary call whose deadline passed (one object: made at every call, an Error would cost its stack). */
+const DEADLINE_EXCEEDED = new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+
 type Status = Partial<StatusObject> & { code: status; details: string };
 
 /** What the grpc-js handlers need besides the bound rpc (shared, so tests can swap the EntityManager factory). */
 export interface HandlerEnvironment {
   forkEntityManager?: () => EntityManager;
+  readEntityManager?: EntityManager;
   /** Response streams running, against the server's and each connection's cap. */
   streams: StreamCounts;
   /** Bytes of rows List streams hold, against `streamMemoryBytes`. */
@@ -38,6 +43,7 @@ export interface HandlerEnvironment {
   maxResponseBytes: number;
   /** The deadline of unary calls whose client set none (`callTimeoutMs`). */
   callTimeoutMs: number;
+  deadlines: DeadlineWatch;
   failures: FailureLog;
   /** What status mapping knows of the application (the database's port). */
   statusMapping: StatusMappingOptions;
@@ -63,18 +69,12 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
       answered = true;
       callback(error, bytes);
     };
-    // At the deadline the caller is answered, whatever the handler is still waiting for (a stalled database).
-    if (Number.isFinite(context.deadlineAt)) {
-      const signal = context.signal;
-      signal.addEventListener(
-        'abort',
-        () => {
-          // A cancelled call has no one to answer; a deadline is answered.
-          if ((signal.reason as GrpcError).code === status.DEADLINE_EXCEEDED) answer(serviceError(statusFor(bound, env, signal.reason)));
-        },
-        { once: true },
-      );
-    }
+    // At the deadline the caller is answered, whatever the handler is still waiting for (a
+    // stalled database). Not through the context's AbortSignal: grpc-js ends every unary call
+    // with a 'cancelled' event, which would abort a signal (an Error and its stack) per call.
+    const release = Number.isFinite(context.deadlineAt)
+      ? env.deadlines.watch(context.deadlineAt, () => answer(serviceError(statusFor(bound, env, DEADLINE_EXCEEDED))))
+      : undefined;
     bound.invoke(request, context).then(
       (response) => {
         let bytes: Buffer;
@@ -91,7 +91,10 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
         answer(null, bytes);
       },
       (error: unknown) => answer(serviceError(statusFor(bound, env, error))),
-    ).finally(() => context.release());
+    ).finally(() => {
+      release?.();
+      context.release();
+    });
   };
 }
 

@@ -18,6 +18,7 @@ import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { HandlerEnvironment, InProcessHandler, serverStreamingHandler, unaryHandler } from './call-handlers';
 import { frameworkServicesRegistry, underFrameworkDecoding } from './framework-services';
+import { DeadlineWatch } from './deadline-watch';
 import { FailureLog } from './failure-log';
 import { StreamCounts } from './response-stream';
 import { StreamMemory } from './stream-memory';
@@ -65,6 +66,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       memory: new StreamMemory(this.options.streamMemoryBytes),
       maxResponseBytes: this.options.maxSendMessageLength,
       callTimeoutMs: this.options.callTimeoutMs,
+      deadlines: new DeadlineWatch(),
       failures: new FailureLog(this.logger),
       statusMapping: {},
     };
@@ -77,6 +79,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       fastPathReport: () => [...this.report],
       useEntityManagerFactory: (factory) => {
         this.env.forkEntityManager = factory ?? this.defaultForkEntityManager;
+        this.env.readEntityManager = factory ? undefined : this.findOrm()?.em;
       },
     });
   }
@@ -205,7 +208,10 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     });
     this.defaultForkEntityManager = orm ? () => orm.em.fork() : undefined;
     this.env.statusMapping.databasePort = orm ? databasePortOf(orm) : undefined;
-    this.env.forkEntityManager ??= this.defaultForkEntityManager;
+    if (!this.env.forkEntityManager) {
+      this.env.forkEntityManager = this.defaultForkEntityManager;
+      this.env.readEntityManager = orm?.em;
+    }
     const env = this.env;
     const byService = new Map<string, BoundRpc[]>();
     for (const rpc of bound) byService.set(rpc.service, [...(byService.get(rpc.service) ?? []), rpc]);

@@ -19,3 +19,21 @@ export function controllerContextCreator(creator: ExternalContextCreator, module
 
 /** The private methods `controllerContextCreator` replaces, for the test that watches them. */
 export const REPLACED_CONTEXT_CREATOR_METHODS = ['getHostModuleKey', 'getContextModuleKey'] as const;
+
+interface EnhancerContextCreator {
+  create(instance: object, callback: Function, moduleKey: string): readonly unknown[];
+}
+
+/** The private fields `runsEnhancers` reads. */
+export const ENHANCER_CREATORS = ['guardsContextCreator', 'interceptorsContextCreator'] as const;
+
+/**
+ * Whether Nest would run a guard or an interceptor around `callback` (its own, its class's, its
+ * module's globals, `useGlobalGuards`/`useGlobalInterceptors`, APP_GUARD/APP_INTERCEPTOR), read
+ * through the context creator's private `guardsContextCreator` and `interceptorsContextCreator`.
+ * When none would, calls skip Nest's pipeline, which then only adds promises.
+ */
+export function runsEnhancers(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string): boolean {
+  const creators = creator as unknown as Record<(typeof ENHANCER_CREATORS)[number], EnhancerContextCreator>;
+  return ENHANCER_CREATORS.some((name) => creators[name].create(instance, callback, moduleKey).length > 0);
+}

@@ -2,7 +2,7 @@ import { MikroORM } from '@mikro-orm/core';
 import type { NestInterceptor } from '@nestjs/common';
 import { UseInterceptors } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
-import { controllerContextCreator } from './nest-internals';
+import { controllerContextCreator, runsEnhancers } from './nest-internals';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
 import { registerEntityHint } from '../errors/startup-hints';
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
@@ -72,20 +72,34 @@ export function bindService(
       Reflect.defineMetadata(key, Reflect.getMetadata(key, handler), callback);
     }
     if (interceptors.length) UseInterceptors(...interceptors)(callback);
-    const invoke = controllerContextCreator(contextCreator, target.moduleKey).create(
-      instance,
-      callback as (...args: unknown[]) => unknown,
-      rpc.name,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      { guards: true, interceptors: true, filters: false },
-      'rpc',
-    ) as (request: Record<string, unknown>, context: CallContext) => Promise<unknown>;
+    const creator = controllerContextCreator(contextCreator, target.moduleKey);
+    const invoke = runsEnhancers(creator, instance, callback, target.moduleKey)
+      ? (creator.create(
+          instance,
+          callback as (...args: unknown[]) => unknown,
+          rpc.name,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          { guards: true, interceptors: true, filters: false },
+          'rpc',
+        ) as (request: Record<string, unknown>, context: CallContext) => Promise<unknown>)
+      : directly(callback);
     bound.push({ rpc, service: definition.name, invoke });
   }
   return bound;
+}
+
+/** Calls the handler as Nest's pipeline would when no guard or interceptor applies: a promise of its result. */
+function directly(callback: (request: Record<string, unknown>, context: CallContext) => unknown) {
+  return (request: Record<string, unknown>, context: CallContext): Promise<unknown> => {
+    try {
+      return Promise.resolve(callback(request, context));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
 }
 
 const MIXIN_OF_RPC: Readonly<Record<string, string>> = {

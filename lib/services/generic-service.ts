@@ -2,7 +2,7 @@ import type { FilterQuery, QueryOrderMap } from '@mikro-orm/core';
 import { DEFAULT_LIST_BATCH_SIZE } from '../constants';
 import { ObjectNotFoundError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import { FastPaths, fastPathsOf } from '../fast-paths/fast-paths';
+import { FastPaths, fastPathsFor, fastPathsOf } from '../fast-paths/fast-paths';
 import { EntityClass, isModelSerializerClass } from '../serializers/model-proto-serializer';
 import type {
   ProtoMessage,
@@ -124,15 +124,31 @@ export class GenericServiceBase<T extends object = object> extends Service {
     return this.serializerClass;
   }
 
-  /** What serializers receive as `context`: the request, the call, this service and the call's EntityManager. */
+  /**
+   * What serializers receive as `context`: the request, the call, this service and the call's
+   * EntityManager (forked when a serializer first reads it: reading columns needs none).
+   */
   getSerializerContext(): SerializerContext {
-    return { request: this.request, call: this.context, service: this, em: this.em };
+    const service = this;
+    return {
+      request: this.request,
+      call: this.context,
+      service: this,
+      get em() {
+        return service.em;
+      },
+    };
   }
 
-  /** A serializer for this call, with the serializer context filled in. */
+  /** A serializer for this call, with the serializer context filled in (and `options.context` over it). */
   getSerializer(instance?: T | readonly T[] | null, options: SerializerOptions = {}): ProtoSerializer<T> {
     const Serializer = this.getSerializerClass();
-    return new Serializer(instance ?? null, { ...options, context: { ...this.getSerializerContext(), ...options.context } });
+    const base = this.getSerializerContext();
+    // Keys of options.context replace the base's (its `em` getter included) without reading them.
+    const context = options.context
+      ? (Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(base), ...Object.getOwnPropertyDescriptors(options.context) }) as SerializerContext)
+      : base;
+    return new Serializer(instance ?? null, { ...options, context });
   }
 
   /**
@@ -140,9 +156,10 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * serializer reads (see `leanReads`). NOT_FOUND when absent.
    */
   async retrieveObject(): Promise<T> {
-    const lookupField = this.lookupFieldName();
+    const em = this.context.readEm; // no fork for a read of columns
+    const lookupField = this.lookupField ?? em.getMetadata().get(this.entity.name).primaryKeys[0];
     const value = this.lookupValue(lookupField);
-    const columns = await this.fastPaths().retrieveColumns(this, lookupField, value);
+    const columns = await fastPathsFor(this, em).retrieveColumns(this, em, lookupField, value);
     if (columns === undefined) return this.getObject();
     if (columns === null) throw new ObjectNotFoundError(this.entity.name, value);
     return columns as T;

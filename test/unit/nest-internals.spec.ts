@@ -1,10 +1,15 @@
-import { ExternalContextCreator } from '@nestjs/core';
-import { REPLACED_CONTEXT_CREATOR_METHODS } from '../../lib/server/nest-internals';
+import { ExternalContextCreator, NestContainer } from '@nestjs/core';
+import { ENHANCER_CREATORS, REPLACED_CONTEXT_CREATOR_METHODS } from '../../lib/server/nest-internals';
 
 // lib/server/nest-internals.ts overrides private methods of Nest's ExternalContextCreator; this
 // fails, naming the method, when an upgrade renames or removes one.
 describe('@nestjs/core internals the framework relies on', () => {
   it.each(REPLACED_CONTEXT_CREATOR_METHODS)('ExternalContextCreator.prototype.%s is still a method', (name) => {
     expect(typeof (ExternalContextCreator.prototype as unknown as Record<string, unknown>)[name]).toBe('function');
+  });
+
+  it.each(ENHANCER_CREATORS)('an ExternalContextCreator still has its %s with a create() method', (name) => {
+    const creator = ExternalContextCreator.fromContainer(new NestContainer());
+    expect(typeof (creator as unknown as Record<string, { create?: unknown }>)[name]?.create).toBe('function');
   });
 });
