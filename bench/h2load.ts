@@ -60,7 +60,7 @@ function runH2load(address: string, method: string, message: Buffer, concurrency
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2load-'));
   const body = path.join(dir, 'body.bin');
   fs.writeFileSync(body, grpcFrame(message));
-  const args = 'requests' in limit ? ['-n', String(limit.requests)] : ['-D', String(Math.max(1, Math.round(limit.durationMs / 1000)))];
+  const args = 'requests' in limit ? ['-n', String(limit.requests)] : ['-D', `${Math.max(100, Math.round(limit.durationMs))}ms`];
   args.push('-c', '1', '-m', String(concurrency), '-H', 'content-type: application/grpc', '-H', 'te: trailers');
   args.push('-d', body, `http://${address}${SERVICE}/${method}`);
   try {

@@ -21,6 +21,19 @@ const POSTGRES = (() => {
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const ROUNDS = QUICK ? 3 : 5;
 const UNARY_MS = QUICK ? 1000 : 5000;
+/**
+ * Each unary measurement is preceded by this much of the same load, not measured: a server
+ * that sat idle while the others were measured has cold code (V8 flushes what did not run for
+ * a few collections) and a new connection to set up, which a short run would otherwise charge
+ * it for (1 s runs showed a third of a steady server's rate).
+ */
+const WARM_MS = QUICK ? 400 : 1000;
+/** `--servers=framework,ceiling`: run only these servers (a server alone, to compare with its figures in a full run). */
+const ONLY_SERVERS = process.argv
+  .find((arg) => arg.startsWith('--servers='))
+  ?.slice('--servers='.length)
+  .split(',') as ServerName[] | undefined;
+const RUN_SERVERS = ONLY_SERVERS ?? SERVERS;
 const HAS_TASKSET = (() => {
   try {
     execFileSync('taskset', ['-c', '0', 'true']);
@@ -230,12 +243,16 @@ async function measure(
 ): Promise<Sample> {
   const spec: LoadSpec = { ...workload.spec, address: `127.0.0.1:${port}`, maxId: Math.min(rows, 1000), tag };
   const pid = serverPid(server);
+  if (spec.workload !== 'list') {
+    const warm = await load.run({ ...spec, durationMs: WARM_MS, tag: `${tag}w` });
+    if (isCreate(spec) && name !== 'ceiling') await removeCreated(dbFile, `${tag}w`, warm);
+  }
   await collectGarbage(server);
   const cpuBefore = cpuMs(pid);
   if (spec.workload !== 'list') {
     let result = await load.run(spec);
     const cpuUsPerCall = ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, result.calls);
-    if (spec.workload === 'create' || spec.workload === 'create-h2load') {
+    if (isCreate(spec)) {
       result = name === 'ceiling' ? ceilingCreateOutcome(result, tag) : await verifyAndRemoveCreated(dbFile, tag, result);
     }
     return { ...result, cpuUsPerCall };
@@ -264,6 +281,14 @@ async function verifyAndRemoveCreated(dbFile: string, tag: string, result: LoadR
   if (stored.length !== succeeded) throw new Error(`create ${tag}: ${succeeded} calls succeeded but ${stored.length} rows are stored`);
   await em.nativeDelete(Post, mine);
   return result;
+}
+
+const isCreate = (spec: LoadSpec): boolean => spec.workload === 'create' || spec.workload === 'create-h2load';
+
+/** Removes a warm-up's Creates, so every measurement sees the seeded table. */
+async function removeCreated(dbFile: string, tag: string, result: LoadResult): Promise<void> {
+  if (!result.calls) return;
+  await (await checkerOrm(dbFile)).em.fork().nativeDelete(Post, { title: { $like: `bench-${tag}-%` } });
 }
 
 /** The benchmark's own connection to a server's database, kept for the phase (opening one per check took a second). */
@@ -327,7 +352,7 @@ async function main(): Promise<void> {
     const seeded = databaseFor(dir, `seed-${phase.rows}`);
     await seed(seeded, phase.rows);
     const servers = new Map<ServerName, { child: ChildProcess; port: number; db: string }>();
-    for (const name of SERVERS) {
+    for (const name of RUN_SERVERS) {
       const db = databaseFor(dir, `${name}-${phase.rows}`);
       await cloneDatabase(seeded, db);
       const serverPort = port++;
@@ -337,7 +362,7 @@ async function main(): Promise<void> {
     for (let round = 0; round <= ROUNDS; round++) {
       const warmUp = round === 0;
       // Each round starts with the next server, so no server always runs first (or right after another).
-      const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length]);
+      const order = RUN_SERVERS.map((_, i) => RUN_SERVERS[(i + round) % RUN_SERVERS.length]);
       for (const workload of phase.workloads) {
         for (const name of order) {
           const { child, port: serverPort, db } = servers.get(name)!;
@@ -350,7 +375,7 @@ async function main(): Promise<void> {
     }
     for (const workload of phase.workloads) {
       results[workload.name] = {};
-      for (const name of SERVERS) results[workload.name][name] = summarize(samples.get(`${workload.name}|${name}`)!);
+      for (const name of RUN_SERVERS) results[workload.name][name] = summarize(samples.get(`${workload.name}|${name}`)!);
     }
     for (const { child } of servers.values()) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -358,7 +383,7 @@ async function main(): Promise<void> {
       await closeCheckerOrm(db);
       await dropDatabase(db).catch(() => undefined);
     }
-    if (POSTGRES && !ONLY && phase.rows === phases[0].rows) await workersPhase(load, seeded, results);
+    if (POSTGRES && !ONLY && !ONLY_SERVERS && phase.rows === phases[0].rows) await workersPhase(load, seeded, results);
     await dropDatabase(seeded).catch(() => undefined);
   }
   load.stop();
@@ -407,7 +432,7 @@ function report(results: Record<string, Record<string, Summary>>): void {
   ];
   for (const workload of workloads) {
     const byServer = results[workload.name];
-    const m = (name: string, metric = workload.metric as string) => byServer[name][metric]?.median ?? NaN;
+    const m = (name: string, metric = workload.metric as string) => byServer[name]?.[metric]?.median ?? NaN;
     const ratio = (other: string) => m('framework') / m(other);
     const cpu = workload.spec.workload === 'list' ? 'serverCpuMs' : 'cpuUsPerCall';
     (json.workloads as Record<string, unknown>)[workload.name] = {
@@ -421,7 +446,7 @@ function report(results: Record<string, Record<string, Summary>>): void {
       cpu_ratio_vs_nest_plain: m('framework', cpu) / m('nest-plain', cpu),
     };
     const cell = (name: string) => {
-      const s = byServer[name][workload.metric as string];
+      const s = byServer[name]?.[workload.metric as string];
       return s ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : '-';
     };
     lines.push(
@@ -445,8 +470,8 @@ function report(results: Record<string, Record<string, Summary>>): void {
   }
   const table = lines.join('\n');
   process.stdout.write(`\n${table}\n\nRatios above 1 favour the framework for calls/s, below 1 for total ms.\n`);
-  // A run of some workloads (--only) is for working on them; the results files hold whole runs.
-  if (ONLY) return;
+  // A run of some workloads (--only) or servers (--servers) is for working on them; the results files hold whole runs.
+  if (ONLY || ONLY_SERVERS) return;
   const outDir = path.resolve(__dirname, __filename.endsWith('.ts') ? '.' : '../../bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
   const stem = POSTGRES ? 'latest-postgresql' : 'latest';
