@@ -115,10 +115,11 @@ export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment)
     const context = new CallContext(call, setup);
     streamResponses(bound, call, request, context)
       .catch((error: unknown) => {
+        // grpc-js may have ended the call at the deadline already (and, writing after that end,
+        // errored it): the stream still has to go if its status cannot follow its data.
+        if (context.deadlineExceeded) resetUnlessEnded(call);
         if (call.cancelled || call.writableEnded) return;
-        const s = statusFor(bound, env, error);
-        call.emit('error', serviceError(s));
-        if (s.code === status.DEADLINE_EXCEEDED) resetUnlessEnded(call);
+        call.emit('error', serviceError(statusFor(bound, env, error)));
       })
       .finally(() => {
         env.streams.leave(peer);
