@@ -1,4 +1,6 @@
 import { create } from '@bufbuild/protobuf';
+import type { DescFile } from '@bufbuild/protobuf';
+import * as wkt from '@bufbuild/protobuf/wkt';
 import {
   DescriptorProtoSchema,
   Edition,
@@ -9,17 +11,6 @@ import {
   FileDescriptorProtoSchema,
   MethodDescriptorProtoSchema,
   ServiceDescriptorProtoSchema,
-  file_google_protobuf_any,
-  file_google_protobuf_api,
-  file_google_protobuf_descriptor,
-  file_google_protobuf_duration,
-  file_google_protobuf_empty,
-  file_google_protobuf_field_mask,
-  file_google_protobuf_source_context,
-  file_google_protobuf_struct,
-  file_google_protobuf_timestamp,
-  file_google_protobuf_type,
-  file_google_protobuf_wrappers,
 } from '@bufbuild/protobuf/wkt';
 import type {
   DescriptorProto,
@@ -31,30 +22,22 @@ import type {
 import * as protobuf from 'protobufjs';
 
 /**
- * The official descriptors of the well-known types, by file name. protobufjs has its own
- * copies of most of them without file names; reflection serves these instead.
+ * The official descriptors of the well-known types (every `file_google_protobuf_*` that
+ * @bufbuild/protobuf ships), by file name. protobufjs has its own copies of most of them
+ * without file names; reflection serves these instead.
  */
 const WELL_KNOWN_FILES: ReadonlyMap<string, FileDescriptorProto> = new Map(
-  [
-    file_google_protobuf_any,
-    file_google_protobuf_api,
-    file_google_protobuf_descriptor,
-    file_google_protobuf_duration,
-    file_google_protobuf_empty,
-    file_google_protobuf_field_mask,
-    file_google_protobuf_source_context,
-    file_google_protobuf_struct,
-    file_google_protobuf_timestamp,
-    file_google_protobuf_type,
-    file_google_protobuf_wrappers,
-  ].map((file) => [file.proto.name, file.proto]),
+  Object.entries(wkt)
+    .filter(([name]) => name.startsWith('file_google_protobuf_'))
+    .map(([, file]) => (file as DescFile).proto)
+    .map((proto) => [proto.name, proto]),
 );
 
-/** Which well-known file declares each top-level `google.protobuf` name. */
+/** Which well-known file declares each top-level name (`google.protobuf.Timestamp`, ...). */
 const WELL_KNOWN_FILE_OF = new Map<string, string>();
 for (const [name, file] of WELL_KNOWN_FILES) {
   for (const item of [...file.messageType, ...file.enumType, ...file.service]) {
-    WELL_KNOWN_FILE_OF.set(`google.protobuf.${item.name}`, name);
+    WELL_KNOWN_FILE_OF.set(`${file.package}.${item.name}`, name);
   }
 }
 
