@@ -1,23 +1,16 @@
 import { execFile, spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { makeClient, unary } from '../utils/sample-app';
+import { freePort } from '../utils/sample-process';
 
 // Packs a copy of the project (so the build `prepack` runs cannot touch the dist/ other tests use).
 jest.setTimeout(180000);
 
 const ROOT = path.join(__dirname, '..', '..');
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 const run = promisify(execFile);
 
 describe('npm pack', () => {

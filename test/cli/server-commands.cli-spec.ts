@@ -2,7 +2,6 @@ import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MikroORM } from '@mikro-orm/core';
 import { Post } from '../../sample/blog/post.entity';
 import { makeClient, unary, GrpcClient } from '../utils/sample-app';
+import { freePort } from '../utils/sample-process';
 
 // Each test starts real server processes that compile the sample's TypeScript: allow for a busy machine.
 jest.setTimeout(90000);
@@ -18,14 +18,6 @@ const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
 const SAMPLE_MODULE = `${path.join(ROOT, 'sample', 'app.module.ts')}:AppModule`;
 const MISTAKES = path.join(ROOT, 'test', 'fixtures', 'mistakes.app.ts');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Running {
   child: ChildProcess;
