@@ -33,10 +33,9 @@ export function benchDatabase(location: string): Options {
 }
 
 /**
- * Every measurement starts from a collected heap: the benchmark sends `gc` over IPC and waits
- * for `gc-done` (servers run with --expose-gc). Otherwise a server would pay, during the next
- * workload, for the garbage of the calls it served in the previous one, and a faster server
- * serves more calls in a timed run, so it would be charged more.
+ * A List's memory is measured from a collected heap: the benchmark sends `gc` over IPC and
+ * waits for `gc-done` (servers run with --expose-gc). Timed runs never follow a collection:
+ * it deoptimizes much of the server's code (see `measure` in run.ts).
  */
 export function serveBenchControl(): void {
   process.on('message', (message) => {

@@ -231,6 +231,14 @@ function collectGarbage(server: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * One timed measurement. No server is asked to collect its garbage before it: a forced full
+ * collection (`gc()`) throws away the optimized code of about 200 functions ("weak objects"
+ * deoptimizations in `--trace-deopt`), and the next few thousand calls ran at a third of the
+ * server's speed, so a timed run after it measured V8 re-optimizing, by an amount that differed
+ * from server to server. The unmeasured warm-up before a unary run pays for the previous
+ * workload's garbage and for a connection instead.
+ */
 async function measure(
   load: LoadGenerator,
   workload: Workload,
@@ -247,22 +255,30 @@ async function measure(
     const warm = await load.run({ ...spec, durationMs: WARM_MS, tag: `${tag}w` });
     if (isCreate(spec) && name !== 'ceiling') await removeCreated(dbFile, `${tag}w`, warm);
   }
-  await collectGarbage(server);
   const cpuBefore = cpuMs(pid);
-  if (spec.workload !== 'list') {
-    let result = await load.run(spec);
-    const cpuUsPerCall = ((cpuMs(pid) - cpuBefore) * 1000) / Math.max(1, result.calls);
-    if (isCreate(spec)) {
-      result = name === 'ceiling' ? ceilingCreateOutcome(result, tag) : await verifyAndRemoveCreated(dbFile, tag, result);
-    }
-    return { ...result, cpuUsPerCall };
+  let result = await load.run(spec);
+  const cpuMsUsed = cpuMs(pid) - cpuBefore;
+  if (spec.workload === 'list') return { ...result, serverCpuMs: cpuMsUsed };
+  if (isCreate(spec)) {
+    result = name === 'ceiling' ? ceilingCreateOutcome(result, tag) : await verifyAndRemoveCreated(dbFile, tag, result);
   }
+  return { ...result, cpuUsPerCall: (cpuMsUsed * 1000) / Math.max(1, result.calls) };
+}
+
+/**
+ * A List's memory cost: the server's resident-memory growth from a collected heap to the List's
+ * peak, sampled every 10 ms. These runs come after every timed run of the phase, because the
+ * collection they start from slows the code that runs after it (see `measure`).
+ */
+async function measureListMemory(load: LoadGenerator, workload: Workload, server: ChildProcess, port: number, tag: string): Promise<number> {
+  const pid = serverPid(server);
+  await collectGarbage(server);
   const before = rssMb(pid);
   let peak = before;
   const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 10);
   try {
-    const result = await load.run(spec);
-    return { ...result, rssGrowthMb: peak - before, serverCpuMs: cpuMs(pid) - cpuBefore };
+    await load.run({ ...workload.spec, address: `127.0.0.1:${port}`, maxId: 0, tag });
+    return Math.max(peak, rssMb(pid)) - before;
   } finally {
     clearInterval(timer);
   }
@@ -372,6 +388,16 @@ async function main(): Promise<void> {
         }
       }
       process.stderr.write(warmUp ? `${phase.rows} rows: warm-up done\n` : `${phase.rows} rows: round ${round}/${ROUNDS} done\n`);
+    }
+    for (const workload of phase.workloads.filter((w) => w.spec.workload === 'list')) {
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const name of RUN_SERVERS.map((_, i) => RUN_SERVERS[(i + round) % RUN_SERVERS.length])) {
+          const { child, port: serverPort } = servers.get(name)!;
+          const growth = await measureListMemory(load, workload, child, serverPort, `m${round}-${name}`);
+          samples.get(`${workload.name}|${name}`)![round - 1].rssGrowthMb = growth;
+        }
+      }
+      process.stderr.write(`${phase.rows} rows: memory rounds done\n`);
     }
     for (const workload of phase.workloads) {
       results[workload.name] = {};
