@@ -39,7 +39,9 @@ export async function runQuery(em: EntityManager, query: PreparableQuery, params
   if (ctx || !prepared || queriesAreObserved(em)) {
     return connection.execute(query.sql, params, 'all', ctx);
   }
-  const raw = await pool.acquire();
+  // better-sqlite3 runs a statement synchronously, so an idle connection can be used in place.
+  const idle = pool.driverName === 'better-sqlite3' ? pool.idleConnection() : undefined;
+  const raw = idle ?? (await pool.acquire());
   try {
     if (pool.driverName === 'pg') {
       const result = await (raw as PgClient).query({ name: pgStatementName(query.nativeSql), text: query.nativeSql, values: params });
@@ -49,7 +51,7 @@ export async function runQuery(em: EntityManager, query: PreparableQuery, params
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
   } finally {
-    await pool.release(raw);
+    if (!idle) await pool.release(raw);
   }
 }
 

@@ -51,6 +51,23 @@ describe('MikroORM internals the framework relies on', () => {
     expect(queriesAreObserved(orm.em)).toBe(false);
   });
 
+  it("tarn's pool under knex shows its free connection only while nothing holds or awaits it", async () => {
+    const pool = driverPoolOf(orm.em);
+    const idle = pool.idleConnection() as { prepare(sql: string): { all(): unknown[] } } | undefined;
+    expect(idle).toBeDefined(); // tarn's Pool.free[0].resource
+    expect(idle!.prepare('select item_name from internals_item').all()).toEqual([{ item_name: 'first' }]);
+    const held = await pool.acquire();
+    try {
+      expect(held).toBe(idle);
+      expect(pool.idleConnection()).toBeUndefined(); // tarn's numUsed()
+      const waiting = pool.acquire();
+      await pool.release(held);
+      await pool.release(await waiting);
+    } finally {
+      expect(pool.idleConnection()).toBe(idle);
+    }
+  });
+
   it("a flush reads implicitTransactions from em.config each time, so a call's fork can turn it off", async () => {
     const statements: string[] = [];
     const logged = await MikroORM.init({
