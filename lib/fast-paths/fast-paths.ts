@@ -1,5 +1,8 @@
 import type { EntityManager, EntityMetadata, FilterQuery } from '@mikro-orm/core';
 import { ColumnReader, CompiledLookup } from '../orm/column-reader';
+import { withoutImplicitTransactions } from '../orm/mikro-orm-internals';
+import { flushIsOneRow } from '../orm/one-row-flush';
+import { OneRowInsert } from '../orm/one-row-insert';
 import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
 import type { SerializerSpec } from '../serializers/serializer-spec';
 import { isDefault } from '../services/default-hooks';
@@ -18,8 +21,6 @@ export interface PlannedService {
   getSerializerClass(): SerializerClassLike;
   inTransaction<R>(work: () => Promise<R>): Promise<R>;
 }
-import { withoutImplicitTransactions } from '../orm/mikro-orm-internals';
-import { flushIsOneRow } from '../orm/one-row-flush';
 
 /**
  * How a write of one action runs, fastest first; each is all or nothing:
@@ -67,6 +68,8 @@ export class FastPaths {
     private readonly meta: EntityMetadata,
     private readonly where: FilterQuery<object>,
     private readonly service: PlannedService,
+    /** How Create writes a new row: a statement compiled once, or MikroORM's flush and why. */
+    private readonly insert: { reason: string } | object,
   ) {}
 
   static decide(service: PlannedService, em: EntityManager): FastPaths {
@@ -87,7 +90,7 @@ export class FastPaths {
       else reader = made.reader;
     }
     const reads: Decision<'columns' | 'entities'> = { path: reader ? 'columns' : 'entities', reasons };
-    return new FastPaths(serializer, reads, reader, meta, queryset.where as FilterQuery<object>, service);
+    return new FastPaths(serializer, reads, reader, meta, queryset.where as FilterQuery<object>, service, OneRowInsert.for(em, meta));
   }
 
   /** Reads columns instead of entities for this call, when the serializer is the one planned for. */
@@ -156,10 +159,16 @@ export class FastPaths {
       } else if (WRITE_HOOKS[action]) {
         const { path, reasons } = this.write(action, this.serializerClass);
         const said = { 'one-statement': 'one statement, without a transaction', 'one-flush': "one flush, in MikroORM's transaction", transaction: 'in a transaction' }[path];
-        lines.push(`${action}: ${said}${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
+        lines.push(`${action}: ${said}${reasons.length ? ` (${reasons.join('; ')})` : ''}${action === 'Create' && path === 'one-statement' ? this.describeInsert() : ''}`);
       }
     }
     return lines;
+  }
+
+  /** How a new row is written: a statement compiled once, or MikroORM's flush and why. */
+  private describeInsert(): string {
+    const insert = this.insert;
+    return 'reason' in insert ? `, through MikroORM's flush (${insert.reason})` : ' (an INSERT compiled once)';
   }
 }
 

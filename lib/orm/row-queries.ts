@@ -37,7 +37,9 @@ export async function runQuery(em: EntityManager, query: PreparableQuery, params
   const pool = driverPoolOf(em);
   const prepared = pool.driverName === 'better-sqlite3' || pool.driverName === 'pg';
   if (ctx || !prepared || queriesAreObserved(em)) {
-    return connection.execute(query.sql, params, 'all', ctx);
+    return connection.execute(query.sql, params, 'all', ctx).catch((error: Error) => {
+      throw em.getDriver().convertException(error);
+    });
   }
   // better-sqlite3 runs a statement synchronously, so an idle connection can be used in place.
   const idle = pool.driverName === 'better-sqlite3' ? pool.idleConnection() : undefined;

@@ -5,7 +5,7 @@ import { DEFAULT_MAX_BYTES_LENGTH, DEFAULT_MAX_ITEMS, DEFAULT_MAX_TEXT_LENGTH, F
 /** Field specs derived from an entity property: type, length, nullability, uniqueness, read-only keys. */
 export function entityFieldSpec(meta: EntityMetadata, prop: EntityProperty): FieldSpec {
   const kind = fieldKindOf(prop);
-  const generated = (prop.primary && prop.autoincrement !== false && kind === 'integer') || !!prop.onCreate || !!prop.onUpdate;
+  const generated = (prop.primary && prop.autoincrement !== false && (kind === 'integer' || kind === 'bigint')) || !!prop.onCreate || !!prop.onUpdate;
   const readOnly = generated || prop.persist === false || kind === 'relations' && prop.kind === ReferenceKind.ONE_TO_MANY;
   const nullable = !!prop.nullable;
   const hasDefault = prop.default !== undefined || prop.defaultRaw !== undefined;

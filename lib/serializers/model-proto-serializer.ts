@@ -1,3 +1,4 @@
+import { OneRowInsert } from '../orm/one-row-insert';
 import {
   Collection,
   EntityManager,
@@ -128,9 +129,8 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
   }
 
   protected override async create(data: SerializerData): Promise<T> {
-    const entity = this.em.create(this.model.entity as EntityClass<T>, data as never);
-    this.em.persist(entity);
-    await this.em.flush();
+    const entity = this.em.create(this.model.entity as EntityClass<T>, data as never, { persist: false });
+    await OneRowInsert.save(this.em, entity);
     return entity;
   }
 

@@ -1,0 +1,158 @@
+import { EntityManager, EntityMetadata, EntityProperty, helper, ReferenceKind, Utils } from '@mikro-orm/core';
+import { ColumnReader } from './column-reader';
+import { driverPoolOf } from './mikro-orm-internals';
+import { flushIsOneRow } from './one-row-flush';
+import { PreparableQuery, runQuery } from './row-queries';
+
+/** An INSERT of one column set, compiled once, returning the columns the database fills in. */
+interface CompiledInsert extends PreparableQuery {
+  readonly properties: readonly string[];
+}
+
+/**
+ * Inserts one new entity with one statement compiled once per column set, doing what
+ * `em.persist(entity)` and `em.flush()` do for it and nothing else: the properties' `onCreate`
+ * values, `validateRequired`, MikroORM's own payload (custom types converted, relations as
+ * keys), the generated key and database defaults read back with RETURNING, and the entity
+ * registered as managed. Without the unit of work, a flush costs about half of a Create.
+ */
+export class OneRowInsert {
+  private readonly statements = new Map<string, CompiledInsert>();
+
+  private constructor(
+    private readonly meta: EntityMetadata,
+    private readonly reader: ColumnReader,
+    /** Properties the database may fill in (the key, defaults), read back when not sent. */
+    private readonly generated: readonly string[],
+  ) {}
+
+  /** The insert for an entity, or why its flush is more than one plain INSERT; answered once per entity and ORM. */
+  static for(em: EntityManager, meta: EntityMetadata): OneRowInsert | { reason: string } {
+    let byMeta = decided.get(em.getPlatform());
+    if (!byMeta) decided.set(em.getPlatform(), (byMeta = new WeakMap()));
+    let answer = byMeta.get(meta);
+    if (!answer) byMeta.set(meta, (answer = OneRowInsert.decide(em, meta)));
+    return answer;
+  }
+
+  private static decide(em: EntityManager, meta: EntityMetadata): OneRowInsert | { reason: string } {
+    const driver = driverPoolOf(em).driverName;
+    if (driver !== 'better-sqlite3' && driver !== 'pg') return { reason: `the ${driver} driver is not one the framework compiles inserts for` };
+    if (meta.compositePK || meta.primaryKeys.length !== 1) return { reason: `${meta.className} has a composite primary key` };
+    if (meta.versionProperty) return { reason: `${meta.className} has a version property` };
+    if (meta.discriminatorColumn || meta.virtual || meta.embeddable || meta.readonly) return { reason: `${meta.className} uses inheritance or is not a plain table` };
+    if (meta.schema === '*') return { reason: `${meta.className} has a wildcard schema` };
+    if (em.config.get('validate')) return { reason: "MikroORM's validate option is on" };
+    const written = meta.props.filter((prop) => isWrittenColumn(prop));
+    const other = meta.props.filter((prop) => !written.includes(prop) && prop.persist !== false && !isCollection(prop) && !prop.formula);
+    if (other.length) return { reason: `${other.map((p) => p.name).join(', ')} ${other.length > 1 ? 'are' : 'is'} not written as one column` };
+    const generated = written.filter((prop) => prop.primary || prop.default !== undefined || prop.defaultRaw !== undefined || prop.generated);
+    const relation = generated.find((prop) => prop.kind !== ReferenceKind.SCALAR);
+    if (relation) return { reason: `${relation.name} is a relation with a database default` };
+    const made = ColumnReader.create(em, meta, generated.map((prop) => prop.name));
+    if ('reason' in made) return made;
+    return new OneRowInsert(meta, made.reader, generated.map((prop) => prop.name));
+  }
+
+  /**
+   * Inserts `entity` (made with `em.create(..., { persist: false })`) when a flush would write
+   * exactly this row, else persists and flushes it.
+   */
+  static async save(em: EntityManager, entity: object): Promise<void> {
+    const meta = helper(entity).__meta;
+    const insert = OneRowInsert.for(em, meta);
+    if ('reason' in insert || !inTablesSchema(em, meta, entity) || !flushIsOneRow(em, meta) || !nothingElseToFlush(em) || !onlyTheRow(meta, entity)) {
+      em.persist(entity);
+      return em.flush();
+    }
+    return insert.insert(em, entity);
+  }
+
+  private async insert(em: EntityManager, entity: object): Promise<void> {
+    const values = entity as Record<string, unknown>;
+    for (const prop of this.meta.hydrateProps) {
+      if (prop.onCreate && values[prop.name] == null) values[prop.name] = prop.onCreate(entity, em);
+    }
+    if (em.config.get('validateRequired')) em.getValidator().validateRequired(entity);
+    const payload = em.getComparator().prepareEntity(entity) as Record<string, unknown>;
+    const sent = Object.keys(payload).filter((name) => payload[name] !== undefined);
+    const statement = this.statement(em, sent);
+    const rows = await runQuery(em, statement, sent.map((name) => payload[name]));
+    if (statement.properties.length) {
+      const returned = this.reader.toData(em, rows[0]);
+      for (const name of statement.properties) {
+        values[name] = returned[name];
+        payload[name] = rows[0][this.meta.properties[name as keyof object].fieldNames[0]];
+      }
+    }
+    const wrapped = helper(entity);
+    wrapped.__initialized = true;
+    em.getUnitOfWork().register(entity, payload as never, { refresh: true });
+  }
+
+  private statement(em: EntityManager, sent: readonly string[]): CompiledInsert {
+    const key = sent.join('\u0000');
+    let statement = this.statements.get(key);
+    // The key always comes back, so every statement returns a row (better-sqlite3 reads rows only from statements that return some).
+    const returning = this.generated.filter((name) => !sent.includes(name) || this.meta.properties[name as keyof object].primary);
+    if (!statement) this.statements.set(key, (statement = compileInsert(em, this.meta, sent, returning)));
+    return statement;
+  }
+}
+
+const decided = new WeakMap<object, WeakMap<EntityMetadata, OneRowInsert | { reason: string }>>();
+
+function isWrittenColumn(prop: EntityProperty): boolean {
+  if (prop.persist === false || prop.formula || prop.embedded || prop.object || prop.fieldNames?.length !== 1) return false;
+  if (prop.kind === ReferenceKind.SCALAR) return true;
+  return prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
+}
+
+const isCollection = (prop: EntityProperty): boolean =>
+  prop.kind === ReferenceKind.ONE_TO_MANY || prop.kind === ReferenceKind.MANY_TO_MANY || (prop.kind === ReferenceKind.ONE_TO_ONE && !prop.owner);
+
+/** Whether a flush would have nothing to write but the new entity: nothing persisted or removed, nothing loaded that could have changed. */
+function nothingElseToFlush(em: EntityManager): boolean {
+  const uow = em.getUnitOfWork();
+  if (uow.getPersistStack().size || uow.getRemoveStack().size) return false;
+  for (const loaded of uow.getIdentityMap()) if (helper(loaded).__initialized) return false;
+  return true;
+}
+
+/** Whether the entity goes to the schema the statement names (one chosen per EntityManager or entity goes through the flush). */
+function inTablesSchema(em: EntityManager, meta: EntityMetadata, entity: object): boolean {
+  const resolve = (schema: string | undefined) => schema ?? em.config.get('schema') ?? em.getPlatform().getDefaultSchemaName();
+  return resolve(helper(entity).getSchema() ?? em.schema ?? meta.schema) === resolve(meta.schema);
+}
+
+/**
+ * Whether the row is all there is to write for the entity's relations: a related object that is
+ * new (no key yet) would be inserted by cascade, and a collection with items means rows of its
+ * own (pivot rows, or the items); a flush does both.
+ */
+function onlyTheRow(meta: EntityMetadata, entity: object): boolean {
+  for (const prop of meta.relations) {
+    const related = (entity as Record<string, unknown>)[prop.name];
+    if (related == null) continue;
+    if (Utils.isCollection(related)) {
+      if (related.isInitialized() && related.count()) return false;
+    } else if (Utils.isEntity(related, true) && !helper(related).hasPrimaryKey()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** `insert into <table> (<sent columns>) values (...) returning <generated columns>`, in MikroORM's and the driver's placeholder styles. */
+function compileInsert(em: EntityManager, meta: EntityMetadata, sent: readonly string[], returning: readonly string[]): CompiledInsert {
+  const platform = em.getPlatform();
+  const column = (name: string) => platform.quoteIdentifier(meta.properties[name as keyof object].fieldNames[0]);
+  const schema = meta.schema ?? em.config.get('schema');
+  const qualified = schema && schema !== platform.getDefaultSchemaName() ? `${platform.quoteIdentifier(schema)}.` : '';
+  const table = qualified + platform.quoteIdentifier(meta.tableName);
+  const head = sent.length ? `insert into ${table} (${sent.map(column).join(', ')}) values ` : `insert into ${table} default values`;
+  const tail = returning.length ? ` returning ${returning.map(column).join(', ')}` : '';
+  const values = (placeholder: (index: number) => string) => (sent.length ? `(${sent.map((_, i) => placeholder(i)).join(', ')})` : '');
+  const native = driverPoolOf(em).driverName === 'pg' ? (i: number) => `$${i + 1}` : () => '?';
+  return { sql: head + values(() => '?') + tail, nativeSql: head + values(native) + tail, properties: returning };
+}

@@ -1,0 +1,150 @@
+import {
+  Collection,
+  Entity,
+  EventSubscriber,
+  ManyToMany,
+  ManyToOne,
+  MikroORM,
+  PrimaryKey,
+  Property,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
+import { OneRowInsert } from '../../lib/orm/one-row-insert';
+import { testDatabase, TestDatabase } from '../utils/test-database';
+
+@Entity({ tableName: 'insert_tag' })
+class Tag {
+  @PrimaryKey() id!: number;
+  @Property({ unique: true }) name!: string;
+}
+
+@Entity({ tableName: 'insert_note' })
+class Note {
+  @PrimaryKey() id!: number;
+  @Property({ unique: true }) title!: string;
+  @Property({ type: 'json', nullable: true }) extra?: Record<string, unknown>;
+  @Property() pinned: boolean = false;
+  @Property({ defaultRaw: '42' }) score?: number;
+  @Property({ onCreate: () => new Date('2024-05-06T07:08:09.000Z') }) created?: Date;
+  @Property({ nullable: true }) body?: string;
+  @ManyToOne(() => Tag, { nullable: true }) tag?: Tag;
+  @ManyToMany(() => Tag) tags = new Collection<Tag>(this);
+}
+
+/** What a flush writes and what the compiled insert writes must be the same rows and the same entities. */
+describe('one new entity inserted by one compiled statement', () => {
+  let database: TestDatabase;
+  let orm: MikroORM;
+  const statements: string[] = [];
+
+  beforeAll(async () => {
+    database = testDatabase();
+    orm = await MikroORM.init({
+      ...database.options,
+      entities: [Note, Tag],
+      debug: ['query'],
+      logger: (line: string) => statements.push(line.replace(/\x1b\[[\d;]*m/g, '').replace(/^\[query\] /, '')),
+    });
+    await orm.getSchemaGenerator().refreshDatabase();
+    await orm.em.fork().insert(Tag, { name: 'kept' });
+  });
+  afterAll(async () => {
+    await orm.close();
+    await database.dispose();
+  });
+  beforeEach(() => (statements.length = 0));
+
+  const create = (em = orm.em.fork(), data: Partial<Note> = {}) => ({
+    em,
+    note: em.create(Note, { title: `note ${Math.random()}`, extra: { a: [1, 'two'] }, pinned: true, tag: em.getReference(Tag, 1), ...data }, { persist: false }),
+  });
+  const stored = async (id: number) => {
+    const note = await orm.em.fork().findOneOrFail(Note, id, { populate: ['tags'] });
+    return { ...note, tag: note.tag?.id, tags: note.tags.getItems().map((t) => t.id) };
+  };
+
+  it('writes what a flush writes, with one statement, and reads back the key and database defaults', async () => {
+    const { em, note } = create();
+    await OneRowInsert.save(em, note);
+    expect(statements.filter((s) => !/^(begin|commit)/.test(s))).toHaveLength(1);
+    expect(statements[0]).toMatch(/^insert into .*returning/);
+    expect(statements.some((s) => /^begin/.test(s))).toBe(false);
+    expect(note).toMatchObject({ id: expect.any(Number), score: 42, created: new Date('2024-05-06T07:08:09.000Z') });
+
+    const flushed = create(orm.em.fork(), { title: `${note.title} (flushed)` });
+    flushed.em.persist(flushed.note);
+    await flushed.em.flush();
+    const [mine, theirs] = [await stored(note.id), await stored(flushed.note.id)];
+    expect({ ...mine, id: 0, title: '' }).toEqual({ ...theirs, id: 0, title: '' });
+    expect(mine).toMatchObject({ extra: { a: [1, 'two'] }, pinned: true, score: 42, tag: 1, body: null });
+  });
+
+  it('leaves the entity managed: a later flush writes only what changes after', async () => {
+    const { em, note } = create();
+    await OneRowInsert.save(em, note);
+    statements.length = 0;
+    await em.flush();
+    expect(statements).toEqual([]);
+    note.body = 'edited';
+    await em.flush();
+    expect(statements.join('\n')).toMatch(/update .*insert_note/);
+    expect((await stored(note.id)).body).toBe('edited');
+  });
+
+  it('flushes instead when the flush would write more than the row', async () => {
+    // Items in a collection are pivot rows of their own.
+    const withTags = create();
+    withTags.note.tags.add(withTags.em.getReference(Tag, 1));
+    await OneRowInsert.save(withTags.em, withTags.note);
+    expect((await stored(withTags.note.id)).tags).toEqual([1]);
+
+    // A loaded entity may have changed: the flush writes it too.
+    const em = orm.em.fork();
+    const tag = await em.findOneOrFail(Tag, 1);
+    tag.name = 'renamed';
+    const withChange = create(em);
+    await OneRowInsert.save(em, withChange.note);
+    expect((await orm.em.fork().findOneOrFail(Tag, 1)).name).toBe('renamed');
+
+    // A related object without a key yet is inserted by cascade.
+    const withNewTag = create();
+    withNewTag.note.tag = withNewTag.em.create(Tag, { name: `new ${Math.random()}` }, { persist: false });
+    await OneRowInsert.save(withNewTag.em, withNewTag.note);
+    expect((await stored(withNewTag.note.id)).tag).toEqual(expect.any(Number));
+  });
+
+  it('flushes instead while a subscriber listens to flushes', async () => {
+    const flushes: string[] = [];
+    const subscriber: EventSubscriber = { onFlush: () => void flushes.push('flush') };
+    orm.em.getEventManager().registerSubscriber(subscriber);
+    try {
+      const { em, note } = create();
+      await OneRowInsert.save(em, note);
+      expect(flushes).toEqual(['flush']);
+    } finally {
+      orm.em.getEventManager().getSubscribers().delete(subscriber);
+    }
+  });
+
+  it("raises MikroORM's exception for a unique value taken, and stores nothing", async () => {
+    const first = create();
+    await OneRowInsert.save(first.em, first.note);
+    const twin = create(orm.em.fork(), { title: first.note.title });
+    await expect(OneRowInsert.save(twin.em, twin.note)).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+    expect(await orm.em.fork().count(Note, { title: first.note.title })).toBe(1);
+  });
+
+  it('runs inside the transaction of its EntityManager, which can undo it', async () => {
+    let id = 0;
+    await expect(
+      orm.em.fork().transactional(async (em) => {
+        const { note } = create(em);
+        await OneRowInsert.save(em, note);
+        id = note.id;
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect(id).toBeGreaterThan(0);
+    expect(await orm.em.fork().count(Note, { id })).toBe(0);
+  });
+});
