@@ -33,15 +33,32 @@ export function benchDatabase(location: string): Options {
 }
 
 /**
- * A List's memory is measured from a collected heap: the benchmark sends `gc` over IPC and
- * waits for `gc-done` (servers run with --expose-gc). Timed runs never follow a collection:
- * it deoptimizes much of the server's code (see `measure` in run.ts).
+ * The benchmark's control messages over IPC (servers run with --expose-gc): `memory-start`
+ * collects garbage, then samples the heap (V8's used heap plus memory outside it: buffers)
+ * every 5 ms; `memory-stop` answers the peak's growth over the collected heap, in MB. Measured
+ * inside the server because resident memory (RSS) keeps the pages a process once used, so
+ * after earlier workloads it shows no growth at all. Timed runs never follow a collection: it
+ * deoptimizes much of the server's code (see `measure` in run.ts).
  */
 export function serveBenchControl(): void {
+  let sampler: NodeJS.Timeout | undefined;
+  let base = 0;
+  let peak = 0;
+  const used = () => {
+    const memory = process.memoryUsage();
+    return memory.heapUsed + memory.external;
+  };
   process.on('message', (message) => {
-    if (message !== 'gc') return;
-    (globalThis as { gc?: () => void }).gc?.();
-    process.send?.('gc-done');
+    if (message === 'memory-start') {
+      (globalThis as { gc?: () => void }).gc?.();
+      base = peak = used();
+      sampler = setInterval(() => (peak = Math.max(peak, used())), 5);
+      process.send?.({ memory: 'started' });
+    } else if (message === 'memory-stop') {
+      clearInterval(sampler);
+      peak = Math.max(peak, used());
+      process.send?.({ memoryGrowthMb: (peak - base) / 1024 / 1024 });
+    }
   });
 }
 

@@ -80,7 +80,7 @@ const listWorkload = (rows: number): Workload => ({
 });
 
 interface Sample extends LoadResult {
-  rssGrowthMb?: number;
+  memoryGrowthMb?: number;
   /** Server CPU time (user + system) per call, in microseconds: what a call costs, whatever limits calls/s. */
   cpuUsPerCall?: number;
   /** Server CPU time for a whole List, in milliseconds. */
@@ -187,12 +187,6 @@ class LoadGenerator {
   }
 }
 
-/** Resident memory of a process in MB, from /proc (the server itself, not its taskset parent). */
-function rssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
 const CLOCK_TICKS = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -214,20 +208,22 @@ function serverPid(child: ChildProcess): number {
   return child.pid!;
 }
 
-/** Has the server collect its garbage before a measurement (see `serveBenchControl`). */
-function collectGarbage(server: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, 5000);
-    function done(): void {
+/** Sends a control message to a server and waits for its answer (see `serveBenchControl`). */
+function control<T>(server: ChildProcess, message: string, answer: (reply: Record<string, unknown>) => T | undefined): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      server.off('message', onMessage);
+      reject(new Error(`the server did not answer ${message}`));
+    }, 10_000);
+    function onMessage(reply: unknown): void {
+      const value = typeof reply === 'object' && reply ? answer(reply as Record<string, unknown>) : undefined;
+      if (value === undefined) return;
       clearTimeout(timer);
       server.off('message', onMessage);
-      resolve();
-    }
-    function onMessage(message: unknown): void {
-      if (message === 'gc-done') done();
+      resolve(value);
     }
     server.on('message', onMessage);
-    server.send('gc');
+    server.send(message);
   });
 }
 
@@ -266,22 +262,15 @@ async function measure(
 }
 
 /**
- * A List's memory cost: the server's resident-memory growth from a collected heap to the List's
- * peak, sampled every 10 ms. These runs come after every timed run of the phase, because the
- * collection they start from slows the code that runs after it (see `measure`).
+ * A List's memory cost: how far the server's heap (and buffers outside it) grew above a
+ * collected heap at the List's peak, sampled inside the server. These runs come after every
+ * timed run of the phase, because the collection they start from slows the code that runs
+ * after it (see `measure`).
  */
 async function measureListMemory(load: LoadGenerator, workload: Workload, server: ChildProcess, port: number, tag: string): Promise<number> {
-  const pid = serverPid(server);
-  await collectGarbage(server);
-  const before = rssMb(pid);
-  let peak = before;
-  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 10);
-  try {
-    await load.run({ ...workload.spec, address: `127.0.0.1:${port}`, maxId: 0, tag });
-    return Math.max(peak, rssMb(pid)) - before;
-  } finally {
-    clearInterval(timer);
-  }
+  await control(server, 'memory-start', (reply) => (reply.memory === 'started' ? true : undefined));
+  await load.run({ ...workload.spec, address: `127.0.0.1:${port}`, maxId: 0, tag });
+  return control(server, 'memory-stop', (reply) => (typeof reply.memoryGrowthMb === 'number' ? reply.memoryGrowthMb : undefined));
 }
 
 /**
@@ -340,7 +329,7 @@ interface Summary {
 
 function summarize(samples: Sample[]): Summary {
   const summary: Summary = {};
-  const keys = ['rps', 'p50Ms', 'p99Ms', 'meanMs', 'cpuUsPerCall', 'firstMessageMs', 'totalMs', 'messagesPerSecond', 'serverCpuMs', 'rssGrowthMb', 'errors'] as const;
+  const keys = ['rps', 'p50Ms', 'p99Ms', 'meanMs', 'cpuUsPerCall', 'firstMessageMs', 'totalMs', 'messagesPerSecond', 'serverCpuMs', 'memoryGrowthMb', 'errors'] as const;
   for (const key of keys) {
     const values = samples.map((s) => s[key]).filter((v): v is number => typeof v === 'number');
     if (values.length) summary[key] = { median: median(values), min: Math.min(...values), max: Math.max(...values) };
@@ -394,7 +383,7 @@ async function main(): Promise<void> {
         for (const name of RUN_SERVERS.map((_, i) => RUN_SERVERS[(i + round) % RUN_SERVERS.length])) {
           const { child, port: serverPort } = servers.get(name)!;
           const growth = await measureListMemory(load, workload, child, serverPort, `m${round}-${name}`);
-          samples.get(`${workload.name}|${name}`)![round - 1].rssGrowthMb = growth;
+          samples.get(`${workload.name}|${name}`)![round - 1].memoryGrowthMb = growth;
         }
       }
       process.stderr.write(`${phase.rows} rows: memory rounds done\n`);
@@ -486,7 +475,7 @@ function report(results: Record<string, Record<string, Summary>>): void {
       lines.push(`| ${workload.name} | first message ms | ${SERVERS.map((n) => fmt(m(n, 'firstMessageMs'))).join(' | ')} | | |`);
       lines.push(`| ${workload.name} | messages/s | ${SERVERS.map((n) => fmt(m(n, 'messagesPerSecond'))).join(' | ')} | | |`);
       lines.push(costRow(workload.name, 'server CPU ms', (n) => m(n, 'serverCpuMs')));
-      lines.push(`| ${workload.name} | server RSS growth MB | ${SERVERS.map((n) => fmt(m(n, 'rssGrowthMb'))).join(' | ')} | | |`);
+      lines.push(`| ${workload.name} | server memory growth MB | ${SERVERS.map((n) => fmt(m(n, 'memoryGrowthMb'))).join(' | ')} | | |`);
     }
   }
   for (const name of workerRows) {

@@ -1,4 +1,4 @@
-import { Configuration, EntityManager } from '@mikro-orm/core';
+import { Configuration, EntityManager, EntityMetadata, helper } from '@mikro-orm/core';
 
 // The one place that relies on MikroORM 6 / knex internals (checked against @mikro-orm/* 6.6);
 // test/unit/mikro-orm-internals.spec.ts fails, naming the internal, when an upgrade changes one.
@@ -150,4 +150,24 @@ function viewWithoutImplicitTransactions(config: Configuration): Configuration {
     views.set(config, view);
   }
   return view;
+}
+
+/** Internal: `helper(entity).__meta`, an entity's metadata. MikroORM 7: the same helper and field. */
+export function metadataOf(entity: object): EntityMetadata {
+  return helper(entity).__meta;
+}
+
+/** Internal: `helper(entity).__initialized`: loaded, not a bare reference. MikroORM 7: the same field. */
+export function entityIsLoaded(entity: object): boolean {
+  return helper(entity).__initialized;
+}
+
+/**
+ * Internal: what a flush does to an entity it inserted (`__initialized`, then
+ * `UnitOfWork.register` with the inserted data, which marks it managed), so a later flush
+ * writes only what changes after. MikroORM 7: the same steps in `ChangeSetPersister`.
+ */
+export function markInserted(em: EntityManager, entity: object, data: Record<string, unknown>): void {
+  helper(entity).__initialized = true;
+  em.getUnitOfWork().register(entity, data as never, { refresh: true });
 }

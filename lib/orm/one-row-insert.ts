@@ -1,6 +1,6 @@
-import { EntityManager, EntityMetadata, EntityProperty, helper, ReferenceKind, Utils } from '@mikro-orm/core';
+import { EntityManager, EntityMetadata, EntityProperty, ReferenceKind, Utils, wrap } from '@mikro-orm/core';
 import { ColumnReader } from './column-reader';
-import { driverPoolOf } from './mikro-orm-internals';
+import { driverPoolOf, entityIsLoaded, markInserted, metadataOf } from './mikro-orm-internals';
 import { flushIsOneRow } from './one-row-flush';
 import { PreparableQuery, runQuery } from './row-queries';
 
@@ -59,7 +59,7 @@ export class OneRowInsert {
    * exactly this row, else persists and flushes it.
    */
   static async save(em: EntityManager, entity: object): Promise<void> {
-    const meta = helper(entity).__meta;
+    const meta = metadataOf(entity);
     const insert = OneRowInsert.for(em, meta);
     if ('reason' in insert || !inTablesSchema(em, meta, entity) || !flushIsOneRow(em, meta) || !nothingElseToFlush(em) || !onlyTheRow(meta, entity)) {
       em.persist(entity);
@@ -85,9 +85,7 @@ export class OneRowInsert {
         payload[name] = rows[0][this.meta.properties[name as keyof object].fieldNames[0]];
       }
     }
-    const wrapped = helper(entity);
-    wrapped.__initialized = true;
-    em.getUnitOfWork().register(entity, payload as never, { refresh: true });
+    markInserted(em, entity, payload);
   }
 
   private statement(em: EntityManager, sent: readonly string[]): CompiledInsert {
@@ -115,14 +113,14 @@ const isCollection = (prop: EntityProperty): boolean =>
 function nothingElseToFlush(em: EntityManager): boolean {
   const uow = em.getUnitOfWork();
   if (uow.getPersistStack().size || uow.getRemoveStack().size) return false;
-  for (const loaded of uow.getIdentityMap()) if (helper(loaded).__initialized) return false;
+  for (const loaded of uow.getIdentityMap()) if (entityIsLoaded(loaded)) return false;
   return true;
 }
 
 /** Whether the entity goes to the schema the statement names (one chosen per EntityManager or entity goes through the flush). */
 function inTablesSchema(em: EntityManager, meta: EntityMetadata, entity: object): boolean {
   const resolve = (schema: string | undefined) => schema ?? em.config.get('schema') ?? em.getPlatform().getDefaultSchemaName();
-  return resolve(helper(entity).getSchema() ?? em.schema ?? meta.schema) === resolve(meta.schema);
+  return resolve(wrap(entity, true).getSchema() ?? em.schema ?? meta.schema) === resolve(meta.schema);
 }
 
 /**
@@ -136,7 +134,7 @@ function onlyTheRow(meta: EntityMetadata, entity: object): boolean {
     if (related == null) continue;
     if (Utils.isCollection(related)) {
       if (related.isInitialized() && related.count()) return false;
-    } else if (Utils.isEntity(related, true) && !helper(related).hasPrimaryKey()) {
+    } else if (Utils.isEntity(related, true) && !wrap(related, true).hasPrimaryKey()) {
       return false;
     }
   }

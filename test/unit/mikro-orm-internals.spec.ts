@@ -3,7 +3,10 @@ import { Entity, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
 import {
   compileWithCondition,
   driverPoolOf,
+  entityIsLoaded,
   mapRow,
+  markInserted,
+  metadataOf,
   queriesAreObserved,
   SqlEntityManagerLike,
   withoutImplicitTransactions,
@@ -49,6 +52,25 @@ describe('MikroORM internals the framework relies on', () => {
       await pool.release(connection);
     }
     expect(queriesAreObserved(orm.em)).toBe(false);
+  });
+
+  it("helper(entity).__meta and __initialized, and UnitOfWork.register, as a flush leaves an inserted entity", async () => {
+    const em = orm.em.fork();
+    const reference = em.getReference(Item, 1);
+    expect(metadataOf(reference).className).toBe('Item'); // helper(entity).__meta
+    expect(entityIsLoaded(reference)).toBe(false); // helper(entity).__initialized
+    const item = em.create(Item, { name: 'second' }, { persist: false });
+    const inserted = await em.insert(Item, { name: 'second' });
+    item.id = inserted as number;
+    markInserted(em, item, { id: item.id, name: 'second' });
+    expect(entityIsLoaded(item)).toBe(true);
+    expect(em.getUnitOfWork().getById('Item', item.id)).toBe(item);
+    em.getUnitOfWork().computeChangeSets();
+    expect(em.getUnitOfWork().getChangeSets()).toEqual([]); // registered with its data: nothing changed
+    item.name = 'changed';
+    em.getUnitOfWork().computeChangeSets();
+    expect(em.getUnitOfWork().getChangeSets().map((set) => [set.type, set.payload])).toEqual([['update', { name: 'changed' }]]);
+    await em.nativeDelete(Item, { id: item.id });
   });
 
   it("tarn's pool under knex shows its free connection only while nothing holds or awaits it", async () => {
