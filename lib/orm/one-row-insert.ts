@@ -91,9 +91,11 @@ export class OneRowInsert {
   private statement(em: EntityManager, sent: readonly string[]): CompiledInsert {
     const key = sent.join('\u0000');
     let statement = this.statements.get(key);
-    // The key always comes back, so every statement returns a row (better-sqlite3 reads rows only from statements that return some).
-    const returning = this.generated.filter((name) => !sent.includes(name) || this.meta.properties[name as keyof object].primary);
-    if (!statement) this.statements.set(key, (statement = compileInsert(em, this.meta, sent, returning)));
+    if (!statement) {
+      // The key always comes back, so every statement returns a row (better-sqlite3 reads rows only from statements that return some).
+      const returning = this.generated.filter((name) => !sent.includes(name) || this.meta.properties[name as keyof object].primary);
+      this.statements.set(key, (statement = compileInsert(em, this.meta, sent, returning)));
+    }
     return statement;
   }
 }
