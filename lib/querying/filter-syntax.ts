@@ -124,12 +124,7 @@ class Parser {
   }
 
   private expression(): FilterNode {
-    const terms = [this.sequence()];
-    while (this.peek()?.type === 'AND') {
-      this.index++;
-      terms.push(this.sequence());
-    }
-    return terms.length === 1 ? terms[0] : { kind: 'and', terms };
+    return this.joined('and', 'AND', () => this.sequence());
   }
 
   private sequence(): FilterNode {
@@ -139,12 +134,17 @@ class Parser {
   }
 
   private factor(): FilterNode {
-    const terms = [this.term()];
-    while (this.peek()?.type === 'OR') {
+    return this.joined('or', 'OR', () => this.term());
+  }
+
+  /** `part { separator part }`, one node for several parts. */
+  private joined(kind: 'and' | 'or', separator: 'AND' | 'OR', part: () => FilterNode): FilterNode {
+    const terms = [part()];
+    while (this.peek()?.type === separator) {
       this.index++;
-      terms.push(this.term());
+      terms.push(part());
     }
-    return terms.length === 1 ? terms[0] : { kind: 'or', terms };
+    return terms.length === 1 ? terms[0] : { kind, terms };
   }
 
   private term(): FilterNode {

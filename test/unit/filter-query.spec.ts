@@ -1,6 +1,7 @@
 import { Comparator, parseFilter } from '../../lib/querying/filter-syntax';
 import { FilterableField, filterCondition, FilterRefusedError } from '../../lib/querying/filter-query';
 import type { FieldKind } from '../../lib/serializers/field-spec';
+import { thrownMessage } from '../utils/thrown';
 
 const field = (name: string, kind: FieldKind, comparators: Comparator[], property = name): [string, FilterableField] => [
   name,
@@ -18,15 +19,7 @@ const fields = new Map([
 ]);
 const contains = (property: string, value: string) => ({ contains: [property, value] });
 const condition = (text: string) => filterCondition(parseFilter(text)!, fields, contains);
-const refusal = (text: string) => {
-  try {
-    condition(text);
-  } catch (error) {
-    expect(error).toBeInstanceOf(FilterRefusedError);
-    return (error as Error).message;
-  }
-  throw new Error(`${text} was accepted`);
-};
+const refusal = (text: string) => thrownMessage(() => condition(text), FilterRefusedError);
 
 describe('filterCondition', () => {
   it('reads each value by its field type into a MikroORM condition', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Comparator, FilterNode, FilterSyntaxError, parseFilter } from '../../lib/querying/filter-syntax';
+import { thrownMessage } from '../utils/thrown';
 
 const compare = (field: string, comparator: Comparator, text: string, quoted = false): FilterNode => ({
   kind: 'compare',
@@ -34,15 +35,7 @@ describe('parseFilter (a subset of AIP-160)', () => {
   });
 
   it('says what it expected and where', () => {
-    const error = (text: string) => {
-      try {
-        parseFilter(text);
-      } catch (e) {
-        expect(e).toBeInstanceOf(FilterSyntaxError);
-        return (e as Error).message;
-      }
-      throw new Error(`${text} parsed`);
-    };
+    const error = (text: string) => thrownMessage(() => parseFilter(text), FilterSyntaxError);
     expect(error('title =')).toBe('The filter ends where a value after = was expected.');
     expect(error('title "x"')).toBe('Expected a comparator (<= >= != < > = :) after title at position 7 of the filter, found "x".');
     expect(error('(id = 1')).toBe('The filter ends where ")" was expected.');
