@@ -87,8 +87,8 @@ export interface DriverPool {
  * Internal: the knex client under MikroORM's connection (`getKnex().client`), to run prepared
  * statements on the raw driver connection. MikroORM 7: the Kysely dialect's driver pool.
  */
-export function driverPoolOf(em: EntityManager): DriverPool {
-  const client = (em.getConnection('read') as unknown as { getKnex(): { client: KnexClientLike } }).getKnex().client;
+export function driverPoolOf(em: EntityManager, type: 'read' | 'write' = 'read'): DriverPool {
+  const client = (em.getConnection(type) as unknown as { getKnex(): { client: KnexClientLike } }).getKnex().client;
   let pool = pools.get(client);
   if (!pool) {
     pool = {

@@ -77,7 +77,7 @@ export class OneRowInsert {
     const payload = em.getComparator().prepareEntity(entity) as Record<string, unknown>;
     const sent = Object.keys(payload).filter((name) => payload[name] !== undefined);
     const statement = this.statement(em, sent);
-    const rows = await runQuery(em, statement, sent.map((name) => payload[name]));
+    const rows = await runQuery(em, statement, sent.map((name) => payload[name]), 'write');
     if (statement.properties.length) {
       const returned = this.reader.toData(em, rows[0]);
       for (const name of statement.properties) {

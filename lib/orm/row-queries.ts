@@ -26,15 +26,16 @@ const sqliteStatements = new WeakMap<object, Map<string, { all(params: unknown[]
 const pgStatementNames = new Map<string, string>();
 
 /**
- * Runs a select compiled once and called often. On better-sqlite3 and pg it uses a prepared
- * statement per connection (parsed and planned once, values bound by the driver); elsewhere,
- * inside a transaction, or when MikroORM logs queries or rewrites them (`onQuery`), it goes
- * through MikroORM's `execute`, which does all of that on every call.
+ * Runs a statement compiled once and called often: a select on the read connection (a
+ * replica's when MikroORM has `replicas`), an insert on the write one. On better-sqlite3 and
+ * pg it uses a prepared statement per connection (parsed and planned once, values bound by the
+ * driver); elsewhere, inside a transaction, or when MikroORM logs queries or rewrites them
+ * (`onQuery`), it goes through MikroORM's `execute`, which does all of that on every call.
  */
-export async function runQuery(em: EntityManager, query: PreparableQuery, params: unknown[]): Promise<Row[]> {
-  const connection = em.getConnection('read') as unknown as SqlConnectionLike;
+export async function runQuery(em: EntityManager, query: PreparableQuery, params: unknown[], type: 'read' | 'write' = 'read'): Promise<Row[]> {
+  const connection = em.getConnection(type) as unknown as SqlConnectionLike;
   const ctx = em.getTransactionContext();
-  const pool = driverPoolOf(em);
+  const pool = driverPoolOf(em, type);
   const prepared = pool.driverName === 'better-sqlite3' || pool.driverName === 'pg';
   if (ctx || !prepared || queriesAreObserved(em)) {
     return connection.execute(query.sql, params, 'all', ctx).catch((error: Error) => {

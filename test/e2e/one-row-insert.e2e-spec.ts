@@ -10,7 +10,8 @@ import {
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
 import { OneRowInsert } from '../../lib/orm/one-row-insert';
-import { testDatabase, TestDatabase } from '../utils/test-database';
+import { Client } from 'pg';
+import { POSTGRES_URL, TEST_DB, testDatabase, TestDatabase } from '../utils/test-database';
 
 @Entity({ tableName: 'insert_tag' })
 class Tag {
@@ -146,5 +147,29 @@ describe('one new entity inserted by one compiled statement', () => {
     ).rejects.toThrow('undo');
     expect(id).toBeGreaterThan(0);
     expect(await orm.em.fork().count(Note, { id })).toBe(0);
+  });
+
+  // A replica that refuses writes: the insert must go to the primary, as a flush's does.
+  (TEST_DB === 'postgres' ? it : it.skip)('writes on the primary when MikroORM has read replicas', async () => {
+    const dbName = (database.options as { clientUrl: string }).clientUrl.split('/').pop()!;
+    const admin = new Client({ connectionString: `${POSTGRES_URL}/${dbName}` });
+    await admin.connect();
+    const role = `grpc_fw_reader_${process.pid}`;
+    await admin.query(`DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role} LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+    const replicated = await MikroORM.init({
+      ...database.options,
+      entities: [Note, Tag],
+      replicas: [{ name: 'reader', clientUrl: `${POSTGRES_URL.replace('postgres@', `${role}@`)}/${dbName}` }],
+    });
+    try {
+      const em = replicated.em.fork();
+      const note = em.create(Note, { title: `replicated ${Math.random()}`, pinned: false }, { persist: false });
+      await OneRowInsert.save(em, note);
+      expect(await replicated.em.fork().count(Note, { id: note.id })).toBe(1);
+    } finally {
+      await replicated.close();
+      await admin.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}; DROP ROLE ${role}`);
+      await admin.end();
+    }
   });
 });
