@@ -69,7 +69,7 @@ export class FastPaths {
     private readonly where: FilterQuery<object>,
     private readonly service: PlannedService,
     /** How Create writes a new row: a statement compiled once, or MikroORM's flush and why. */
-    private readonly insert: { reason: string } | object,
+    private readonly insert: OneRowInsert | { reason: string },
   ) {}
 
   static decide(service: PlannedService, em: EntityManager): FastPaths {
@@ -167,8 +167,7 @@ export class FastPaths {
 
   /** How a new row is written: a statement compiled once, or MikroORM's flush and why. */
   private describeInsert(): string {
-    const insert = this.insert;
-    return 'reason' in insert ? `, through MikroORM's flush (${insert.reason})` : ' (an INSERT compiled once)';
+    return 'reason' in this.insert ? `, through MikroORM's flush (${this.insert.reason})` : ' (an INSERT compiled once)';
   }
 }
 

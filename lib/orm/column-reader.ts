@@ -122,13 +122,18 @@ function isSqlEntityManager(em: EntityManager): boolean {
   return typeof (em as unknown as Partial<SqlEntityManagerLike>).createQueryBuilder === 'function';
 }
 
-/** A property read from exactly one column of the entity's own table, with no side effects. */
-function isPlainColumn(prop: EntityProperty): boolean {
-  if (prop.persist === false || prop.formula || prop.lazy || prop.ref || prop.embedded || prop.object) return false;
+/** A property stored in exactly one column of the entity's own table (what an INSERT writes). */
+export function isOwnColumn(prop: EntityProperty): boolean {
+  if (prop.persist === false || prop.formula || prop.embedded || prop.object) return false;
   if (prop.fieldNames?.length !== 1) return false;
   if (prop.kind === ReferenceKind.SCALAR) return true;
   // The owning side of a to-one relation holds the foreign key; its value is the related key.
   return prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
+}
+
+/** A property read from exactly one column of the entity's own table, with no side effects (no lazy loading, no reference wrapper). */
+function isPlainColumn(prop: EntityProperty): boolean {
+  return isOwnColumn(prop) && !prop.lazy && !prop.ref;
 }
 
 /** The custom type a loaded entity's value passes through (for relations: the related key's). */

@@ -1,5 +1,5 @@
 import { EntityManager, EntityMetadata, EntityProperty, ReferenceKind, Utils, wrap } from '@mikro-orm/core';
-import { ColumnReader } from './column-reader';
+import { ColumnReader, isOwnColumn } from './column-reader';
 import { driverPoolOf, entityIsLoaded, markInserted, metadataOf } from './mikro-orm-internals';
 import { flushIsOneRow } from './one-row-flush';
 import { PreparableQuery, runQuery } from './row-queries';
@@ -43,7 +43,7 @@ export class OneRowInsert {
     if (meta.discriminatorColumn || meta.virtual || meta.embeddable || meta.readonly) return { reason: `${meta.className} uses inheritance or is not a plain table` };
     if (meta.schema === '*') return { reason: `${meta.className} has a wildcard schema` };
     if (em.config.get('validate')) return { reason: "MikroORM's validate option is on" };
-    const written = meta.props.filter((prop) => isWrittenColumn(prop));
+    const written = meta.props.filter((prop) => isOwnColumn(prop));
     const other = meta.props.filter((prop) => !written.includes(prop) && prop.persist !== false && !isCollection(prop) && !prop.formula);
     if (other.length) return { reason: `${other.map((p) => p.name).join(', ')} ${other.length > 1 ? 'are' : 'is'} not written as one column` };
     const generated = written.filter((prop) => prop.primary || prop.default !== undefined || prop.defaultRaw !== undefined || prop.generated);
@@ -101,12 +101,6 @@ export class OneRowInsert {
 }
 
 const decided = new WeakMap<object, WeakMap<EntityMetadata, OneRowInsert | { reason: string }>>();
-
-function isWrittenColumn(prop: EntityProperty): boolean {
-  if (prop.persist === false || prop.formula || prop.embedded || prop.object || prop.fieldNames?.length !== 1) return false;
-  if (prop.kind === ReferenceKind.SCALAR) return true;
-  return prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
-}
 
 const isCollection = (prop: EntityProperty): boolean =>
   prop.kind === ReferenceKind.ONE_TO_MANY || prop.kind === ReferenceKind.MANY_TO_MANY || (prop.kind === ReferenceKind.ONE_TO_ONE && !prop.owner);

@@ -157,7 +157,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
    */
   async retrieveObject(): Promise<T> {
     const em = this.context.readEm; // no fork for a read of columns
-    const lookupField = this.lookupField ?? em.getMetadata().get(this.entity.name).primaryKeys[0];
+    const lookupField = this.lookupFieldName();
     const value = this.lookupValue(lookupField);
     const columns = await fastPathsFor(this, em).retrieveColumns(this, em, lookupField, value);
     if (columns === undefined) return this.getObject();
@@ -224,8 +224,9 @@ export class GenericServiceBase<T extends object = object> extends Service {
     return fastPathsOf(this);
   }
 
+  /** `lookupField`, else the primary key (metadata is the same in every fork, so none is made for it). */
   private lookupFieldName(): string {
-    return this.lookupField ?? this.em.getMetadata().get(this.entity.name).primaryKeys[0];
+    return this.lookupField ?? this.context.readEm.getMetadata().get(this.entity.name).primaryKeys[0];
   }
 
   /** The request's value for the lookup property: its `lookupRequestField`, else the property in snake_case. */
