@@ -10,6 +10,10 @@ export const DEFAULT_MAX_SEND_MESSAGE_LENGTH = 4 * 1024 * 1024;
 /** The largest request: 64 KiB less, so the answer to a write (its request plus generated keys and timestamps) can be sent. */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH = DEFAULT_MAX_SEND_MESSAGE_LENGTH - 64 * 1024;
 export const DEFAULT_LIST_BATCH_SIZE = 500;
+/** The largest List page (`maxPageSize`). */
+export const DEFAULT_MAX_PAGE_SIZE = 1000;
+/** A paged List's page when the request sends no `page_size` (`defaultPageSize`). */
+export const DEFAULT_PAGE_SIZE = 50;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_SERVER_STREAMS = 1000;

@@ -15,6 +15,8 @@ export { ProtoField } from './decorators/proto-field.decorator';
 export { Service } from './services/service';
 export { GenericService, GenericServiceBase } from './services/generic-service';
 export type { Queryset, GenericServiceOptions } from './services/generic-service';
+export type { FilterFields, ListQuery } from './querying/list-querying';
+export type { Comparator } from './querying/filter-syntax';
 export {
   CreateService,
   ListService,
@@ -25,8 +27,10 @@ export {
   ModelService,
 } from './services/concrete-services';
 
-export { ListModelMixin } from './mixins/list-model.mixin';
+export { ListModelMixin, NEXT_PAGE_TOKEN_KEY } from './mixins/list-model.mixin';
 export type { ListModelActions } from './mixins/list-model.mixin';
+export { PagedListModelMixin } from './mixins/paged-list-model.mixin';
+export type { PagedListModelActions } from './mixins/paged-list-model.mixin';
 export { CreateModelMixin } from './mixins/create-model.mixin';
 export type { CreateModelActions } from './mixins/create-model.mixin';
 export { RetrieveModelMixin } from './mixins/retrieve-model.mixin';

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { GrpcFrameworkModule, GrpcFrameworkOptions } from 'nestjs-grpc-framework';
 import { AccountModule } from './account/account.module';
 import { BlogModule } from './blog/blog.module';
+import { BookstoreModule } from './bookstore/bookstore.module';
 import { HandwrittenBlogModule } from './blog/handwritten-blog.module';
 import { sampleDatabaseOptions } from './database';
 import { HrmModule } from './hrm/hrm.module';
@@ -14,7 +15,7 @@ import { SnippetsModule } from './snippets/snippets.module';
 // Compiled, this file runs from dist/sample; under jest, from sample.
 const PROJECT_ROOT = path.resolve(__dirname, __filename.endsWith('.ts') ? '..' : '../..');
 export const PROTO_DIR = path.join(PROJECT_ROOT, 'sample', 'protos');
-export const SAMPLE_PROTOS = ['account.proto', 'blog_proto/post.proto', 'hrm.proto', 'snippets.proto'].map((file) =>
+export const SAMPLE_PROTOS = ['account.proto', 'blog_proto/post.proto', 'hrm.proto', 'snippets.proto', 'bookstore.proto'].map((file) =>
   path.join(PROTO_DIR, file),
 );
 
@@ -46,6 +47,7 @@ export class SampleAppModule {
         options.handwrittenBlog ? HandwrittenBlogModule : BlogModule,
         HrmModule,
         SnippetsModule,
+        BookstoreModule,
       ],
       providers: [SchemaSetup],
     };

@@ -11,6 +11,7 @@ export interface GenerateProtoArgs {
   serviceName?: string;
   file?: string;
   wrappers?: boolean;
+  paged?: boolean;
 }
 
 /** `grpc-framework generateproto`: writes the .proto of a model service for an entity. */
@@ -26,6 +27,7 @@ export async function generateProtoCommand(args: GenerateProtoArgs): Promise<str
       packageName: args.packageName ?? packageFromModule(args.entity),
       serviceName: args.serviceName,
       wrappers: args.wrappers,
+      paged: args.paged,
     });
     if (args.file) {
       if (fs.existsSync(args.file)) throw new Error(`${args.file} already exists; remove it or choose another --file.`);

@@ -10,9 +10,11 @@ const USAGE = `Usage: grpc-framework <command> [options]
 
 Commands:
   generateproto --entity <module>:<Class> [--fields a,b,c] [--package name]
-                [--service Name] [--file path.proto] [--wrappers]
+                [--service Name] [--file path.proto] [--wrappers] [--paged]
       Writes the .proto of a model service for a MikroORM entity (stdout unless --file).
       <module> is a .ts or .js file; --package defaults to the entity's folder name.
+      --paged adds filter, order_by, page_size and page_token to the List request, and a
+      unary ListPage rpc (PagedListModelMixin).
 
   runserver [address] [--module <module>:<Export>] [--dev] [--workers N]
             [--max-workers N] [--grace-period ms]
@@ -45,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
         service: { type: 'string' },
         file: { type: 'string' },
         wrappers: { type: 'boolean' },
+        paged: { type: 'boolean' },
       },
     });
     const entity = values.entity ?? values.model;
@@ -56,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
       serviceName: values.service,
       file: values.file,
       wrappers: values.wrappers,
+      paged: values.paged,
     });
     if (!values.file) process.stdout.write(text);
     return 0;

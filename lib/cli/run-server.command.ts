@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { withStartupHint } from '../errors/startup-hints';
 import { ENV } from '../module/resolve-options';
@@ -60,6 +61,8 @@ export async function startApp(moduleReference: string): Promise<INestApplicatio
 
 /** N worker processes serving one port (Node's cluster shares the listening socket). */
 function runCluster(args: RunServerArgs): Promise<void> {
+  // One page token key for all workers: a List's next page may be asked of another worker.
+  process.env[ENV.pageTokenSecret] ??= randomBytes(32).toString('base64');
   const workers = Array.from({ length: args.workers }, () => cluster.fork());
   process.stdout.write(
     `Starting gRPC server at ${args.address} with ${args.workers} worker processes\nQuit the server with CONTROL-C.\n`,

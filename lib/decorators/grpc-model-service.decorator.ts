@@ -7,6 +7,11 @@ const PROTOTYPE_DEFAULTS: ReadonlyArray<[keyof GrpcModelServiceOptions, string]>
   ['lookupField', 'lookupField'],
   ['lookupRequestField', 'lookupRequestField'],
   ['listBatchSize', 'listBatchSize'],
+  ['filterFields', 'filterFields'],
+  ['orderingFields', 'orderingFields'],
+  ['maxPageSize', 'maxPageSize'],
+  ['defaultPageSize', 'defaultPageSize'],
+  ['countTotal', 'countTotal'],
 ];
 
 /**

@@ -49,6 +49,14 @@ export interface GrpcFrameworkOptions {
    * before reading more past it, so slow or stalled clients cannot grow the server's memory. @default 32 MiB
    */
   streamMemoryBytes?: number;
+  /**
+   * The key List page tokens are signed with (HMAC-SHA256), at least 32 bytes. Give one when
+   * several processes serve the same services (replicas behind a load balancer) or tokens must
+   * survive a restart: a token is only accepted by a process with the key that signed it.
+   * `grpc-framework runserver --workers N` shares one key among its workers by itself.
+   * @default a random key per process
+   */
+  pageTokenSecret?: string | Buffer;
   /** How protos are found and requests decoded. */
   loader?: GrpcLoaderOptions;
   /** Milliseconds in-flight calls get to finish when the app closes before they are cancelled. @default 5000 */
@@ -100,6 +108,7 @@ export interface ResolvedGrpcFrameworkOptions {
   maxServerStreams: number;
   maxServerStreamsPerConnection: number;
   streamMemoryBytes: number;
+  pageTokenSecret: string | Buffer;
   loader: Required<GrpcLoaderOptions>;
   shutdownGracePeriodMs: number;
   listen: boolean;

@@ -1,3 +1,4 @@
+import type { FilterFields } from '../querying/list-querying';
 import type { ProtoSerializerClass } from '../serializers/proto-serializer';
 
 /** Options of `@GrpcModelService` (and `@GrpcService`). */
@@ -13,4 +14,18 @@ export interface GrpcModelServiceOptions {
   lookupRequestField?: string;
   /** Rows read per query while streaming a List. @default 500 */
   listBatchSize?: number;
+  /**
+   * The fields List's `filter` may use, by proto field name, with the comparators each allows,
+   * e.g. `{ title: ['=', '!=', ':'], published: ['<', '>='] }`. Only fields the serializer sends
+   * qualify. @default none: `filter` is refused
+   */
+  filterFields?: FilterFields;
+  /** The fields List's `order_by` may name. @default none: `order_by` is refused */
+  orderingFields?: readonly string[];
+  /** The largest `page_size`; larger ones are lowered to it. @default 1000 */
+  maxPageSize?: number;
+  /** The page size of `ListPage` when the request sends none. @default 50 */
+  defaultPageSize?: number;
+  /** `ListPage` fills `total_size` with a count of the matching rows. @default false */
+  countTotal?: boolean;
 }

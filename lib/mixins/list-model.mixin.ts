@@ -2,8 +2,11 @@ import type { CallContext } from '../server/call-context';
 import type { ProtoMessage } from '../serializers/proto-serializer';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 
+/** The trailing metadata key of a streaming List's next page token. */
+export const NEXT_PAGE_TOKEN_KEY = 'next-page-token';
+
 export interface ListModelActions {
-  /** Streams every object of the queryset (server streaming), yielding one batch of messages per query. */
+  /** Streams the queryset's objects (server streaming), yielding one batch of messages per query. */
   List(request: ProtoMessage, context: CallContext): AsyncIterable<ProtoMessage[]>;
 }
 
@@ -11,14 +14,20 @@ export interface ListModelActions {
  * Adds `List`: a server stream of one message per object, read from the database in batches
  * as the client consumes them, stopping when the client cancels or the deadline passes.
  *
+ * When its request message declares them, `filter`, `order_by`, `page_size` and `page_token`
+ * narrow, order and page the stream (see `filterFields`, `orderingFields`); a page that ends
+ * with rows left sends the next page's token in the trailing metadata `next-page-token`.
+ *
  * @publicApi
  */
 export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<ListModelActions> {
   class ListModel extends Base implements ListModelActions {
     async *List(): AsyncGenerator<ProtoMessage[]> {
-      for await (const batch of this.listBatches()) {
+      const query = this.listQuery();
+      for await (const batch of this.listBatches(query)) {
         yield this.getSerializer(batch, { many: true }).messages; // the transport writes a batch message by message
       }
+      if (query?.nextPageToken) this.context.trailingMetadata.set(NEXT_PAGE_TOKEN_KEY, query.nextPageToken);
     }
   }
   nameMixin(ListModel, 'ListModelMixin', Base);

@@ -8,6 +8,7 @@ import {
   DEFAULT_STREAM_MEMORY_BYTES,
   DEFAULT_URL,
 } from '../constants';
+import { randomBytes } from 'node:crypto';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';
 
@@ -19,12 +20,18 @@ export const ENV = {
   url: 'GRPC_FRAMEWORK_URL',
   shutdownGraceMs: 'GRPC_FRAMEWORK_SHUTDOWN_GRACE_MS',
   maxConcurrentStreams: 'GRPC_FRAMEWORK_MAX_CONCURRENT_STREAMS',
+  /** The page token key `runserver --workers N` makes once for all its workers (unless the module gives one). */
+  pageTokenSecret: 'GRPC_FRAMEWORK_PAGE_TOKEN_SECRET',
 } as const;
+
+/** The shortest page token key accepted, in bytes: HMAC-SHA256's own size. */
+const MIN_SECRET_BYTES = 32;
 
 function fromEnv(options: GrpcFrameworkOptions, env: Readonly<Record<string, string | undefined>>): GrpcFrameworkOptions {
   const merged: GrpcFrameworkOptions = { ...options };
   if (env[ENV.url]) merged.url = env[ENV.url];
   if (env[ENV.shutdownGraceMs]) merged.shutdownGracePeriodMs = Number(env[ENV.shutdownGraceMs]);
+  if (env[ENV.pageTokenSecret] && options.pageTokenSecret === undefined) merged.pageTokenSecret = env[ENV.pageTokenSecret];
   if (env[ENV.maxConcurrentStreams]) {
     merged.channelOptions = { ...options.channelOptions, 'grpc.max_concurrent_streams': Number(env[ENV.maxConcurrentStreams]) };
   }
@@ -57,6 +64,7 @@ export function resolveOptions(given: GrpcFrameworkOptions, env: Readonly<Record
     maxServerStreams: options.maxServerStreams ?? DEFAULT_MAX_SERVER_STREAMS,
     maxServerStreamsPerConnection: options.maxServerStreamsPerConnection ?? DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION,
     streamMemoryBytes: options.streamMemoryBytes ?? DEFAULT_STREAM_MEMORY_BYTES,
+    pageTokenSecret: pageTokenSecret(options.pageTokenSecret),
     loader: {
       includeDirs: options.loader?.includeDirs ?? [],
       longs: options.loader?.longs ?? String,
@@ -68,4 +76,14 @@ export function resolveOptions(given: GrpcFrameworkOptions, env: Readonly<Record
     reflection: options.reflection ?? true,
     health: options.health ?? true,
   };
+}
+
+function pageTokenSecret(given: string | Buffer | undefined): string | Buffer {
+  if (given === undefined) return randomBytes(MIN_SECRET_BYTES);
+  if (Buffer.byteLength(given) < MIN_SECRET_BYTES) {
+    throw new ImproperlyConfiguredError(
+      `pageTokenSecret is ${Buffer.byteLength(given)} bytes; give at least ${MIN_SECRET_BYTES} (e.g. \`openssl rand -base64 32\`).`,
+    );
+  }
+  return given;
 }

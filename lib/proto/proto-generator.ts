@@ -13,6 +13,12 @@ export interface ProtoGenerationOptions {
   serviceName?: string;
   /** Nullable scalars as `google.protobuf.*Value` wrappers instead of proto3 `optional`. @default false */
   wrappers?: boolean;
+  /**
+   * List requests carry AIP's `filter`, `order_by`, `page_size` and `page_token`, and the
+   * service gains `ListPage` (one page per response: `results`, `next_page_token`,
+   * `total_size`) for `PagedListModelMixin`. @default false
+   */
+  paged?: boolean;
 }
 
 /**
@@ -50,6 +56,18 @@ const IMPORT_OF_TYPE: Readonly<Record<string, string>> = {
   'google.protobuf.Struct': 'google/protobuf/struct.proto',
 };
 
+/** AIP-132/158/160's List request fields, as `ListModelMixin` reads them. */
+const LIST_QUERY_FIELDS = [
+  '    // AIP-160 filter over the service\'s filterFields, e.g. `title:"news" AND id > 10`.',
+  '    string filter = 1;',
+  '    // AIP-132 order over its orderingFields, e.g. `created desc, title`.',
+  '    string order_by = 2;',
+  '    // The most messages to send; 0 sends every one (List) or defaultPageSize (ListPage).',
+  '    int32 page_size = 3;',
+  '    // The next_page_token of the page before (for List: its `next-page-token` trailer).',
+  '    string page_token = 4;',
+];
+
 interface ProtoField {
   name: string;
   type: string;
@@ -59,7 +77,8 @@ interface ProtoField {
 /**
  * Writes a .proto for a model service in django-grpc-framework's shape: a service with List
  * (server streaming), Create, Retrieve, Update and Destroy, the model message,
- * `<Model>ListRequest` and `<Model>RetrieveRequest`.
+ * `<Model>ListRequest` and `<Model>RetrieveRequest`; with `paged`, the List querying fields and
+ * `ListPage` too.
  */
 export function generateProto(meta: EntityMetadata, options: ProtoGenerationOptions = {}): string {
   const model = meta.className;
@@ -75,6 +94,7 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
   }
   const packageName = options.packageName ?? toSnakeCase(model);
   const service = options.serviceName ?? `${model}Controller`;
+  const paged = options.paged ?? false;
   const lines = [
     'syntax = "proto3";',
     '',
@@ -84,6 +104,7 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
     '',
     `service ${service} {`,
     `    rpc List(${model}ListRequest) returns (stream ${model}) {}`,
+    ...(paged ? [`    rpc ListPage(${model}ListRequest) returns (${model}ListPage) {}`] : []),
     `    rpc Create(${model}) returns (${model}) {}`,
     `    rpc Retrieve(${model}RetrieveRequest) returns (${model}) {}`,
     `    rpc Update(${model}) returns (${model}) {}`,
@@ -95,8 +116,10 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
     '}',
     '',
     `message ${model}ListRequest {`,
+    ...(paged ? LIST_QUERY_FIELDS : []),
     '}',
     '',
+    ...(paged ? [`message ${model}ListPage {`, `    repeated ${model} results = 1;`, '    string next_page_token = 2;', '    int32 total_size = 3;', '}', ''] : []),
     `message ${model}RetrieveRequest {`,
     `    ${pkField.type} ${pkField.name} = 1;`,
     '}',

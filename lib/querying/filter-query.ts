@@ -1,3 +1,4 @@
+import { choiceOfEnumName, upperSnake } from '../proto/enum-names';
 import type { FieldKind } from '../serializers/field-spec';
 import { Comparator, FilterNode, FilterValue } from './filter-syntax';
 
@@ -9,6 +10,8 @@ export interface FilterableField {
   property: string;
   kind: FieldKind;
   comparators: ReadonlySet<Comparator>;
+  /** An enum's entity values; a filter may name one as stored (`blue`) or by its proto name (`COLOR_BLUE`). */
+  choices?: readonly (string | number)[];
 }
 
 /** A filter that is well formed but asks for what the service does not allow or a value its field cannot hold. */
@@ -70,8 +73,9 @@ function valueOf(field: FilterableField, value: FilterValue): unknown {
   switch (field.kind) {
     case 'string':
     case 'text':
-    case 'enum':
       return textOf(value);
+    case 'enum':
+      return choiceOf(field, value.text);
     case 'integer':
     case 'float': {
       const number = value.quoted ? NaN : Number(value.text);
@@ -99,6 +103,17 @@ function valueOf(field: FilterableField, value: FilterValue): unknown {
     default:
       throw new FilterRefusedError(`${field.name} cannot be filtered: its type has no comparisons.`);
   }
+}
+
+/** An enum value, given as stored or by its proto name. */
+function choiceOf(field: FilterableField, text: string): string | number {
+  const choices = field.choices;
+  if (!choices) return text;
+  const stored = choices.find((choice) => String(choice) === text);
+  if (stored !== undefined) return stored;
+  const named = choiceOfEnumName(text, choices);
+  if (named !== undefined && named !== null) return named;
+  throw new FilterRefusedError(`${field.name}: "${text}" is not one of ${choices.map(upperSnake).join(', ')}.`);
 }
 
 function textOf(value: FilterValue): string {

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { GrpcError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { MessageCodec } from '../proto/message-codec';
+import type { PageTokens } from '../querying/page-token';
 import type { StreamMemory } from './stream-memory';
 
 /** The grpc-js calls the framework serves. */
@@ -25,6 +26,8 @@ export interface RpcSetup {
     /** The application's EntityManager, for reads that need no unit of work; unset while tests bind calls to a transaction. */
     readEntityManager?: EntityManager;
     memory?: StreamMemory;
+    /** Signs and reads List page tokens. */
+    pageTokens?: PageTokens;
   };
 }
 
@@ -40,6 +43,7 @@ export class CallContext {
   private deadlineTimer?: NodeJS.Timeout;
   private entityManager?: EntityManager;
   private encoded?: { message: unknown; bytes: Buffer };
+  private trailers?: Metadata;
   /** When the call's deadline passes, in epoch milliseconds (`Infinity` without one). */
   readonly deadlineAt: number;
 
@@ -63,9 +67,21 @@ export class CallContext {
     return this.rpc.serviceName;
   }
 
+  /** The message type this rpc responds with. */
+  get responseType(): MessageCodec['type'] {
+    return this.rpc.response.type;
+  }
+
   /** The largest response message this server sends (`maxSendMessageLength`). */
   get maxResponseBytes(): number {
     return this.rpc.maxResponseBytes;
+  }
+
+  /** The server's signer of List page tokens. @internal */
+  get pageTokens(): PageTokens {
+    const tokens = this.rpc.environment.pageTokens;
+    if (!tokens) throw new ImproperlyConfiguredError('This call has no page token signer: serve it through GrpcFrameworkModule.');
+    return tokens;
   }
 
   /** The server's budget for rows held by response streams (see `StreamMemory`). @internal */
@@ -172,6 +188,19 @@ export class CallContext {
   /** Ends the call with a status, like grpc's `context.abort(code, details)`: throws a `GrpcError`. */
   abort(code: status, details: string): never {
     throw new GrpcError(code, details);
+  }
+
+  /**
+   * Trailing metadata the call ends with, after its last message (List's `next-page-token`).
+   * Set it before the handler returns (for a stream: before its last message has been yielded).
+   */
+  get trailingMetadata(): Metadata {
+    return (this.trailers ??= new Metadata());
+  }
+
+  /** The trailing metadata set so far, if any. @internal */
+  get trailingMetadataIfSet(): Metadata | undefined {
+    return this.trailers;
   }
 
   /** Sends response headers before the first message. */

@@ -22,6 +22,7 @@ import type { DeadlineWatch } from './deadline-watch';
 import { FailureLog, stackOf } from './failure-log';
 import { ResponseStream, StreamCounts } from './response-stream';
 import type { StreamMemory } from './stream-memory';
+import type { PageTokens } from '../querying/page-token';
 import type { BoundRpc } from './service-binding';
 
 const logger = new Logger('GrpcFramework');
@@ -39,6 +40,8 @@ export interface HandlerEnvironment {
   streams: StreamCounts;
   /** Bytes of rows List streams hold, against `streamMemoryBytes`. */
   memory: StreamMemory;
+  /** Signs and reads List page tokens (`pageTokenSecret`). */
+  pageTokens: PageTokens;
   /** `maxSendMessageLength`. */
   maxResponseBytes: number;
   /** The deadline of unary calls whose client set none (`callTimeoutMs`). */
@@ -64,10 +67,10 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
     }
     const context = new CallContext(call, setup);
     let answered = false;
-    const answer: sendUnaryData<Buffer> = (error, bytes) => {
+    const answer: sendUnaryData<Buffer> = (error, bytes, trailers) => {
       if (answered) return;
       answered = true;
-      callback(error, bytes);
+      callback(error, bytes, trailers);
     };
     // At the deadline the caller is answered, whatever the handler is still waiting for (a
     // stalled database). Not through the context's AbortSignal: grpc-js ends every unary call
@@ -88,7 +91,7 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
           }
           return;
         }
-        answer(null, bytes);
+        answer(null, bytes, context.trailingMetadataIfSet);
       },
       (error: unknown) => answer(serviceError(statusFor(bound, env, error))),
     ).finally(() => {
@@ -161,7 +164,7 @@ async function streamResponses(
     if (signal.aborted) break;
   }
   if (signal.aborted) throw signal.reason;
-  call.end();
+  call.end(context.trailingMetadataIfSet);
 }
 
 /** How long a call whose deadline passed gets to deliver its status before its HTTP/2 stream is reset. */

@@ -21,6 +21,7 @@ import { frameworkServicesRegistry, underFrameworkDecoding } from './framework-s
 import { DeadlineWatch } from './deadline-watch';
 import { FailureLog } from './failure-log';
 import { StreamCounts } from './response-stream';
+import { PageTokens } from '../querying/page-token';
 import { StreamMemory } from './stream-memory';
 import { addReflection, ServingHealth } from './reflection-and-health';
 import { fastPathsFor } from '../fast-paths/fast-paths';
@@ -64,6 +65,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     this.env = {
       streams: new StreamCounts(this.options.maxServerStreams, this.options.maxServerStreamsPerConnection),
       memory: new StreamMemory(this.options.streamMemoryBytes),
+      pageTokens: new PageTokens(this.options.pageTokenSecret),
       maxResponseBytes: this.options.maxSendMessageLength,
       callTimeoutMs: this.options.callTimeoutMs,
       deadlines: new DeadlineWatch(),

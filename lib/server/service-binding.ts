@@ -9,6 +9,7 @@ import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-o
 import type { RpcDefinition, ServiceDefinition } from '../proto/proto-registry';
 import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
 import type { SerializerSpec } from '../serializers/serializer-spec';
+import { checkListQuerying } from './list-querying-check';
 import { checkSerializerAgainstProto } from './serializer-proto-check';
 import { GenericServiceBase } from '../services/generic-service';
 import { Service, serviceView } from '../services/service';
@@ -104,6 +105,7 @@ function directly(callback: (request: Record<string, unknown>, context: CallCont
 
 const MIXIN_OF_RPC: Readonly<Record<string, string>> = {
   List: 'ListModelMixin',
+  ListPage: 'PagedListModelMixin',
   Create: 'CreateModelMixin',
   Retrieve: 'RetrieveModelMixin',
   Update: 'UpdateModelMixin',
@@ -161,6 +163,7 @@ export function checkModelService(
     return;
   }
   checkSerializerAgainstProto(className, serializer.name, spec, definition, problems);
+  checkListQuerying(instance, orm, definition, problems);
   const list = definition.rpcs.find((rpc) => rpc.name === 'List');
   if (list && !list.responseStream && typeof (instance as { List?: unknown }).List === 'function') {
     problems.push(

@@ -1,5 +1,5 @@
 import type { FilterQuery, QueryOrderMap } from '@mikro-orm/core';
-import { DEFAULT_LIST_BATCH_SIZE } from '../constants';
+import { DEFAULT_LIST_BATCH_SIZE, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../constants';
 import { ObjectNotFoundError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { FastPaths, fastPathsFor, fastPathsOf } from '../fast-paths/fast-paths';
@@ -12,8 +12,11 @@ import type {
   SerializerOptions,
 } from '../serializers/proto-serializer';
 import { toSnakeCase } from '../serializers/field-spec';
+import type { FilterFields, ListQuery } from '../querying/list-querying';
+import type { KeyValue } from '../querying/page-token';
 import { markDefaults } from './default-hooks';
-import { querysetBatches } from './queryset-batches';
+import { listQueryingOf } from './list-querying-of';
+import { PageWindow, querysetBatches } from './queryset-batches';
 import { Service } from './service';
 
 /** The set of rows a service works on: Django's queryset, as MikroORM query parts. */
@@ -78,6 +81,20 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * a transaction of the framework's. @default 'when-needed'
    */
   declare writeTransactions: 'when-needed' | 'always';
+  /**
+   * The fields List's `filter` may use, by proto field name, with the comparators each allows:
+   * `{ title: ['=', '!=', ':'], published: ['<', '<=', '>', '>='] }`. Only fields the serializer
+   * sends qualify. Unset: `filter` is refused.
+   */
+  filterFields?: FilterFields;
+  /** The fields List's `order_by` may name (NOT NULL columns the serializer sends). Unset: `order_by` is refused. */
+  orderingFields?: readonly string[];
+  /** The largest `page_size`; a larger one is lowered to it (AIP-158). @default 1000 */
+  declare maxPageSize: number;
+  /** The page size of a paged List (`ListPage`) whose request sends none. A streaming List without `page_size` sends every row. @default 50 */
+  declare defaultPageSize: number;
+  /** `ListPage` fills `total_size` with a count of the matching rows (one more query per page). @default false */
+  declare countTotal: boolean;
 
   get entity(): EntityClass<T> {
     return (this.constructor as typeof GenericServiceBase).entity as EntityClass<T>;
@@ -166,25 +183,56 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /**
-   * What List streams: the queryset's objects, read batch by batch as the client takes them
-   * (entities, or columns when that is all the serializer reads), stopping when the call ends.
+   * The List request's `filter`, `order_by`, `page_size` and `page_token` (the fields its
+   * message declares), checked against `filterFields` and `orderingFields`: INVALID_ARGUMENT
+   * naming the field otherwise. Undefined when the request asks for none of them and
+   * `defaultPageSize` is not given (a streaming List of every row).
    */
-  async *listBatches(): AsyncGenerator<T[]> {
+  listQuery(defaultPageSize?: number): ListQuery | undefined {
+    const request = this.request as Record<string, unknown>;
+    if (!request.filter && !request.order_by && !request.page_size && !request.page_token && defaultPageSize === undefined) return undefined;
+    const context = this.context;
+    return listQueryingOf(this, context.readEm).read(request, {
+      defaultPageSize,
+      maxPageSize: this.maxPageSize,
+      tokens: context.pageTokens,
+      serviceName: context.serviceName,
+    });
+  }
+
+  /**
+   * What List streams: the queryset's objects (narrowed, ordered and paged by `query`), read
+   * batch by batch as the client takes them (entities, or columns when that is all the
+   * serializer reads), stopping when the call ends. When a page ends with rows left, the
+   * query's `nextPageToken` is set.
+   */
+  async *listBatches(query?: ListQuery): AsyncGenerator<T[]> {
     const queryset = this.filterQueryset(this.getQueryset());
     const populate = queryset.populate ?? this.populateFields();
     const Serializer = this.getSerializerClass();
     const em = this.em;
-    const batches = querysetBatches(em, { ...queryset, populate }, {
+    const page: PageWindow | undefined = query && (query.after || query.pageSize !== undefined) ? { after: query.after, size: query.pageSize } : undefined;
+    const batches = querysetBatches(em, { ...queryset, orderBy: orderOf(queryset, query), populate }, {
       maxRows: this.listBatchSize,
       rowBytesEstimate: Serializer.spec().rowBytesEstimate,
       signal: this.context.signal,
       reader: populate.length ? undefined : this.fastPaths().columnReader(Serializer),
       memory: this.context.streamMemory,
+      page,
+      narrowing: query?.where,
     });
     for await (const batch of batches) {
       yield batch;
       em.clear(); // the batch has been sent: its entities need not stay in the identity map
     }
+    if (query && page?.next) query.nextPageToken = this.context.pageTokens.encode(query.key, { after: page.next as KeyValue[] });
+  }
+
+  /** How many objects the queryset holds with `query`'s filter (a paged List's `total_size`). */
+  countObjects(query?: ListQuery): Promise<number> {
+    const queryset = this.filterQueryset(this.getQueryset());
+    const where = query?.where ? ({ $and: [queryset.where, query.where()] } as FilterQuery<T>) : queryset.where;
+    return this.em.count(queryset.entity, where);
   }
 
   /**
@@ -244,7 +292,15 @@ export class GenericServiceBase<T extends object = object> extends Service {
 GenericServiceBase.prototype.listBatchSize = DEFAULT_LIST_BATCH_SIZE;
 GenericServiceBase.prototype.leanReads = true;
 GenericServiceBase.prototype.writeTransactions = 'when-needed';
+GenericServiceBase.prototype.maxPageSize = DEFAULT_MAX_PAGE_SIZE;
+GenericServiceBase.prototype.defaultPageSize = DEFAULT_PAGE_SIZE;
+GenericServiceBase.prototype.countTotal = false;
 markDefaults(GenericServiceBase.prototype, ['getQueryset', 'filterQueryset', 'getObject']);
+
+/** The queryset's order, or the List query's. */
+function orderOf<T extends object>(queryset: Queryset<T>, query: ListQuery | undefined): QueryOrderMap<T> {
+  return query?.order ? (Object.fromEntries(query.order.map((key) => [key.property, key.direction])) as QueryOrderMap<T>) : queryset.orderBy;
+}
 
 const requestFieldNames = new Map<string, string>();
 

@@ -1,4 +1,5 @@
-import type { EntityManager, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
+import type { EntityManager, EntityMetadata, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
+import { ValidationFailedError } from '../errors/grpc-error';
 import type { ColumnReader } from '../orm/column-reader';
 import type { StreamMemory } from '../server/stream-memory';
 import type { Queryset } from './generic-service';
@@ -19,7 +20,27 @@ export interface BatchReading {
   reader?: ColumnReader;
   /** The server's budget for rows that streams hold: reserved before each query, let go once the batch is sent. */
   memory?: StreamMemory;
+  /** Reads one page instead of every row. */
+  page?: PageWindow;
+  /**
+   * A condition ANDed with the queryset's (a List's filter), made anew for each query: MikroORM
+   * consumes a raw SQL fragment in the query that runs it.
+   */
+  narrowing?: () => object;
 }
+
+/** A page of a queryset: where it starts and how many rows it has; told where the next one starts. */
+export interface PageWindow {
+  /** Starts after the row with these values of the order keys (the primary key included, last). */
+  after?: readonly unknown[];
+  /** The most rows the page reads. @default every row left */
+  size?: number;
+  /** Set when the rows have been read and more remain: the last row's values of the order keys. */
+  next?: unknown[];
+}
+
+/** Paging that cannot be done because the order is not one pages can continue from. */
+export class OrderNotPageableError extends Error {}
 
 /**
  * Reads a queryset in batches, in order, stopping as soon as `signal` aborts. Each batch is a
@@ -30,45 +51,59 @@ export interface BatchReading {
  * A batch is bounded in bytes as well as rows: the first reads as many rows as fit in
  * `LIST_BATCH_BYTES` at their largest possible size, the next as many as fit at the size the
  * rows so far had. With `memory`, each batch first waits for room in the server's budget.
+ *
+ * With `page`, it reads one page: from after `page.after` (a keyset position: costs the same
+ * however deep), at most `page.size` rows, and sets `page.next` when rows remain. Paging
+ * needs an order every key of which is a NOT NULL column (`OrderNotPageableError` otherwise).
  */
 export async function* querysetBatches<T extends object>(
   em: EntityManager,
   queryset: Queryset<T>,
   reading: BatchReading,
 ): AsyncGenerator<T[]> {
-  const { signal, reader, memory } = reading;
+  const { signal, reader, memory, page } = reading;
   const meta = em.getMetadata().get(queryset.entity.name);
-  const pk = meta.primaryKeys[0];
-  const order = normalizeOrder(queryset.orderBy as Record<string, unknown>);
-  if (!order.some(([field]) => field === pk)) order.push([pk, 'asc']);
-  const keyset =
-    order.every(([, direction]) => direction !== undefined) &&
-    order.every(([field]) => {
-      const prop = meta.properties[field as keyof typeof meta.properties];
-      return prop && prop.kind === 'scalar' && !prop.nullable;
-    });
+  const { order, keyset } = totalOrder(meta, queryset.orderBy as Record<string, unknown>);
+  if (page && (page.after || page.size !== undefined) && !keyset) {
+    throw new OrderNotPageableError(
+      `${meta.className}: the List order (${order.map(([field]) => field).join(', ')}) cannot be paged: every order key must be a NOT NULL column with asc or desc.`,
+    );
+  }
+  if (page?.after && page.after.length !== order.length) {
+    // Only a token of this server for this query gets here: the service's own order has changed since.
+    throw new ValidationFailedError([{ field: 'page_token', description: 'page_token was issued for another order of this List; start again without one.' }]);
+  }
   const orderBy = Object.fromEntries(order.map(([field, direction]) => [field, direction ?? 'asc'])) as QueryOrderMap<T>;
   const populate = (queryset.populate ?? []) as never;
   let offset = 0;
-  let last: T | undefined;
+  let last: object | undefined = page?.after ? Object.fromEntries(order.map(([field], i) => [field, page.after![i]])) : undefined;
+  let left = page?.size ?? Infinity;
   let rowBytes = Math.max(reading.rowBytesEstimate, 1);
   let limit = rowsFitting(rowBytes, reading.maxRows);
-  while (!signal.aborted) {
-    const reservation = await memory?.reserve(limit * rowBytes, signal);
+  while (!signal.aborted && left > 0) {
+    // The page's last query reads one row more than it sends: whether that row exists says if a next page does.
+    const lastQuery = limit >= left;
+    const count = lastQuery ? left + 1 : limit;
+    const reservation = await memory?.reserve(count * rowBytes, signal);
     try {
-      const where =
-        keyset && last ? ({ $and: [queryset.where, after(order as [string, Direction][], last)] } as FilterQuery<T>) : queryset.where;
+      const conditions = [queryset.where, reading.narrowing?.(), keyset && last ? after(order as [string, Direction][], last) : undefined];
+      const present = conditions.filter((condition) => condition !== undefined);
+      const where = (present.length === 1 ? present[0] : { $and: present }) as FilterQuery<T>;
       const pageOffset = keyset ? undefined : offset;
       const rows = reader
-        ? ((await reader.findPage(em, where as FilterQuery<object>, orderBy as QueryOrderMap<object>, limit, pageOffset)) as T[])
-        : await em.find(queryset.entity, where, { orderBy, limit, offset: pageOffset, populate });
+        ? ((await reader.findPage(em, where as FilterQuery<object>, orderBy as QueryOrderMap<object>, count, pageOffset)) as T[])
+        : await em.find(queryset.entity, where, { orderBy, limit: count, offset: pageOffset, populate });
+      const more = lastQuery && rows.length > left;
+      if (more) rows.length = left;
       const bytes = bytesOf(rows);
       reservation?.resize(bytes);
       if (rows.length) {
         last = rows[rows.length - 1];
+        left -= rows.length;
         yield rows;
       }
-      if (rows.length < limit) return;
+      if (more && page) page.next = order.map(([field]) => (last as Record<string, unknown>)[field]);
+      if (rows.length < limit || lastQuery) return;
       offset += rows.length;
       rowBytes = Math.max(bytes / rows.length, 1);
       limit = rowsFitting(rowBytes, reading.maxRows);
@@ -76,6 +111,23 @@ export async function* querysetBatches<T extends object>(
       reservation?.release();
     }
   }
+}
+
+/**
+ * An order with the primary key appended (so it is total), and whether pages can continue
+ * from a row's values in it (keyset): every key a NOT NULL scalar column, in asc or desc.
+ */
+export function totalOrder(meta: EntityMetadata, orderBy: Record<string, unknown>): { order: [string, Direction | undefined][]; keyset: boolean } {
+  const pk = meta.primaryKeys[0];
+  const order = normalizeOrder(orderBy);
+  if (!order.some(([field]) => field === pk)) order.push([pk, 'asc']);
+  const keyset =
+    order.every(([, direction]) => direction !== undefined) &&
+    order.every(([field]) => {
+      const prop = meta.properties[field as keyof typeof meta.properties];
+      return prop && prop.kind === 'scalar' && !prop.nullable;
+    });
+  return { order, keyset };
 }
 
 function rowsFitting(rowBytes: number, maxRows: number): number {

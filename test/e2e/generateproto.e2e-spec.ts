@@ -4,9 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { GrpcFrameworkModule, GrpcModelService, ModelProtoSerializer, ModelService } from 'nestjs-grpc-framework';
+import { GrpcFrameworkModule, GrpcModelService, ModelProtoSerializer, ModelService, PagedListModelMixin } from 'nestjs-grpc-framework';
 import { GrpcTestingApp } from 'nestjs-grpc-framework/testing';
 import { Gadget, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
+import { Post } from '../../sample/blog/post.entity';
 import { testDatabase } from '../utils/test-database';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -156,6 +157,42 @@ describe('grpc-framework generateproto (run as a user would)', () => {
   });
 });
 
+describe('grpc-framework generateproto --paged', () => {
+  it('writes the List querying fields and ListPage, which a paged service serves', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paged-'));
+    const file = path.join(dir, 'post.proto');
+    await run('generateproto', '--entity', 'sample/blog/post.entity.ts:Post', '--fields', 'id,title,content,created', '--package', 'paged_blog', '--paged', '--file', file);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toContain('    rpc ListPage(PostListRequest) returns (PostListPage) {}');
+    expect(text).toMatch(/message PostListRequest \{\n(.*\n)*    string filter = 1;\n(.*\n)*    string order_by = 2;\n(.*\n)*    int32 page_size = 3;\n(.*\n)*    string page_token = 4;\n\}/);
+    expect(text).toContain('message PostListPage {\n    repeated Post results = 1;\n    string next_page_token = 2;\n    int32 total_size = 3;\n}');
+
+    class PostSerializer extends ModelProtoSerializer(Post, { fields: ['id', 'title', 'content', 'created'] }) {}
+    @GrpcModelService({ service: 'paged_blog.PostController', serializer: PostSerializer, filterFields: { title: [':'] }, orderingFields: ['title', 'id'], countTotal: true })
+    class PagedPostService extends PagedListModelMixin(ModelService(Post)) {}
+    const db = testDatabase();
+    const app = await GrpcTestingApp.create(
+      {
+        imports: [MikroOrmModule.forRoot({ ...db.options, entities: [Post], registerRequestContext: false }), GrpcFrameworkModule.forRoot({ protoPath: file })],
+        controllers: [PagedPostService],
+      },
+      { schema: 'create', isolation: 'none' },
+    );
+    try {
+      const posts = app.client('paged_blog.PostController');
+      for (const title of ['b news', 'a news', 'sports']) await posts.Create({ title, content: '.' });
+      const page = await posts.ListPage({ filter: 'title:"NEWS"', order_by: 'title', page_size: 1 });
+      expect(page).toMatchObject({ results: [{ title: 'a news' }], total_size: 2, next_page_token: expect.any(String) });
+      const next = await posts.ListPage({ filter: 'title:"NEWS"', order_by: 'title', page_token: page.next_page_token });
+      expect(next).toMatchObject({ results: [{ title: 'b news' }], total_size: 2, next_page_token: '' });
+    } finally {
+      await app.close();
+      await db.dispose();
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
+
 describe('generated protos pass buf lint', () => {
   const BUF = path.join(ROOT, '.tools', 'node_modules', '.bin', 'buf');
 
@@ -167,6 +204,7 @@ describe('generated protos pass buf lint', () => {
     await run('generateproto', '--entity', 'sample/account/user.entity.ts:User', '--file', path.join(dir, 'account', 'account.proto'));
     await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--file', path.join(dir, 'gadgets', 'gadget.proto'));
     await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--wrappers', '--package', 'wrapped', '--file', path.join(dir, 'wrapped', 'gadget.proto'));
+    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--paged', '--package', 'paged', '--file', path.join(dir, 'paged', 'gadget.proto'));
     const lint = await promisify(execFile)(BUF, ['lint'], { cwd: dir }).catch((error) => error);
     expect({ code: lint.code ?? 0, stdout: lint.stdout, stderr: lint.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
     fs.rmSync(dir, { recursive: true });
