@@ -1,12 +1,18 @@
 import * as path from 'node:path';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import type { FilterQuery, Options } from '@mikro-orm/core';
+import { EntityManager, FilterQuery, Options, raw } from '@mikro-orm/core';
 import { Post } from '../sample/blog/post.entity';
 
 // Compiled, this runs from dist/bench; the protos stay in the sample.
 const ROOT = path.resolve(__dirname, __filename.endsWith('.ts') ? '..' : '../..');
 export const POST_PROTO = path.join(ROOT, 'sample', 'protos', 'blog_proto', 'post.proto');
+/** The paged List every server serves beside the tutorial's PostController. */
+export const PAGES_PROTO = path.join(ROOT, 'bench', 'protos', 'post_pages.proto');
+
+/** What the page workload asks for: posts whose title has a "7", 50 at a time, in creation order. */
+export const PAGE_FILTER = 'title:"7"';
+export const PAGE_SIZE = 50;
 
 /**
  * The same database settings for every server: a PostgreSQL URL, or an SQLite file in WAL mode
@@ -109,3 +115,39 @@ export function postMessage(post: { id?: number; title: string; content: string 
 
 /** The DATA bytes of a Create reply: the Post in a 5-byte gRPC frame. */
 export const postReplyBytes = (id: number, title: string, content: string): number => 5 + postMessage({ id, title, content }).length;
+
+export interface PageRequest {
+  filter?: string;
+  page_size?: number;
+  page_token?: string;
+}
+
+export interface PageReply {
+  results: PostMessage[];
+  next_page_token: string;
+}
+
+/**
+ * A page as a hand-written server serves it: the one filter form the workload sends (a title
+ * containing a text, case-insensitive, as the framework's `:` reads), creation order, the
+ * next page's position as an unsigned base64 token of the last row's keys.
+ */
+export async function handWrittenPage(em: EntityManager, request: PageRequest): Promise<PageReply> {
+  const match = /^title:"(.*)"$/.exec(request.filter ?? '');
+  if (!match) throw new Error('unsupported filter');
+  const size = Math.min(request.page_size || PAGE_SIZE, 1000);
+  const position = em.getPlatform().constructor.name.startsWith('PostgreSql') ? 'strpos' : 'instr';
+  const conditions: FilterQuery<Post>[] = [{ [raw((alias: string) => `${position}(lower(${alias}.title), lower(?))`, [match[1]])]: { $gt: 0 } }];
+  if (request.page_token) {
+    const [created, id] = JSON.parse(Buffer.from(request.page_token, 'base64url').toString()) as [string, number];
+    conditions.push(afterPost({ created: new Date(created), id } as Post));
+  }
+  const rows = await em.find(Post, { $and: conditions }, { orderBy: { created: 'asc', id: 'asc' }, limit: size + 1 });
+  const more = rows.length > size;
+  if (more) rows.length = size;
+  const last = rows[rows.length - 1];
+  return {
+    results: rows.map((post) => ({ id: post.id, title: post.title, content: post.content })),
+    next_page_token: more ? Buffer.from(JSON.stringify([last.created!.toISOString(), last.id])).toString('base64url') : '',
+  };
+}

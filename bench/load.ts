@@ -4,7 +4,7 @@
 // node load.js '<json LoadSpec>' prints one JSON LoadResult line.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { CREATE_CONTENT, POST_PROTO } from './common';
+import { CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO } from './common';
 import { h2loadCreate, h2loadRetrieve } from './h2load';
 
 export interface LoadSpec {
@@ -13,7 +13,7 @@ export interface LoadSpec {
    * `retrieve-h2load`, `create-h2load`: driven by h2load instead of the grpc-js client; the
    * Create run sends `durationMs * H2LOAD_CREATES_PER_MS` requests, the same for every server.
    */
-  workload: 'retrieve' | 'retrieve-h2load' | 'create' | 'create-h2load' | 'list';
+  workload: 'retrieve' | 'retrieve-h2load' | 'create' | 'create-h2load' | 'list' | 'page';
   concurrency: number;
   durationMs: number;
   maxId: number;
@@ -82,6 +82,38 @@ async function unaryLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
   };
 }
 
+/**
+ * Paged List calls: each client asks for the first page, then the page after it with the token
+ * it got, and again; both count. A page without PAGE_SIZE rows, or a first page without a token, is an error.
+ */
+async function pageLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = Date.now() + spec.durationMs;
+  const started = process.hrtime.bigint();
+  const page = (page_token: string) =>
+    new Promise<{ results: unknown[]; next_page_token: string } | undefined>((resolve) =>
+      client.ListPage({ filter: PAGE_FILTER, page_size: PAGE_SIZE, page_token }, (error: Error | null, reply: { results: unknown[]; next_page_token: string }) =>
+        resolve(error || reply.results.length !== PAGE_SIZE ? undefined : reply),
+      ),
+    );
+  await Promise.all(
+    Array.from({ length: spec.concurrency }, async () => {
+      let token = '';
+      while (Date.now() < end) {
+        const t0 = process.hrtime.bigint();
+        const reply = await page(token);
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        if (!reply || (!token && !reply.next_page_token)) errors++;
+        token = token ? '' : (reply?.next_page_token ?? '');
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  return { calls: latencies.length, errors, rps: (latencies.length - errors) / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+}
+
 async function listLoad(client: Client): Promise<LoadResult> {
   const t0 = process.hrtime.bigint();
   let first: number | undefined;
@@ -109,16 +141,19 @@ async function listLoad(client: Client): Promise<LoadResult> {
   };
 }
 
-let clientConstructor: typeof grpc.Client | undefined;
+let clientConstructors: { posts: typeof grpc.Client; pages: typeof grpc.Client } | undefined;
 
-/** The PostController client class, made once per process. */
-function postClient(address: string): Client {
-  if (!clientConstructor) {
-    const definition = protoLoader.loadSync(POST_PROTO, { keepCase: true, defaults: true });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as { blog_proto: { PostController: typeof grpc.Client } };
-    clientConstructor = pkg.blog_proto.PostController;
+/** The PostController (or, for pages, PostPages) client, its class made once per process. */
+function postClient(address: string, pages: boolean): Client {
+  if (!clientConstructors) {
+    const definition = protoLoader.loadSync([POST_PROTO, PAGES_PROTO], { keepCase: true, defaults: true });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+      blog_proto: { PostController: typeof grpc.Client };
+      bench_pages: { PostPages: typeof grpc.Client };
+    };
+    clientConstructors = { posts: pkg.blog_proto.PostController, pages: pkg.bench_pages.PostPages };
   }
-  return new clientConstructor(address, grpc.credentials.createInsecure()) as Client;
+  return new clientConstructors[pages ? 'pages' : 'posts'](address, grpc.credentials.createInsecure()) as Client;
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -126,9 +161,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.workload === 'create-h2load') {
     return h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
   }
-  const client = postClient(spec.address);
+  const client = postClient(spec.address, spec.workload === 'page');
   try {
     await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())));
+    if (spec.workload === 'page') return await pageLoad(client, spec);
     return spec.workload === 'list' ? await listLoad(client) : await unaryLoad(client, spec);
   } finally {
     client.close();

@@ -55,6 +55,8 @@ const UNARY_WORKLOADS: Workload[] = [
   { name: 'retrieve c=1', spec: { workload: 'retrieve', concurrency: 1, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
   { name: 'retrieve c=64', spec: { workload: 'retrieve', concurrency: 64, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
   { name: 'create c=16', spec: { workload: 'create', concurrency: 16, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
+  // ListPage: 50 posts whose title has a "7", first and second pages in turn.
+  { name: 'list page c=16', spec: { workload: 'page', concurrency: 16, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
 ];
 // One grpc-js client process tops out at a few thousand calls/s; h2load, when installed, does not.
 const H2LOAD = hasH2load();

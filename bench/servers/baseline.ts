@@ -6,7 +6,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM } from '@mikro-orm/core';
 import { once } from 'node:events';
 import { Post } from '../../sample/blog/post.entity';
-import { afterPost, benchDatabase, POST_PROTO, PostMessage, serveBenchControl } from '../common';
+import { afterPost, benchDatabase, handWrittenPage, PAGES_PROTO, PageReply, PageRequest, POST_PROTO, PostMessage, serveBenchControl } from '../common';
 
 serveBenchControl();
 
@@ -68,6 +68,18 @@ async function main(): Promise<void> {
     },
     Update: (_call: unknown, callback: grpc.sendUnaryData<PostMessage>) => callback({ code: grpc.status.UNIMPLEMENTED }),
     Destroy: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback({ code: grpc.status.UNIMPLEMENTED }),
+  });
+  const pages = grpc.loadPackageDefinition(protoLoader.loadSync(PAGES_PROTO, { keepCase: true, defaults: true })) as unknown as {
+    bench_pages: { PostPages: { service: grpc.ServiceDefinition } };
+  };
+  server.addService(pages.bench_pages.PostPages.service, {
+    async ListPage(call: grpc.ServerUnaryCall<PageRequest, PageReply>, callback: grpc.sendUnaryData<PageReply>) {
+      try {
+        callback(null, await handWrittenPage(orm.em.fork(), call.request));
+      } catch {
+        callback({ code: grpc.status.INTERNAL, details: 'Internal server error' });
+      }
+    },
   });
   server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), () => process.send?.('ready'));
   process.on('SIGTERM', () => server.tryShutdown(() => orm.close().then(() => process.exit(0))));

@@ -2,7 +2,7 @@
 // Usage: ceiling.js <port> <db file, unused> <rows List streams>
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { POST_PROTO, serveBenchControl } from '../common';
+import { PAGE_SIZE, PAGES_PROTO, POST_PROTO, serveBenchControl } from '../common';
 
 serveBenchControl();
 
@@ -25,6 +25,13 @@ server.addService(pkg.blog_proto.PostController.service, {
   },
   Update: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback({ code: grpc.status.UNIMPLEMENTED }),
   Destroy: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback({ code: grpc.status.UNIMPLEMENTED }),
+});
+const pages = grpc.loadPackageDefinition(protoLoader.loadSync(PAGES_PROTO, { keepCase: true, defaults: true })) as unknown as {
+  bench_pages: { PostPages: { service: grpc.ServiceDefinition } };
+};
+const PAGE = { results: Array.from({ length: PAGE_SIZE }, (_, i) => ({ ...POST, id: i + 1 })), next_page_token: 'constant token' };
+server.addService(pages.bench_pages.PostPages.service, {
+  ListPage: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback(null, PAGE),
 });
 server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), () => process.send?.('ready'));
 process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));

@@ -4,20 +4,26 @@ import cluster from 'node:cluster';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
+import { GenericService, GrpcFrameworkModule, GrpcModelService, PagedListModelMixin } from 'nestjs-grpc-framework';
+import { Post } from '../../sample/blog/post.entity';
+import { PostProtoSerializer } from '../../sample/blog/post.serializer';
 import { PostService } from '../../sample/blog/post.service';
-import { benchDatabase, POST_PROTO, serveBenchControl } from '../common';
+import { benchDatabase, PAGES_PROTO, POST_PROTO, serveBenchControl } from '../common';
 
 serveBenchControl();
 
 const [port, dbFile] = process.argv.slice(2);
 
+/** The paged List, as a user writes it: an allowlist and the mixin. */
+@GrpcModelService({ service: 'bench_pages.PostPages', serializer: PostProtoSerializer, filterFields: { title: [':'] } })
+class PostPagesService extends PagedListModelMixin(GenericService(Post, { orderBy: { created: 'asc' } })) {}
+
 @Module({
   imports: [
     MikroOrmModule.forRoot({ ...benchDatabase(dbFile), registerRequestContext: false }),
-    GrpcFrameworkModule.forRoot({ protoPath: POST_PROTO, url: `127.0.0.1:${port}`, reflection: false, health: false }),
+    GrpcFrameworkModule.forRoot({ protoPath: [POST_PROTO, PAGES_PROTO], url: `127.0.0.1:${port}`, reflection: false, health: false }),
   ],
-  controllers: [PostService],
+  controllers: [PostService, PostPagesService],
 })
 class BenchAppModule {}
 

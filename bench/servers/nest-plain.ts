@@ -9,7 +9,7 @@ import { GrpcMethod, MicroserviceOptions, RpcException, Transport } from '@nestj
 import { status } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
 import { Post } from '../../sample/blog/post.entity';
-import { afterPost, benchDatabase, POST_PROTO, PostMessage, serveBenchControl } from '../common';
+import { afterPost, benchDatabase, handWrittenPage, PAGES_PROTO, PageReply, PageRequest, POST_PROTO, PostMessage, serveBenchControl } from '../common';
 
 serveBenchControl();
 
@@ -59,16 +59,26 @@ class PostController {
   }
 }
 
+@Controller()
+class PostPagesController {
+  constructor(private readonly em: EntityManager) {}
+
+  @GrpcMethod('PostPages', 'ListPage')
+  listPage(request: PageRequest): Promise<PageReply> {
+    return handWrittenPage(this.em.fork(), request);
+  }
+}
+
 @Module({
   imports: [MikroOrmModule.forRoot({ ...benchDatabase(dbFile), registerRequestContext: false })],
-  controllers: [PostController],
+  controllers: [PostController, PostPagesController],
 })
 class NestPlainModule {}
 
 NestFactory.createMicroservice<MicroserviceOptions>(NestPlainModule, {
   transport: Transport.GRPC,
   logger: ['error'],
-  options: { package: 'blog_proto', protoPath: POST_PROTO, url: `127.0.0.1:${port}`, loader: { keepCase: true, defaults: true } },
+  options: { package: ['blog_proto', 'bench_pages'], protoPath: [POST_PROTO, PAGES_PROTO], url: `127.0.0.1:${port}`, loader: { keepCase: true, defaults: true } },
 }).then(async (app) => {
   app.enableShutdownHooks();
   await app.listen();

@@ -1,5 +1,5 @@
 import { EntityManager, EntityMetadata, EntityProperty, EventType, FilterQuery, QueryOrderMap, ReferenceKind, Type } from '@mikro-orm/core';
-import { compileWithCondition, mapRow, Row, SqlEntityManagerLike } from './mikro-orm-internals';
+import { compileSelect, compileWithCondition, mapRow, Row, SqlEntityManagerLike } from './mikro-orm-internals';
 import { PreparableQuery, runQuery } from './row-queries';
 
 /** Property name -> JavaScript value, as an entity would hold it (relations as their primary key). */
@@ -113,7 +113,9 @@ export class ColumnReader {
     const qb = (em as unknown as SqlEntityManagerLike).createQueryBuilder(this.meta.className);
     qb.select([...this.properties]).where(where).orderBy(orderBy).limit(limit);
     if (offset) qb.offset(offset);
-    const rows = (await qb.execute('all', false)) as Row[];
+    // Built per page (the keys of the last page are values in it), run as a prepared statement: pages of one query differ only in values.
+    const compiled = compileSelect(qb);
+    const rows = await runQuery(em, compiled, [...compiled.bindings]);
     return rows.map((row) => this.toData(em, row));
   }
 }

@@ -36,8 +36,20 @@ export interface CompiledSelect {
  * MikroORM 7: `qb.getNativeQuery()` compiles to `{ sql, params }` without knex.
  */
 export function compileWithCondition(qb: QueryBuilderLike, column: string, value: unknown): CompiledSelect {
-  const knexQuery = (qb as unknown as { getKnexQuery(): { andWhere(column: string, value: unknown): KnexQueryLike } }).getKnexQuery();
-  const compiled = knexQuery.andWhere(column, value).toSQL();
+  return compiledSql(knexQueryOf(qb).andWhere(column, value));
+}
+
+/** Internal, as `compileWithCondition`: the query builder's select as it stands. */
+export function compileSelect(qb: QueryBuilderLike): CompiledSelect {
+  return compiledSql(knexQueryOf(qb));
+}
+
+function knexQueryOf(qb: QueryBuilderLike): KnexQueryLike & { andWhere(column: string, value: unknown): KnexQueryLike } {
+  return (qb as unknown as { getKnexQuery(): KnexQueryLike & { andWhere(column: string, value: unknown): KnexQueryLike } }).getKnexQuery();
+}
+
+function compiledSql(query: KnexQueryLike): CompiledSelect {
+  const compiled = query.toSQL();
   const native = compiled.toNative();
   return { sql: compiled.sql, bindings: compiled.bindings, nativeSql: native.sql, nativeBindings: native.bindings };
 }

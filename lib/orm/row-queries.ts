@@ -26,7 +26,22 @@ const sqliteStatements = new WeakMap<object, Map<string, { all(params: unknown[]
 const pgStatementNames = new Map<string, string>();
 
 /**
- * Runs a statement compiled once and called often: a select on the read connection (a
+ * The most distinct statements prepared per process (each is kept on every connection that ran
+ * it). List filters make statements whose shape clients choose, so past this they run unprepared.
+ */
+export const MAX_PREPARED_STATEMENTS = 500;
+const preparedTexts = new Set<string>();
+
+/** Whether `sql` is (or may become) one of the prepared statements. */
+function mayPrepare(sql: string): boolean {
+  if (preparedTexts.has(sql)) return true;
+  if (preparedTexts.size >= MAX_PREPARED_STATEMENTS) return false;
+  preparedTexts.add(sql);
+  return true;
+}
+
+/**
+ * Runs a statement compiled once and called often (or a List page, whose statement differs from the last page's only in values): a select on the read connection (a
  * replica's when MikroORM has `replicas`), an insert on the write one. On better-sqlite3 and
  * pg it uses a prepared statement per connection (parsed and planned once, values bound by the
  * driver); elsewhere, inside a transaction, or when MikroORM logs queries or rewrites them
@@ -36,8 +51,8 @@ export async function runQuery(em: EntityManager, query: PreparableQuery, params
   const connection = em.getConnection(type) as unknown as SqlConnectionLike;
   const ctx = em.getTransactionContext();
   const pool = driverPoolOf(em, type);
-  const prepared = pool.driverName === 'better-sqlite3' || pool.driverName === 'pg';
-  if (ctx || !prepared || queriesAreObserved(em)) {
+  const prepares = pool.driverName === 'better-sqlite3' || pool.driverName === 'pg';
+  if (ctx || !prepares || queriesAreObserved(em) || !mayPrepare(query.nativeSql)) {
     return connection.execute(query.sql, params, 'all', ctx).catch((error: Error) => {
       throw em.getDriver().convertException(error);
     });

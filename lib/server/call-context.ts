@@ -6,6 +6,10 @@ import type { MessageCodec } from '../proto/message-codec';
 import type { PageTokens } from '../querying/page-token';
 import type { StreamMemory } from './stream-memory';
 
+/** Why a call's signal aborted; shared, as they carry nothing of the call (an Error made per call costs its stack). */
+const CANCELLED = new GrpcError(status.CANCELLED, 'Cancelled by the client');
+const DEADLINE_EXCEEDED = new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+
 /** The grpc-js calls the framework serves. */
 export type ServedCall = ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer>;
 
@@ -164,13 +168,14 @@ export class CallContext {
     if (!this.abortController) {
       const controller = new AbortController();
       this.abortController = controller;
-      if (this.deadlineExceeded) controller.abort(new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded'));
-      else if (this.call.cancelled) controller.abort(new GrpcError(status.CANCELLED, 'Cancelled by the client'));
+      if (this.deadlineExceeded) controller.abort(DEADLINE_EXCEEDED);
+      else if (this.call.cancelled) controller.abort(CANCELLED);
       else {
-        this.call.once('cancelled', () => controller.abort(new GrpcError(status.CANCELLED, 'Cancelled by the client')));
+        // grpc-js also reports 'cancelled' when a unary call has been answered: one shared reason, no Error per call.
+        this.call.once('cancelled', () => controller.abort(CANCELLED));
         if (Number.isFinite(this.deadlineAt)) {
           this.deadlineTimer = setTimeout(
-            () => controller.abort(new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded')),
+            () => controller.abort(DEADLINE_EXCEEDED),
             this.deadlineAt - Date.now(),
           );
           this.deadlineTimer.unref();

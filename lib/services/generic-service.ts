@@ -16,7 +16,7 @@ import type { FilterFields, ListQuery } from '../querying/list-querying';
 import type { KeyValue } from '../querying/page-token';
 import { markDefaults } from './default-hooks';
 import { listQueryingOf } from './list-querying-of';
-import { PageWindow, querysetBatches } from './queryset-batches';
+import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
 import { Service } from './service';
 
 /** The set of rows a service works on: Django's queryset, as MikroORM query parts. */
@@ -214,7 +214,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const page: PageWindow | undefined = query && (query.after || query.pageSize !== undefined) ? { after: query.after, size: query.pageSize } : undefined;
     const batches = querysetBatches(em, { ...queryset, orderBy: orderOf(queryset, query), populate }, {
       maxRows: this.listBatchSize,
-      rowBytesEstimate: Serializer.spec().rowBytesEstimate,
+      rowSize: rowSizeOf(Serializer, Serializer.spec().rowBytesEstimate),
       signal: this.context.signal,
       reader: populate.length ? undefined : this.fastPaths().columnReader(Serializer),
       memory: this.context.streamMemory,

@@ -12,8 +12,8 @@ export const LIST_BATCH_BYTES = 1024 * 1024;
 export interface BatchReading {
   /** The most rows one query reads (`listBatchSize`). */
   maxRows: number;
-  /** The largest a row can be, in bytes, as far as the serializer's limits tell, before any row was read. */
-  rowBytesEstimate: number;
+  /** How large rows are, as far as known; updated with what each batch measures. */
+  rowSize: RowSize;
   /** Stops the reading as soon as it aborts. */
   signal: AbortSignal;
   /** Reads rows as plain column data instead of entities (it must read the order columns). */
@@ -27,6 +27,26 @@ export interface BatchReading {
    * consumes a raw SQL fragment in the query that runs it.
    */
   narrowing?: () => object;
+}
+
+/**
+ * How large the rows of one serializer are, in bytes, as far as known: its worst case (what
+ * its fields' limits allow) until rows have been read, then what the last batch measured.
+ * Shared by the calls of one serializer, so a call's first query reads as many rows as earlier
+ * calls found fit, rather than a few rows at their worst case and then the rest (a page of 50
+ * is one query).
+ */
+export class RowSize {
+  constructor(public bytes: number) {}
+}
+
+const rowSizes = new WeakMap<object, RowSize>();
+
+/** The row size of `owner` (a serializer class), starting at `worstCase`. */
+export function rowSizeOf(owner: object, worstCase: number): RowSize {
+  let size = rowSizes.get(owner);
+  if (!size) rowSizes.set(owner, (size = new RowSize(Math.max(worstCase, 1))));
+  return size;
 }
 
 /** A page of a queryset: where it starts and how many rows it has; told where the next one starts. */
@@ -48,9 +68,9 @@ export class OrderNotPageableError extends Error {}
  * columns are non-null scalars, else with offsets. The caller may `em.clear()` between
  * batches, so memory stays bounded by one batch however large the table.
  *
- * A batch is bounded in bytes as well as rows: the first reads as many rows as fit in
- * `LIST_BATCH_BYTES` at their largest possible size, the next as many as fit at the size the
- * rows so far had. With `memory`, each batch first waits for room in the server's budget.
+ * A batch is bounded in bytes as well as rows: it reads as many rows as fit in
+ * `LIST_BATCH_BYTES` at `rowSize` (their largest possible size until rows have been read, then
+ * the size the last batch had). With `memory`, each batch first waits for room in the server's budget.
  *
  * With `page`, it reads one page: from after `page.after` (a keyset position: costs the same
  * however deep), at most `page.size` rows, and sets `page.next` when rows remain. Paging
@@ -78,13 +98,13 @@ export async function* querysetBatches<T extends object>(
   let offset = 0;
   let last: object | undefined = page?.after ? Object.fromEntries(order.map(([field], i) => [field, page.after![i]])) : undefined;
   let left = page?.size ?? Infinity;
-  let rowBytes = Math.max(reading.rowBytesEstimate, 1);
-  let limit = rowsFitting(rowBytes, reading.maxRows);
+  const { rowSize } = reading;
+  let limit = rowsFitting(rowSize.bytes, reading.maxRows);
   while (!signal.aborted && left > 0) {
     // The page's last query reads one row more than it sends: whether that row exists says if a next page does.
     const lastQuery = limit >= left;
     const count = lastQuery ? left + 1 : limit;
-    const reservation = await memory?.reserve(count * rowBytes, signal);
+    const reservation = await memory?.reserve(count * rowSize.bytes, signal);
     try {
       const conditions = [queryset.where, reading.narrowing?.(), keyset && last ? after(order as [string, Direction][], last) : undefined];
       const present = conditions.filter((condition) => condition !== undefined);
@@ -97,6 +117,7 @@ export async function* querysetBatches<T extends object>(
       if (more) rows.length = left;
       const bytes = bytesOf(rows);
       reservation?.resize(bytes);
+      if (rows.length) rowSize.bytes = Math.max(bytes / rows.length, 1);
       if (rows.length) {
         last = rows[rows.length - 1];
         left -= rows.length;
@@ -105,8 +126,7 @@ export async function* querysetBatches<T extends object>(
       if (more && page) page.next = order.map(([field]) => (last as Record<string, unknown>)[field]);
       if (rows.length < limit || lastQuery) return;
       offset += rows.length;
-      rowBytes = Math.max(bytes / rows.length, 1);
-      limit = rowsFitting(rowBytes, reading.maxRows);
+      limit = rowsFitting(rowSize.bytes, reading.maxRows);
     } finally {
       reservation?.release();
     }

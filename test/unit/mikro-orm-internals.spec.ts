@@ -1,6 +1,7 @@
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { Entity, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
 import {
+  compileSelect,
   compileWithCondition,
   driverPoolOf,
   entityIsLoaded,
@@ -36,6 +37,15 @@ describe('MikroORM internals the framework relies on', () => {
     expect(compiled.sql).toMatch(/select .*item_name.* from `internals_item`/);
     expect(compiled.bindings).toContain('MARK');
     expect(compiled.nativeBindings).toContain('MARK');
+  });
+
+  it('the same compiles a select as it stands, its values as bindings in order', () => {
+    const qb = (orm.em.fork() as unknown as SqlEntityManagerLike).createQueryBuilder('Item');
+    qb.select(['id', 'name']).where({ name: 'first', id: { $gt: 0 } }).orderBy({ id: 'asc' }).limit(51);
+    const compiled = compileSelect(qb);
+    expect(compiled.sql).toMatch(/select .*item_name.* from `internals_item` .*where .*item_name.* = \? .*order by .* limit \?/);
+    expect(compiled.bindings).toEqual(['first', 0, 51]);
+    expect(compiled.nativeBindings).toEqual(['first', 0, 51]);
   });
 
   it('em.getComparator().mapResult maps column names to properties', () => {
