@@ -184,9 +184,14 @@ function columnsOnly(serializer: SerializerClassLike, reasons: string[]): readon
   if (replaced.length) reasons.push(`${serializer.name} overrides ${replaced.join(', ')}`);
   const collections = readable.filter((f) => f.kind === 'relations').map((f) => f.property);
   if (collections.length) reasons.push(`${serializer.name} sends collections (${collections.join(', ')})`);
-  const computed = readable.filter((f) => !(f.property in meta.properties)).map((f) => f.property);
+  const computed = readable.filter((f) => !(f.property in meta.properties)).map((f) => f.name);
   if (computed.length) reasons.push(`${serializer.name} sends fields that are not entity properties (${computed.join(', ')})`);
-  return replaced.length || collections.length || computed.length ? undefined : readable.map((f) => f.property);
+  const throughRelations = readable.filter((f) => f.path).map((f) => f.name);
+  if (throughRelations.length) reasons.push(`${serializer.name} sends fields read through relations (${throughRelations.join(', ')})`);
+  const nested = readable.filter((f) => f.serializer && f.kind !== 'relations').map((f) => f.name);
+  if (nested.length) reasons.push(`${serializer.name} sends nested objects (${nested.join(', ')})`);
+  const unsent = replaced.length || collections.length || computed.length || throughRelations.length || nested.length;
+  return unsent ? undefined : readable.map((f) => f.property);
 }
 
 /** What saving through a serializer amounts to. */

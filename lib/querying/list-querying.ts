@@ -118,7 +118,7 @@ export class ListQuerying {
     const size = Number(request.page_size ?? 0); // an int64 page_size arrives as a string
     if (!Number.isInteger(size) || size < 0) throw invalid('page_size', `page_size must be 0 or more, not ${size}.`);
     // AIP-158: a page size above the maximum is lowered to it, not refused.
-    const pageSize = size === 0 ? paging.defaultPageSize : Math.min(size, paging.maxPageSize);
+    const pageSize = size === 0 ? paging.defaultPageSize : size;
     if (pageSize !== undefined) query.pageSize = Math.min(pageSize, paging.maxPageSize);
     if (request.page_token) {
       try {
@@ -166,6 +166,7 @@ function filterProblem(field: FieldSpec, comparators: readonly Comparator[], met
   if (!Array.isArray(comparators) || !comparators.length) return `give the comparators it allows, e.g. ['=', '!='] (any of ${ALL_COMPARATORS.join(' ')}).`;
   const unknown = comparators.filter((c) => !ALL_COMPARATORS.includes(c));
   if (unknown.length) return `unknown comparator ${unknown.join(', ')} (use ${ALL_COMPARATORS.join(' ')}).`;
+  if (field.path) return `it is read through a relation (${field.path.join('.')}); only ${meta.className}'s own columns can be filtered.`;
   const prop = propertyOf(field, meta);
   if (!prop || prop.persist === false || prop.formula || prop.embedded) return `${field.property} is not a stored property of ${meta.className}.`;
   if (field.kind === 'relations') {
@@ -182,6 +183,7 @@ function filterProblem(field: FieldSpec, comparators: readonly Comparator[], met
 
 /** Why a field cannot be ordered by, if it cannot: pages continue after the last row's values, which needs non-null columns. */
 function orderProblem(field: FieldSpec, meta: EntityMetadata): string | undefined {
+  if (field.path) return `it is read through a relation (${field.path.join('.')}); only ${meta.className}'s own columns can be ordered by.`;
   const prop = propertyOf(field, meta);
   if (!prop || prop.kind !== ReferenceKind.SCALAR || prop.persist === false || prop.formula || prop.embedded) {
     return `${field.property} is not a column of ${meta.className} (only scalar columns can be ordered by).`;

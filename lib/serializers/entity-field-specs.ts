@@ -3,7 +3,7 @@ import { fieldKindOf } from '../orm/entity-properties';
 import { DEFAULT_MAX_BYTES_LENGTH, DEFAULT_MAX_ITEMS, DEFAULT_MAX_TEXT_LENGTH, FieldKind, FieldSpec, toSnakeCase } from './field-spec';
 
 /** Field specs derived from an entity property: type, length, nullability, uniqueness, read-only keys. */
-export function entityFieldSpec(meta: EntityMetadata, prop: EntityProperty): FieldSpec {
+export function entityFieldSpec(meta: EntityMetadata, prop: EntityProperty): Omit<FieldSpec, 'name' | 'writeOnly'> {
   const kind = fieldKindOf(prop);
   const generated = (prop.primary && prop.autoincrement !== false && (kind === 'integer' || kind === 'bigint')) || !!prop.onCreate || !!prop.onUpdate;
   const readOnly = generated || prop.persist === false || kind === 'relations' && prop.kind === ReferenceKind.ONE_TO_MANY;
@@ -29,6 +29,7 @@ export function entityFieldSpec(meta: EntityMetadata, prop: EntityProperty): Fie
     trim: true,
     maxLength: maxLengthOf(prop, kind),
     choices: kind === 'enum' ? prop.items : undefined,
+    scale: kind === 'decimal' && typeof prop.scale === 'number' ? prop.scale : undefined,
     maxItems: kind === 'relations' ? DEFAULT_MAX_ITEMS : undefined,
     unique,
     target,

@@ -1,3 +1,5 @@
+import type { ProtoSerializerClass } from './proto-serializer';
+
 /** What a serializer field holds; decides coercion, validation and the proto type generated for it. */
 export type FieldKind =
   | 'string'
@@ -27,6 +29,21 @@ export interface FieldOptions {
   protoName?: string;
   /** Sent to clients but ignored when a client sends it. @default false (true for primary keys and generated columns) */
   readOnly?: boolean;
+  /** Read from messages and validated, never sent (a password); nor echoed in error details. @default false */
+  writeOnly?: boolean;
+  /**
+   * The property the field reads and writes, when it is not the field's own name (`authorId`
+   * writing `author`), or a dotted path read through relations (`author.name`), which makes the
+   * field read-only. @default the field's name
+   */
+  source?: string;
+  /**
+   * Sends the related object (or, for a collection, each one) as this serializer's message
+   * instead of its key: `{ author: { serializer: AuthorSerializer } }`. Read-only; write the
+   * relation by key through another field (`authorId: { source: 'author', writeOnly: true }`).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  serializer?: ProtoSerializerClass<any>;
   /** Must be present when creating. @default true unless nullable, defaulted or read-only */
   required?: boolean;
   /** `null` is accepted and stored. @default false */
@@ -44,6 +61,8 @@ export interface FieldOptions {
   minLength?: number;
   /** Enums: the accepted values. */
   choices?: readonly (string | number)[];
+  /** Decimals: the digits after the point; more are refused, and values are sent with exactly this many. @default the column's scale */
+  scale?: number;
   /** Lists of related ids: the most ids accepted. @default 1000 */
   maxItems?: number;
 }
@@ -57,7 +76,16 @@ export const DEFAULT_MAX_ITEMS = 1000;
 
 /** A resolved field: every option known. */
 export interface FieldSpec {
+  /** The field's name: the key of `fields` and `fieldOptions`, and of outgoing data. */
+  name: string;
+  /** The entity (or instance) property the field writes, and reads unless `path` says otherwise: the key of validated data. */
   property: string;
+  /** For a dotted `source`: the properties read one after another (`['author', 'name']`). */
+  path?: readonly string[];
+  writeOnly: boolean;
+  /** The serializer of a nested object (or of each object of a nested list). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  serializer?: ProtoSerializerClass<any>;
   protoName: string;
   kind: FieldKind;
   readOnly: boolean;
@@ -68,6 +96,7 @@ export interface FieldSpec {
   maxLength?: number;
   minLength?: number;
   choices?: readonly (string | number)[];
+  scale?: number;
   maxItems?: number;
   unique: boolean;
   /** For `relation`/`relations`: the related entity's name and primary key property. */
@@ -81,12 +110,25 @@ export function toSnakeCase(name: string): string {
     .toLowerCase();
 }
 
-export function resolveFieldSpec(property: string, options: FieldOptions, base?: Partial<FieldSpec>): FieldSpec {
-  const readOnly = options.readOnly ?? base?.readOnly ?? false;
+/**
+ * A field's spec from its options over what its property tells (`base`). `name` is the field's
+ * name; its property is `options.source` (or its first segment), else the name.
+ */
+export function resolveFieldSpec(name: string, options: FieldOptions, base?: Partial<FieldSpec>): FieldSpec {
+  const path = options.source?.includes('.') ? options.source.split('.') : undefined;
+  const readOnly = !!path || !!options.serializer || (options.readOnly ?? base?.readOnly ?? false);
+  const writeOnly = options.writeOnly ?? false;
+  if (readOnly && writeOnly) {
+    throw new Error(`field "${name}" cannot be both read-only and write-only${path ? ` (a dotted source, ${options.source}, is read-only)` : ''}.`);
+  }
   const nullable = options.nullable ?? base?.nullable ?? false;
   return {
-    property,
-    protoName: options.protoName ?? base?.protoName ?? toSnakeCase(property),
+    name,
+    property: path ? path[0] : (options.source ?? name),
+    ...(path ? { path } : {}),
+    ...(options.serializer ? { serializer: options.serializer } : {}),
+    writeOnly,
+    protoName: options.protoName ?? toSnakeCase(name),
     kind: options.kind ?? base?.kind ?? 'any',
     readOnly,
     nullable,
@@ -96,6 +138,7 @@ export function resolveFieldSpec(property: string, options: FieldOptions, base?:
     maxLength: options.maxLength ?? base?.maxLength,
     minLength: options.minLength ?? base?.minLength,
     choices: options.choices ?? base?.choices,
+    scale: options.scale ?? base?.scale,
     maxItems: options.maxItems ?? base?.maxItems,
     unique: base?.unique ?? false,
     target: base?.target,

@@ -27,7 +27,7 @@ export function validateFieldValue(spec: FieldSpec, value: unknown): FieldResult
     case 'float':
       return typeof value === 'number' && Number.isFinite(value) ? ok(value) : fail('A valid number is required.');
     case 'decimal':
-      return validateDecimal(value);
+      return validateDecimal(spec, value);
     case 'boolean':
       return typeof value === 'boolean' ? ok(value) : fail('Must be a valid boolean.');
     case 'date':
@@ -101,10 +101,22 @@ function validateBigint(value: unknown): FieldResult {
   return fail('A valid integer is required.');
 }
 
-function validateDecimal(value: unknown): FieldResult {
-  if (typeof value === 'number' && Number.isFinite(value)) return ok(String(value));
-  if (typeof value === 'string' && DECIMAL_RE.test(value.trim())) return ok(value.trim());
-  return fail('A valid number is required.');
+function validateDecimal(spec: FieldSpec, value: unknown): FieldResult {
+  let text: string;
+  if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
+  else if (typeof value === 'string' && DECIMAL_RE.test(value.trim())) text = value.trim();
+  else return fail('A valid number is required.');
+  const places = text.includes('.') ? text.length - text.indexOf('.') - 1 : 0;
+  if (spec.scale !== undefined && places > spec.scale) return fail(`Ensure that there are no more than ${spec.scale} decimal places.`);
+  return ok(text);
+}
+
+/** A decimal with exactly `scale` digits after the point (`24.5` -> `24.50` for 2), without going through a float. */
+export function formatDecimal(value: string, scale: number): string {
+  const negative = value.startsWith('-');
+  const [whole, fraction = ''] = (negative ? value.slice(1) : value).split('.');
+  const digits = scale > 0 ? `${whole || '0'}.${fraction.padEnd(scale, '0').slice(0, scale)}` : whole || '0';
+  return negative ? `-${digits}` : digits;
 }
 
 function validateDate(value: unknown): FieldResult {

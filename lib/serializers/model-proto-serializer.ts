@@ -3,9 +3,12 @@ import {
   Collection,
   EntityManager,
   EntityMetadata,
+  EntityProperty,
+  ReferenceKind,
   ForeignKeyConstraintViolationException,
   Reference,
   UniqueConstraintViolationException,
+  Utils,
   wrap,
 } from '@mikro-orm/core';
 import { status } from '@grpc/grpc-js';
@@ -15,6 +18,7 @@ import { defaultFieldNames } from '../orm/entity-properties';
 import { entityFieldSpec } from './entity-field-specs';
 import { entityMetadataOf } from './entity-metadata-source';
 import { FieldOptions, FieldSpec, resolveFieldSpec } from './field-spec';
+import { formatDecimal } from './field-validation';
 import { ProtoSerializer, SerializerData } from './proto-serializer';
 import { buildSpec, classValidatorProperties, declaredProtoFields, SerializerSpec } from './serializer-spec';
 import { markDefaults } from '../services/default-hooks';
@@ -34,6 +38,7 @@ export interface ModelProtoSerializerOptions {
 }
 
 const populateCache = new WeakMap<Function, readonly string[]>();
+const relationsCache = new WeakMap<Function, readonly string[]>();
 
 /**
  * The base of every class made by `ModelProtoSerializer(Entity)`: fields and rules come from
@@ -49,17 +54,22 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     const meta = entityMetadataOf(this.entity, this.name);
     const options = this.modelOptions;
     const declared = declaredProtoFields(this);
-    const names = selectFieldNames(meta, options, this.name);
+    const names = selectFieldNames(meta, options, this.name, declared);
     for (const extra of [...declared.keys(), ...classValidatorProperties(this)]) {
       if (!names.includes(extra)) names.push(extra);
     }
     const readOnly = new Set(options.readOnlyFields ?? []);
     const fields = names.map((name): FieldSpec => {
-      const prop = meta.properties[name as keyof typeof meta.properties];
-      const derived = prop ? entityFieldSpec(meta, prop) : undefined;
       const adjust = { ...options.fieldOptions?.[name], ...declared.get(name) };
       if (readOnly.has(name)) adjust.readOnly = true;
-      return resolveFieldSpec(name, adjust, derived);
+      const source = sourceProperty(meta, adjust.source ?? name, `${this.name} field "${name}"`);
+      const derived = source ? entityFieldSpec(source.meta, source.prop) : undefined;
+      if (adjust.serializer) checkNested(`${this.name} field "${name}"`, adjust.serializer, source?.prop);
+      try {
+        return resolveFieldSpec(name, adjust, derived);
+      } catch (error) {
+        throw new ImproperlyConfiguredError(`${this.name}: ${(error as Error).message}`);
+      }
     });
     return buildSpec(fields, this);
   }
@@ -74,12 +84,32 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     // Asked on every Retrieve and List: computed once per class.
     let fields = populateCache.get(this);
     if (!fields) {
-      fields = this.spec()
-        .readable.filter((f) => f.kind === 'relations')
+      const collections = this.spec()
+        .readable.filter((f) => f.kind === 'relations' && !f.path)
         .map((f) => f.property);
+      fields = [...new Set([...collections, ...this.relationsRead()])];
       populateCache.set(this, fields);
     }
     return fields;
+  }
+
+  /**
+   * Relations whose objects the serializer reads, not only their keys: those of nested objects
+   * (with what their serializers read) and those on the way of dotted sources (`author.name`).
+   * A saved object's references to them are loaded before it is sent.
+   */
+  static relationsRead(this: typeof ModelProtoSerializerBase): readonly string[] {
+    let relations = relationsCache.get(this);
+    if (!relations) {
+      const readable = this.spec().readable;
+      const throughRelations = readable.filter((f) => f.path).map((f) => f.path!.slice(0, -1).join('.'));
+      const nested = readable
+        .filter((f) => f.serializer && !f.path)
+        .flatMap((f) => [f.property, ...nestedPopulate(f.serializer!, [this]).map((inner) => `${f.property}.${inner}`)]);
+      relations = [...new Set([...throughRelations, ...nested])];
+      relationsCache.set(this, relations);
+    }
+    return relations;
   }
 
   private get model(): typeof ModelProtoSerializerBase {
@@ -129,28 +159,53 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
   }
 
   protected override async create(data: SerializerData): Promise<T> {
-    const entity = this.em.create(this.model.entity as EntityClass<T>, data as never, { persist: false });
+    const entity = this.em.create(this.model.entity as EntityClass<T>, this.entityData(data) as never, { persist: false });
     await OneRowInsert.save(this.em, entity);
     return entity;
   }
 
   protected override async update(instance: T, data: SerializerData): Promise<T> {
-    this.em.assign(instance, data as never);
+    this.em.assign(instance, this.entityData(data) as never);
     await this.em.flush();
     return instance;
+  }
+
+  /**
+   * The data that is the entity's to store: fields that are no entity property (a write-only
+   * password a service hashes into another property) stay in `validatedData` for the hooks.
+   */
+  private entityData(data: SerializerData): SerializerData {
+    const properties = this.model.entityMetadata().properties;
+    const stored: SerializerData = {};
+    for (const key of Object.keys(data)) if (Object.prototype.hasOwnProperty.call(properties, key)) stored[key] = data[key];
+    return stored;
   }
 
   protected override toRepresentation(instance: T): SerializerData {
     const data: SerializerData = {};
     const source = instance as Record<string, unknown>;
     for (const field of this.spec.readable) {
-      const value = source[field.property];
-      if (field.kind === 'relation') data[field.property] = value == null ? null : primaryKeyOf(value);
-      else if (field.kind === 'relations') data[field.property] = collectionIds(value);
+      const value = field.path ? readPath(source, field.path) : source[field.property];
+      if (field.serializer) data[field.name] = this.nestedMessages(field, value);
+      else if (field.kind === 'relation') data[field.name] = value == null ? null : primaryKeyOf(value);
+      else if (field.kind === 'relations') data[field.name] = collectionIds(value);
+      // SQLite keeps a decimal as a number (24.5): send it with the column's scale (24.50), as PostgreSQL does.
+      else if (field.kind === 'decimal' && field.scale !== undefined && value != null) data[field.name] = formatDecimal(String(value), field.scale);
       // A nullable column that was never set is stored as NULL, so it is sent as null.
-      else data[field.property] = value === undefined && field.nullable ? null : value;
+      else data[field.name] = value === undefined && field.nullable ? null : value;
     }
     return data;
+  }
+
+  /** A nested object's message (null for none), or a nested collection's messages. */
+  private nestedMessages(field: FieldSpec, value: unknown): unknown {
+    const Nested = field.serializer!;
+    const options = { context: this.context };
+    if (field.kind === 'relations') {
+      const items = value instanceof Collection ? value.getItems() : Array.isArray(value) ? value : [];
+      return new Nested(items, { ...options, many: true }).messages;
+    }
+    return value == null ? null : new Nested(Reference.unwrapReference(value as object), options).message;
   }
 
   protected override async checkAgainstDatabase(data: SerializerData, fields: readonly FieldSpec[]): Promise<FieldViolation[]> {
@@ -260,13 +315,15 @@ export function ModelProtoSerializer<T extends object>(
   return ModelSerializer;
 }
 
-function selectFieldNames(meta: EntityMetadata, options: ModelProtoSerializerOptions, user: string): string[] {
+function selectFieldNames(meta: EntityMetadata, options: ModelProtoSerializerOptions, user: string, declared: ReadonlyMap<string, FieldOptions>): string[] {
   const fields = options.fields ?? '__all__';
   if (fields === '__all__') {
     const exclude = new Set(options.exclude ?? []);
     return defaultFieldNames(meta).filter((name) => !exclude.has(name));
   }
-  const unknown = fields.filter((name) => !(name in meta.properties));
+  // A field that names its source may be called anything.
+  const hasSource = (name: string) => !!(options.fieldOptions?.[name]?.source ?? declared.get(name)?.source);
+  const unknown = fields.filter((name) => !(name in meta.properties) && !hasSource(name));
   if (unknown.length) {
     throw new ImproperlyConfiguredError(
       `${user}: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not ` +
@@ -275,6 +332,74 @@ function selectFieldNames(meta: EntityMetadata, options: ModelProtoSerializerOpt
     );
   }
   return [...fields];
+}
+
+/** Nested serializers go at most this deep (a serializer that nests itself would never end). */
+const MAX_NESTING = 5;
+
+/** What a nested serializer needs loaded, relative to its object; refuses nesting that loops. */
+function nestedPopulate(nested: Function, outer: readonly Function[]): readonly string[] {
+  if (outer.includes(nested) || outer.length >= MAX_NESTING) {
+    throw new ImproperlyConfiguredError(
+      `${outer.map((c) => c.name).join(' > ')} > ${nested.name}: nested serializers loop or go deeper than ${MAX_NESTING}; send a key instead somewhere on the way.`,
+    );
+  }
+  if (!isModelSerializerClass(nested)) return [];
+  const readable = nested.spec().readable;
+  const own = readable.filter((f) => (f.kind === 'relations' && !f.serializer) || f.path).map((f) => (f.path ? f.path.slice(0, -1).join('.') : f.property));
+  const deeper = readable
+    .filter((f) => f.serializer && !f.path)
+    .flatMap((f) => [f.property, ...nestedPopulate(f.serializer!, [...outer, nested]).map((inner) => `${f.property}.${inner}`)]);
+  return [...own, ...deeper];
+}
+
+/** A nested serializer must serve a relation, and, when it is a model serializer, the related entity. */
+function checkNested(field: string, nested: Function, prop: EntityProperty | undefined): void {
+  const relation = prop && prop.kind !== ReferenceKind.SCALAR && prop.kind !== ReferenceKind.EMBEDDED;
+  if (!relation) throw new ImproperlyConfiguredError(`${field}: a nested serializer (${nested.name}) needs a relation to serialize; ${prop ? `${prop.name} is a column` : 'the field names no property'}.`);
+  if (isModelSerializerClass(nested) && nested.entity.name !== prop.type) {
+    throw new ImproperlyConfiguredError(`${field}: ${nested.name} serializes ${nested.entity.name}, but ${prop.name} holds ${prop.type}.`);
+  }
+}
+
+/**
+ * The entity property a field's source names, walking a dotted path through to-one relations
+ * (`author.name`); undefined for a name that is no property (a field the serializer declares
+ * itself). Throws, naming the field, for a path that does not exist.
+ */
+function sourceProperty(meta: EntityMetadata, source: string, field: string): { meta: EntityMetadata; prop: EntityProperty } | undefined {
+  const segments = source.split('.');
+  let current = meta;
+  for (const [i, segment] of segments.entries()) {
+    const prop = current.properties[segment as keyof typeof current.properties] as EntityProperty | undefined;
+    if (!prop) {
+      if (segments.length === 1) return undefined;
+      throw new ImproperlyConfiguredError(
+        `${field}: source "${source}": ${current.className} has no property "${segment}" (properties: ${Object.keys(current.properties).join(', ')}).`,
+      );
+    }
+    if (i === segments.length - 1) return { meta: current, prop };
+    const toOne = prop.kind === ReferenceKind.MANY_TO_ONE || prop.kind === ReferenceKind.ONE_TO_ONE || prop.kind === ReferenceKind.EMBEDDED;
+    if (!toOne || !prop.targetMeta) {
+      throw new ImproperlyConfiguredError(`${field}: source "${source}": ${current.className}.${segment} is not a to-one relation, so the path cannot go through it.`);
+    }
+    current = prop.targetMeta;
+  }
+  return undefined;
+}
+
+/** The value at a path of properties, through loaded relations; null once a relation on the way is null. */
+function readPath(source: Record<string, unknown>, path: readonly string[]): unknown {
+  let value: unknown = source;
+  for (const segment of path) {
+    if (value == null) return null;
+    const object = Reference.unwrapReference(value as object) as Record<string, unknown>;
+    if (object !== source && Utils.isEntity(object) && !wrap(object, true).isInitialized()) {
+      throw new Error(`${segment} of a ${object.constructor.name} that is not loaded was read: populate the relations of dotted sources.`);
+    }
+    value = object[segment];
+  }
+  return value;
 }
 
 function primaryKeyOf(value: unknown): unknown {
@@ -298,8 +423,10 @@ async function missingRelated(em: EntityManager, field: FieldSpec, value: unknow
   const target = field.target!;
   const ids = Array.isArray(value) ? value : [value];
   if (!ids.length) return [];
+  // Outside the identity map: a key-only entity left there would pass for the loaded object later.
   const rows = await em.find(target.entityName, { [target.primaryKey]: { $in: ids } } as never, {
     fields: [target.primaryKey] as never,
+    disableIdentityMap: true,
   });
   const found = new Set(rows.map((row) => String((row as Record<string, unknown>)[target.primaryKey])));
   const missing = ids.filter((id) => !found.has(String(id))).map((id) => `"${String(id)}"`);

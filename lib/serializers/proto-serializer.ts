@@ -111,7 +111,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       throw new Error(`${this.constructor.name} was made with { many: true }: read .messages for the list of messages.`);
     }
     if (this.instance) return this.dataToMessage(this.toRepresentation(this.instance as TInstance));
-    if (this.validated) return this.dataToMessage(this.validated);
+    if (this.validated) return this.dataToMessage(this.validatedToData(this.validated));
     throw new Error(`${this.constructor.name}.message needs an instance, or a successful isValid() first.`);
   }
 
@@ -122,13 +122,26 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     return items.map((item) => this.dataToMessage(this.toRepresentation(item)));
   }
 
-  /** The data of the instance, keyed by property (what `dataToMessage` receives). */
+  /** The data of the instance (or, before one is saved, of the validated data), keyed by field name: what `dataToMessage` receives. */
   get data(): SerializerData {
     if (this.instance && !this.many) return this.toRepresentation(this.instance as TInstance);
-    return this.validatedData;
+    return this.validatedToData(this.validatedData);
   }
 
-  /** The cleaned incoming data; available after `isValid()` returned true. */
+  /**
+   * Validated data (keyed by the property each field writes) as outgoing data (keyed by field
+   * name), for the fields that send what they write (not nested objects, not dotted sources).
+   */
+  validatedToData(validated: SerializerData): SerializerData {
+    const data: SerializerData = {};
+    for (const field of this.spec.readable) {
+      // A nested object is written by key but sent as a message: it is known only once saved.
+      if (!field.path && !field.serializer && field.property in validated) data[field.name] = validated[field.property];
+    }
+    return data;
+  }
+
+  /** The cleaned incoming data, keyed by the property each field writes; available after `isValid()` returned true. */
   get validatedData(): SerializerData {
     if (!this.validated) {
       throw new Error(`${this.constructor.name}: call isValid() and check it returned true before reading validatedData.`);
@@ -184,8 +197,8 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   }
 
   /**
-   * Incoming message -> data keyed by property. Absent fields (`undefined`) are left out;
-   * the default maps each writable field from its proto name.
+   * Incoming message -> data keyed by the property each field writes. Absent fields
+   * (`undefined`) are left out; the default maps each writable field from its proto name.
    */
   messageToData(message: ProtoMessage): SerializerData {
     const data: SerializerData = {};
@@ -203,21 +216,23 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     return data;
   }
 
-  /** Data keyed by property -> outgoing message keyed by proto field name. */
+  /** Data keyed by field name -> outgoing message keyed by proto field name. */
   dataToMessage(data: SerializerData): ProtoMessage {
     const message: ProtoMessage = {};
     for (const field of this.spec.readable) {
-      const value = data[field.property];
+      const value = data[field.name];
       if (value !== undefined) message[field.protoName] = value;
     }
     return message;
   }
 
-  /** Instance -> data keyed by property. */
+  /** Instance -> data keyed by field name (each read from its property, or its dotted source). */
   protected toRepresentation(instance: TInstance): SerializerData {
     const data: SerializerData = {};
     const source = instance as Record<string, unknown>;
-    for (const field of this.spec.readable) data[field.property] = source[field.property];
+    for (const field of this.spec.readable) {
+      data[field.name] = field.path ? field.path.reduce<unknown>((value, key) => (value == null ? null : (value as Record<string, unknown>)[key]), source) : source[field.property];
+    }
     return data;
   }
 
@@ -257,13 +272,24 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const failed = new Set(violations.map((v) => v.field));
     const checkable = present.filter((f) => !failed.has(f.protoName));
     violations.push(...(await this.checkAgainstDatabase(cleaned, checkable)));
-    if (violations.length) return { cleaned, violations };
+    if (violations.length) return { cleaned, violations: this.redacted(violations, data) };
     try {
       return { cleaned: await this.validate(cleaned), violations };
     } catch (error) {
-      if (error instanceof ValidationFailedError) return { cleaned, violations: [...error.fieldViolations] };
+      if (error instanceof ValidationFailedError) return { cleaned, violations: this.redacted([...error.fieldViolations], data) };
       throw error;
     }
+  }
+
+  /** Violations with what write-only fields were sent taken out of every description (a password is never echoed). */
+  private redacted(violations: FieldViolation[], data: SerializerData): FieldViolation[] {
+    const secrets = this.spec.writable
+      .filter((field) => field.writeOnly)
+      .map((field) => data[field.property])
+      .filter((value): value is string | number => (typeof value === 'string' && value.trim() !== '') || typeof value === 'number')
+      .map(String);
+    if (!secrets.length) return violations;
+    return violations.map((v) => ({ ...v, description: secrets.reduce((text, secret) => text.split(secret).join('[hidden]'), v.description) }));
   }
 
   private async runClassValidator(cleaned: SerializerData, present: readonly FieldSpec[]): Promise<FieldViolation[]> {
@@ -273,12 +299,13 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       const value = cleaned[field.property];
       // DRF skips validators for blank-allowed '' and for null; class-validator skips missing values.
       if (value === '' || value === null) continue;
-      Object.defineProperty(target, field.property, { value, enumerable: true, writable: true, configurable: true });
+      // The rules decorate the serializer's properties: the fields' names.
+      Object.defineProperty(target, field.name, { value, enumerable: true, writable: true, configurable: true });
     }
     const errors = await validate(target, { skipMissingProperties: true, forbidUnknownValues: false });
     return errors.flatMap((error) =>
       Object.values(error.constraints ?? {}).map((description) => ({
-        field: this.spec.fields.find((f) => f.property === error.property)?.protoName ?? error.property,
+        field: this.spec.fields.find((f) => f.name === error.property)?.protoName ?? error.property,
         description,
       })),
     );

@@ -53,10 +53,10 @@ export function classValidatorProperties(cls: Function): string[] {
 export function buildSpec(fields: FieldSpec[], cls: Function): SerializerSpec {
   return {
     fields,
-    readable: fields,
+    readable: fields.filter((f) => !f.writeOnly),
     writable: fields.filter((f) => !f.readOnly),
     hasClassValidatorRules: classValidatorProperties(cls).length > 0,
-    rowBytesEstimate: fields.reduce((sum, field) => sum + fieldBytesEstimate(field), 0),
+    rowBytesEstimate: fields.filter((f) => !f.writeOnly).reduce((sum, field) => sum + fieldBytesEstimate(field), 0),
   };
 }
 

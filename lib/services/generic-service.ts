@@ -254,14 +254,18 @@ export class GenericServiceBase<T extends object = object> extends Service {
     await serializer.isValid({ raiseException: true });
     this.context.throwIfDeadlinePassed();
     const current = serializer.instance && !serializer.many ? serializer.data : {};
-    this.context.assertResponseFits(serializer.dataToMessage({ ...current, ...serializer.validatedData }), GENERATED_VALUES_HEADROOM);
+    this.context.assertResponseFits(serializer.dataToMessage({ ...current, ...serializer.validatedToData(serializer.validatedData) }), GENERATED_VALUES_HEADROOM);
   }
 
   /**
    * The saved object's message, encoded now, inside the write: one that cannot be sent undoes a
    * write in a transaction instead of leaving it stored behind an error.
    */
-  respond(serializer: ProtoSerializer<T>): ProtoMessage {
+  async respond(serializer: ProtoSerializer<T>): Promise<ProtoMessage> {
+    // What the response reads through relations (nested objects, dotted sources) may be references only.
+    const Serializer = serializer.constructor as ProtoSerializerClass<T>;
+    const relations = isModelSerializerClass(Serializer) ? Serializer.relationsRead() : [];
+    if (relations.length && serializer.instance && !serializer.many) await this.em.populate(serializer.instance as T, relations as never);
     const message = serializer.message;
     this.context.encodeResponse(message);
     return message;

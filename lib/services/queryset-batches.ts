@@ -117,8 +117,8 @@ export async function* querysetBatches<T extends object>(
       if (more) rows.length = left;
       const bytes = bytesOf(rows);
       reservation?.resize(bytes);
-      if (rows.length) rowSize.bytes = Math.max(bytes / rows.length, 1);
       if (rows.length) {
+        rowSize.bytes = Math.max(bytes / rows.length, 1);
         last = rows[rows.length - 1];
         left -= rows.length;
         yield rows;
@@ -176,7 +176,12 @@ function normalizeOrder(orderBy: Record<string, unknown>): [string, Direction | 
   });
 }
 
-/** `(f1, f2, ...) > (v1, v2, ...)` in each column's direction, as an `$or` of prefixes. */
+/**
+ * `(f1, f2, ...) > (v1, v2, ...)` in each column's direction, as an `$or` of prefixes, ANDed
+ * with `f1 >= v1` (`<=` descending): the same rows, but a condition on the first key alone lets
+ * the database seek its index to the page (with the values as parameters, SQLite and a generic
+ * PostgreSQL plan read an `$or` alone by scanning from the first row, so deep pages got slower).
+ */
 function after(order: [string, Direction][], last: object): object {
   const row = last as Record<string, unknown>;
   const branches = order.map(([field, direction], i) => {
@@ -185,5 +190,7 @@ function after(order: [string, Direction][], last: object): object {
     branch[field] = { [direction === 'asc' ? '$gt' : '$lt']: row[field] };
     return branch;
   });
-  return branches.length === 1 ? branches[0] : { $or: branches };
+  if (branches.length === 1) return branches[0];
+  const [first, direction] = order[0];
+  return { $and: [{ [first]: { [direction === 'asc' ? '$gte' : '$lte']: row[first] } }, { $or: branches }] };
 }

@@ -10,6 +10,9 @@ export class Book {
   @Property({ length: 200 })
   title!: string;
 
+  @Property({ length: 13, unique: true })
+  isbn!: string;
+
   @ManyToOne(() => Author)
   author!: Author;
 
@@ -17,8 +20,9 @@ export class Book {
   @Property()
   published!: Date;
 
-  @Property()
-  pages!: number;
+  /** Exact: a decimal travels as a string ("12.50"). */
+  @Property({ type: 'decimal', precision: 8, scale: 2 })
+  price!: string;
 
   @Property({ default: true })
   inStock: boolean & Opt = true;

@@ -7,10 +7,12 @@ import { GrpcClient, RunningSample, startSample, unary } from '../utils/sample-a
 
 interface BookMessage {
   id: number;
+  author?: { id: number; name: string };
   title: string;
   author_id: number;
   published: { seconds: string; nanos: number };
-  pages: number;
+  isbn: string;
+  price: string;
   in_stock: boolean;
 }
 
@@ -57,7 +59,8 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
         author: authors[i % 3],
         // Two books share a date, so the order needs its tie-breaker.
         published: new Date(BASE + (i === 4 ? 3 : i) * DAY),
-        pages: 100 + ((i * 37) % 300),
+        isbn: String(9780000000000 + i),
+        price: `${5 + ((i * 7) % 30)}.${i % 2 ? '50' : '00'}`,
         inStock: i % 2 === 0,
       }),
     );
@@ -89,11 +92,13 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
       ['title:"100%"', (b) => b.title.includes('100%')],
       ['title:"h_of"', (b) => b.title.includes('h_of')],
       [`author_id = ${authors[1].id}`, (b) => b.author === authors[1]],
-      ['pages >= 200 AND in_stock = true', (b) => b.pages >= 200 && b.inStock],
+      ['price >= 20 AND in_stock = true', (b) => Number(b.price) >= 20 && b.inStock],
+      ['price < 12.5', (b) => Number(b.price) < 12.5],
+      [`isbn = "${9780000000000 + 4}"`, (b) => b.isbn === String(9780000000000 + 4)],
       ['title = "Kindred" OR title = "Dune"', (b) => b.title === 'Kindred' || b.title === 'Dune'],
       ['NOT title:"dune" AND -in_stock = false', (b) => !b.title.toLowerCase().includes('dune') && b.inStock],
       ['published > "2000-01-03T00:00:00Z" published <= "2000-01-05T00:00:00Z"', (b) => b.published.getTime() > BASE + 2 * DAY && b.published.getTime() <= BASE + 4 * DAY],
-      [`(author_id = ${authors[0].id} OR author_id = ${authors[2].id}) AND pages < 300`, (b) => b.author !== authors[1] && b.pages < 300],
+      [`(author_id = ${authors[0].id} OR author_id = ${authors[2].id}) AND price <= 25`, (b) => b.author !== authors[1] && Number(b.price) <= 25],
     ];
     for (const [filter, match] of cases) {
       expect({ filter, ids: ids(await listPage(books, { filter })) }).toEqual({ filter, ids: idsWhere(match) });
@@ -104,12 +109,12 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
     const page = await listPage(books, { order_by: 'published desc, title' });
     const expected = [...all].sort((a, b) => b.published.getTime() - a.published.getTime() || a.title.localeCompare(b.title));
     expect(ids(page)).toEqual(expected.map((book) => book.id));
-    const byPages = await listPage(books, { order_by: 'pages', filter: 'in_stock = true' });
-    expect(ids(byPages)).toEqual([...all].filter((b) => b.inStock).sort((a, b) => a.pages - b.pages || a.id - b.id).map((b) => b.id));
+    const byPrice = await listPage(books, { order_by: 'price', filter: 'in_stock = true' });
+    expect(ids(byPrice)).toEqual([...all].filter((b) => b.inStock).sort((a, b) => Number(a.price) - Number(b.price) || a.id - b.id).map((b) => b.id));
   });
 
   it('pages a stream: page_size messages, the next token in the trailers, none after the last page', async () => {
-    const request = { filter: 'pages > 0', order_by: 'published desc' };
+    const request = { filter: 'price > 0', order_by: 'published desc' };
     const expected = ids(await listPage(books, request));
     const seen: number[] = [];
     let token: string | undefined = '';
@@ -135,8 +140,10 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
       id: matching[0].id,
       title: matching[0].title,
       author_id: matching[0].author.id,
+      author: { id: matching[0].author.id, name: matching[0].author.name },
       published: { seconds: String(matching[0].published.getTime() / 1000), nanos: 0 },
-      pages: matching[0].pages,
+      isbn: matching[0].isbn,
+      price: matching[0].price,
       in_stock: matching[0].inStock,
     });
     const rest = await unary<{ books: BookMessage[]; next_page_token: string }>(books, 'ListPage', { filter: 'title:"e"', page_size: 100, order_by: 'title', page_token: first.next_page_token });
@@ -154,22 +161,22 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
       violations: [{ field: 'filter', description: expect.stringMatching(/ends where a value after = was expected/) }],
     });
     await expect(failure({ filter: 'id = 3' })).resolves.toMatchObject({
-      violations: [{ field: 'filter', description: expect.stringMatching(/cannot use id; filterable fields: title, author_id, published, pages, in_stock/) }],
+      violations: [{ field: 'filter', description: expect.stringMatching(/cannot use id; filterable fields: title, isbn, author_id, published, price, in_stock/) }],
     });
     await expect(failure({ filter: 'in_stock != true' })).resolves.toMatchObject({
       violations: [{ field: 'filter', description: 'in_stock cannot be compared with !=; allowed: =.' }],
     });
-    await expect(failure({ filter: 'pages > "many"' }, 'ListPage')).resolves.toMatchObject({
-      violations: [{ field: 'filter', description: 'pages: "many" is not an integer.' }],
+    await expect(failure({ filter: 'price > "many"' }, 'ListPage')).resolves.toMatchObject({
+      violations: [{ field: 'filter', description: 'price: "many" is not a decimal number.' }],
     });
     await expect(failure({ order_by: 'in_stock' })).resolves.toMatchObject({
-      violations: [{ field: 'order_by', description: 'order_by cannot use in_stock; orderable fields: title, published, pages, id.' }],
+      violations: [{ field: 'order_by', description: 'order_by cannot use in_stock; orderable fields: title, published, price, id.' }],
     });
     await expect(failure({ page_size: -1 })).resolves.toMatchObject({ violations: [{ field: 'page_size' }] });
   });
 
   it('refuses an edited token, and a token reused with another filter or order', async () => {
-    const request = { filter: 'pages > 0', order_by: 'title', page_size: 2 };
+    const request = { filter: 'price > 0', order_by: 'title', page_size: 2 };
     const { token } = await listPage(books, request);
     expect(token).toBeDefined();
     const [body, signature] = token!.split('.');
@@ -180,7 +187,7 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
         violations: [{ field: 'page_token', description: expect.stringMatching(/not a token this service issued/) }],
       });
     }
-    await expect(failure({ ...request, filter: 'pages > 1', page_token: token })).resolves.toMatchObject({
+    await expect(failure({ ...request, filter: 'price > 1', page_token: token })).resolves.toMatchObject({
       violations: [{ field: 'page_token', description: expect.stringMatching(/issued for another filter or order_by/) }],
     });
     await expect(failure({ ...request, order_by: 'title desc', page_token: token }, 'ListPage')).resolves.toMatchObject({
@@ -211,7 +218,7 @@ describe('paging while other calls insert and delete', () => {
     const em = sample.orm.em.fork();
     const author = em.create(Author, { name: 'Anon' });
     const made = Array.from({ length: 60 }, (_, i) =>
-      em.create(Book, { title: `Book ${String(i).padStart(3, '0')}`, author, published: new Date(BASE + (i % 7) * DAY), pages: 100 + i }),
+      em.create(Book, { title: `Book ${String(i).padStart(3, '0')}`, author, published: new Date(BASE + (i % 7) * DAY), isbn: String(9781000000000 + i), price: '9.99' }),
     );
     await em.flush();
     const doomed = new Set(made.filter((_, i) => i % 5 === 0).map((b) => b.id));
@@ -228,7 +235,7 @@ describe('paging while other calls insert and delete', () => {
       const writer = sample.orm.em.fork();
       const victims = [...doomed].slice(round * 2, round * 2 + 2);
       if (victims.length) await writer.nativeDelete(Book, { id: { $in: victims } });
-      await unary(books, 'Create', { title: `New ${round}`, author_id: author.id, published: { seconds: String((BASE + (round % 7) * DAY) / 1000), nanos: 0 }, pages: 1 });
+      await unary(books, 'Create', { title: `New ${round}`, author_id: author.id, published: { seconds: String((BASE + (round % 7) * DAY) / 1000), nanos: 0 }, isbn: String(9782000000000 + round), price: '1.00' });
       round++;
     } while (token);
     expect(new Set(seen).size).toBe(seen.length);

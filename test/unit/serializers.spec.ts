@@ -2,7 +2,15 @@ import { Entity, Enum, ManyToOne, MikroORM, PrimaryKey, Property } from '@mikro-
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { status } from '@grpc/grpc-js';
 import { IsIn, Length } from 'class-validator';
-import { GrpcModelService, ModelProtoSerializer, ModelService, ProtoField, ProtoSerializer, ValidationFailedError } from 'nestjs-grpc-framework';
+import {
+  GrpcModelService,
+  ModelProtoSerializer,
+  ModelProtoSerializerBase,
+  ModelService,
+  ProtoField,
+  ProtoSerializer,
+  ValidationFailedError,
+} from 'nestjs-grpc-framework';
 import { FastPaths } from '../../lib/fast-paths/fast-paths';
 import { useEntityMetadata } from '../../lib/serializers/entity-metadata-source';
 
@@ -211,6 +219,55 @@ describe('serializers', () => {
       const serializer = new Upper(null, { message: { full_name: 'zed', nickname: 'zeddy' } });
       expect(await serializer.isValid()).toBe(true);
       expect(serializer.message).toEqual({ full_name: 'ZED' });
+    });
+  });
+
+  describe('write-only fields and source', () => {
+    class SignupSerializer extends ProtoSerializer {
+      @ProtoField({ kind: 'string' }) email!: string;
+      @ProtoField({ kind: 'string', writeOnly: true, minLength: 8 }) password!: string;
+      @ProtoField({ kind: 'enum', choices: ['alpha', 'beta'], writeOnly: true, required: false }) code!: string;
+      @ProtoField({ kind: 'string', source: 'displayName', required: false }) @Length(2, 20) nickname!: string;
+    }
+
+    it('reads a write-only field from messages, never sends it, and keeps it out of error details', async () => {
+      expect(SignupSerializer.spec().readable.map((f) => f.name)).toEqual(['email', 'nickname']);
+      const ok = new SignupSerializer(null, { message: { email: 'a@b.c', password: 'long enough secret', nickname: 'zed' } });
+      expect(await ok.isValid()).toBe(true);
+      // Validated data is keyed by the property each field writes (`source`), as DRF's validated_data.
+      expect(ok.validatedData).toEqual({ email: 'a@b.c', password: 'long enough secret', displayName: 'zed' });
+      expect(ok.message).toEqual({ email: 'a@b.c', nickname: 'zed' });
+      expect(new SignupSerializer({ email: 'a@b.c', password: 'x', displayName: 'zed' } as never).message).toEqual({ email: 'a@b.c', nickname: 'zed' });
+
+      const bad = new SignupSerializer(null, { message: { email: 'a@b.c', password: 'short', code: 'hunter22', nickname: 'z' } });
+      expect(await bad.isValid()).toBe(false);
+      expect(bad.errors).toEqual({
+        password: ['Ensure this field has at least 8 characters.'],
+        code: ['"[hidden]" is not a valid choice.'],
+        nickname: ['nickname must be longer than or equal to 2 characters'],
+      });
+      expect(JSON.stringify(bad.errors)).not.toContain('hunter22');
+    });
+
+    it('reads a dotted source through relations, read-only, and names a path that does not exist', () => {
+      const Named = ModelProtoSerializer(Article, { fields: ['id', 'authorName', 'writer'], fieldOptions: { authorName: { source: 'author.name' }, writer: { source: 'author' } } });
+      const fields = Object.fromEntries(Named.spec().fields.map((f) => [f.name, f]));
+      expect(fields.authorName).toMatchObject({ property: 'author', path: ['author', 'name'], kind: 'string', readOnly: true, protoName: 'author_name' });
+      expect(fields.writer).toMatchObject({ property: 'author', kind: 'relation', readOnly: false, protoName: 'writer' });
+      const em = orm.em.fork();
+      const author = em.create(Author, { id: 8, name: 'bea' });
+      const article = em.create(Article, { id: 2, title: 'hi', author, views: '0', score: 0, published: false, color: Color.Red });
+      expect(new Named(article).message).toEqual({ id: 2, author_name: 'bea', writer: 8 });
+      const orphan = em.create(Article, { id: 3, title: 'hi', author: null, views: '0', score: 0, published: false, color: Color.Red });
+      expect(new Named(orphan).message).toEqual({ id: 3, author_name: null, writer: null });
+      expect((Named as unknown as typeof ModelProtoSerializerBase).populateFields()).toEqual(['author']);
+
+      const Broken = ModelProtoSerializer(Article, { fields: ['id', 'authorAge'], fieldOptions: { authorAge: { source: 'author.age' } } });
+      expect(() => Broken.spec()).toThrow('field "authorAge": source "author.age": Author has no property "age" (properties: id, name).');
+      const Through = ModelProtoSerializer(Article, { fields: ['id', 'titleLength'], fieldOptions: { titleLength: { source: 'title.length' } } });
+      expect(() => Through.spec()).toThrow('source "title.length": Article.title is not a to-one relation');
+      const Both = ModelProtoSerializer(Article, { fields: ['id', 'authorName'], fieldOptions: { authorName: { source: 'author.name', writeOnly: true } } });
+      expect(() => Both.spec()).toThrow('field "authorName" cannot be both read-only and write-only (a dotted source, author.name, is read-only).');
     });
   });
 });

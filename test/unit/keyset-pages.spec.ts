@@ -1,0 +1,73 @@
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { Entity, FilterQuery, Index, MikroORM, PrimaryKey, Property, QueryOrderMap } from '@mikro-orm/core';
+import { ColumnReader } from '../../lib/orm/column-reader';
+import { compileSelect, driverPoolOf, SqlEntityManagerLike } from '../../lib/orm/mikro-orm-internals';
+import { querysetBatches, RowSize } from '../../lib/services/queryset-batches';
+
+@Entity({ tableName: 'keyset_row' })
+class Row {
+  @PrimaryKey() id!: number;
+  @Index() @Property() at!: Date;
+  @Property() label!: string;
+}
+
+/**
+ * Deep pages cost what the first does only if the database seeks its index to the page: each
+ * keyset query, compiled with its values as parameters (as the column reader runs it), must
+ * search the order index, not scan it from the first row.
+ */
+describe('keyset pages', () => {
+  let orm: MikroORM;
+  type Database = { prepare(sql: string): { all(params: unknown[]): unknown[] } };
+
+  beforeAll(async () => {
+    orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Row], allowGlobalContext: true });
+    await orm.getSchemaGenerator().createSchema();
+    await orm.em.fork().insertMany(Row, Array.from({ length: 2000 }, (_, i) => ({ at: new Date(Date.UTC(2024, 0, 1) + (i % 300) * 1000), label: `row ${i}` })));
+  });
+  afterAll(() => orm.close());
+
+  it.each([
+    ['ascending', { at: 'asc' }],
+    ['descending', { at: 'desc' }],
+  ])('reads every row once in %s order, each page seeking the index', async (_name, orderBy) => {
+    const em = orm.em.fork();
+    const meta = em.getMetadata().get('Row');
+    const made = ColumnReader.create(em, meta, ['id', 'at', 'label']);
+    if (!('reader' in made)) throw new Error(made.reason);
+    const plans: Promise<string>[] = [];
+    const reader = made.reader;
+    const findPage = reader.findPage.bind(reader);
+    reader.findPage = (pageEm, where, order, limit, offset) => {
+      const qb = (pageEm as unknown as SqlEntityManagerLike).createQueryBuilder('Row');
+      qb.select(['id', 'at', 'label']).where(where as object).orderBy(order as object).limit(limit);
+      const { nativeSql, bindings } = compileSelect(qb);
+      // Planned with the values bound, as prepared statements run (MikroORM's own execute writes them into the SQL).
+      const params = bindings.map((value) => (value instanceof Date ? value.valueOf() : value));
+      plans.push(
+        driverPoolOf(orm.em)
+          .acquire()
+          .then(async (connection) => {
+            const rows = (connection as Database).prepare(`explain query plan ${nativeSql}`).all(params) as { detail: string }[];
+            await driverPoolOf(orm.em).release(connection);
+            return rows.map((r) => r.detail).join('; ');
+          }),
+      );
+      return findPage(pageEm, where as FilterQuery<object>, order as QueryOrderMap<object>, limit, offset);
+    };
+    const ids: number[] = [];
+    const batches = querysetBatches(em, { entity: Row, where: {}, orderBy: orderBy as QueryOrderMap<Row> }, {
+      maxRows: 150,
+      rowSize: new RowSize(16),
+      signal: new AbortController().signal,
+      reader,
+    });
+    for await (const batch of batches) ids.push(...batch.map((row) => (row as Row).id));
+    expect(ids).toHaveLength(2000);
+    expect(new Set(ids).size).toBe(2000);
+    const details = await Promise.all(plans);
+    expect(details.length).toBeGreaterThan(10);
+    // The first page starts at the beginning; every later one searches the index from its start.
+    for (const detail of details.slice(1)) expect(detail).toMatch(/SEARCH .*INDEX .*\(at[<>]\?\)/);
+  });
+});
