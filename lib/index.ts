@@ -11,6 +11,8 @@ export type {
 export type { GrpcModelServiceOptions } from './interfaces/grpc-model-service-options.interface';
 export { GrpcModelService } from './decorators/grpc-model-service.decorator';
 export { ProtoField } from './decorators/proto-field.decorator';
+export { ComputedField } from './decorators/computed-field.decorator';
+export type { ComputedFieldOptions } from './decorators/computed-field.decorator';
 
 export { Service } from './services/service';
 export { GenericService, GenericServiceBase } from './services/generic-service';

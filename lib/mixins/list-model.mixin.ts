@@ -25,7 +25,8 @@ export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TB
     async *List(): AsyncGenerator<ProtoMessage[]> {
       const query = this.listQuery();
       for await (const batch of this.listBatches(query)) {
-        yield this.getSerializer(batch, { many: true }).messages; // the transport writes a batch message by message
+        const serializer = await this.getSerializer(batch, { many: true }).load();
+        yield serializer.messages; // the transport writes a batch message by message
       }
       if (query?.nextPageToken) this.context.trailingMetadata.set(NEXT_PAGE_TOKEN_KEY, query.nextPageToken);
     }

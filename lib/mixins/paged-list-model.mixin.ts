@@ -25,7 +25,7 @@ export function PagedListModelMixin<TBase extends GenericServiceConstructor>(Bas
       if (typeof shape === 'string') throw new ImproperlyConfiguredError(`${this.constructor.name}.ListPage: ${shape}`);
       const query = this.listQuery(this.defaultPageSize)!;
       const results: ProtoMessage[] = [];
-      for await (const batch of this.listBatches(query)) results.push(...this.getSerializer(batch, { many: true }).messages);
+      for await (const batch of this.listBatches(query)) results.push(...(await this.getSerializer(batch, { many: true }).load()).messages);
       const response: ProtoMessage = { [shape.results]: results, [shape.nextPageToken]: query.nextPageToken ?? '' };
       if (shape.totalSize && this.countTotal) response[shape.totalSize] = await this.countObjects(query);
       return response;

@@ -12,7 +12,8 @@ export function RetrieveModelMixin<TBase extends GenericServiceConstructor>(Base
   class RetrieveModel extends Base implements RetrieveModelActions {
     async Retrieve(): Promise<ProtoMessage> {
       const instance = await this.retrieveObject();
-      return this.getSerializer(instance).message;
+      const serializer = await this.getSerializer(instance).load();
+      return serializer.message;
     }
   }
   nameMixin(RetrieveModel, 'RetrieveModelMixin', Base);

@@ -44,6 +44,8 @@ export interface FieldOptions {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   serializer?: ProtoSerializerClass<any>;
+  /** Set by `@ComputedField`: the value comes from the serializer's method of the field's name, per object or per batch. @internal */
+  computed?: 'each' | 'batch';
   /** Must be present when creating. @default true unless nullable, defaulted or read-only */
   required?: boolean;
   /** `null` is accepted and stored. @default false */
@@ -86,6 +88,8 @@ export interface FieldSpec {
   /** The serializer of a nested object (or of each object of a nested list). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   serializer?: ProtoSerializerClass<any>;
+  /** Set by `@ComputedField`: the value comes from the serializer's method of the field's name, per object or per batch. @internal */
+  computed?: 'each' | 'batch';
   protoName: string;
   kind: FieldKind;
   readOnly: boolean;
@@ -116,7 +120,7 @@ export function toSnakeCase(name: string): string {
  */
 export function resolveFieldSpec(name: string, options: FieldOptions, base?: Partial<FieldSpec>): FieldSpec {
   const path = options.source?.includes('.') ? options.source.split('.') : undefined;
-  const readOnly = !!path || !!options.serializer || (options.readOnly ?? base?.readOnly ?? false);
+  const readOnly = !!path || !!options.serializer || !!options.computed || (options.readOnly ?? base?.readOnly ?? false);
   const writeOnly = options.writeOnly ?? false;
   if (readOnly && writeOnly) {
     throw new Error(`field "${name}" cannot be both read-only and write-only${path ? ` (a dotted source, ${options.source}, is read-only)` : ''}.`);
@@ -127,6 +131,7 @@ export function resolveFieldSpec(name: string, options: FieldOptions, base?: Par
     property: path ? path[0] : (options.source ?? name),
     ...(path ? { path } : {}),
     ...(options.serializer ? { serializer: options.serializer } : {}),
+    ...(options.computed ? { computed: options.computed } : {}),
     writeOnly,
     protoName: options.protoName ?? toSnakeCase(name),
     kind: options.kind ?? base?.kind ?? 'any',

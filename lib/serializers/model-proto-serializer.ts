@@ -185,6 +185,10 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     const data: SerializerData = {};
     const source = instance as Record<string, unknown>;
     for (const field of this.spec.readable) {
+      if (field.computed) {
+        data[field.name] = this.computedValue(field, instance);
+        continue;
+      }
       const value = field.path ? readPath(source, field.path) : source[field.property];
       if (field.serializer) data[field.name] = this.nestedMessages(field, value);
       else if (field.kind === 'relation') data[field.name] = value == null ? null : primaryKeyOf(value);
@@ -357,6 +361,9 @@ function nestedPopulate(nested: Function, outer: readonly Function[]): readonly 
 function checkNested(field: string, nested: Function, prop: EntityProperty | undefined): void {
   const relation = prop && prop.kind !== ReferenceKind.SCALAR && prop.kind !== ReferenceKind.EMBEDDED;
   if (!relation) throw new ImproperlyConfiguredError(`${field}: a nested serializer (${nested.name}) needs a relation to serialize; ${prop ? `${prop.name} is a column` : 'the field names no property'}.`);
+  if ((nested as unknown as { spec(): SerializerSpec }).spec().batchFields.length) {
+    throw new ImproperlyConfiguredError(`${field}: ${nested.name} has batch computed fields, which nested serializers do not run yet; compute them in the outer serializer.`);
+  }
   if (isModelSerializerClass(nested) && nested.entity.name !== prop.type) {
     throw new ImproperlyConfiguredError(`${field}: ${nested.name} serializes ${nested.entity.name}, but ${prop.name} holds ${prop.type}.`);
   }

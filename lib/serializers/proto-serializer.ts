@@ -76,6 +76,8 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   readonly context: SerializerContext;
   private validated?: SerializerData;
   private violations?: FieldViolation[];
+  /** Values of batch computed fields, by field name and object (`load()`). */
+  private batchValues?: Map<string, Map<object, unknown>>;
 
   constructor(instance?: TInstance | readonly TInstance[] | null, options?: SerializerOptions) {
     this.instance = instance;
@@ -103,6 +105,35 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
 
   protected get spec(): SerializerSpec {
     return (this.constructor as typeof ProtoSerializer).spec();
+  }
+
+  /**
+   * Runs the batch computed fields (`@ComputedField({ batch: true })`) once for all the objects
+   * this serializer sends, so `message` / `messages` can be read; the services call it. Does
+   * nothing for a serializer without such fields.
+   */
+  async load(): Promise<this> {
+    const fields = this.spec.batchFields;
+    if (!fields.length || !this.instance) return this;
+    const objects = (this.many ? this.instance : [this.instance]) as readonly TInstance[];
+    this.batchValues = new Map();
+    for (const field of fields) {
+      const method = (this as unknown as Record<string, (objects: readonly TInstance[]) => Promise<readonly unknown[]>>)[field.name];
+      const values = await method.call(this, objects);
+      if (!Array.isArray(values) || values.length !== objects.length) {
+        throw new Error(`${this.constructor.name}.${field.name} must resolve with one value per object, in order (${objects.length}); it gave ${Array.isArray(values) ? values.length : typeof values}.`);
+      }
+      this.batchValues.set(field.name, new Map(objects.map((object, i) => [object as object, values[i]])));
+    }
+    return this;
+  }
+
+  /** A computed field's value for an object: its method's, or what `load()` computed for the batch. */
+  protected computedValue(field: FieldSpec, instance: TInstance): unknown {
+    if (field.computed === 'each') return (this as unknown as Record<string, (object: TInstance) => unknown>)[field.name](instance);
+    const values = this.batchValues?.get(field.name);
+    if (!values) throw new Error(`${this.constructor.name}.${field.name} is computed per batch: await serializer.load() before reading message(s).`);
+    return values.get(instance as object);
   }
 
   /** The outgoing message: of the instance, or of the validated data when there is none. */
@@ -136,7 +167,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const data: SerializerData = {};
     for (const field of this.spec.readable) {
       // A nested object is written by key but sent as a message: it is known only once saved.
-      if (!field.path && !field.serializer && field.property in validated) data[field.name] = validated[field.property];
+      if (!field.path && !field.serializer && !field.computed && field.property in validated) data[field.name] = validated[field.property];
     }
     return data;
   }
@@ -231,7 +262,9 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const data: SerializerData = {};
     const source = instance as Record<string, unknown>;
     for (const field of this.spec.readable) {
-      data[field.name] = field.path ? field.path.reduce<unknown>((value, key) => (value == null ? null : (value as Record<string, unknown>)[key]), source) : source[field.property];
+      if (field.computed) data[field.name] = this.computedValue(field, instance);
+      else if (field.path) data[field.name] = field.path.reduce<unknown>((value, key) => (value == null ? null : (value as Record<string, unknown>)[key]), source);
+      else data[field.name] = source[field.property];
     }
     return data;
   }

@@ -12,6 +12,8 @@ export interface SerializerSpec {
   writable: readonly FieldSpec[];
   /** Whether the class (or a parent) carries class-validator rules to run after the built-in checks. */
   hasClassValidatorRules: boolean;
+  /** Computed fields whose method takes a batch of objects: `load()` runs them before messages are read. */
+  batchFields: readonly FieldSpec[];
   /** The largest an object's readable fields can be, in bytes, as far as their limits tell (List batches size by it). */
   rowBytesEstimate: number;
 }
@@ -56,6 +58,7 @@ export function buildSpec(fields: FieldSpec[], cls: Function): SerializerSpec {
     readable: fields.filter((f) => !f.writeOnly),
     writable: fields.filter((f) => !f.readOnly),
     hasClassValidatorRules: classValidatorProperties(cls).length > 0,
+    batchFields: fields.filter((f) => f.computed === 'batch'),
     rowBytesEstimate: fields.filter((f) => !f.writeOnly).reduce((sum, field) => sum + fieldBytesEstimate(field), 0),
   };
 }

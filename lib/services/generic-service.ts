@@ -266,6 +266,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const Serializer = serializer.constructor as ProtoSerializerClass<T>;
     const relations = isModelSerializerClass(Serializer) ? Serializer.relationsRead() : [];
     if (relations.length && serializer.instance && !serializer.many) await this.em.populate(serializer.instance as T, relations as never);
+    await serializer.load();
     const message = serializer.message;
     this.context.encodeResponse(message);
     return message;

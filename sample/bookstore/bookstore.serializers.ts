@@ -1,13 +1,16 @@
-import { ModelProtoSerializer, ProtoField } from 'nestjs-grpc-framework';
+import { Max, Min } from 'class-validator';
+import { ComputedField, ModelProtoSerializer, ProtoField } from 'nestjs-grpc-framework';
 import { Author } from './author.entity';
 import { Book } from './book.entity';
 import { Member } from './member.entity';
+import { Review } from './review.entity';
 
 export class AuthorSerializer extends ModelProtoSerializer(Author, { fields: ['id', 'name'] }) {}
 
 /**
  * A book sends its author as an `Author` message (loaded with the book: one query per List
- * batch, not one per book), and is written with the author's key in `author_id`.
+ * batch, not one per book), is written with the author's key in `author_id`, and sends its
+ * average rating, computed for a whole batch of books in one query.
  */
 export class BookSerializer extends ModelProtoSerializer(Book, {
   fields: ['id', 'title', 'isbn', 'author', 'authorId', 'published', 'price', 'inStock'],
@@ -15,7 +18,27 @@ export class BookSerializer extends ModelProtoSerializer(Book, {
     author: { serializer: AuthorSerializer },
     authorId: { source: 'author' },
   },
-}) {}
+}) {
+  @ComputedField({ kind: 'float', nullable: true, batch: true })
+  async averageRating(books: readonly Book[]): Promise<(number | null)[]> {
+    const reviews = await this.context.em!.find(Review, { book: { $in: books.map((book) => book.id) } }, { fields: ['book', 'rating'], disableIdentityMap: true });
+    const ratings = new Map<number, number[]>();
+    for (const review of reviews) ratings.set(review.book.id, [...(ratings.get(review.book.id) ?? []), review.rating]);
+    return books.map((book) => {
+      const stars = ratings.get(book.id);
+      return stars ? Math.round((stars.reduce((sum, n) => sum + n, 0) / stars.length) * 100) / 100 : null;
+    });
+  }
+}
+
+export class ReviewSerializer extends ModelProtoSerializer(Review, {
+  fields: ['id', 'bookId', 'rating', 'text'],
+  fieldOptions: { bookId: { source: 'book' } },
+}) {
+  @Min(1, { message: 'A rating is 1 to 5 stars.' })
+  @Max(5, { message: 'A rating is 1 to 5 stars.' })
+  rating!: number;
+}
 
 /**
  * `password` is write-only: validated on the way in, never sent, not even in error details. It

@@ -1,8 +1,9 @@
 import { GrpcModelService, ModelService, PagedListModelMixin, ProtoSerializer } from 'nestjs-grpc-framework';
 import { Author } from './author.entity';
 import { Book } from './book.entity';
-import { AuthorSerializer, BookSerializer, MemberSerializer } from './bookstore.serializers';
+import { AuthorSerializer, BookSerializer, MemberSerializer, ReviewSerializer } from './bookstore.serializers';
 import { Member } from './member.entity';
+import { Review } from './review.entity';
 import { hashPassword } from './password';
 
 @GrpcModelService({ service: 'bookstore.AuthorController', serializer: AuthorSerializer })
@@ -43,3 +44,6 @@ export class MemberService extends ModelService(Member) {
     return serializer.save(password === undefined ? {} : { passwordHash: await hashPassword(password) });
   }
 }
+
+@GrpcModelService({ service: 'bookstore.ReviewController', serializer: ReviewSerializer })
+export class ReviewService extends ModelService(Review) {}

@@ -212,3 +212,48 @@ describe('nested serializers: bookstore.BookController', () => {
     expect(selects.length).toBeLessThanOrEqual(5);
   });
 });
+
+/** Computed fields: a book's average rating, one query per batch of books. */
+describe('computed fields: bookstore average ratings', () => {
+  const queries: string[] = [];
+  let sample: RunningSample;
+
+  beforeAll(async () => {
+    sample = await startSample({ database: { debug: ['query'], logger: (line: string) => queries.push(line) } });
+  });
+  afterAll(() => sample.close());
+
+  it('sends the mean rating of each book, unset without reviews, and validates ratings', async () => {
+    const books = sample.client('bookstore.BookController');
+    const reviews = sample.client('bookstore.ReviewController');
+    const author = await unary(sample.client('bookstore.AuthorController'), 'Create', { name: 'Ursula K. Le Guin' });
+    const published = { seconds: '0', nanos: 0 };
+    const reviewed = await unary(books, 'Create', { title: 'The Dispossessed', isbn: '9780060512750', author_id: author.id, published, price: '9.99' });
+    const quiet = await unary(books, 'Create', { title: 'Lavinia', isbn: '9780151014248', author_id: author.id, published, price: '12.00' });
+    expect(reviewed._average_rating).toBeUndefined(); // no reviews yet: the optional field is unset
+    for (const rating of [4, 5, 5]) await unary(reviews, 'Create', { book_id: reviewed.id, rating, text: 'good' });
+    await expect(unary(books, 'Retrieve', { id: reviewed.id })).resolves.toMatchObject({ average_rating: 4.67, _average_rating: 'average_rating' });
+    await expect(unary(books, 'Retrieve', { id: quiet.id })).resolves.not.toHaveProperty('_average_rating', 'average_rating');
+    const error = await unary(reviews, 'Create', { book_id: reviewed.id, rating: 6 }).catch((e) => e);
+    expect(badRequestOf(error).violations).toEqual([{ field: 'rating', description: 'A rating is 1 to 5 stars.', reason: 'INVALID' }]);
+  });
+
+  it('computes the ratings of a List batch in one query, not one per book', async () => {
+    const em = sample.orm.em.fork();
+    const { Author } = await import('../../sample/bookstore/author.entity');
+    const { Book } = await import('../../sample/bookstore/book.entity');
+    const { Review } = await import('../../sample/bookstore/review.entity');
+    const author = em.create(Author, { name: 'Many' });
+    for (let i = 0; i < 300; i++) {
+      const book = em.create(Book, { title: `Rated ${i}`, isbn: String(9791000000000 + i), author, published: new Date(0), price: '1.00' });
+      em.create(Review, { book, rating: 1 + (i % 5) });
+      em.create(Review, { book, rating: 5 });
+    }
+    await em.flush();
+    queries.length = 0;
+    const listed = await collect(sample.client('bookstore.BookController'), 'List', { filter: 'title:"Rated "' });
+    expect(listed).toHaveLength(300);
+    expect(listed[2]).toMatchObject({ title: 'Rated 2', average_rating: 4 });
+    expect(queries.filter((q) => /select/i.test(q) && /from .bookstore_review./.test(q))).toHaveLength(1);
+  });
+});

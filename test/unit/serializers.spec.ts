@@ -10,6 +10,7 @@ import {
   ProtoField,
   ProtoSerializer,
   ValidationFailedError,
+  ComputedField,
 } from 'nestjs-grpc-framework';
 import { FastPaths } from '../../lib/fast-paths/fast-paths';
 import { useEntityMetadata } from '../../lib/serializers/entity-metadata-source';
@@ -268,6 +269,57 @@ describe('serializers', () => {
       expect(() => Through.spec()).toThrow('source "title.length": Article.title is not a to-one relation');
       const Both = ModelProtoSerializer(Article, { fields: ['id', 'authorName'], fieldOptions: { authorName: { source: 'author.name', writeOnly: true } } });
       expect(() => Both.spec()).toThrow('field "authorName" cannot be both read-only and write-only (a dotted source, author.name, is read-only).');
+    });
+  });
+
+  describe('computed fields', () => {
+    class ScoreSerializer extends ProtoSerializer<{ id: number; points: number[] }> {
+      @ProtoField({ kind: 'integer' }) id!: number;
+
+      @ComputedField({ kind: 'integer' })
+      total(item: { points: number[] }): number {
+        return item.points.reduce((sum, n) => sum + n, 0);
+      }
+
+      @ComputedField({ kind: 'float', nullable: true, batch: true })
+      async rank(items: readonly { id: number }[]): Promise<(number | null)[]> {
+        this.calls++;
+        return items.map((item, i) => (item.id > 0 ? i + 1 : null));
+      }
+
+      calls = 0;
+    }
+
+    it('computes per object, and per batch once load() ran, read-only either way', async () => {
+      expect(ScoreSerializer.spec().fields.map((f) => [f.name, f.readOnly, f.computed ?? null])).toEqual([
+        ['id', false, null],
+        ['total', true, 'each'],
+        ['rank', true, 'batch'],
+      ]);
+      const items = [
+        { id: 1, points: [1, 2] },
+        { id: 0, points: [] },
+      ];
+      const serializer = new ScoreSerializer(items, { many: true });
+      expect(() => serializer.messages).toThrow('ScoreSerializer.rank is computed per batch: await serializer.load() before reading message(s).');
+      await serializer.load();
+      expect(serializer.calls).toBe(1);
+      expect(serializer.messages).toEqual([
+        { id: 1, total: 3, rank: 1 },
+        { id: 0, total: 0, rank: null },
+      ]);
+      expect(await new ScoreSerializer(null, { message: { id: 5, total: 99, rank: 1 } }).isValid()).toBe(true);
+    });
+
+    it('says what a batch method must return', async () => {
+      class Short extends ScoreSerializer {
+        override async rank(): Promise<(number | null)[]> {
+          return [1];
+        }
+      }
+      await expect(new Short([{ id: 1, points: [] }, { id: 2, points: [] }], { many: true }).load()).rejects.toThrow(
+        'Short.rank must resolve with one value per object, in order (2); it gave 1.',
+      );
     });
   });
 });
