@@ -1,4 +1,5 @@
-// The tutorial's client: create, list, retrieve, update and delete a post on a running server.
+// The sample's client: the tutorial's flow on a post (create, list, retrieve, update, delete), then
+// the bookstore's (an author, books with the author nested, reviews, a filtered page).
 //   npm run sample              (in one terminal)
 //   npm run sample:client       (in another; pass an address to use another server)
 import * as grpc from '@grpc/grpc-js';
@@ -40,6 +41,36 @@ async function main(address: string): Promise<void> {
   console.log('----- Delete -----');
   await call('Destroy', { id: response.id });
   stub.close();
+  await bookstore(address);
+}
+
+type Stub = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientReadableStream<unknown>>;
+
+/** The bookstore: nested authors, computed ratings, write-only passwords and List querying. */
+async function bookstore(address: string): Promise<void> {
+  const definition = protoLoader.loadSync(path.join(PROTO_DIR, 'bookstore.proto'), { keepCase: true, defaults: true });
+  const pkg = grpc.loadPackageDefinition(definition).bookstore as grpc.GrpcObject;
+  const stubOf = (service: string) => new (pkg[service] as typeof grpc.Client)(address, grpc.credentials.createInsecure()) as Stub;
+  const [authors, books, reviews, members] = ['AuthorController', 'BookController', 'ReviewController', 'MemberController'].map(stubOf);
+  const call = <T>(stub: Stub, method: string, request: object): Promise<T> =>
+    promisify((req: object, cb: (e: Error | null, r: T) => void) => stub[method](req, cb))(request);
+
+  const run = Date.now().toString().slice(-9); // ISBNs and emails are unique: one run's differ from the last's
+  console.log('----- Bookstore: Create an author and two books (the author comes back nested) -----');
+  const author = await call<{ id: number }>(authors, 'Create', { name: 'Ursula K. Le Guin' });
+  const published = { seconds: String(Date.UTC(1974, 4, 1) / 1000), nanos: 0 };
+  const book = await call<{ id: number }>(books, 'Create', { title: 'The Dispossessed', isbn: `9780${run}`, author_id: author.id, published, price: '9.99' });
+  console.log(book);
+  await call(books, 'Create', { title: 'The Lathe of Heaven', isbn: `9781${run}`, author_id: author.id, published, price: '12.50' });
+  console.log('----- Bookstore: Review it (average_rating is computed) -----');
+  await call(reviews, 'Create', { book_id: book.id, rating: 5, text: 'Anarres!' });
+  await call(reviews, 'Create', { book_id: book.id, rating: 4 });
+  console.log(await call(books, 'Retrieve', { id: book.id }));
+  console.log('----- Bookstore: ListPage, filtered and ordered -----');
+  console.log(await call(books, 'ListPage', { filter: `author_id = ${author.id} AND price < 20`, order_by: 'price desc', page_size: 1 }));
+  console.log('----- Bookstore: a member (the password is never sent back) -----');
+  console.log(await call(members, 'Create', { email: `reader${run}@example.com`, name: 'Reader', password: 'a long enough secret' }));
+  for (const stub of [authors, books, reviews, members]) stub.close();
 }
 
 main(process.argv[2] ?? '127.0.0.1:50051').catch((error: Error) => {

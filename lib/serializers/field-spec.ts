@@ -1,3 +1,4 @@
+import type { TransformFn } from './class-transformer-decorations';
 import type { ProtoSerializerClass } from './proto-serializer';
 
 /** What a serializer field holds; decides coercion, validation and the proto type generated for it. */
@@ -46,6 +47,8 @@ export interface FieldOptions {
   serializer?: ProtoSerializerClass<any>;
   /** Set by `@ComputedField`: the value comes from the serializer's method of the field's name, per object or per batch. @internal */
   computed?: 'each' | 'batch';
+  /** Set from class-transformer's `@Transform()`: conversions on the way to the message and from it. @internal */
+  transforms?: FieldTransforms;
   /** Must be present when creating. @default true unless nullable, defaulted or read-only */
   required?: boolean;
   /** `null` is accepted and stored. @default false */
@@ -76,6 +79,12 @@ export const DEFAULT_MAX_BYTES_LENGTH = 1024 * 1024;
 /** The most related ids a list field accepts (each becomes a query parameter). */
 export const DEFAULT_MAX_ITEMS = 1000;
 
+/** class-transformer `@Transform()` functions of a field, by direction. */
+export interface FieldTransforms {
+  toMessage: readonly TransformFn[];
+  fromMessage: readonly TransformFn[];
+}
+
 /** A resolved field: every option known. */
 export interface FieldSpec {
   /** The field's name: the key of `fields` and `fieldOptions`, and of outgoing data. */
@@ -90,6 +99,8 @@ export interface FieldSpec {
   serializer?: ProtoSerializerClass<any>;
   /** Set by `@ComputedField`: the value comes from the serializer's method of the field's name, per object or per batch. @internal */
   computed?: 'each' | 'batch';
+  /** Set from class-transformer's `@Transform()`: conversions on the way to the message and from it. @internal */
+  transforms?: FieldTransforms;
   protoName: string;
   kind: FieldKind;
   readOnly: boolean;
@@ -132,6 +143,7 @@ export function resolveFieldSpec(name: string, options: FieldOptions, base?: Par
     ...(path ? { path } : {}),
     ...(options.serializer ? { serializer: options.serializer } : {}),
     ...(options.computed ? { computed: options.computed } : {}),
+    ...(options.transforms ? { transforms: options.transforms } : {}),
     writeOnly,
     protoName: options.protoName ?? toSnakeCase(name),
     kind: options.kind ?? base?.kind ?? 'any',

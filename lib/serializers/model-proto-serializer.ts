@@ -19,8 +19,9 @@ import { entityFieldSpec } from './entity-field-specs';
 import { entityMetadataOf } from './entity-metadata-source';
 import { FieldOptions, FieldSpec, resolveFieldSpec } from './field-spec';
 import { formatDecimal } from './field-validation';
-import { ProtoSerializer, SerializerData } from './proto-serializer';
-import { buildSpec, classValidatorProperties, declaredProtoFields, SerializerSpec } from './serializer-spec';
+import { CLASS_TO_PLAIN } from './class-transformer-decorations';
+import { isProtoSerializerClass, ProtoSerializer, SerializerData, transformed } from './proto-serializer';
+import { buildSpec, classValidatorProperties, declaredProtoFields, SerializerSpec, withClassTransformer } from './serializer-spec';
 import { markDefaults } from '../services/default-hooks';
 
 /** An entity class, as MikroORM knows it. */
@@ -59,9 +60,12 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
       if (!names.includes(extra)) names.push(extra);
     }
     const readOnly = new Set(options.readOnlyFields ?? []);
-    const fields = names.map((name): FieldSpec => {
-      const adjust = { ...options.fieldOptions?.[name], ...declared.get(name) };
-      if (readOnly.has(name)) adjust.readOnly = true;
+    const given = new Map(
+      names.map((name): [string, FieldOptions] => [name, { ...options.fieldOptions?.[name], ...declared.get(name), ...(readOnly.has(name) ? { readOnly: true } : {}) }]),
+    );
+    const decorated = withClassTransformer(this, names, given, isProtoSerializerClass);
+    const fields = decorated.names.map((name): FieldSpec => {
+      const adjust = decorated.options.get(name) ?? {};
       const source = sourceProperty(meta, adjust.source ?? name, `${this.name} field "${name}"`);
       const derived = source ? entityFieldSpec(source.meta, source.prop) : undefined;
       if (adjust.serializer) checkNested(`${this.name} field "${name}"`, adjust.serializer, source?.prop);
@@ -185,32 +189,26 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     const data: SerializerData = {};
     const source = instance as Record<string, unknown>;
     for (const field of this.spec.readable) {
-      if (field.computed) {
-        data[field.name] = this.computedValue(field, instance);
-        continue;
-      }
-      const value = field.path ? readPath(source, field.path) : source[field.property];
-      if (field.serializer) data[field.name] = this.nestedMessages(field, value);
-      else if (field.kind === 'relation') data[field.name] = value == null ? null : primaryKeyOf(value);
-      else if (field.kind === 'relations') data[field.name] = collectionIds(value);
-      // SQLite keeps a decimal as a number (24.5): send it with the column's scale (24.50), as PostgreSQL does.
-      else if (field.kind === 'decimal' && field.scale !== undefined && value != null) data[field.name] = formatDecimal(String(value), field.scale);
-      // A nullable column that was never set is stored as NULL, so it is sent as null.
-      else data[field.name] = value === undefined && field.nullable ? null : value;
+      data[field.name] = this.fieldValue(field, instance, source);
+      if (field.transforms?.toMessage.length) data[field.name] = transformed(field, field.transforms.toMessage, data[field.name], instance, CLASS_TO_PLAIN);
     }
     return data;
   }
 
-  /** A nested object's message (null for none), or a nested collection's messages. */
-  private nestedMessages(field: FieldSpec, value: unknown): unknown {
-    const Nested = field.serializer!;
-    const options = { context: this.context };
-    if (field.kind === 'relations') {
-      const items = value instanceof Collection ? value.getItems() : Array.isArray(value) ? value : [];
-      return new Nested(items, { ...options, many: true }).messages;
-    }
-    return value == null ? null : new Nested(Reference.unwrapReference(value as object), options).message;
+  /** One field's outgoing value for an instance. */
+  private fieldValue(field: FieldSpec, instance: T, source: Record<string, unknown>): unknown {
+    if (field.computed) return this.computedValue(field, instance);
+    const value = field.path ? readPath(source, field.path) : source[field.property];
+    // A to-one relation may be held through a Reference wrapper.
+    if (field.serializer) return this.nestedValue(field, value != null && field.kind === 'relation' ? Reference.unwrapReference(value as object) : value);
+    if (field.kind === 'relation') return value == null ? null : primaryKeyOf(value);
+    if (field.kind === 'relations') return collectionIds(value);
+    // SQLite keeps a decimal as a number (24.5): send it with the column's scale (24.50), as PostgreSQL does.
+    if (field.kind === 'decimal' && field.scale !== undefined && value != null) return formatDecimal(String(value), field.scale);
+    // A nullable column that was never set is stored as NULL, so it is sent as null.
+    return value === undefined && field.nullable ? null : value;
   }
+
 
   protected override async checkAgainstDatabase(data: SerializerData, fields: readonly FieldSpec[]): Promise<FieldViolation[]> {
     const em = this.context.em;

@@ -6,7 +6,8 @@ import type { CallContext } from '../server/call-context';
 import { FieldSpec, resolveFieldSpec } from './field-spec';
 import { validateFieldValue } from './field-validation';
 import { choiceOfEnumName } from '../proto/enum-names';
-import { buildSpec, declaredProtoFields, SerializerSpec } from './serializer-spec';
+import { CLASS_TO_PLAIN, PLAIN_TO_CLASS, TransformFn } from './class-transformer-decorations';
+import { buildSpec, declaredProtoFields, SerializerSpec, withClassTransformer } from './serializer-spec';
 import { markDefaults } from '../services/default-hooks';
 
 /** A proto message as handlers see it: field names as in the .proto. */
@@ -99,7 +100,9 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
 
   /** Builds the field list; `ModelProtoSerializer` overrides it to read entity metadata. */
   static buildSpec(this: Function): SerializerSpec {
-    const fields = [...declaredProtoFields(this)].map(([name, options]) => resolveFieldSpec(name, options));
+    const declared = declaredProtoFields(this);
+    const { names, options } = withClassTransformer(this, [...declared.keys()], declared, isProtoSerializerClass);
+    const fields = names.map((name) => resolveFieldSpec(name, options.get(name) ?? {}));
     return buildSpec(fields, this);
   }
 
@@ -134,6 +137,14 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const values = this.batchValues?.get(field.name);
     if (!values) throw new Error(`${this.constructor.name}.${field.name} is computed per batch: await serializer.load() before reading message(s).`);
     return values.get(instance as object);
+  }
+
+  /** A nested object's message (null for none), or a list's messages, made by the field's serializer with this one's context. */
+  protected nestedValue(field: FieldSpec, value: unknown): unknown {
+    const Nested = field.serializer!;
+    const list = Array.isArray(value) ? value : typeof (value as { getItems?: unknown })?.getItems === 'function' ? (value as { getItems(): unknown[] }).getItems() : undefined;
+    if (list || field.kind === 'relations') return new Nested((list ?? []) as object[], { context: this.context, many: true }).messages;
+    return value == null ? null : new Nested(value as object, { context: this.context }).message;
   }
 
   /** The outgoing message: of the instance, or of the validated data when there is none. */
@@ -235,6 +246,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const data: SerializerData = {};
     for (const field of this.spec.writable) {
       let value = message[field.protoName];
+      if (field.transforms?.fromMessage.length && value !== undefined) value = transformed(field, field.transforms.fromMessage, value, message, PLAIN_TO_CLASS);
       if (field.kind === 'enum' && typeof value === 'string' && field.choices && !field.choices.includes(value)) {
         // A proto enum name (GADGET_COLOR_BLUE) stands for the entity's value ('blue').
         const choice = choiceOfEnumName(value, field.choices);
@@ -263,8 +275,10 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const source = instance as Record<string, unknown>;
     for (const field of this.spec.readable) {
       if (field.computed) data[field.name] = this.computedValue(field, instance);
+      else if (field.serializer) data[field.name] = this.nestedValue(field, source[field.property]);
       else if (field.path) data[field.name] = field.path.reduce<unknown>((value, key) => (value == null ? null : (value as Record<string, unknown>)[key]), source);
       else data[field.name] = source[field.property];
+      if (field.transforms?.toMessage.length) data[field.name] = transformed(field, field.transforms.toMessage, data[field.name], instance, CLASS_TO_PLAIN);
     }
     return data;
   }
@@ -343,6 +357,17 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       })),
     );
   }
+}
+
+/** Whether a value is a serializer class (what `@Type(() => X)` must name to nest one). */
+export function isProtoSerializerClass(value: unknown): value is typeof ProtoSerializer {
+  return typeof value === 'function' && (value === ProtoSerializer || value.prototype instanceof ProtoSerializer);
+}
+
+/** A value through class-transformer `@Transform()` functions, called as class-transformer calls them. */
+export function transformed(field: FieldSpec, fns: readonly TransformFn[], value: unknown, obj: unknown, type: number): unknown {
+  for (const fn of fns) value = fn({ value, key: field.name, obj, type, options: {} });
+  return value;
 }
 
 // Replacing any of these may make a serializer read more of an object, or write more, than its fields.

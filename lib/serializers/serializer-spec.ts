@@ -1,5 +1,7 @@
 import { getMetadataStorage } from 'class-validator';
+import { classDecorations } from './class-transformer-decorations';
 import type { FieldOptions, FieldSpec } from './field-spec';
+import type { ProtoSerializer } from './proto-serializer';
 
 const PROTO_FIELDS = Symbol('grpc-framework:proto-fields');
 
@@ -76,4 +78,44 @@ function fieldBytesEstimate(field: FieldSpec): number {
     default:
       return 16;
   }
+}
+
+/**
+ * Field names and options with class-transformer's decorators applied under the options given
+ * here (which win where both say something): `@Exclude()` drops a field (`toPlainOnly`: it
+ * becomes write-only, `toClassOnly`: read-only), a class-level `@Exclude()` keeps only
+ * `@Expose()`d fields, `@Expose({ name })` names the proto field, `@Type(() => Serializer)`
+ * nests a serializer, `@Transform()` converts values on their way out, in, or both.
+ */
+export function withClassTransformer(
+  cls: Function,
+  names: readonly string[],
+  options: ReadonlyMap<string, FieldOptions>,
+  isSerializer: (type: unknown) => type is typeof ProtoSerializer,
+): { names: string[]; options: Map<string, FieldOptions> } {
+  const decorations = classDecorations(cls, names);
+  if (!decorations) return { names: [...names], options: new Map(options) };
+  const kept = names.filter((name) => {
+    const decorated = decorations.properties.get(name);
+    if (decorated?.exclude === 'both') return false;
+    return !decorations.exposedOnly || decorated?.exposed === true;
+  });
+  const merged = new Map<string, FieldOptions>();
+  for (const name of kept) {
+    const decorated = decorations.properties.get(name);
+    const given = options.get(name) ?? {};
+    if (!decorated) {
+      merged.set(name, given);
+      continue;
+    }
+    const derived: FieldOptions = {};
+    if (decorated.exclude === 'out' || decorated.exposeOnly === 'in') derived.writeOnly = true;
+    if (decorated.exclude === 'in' || decorated.exposeOnly === 'out') derived.readOnly = true;
+    if (decorated.name) derived.protoName = decorated.name;
+    const type = decorated.type?.();
+    if (isSerializer(type)) derived.serializer = type as FieldOptions['serializer'];
+    if (decorated.toMessage.length || decorated.fromMessage.length) derived.transforms = { toMessage: decorated.toMessage, fromMessage: decorated.fromMessage };
+    merged.set(name, { ...derived, ...given });
+  }
+  return { names: kept, options: merged };
 }

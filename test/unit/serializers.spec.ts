@@ -1,6 +1,7 @@
 import { Entity, Enum, ManyToOne, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { status } from '@grpc/grpc-js';
+import { Exclude, Expose, Transform, Type } from 'class-transformer';
 import { IsIn, Length } from 'class-validator';
 import {
   GrpcModelService,
@@ -320,6 +321,45 @@ describe('serializers', () => {
       await expect(new Short([{ id: 1, points: [] }, { id: 2, points: [] }], { many: true }).load()).rejects.toThrow(
         'Short.rank must resolve with one value per object, in order (2); it gave 1.',
       );
+    });
+  });
+
+  describe('class-transformer decorators', () => {
+    it('are honoured with their usual meaning, our own options winning where both speak', async () => {
+      class PenName extends ProtoSerializer {
+        @ProtoField({ kind: 'string' }) name!: string;
+      }
+      @Exclude()
+      class OnlyExposed extends ProtoSerializer {
+        @Expose() @ProtoField({ kind: 'string' }) shown!: string;
+        @ProtoField({ kind: 'string' }) internal!: string;
+      }
+      class Profile extends ProtoSerializer {
+        @ProtoField({ kind: 'string' }) @Exclude() internalNote!: string;
+        @ProtoField({ kind: 'string' }) @Exclude({ toPlainOnly: true }) pin!: string;
+        @ProtoField({ kind: 'string', required: false }) @Exclude({ toClassOnly: true }) badge!: string;
+        @ProtoField({ kind: 'string' }) @Expose({ name: 'display_name' }) displayName!: string;
+        @ProtoField({ kind: 'string', protoName: 'handle' }) @Expose({ name: 'ignored_name' }) nick!: string;
+        @ProtoField({ kind: 'string' })
+        @Transform(({ value }) => String(value).toUpperCase(), { toPlainOnly: true })
+        @Transform(({ value }) => String(value).toLowerCase(), { toClassOnly: true })
+        code!: string;
+        @ProtoField({ required: false }) @Type(() => PenName) penName!: object;
+      }
+      const fields = Object.fromEntries(Profile.spec().fields.map((f) => [f.name, f]));
+      expect(Object.keys(fields)).toEqual(['pin', 'badge', 'displayName', 'nick', 'code', 'penName']);
+      expect(fields.pin).toMatchObject({ writeOnly: true });
+      expect(fields.badge).toMatchObject({ readOnly: true });
+      expect(fields.displayName).toMatchObject({ protoName: 'display_name' });
+      expect(fields.nick).toMatchObject({ protoName: 'handle' }); // our protoName wins over @Expose's name
+      expect(fields.penName).toMatchObject({ serializer: PenName, readOnly: true });
+      expect(OnlyExposed.spec().fields.map((f) => f.name)).toEqual(['shown']);
+
+      const incoming = new Profile(null, { message: { pin: '1234', display_name: 'Ann', handle: 'a', code: 'AbC', badge: 'x', internal_note: 'n' } });
+      expect(await incoming.isValid()).toBe(true);
+      expect(incoming.validatedData).toEqual({ pin: '1234', displayName: 'Ann', nick: 'a', code: 'abc' });
+      const outgoing = new Profile({ pin: '1234', badge: 'gold', displayName: 'Ann', nick: 'a', code: 'abc', internalNote: 'n', penName: { name: 'Zed', secret: 'x' } } as never).message;
+      expect(outgoing).toEqual({ badge: 'gold', display_name: 'Ann', handle: 'a', code: 'ABC', pen_name: { name: 'Zed' } });
     });
   });
 });
