@@ -153,7 +153,7 @@ export class FastPaths {
   describe(actions: readonly string[]): string[] {
     const lines: string[] = [];
     for (const action of actions) {
-      if (action === 'Retrieve' || action === 'List') {
+      if (action === 'Retrieve' || action === 'List' || action === 'ListPage') {
         const { path, reasons } = this.reads;
         lines.push(`${action}: ${path === 'columns' ? 'reads columns straight into messages' : `loads entities (${reasons.join('; ')})`}`);
       } else if (WRITE_HOOKS[action]) {

@@ -41,8 +41,3 @@ function readShape(type: protobuf.Type): PageResponseShape | string {
   if (total && (total.repeated || !INTEGERS.has(total.type))) return `${name}.total_size must be an integer (int32 or int64).`;
   return { results: results.name, nextPageToken: token.name, ...(total ? { totalSize: total.name } : {}) };
 }
-
-/** The model message type a paged List response carries. */
-export function pageResultsType(type: protobuf.Type, shape: PageResponseShape): protobuf.Type {
-  return type.fields[shape.results].resolvedType as protobuf.Type;
-}

@@ -1,20 +1,14 @@
-import * as path from 'node:path';
-import { MikroORM } from '@mikro-orm/core';
-import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { Module, Type } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import type { Type } from '@nestjs/common';
 import {
   GenericService,
-  GrpcFrameworkModule,
   GrpcModelService,
-  ImproperlyConfiguredError,
   ListModelMixin,
   ModelProtoSerializer,
   PagedListModelMixin,
 } from 'nestjs-grpc-framework';
 import { GrpcTestingApp, TestClient } from 'nestjs-grpc-framework/testing';
 import { Gadget, GadgetColor, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
-import { testDatabase } from '../utils/test-database';
+import { gadgetProtos, gadgetStartupError, startGadgetApp } from '../utils/gadget-app';
 
 const COLUMNS = ['id', 'name', 'description', 'serial', 'weight', 'price', 'active', 'releasedAt', 'nickname', 'rank', 'color', 'specs', 'maker'];
 class GadgetColumnsSerializer extends ModelProtoSerializer(Gadget, { fields: COLUMNS }) {}
@@ -51,8 +45,7 @@ class QueryEntityService extends QueryLeanService {
 @GrpcModelService({ service: 'gadgets.QueryTaggedController', serializer: GadgetWithTagsSerializer, filterFields: { tags: [':'], name: [':'] } })
 class QueryTaggedService extends ListModelMixin(GenericService(Gadget)) {}
 
-const PROTO_DIR = path.join(__dirname, '..', 'fixtures', 'gadgets');
-const PROTOS = ['gadget-reads.proto', 'gadget-query.proto'].map((file) => path.join(PROTO_DIR, file));
+const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-query.proto');
 
 interface GadgetMessage {
   id: number;
@@ -67,24 +60,15 @@ async function listed(client: TestClient, request: object): Promise<number[]> {
 
 describe('List querying over every column kind, reading columns or entities', () => {
   const queries: string[] = [];
+  let running: Awaited<ReturnType<typeof startGadgetApp>>;
   let app: GrpcTestingApp;
-  let db: ReturnType<typeof testDatabase>;
   let gadgets: Gadget[];
   let makers: Maker[];
   let tags: Tag[];
 
   beforeAll(async () => {
-    db = testDatabase();
-    app = await GrpcTestingApp.create(
-      {
-        imports: [
-          MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false, debug: ['query'], logger: (line: string) => queries.push(line) }),
-          GrpcFrameworkModule.forRoot({ protoPath: PROTOS, loader: { includeDirs: [PROTO_DIR] } }),
-        ],
-        controllers: [QueryLeanService, QueryEntityService, QueryTaggedService],
-      },
-      { schema: 'create', isolation: 'none' },
-    );
+    running = await startGadgetApp([QueryLeanService, QueryEntityService, QueryTaggedService], PROTOS, queries);
+    app = running.app;
     const em = app.orm.em.fork();
     makers = ['acme', 'globex'].map((name) => em.create(Maker, { name }));
     tags = ['new', 'sale'].map((label) => em.create(Tag, { label }));
@@ -108,10 +92,7 @@ describe('List querying over every column kind, reading columns or entities', ()
     });
     await em.flush();
   });
-  afterAll(async () => {
-    await app.close();
-    await db.dispose();
-  });
+  afterAll(() => running.close());
 
   const idsWhere = (match: (gadget: Gadget) => boolean) => gadgets.filter(match).map((g) => g.id);
 
@@ -191,28 +172,7 @@ describe('List querying over every column kind, reading columns or entities', ()
 
 /** Allowlists that cannot work fail the start, naming the service and the field. */
 describe('List querying start-up checks', () => {
-  async function startupError(controllers: Type[]): Promise<string> {
-    const db = testDatabase();
-    @Module({
-      imports: [
-        MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false }),
-        GrpcFrameworkModule.forRoot({ protoPath: PROTOS, loader: { includeDirs: [PROTO_DIR] }, url: '127.0.0.1:0' }),
-      ],
-      controllers,
-    })
-    class AppModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    moduleRef.useLogger(false);
-    const error = await moduleRef.init().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    if (error) await moduleRef.get(MikroORM).close();
-    else await moduleRef.close();
-    await db.dispose();
-    expect(error).toBeInstanceOf(ImproperlyConfiguredError);
-    return (error as Error).message;
-  }
+  const startupError = (controllers: Type[]) => gadgetStartupError(controllers, PROTOS);
 
   it('names fields the serializer does not send, unusable comparators and nullable order keys', async () => {
     @GrpcModelService({

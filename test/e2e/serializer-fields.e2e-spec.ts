@@ -1,15 +1,8 @@
-import * as path from 'node:path';
-import { MikroORM } from '@mikro-orm/core';
-import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { Module } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { status } from '@grpc/grpc-js';
 import {
   CreateModelMixin,
   GenericService,
-  GrpcFrameworkModule,
   GrpcModelService,
-  ImproperlyConfiguredError,
   ListModelMixin,
   ModelProtoSerializer,
   ProtoField,
@@ -19,10 +12,10 @@ import {
 import { GrpcTestingApp } from 'nestjs-grpc-framework/testing';
 import { Member } from '../../sample/bookstore/member.entity';
 import { verifyPassword } from '../../sample/bookstore/password';
-import { Gadget, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
+import { Gadget, Maker } from '../fixtures/gadgets/gadget.entity';
+import { gadgetProtos, gadgetStartupError, startGadgetApp } from '../utils/gadget-app';
 import { badRequestOf } from '../utils/status-details';
 import { collect, GrpcClient, RunningSample, startSample, unary } from '../utils/sample-app';
-import { testDatabase } from '../utils/test-database';
 
 /** The bookstore's members: a write-only password, hashed by the service, never sent. */
 describe('write-only fields: bookstore.MemberController', () => {
@@ -72,39 +65,26 @@ class SourcedSerializer extends ModelProtoSerializer(Gadget, {
 @GrpcModelService({ service: 'gadgets.SourcedController', serializer: SourcedSerializer })
 class SourcedService extends RetrieveModelMixin(ListModelMixin(UpdateModelMixin(GenericService(Gadget)))) {}
 
-const PROTO_DIR = path.join(__dirname, '..', 'fixtures', 'gadgets');
-const PROTOS = ['gadget-reads.proto', 'gadget-sources.proto'].map((file) => path.join(PROTO_DIR, file));
+const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-sources.proto');
 
 /** Fields read from another property or through relations, without a query per row. */
 describe('source: another property, or a path through relations', () => {
   const queries: string[] = [];
+  let running: Awaited<ReturnType<typeof startGadgetApp>>;
   let app: GrpcTestingApp;
-  let db: ReturnType<typeof testDatabase>;
   let makers: Maker[];
   let gadgets: Gadget[];
 
   beforeAll(async () => {
-    db = testDatabase();
-    app = await GrpcTestingApp.create(
-      {
-        imports: [
-          MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false, debug: ['query'], logger: (line: string) => queries.push(line) }),
-          GrpcFrameworkModule.forRoot({ protoPath: PROTOS, loader: { includeDirs: [PROTO_DIR] } }),
-        ],
-        controllers: [SourcedService],
-      },
-      { schema: 'create', isolation: 'none' },
-    );
+    running = await startGadgetApp([SourcedService], PROTOS, queries);
+    app = running.app;
     const em = app.orm.em.fork();
     makers = Array.from({ length: 5 }, (_, i) => em.create(Maker, { name: `maker ${i}` }));
     gadgets = Array.from({ length: 40 }, (_, i) => Object.assign(new Gadget(), { name: `g${i}`, maker: i % 6 === 5 ? null : makers[i % 5] }));
     em.persist(gadgets);
     await em.flush();
   });
-  afterAll(async () => {
-    await app.close();
-    await db.dispose();
-  });
+  afterAll(() => running.close());
 
   it('sends the related name and the relation under another name, loading makers once per batch', async () => {
     const client = app.client('gadgets.SourcedController');
@@ -144,22 +124,7 @@ describe('serializer field start-up checks', () => {
     }
     @GrpcModelService({ service: 'gadgets.LeakyController', serializer: LeakySerializer })
     class LeakyService extends RetrieveModelMixin(CreateModelMixin(GenericService(Gadget))) {}
-    const db = testDatabase();
-    @Module({
-      imports: [
-        MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false }),
-        GrpcFrameworkModule.forRoot({ protoPath: PROTOS, loader: { includeDirs: [PROTO_DIR] }, url: '127.0.0.1:0' }),
-      ],
-      controllers: [LeakyService],
-    })
-    class AppModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    moduleRef.useLogger(false);
-    const error = await moduleRef.init().then(() => undefined, (e: unknown) => e);
-    await moduleRef.get(MikroORM).close();
-    await db.dispose();
-    expect(error).toBeInstanceOf(ImproperlyConfiguredError);
-    const message = (error as Error).message;
+    const message = await gadgetStartupError([LeakyService], PROTOS);
     expect(message).toContain('field "secret" is write-only, but gadgets.GadgetView, which the service only sends, declares it: take it out of that message');
     expect(message).toContain('field "secret" is write-only but gadgets.GadgetDraft, which Create receives, does not declare it.');
   });
