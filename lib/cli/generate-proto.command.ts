@@ -2,20 +2,30 @@ import { MetadataStorage, MikroORM, Options } from '@mikro-orm/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateProto } from '../proto/proto-generator';
+import { generateProtoFromSerializer, SerializerLike } from '../proto/serializer-proto-generator';
+import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { loadExport } from './load-module';
 
 export interface GenerateProtoArgs {
-  entity: string;
+  /** `<module>:<Class>` of an entity, or (with `serializer`) unset. */
+  entity?: string;
+  /** `<module>:<Class>` of a serializer: the messages follow its fields. */
+  serializer?: string;
+  writeMessage?: boolean;
   fields?: string[];
   packageName?: string;
   serviceName?: string;
   file?: string;
   wrappers?: boolean;
   paged?: boolean;
+  presence?: boolean;
+  nullOneof?: boolean;
 }
 
 /** `grpc-framework generateproto`: writes the .proto of a model service for an entity. */
 export async function generateProtoCommand(args: GenerateProtoArgs): Promise<string> {
+  if (args.serializer) return generateFromSerializer({ ...args, serializer: args.serializer });
+  if (!args.entity) throw new Error('generateproto needs --entity <module>:<Class> (or --serializer <module>:<Class>), e.g. --entity src/blog/post.entity.ts:Post');
   const entity = loadExport(args.entity, '--entity');
   if (typeof entity !== 'function') throw new Error(`--entity ${args.entity} is not a class.`);
   const orm = await discover();
@@ -28,16 +38,44 @@ export async function generateProtoCommand(args: GenerateProtoArgs): Promise<str
       serviceName: args.serviceName,
       wrappers: args.wrappers,
       paged: args.paged,
+      presence: args.presence,
+      nullOneof: args.nullOneof,
     });
-    if (args.file) {
-      if (fs.existsSync(args.file)) throw new Error(`${args.file} already exists; remove it or choose another --file.`);
-      fs.mkdirSync(path.dirname(path.resolve(args.file)), { recursive: true });
-      fs.writeFileSync(args.file, text);
-    }
+    writeOut(args.file, text);
     return text;
   } finally {
     await orm.close();
   }
+}
+
+/** `--serializer`: the messages follow a serializer's fields (nested, computed, write-only). */
+async function generateFromSerializer(args: GenerateProtoArgs & { serializer: string }): Promise<string> {
+  const Serializer = loadExport(args.serializer, '--serializer') as unknown;
+  if (typeof Serializer !== 'function' || typeof (Serializer as { spec?: unknown }).spec !== 'function') {
+    throw new Error(`--serializer ${args.serializer} is not a serializer class (made with ModelProtoSerializer or extending ProtoSerializer).`);
+  }
+  const orm = await discover();
+  try {
+    useEntityMetadata(orm.getMetadata());
+    const text = generateProtoFromSerializer(Serializer as unknown as SerializerLike, orm.getMetadata(), {
+      packageName: args.packageName ?? packageFromModule(args.serializer),
+      serviceName: args.serviceName,
+      paged: args.paged,
+      writeMessage: args.writeMessage,
+    });
+    writeOut(args.file, text);
+    return text;
+  } finally {
+    await orm.close();
+  }
+}
+
+/** Writes `--file`, never over an existing one. */
+function writeOut(file: string | undefined, text: string): void {
+  if (!file) return;
+  if (fs.existsSync(file)) throw new Error(`${file} already exists; remove it or choose another --file.`);
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, text);
 }
 
 /** The entity's folder name, e.g. `blog` for `src/blog/post.entity.ts`. */

@@ -11,10 +11,19 @@ const USAGE = `Usage: grpc-framework <command> [options]
 Commands:
   generateproto --entity <module>:<Class> [--fields a,b,c] [--package name]
                 [--service Name] [--file path.proto] [--wrappers] [--paged]
+                [--presence] [--null-oneof]
+  generateproto --serializer <module>:<Class> [--package name] [--service Name]
+                [--file path.proto] [--paged] [--write-message]
       Writes the .proto of a model service for a MikroORM entity (stdout unless --file).
       <module> is a .ts or .js file; --package defaults to the entity's folder name.
       --paged adds filter, order_by, page_size and page_token to the List request, and a
-      unary ListPage rpc (PagedListModelMixin).
+      unary ListPage rpc (PagedListModelMixin). --presence gives the fields a Create must
+      send proto3 presence (optional), so a missing one is "This field is required." rather
+      than 0 or ''; --null-oneof sends nullable scalars in the null pattern (NullableString:
+      a oneof of the value and google.protobuf.NullValue), so clients can set them to null.
+      --serializer writes the messages from a serializer's fields instead: nested serializers
+      as messages, computed and write-only fields marked; --write-message gives Create and
+      Update a <Model>Write message, and keeps write-only fields out of the one sent.
 
   runserver [address] [--module <module>:<Export>] [--dev] [--workers N]
             [--max-workers N] [--grace-period ms]
@@ -48,10 +57,14 @@ async function main(argv: string[]): Promise<number> {
         file: { type: 'string' },
         wrappers: { type: 'boolean' },
         paged: { type: 'boolean' },
+        serializer: { type: 'string' },
+        'write-message': { type: 'boolean' },
+        presence: { type: 'boolean' },
+        'null-oneof': { type: 'boolean' },
       },
     });
     const entity = values.entity ?? values.model;
-    if (!entity) throw new Error('generateproto needs --entity <module>:<Class>, e.g. --entity src/blog/post.entity.ts:Post');
+    if (!entity && !values.serializer) throw new Error('generateproto needs --entity <module>:<Class> (or --serializer <module>:<Class>), e.g. --entity src/blog/post.entity.ts:Post');
     const text = await generateProtoCommand({
       entity,
       fields: values.fields?.split(',').map((f) => f.trim()).filter(Boolean),
@@ -60,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
       file: values.file,
       wrappers: values.wrappers,
       paged: values.paged,
+      presence: values.presence,
+      nullOneof: values['null-oneof'],
+      serializer: values.serializer,
+      writeMessage: values['write-message'],
     });
     if (!values.file) process.stdout.write(text);
     return 0;

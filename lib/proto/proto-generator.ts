@@ -1,5 +1,6 @@
 import { EntityMetadata, EntityProperty } from '@mikro-orm/core';
 import { defaultFieldNames, fieldKindOf } from '../orm/entity-properties';
+import { entityFieldSpec } from '../serializers/entity-field-specs';
 import { FieldKind, toSnakeCase } from '../serializers/field-spec';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { upperSnake } from './enum-names';
@@ -19,6 +20,18 @@ export interface ProtoGenerationOptions {
    * `total_size`) for `PagedListModelMixin`. @default false
    */
   paged?: boolean;
+  /**
+   * Fields a Create must send get proto3 presence (`optional`), so one left out is refused as
+   * "This field is required." instead of being read as proto3's zero value (0, '', false).
+   * @default false (the tutorial's protos are reproduced as they are)
+   */
+  presence?: boolean;
+  /**
+   * Nullable scalars use the seed's null pattern, a message with a oneof of the value and
+   * `google.protobuf.NullValue` (`NullableString`), so a client can set them back to null;
+   * with `optional` alone, leaving a field out means "unchanged". @default false
+   */
+  nullOneof?: boolean;
 }
 
 /**
@@ -68,10 +81,13 @@ const LIST_QUERY_FIELDS = [
   '    string page_token = 4;',
 ];
 
-interface ProtoField {
+/** One field of a message to write. */
+export interface ProtoField {
   name: string;
   type: string;
   label: '' | 'optional ' | 'repeated ';
+  /** A line written above the field. */
+  comment?: string;
 }
 
 /**
@@ -84,17 +100,49 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
   const model = meta.className;
   const props = selectProps(meta, options.fields);
   const enums: string[] = [];
-  const fields = props.map((prop) => protoField(prop, options.wrappers ?? false, model, enums));
+  const nullables = new Set<string>();
+  const fields = props.map((prop) => withNullAndPresence(protoField(prop, options.wrappers ?? false, model, enums), meta, prop, options, nullables));
   const pk = meta.primaryKeys[0];
   const pkField = protoField(meta.properties[pk as keyof typeof meta.properties] as EntityProperty, false, model, []);
+  return writeServiceProto({ model, fields, pkField, definitions: [...enums, ...[...nullables].flatMap(nullableMessage)], usesNull: nullables.size > 0 }, options);
+}
+
+/** What a model service's .proto is written from. */
+export interface ServiceProtoShape {
+  /** The model message's name, e.g. `Post`. */
+  model: string;
+  /** The model message's fields, in order. */
+  fields: readonly ProtoField[];
+  /** The fields of a separate `<Model>Write` message that Create and Update receive, when there is one. */
+  writeFields?: readonly ProtoField[];
+  /** The primary key, as `<Model>RetrieveRequest` carries it. */
+  pkField: ProtoField;
+  /** Further top-level definitions: enums, null-pattern messages, nested messages. */
+  definitions: readonly string[];
+  /** Some field uses `google.protobuf.NullValue`. */
+  usesNull: boolean;
+}
+
+/** Writes a model service's .proto in django-grpc-framework's shape (see `generateProto`). */
+export function writeServiceProto(shape: ServiceProtoShape, options: ProtoGenerationOptions = {}): string {
+  const { model, fields, writeFields, pkField } = shape;
   const imports = new Set(['google/protobuf/empty.proto']);
-  for (const field of fields) {
-    const file = IMPORT_OF_TYPE[field.type] ?? (field.type.endsWith('Value') ? 'google/protobuf/wrappers.proto' : undefined);
+  for (const field of [...fields, ...(writeFields ?? [])]) {
+    const file = IMPORT_OF_TYPE[field.type] ?? (field.type.startsWith('google.protobuf.') && field.type.endsWith('Value') ? 'google/protobuf/wrappers.proto' : undefined);
     if (file) imports.add(file);
   }
+  if (shape.usesNull || shape.definitions.some((line) => line.includes('google.protobuf.NullValue'))) imports.add('google/protobuf/struct.proto');
+  for (const line of shape.definitions) if (line.includes('google.protobuf.Timestamp')) imports.add(IMPORT_OF_TYPE['google.protobuf.Timestamp']);
   const packageName = options.packageName ?? toSnakeCase(model);
   const service = options.serviceName ?? `${model}Controller`;
   const paged = options.paged ?? false;
+  const write = writeFields ? `${model}Write` : model;
+  const message = (name: string, list: readonly ProtoField[]) => [
+    `message ${name} {`,
+    ...list.flatMap((field, i) => [...(field.comment ? [`    // ${field.comment}`] : []), `    ${field.label}${field.type} ${field.name} = ${i + 1};`]),
+    '}',
+    '',
+  ];
   const lines = [
     'syntax = "proto3";',
     '',
@@ -105,16 +153,14 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
     `service ${service} {`,
     `    rpc List(${model}ListRequest) returns (stream ${model}) {}`,
     ...(paged ? [`    rpc ListPage(${model}ListRequest) returns (${model}ListPage) {}`] : []),
-    `    rpc Create(${model}) returns (${model}) {}`,
+    `    rpc Create(${write}) returns (${model}) {}`,
     `    rpc Retrieve(${model}RetrieveRequest) returns (${model}) {}`,
-    `    rpc Update(${model}) returns (${model}) {}`,
-    `    rpc Destroy(${model}) returns (google.protobuf.Empty) {}`,
+    `    rpc Update(${write}) returns (${model}) {}`,
+    `    rpc Destroy(${writeFields ? `${model}RetrieveRequest` : model}) returns (google.protobuf.Empty) {}`,
     '}',
     '',
-    `message ${model} {`,
-    ...fields.map((field, i) => `    ${field.label}${field.type} ${field.name} = ${i + 1};`),
-    '}',
-    '',
+    ...message(model, fields),
+    ...(writeFields ? message(write, writeFields) : []),
     `message ${model}ListRequest {`,
     ...(paged ? LIST_QUERY_FIELDS : []),
     '}',
@@ -124,7 +170,7 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
     `    ${pkField.type} ${pkField.name} = 1;`,
     '}',
     '',
-    ...enums,
+    ...shape.definitions,
   ];
   return lines.join('\n');
 }
@@ -167,6 +213,35 @@ function enumDefinition(name: string, items: readonly (string | number)[]): stri
     `enum ${name} {`,
     `    ${prefix}_UNSPECIFIED = 0;`,
     ...items.map((item, i) => `    ${prefix}_${upperSnake(item)} = ${i + 1};`),
+    '}',
+    '',
+  ];
+}
+
+/** A field with `presence` and `nullOneof` applied (see `ProtoGenerationOptions`); the null messages it needs are added to `nullables`. */
+function withNullAndPresence(field: ProtoField, meta: EntityMetadata, prop: EntityProperty, options: ProtoGenerationOptions, nullables: Set<string>): ProtoField {
+  const scalar = !field.type.startsWith('google.protobuf.') && field.label !== 'repeated ';
+  if (options.nullOneof && prop.nullable && !prop.primary && scalar) {
+    nullables.add(field.type);
+    return { name: field.name, type: nullableTypeName(field.type), label: '' };
+  }
+  if (options.presence && field.label === '' && scalar && entityFieldSpec(meta, prop).required) return { ...field, label: 'optional ' };
+  return field;
+}
+
+/** `string` -> `NullableString`, `int32` -> `NullableInt32`, `GadgetColor` -> `NullableGadgetColor`. */
+function nullableTypeName(type: string): string {
+  return `Nullable${type.charAt(0).toUpperCase()}${type.slice(1)}`;
+}
+
+/** The seed's null pattern for one type: `message NullableString { oneof kind { string value = 1; google.protobuf.NullValue null = 2; } }`. */
+function nullableMessage(type: string): string[] {
+  return [
+    `message ${nullableTypeName(type)} {`,
+    '    oneof kind {',
+    `        ${type} value = 1;`,
+    '        google.protobuf.NullValue null = 2;',
+    '    }',
     '}',
     '',
   ];

@@ -193,6 +193,86 @@ describe('grpc-framework generateproto --paged', () => {
   });
 });
 
+describe('grpc-framework generateproto --presence --null-oneof', () => {
+  it('makes a missing required field "required" and lets a nullable one be set back to null', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-'));
+    const file = path.join(dir, 'gadgets.proto');
+    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--presence', '--null-oneof', '--package', 'nulls', '--file', file);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toContain('    optional string name = 2;');
+    expect(text).toContain('    NullableString nickname = 9;');
+    expect(text).toContain('message NullableString {\n    oneof kind {\n        string value = 1;\n        google.protobuf.NullValue null = 2;\n    }\n}');
+
+    class GadgetSerializer extends ModelProtoSerializer(Gadget) {}
+    @GrpcModelService({ service: 'nulls.GadgetController', serializer: GadgetSerializer })
+    class GadgetService extends ModelService(Gadget) {}
+    const db = testDatabase();
+    const app = await GrpcTestingApp.create(
+      {
+        imports: [MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false }), GrpcFrameworkModule.forRoot({ protoPath: file })],
+        controllers: [GadgetService],
+      },
+      { schema: 'create', isolation: 'none' },
+    );
+    try {
+      const gadgets = app.client('nulls.GadgetController');
+      await expect(gadgets.Create({ description: 'no name' })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('name: This field is required.') });
+      const created = await gadgets.Create({ name: 'widget', nickname: 'w' });
+      expect(created).toMatchObject({ name: 'widget', nickname: 'w' });
+      const cleared = await gadgets.Update({ ...created, nickname: null });
+      expect(cleared.nickname).toBeNull();
+      expect((await app.orm.em.fork().findOneOrFail(Gadget, { id: created.id })).nickname).toBeNull();
+    } finally {
+      await app.close();
+      await db.dispose();
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe('grpc-framework generateproto --serializer', () => {
+  it('writes nested messages, marks computed and write-only fields, and the proto serves the serializer', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'from-serializer-'));
+    const file = path.join(dir, 'books.proto');
+    await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:BookSerializer', '--package', 'gen_books', '--write-message', '--file', file);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toContain('    rpc Create(BookWrite) returns (Book) {}');
+    expect(text).toMatch(/message Book \{[^}]*\n    \/\/ Read-only: sent by the server.\n    Author author = \d+;[^}]*\n    \/\/ Read-only: computed by the server.\n    optional double average_rating = \d+;\n\}/);
+    expect(text).toMatch(/message BookWrite \{\n    int32 id = 1;\n(    [^\n]*\n)*    int32 author_id = \d+;\n/);
+    expect(text.slice(text.indexOf('message BookWrite'))).not.toMatch(/average_rating|Author author/);
+    expect(text).toContain('message Author {\n    int32 id = 1;\n    string name = 2;\n}');
+    const members = await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:MemberSerializer', '--write-message');
+    expect(members.stdout).toMatch(/message Member \{\n    int32 id = 1;\n    string email = 2;\n    string name = 3;\n\}/);
+    expect(members.stdout).toMatch(/message MemberWrite \{[^}]*\/\/ Write-only: read on Create and Update, never sent back.\n    string password = \d+;/);
+
+    const { BookSerializer } = await import('../../sample/bookstore/bookstore.serializers');
+    const { Author } = await import('../../sample/bookstore/author.entity');
+    const { Book } = await import('../../sample/bookstore/book.entity');
+    const { Review } = await import('../../sample/bookstore/review.entity');
+    @GrpcModelService({ service: 'gen_books.BookController', serializer: BookSerializer })
+    class GeneratedBookService extends ModelService(Book) {}
+    const db = testDatabase();
+    const app = await GrpcTestingApp.create(
+      {
+        imports: [MikroOrmModule.forRoot({ ...db.options, entities: [Author, Book, Review], registerRequestContext: false }), GrpcFrameworkModule.forRoot({ protoPath: file })],
+        controllers: [GeneratedBookService],
+      },
+      { schema: 'create', isolation: 'none' },
+    );
+    try {
+      const author = app.orm.em.fork().create(Author, { name: 'Le Guin' });
+      await app.orm.em.fork().persistAndFlush(author);
+      const books = app.client('gen_books.BookController');
+      const created = await books.Create({ title: 'Tehanu', isbn: '9780689315954', author_id: author.id, published: new Date(0), price: '7.50' });
+      expect(created).toMatchObject({ title: 'Tehanu', author_id: author.id, author: { id: author.id, name: 'Le Guin' }, price: '7.50' });
+    } finally {
+      await app.close();
+      await db.dispose();
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
+
 describe('generated protos pass buf lint', () => {
   const BUF = path.join(ROOT, '.tools', 'node_modules', '.bin', 'buf');
 
@@ -205,6 +285,8 @@ describe('generated protos pass buf lint', () => {
     await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--file', path.join(dir, 'gadgets', 'gadget.proto'));
     await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--wrappers', '--package', 'wrapped', '--file', path.join(dir, 'wrapped', 'gadget.proto'));
     await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--paged', '--package', 'paged', '--file', path.join(dir, 'paged', 'gadget.proto'));
+    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--presence', '--null-oneof', '--package', 'nulls', '--file', path.join(dir, 'nulls', 'gadget.proto'));
+    await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:BookSerializer', '--write-message', '--paged', '--package', 'books', '--file', path.join(dir, 'books', 'book.proto'));
     const lint = await promisify(execFile)(BUF, ['lint'], { cwd: dir }).catch((error) => error);
     expect({ code: lint.code ?? 0, stdout: lint.stdout, stderr: lint.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
     fs.rmSync(dir, { recursive: true });

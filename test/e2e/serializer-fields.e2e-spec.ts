@@ -32,13 +32,13 @@ describe('write-only fields: bookstore.MemberController', () => {
 
   it('accepts the password, stores only its scrypt hash, and never sends it back', async () => {
     const created = await unary(members, 'Create', { email: 'ann@example.com', name: 'Ann', password: 'correct horse battery' });
-    expect(created).toEqual({ id: expect.any(Number), email: 'ann@example.com', name: 'Ann', password: '' }); // '': proto3's unset string
+    expect(created).toEqual({ id: expect.any(Number), email: 'ann@example.com', name: 'Ann' }); // no password, not even empty
     const member = await stored(created.id as number);
     expect(member.passwordHash).toMatch(/^scrypt\$/);
     expect(member.passwordHash).not.toContain('correct horse');
     await expect(verifyPassword('correct horse battery', member.passwordHash)).resolves.toBe(true);
-    await expect(unary(members, 'Retrieve', { id: created.id })).resolves.toMatchObject({ password: '' });
-    expect((await collect(members, 'List', {})).every((m) => m.password === '')).toBe(true);
+    await expect(unary(members, 'Retrieve', { id: created.id })).resolves.not.toHaveProperty('_password');
+    expect((await collect(members, 'List', {})).every((m) => m._password === undefined)).toBe(true);
 
     // An update without a password keeps the hash; with one, replaces it.
     await unary(members, 'Update', { id: created.id, email: 'ann@example.com', name: 'Ann B', password: 'another good password' });
@@ -52,8 +52,8 @@ describe('write-only fields: bookstore.MemberController', () => {
     expect(`${error.details} ${JSON.stringify(badRequestOf(error))}`).not.toContain('hunter2');
     expect(await sample.orm.em.fork().count(Member, { email: 'bob@example.com' })).toBe(0);
     const missing = await unary(members, 'Create', { email: 'cy@example.com', name: 'Cy' }).catch((e) => e);
-    // proto3 sends an unset string as '': a blank password, refused as DRF refuses blanks.
-    expect(badRequestOf(missing).violations).toEqual([{ field: 'password', description: 'This field may not be blank.', reason: 'INVALID' }]);
+    // `optional string password` has presence: left out, it is required (not a blank '').
+    expect(badRequestOf(missing).violations).toEqual([{ field: 'password', description: 'This field is required.', reason: 'REQUIRED' }]);
   });
 });
 
