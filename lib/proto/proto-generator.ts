@@ -38,7 +38,7 @@ export interface ProtoGenerationOptions {
  * Proto scalar of each field kind. Floats map to `double` because JavaScript numbers are
  * doubles (a `float` would lose digits); decimals map to `string` so no digit is lost.
  */
-const SCALAR_OF_KIND: Readonly<Record<FieldKind, string | undefined>> = {
+export const SCALAR_OF_KIND: Readonly<Record<FieldKind, string | undefined>> = {
   string: 'string',
   text: 'string',
   integer: 'int32',

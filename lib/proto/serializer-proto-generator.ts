@@ -3,7 +3,7 @@ import { fieldKindOf } from '../orm/entity-properties';
 import type { FieldSpec } from '../serializers/field-spec';
 import type { SerializerSpec } from '../serializers/serializer-spec';
 import { upperSnake } from './enum-names';
-import { ProtoField, ProtoGenerationOptions, writeServiceProto } from './proto-generator';
+import { ProtoField, ProtoGenerationOptions, SCALAR_OF_KIND, writeServiceProto } from './proto-generator';
 
 /** A serializer class as the generator reads it: its fields, and its entity when it has one. */
 export interface SerializerLike {
@@ -21,20 +21,6 @@ export interface SerializerProtoOptions extends ProtoGenerationOptions {
   writeMessage?: boolean;
 }
 
-const SCALAR: Readonly<Record<string, string>> = {
-  string: 'string',
-  text: 'string',
-  integer: 'int32',
-  bigint: 'int64',
-  float: 'double',
-  decimal: 'string',
-  boolean: 'bool',
-  date: 'google.protobuf.Timestamp',
-  json: 'google.protobuf.Struct',
-  enum: 'string',
-  bytes: 'bytes',
-  any: 'string',
-};
 
 /**
  * Writes a model service's .proto from its serializer, so the messages carry what the
@@ -92,7 +78,7 @@ function protoFieldOf(field: FieldSpec, owner: string, metadata: MetadataStorage
   if (field.kind === 'relation' || field.kind === 'relations') {
     const target = field.target ? metadata.find(field.target.entityName) : undefined;
     const key = target?.properties[field.target!.primaryKey as keyof typeof target.properties];
-    const type = key ? (SCALAR[fieldKindOf(key)] ?? 'int32') : 'int32';
+    const type = key ? (SCALAR_OF_KIND[fieldKindOf(key)] ?? 'int32') : 'int32';
     return { name, type, label: field.kind === 'relations' ? 'repeated ' : optional };
   }
   if (field.kind === 'enum' && field.choices?.length) {
@@ -104,7 +90,7 @@ function protoFieldOf(field: FieldSpec, owner: string, metadata: MetadataStorage
     }
     return { name, type, label: optional };
   }
-  const type = SCALAR[field.kind] ?? 'string';
+  const type = SCALAR_OF_KIND[field.kind] ?? 'string';
   return { name, type, label: type.startsWith('google.protobuf.') ? '' : optional };
 }
 
