@@ -28,24 +28,19 @@ export async function generateProtoCommand(args: GenerateProtoArgs): Promise<str
   if (!args.entity) throw new Error('generateproto needs --entity <module>:<Class> (or --serializer <module>:<Class>), e.g. --entity src/blog/post.entity.ts:Post');
   const entity = loadExport(args.entity, '--entity');
   if (typeof entity !== 'function') throw new Error(`--entity ${args.entity} is not a class.`);
-  const orm = await discover();
-  try {
-    const meta = orm.getMetadata().find(entity.name);
+  return withDiscoveredEntities(args.file, (metadata) => {
+    const meta = metadata.find(entity.name);
     if (!meta) throw new Error(`${entity.name} is not a MikroORM entity (no @Entity() decorator found).`);
-    const text = generateProto(meta, {
+    return generateProto(meta, {
       fields: args.fields,
-      packageName: args.packageName ?? packageFromModule(args.entity),
+      packageName: args.packageName ?? packageFromModule(args.entity!),
       serviceName: args.serviceName,
       wrappers: args.wrappers,
       paged: args.paged,
       presence: args.presence,
       nullOneof: args.nullOneof,
     });
-    writeOut(args.file, text);
-    return text;
-  } finally {
-    await orm.close();
-  }
+  });
 }
 
 /** `--serializer`: the messages follow a serializer's fields (nested, computed, write-only). */
@@ -54,16 +49,23 @@ async function generateFromSerializer(args: GenerateProtoArgs & { serializer: st
   if (typeof Serializer !== 'function' || typeof (Serializer as { spec?: unknown }).spec !== 'function') {
     throw new Error(`--serializer ${args.serializer} is not a serializer class (made with ModelProtoSerializer or extending ProtoSerializer).`);
   }
-  const orm = await discover();
-  try {
-    useEntityMetadata(orm.getMetadata());
-    const text = generateProtoFromSerializer(Serializer as unknown as SerializerLike, orm.getMetadata(), {
+  return withDiscoveredEntities(args.file, (metadata) => {
+    useEntityMetadata(metadata);
+    return generateProtoFromSerializer(Serializer as unknown as SerializerLike, metadata, {
       packageName: args.packageName ?? packageFromModule(args.serializer),
       serviceName: args.serviceName,
       paged: args.paged,
       writeMessage: args.writeMessage,
     });
-    writeOut(args.file, text);
+  });
+}
+
+/** Runs `generate` over the metadata of every decorated entity, writes `--file` when given, and returns the text. */
+async function withDiscoveredEntities(file: string | undefined, generate: (metadata: MetadataStorage) => string): Promise<string> {
+  const orm = await discover();
+  try {
+    const text = generate(orm.getMetadata());
+    writeOut(file, text);
     return text;
   } finally {
     await orm.close();

@@ -24,7 +24,8 @@ export type Condition = Record<string | symbol, unknown>;
 export type ContainsBuilder = (property: string, value: string) => Condition;
 
 const MONGO_OPERATOR: Readonly<Record<Exclude<Comparator, ':'>, string>> = { '=': '$eq', '!=': '$ne', '<': '$lt', '<=': '$lte', '>': '$gt', '>=': '$gte' };
-const TEXT_KINDS = new Set<FieldKind>(['string', 'text', 'enum']);
+/** Field kinds `:` reads as "contains". */
+export const TEXT_KINDS: ReadonlySet<FieldKind> = new Set<FieldKind>(['string', 'text', 'enum']);
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 
 /**

@@ -2,7 +2,7 @@ import { EntityMetadata, EntityProperty, ReferenceKind } from '@mikro-orm/core';
 import { ValidationFailedError } from '../errors/grpc-error';
 import type { FieldSpec } from '../serializers/field-spec';
 import type { SerializerSpec } from '../serializers/serializer-spec';
-import { Condition, ContainsBuilder, filterCondition, FilterableField, FilterRefusedError } from './filter-query';
+import { Condition, ContainsBuilder, filterCondition, FilterableField, FilterRefusedError, TEXT_KINDS } from './filter-query';
 import { Comparator, FilterSyntaxError, parseFilter } from './filter-syntax';
 import { OrderByRefusedError, OrderKey, parseOrderBy } from './order-by';
 import { KeyValue, PageTokenError, PageTokens } from './page-token';
@@ -47,8 +47,8 @@ export interface Paging {
   serviceName: string;
 }
 
+/** Every comparator, in the order messages list them. */
 const ALL_COMPARATORS: readonly Comparator[] = ['=', '!=', '<', '<=', '>', '>=', ':'];
-const TEXT_KINDS = new Set(['string', 'text', 'enum']);
 const UNORDERED_KINDS = new Set(['json', 'bytes', 'any', 'relations']);
 
 /**
