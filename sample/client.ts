@@ -62,6 +62,8 @@ async function bookstore(address: string): Promise<void> {
   const book = await call<{ id: number }>(books, 'Create', { title: 'The Dispossessed', isbn: `9780${run}`, author_id: author.id, published, price: '9.99' });
   console.log(book);
   await call(books, 'Create', { title: 'The Lathe of Heaven', isbn: `9781${run}`, author_id: author.id, published, price: '12.50' });
+  console.log('----- Bookstore: Create a book with a new author, in one call -----');
+  console.log(await call(books, 'Create', { title: 'Kindred', isbn: `9782${run}`, author: { name: 'Octavia E. Butler' }, published, price: '15.00' }));
   console.log('----- Bookstore: Review it (average_rating is computed) -----');
   await call(reviews, 'Create', { book_id: book.id, rating: 5, text: 'Anarres!' });
   await call(reviews, 'Create', { book_id: book.id, rating: 4 });

@@ -56,6 +56,8 @@ async function generateFromSerializer(args: GenerateProtoArgs & { serializer: st
       serviceName: args.serviceName,
       paged: args.paged,
       writeMessage: args.writeMessage,
+      presence: args.presence,
+      nullOneof: args.nullOneof,
     });
   });
 }

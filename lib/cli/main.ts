@@ -13,7 +13,7 @@ Commands:
                 [--service Name] [--file path.proto] [--wrappers] [--paged]
                 [--presence] [--null-oneof]
   generateproto --serializer <module>:<Class> [--package name] [--service Name]
-                [--file path.proto] [--paged] [--write-message]
+                [--file path.proto] [--paged] [--write-message] [--presence] [--null-oneof]
       Writes the .proto of a model service for a MikroORM entity (stdout unless --file).
       <module> is a .ts or .js file; --package defaults to the entity's folder name.
       --paged adds filter, order_by, page_size and page_token to the List request, and a
@@ -24,6 +24,8 @@ Commands:
       --serializer writes the messages from a serializer's fields instead: nested serializers
       as messages, computed and write-only fields marked; --write-message gives Create and
       Update a <Model>Write message, and keeps write-only fields out of the one sent.
+      --presence and --null-oneof apply to the fields a client writes; a key field beside a
+      writable nested object (author_id beside author) always gets presence.
 
   runserver [address] [--module <module>:<Export>] [--dev] [--workers N]
             [--max-workers N] [--grace-period ms]

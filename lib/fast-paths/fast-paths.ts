@@ -203,6 +203,8 @@ function saveOf(serializer: SerializerClassLike, meta: EntityMetadata): Decision
   if ((serializer as unknown as typeof ModelProtoSerializerBase).entity.name !== meta.className) {
     return { path: 'transaction', reasons: [`${serializer.name} saves another entity`] };
   }
+  const nested = serializer.spec().nestedWrites.map((f) => f.name);
+  if (nested.length) return { path: 'transaction', reasons: [`${serializer.name} writes nested objects (${nested.join(', ')}), rows of their own`] };
   if (!isDefault(proto, 'validate')) return { path: 'one-flush', reasons: [`${serializer.name} overrides validate(), which may change other rows`] };
   const collections = serializer.spec().writable.filter((f) => f.kind === 'relations').map((f) => f.property);
   if (collections.length) return { path: 'one-flush', reasons: [`${serializer.name} writes collections (${collections.join(', ')}), rows of their own`] };

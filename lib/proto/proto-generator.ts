@@ -101,10 +101,12 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
   const props = selectProps(meta, options.fields);
   const enums: string[] = [];
   const nullables = new Set<string>();
-  const fields = props.map((prop) => withNullAndPresence(protoField(prop, options.wrappers ?? false, model, enums), meta, prop, options, nullables));
+  const fields = props.map((prop) =>
+    withNullAndPresence(protoField(prop, options.wrappers ?? false, model, enums), { nullable: !!prop.nullable && !prop.primary, required: entityFieldSpec(meta, prop).required }, options, nullables),
+  );
   const pk = meta.primaryKeys[0];
   const pkField = protoField(meta.properties[pk as keyof typeof meta.properties] as EntityProperty, false, model, []);
-  return writeServiceProto({ model, fields, pkField, definitions: [...enums, ...[...nullables].flatMap(nullableMessage)], usesNull: nullables.size > 0 }, options);
+  return writeServiceProto({ model, fields, pkField, definitions: [...enums, ...nullableDefinitions(nullables)], usesNull: nullables.size > 0 }, options);
 }
 
 /** What a model service's .proto is written from. */
@@ -218,15 +220,31 @@ function enumDefinition(name: string, items: readonly (string | number)[]): stri
   ];
 }
 
-/** A field with `presence` and `nullOneof` applied (see `ProtoGenerationOptions`); the null messages it needs are added to `nullables`. */
-function withNullAndPresence(field: ProtoField, meta: EntityMetadata, prop: EntityProperty, options: ProtoGenerationOptions, nullables: Set<string>): ProtoField {
+/** What `presence` and `nullOneof` look at in a written field. */
+export interface WrittenFieldFacts {
+  /** It may be set to null (never for a key). */
+  nullable: boolean;
+  /** A Create must send it. */
+  required: boolean;
+}
+
+/**
+ * A field with `presence` and `nullOneof` applied (see `ProtoGenerationOptions`); the null
+ * messages it needs are added to `nullables` (`nullableDefinitions` writes them).
+ */
+export function withNullAndPresence(field: ProtoField, facts: WrittenFieldFacts, options: ProtoGenerationOptions, nullables: Set<string>): ProtoField {
   const scalar = !field.type.startsWith('google.protobuf.') && field.label !== 'repeated ';
-  if (options.nullOneof && prop.nullable && !prop.primary && scalar) {
+  if (options.nullOneof && facts.nullable && scalar) {
     nullables.add(field.type);
     return { name: field.name, type: nullableTypeName(field.type), label: '' };
   }
-  if (options.presence && field.label === '' && scalar && entityFieldSpec(meta, prop).required) return { ...field, label: 'optional ' };
+  if (options.presence && field.label === '' && scalar && facts.required) return { ...field, label: 'optional ' };
   return field;
+}
+
+/** The null-pattern messages of the types in `nullables`. */
+export function nullableDefinitions(nullables: ReadonlySet<string>): string[] {
+  return [...nullables].flatMap(nullableMessage);
 }
 
 /** `string` -> `NullableString`, `int32` -> `NullableInt32`, `GadgetColor` -> `NullableGadgetColor`. */

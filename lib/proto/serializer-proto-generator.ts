@@ -3,7 +3,7 @@ import { fieldKindOf } from '../orm/entity-properties';
 import type { FieldSpec } from '../serializers/field-spec';
 import type { SerializerSpec } from '../serializers/serializer-spec';
 import { upperSnake } from './enum-names';
-import { ProtoField, ProtoGenerationOptions, SCALAR_OF_KIND, writeServiceProto } from './proto-generator';
+import { nullableDefinitions, ProtoField, ProtoGenerationOptions, SCALAR_OF_KIND, withNullAndPresence, writeServiceProto } from './proto-generator';
 
 /** A serializer class as the generator reads it: its fields, and its entity when it has one. */
 export interface SerializerLike {
@@ -36,10 +36,24 @@ export function generateProtoFromSerializer(Serializer: SerializerLike, metadata
   const spec = Serializer.spec();
   const sent = options.writeMessage ? spec.readable : spec.fields;
   const key = spec.fields.find((field) => field.readOnly && field.property === primaryKeyOf(Serializer, metadata)) ?? spec.fields[0];
-  const fields = sent.map((field) => ({ ...toField(field, model), comment: field === key ? undefined : commentOf(field) }));
+  const nullables = new Set<string>();
+  // What a client writes gets presence and the null pattern as the options say; a key with a
+  // nested alternative (`author_id` beside `author`) always has presence, or unset reads as 0.
+  const written = (field: FieldSpec): ProtoField => {
+    const proto = toField(field, model);
+    if (field.readOnly || field.serializer) return proto;
+    const alternative = (spec.alternatives.get(field.property)?.length ?? 0) > 1;
+    const facts = { nullable: field.nullable, required: field.required || alternative };
+    return withNullAndPresence(proto, facts, alternative ? { ...options, presence: true } : options, nullables);
+  };
+  // With a write message, `<Model>` is only sent: its fields say nothing about writing.
+  const sentOnly = !!options.writeMessage;
+  const fields = sent.map((field) =>
+    field === key ? toField(field, model) : { ...(sentOnly ? toField(field, model) : written(field)), comment: commentOf(field, spec, sentOnly) },
+  );
   const pkField = { ...toField(key, model), label: '' as const, comment: undefined };
-  const writeFields = options.writeMessage ? [pkField, ...spec.writable.filter((field) => field !== key).map((field) => ({ ...toField(field, model), comment: commentOf(field) }))] : undefined;
-  return writeServiceProto({ model, fields, writeFields, pkField, definitions, usesNull: false }, options);
+  const writeFields = options.writeMessage ? [pkField, ...spec.writable.filter((field) => field !== key).map((field) => ({ ...written(field), comment: commentOf(field, spec, false) }))] : undefined;
+  return writeServiceProto({ model, fields, writeFields, pkField, definitions: [...definitions, ...nullableDefinitions(nullables)], usesNull: nullables.size > 0 }, options);
 }
 
 function modelName(Serializer: SerializerLike): string {
@@ -51,11 +65,18 @@ function primaryKeyOf(Serializer: SerializerLike, metadata: MetadataStorage): st
 }
 
 /** What a reader of the .proto should know about a field the serializer does not read and write alike. */
-function commentOf(field: FieldSpec): string | undefined {
+function commentOf(field: FieldSpec, spec: SerializerSpec, sentOnly: boolean): string | undefined {
   if (field.computed) return 'Read-only: computed by the server.';
   if (field.writeOnly) return 'Write-only: read on Create and Update, never sent back.';
+  if (sentOnly) return field.serializer ? 'Read-only: sent by the server.' : field.readOnly ? 'Read-only.' : undefined;
+  const others = (spec.alternatives.get(field.property) ?? []).filter((other) => other !== field).map((other) => other.protoName);
+  if (field.serializer && !field.readOnly) {
+    const also = others.length ? ` Send this or ${others.join(' or ')}, not both.` : '';
+    return field.kind === 'relations' ? `Written on Create only: each is created with this object.${also}` : `Writable: created with this object on Create, updated in place on Update.${also}`;
+  }
   if (field.serializer) return 'Read-only: sent by the server.';
   if (field.readOnly) return 'Read-only.';
+  if (others.length) return `Send this or ${others.join(' or ')}, not both.`;
   return undefined;
 }
 
@@ -67,7 +88,8 @@ function protoFieldOf(field: FieldSpec, owner: string, metadata: MetadataStorage
     const type = modelName(nested);
     if (!defined.has(type)) {
       defined.add(type);
-      const message = nested.spec().readable.map((inner, i) => {
+      // A writable nested message carries the nested serializer's write-only fields too.
+      const message = (field.readOnly ? nested.spec().readable : nested.spec().fields).map((inner, i) => {
         const f = protoFieldOf(inner, type, metadata, definitions, defined);
         return `    ${f.label}${f.type} ${f.name} = ${i + 1};`;
       });

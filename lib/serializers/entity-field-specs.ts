@@ -16,7 +16,7 @@ export function entityFieldSpec(meta: EntityMetadata, prop: EntityProperty): Omi
   let target: FieldSpec['target'];
   if (kind === 'relation' || kind === 'relations') {
     const targetMeta = prop.targetMeta;
-    target = { entityName: prop.type, primaryKey: targetMeta?.primaryKeys[0] ?? 'id' };
+    target = { entityName: prop.type, primaryKey: targetMeta?.primaryKeys[0] ?? 'id', ...(prop.kind === ReferenceKind.ONE_TO_MANY ? { mappedBy: prop.mappedBy } : {}) };
   }
   return {
     property: prop.name,

@@ -40,8 +40,11 @@ export interface FieldOptions {
   source?: string;
   /**
    * Sends the related object (or, for a collection, each one) as this serializer's message
-   * instead of its key: `{ author: { serializer: AuthorSerializer } }`. Read-only; write the
-   * relation by key through another field (`authorId: { source: 'author', writeOnly: true }`).
+   * instead of its key: `{ author: { serializer: AuthorSerializer } }`. Read-only unless
+   * `readOnly: false` (or class-validator's `@ValidateNested()`) makes it a writable nested
+   * object: a message there creates the related object with the parent (a to-one relation is
+   * updated in place on Update), all or nothing. Write the relation by key through another field
+   * with the same `source` (`authorId: { source: 'author' }`).
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   serializer?: ProtoSerializerClass<any>;
@@ -114,8 +117,11 @@ export interface FieldSpec {
   scale?: number;
   maxItems?: number;
   unique: boolean;
-  /** For `relation`/`relations`: the related entity's name and primary key property. */
-  target?: { entityName: string; primaryKey: string };
+  /**
+   * For `relation`/`relations`: the related entity's name and primary key property, and for a
+   * one-to-many collection the property of the related entity that points back.
+   */
+  target?: { entityName: string; primaryKey: string; mappedBy?: string };
 }
 
 export function toSnakeCase(name: string): string {
@@ -131,7 +137,9 @@ export function toSnakeCase(name: string): string {
  */
 export function resolveFieldSpec(name: string, options: FieldOptions, base?: Partial<FieldSpec>): FieldSpec {
   const path = options.source?.includes('.') ? options.source.split('.') : undefined;
-  const readOnly = !!path || !!options.serializer || !!options.computed || (options.readOnly ?? base?.readOnly ?? false);
+  // A nested object is read-only unless it says otherwise (a writable nested object).
+  const nestedReadOnly = !!options.serializer && options.readOnly !== false;
+  const readOnly = !!path || nestedReadOnly || !!options.computed || (options.readOnly ?? base?.readOnly ?? false);
   const writeOnly = options.writeOnly ?? false;
   if (readOnly && writeOnly) {
     throw new Error(`field "${name}" cannot be both read-only and write-only${path ? ` (a dotted source, ${options.source}, is read-only)` : ''}.`);

@@ -21,7 +21,7 @@ import { FieldOptions, FieldSpec, resolveFieldSpec } from './field-spec';
 import { formatDecimal } from './field-validation';
 import { CLASS_TO_PLAIN } from './class-transformer-decorations';
 import { isProtoSerializerClass, ProtoSerializer, SerializerData, transformed } from './proto-serializer';
-import { buildSpec, classValidatorProperties, declaredProtoFields, SerializerSpec, withClassTransformer } from './serializer-spec';
+import { buildSpec, classValidatorProperties, declaredProtoFields, SerializerSpec, withClassTransformer, withValidateNested } from './serializer-spec';
 import { markDefaults } from '../services/default-hooks';
 
 /** An entity class, as MikroORM knows it. */
@@ -64,11 +64,16 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
       names.map((name): [string, FieldOptions] => [name, { ...options.fieldOptions?.[name], ...declared.get(name), ...(readOnly.has(name) ? { readOnly: true } : {}) }]),
     );
     const decorated = withClassTransformer(this, names, given, isProtoSerializerClass);
+    try {
+      withValidateNested(this, decorated.options);
+    } catch (error) {
+      throw new ImproperlyConfiguredError(`${this.name}: ${(error as Error).message}`);
+    }
     const fields = decorated.names.map((name): FieldSpec => {
       const adjust = decorated.options.get(name) ?? {};
       const source = sourceProperty(meta, adjust.source ?? name, `${this.name} field "${name}"`);
       const derived = source ? entityFieldSpec(source.meta, source.prop) : undefined;
-      if (adjust.serializer) checkNested(`${this.name} field "${name}"`, adjust.serializer, source?.prop);
+      if (adjust.serializer) checkNested(`${this.name} field "${name}"`, adjust.serializer, source?.prop, adjust.readOnly === false);
       try {
         return resolveFieldSpec(name, adjust, derived);
       } catch (error) {
@@ -163,15 +168,48 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
   }
 
   protected override async create(data: SerializerData): Promise<T> {
-    const entity = this.em.create(this.model.entity as EntityClass<T>, this.entityData(data) as never, { persist: false });
+    const entity = this.em.create(this.model.entity as EntityClass<T>, this.entityData(await this.withNestedSaved(data)) as never, { persist: false });
     await OneRowInsert.save(this.em, entity);
+    await this.saveNestedLists(entity);
     return entity;
   }
 
   protected override async update(instance: T, data: SerializerData): Promise<T> {
-    this.em.assign(instance, this.entityData(data) as never);
+    this.em.assign(instance, this.entityData(await this.withNestedSaved(data)) as never);
     await this.em.flush();
     return instance;
+  }
+
+  /**
+   * The data with each writable nested to-one object saved first (created, or the related object
+   * updated in place) and replaced by it; data `save()` was given instead is left alone.
+   */
+  private async withNestedSaved(data: SerializerData): Promise<SerializerData> {
+    if (!this.nestedWrites.size) return data;
+    const saved = { ...data };
+    for (const [property, { field, serializers }] of this.nestedWrites) {
+      const nestedData = field.kind === 'relations' ? this.validatedData[property] : serializers[0].validatedData;
+      if (saved[property] !== nestedData) continue;
+      // A list is saved after the object it points back to (`saveNestedLists`).
+      if (field.kind === 'relations') delete saved[property];
+      else saved[property] = await serializers[0].save();
+    }
+    return saved;
+  }
+
+  /** Saves the messages of writable nested lists as new objects of a just-created parent. */
+  private async saveNestedLists(parent: T): Promise<void> {
+    for (const [property, { field, serializers }] of this.nestedWrites) {
+      if (field.kind !== 'relations' || !Array.isArray(this.validatedData[property])) continue;
+      for (const serializer of serializers) await serializer.save({ [field.target!.mappedBy!]: parent });
+    }
+  }
+
+  /** The related object of the instance, loaded (a nested message may update only some of its fields). */
+  protected override async relatedForWrite(field: FieldSpec): Promise<object | null> {
+    await this.em.populate(this.instance as T, [field.property] as never);
+    const related = (this.instance as Record<string, unknown>)[field.property];
+    return related == null ? null : Reference.unwrapReference(related as object);
   }
 
   /**
@@ -355,10 +393,23 @@ function nestedPopulate(nested: Function, outer: readonly Function[]): readonly 
   return [...own, ...deeper];
 }
 
-/** A nested serializer must serve a relation, and, when it is a model serializer, the related entity. */
-function checkNested(field: string, nested: Function, prop: EntityProperty | undefined): void {
+/**
+ * A nested serializer must serve a relation, and, when it is a model serializer, the related
+ * entity; a writable one must save the related objects with a model serializer, through a
+ * relation whose rows it can write (to-one it owns, or one-to-many).
+ */
+function checkNested(field: string, nested: Function, prop: EntityProperty | undefined, writable: boolean): void {
   const relation = prop && prop.kind !== ReferenceKind.SCALAR && prop.kind !== ReferenceKind.EMBEDDED;
   if (!relation) throw new ImproperlyConfiguredError(`${field}: a nested serializer (${nested.name}) needs a relation to serialize; ${prop ? `${prop.name} is a column` : 'the field names no property'}.`);
+  if (writable) {
+    if (!isModelSerializerClass(nested)) throw new ImproperlyConfiguredError(`${field}: a writable nested object is saved by its serializer, so ${nested.name} must be a ModelProtoSerializer.`);
+    const owned = prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner) || prop.kind === ReferenceKind.ONE_TO_MANY;
+    if (!owned) {
+      throw new ImproperlyConfiguredError(
+        `${field}: writable nested objects need a many-to-one, an owning one-to-one or a one-to-many relation; ${prop.name} is ${prop.kind}. Send keys for it instead (a field without a serializer).`,
+      );
+    }
+  }
   if ((nested as unknown as { spec(): SerializerSpec }).spec().batchFields.length) {
     throw new ImproperlyConfiguredError(`${field}: ${nested.name} has batch computed fields, which nested serializers do not run yet; compute them in the outer serializer.`);
   }

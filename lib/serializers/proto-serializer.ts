@@ -3,11 +3,11 @@ import { validate } from 'class-validator';
 import { FieldViolation, groupByField, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { CallContext } from '../server/call-context';
-import { FieldSpec, resolveFieldSpec } from './field-spec';
+import { DEFAULT_MAX_ITEMS, FieldSpec, resolveFieldSpec } from './field-spec';
 import { validateFieldValue } from './field-validation';
 import { choiceOfEnumName } from '../proto/enum-names';
 import { CLASS_TO_PLAIN, PLAIN_TO_CLASS, TransformFn } from './class-transformer-decorations';
-import { buildSpec, declaredProtoFields, SerializerSpec, withClassTransformer } from './serializer-spec';
+import { buildSpec, declaredProtoFields, SerializerSpec, withClassTransformer, withValidateNested } from './serializer-spec';
 import { markDefaults } from '../services/default-hooks';
 
 /** A proto message as handlers see it: field names as in the .proto. */
@@ -34,6 +34,18 @@ export interface SerializerOptions {
   /** Only the fields present in the message are validated and changed. @default false */
   partial?: boolean;
   context?: SerializerContext;
+  /**
+   * Properties the caller passes to `save()` itself (the parent of a nested object, an owner):
+   * their fields are neither read from the message nor required. @default []
+   */
+  setBySave?: readonly string[];
+}
+
+/** The serializers of a writable nested field, validated with the object and saved with it. */
+export interface NestedWrite {
+  readonly field: FieldSpec;
+  /** One serializer for a to-one relation, one per message for a list. */
+  readonly serializers: readonly ProtoSerializer<object>[];
 }
 
 export interface IsValidOptions {
@@ -79,6 +91,9 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   private violations?: FieldViolation[];
   /** Values of batch computed fields, by field name and object (`load()`). */
   private batchValues?: Map<string, Map<object, unknown>>;
+  private readonly setBySave?: ReadonlySet<string>;
+  /** The nested objects `isValid()` validated, by the property they write; `save()` saves them. */
+  protected nestedWrites = new Map<string, NestedWrite>();
 
   constructor(instance?: TInstance | readonly TInstance[] | null, options?: SerializerOptions) {
     this.instance = instance;
@@ -86,6 +101,13 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     this.many = options?.many ?? false;
     this.partial = options?.partial ?? false;
     this.context = options?.context ?? {};
+    if (options?.setBySave?.length) this.setBySave = new Set(options.setBySave);
+  }
+
+  /** The fields read from this serializer's messages: the writable ones, less those `save()` is given. */
+  protected get writableFields(): readonly FieldSpec[] {
+    const given = this.setBySave;
+    return given ? this.spec.writable.filter((field) => !given.has(field.property)) : this.spec.writable;
   }
 
   /** The fields of this serializer class, resolved once per class. */
@@ -102,6 +124,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   static buildSpec(this: Function): SerializerSpec {
     const declared = declaredProtoFields(this);
     const { names, options } = withClassTransformer(this, [...declared.keys()], declared, isProtoSerializerClass);
+    withValidateNested(this, options);
     const fields = names.map((name) => resolveFieldSpec(name, options.get(name) ?? {}));
     return buildSpec(fields, this);
   }
@@ -191,6 +214,11 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     return this.validated;
   }
 
+  /** @internal The field violations of the last `isValid()`, as the error details carry them. */
+  get fieldViolations(): readonly FieldViolation[] {
+    return this.violations ?? [];
+  }
+
   /** Field errors by proto field name; empty when valid. Available after `isValid()`. */
   get errors(): Record<string, string[]> {
     if (!this.violations) {
@@ -244,7 +272,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
    */
   messageToData(message: ProtoMessage): SerializerData {
     const data: SerializerData = {};
-    for (const field of this.spec.writable) {
+    for (const field of this.writableFields) {
       let value = message[field.protoName];
       if (field.transforms?.fromMessage.length && value !== undefined) value = transformed(field, field.transforms.fromMessage, value, message, PLAIN_TO_CLASS);
       if (field.kind === 'enum' && typeof value === 'string' && field.choices && !field.choices.includes(value)) {
@@ -252,9 +280,8 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
         const choice = choiceOfEnumName(value, field.choices);
         value = choice === null ? value : choice;
       }
-      // proto3 sends an unset string as '': for values carried as strings (decimals, dates...) that means "not sent".
-      if (value === '' && !TEXT_KINDS.has(field.kind)) continue;
-      if (value !== undefined) data[field.property] = value;
+      if (!isSent(field, value)) continue;
+      data[field.property] = value;
     }
     return data;
   }
@@ -297,12 +324,22 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const violations: FieldViolation[] = [];
     const present: FieldSpec[] = [];
     const creating = !this.instance;
-    for (const field of this.spec.writable) {
+    const skipped = this.chooseAlternatives(violations, creating);
+    this.nestedWrites = new Map();
+    for (const field of this.writableFields) {
+      if (skipped.has(field)) continue;
       const value = data[field.property];
       if (value === undefined) {
         if (field.required && !this.partial && creating) {
           violations.push({ field: field.protoName, description: 'This field is required.', reason: 'REQUIRED' });
         }
+        continue;
+      }
+      if (field.serializer) {
+        // Validated by its own serializer, saved with the object; no database checks of its key here.
+        const nested = await this.validateNested(field, value);
+        violations.push(...nested.violations);
+        if (!nested.violations.length) cleaned[field.property] = nested.value;
         continue;
       }
       const result = validateFieldValue(field, value);
@@ -328,9 +365,69 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     }
   }
 
+  /**
+   * Of fields that write the same property (a nested `author` and its key `author_id`), the one
+   * the message sends is validated; sending both is refused, and sending none is "required" once,
+   * on the key. Returns the fields to skip.
+   */
+  private chooseAlternatives(violations: FieldViolation[], creating: boolean): Set<FieldSpec> {
+    const skipped = new Set<FieldSpec>();
+    if (!this.spec.alternatives.size) return skipped;
+    const message = this.initialMessage ?? {};
+    for (const group of this.spec.alternatives.values()) {
+      const fields = group.filter((field) => this.writableFields.includes(field));
+      if (fields.length < 2) continue;
+      const sent = fields.filter((field) => isSent(field, message[field.protoName]));
+      for (const field of fields) if (field !== sent[0]) skipped.add(field);
+      if (sent.length > 1) {
+        skipped.add(sent[0]);
+        violations.push({ field: sent[1].protoName, description: `Send either ${sent.map((f) => f.protoName).join(' or ')}, not both.` });
+      } else if (!sent.length && creating && !this.partial && fields.some((field) => field.required)) {
+        const named = fields.find((field) => field.required && !field.serializer) ?? fields.find((field) => field.required)!;
+        violations.push({ field: named.protoName, description: 'This field is required.', reason: 'REQUIRED' });
+      }
+    }
+    return skipped;
+  }
+
+  /**
+   * A writable nested object (or list) validated by its serializer: its violations carry the
+   * path (`author.name`, `gadgets[2].name`); the serializers wait in `nestedWrites` for `save()`.
+   */
+  private async validateNested(field: FieldSpec, value: unknown): Promise<{ value?: unknown; violations: FieldViolation[] }> {
+    const Nested = field.serializer!;
+    const refuse = (description: string) => ({ violations: [{ field: field.protoName, description }] });
+    if (value === null) return field.nullable ? { value: null, violations: [] } : refuse('This field may not be null.');
+    if (field.kind === 'relations') {
+      if (!Array.isArray(value)) return refuse('Expected a list of messages.');
+      if (this.instance) {
+        return refuse(`Nested ${field.protoName} are written when the object is created; change them through their own service.`);
+      }
+      const maxItems = field.maxItems ?? DEFAULT_MAX_ITEMS;
+      if (value.length > maxItems) return refuse(`Ensure this field has no more than ${maxItems} elements.`);
+      const back = field.target?.mappedBy;
+      const serializers = value.map((message: ProtoMessage) => new Nested(null, { message, context: this.context, setBySave: back ? [back] : [] }));
+      const violations: FieldViolation[] = [];
+      for (const [i, serializer] of serializers.entries()) violations.push(...(await nestedViolations(serializer, `${field.protoName}[${i}].`)));
+      this.nestedWrites.set(field.property, { field, serializers });
+      return { value: violations.length ? undefined : serializers.map((s) => s.validatedData), violations };
+    }
+    if (typeof value !== 'object' || Array.isArray(value) || value instanceof Date) return refuse('Expected a message.');
+    const current = this.instance && !this.many ? await this.relatedForWrite(field) : null;
+    const serializer = new Nested(current, { message: value as ProtoMessage, partial: this.partial && !!current, context: this.context });
+    const violations = await nestedViolations(serializer, `${field.protoName}.`);
+    this.nestedWrites.set(field.property, { field, serializers: [serializer] });
+    return { value: violations.length ? undefined : serializer.validatedData, violations };
+  }
+
+  /** The object a writable nested to-one field of the instance holds, which a nested message updates; null for none. */
+  protected async relatedForWrite(field: FieldSpec): Promise<object | null> {
+    return ((this.instance as Record<string, unknown>)[field.property] as object | undefined) ?? null;
+  }
+
   /** Violations with what write-only fields were sent taken out of every description (a password is never echoed). */
   private redacted(violations: FieldViolation[], data: SerializerData): FieldViolation[] {
-    const secrets = this.spec.writable
+    const secrets = this.writableFields
       .filter((field) => field.writeOnly)
       .map((field) => data[field.property])
       .filter((value): value is string | number => (typeof value === 'string' && value.trim() !== '') || typeof value === 'number')
@@ -357,6 +454,22 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       })),
     );
   }
+}
+
+/**
+ * Whether a message sends a field: proto3 sends an unset string as '', which for values carried
+ * as strings (decimals, dates...) means "not sent", and an unset list of nested messages as [].
+ */
+function isSent(field: FieldSpec, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (value === '' && !TEXT_KINDS.has(field.kind)) return false;
+  return !(field.serializer && Array.isArray(value) && value.length === 0);
+}
+
+/** A nested serializer's violations, each field named by its path from the outer message. */
+async function nestedViolations(serializer: ProtoSerializer<object>, prefix: string): Promise<FieldViolation[]> {
+  if (await serializer.isValid()) return [];
+  return serializer.fieldViolations.map((v) => ({ ...v, field: `${prefix}${v.field}` }));
 }
 
 /** Whether a value is a serializer class (what `@Type(() => X)` must name to nest one). */

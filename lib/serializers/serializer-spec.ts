@@ -1,4 +1,4 @@
-import { getMetadataStorage } from 'class-validator';
+import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import { classDecorations } from './class-transformer-decorations';
 import type { FieldOptions, FieldSpec } from './field-spec';
 import type { ProtoSerializer } from './proto-serializer';
@@ -18,6 +18,13 @@ export interface SerializerSpec {
   batchFields: readonly FieldSpec[];
   /** The largest an object's readable fields can be, in bytes, as far as their limits tell (List batches size by it). */
   rowBytesEstimate: number;
+  /**
+   * Properties that more than one writable field writes (`author` by a nested object, or by its
+   * key as `author_id`): a message may send one of them, not both.
+   */
+  alternatives: ReadonlyMap<string, readonly FieldSpec[]>;
+  /** Writable nested objects and lists (the related rows are saved with the object). */
+  nestedWrites: readonly FieldSpec[];
 }
 
 /** What a field without a size limit is assumed to hold at most, for sizing List batches. */
@@ -55,13 +62,18 @@ export function classValidatorProperties(cls: Function): string[] {
 }
 
 export function buildSpec(fields: FieldSpec[], cls: Function): SerializerSpec {
+  const writable = fields.filter((f) => !f.readOnly);
+  const byProperty = new Map<string, FieldSpec[]>();
+  for (const field of writable) byProperty.set(field.property, [...(byProperty.get(field.property) ?? []), field]);
   return {
     fields,
     readable: fields.filter((f) => !f.writeOnly),
-    writable: fields.filter((f) => !f.readOnly),
+    writable,
     hasClassValidatorRules: classValidatorProperties(cls).length > 0,
     batchFields: fields.filter((f) => f.computed === 'batch'),
     rowBytesEstimate: fields.filter((f) => !f.writeOnly).reduce((sum, field) => sum + fieldBytesEstimate(field), 0),
+    alternatives: new Map([...byProperty].filter(([, group]) => group.length > 1)),
+    nestedWrites: writable.filter((f) => f.serializer),
   };
 }
 
@@ -78,6 +90,27 @@ function fieldBytesEstimate(field: FieldSpec): number {
     default:
       return 16;
   }
+}
+
+/**
+ * Options with class-validator's `@ValidateNested()` applied: it makes a nested object writable
+ * (`readOnly: false`) unless the options say otherwise. It needs a nested serializer to
+ * validate with: `@Type(() => AuthorSerializer)` or the `serializer` option.
+ */
+export function withValidateNested(cls: Function, options: Map<string, FieldOptions>): Map<string, FieldOptions> {
+  const nested = getMetadataStorage()
+    .getTargetValidationMetadatas(cls, '', true, false)
+    .filter((m) => m.type === ValidationTypes.NESTED_VALIDATION)
+    .map((m) => m.propertyName);
+  for (const name of new Set(nested)) {
+    if (!options.has(name)) continue; // a rule on a property that is no field
+    const given = options.get(name);
+    if (!given?.serializer) {
+      throw new Error(`field "${name}" has @ValidateNested() but no nested serializer to validate with: add @Type(() => TheSerializer) or the serializer option.`);
+    }
+    options.set(name, { ...given, readOnly: given.readOnly ?? false });
+  }
+  return options;
 }
 
 /**

@@ -9,13 +9,14 @@ export class AuthorSerializer extends ModelProtoSerializer(Author, { fields: ['i
 
 /**
  * A book sends its author as an `Author` message (loaded with the book: one query per List
- * batch, not one per book), is written with the author's key in `author_id`, and sends its
- * average rating, computed for a whole batch of books in one query.
+ * batch, not one per book) and its average rating, computed for a whole batch of books in one
+ * query. It is written with an existing author's key in `author_id`, or with a new author in
+ * `author` (`readOnly: false`: a writable nested object, saved with the book, all or nothing).
  */
 export class BookSerializer extends ModelProtoSerializer(Book, {
   fields: ['id', 'title', 'isbn', 'author', 'authorId', 'published', 'price', 'inStock'],
   fieldOptions: {
-    author: { serializer: AuthorSerializer },
+    author: { serializer: AuthorSerializer, readOnly: false },
     authorId: { source: 'author' },
   },
 }) {

@@ -24,6 +24,7 @@ describe('npm run sample (node dist/sample/main.js)', () => {
       const { stdout } = await promisify(execFile)(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'sample', 'client.js'), sample.address]);
       expect(stdout).toContain('----- Delete -----');
       expect(stdout).toMatch(/author: \{ id: \d+, name: 'Ursula K. Le Guin' \}/);
+      expect(stdout).toMatch(/title: 'Kindred',[^]*author: \{ id: \d+, name: 'Octavia E. Butler' \}/);
       expect(stdout).toContain('average_rating: 4.5');
       expect(stdout).toMatch(/books: \[\s*\{[^]*title: 'The Lathe of Heaven'[^]*next_page_token: '[^']+'/);
       expect(stdout).toMatch(/email: 'reader\d+@example.com'/);

@@ -68,6 +68,7 @@ describe('grpc-framework check', () => {
       "account.UserController (UserService)\n    List: loads entities (UserProtoSerializer sends collections (groups))\n",
     );
     expect(stdout).toContain("    Create: one flush, in MikroORM's transaction (UserProtoSerializer writes collections (groups), rows of their own)\n");
+    expect(stdout).toContain('    Create: in a transaction (BookSerializer writes nested objects (author), rows of their own)\n');
   });
 
   it('lists every problem with file, service, rpc and field, and exits 1', async () => {

@@ -238,9 +238,17 @@ describe('grpc-framework generateproto --serializer', () => {
     const text = fs.readFileSync(file, 'utf8');
     expect(text).toContain('    rpc Create(BookWrite) returns (Book) {}');
     expect(text).toMatch(/message Book \{[^}]*\n    \/\/ Read-only: sent by the server.\n    Author author = \d+;[^}]*\n    \/\/ Read-only: computed by the server.\n    optional double average_rating = \d+;\n\}/);
-    expect(text).toMatch(/message BookWrite \{\n    int32 id = 1;\n(    [^\n]*\n)*    int32 author_id = \d+;\n/);
-    expect(text.slice(text.indexOf('message BookWrite'))).not.toMatch(/average_rating|Author author/);
+    // The nested author is writable: BookWrite carries it, and author_id (its alternative) has presence.
+    expect(text).toMatch(
+      /message BookWrite \{\n    int32 id = 1;\n(    [^\n]*\n)*    \/\/ Writable: created with this object on Create, updated in place on Update. Send this or author_id, not both.\n    Author author = \d+;\n    \/\/ Send this or author, not both.\n    optional int32 author_id = \d+;\n/,
+    );
+    expect(text.slice(text.indexOf('message BookWrite'))).not.toMatch(/average_rating/);
     expect(text).toContain('message Author {\n    int32 id = 1;\n    string name = 2;\n}');
+    // --presence and --null-oneof apply to what a client writes, as for entities.
+    const present = await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:BookSerializer', '--presence', '--null-oneof');
+    expect(present.stdout).toMatch(/message Book \{\n    int32 id = 1;\n    optional string title = 2;\n    optional string isbn = 3;\n/);
+    expect(present.stdout).toContain('    optional string price = ');
+    expect(present.stdout).toContain('    optional double average_rating = '); // read-only: no presence needed, nullable: optional
     const members = await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:MemberSerializer', '--write-message');
     expect(members.stdout).toMatch(/message Member \{\n    int32 id = 1;\n    string email = 2;\n    string name = 3;\n\}/);
     expect(members.stdout).toMatch(/message MemberWrite \{[^}]*\/\/ Write-only: read on Create and Update, never sent back.\n    string password = \d+;/);
@@ -287,6 +295,9 @@ describe('generated protos pass buf lint', () => {
     await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--paged', '--package', 'paged', '--file', path.join(dir, 'paged', 'gadget.proto'));
     await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--presence', '--null-oneof', '--package', 'nulls', '--file', path.join(dir, 'nulls', 'gadget.proto'));
     await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:BookSerializer', '--write-message', '--paged', '--package', 'books', '--file', path.join(dir, 'books', 'book.proto'));
+    await run('generateproto', '--serializer', 'test/fixtures/gadgets/maker.serializers.ts:MakerSerializer', '--presence', '--package', 'makers', '--file', path.join(dir, 'makers', 'maker.proto'));
+    await run('generateproto', '--serializer', 'test/fixtures/gadgets/maker.serializers.ts:NicknamedGadgetSerializer', '--presence', '--null-oneof', '--package', 'nicknames', '--file', path.join(dir, 'nicknames', 'gadget.proto'));
+    expect(fs.readFileSync(path.join(dir, 'nicknames', 'gadget.proto'), 'utf8')).toMatch(/optional string name = 2;\n    NullableString nickname = 3;[^]*message NullableString \{/);
     const lint = await promisify(execFile)(BUF, ['lint'], { cwd: dir }).catch((error) => error);
     expect({ code: lint.code ?? 0, stdout: lint.stdout, stderr: lint.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
     fs.rmSync(dir, { recursive: true });

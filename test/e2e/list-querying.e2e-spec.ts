@@ -140,6 +140,7 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
       id: matching[0].id,
       title: matching[0].title,
       author_id: matching[0].author.id,
+      _author_id: 'author_id', // `optional int32 author_id`: the client's oneofs option names the set member
       author: { id: matching[0].author.id, name: matching[0].author.name },
       published: { seconds: String(matching[0].published.getTime() / 1000), nanos: 0 },
       isbn: matching[0].isbn,

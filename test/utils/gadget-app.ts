@@ -27,7 +27,10 @@ export async function startGadgetApp(controllers: Type[], protoPath: string[], q
   const app = await GrpcTestingApp.create(
     { imports: [gadgetOrm(db, queries), GrpcFrameworkModule.forRoot({ protoPath, loader: { includeDirs: [PROTO_DIR] } })], controllers },
     { schema: 'create', isolation: 'none' },
-  );
+  ).catch(async (error: unknown) => {
+    await db.dispose(); // a failed start must not leave the test database open (jest would never exit)
+    throw error;
+  });
   return {
     app,
     async close() {
