@@ -3,12 +3,18 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { EntityManager, FilterQuery, Options, raw } from '@mikro-orm/core';
 import { Post } from '../sample/blog/post.entity';
+import { Author } from '../sample/bookstore/author.entity';
+import { Book } from '../sample/bookstore/book.entity';
 
 // Compiled, this runs from dist/bench; the protos stay in the sample.
 const ROOT = path.resolve(__dirname, __filename.endsWith('.ts') ? '..' : '../..');
 export const POST_PROTO = path.join(ROOT, 'sample', 'protos', 'blog_proto', 'post.proto');
 /** The paged List every server serves beside the tutorial's PostController. */
 export const PAGES_PROTO = path.join(ROOT, 'bench', 'protos', 'post_pages.proto');
+/** A List of books with their authors nested, which every server but the ceiling serves. */
+export const BOOKS_PROTO = path.join(ROOT, 'bench', 'protos', 'book_list.proto');
+/** The entities of the benchmark's database. */
+export const BENCH_ENTITIES = [Post, Author, Book];
 
 /** What the page workload asks for: posts whose title has a "7", 50 at a time, in creation order. */
 export const PAGE_FILTER = 'title:"7"';
@@ -20,13 +26,13 @@ export const PAGE_SIZE = 50;
  */
 export function benchDatabase(location: string): Options {
   if (location.startsWith('postgresql://')) {
-    return { driver: PostgreSqlDriver, clientUrl: location, entities: [Post], allowGlobalContext: false, pool: { min: 2, max: 10 } } as Options;
+    return { driver: PostgreSqlDriver, clientUrl: location, entities: BENCH_ENTITIES, allowGlobalContext: false, pool: { min: 2, max: 10 } } as Options;
   }
   const file = location;
   return {
     driver: BetterSqliteDriver,
     dbName: file,
-    entities: [Post],
+    entities: BENCH_ENTITIES,
     allowGlobalContext: false,
     pool: {
       afterCreate: (connection: { pragma(sql: string): unknown }, done: (error: Error | null, c: unknown) => void) => {
@@ -150,4 +156,43 @@ export async function handWrittenPage(em: EntityManager, request: PageRequest): 
     results: rows.map((post) => ({ id: post.id, title: post.title, content: post.content })),
     next_page_token: more ? Buffer.from(JSON.stringify([last.created!.toISOString(), last.id])).toString('base64url') : '',
   };
+}
+
+/** A Book message with its author, as the hand-written servers build it (what the framework's serializer sends). */
+export interface BookMessage {
+  id: number;
+  title: string;
+  isbn: string;
+  author_id: number;
+  published: { seconds: number; nanos: number };
+  price: string;
+  in_stock: boolean;
+  author: { id: number; name: string };
+}
+
+export function bookMessage(book: Book): BookMessage {
+  const ms = book.published.getTime();
+  return {
+    id: book.id,
+    title: book.title,
+    isbn: book.isbn,
+    author_id: book.author.id,
+    published: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 },
+    // SQLite keeps a decimal as a number: sent with the column's two places, as PostgreSQL keeps it.
+    price: Number(book.price).toFixed(2),
+    in_stock: book.inStock,
+    author: { id: book.author.id, name: book.author.name },
+  };
+}
+
+/** Keyset pages of books by id, each with its author joined: what the hand-written servers read. */
+export async function* bookPages(em: EntityManager): AsyncGenerator<Book[]> {
+  let lastId = 0;
+  for (;;) {
+    const page = await em.find(Book, { id: { $gt: lastId } }, { populate: ['author'], orderBy: { id: 'asc' }, limit: 500 });
+    yield page;
+    if (page.length < 500) return;
+    lastId = page[page.length - 1].id;
+    em.clear();
+  }
 }

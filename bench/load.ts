@@ -4,7 +4,7 @@
 // node load.js '<json LoadSpec>' prints one JSON LoadResult line.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO } from './common';
+import { BOOKS_PROTO, CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO } from './common';
 import { h2loadCreate, h2loadRetrieve } from './h2load';
 
 export interface LoadSpec {
@@ -13,7 +13,7 @@ export interface LoadSpec {
    * `retrieve-h2load`, `create-h2load`: driven by h2load instead of the grpc-js client; the
    * Create run sends `durationMs * H2LOAD_CREATES_PER_MS` requests, the same for every server.
    */
-  workload: 'retrieve' | 'retrieve-h2load' | 'create' | 'create-h2load' | 'list' | 'page';
+  workload: 'retrieve' | 'retrieve-h2load' | 'create' | 'create-h2load' | 'list' | 'list-books' | 'page';
   concurrency: number;
   durationMs: number;
   maxId: number;
@@ -141,19 +141,21 @@ async function listLoad(client: Client): Promise<LoadResult> {
   };
 }
 
-let clientConstructors: { posts: typeof grpc.Client; pages: typeof grpc.Client } | undefined;
+type Service = 'posts' | 'pages' | 'books';
+let clientConstructors: Record<Service, typeof grpc.Client> | undefined;
 
-/** The PostController (or, for pages, PostPages) client, its class made once per process. */
-function postClient(address: string, pages: boolean): Client {
+/** The client of a benchmark service (PostController, PostPages or BookList), its class made once per process. */
+function benchClient(address: string, service: Service): Client {
   if (!clientConstructors) {
-    const definition = protoLoader.loadSync([POST_PROTO, PAGES_PROTO], { keepCase: true, defaults: true });
+    const definition = protoLoader.loadSync([POST_PROTO, PAGES_PROTO, BOOKS_PROTO], { keepCase: true, defaults: true });
     const pkg = grpc.loadPackageDefinition(definition) as unknown as {
       blog_proto: { PostController: typeof grpc.Client };
       bench_pages: { PostPages: typeof grpc.Client };
+      bench_books: { BookList: typeof grpc.Client };
     };
-    clientConstructors = { posts: pkg.blog_proto.PostController, pages: pkg.bench_pages.PostPages };
+    clientConstructors = { posts: pkg.blog_proto.PostController, pages: pkg.bench_pages.PostPages, books: pkg.bench_books.BookList };
   }
-  return new clientConstructors[pages ? 'pages' : 'posts'](address, grpc.credentials.createInsecure()) as Client;
+  return new clientConstructors[service](address, grpc.credentials.createInsecure()) as Client;
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -161,11 +163,11 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.workload === 'create-h2load') {
     return h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
   }
-  const client = postClient(spec.address, spec.workload === 'page');
+  const client = benchClient(spec.address, spec.workload === 'page' ? 'pages' : spec.workload === 'list-books' ? 'books' : 'posts');
   try {
     await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())));
     if (spec.workload === 'page') return await pageLoad(client, spec);
-    return spec.workload === 'list' ? await listLoad(client) : await unaryLoad(client, spec);
+    return spec.workload === 'list' || spec.workload === 'list-books' ? await listLoad(client) : await unaryLoad(client, spec);
   } finally {
     client.close();
   }

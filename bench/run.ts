@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { Post } from '../sample/blog/post.entity';
+import { Author } from '../sample/bookstore/author.entity';
+import { Book } from '../sample/bookstore/book.entity';
 import { benchDatabase, CREATE_CONTENT, createdTitle, postReplyBytes, SERVERS, ServerName } from './common';
 import { h2loadCreateOutcome, hasH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load';
@@ -49,7 +51,11 @@ interface Workload {
   /** The headline figure and whether higher is better. */
   metric: keyof LoadResult;
   higherIsBetter: boolean;
+  /** The servers that serve it. @default every server */
+  servers?: readonly ServerName[];
 }
+
+const isList = (workload: LoadSpec['workload']): boolean => workload === 'list' || workload === 'list-books';
 
 const UNARY_WORKLOADS: Workload[] = [
   { name: 'retrieve c=1', spec: { workload: 'retrieve', concurrency: 1, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
@@ -80,6 +86,19 @@ const listWorkload = (rows: number): Workload => ({
   metric: 'totalMs',
   higherIsBetter: false,
 });
+
+/** Books seeded beside the posts, and their authors: a List of all of them, each with its author nested. */
+const BOOKS = 10_000;
+const AUTHORS = 500;
+const booksWorkload: Workload = {
+  name: `list ${BOOKS.toLocaleString('en-US')} books with authors`,
+  spec: { workload: 'list-books', concurrency: 1, durationMs: 0 },
+  metric: 'totalMs',
+  higherIsBetter: false,
+  // The ceiling touches no database: a join is not its kind of work.
+  servers: ['framework', 'baseline', 'nest-plain'],
+};
+const serves = (workload: Workload, name: ServerName): boolean => !workload.servers || workload.servers.includes(name);
 
 interface Sample extends LoadResult {
   memoryGrowthMb?: number;
@@ -118,7 +137,7 @@ async function dropDatabase(location: string): Promise<void> {
   if (POSTGRES) await postgresAdmin(`DROP DATABASE IF EXISTS "${path.basename(location)}" WITH (FORCE)`);
 }
 
-async function seed(file: string, rows: number): Promise<void> {
+async function seed(file: string, rows: number, books: number): Promise<void> {
   await dropDatabase(file);
   const orm = await MikroORM.init(benchDatabase(file));
   await orm.getSchemaGenerator().refreshDatabase();
@@ -131,6 +150,20 @@ async function seed(file: string, rows: number): Promise<void> {
       created: new Date(created + (i + j) * 1000),
     }));
     await em.insertMany(Post, batch);
+  }
+  if (books) {
+    await em.insertMany(Author, Array.from({ length: AUTHORS }, (_, i) => ({ id: i + 1, name: `Author ${i + 1}` })));
+    for (let i = 0; i < books; i += 5000) {
+      const batch = Array.from({ length: Math.min(5000, books - i) }, (_, j) => ({
+        title: `Book ${i + j}`,
+        isbn: String(9780000000000 + i + j),
+        author: ((i + j) % AUTHORS) + 1,
+        published: new Date(created + (i + j) * 86_400_000),
+        price: `${10 + ((i + j) % 40)}.50`,
+        inStock: (i + j) % 3 !== 0,
+      }));
+      await em.insertMany(Book, batch as never);
+    }
   }
   await orm.close();
 }
@@ -249,14 +282,14 @@ async function measure(
 ): Promise<Sample> {
   const spec: LoadSpec = { ...workload.spec, address: `127.0.0.1:${port}`, maxId: Math.min(rows, 1000), tag };
   const pid = serverPid(server);
-  if (spec.workload !== 'list') {
+  if (!isList(spec.workload)) {
     const warm = await load.run({ ...spec, durationMs: WARM_MS, tag: `${tag}w` });
     if (isCreate(spec) && name !== 'ceiling') await removeCreated(dbFile, `${tag}w`, warm);
   }
   const cpuBefore = cpuMs(pid);
   let result = await load.run(spec);
   const cpuMsUsed = cpuMs(pid) - cpuBefore;
-  if (spec.workload === 'list') return { ...result, serverCpuMs: cpuMsUsed };
+  if (isList(spec.workload)) return { ...result, serverCpuMs: cpuMsUsed };
   if (isCreate(spec)) {
     result = name === 'ceiling' ? ceilingCreateOutcome(result, tag) : await verifyAndRemoveCreated(dbFile, tag, result);
   }
@@ -343,9 +376,9 @@ async function main(): Promise<void> {
   if (!H2LOAD) process.stderr.write('h2load not found (apt-get install nghttp2-client): the h2load workloads are skipped\n');
   const phases = (
     QUICK
-      ? [{ rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000)] }]
+      ? [{ rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000), booksWorkload] }]
       : [
-          { rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000)] },
+          { rows: 10_000, workloads: [...UNARY_WORKLOADS, listWorkload(10_000), booksWorkload] },
           { rows: 100_000, workloads: [listWorkload(100_000)] },
         ]
   )
@@ -357,7 +390,7 @@ async function main(): Promise<void> {
   let port = 51000 + Math.floor(Math.random() * 1000);
   for (const phase of phases) {
     const seeded = databaseFor(dir, `seed-${phase.rows}`);
-    await seed(seeded, phase.rows);
+    await seed(seeded, phase.rows, phase.workloads.includes(booksWorkload) ? BOOKS : 0);
     const servers = new Map<ServerName, { child: ChildProcess; port: number; db: string }>();
     for (const name of RUN_SERVERS) {
       const db = databaseFor(dir, `${name}-${phase.rows}`);
@@ -371,18 +404,18 @@ async function main(): Promise<void> {
       // Each round starts with the next server, so no server always runs first (or right after another).
       const order = RUN_SERVERS.map((_, i) => RUN_SERVERS[(i + round) % RUN_SERVERS.length]);
       for (const workload of phase.workloads) {
-        for (const name of order) {
+        for (const name of order.filter((server) => serves(workload, server))) {
           const { child, port: serverPort, db } = servers.get(name)!;
-          const spec = warmUp && workload.spec.workload !== 'list' ? { ...workload, spec: { ...workload.spec, durationMs: 300 } } : workload;
+          const spec = warmUp && !isList(workload.spec.workload) ? { ...workload, spec: { ...workload.spec, durationMs: 300 } } : workload;
           const sample = await measure(load, spec, name, child, serverPort, db, phase.rows, `${round}-${name}`);
           if (!warmUp) samples.set(`${workload.name}|${name}`, [...(samples.get(`${workload.name}|${name}`) ?? []), sample]);
         }
       }
       process.stderr.write(warmUp ? `${phase.rows} rows: warm-up done\n` : `${phase.rows} rows: round ${round}/${ROUNDS} done\n`);
     }
-    for (const workload of phase.workloads.filter((w) => w.spec.workload === 'list')) {
+    for (const workload of phase.workloads.filter((w) => isList(w.spec.workload))) {
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const name of RUN_SERVERS.map((_, i) => RUN_SERVERS[(i + round) % RUN_SERVERS.length])) {
+        for (const name of RUN_SERVERS.map((_, i) => RUN_SERVERS[(i + round) % RUN_SERVERS.length]).filter((server) => serves(workload, server))) {
           const { child, port: serverPort } = servers.get(name)!;
           const growth = await measureListMemory(load, workload, child, serverPort, `m${round}-${name}`);
           samples.get(`${workload.name}|${name}`)![round - 1].memoryGrowthMb = growth;
@@ -392,7 +425,7 @@ async function main(): Promise<void> {
     }
     for (const workload of phase.workloads) {
       results[workload.name] = {};
-      for (const name of RUN_SERVERS) results[workload.name][name] = summarize(samples.get(`${workload.name}|${name}`)!);
+      for (const name of RUN_SERVERS.filter((server) => serves(workload, server))) results[workload.name][name] = summarize(samples.get(`${workload.name}|${name}`)!);
     }
     for (const { child } of servers.values()) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -434,7 +467,7 @@ async function workersPhase(load: LoadGenerator, seeded: string, results: Record
 }
 
 function report(results: Record<string, Record<string, Summary>>): void {
-  const workloads = [...UNARY_WORKLOADS, listWorkload(10_000), listWorkload(100_000)].filter((w) => results[w.name]);
+  const workloads = [...UNARY_WORKLOADS, listWorkload(10_000), booksWorkload, listWorkload(100_000)].filter((w) => results[w.name]);
   const workerRows = Object.keys(results).filter((name) => name.includes('worker'));
   const json: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -451,7 +484,7 @@ function report(results: Record<string, Record<string, Summary>>): void {
     const byServer = results[workload.name];
     const m = (name: string, metric = workload.metric as string) => byServer[name]?.[metric]?.median ?? NaN;
     const ratio = (other: string) => m('framework') / m(other);
-    const cpu = workload.spec.workload === 'list' ? 'serverCpuMs' : 'cpuUsPerCall';
+    const cpu = isList(workload.spec.workload) ? 'serverCpuMs' : 'cpuUsPerCall';
     (json.workloads as Record<string, unknown>)[workload.name] = {
       metric: workload.metric,
       higher_is_better: workload.higherIsBetter,
@@ -469,7 +502,7 @@ function report(results: Record<string, Record<string, Summary>>): void {
     lines.push(
       `| ${workload.name} | ${workload.metric === 'rps' ? 'calls/s' : 'total ms'} | ${cell('framework')} | ${cell('baseline')} | ${cell('nest-plain')} | ${cell('ceiling')} | ${ratio('baseline').toFixed(2)} | ${ratio('nest-plain').toFixed(2)} |`,
     );
-    if (workload.spec.workload !== 'list') {
+    if (!isList(workload.spec.workload)) {
       const latency = workload.spec.workload.endsWith('-h2load') ? ['mean ms', 'meanMs'] : ['p99 ms', 'p99Ms'];
       lines.push(`| ${workload.name} | ${latency[0]} | ${SERVERS.map((n) => fmt(m(n, latency[1]))).join(' | ')} | | |`);
       lines.push(costRow(workload.name, 'server CPU µs/call', (n) => m(n, 'cpuUsPerCall')));

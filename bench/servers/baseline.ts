@@ -6,7 +6,21 @@ import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM } from '@mikro-orm/core';
 import { once } from 'node:events';
 import { Post } from '../../sample/blog/post.entity';
-import { afterPost, benchDatabase, handWrittenPage, PAGES_PROTO, PageReply, PageRequest, POST_PROTO, PostMessage, serveBenchControl } from '../common';
+import {
+  afterPost,
+  benchDatabase,
+  bookMessage,
+  BookMessage,
+  bookPages,
+  BOOKS_PROTO,
+  handWrittenPage,
+  PAGES_PROTO,
+  PageReply,
+  PageRequest,
+  POST_PROTO,
+  PostMessage,
+  serveBenchControl,
+} from '../common';
 
 serveBenchControl();
 
@@ -68,6 +82,24 @@ async function main(): Promise<void> {
     },
     Update: (_call: unknown, callback: grpc.sendUnaryData<PostMessage>) => callback({ code: grpc.status.UNIMPLEMENTED }),
     Destroy: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback({ code: grpc.status.UNIMPLEMENTED }),
+  });
+  const books = grpc.loadPackageDefinition(protoLoader.loadSync(BOOKS_PROTO, { keepCase: true, defaults: true })) as unknown as {
+    bench_books: { BookList: { service: grpc.ServiceDefinition } };
+  };
+  server.addService(books.bench_books.BookList.service, {
+    async List(call: grpc.ServerWritableStream<object, BookMessage>) {
+      try {
+        for await (const page of bookPages(orm.em.fork())) {
+          for (const book of page) {
+            if (call.cancelled) return;
+            if (!call.write(bookMessage(book))) await once(call, 'drain');
+          }
+        }
+        call.end();
+      } catch {
+        call.emit('error', { code: grpc.status.INTERNAL, details: 'Internal server error' });
+      }
+    },
   });
   const pages = grpc.loadPackageDefinition(protoLoader.loadSync(PAGES_PROTO, { keepCase: true, defaults: true })) as unknown as {
     bench_pages: { PostPages: { service: grpc.ServiceDefinition } };

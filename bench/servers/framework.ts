@@ -4,11 +4,13 @@ import cluster from 'node:cluster';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { GenericService, GrpcFrameworkModule, GrpcModelService, PagedListModelMixin } from 'nestjs-grpc-framework';
+import { GenericService, GrpcFrameworkModule, GrpcModelService, ListModelMixin, ModelProtoSerializer, PagedListModelMixin } from 'nestjs-grpc-framework';
 import { Post } from '../../sample/blog/post.entity';
 import { PostProtoSerializer } from '../../sample/blog/post.serializer';
 import { PostService } from '../../sample/blog/post.service';
-import { benchDatabase, PAGES_PROTO, POST_PROTO, serveBenchControl } from '../common';
+import { Book } from '../../sample/bookstore/book.entity';
+import { AuthorSerializer } from '../../sample/bookstore/bookstore.serializers';
+import { benchDatabase, BOOKS_PROTO, PAGES_PROTO, POST_PROTO, serveBenchControl } from '../common';
 
 serveBenchControl();
 
@@ -18,12 +20,21 @@ const [port, dbFile] = process.argv.slice(2);
 @GrpcModelService({ service: 'bench_pages.PostPages', serializer: PostProtoSerializer, filterFields: { title: [':'] } })
 class PostPagesService extends PagedListModelMixin(GenericService(Post, { orderBy: { created: 'asc' } })) {}
 
+/** Books with their authors nested, as the bookstore sample's serializer sends them (without its computed rating). */
+class BookWithAuthorSerializer extends ModelProtoSerializer(Book, {
+  fields: ['id', 'title', 'isbn', 'author', 'authorId', 'published', 'price', 'inStock'],
+  fieldOptions: { author: { serializer: AuthorSerializer }, authorId: { source: 'author' } },
+}) {}
+
+@GrpcModelService({ service: 'bench_books.BookList', serializer: BookWithAuthorSerializer })
+class BookListService extends ListModelMixin(GenericService(Book)) {}
+
 @Module({
   imports: [
     MikroOrmModule.forRoot({ ...benchDatabase(dbFile), registerRequestContext: false }),
-    GrpcFrameworkModule.forRoot({ protoPath: [POST_PROTO, PAGES_PROTO], url: `127.0.0.1:${port}`, reflection: false, health: false }),
+    GrpcFrameworkModule.forRoot({ protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO], url: `127.0.0.1:${port}`, reflection: false, health: false }),
   ],
-  controllers: [PostService, PostPagesService],
+  controllers: [PostService, PostPagesService, BookListService],
 })
 class BenchAppModule {}
 

@@ -9,7 +9,21 @@ import { GrpcMethod, MicroserviceOptions, RpcException, Transport } from '@nestj
 import { status } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
 import { Post } from '../../sample/blog/post.entity';
-import { afterPost, benchDatabase, handWrittenPage, PAGES_PROTO, PageReply, PageRequest, POST_PROTO, PostMessage, serveBenchControl } from '../common';
+import {
+  afterPost,
+  benchDatabase,
+  bookMessage,
+  BookMessage,
+  bookPages,
+  BOOKS_PROTO,
+  handWrittenPage,
+  PAGES_PROTO,
+  PageReply,
+  PageRequest,
+  POST_PROTO,
+  PostMessage,
+  serveBenchControl,
+} from '../common';
 
 serveBenchControl();
 
@@ -69,16 +83,39 @@ class PostPagesController {
   }
 }
 
+@Controller()
+class BookListController {
+  constructor(private readonly em: EntityManager) {}
+
+  @GrpcMethod('BookList', 'List')
+  list(): Observable<BookMessage> {
+    const em = this.em.fork();
+    return new Observable<BookMessage>((subscriber) => {
+      let stopped = false;
+      void (async () => {
+        for await (const page of bookPages(em)) {
+          for (const book of page) {
+            if (stopped) return;
+            subscriber.next(bookMessage(book));
+          }
+        }
+        subscriber.complete();
+      })().catch((error) => subscriber.error(error));
+      return () => (stopped = true);
+    });
+  }
+}
+
 @Module({
   imports: [MikroOrmModule.forRoot({ ...benchDatabase(dbFile), registerRequestContext: false })],
-  controllers: [PostController, PostPagesController],
+  controllers: [PostController, PostPagesController, BookListController],
 })
 class NestPlainModule {}
 
 NestFactory.createMicroservice<MicroserviceOptions>(NestPlainModule, {
   transport: Transport.GRPC,
   logger: ['error'],
-  options: { package: ['blog_proto', 'bench_pages'], protoPath: [POST_PROTO, PAGES_PROTO], url: `127.0.0.1:${port}`, loader: { keepCase: true, defaults: true } },
+  options: { package: ['blog_proto', 'bench_pages', 'bench_books'], protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO], url: `127.0.0.1:${port}`, loader: { keepCase: true, defaults: true } },
 }).then(async (app) => {
   app.enableShutdownHooks();
   await app.listen();

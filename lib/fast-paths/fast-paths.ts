@@ -1,5 +1,5 @@
 import type { EntityManager, EntityMetadata, FilterQuery } from '@mikro-orm/core';
-import { ColumnReader, CompiledLookup } from '../orm/column-reader';
+import { ColumnReader, CompiledLookup, RelatedColumns } from '../orm/column-reader';
 import { withoutImplicitTransactions } from '../orm/mikro-orm-internals';
 import { flushIsOneRow } from '../orm/one-row-flush';
 import { OneRowInsert } from '../orm/one-row-insert';
@@ -80,14 +80,12 @@ export class FastPaths {
     let reader: ColumnReader | undefined;
     if (service.leanReads === false) reasons.push('leanReads is false');
     for (const hook of QUERY_HOOKS) if (!isDefault(service, hook)) reasons.push(`${hook} is overridden`);
-    const columns = serializer ? columnsOnly(serializer, reasons) : (reasons.push('no serializer'), undefined);
-    if (!reasons.length && columns) {
+    if (!serializer) reasons.push('no serializer');
+    else if (!reasons.length) {
       const orderProperties = Object.entries(queryset.orderBy as Record<string, unknown>)
         .filter(([name, direction]) => name in meta.properties && typeof direction !== 'object')
         .map(([name]) => name);
-      const made = ColumnReader.create(em, meta, [...meta.primaryKeys, ...columns, ...orderProperties]);
-      if ('reason' in made) reasons.push(made.reason);
-      else reader = made.reader;
+      reader = readerOf(em, serializer, reasons, orderProperties);
     }
     const reads: Decision<'columns' | 'entities'> = { path: reader ? 'columns' : 'entities', reasons };
     return new FastPaths(serializer, reads, reader, meta, queryset.where as FilterQuery<object>, service, OneRowInsert.for(em, meta));
@@ -171,8 +169,41 @@ export class FastPaths {
   }
 }
 
+/**
+ * A reader of the columns a serializer sends (and `extra` ones), its nested to-one objects read
+ * by readers of their own; undefined, with the reasons, when the serializer reads more than
+ * columns.
+ */
+function readerOf(em: EntityManager, serializer: SerializerClassLike, reasons: string[], extra: readonly string[] = []): ColumnReader | undefined {
+  const plan = columnsOnly(serializer, reasons);
+  if (!plan) return undefined;
+  const related: RelatedColumns[] = [];
+  for (const { property, name, serializer: nested } of plan.nested) {
+    const why: string[] = [];
+    const reader = readerOf(em, nested, why);
+    if (!reader) {
+      reasons.push(`${serializer.name} sends nested objects (${name}: ${why.join('; ')})`);
+      return undefined;
+    }
+    related.push({ property, reader });
+  }
+  const meta = (serializer as unknown as typeof ModelProtoSerializerBase).entityMetadata();
+  const made = ColumnReader.create(em, meta, [...meta.primaryKeys, ...plan.columns, ...extra], related);
+  if ('reason' in made) {
+    reasons.push(made.reason);
+    return undefined;
+  }
+  return made.reader;
+}
+
+/** What a serializer reads, when it is columns: its own, and nested to-one objects whose serializers read columns too. */
+interface ColumnsPlan {
+  columns: readonly string[];
+  nested: readonly { property: string; name: string; serializer: SerializerClassLike }[];
+}
+
 /** The entity properties a serializer reads, when those are all it reads; else the reason why not. */
-function columnsOnly(serializer: SerializerClassLike, reasons: string[]): readonly string[] | undefined {
+function columnsOnly(serializer: SerializerClassLike, reasons: string[]): ColumnsPlan | undefined {
   if (!(serializer.prototype instanceof ModelProtoSerializerBase)) {
     reasons.push(`${serializer.name} is not a ModelProtoSerializer`);
     return undefined;
@@ -188,10 +219,13 @@ function columnsOnly(serializer: SerializerClassLike, reasons: string[]): readon
   if (computed.length) reasons.push(`${serializer.name} sends fields that are not entity properties (${computed.join(', ')})`);
   const throughRelations = readable.filter((f) => f.path).map((f) => f.name);
   if (throughRelations.length) reasons.push(`${serializer.name} sends fields read through relations (${throughRelations.join(', ')})`);
-  const nested = readable.filter((f) => f.serializer && f.kind !== 'relations').map((f) => f.name);
-  if (nested.length) reasons.push(`${serializer.name} sends nested objects (${nested.join(', ')})`);
-  const unsent = replaced.length || collections.length || computed.length || throughRelations.length || nested.length;
-  return unsent ? undefined : readable.map((f) => f.property);
+  const unsent = replaced.length || collections.length || computed.length || throughRelations.length;
+  if (unsent) return undefined;
+  const nested = readable.filter((f) => f.serializer && f.kind === 'relation' && !f.path);
+  return {
+    columns: readable.filter((f) => !nested.includes(f)).map((f) => f.property),
+    nested: nested.map((f) => ({ property: f.property, name: f.name, serializer: f.serializer as unknown as SerializerClassLike })),
+  };
 }
 
 /** What saving through a serializer amounts to. */

@@ -16,11 +16,23 @@ export interface CompiledLookup extends PreparableQuery {
   readonly toDatabase: (value: unknown) => unknown;
 }
 
+/** A to-one relation whose related rows a reader reads as well: its key is replaced by the related row's data. */
+export interface RelatedColumns {
+  /** The relation property (its value is the related key). */
+  readonly property: string;
+  /** Reads the related rows (its properties start with the related primary key). */
+  readonly reader: ColumnReader;
+}
+
+/** The most keys one query for related rows binds; key lists are padded to a power of two so few distinct statements are prepared. */
+const MAX_KEYS_PER_QUERY = 512;
+
 /**
  * Reads chosen properties of an entity straight from rows into plain data: no entity, no
  * identity map, no hydration. Values come out as a loaded entity would hold them (MikroORM's
  * result mapper, then each custom type's `convertToJSValue`); many-to-one relations come out
- * as the related primary key.
+ * as the related primary key, or, for the `related` ones (nested objects), as the related
+ * row's data, read with one query per page and relation (`WHERE key IN (...)`).
  *
  * Only for properties backed by one column each; `ColumnReader.create` returns undefined for
  * anything else (collections, formulas, embeddables, lazy or non-persisted properties) and for
@@ -33,6 +45,7 @@ export class ColumnReader {
   private constructor(
     readonly meta: EntityMetadata,
     readonly properties: readonly string[],
+    private readonly related: readonly RelatedColumns[],
   ) {
     this.conversions = properties.flatMap((name) => {
       const type = storedType(meta.properties[name as keyof typeof meta.properties] as EntityProperty);
@@ -41,7 +54,7 @@ export class ColumnReader {
   }
 
   /** A reader of `properties`, or why they cannot be read as plain columns. */
-  static create(em: EntityManager, meta: EntityMetadata, properties: readonly string[]): { reader: ColumnReader } | { reason: string } {
+  static create(em: EntityManager, meta: EntityMetadata, properties: readonly string[], related: readonly RelatedColumns[] = []): { reader: ColumnReader } | { reason: string } {
     if (!isSqlEntityManager(em)) return { reason: 'the driver is not an SQL driver' };
     if (meta.discriminatorColumn || meta.virtual || meta.expression) return { reason: `${meta.className} uses inheritance or is a virtual entity` };
     // `@OnLoad` hooks and subscribers expect entities to be loaded.
@@ -55,7 +68,9 @@ export class ColumnReader {
       return !prop || !isPlainColumn(prop);
     });
     if (notPlain.length) return { reason: `${notPlain.join(', ')} ${notPlain.length > 1 ? 'are' : 'is'} not a plain column (formula, lazy, embedded or not persisted)` };
-    return { reader: new ColumnReader(meta, unique) };
+    const foreign = related.filter(({ property }) => (meta.properties[property as keyof typeof meta.properties] as EntityProperty).kind === ReferenceKind.SCALAR);
+    if (foreign.length) return { reason: `${foreign.map((r) => r.property).join(', ')} is not a relation` };
+    return { reader: new ColumnReader(meta, [...new Set([...unique, ...related.map((r) => r.property)])], related) };
   }
 
   /** Row -> data keyed by property. */
@@ -99,7 +114,7 @@ export class ColumnReader {
     const params = lookup.bindings.slice();
     params[lookup.valueIndex] = lookup.toDatabase(value);
     const rows = await runQuery(em, lookup, params);
-    return rows.length ? this.toData(em, rows[0]) : null;
+    return rows.length ? (await this.withRelated(em, [this.toData(em, rows[0])]))[0] : null;
   }
 
   /** One page of rows in order: a query built per page, so `where` may hold the last page's keys. */
@@ -116,7 +131,37 @@ export class ColumnReader {
     // Built per page (the keys of the last page are values in it), run as a prepared statement: pages of one query differ only in values.
     const compiled = compileSelect(qb);
     const rows = await runQuery(em, compiled, [...compiled.bindings]);
-    return rows.map((row) => this.toData(em, row));
+    return this.withRelated(em, rows.map((row) => this.toData(em, row)));
+  }
+
+  /** The rows whose primary key is one of `keys` (at most `MAX_KEYS_PER_QUERY`), in no particular order. */
+  private async findByKeys(em: EntityManager, keys: readonly unknown[]): Promise<ColumnData[]> {
+    // Padded with the last key to a power of two: a few statements to prepare, not one per count.
+    const padded = [...keys];
+    const size = 2 ** Math.ceil(Math.log2(keys.length));
+    while (padded.length < size) padded.push(keys[keys.length - 1]);
+    const qb = (em as unknown as SqlEntityManagerLike).createQueryBuilder(this.meta.className);
+    qb.select([...this.properties]).where({ [this.meta.primaryKeys[0]]: { $in: padded } });
+    const compiled = compileSelect(qb);
+    const rows = await runQuery(em, compiled, [...compiled.bindings]);
+    return this.withRelated(em, rows.map((row) => this.toData(em, row)));
+  }
+
+  /** `rows` with each related key replaced by the related row's data (null when there is none). */
+  private async withRelated(em: EntityManager, rows: ColumnData[]): Promise<ColumnData[]> {
+    for (const { property, reader } of this.related) {
+      const keys = [...new Set(rows.map((row) => row[property]).filter((key) => key !== null && key !== undefined))];
+      const byKey = new Map<unknown, ColumnData>();
+      const primaryKey = reader.meta.primaryKeys[0];
+      for (let i = 0; i < keys.length; i += MAX_KEYS_PER_QUERY) {
+        for (const related of await reader.findByKeys(em, keys.slice(i, i + MAX_KEYS_PER_QUERY))) byKey.set(related[primaryKey], related);
+      }
+      for (const row of rows) {
+        const key = row[property];
+        row[property] = key === null || key === undefined ? null : (byKey.get(key) ?? null);
+      }
+    }
+    return rows;
   }
 }
 

@@ -239,8 +239,8 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     const value = field.path ? readPath(source, field.path) : source[field.property];
     // A to-one relation may be held through a Reference wrapper.
     if (field.serializer) return this.nestedValue(field, value != null && field.kind === 'relation' ? Reference.unwrapReference(value as object) : value);
-    if (field.kind === 'relation') return value == null ? null : primaryKeyOf(value);
-    if (field.kind === 'relations') return collectionIds(value);
+    if (field.kind === 'relation') return value == null ? null : primaryKeyOf(value, field);
+    if (field.kind === 'relations') return collectionIds(value, field);
     // SQLite keeps a decimal as a number (24.5): send it with the column's scale (24.50), as PostgreSQL does.
     if (field.kind === 'decimal' && field.scale !== undefined && value != null) return formatDecimal(String(value), field.scale);
     // A nullable column that was never set is stored as NULL, so it is sent as null.
@@ -458,16 +458,17 @@ function readPath(source: Record<string, unknown>, path: readonly string[]): unk
   return value;
 }
 
-function primaryKeyOf(value: unknown): unknown {
-  // Read as columns, a to-one relation is already its key.
+function primaryKeyOf(value: unknown, field: FieldSpec): unknown {
+  // Read as columns, a to-one relation is already its key, or (a nested object) the related row.
   if (typeof value !== 'object' || value instanceof Date) return value;
   const entity = Reference.unwrapReference(value as object);
+  if (!Utils.isEntity(entity)) return (entity as Record<string, unknown>)[field.target?.primaryKey ?? 'id'];
   return wrap(entity, true).getPrimaryKey();
 }
 
-function collectionIds(value: unknown): unknown[] {
+function collectionIds(value: unknown, field: FieldSpec): unknown[] {
   if (value instanceof Collection) return value.getIdentifiers();
-  if (Array.isArray(value)) return value.map(primaryKeyOf);
+  if (Array.isArray(value)) return value.map((item) => primaryKeyOf(item, field));
   return [];
 }
 

@@ -208,15 +208,17 @@ export class GenericServiceBase<T extends object = object> extends Service {
    */
   async *listBatches(query?: ListQuery): AsyncGenerator<T[]> {
     const queryset = this.filterQueryset(this.getQueryset());
-    const populate = queryset.populate ?? this.populateFields();
     const Serializer = this.getSerializerClass();
+    // Read as columns, nested objects come with the rows; entities load their relations.
+    const reader = queryset.populate?.length ? undefined : this.fastPaths().columnReader(Serializer);
+    const populate = reader ? [] : (queryset.populate ?? this.populateFields());
     const em = this.em;
     const page: PageWindow | undefined = query && (query.after || query.pageSize !== undefined) ? { after: query.after, size: query.pageSize } : undefined;
     const batches = querysetBatches(em, { ...queryset, orderBy: orderOf(queryset, query), populate }, {
       maxRows: this.listBatchSize,
       rowSize: rowSizeOf(Serializer, Serializer.spec().rowBytesEstimate),
       signal: this.context.signal,
-      reader: populate.length ? undefined : this.fastPaths().columnReader(Serializer),
+      reader,
       memory: this.context.streamMemory,
       page,
       narrowing: query?.where,

@@ -154,13 +154,14 @@ function rowsFitting(rowBytes: number, maxRows: number): number {
   return Math.min(maxRows, Math.max(1, Math.floor(LIST_BATCH_BYTES / rowBytes)));
 }
 
-/** About how many bytes rows hold: their strings and buffers, and a word per other value. */
+/** About how many bytes rows hold: their strings and buffers, and a word per other value (nested objects read as columns counted in full). */
 function bytesOf(rows: readonly object[]): number {
   let bytes = 0;
   for (const row of rows) {
     for (const value of Object.values(row)) {
       if (typeof value === 'string') bytes += value.length;
       else if (value instanceof Uint8Array) bytes += value.byteLength;
+      else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) bytes += bytesOf([value]);
       else bytes += 8;
     }
   }
