@@ -410,9 +410,6 @@ function checkNested(field: string, nested: Function, prop: EntityProperty | und
       );
     }
   }
-  if ((nested as unknown as { spec(): SerializerSpec }).spec().batchFields.length) {
-    throw new ImproperlyConfiguredError(`${field}: ${nested.name} has batch computed fields, which nested serializers do not run yet; compute them in the outer serializer.`);
-  }
   if (isModelSerializerClass(nested) && nested.entity.name !== prop.type) {
     throw new ImproperlyConfiguredError(`${field}: ${nested.name} serializes ${nested.entity.name}, but ${prop.name} holds ${prop.type}.`);
   }

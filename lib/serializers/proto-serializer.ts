@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
+import { EntityManager, Reference } from '@mikro-orm/core';
 import { validate } from 'class-validator';
 import { FieldViolation, groupByField, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
@@ -91,6 +91,8 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   private violations?: FieldViolation[];
   /** Values of batch computed fields, by field name and object (`load()`). */
   private batchValues?: Map<string, Map<object, unknown>>;
+  /** Loaded serializers of nested fields with batch computed fields, by field name (`load()`). */
+  private nestedLoaders?: Map<string, ProtoSerializer<object>>;
   private readonly setBySave?: ReadonlySet<string>;
   /** The nested objects `isValid()` validated, by the property they write; `save()` saves them. */
   protected nestedWrites = new Map<string, NestedWrite>();
@@ -139,9 +141,11 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
    * nothing for a serializer without such fields.
    */
   async load(): Promise<this> {
-    const fields = this.spec.batchFields;
-    if (!fields.length || !this.instance) return this;
+    if (!this.instance) return this;
     const objects = (this.many ? this.instance : [this.instance]) as readonly TInstance[];
+    await this.loadNested(objects);
+    const fields = this.spec.batchFields;
+    if (!fields.length) return this;
     this.batchValues = new Map();
     for (const field of fields) {
       const method = (this as unknown as Record<string, (objects: readonly TInstance[]) => Promise<readonly unknown[]>>)[field.name];
@@ -152,6 +156,21 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       this.batchValues.set(field.name, new Map(objects.map((object, i) => [object as object, values[i]])));
     }
     return this;
+  }
+
+  /**
+   * For nested serializers with batch computed fields: one serializer per field over the nested
+   * objects of every object sent, loaded once, which then makes their messages.
+   */
+  private async loadNested(objects: readonly TInstance[]): Promise<void> {
+    const fields = nestedBatchFields(this.constructor as ProtoSerializerClass);
+    if (!fields.length) return;
+    this.nestedLoaders = new Map();
+    for (const field of fields) {
+      const nested = objects.flatMap((object) => nestedObjects((object as Record<string, unknown>)[field.property]));
+      const loader = new field.serializer!(nested, { many: true, context: this.context }) as ProtoSerializer<object>;
+      this.nestedLoaders.set(field.name, await loader.load());
+    }
   }
 
   /** A computed field's value for an object: its method's, or what `load()` computed for the batch. */
@@ -166,6 +185,13 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   protected nestedValue(field: FieldSpec, value: unknown): unknown {
     const Nested = field.serializer!;
     const list = Array.isArray(value) ? value : typeof (value as { getItems?: unknown })?.getItems === 'function' ? (value as { getItems(): unknown[] }).getItems() : undefined;
+    const loader = this.nestedLoaders?.get(field.name);
+    if (loader) {
+      // Made by the serializer `load()` ran the nested batch fields with.
+      const messageOf = (object: object) => loader.dataToMessage(loader.toRepresentation(object));
+      if (list || field.kind === 'relations') return ((list ?? []) as object[]).map(messageOf);
+      return value == null ? null : messageOf(Reference.unwrapReference(value as object));
+    }
     if (list || field.kind === 'relations') return new Nested((list ?? []) as object[], { context: this.context, many: true }).messages;
     return value == null ? null : new Nested(value as object, { context: this.context }).message;
   }
@@ -470,6 +496,33 @@ function isSent(field: FieldSpec, value: unknown): boolean {
 async function nestedViolations(serializer: ProtoSerializer<object>, prefix: string): Promise<FieldViolation[]> {
   if (await serializer.isValid()) return [];
   return serializer.fieldViolations.map((v) => ({ ...v, field: `${prefix}${v.field}` }));
+}
+
+const nestedBatches = new WeakMap<Function, readonly FieldSpec[]>();
+
+/** The nested fields whose serializers (or theirs, at any depth) have batch computed fields; found once per class. */
+function nestedBatchFields(cls: ProtoSerializerClass): readonly FieldSpec[] {
+  let fields = nestedBatches.get(cls);
+  if (!fields) {
+    fields = cls.spec().readable.filter((field) => field.serializer && !field.path && loadsBatches(field.serializer, new Set([cls])));
+    nestedBatches.set(cls, fields);
+  }
+  return fields;
+}
+
+function loadsBatches(cls: ProtoSerializerClass, seen: Set<Function>): boolean {
+  if (seen.has(cls)) return false; // a loop, refused when the serializer's relations are read
+  seen.add(cls);
+  const spec = cls.spec();
+  return spec.batchFields.length > 0 || spec.readable.some((field) => field.serializer && !field.path && loadsBatches(field.serializer, seen));
+}
+
+/** The objects a nested field's value holds: none, one (through a reference), or a collection's. */
+function nestedObjects(value: unknown): object[] {
+  if (value == null) return [];
+  if (Array.isArray(value)) return value as object[];
+  if (typeof (value as { getItems?: unknown }).getItems === 'function') return (value as { getItems(): object[] }).getItems();
+  return [Reference.unwrapReference(value as object)];
 }
 
 /** Whether a value is a serializer class (what `@Type(() => X)` must name to nest one). */

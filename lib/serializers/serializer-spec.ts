@@ -16,6 +16,7 @@ export interface SerializerSpec {
   hasClassValidatorRules: boolean;
   /** Computed fields whose method takes a batch of objects: `load()` runs them before messages are read. */
   batchFields: readonly FieldSpec[];
+
   /** The largest an object's readable fields can be, in bytes, as far as their limits tell (List batches size by it). */
   rowBytesEstimate: number;
   /**
@@ -71,6 +72,7 @@ export function buildSpec(fields: FieldSpec[], cls: Function): SerializerSpec {
     writable,
     hasClassValidatorRules: classValidatorProperties(cls).length > 0,
     batchFields: fields.filter((f) => f.computed === 'batch'),
+
     rowBytesEstimate: fields.filter((f) => !f.writeOnly).reduce((sum, field) => sum + fieldBytesEstimate(field), 0),
     alternatives: new Map([...byProperty].filter(([, group]) => group.length > 1)),
     nestedWrites: writable.filter((f) => f.serializer),

@@ -30,7 +30,8 @@ describe('lean reads of nested objects', () => {
     const em = running.app.orm.em.fork();
     const makers = Array.from({ length: 7 }, (_, i) => em.create(Maker, { name: `maker ${i}` }));
     await em.flush();
-    gadgets = Array.from({ length: 1200 }, (_, i) => em.create(Gadget, { name: `g${i}`, maker: i % 10 === 9 ? null : makers[i % 7] }));
+    gadgets = Array.from({ length: 1200 }, (_, i) => Object.assign(new Gadget(), { name: `g${i}`, maker: i % 10 === 9 ? null : makers[i % 7] }));
+    em.persist(gadgets);
     await em.flush();
   });
   afterAll(() => running.close());
