@@ -91,11 +91,22 @@ export function toGrpcStatus(error: unknown, options: StatusMappingOptions = {})
   }
   if (error instanceof HttpException) {
     const code = HTTP_TO_GRPC[error.getStatus()];
-    if (code !== undefined) return expected(code, error.message);
+    if (code !== undefined) return expected(code, httpExceptionDetails(error));
   }
   const rpc = rpcExceptionStatus(error);
   if (rpc) return expected(rpc.code, rpc.details);
   return { code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE, unexpected: true };
+}
+
+/**
+ * What an HttpException says: the messages of its response (`ValidationPipe`'s
+ * BadRequestException lists one per failed rule), else its message.
+ */
+function httpExceptionDetails(error: HttpException): string {
+  const response = error.getResponse();
+  const message = response && typeof response === 'object' ? (response as { message?: unknown }).message : undefined;
+  if (Array.isArray(message) && message.every((item) => typeof item === 'string')) return message.join('; ');
+  return typeof message === 'string' ? message : error.message;
 }
 
 /**

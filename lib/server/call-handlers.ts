@@ -78,7 +78,8 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
     const release = Number.isFinite(context.deadlineAt)
       ? env.deadlines.watch(context.deadlineAt, () => answer(serviceError(statusFor(bound, env, DEADLINE_EXCEEDED))))
       : undefined;
-    bound.invoke(request, context).then(
+    const result = bound.recover ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context)) : bound.invoke(request, context);
+    result.then(
       (response) => {
         let bytes: Buffer;
         try {
@@ -117,12 +118,19 @@ export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment)
     }
     const context = new CallContext(call, setup);
     streamResponses(bound, call, request, context)
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         // grpc-js may have ended the call at the deadline already (and, writing after that end,
         // errored it): the stream still has to go if its status cannot follow its data.
         if (context.deadlineExceeded) resetUnlessEnded(call);
         if (call.cancelled || call.writableEnded) return;
-        call.emit('error', serviceError(statusFor(bound, env, error)));
+        try {
+          if (!bound.recover) throw error;
+          // An exception filter that answers instead of raising ends the stream where it stopped.
+          await bound.recover(error, request, context);
+          if (!call.cancelled && !call.writableEnded) call.end(context.trailingMetadataIfSet);
+        } catch (final) {
+          if (!call.cancelled && !call.writableEnded) call.emit('error', serviceError(statusFor(bound, env, final)));
+        }
       })
       .finally(() => {
         env.streams.leave(peer);

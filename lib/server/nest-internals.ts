@@ -1,3 +1,4 @@
+import type { ArgumentsHost, PipeTransform } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
 
 // The one place that relies on @nestjs/core internals (checked against 11.2);
@@ -36,4 +37,40 @@ export const ENHANCER_CREATORS = ['guardsContextCreator', 'interceptorsContextCr
 export function runsEnhancers(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string): boolean {
   const creators = creator as unknown as Record<(typeof ENHANCER_CREATORS)[number], EnhancerContextCreator>;
   return ENHANCER_CREATORS.some((name) => creators[name].create(instance, callback, moduleKey).length > 0);
+}
+
+/** What `exceptionFiltersOf` reads: the context creator's private `filtersContextCreator`, and its handler's private `filters`. */
+export const FILTER_INTERNALS = { creator: 'filtersContextCreator', filters: 'filters' } as const;
+
+/** The exception filters that apply to a handler, run in Nest's order by `invokeCustomFilters`. */
+export interface ExceptionFiltersOfHandler {
+  /** The result of the first filter whose `@Catch()` matches, or null when none does. */
+  invokeCustomFilters(exception: unknown, host: ArgumentsHost): unknown;
+}
+
+/**
+ * The exception filters Nest would run around `callback`: `@UseFilters` on the method and its
+ * class, `useGlobalFilters` and `APP_FILTER`; undefined when there are none. Read through the
+ * context creator's private `filtersContextCreator` (an ExternalExceptionFilterContext), whose
+ * handler keeps them in a private `filters` array.
+ */
+export function exceptionFiltersOf(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string): ExceptionFiltersOfHandler | undefined {
+  const context = (creator as unknown as Record<string, EnhancerContextCreator>)[FILTER_INTERNALS.creator];
+  const handler = context.create(instance, callback, moduleKey) as unknown as ExceptionFiltersOfHandler & Record<string, unknown>;
+  const filters = handler[FILTER_INTERNALS.filters];
+  return Array.isArray(filters) && filters.length ? handler : undefined;
+}
+
+/** The private field `pipesOf` reads. */
+export const PIPES_CREATOR = 'pipesContextCreator';
+
+/**
+ * The pipes Nest would run on `callback`'s arguments (`@UsePipes` on the method and its class,
+ * `useGlobalPipes`, `APP_PIPE`), read through the context creator's private
+ * `pipesContextCreator`: Nest applies pipes only to parameters it has metadata for, which a
+ * framework handler's `(request, context)` has not.
+ */
+export function pipesOf(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string): readonly PipeTransform[] {
+  const context = (creator as unknown as Record<string, { create(instance: object, callback: Function, moduleKey: string): PipeTransform[] }>)[PIPES_CREATOR];
+  return context.create(instance, callback, moduleKey);
 }

@@ -2,7 +2,9 @@ import { MikroORM } from '@mikro-orm/core';
 import type { NestInterceptor } from '@nestjs/common';
 import { UseInterceptors } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
-import { controllerContextCreator, runsEnhancers } from './nest-internals';
+import { afterFilters } from './exception-filters';
+import { controllerContextCreator, exceptionFiltersOf, pipesOf, runsEnhancers } from './nest-internals';
+import { PipedRequest } from './piped-request';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
 import { registerEntityHint } from '../errors/startup-hints';
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
@@ -20,6 +22,12 @@ export interface BoundRpc {
   rpc: RpcDefinition;
   service: string;
   invoke(request: Record<string, unknown>, context: CallContext): Promise<unknown>;
+  /**
+   * Runs the handler's Nest exception filters on an error of the call (from the pipeline, the
+   * handler or, for a stream, its messages): resolves with what answers the call instead, or
+   * rejects with the call's error. Absent when no filter applies.
+   */
+  recover?(error: unknown, request: Record<string, unknown>, context: CallContext): Promise<unknown>;
 }
 
 export interface ServiceToBind {
@@ -38,7 +46,7 @@ export interface DiscoveredController {
   moduleName: string;
 }
 
-/** Finds the handler of each rpc and wraps it with Nest's guards and interceptors. */
+/** Finds the handler of each rpc and wraps it with Nest's guards and interceptors; its exception filters run on its errors. */
 export function bindService(
   target: ServiceToBind,
   definition: ServiceDefinition,
@@ -64,7 +72,9 @@ export function bindService(
       continue;
     }
     const handler = method as (...args: unknown[]) => unknown;
+    let pipes: PipedRequest | undefined;
     const callback = function (this: unknown, request: Record<string, unknown>, context: CallContext): unknown {
+      if (pipes) return pipes.apply(request).then((piped) => handler.call(serviceView(instance as Service, piped, context), piped, context));
       return handler.call(serviceView(instance as Service, request, context), request, context);
     };
     Object.defineProperty(callback, 'name', { value: rpc.name });
@@ -74,6 +84,7 @@ export function bindService(
     }
     if (interceptors.length) UseInterceptors(...interceptors)(callback);
     const creator = controllerContextCreator(contextCreator, target.moduleKey);
+    pipes = PipedRequest.of(pipesOf(creator, instance, callback, target.moduleKey), instance, rpc.name);
     const invoke = runsEnhancers(creator, instance, callback, target.moduleKey)
       ? (creator.create(
           instance,
@@ -87,7 +98,11 @@ export function bindService(
           'rpc',
         ) as (request: Record<string, unknown>, context: CallContext) => Promise<unknown>)
       : directly(callback);
-    bound.push({ rpc, service: definition.name, invoke });
+    const filters = exceptionFiltersOf(creator, instance, callback, target.moduleKey);
+    const recover = filters
+      ? (error: unknown, request: Record<string, unknown>, context: CallContext) => afterFilters(filters, error, request, context, callback, instance.constructor)
+      : undefined;
+    bound.push({ rpc, service: definition.name, invoke, ...(recover ? { recover } : {}) });
   }
   return bound;
 }

@@ -1,0 +1,67 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { MikroORM } from '@mikro-orm/core';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Module, Provider, Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
+import { GrpcTestingApp } from 'nestjs-grpc-framework/testing';
+import { GrpcFrameworkServer } from '../../lib/server/grpc-framework.server';
+import { Gadget, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
+import { gadgetProtos } from './gadget-app';
+import { testDatabase } from './test-database';
+
+// Services of gadgets.NestedMakerController served over a loopback socket and over the testing
+// toolkit's in-process channel, so a test can check both give the same answers.
+const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-sources.proto');
+
+export interface Served {
+  /** Calls over a socket, and over the in-process channel: each rpc answered both ways. */
+  clients: Record<'socket' | 'inProcess', grpc.Client & Record<string, Function>>;
+  close(): Promise<void>;
+}
+
+/** The controllers served twice: by a server on a loopback port, and in process by the testing toolkit. */
+export async function serveTwice(controllers: Type[], providers: Provider[] = []): Promise<Served> {
+  const socketDb = testDatabase();
+  const orm = (db: ReturnType<typeof testDatabase>) => MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false });
+  @Module({ imports: [orm(socketDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS, url: '127.0.0.1:0' })], controllers, providers })
+  class SocketModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [SocketModule] }).compile();
+  moduleRef.useLogger(false);
+  const socketApp = await moduleRef.init();
+  await socketApp.get(MikroORM).getSchemaGenerator().refreshDatabase();
+  const definition = protoLoader.loadSync(PROTOS, { keepCase: true, defaults: true, includeDirs: [gadgetProtos('')[0]] });
+  const Client = (grpc.loadPackageDefinition(definition).gadgets as grpc.GrpcObject).NestedMakerController as typeof grpc.Client;
+  const socket = new Client(`127.0.0.1:${socketApp.get(GrpcFrameworkServer).port}`, grpc.credentials.createInsecure()) as Served['clients']['socket'];
+
+  const inProcessDb = testDatabase();
+  const testing = await GrpcTestingApp.create(
+    { imports: [orm(inProcessDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS })], controllers, providers },
+    { schema: 'create', isolation: 'none' },
+  );
+  const inProcess = testing.stub(Client) as Served['clients']['inProcess'];
+  return {
+    clients: { socket, inProcess },
+    async close() {
+      socket.close();
+      await socketApp.close();
+      await testing.close();
+      await socketDb.dispose();
+      await inProcessDb.dispose();
+    },
+  };
+}
+
+export const unaryOf = (client: grpc.Client & Record<string, Function>, method: string, request: object) =>
+  new Promise<Record<string, unknown>>((resolve, reject) => client[method](request, (error: grpc.ServiceError | null, response: Record<string, unknown>) => (error ? reject(error) : resolve(response))));
+
+export const streamOf = (client: grpc.Client & Record<string, Function>) =>
+  new Promise<{ messages: unknown[]; error?: grpc.ServiceError }>((resolve) => {
+    const messages: unknown[] = [];
+    const call = client.List({}) as grpc.ClientReadableStream<unknown>;
+    call.on('data', (message) => messages.push(message));
+    call.on('error', (error: grpc.ServiceError) => resolve({ messages, error }));
+    call.on('end', () => resolve({ messages }));
+  });
+
