@@ -57,6 +57,12 @@ export type { FieldOptions, FieldKind } from './serializers/field-spec';
 export { Int64Type } from './orm/int64.type';
 
 export { CallContext } from './server/call-context';
+export { AuthenticationFailedError } from './auth/authenticator';
+export type { Authenticator } from './auth/authenticator';
+export { JwtAuthenticator } from './auth/jwt-authenticator';
+export type { JwtAuthenticatorOptions } from './auth/jwt-authenticator';
+export { AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly } from './auth/permissions';
+export type { Permission, PermissionLike, ServicePermissions } from './auth/permissions';
 export { GrpcFrameworkServer } from './server/grpc-framework.server';
 
 export { GrpcError, ValidationFailedError, ObjectNotFoundError } from './errors/grpc-error';

@@ -17,7 +17,8 @@ export interface PlannedService {
   readonly leanReads: boolean;
   readonly writeTransactions: 'when-needed' | 'always';
   readonly serializerClass?: SerializerClassLike;
-  getQueryset(): { entity: Function; where: unknown; orderBy: unknown };
+  /** The queryset of the class's options; `getQueryset()` may need a call, which start-up has not. */
+  classQueryset(): { entity: Function; where: unknown; orderBy: unknown };
   getSerializerClass(): SerializerClassLike;
   inTransaction<R>(work: () => Promise<R>): Promise<R>;
 }
@@ -73,7 +74,7 @@ export class FastPaths {
   ) {}
 
   static decide(service: PlannedService, em: EntityManager): FastPaths {
-    const queryset = service.getQueryset();
+    const queryset = service.classQueryset();
     const meta = em.getMetadata().get(queryset.entity.name);
     const serializer = service.serializerClass;
     const reasons: string[] = [];

@@ -1,3 +1,5 @@
+import type { Authenticator } from '../auth/authenticator';
+import type { ServicePermissions } from '../auth/permissions';
 import type { ChannelOptions, Server, ServerCredentials, ServerInterceptor } from '@grpc/grpc-js';
 import type { ProtoRegistry } from '../proto/proto-registry';
 import type { NestInterceptor, Type } from '@nestjs/common';
@@ -69,6 +71,10 @@ export interface GrpcFrameworkOptions {
    * for `@GrpcModelService` classes, which are registered automatically. @default none
    */
   handlersHook?: (server: Server, registry: ProtoRegistry) => void;
+  /** Authenticators of every service that names none (`@GrpcModelService({ authenticators })`). @default none: every call is anonymous */
+  authenticators?: readonly Authenticator[];
+  /** Permissions of every service that names none (`@GrpcModelService({ permissions })`). @default none: every call is allowed */
+  permissions?: ServicePermissions;
   /** Serve gRPC server reflection (v1 and v1alpha) describing the loaded protos. @default true */
   reflection?: boolean;
   /** Serve `grpc.health.v1.Health`: SERVING per service while running, NOT_SERVING during shutdown. @default true */
@@ -113,6 +119,8 @@ export interface ResolvedGrpcFrameworkOptions {
   shutdownGracePeriodMs: number;
   listen: boolean;
   handlersHook?: (server: Server, registry: ProtoRegistry) => void;
+  authenticators: readonly Authenticator[];
+  permissions?: ServicePermissions;
   reflection: boolean;
   health: boolean;
 }

@@ -1,3 +1,5 @@
+import type { Authenticator } from '../auth/authenticator';
+import type { ServicePermissions } from '../auth/permissions';
 import type { FilterFields } from '../querying/list-querying';
 import type { ProtoSerializerClass } from '../serializers/proto-serializer';
 
@@ -28,4 +30,16 @@ export interface GrpcModelServiceOptions {
   defaultPageSize?: number;
   /** `ListPage` fills `total_size` with a count of the matching rows. @default false */
   countTotal?: boolean;
+  /** Who is calling, from the call's metadata: the first authenticator that finds a credential decides. @default the module's `authenticators` */
+  authenticators?: readonly Authenticator[];
+  /**
+   * Permission classes, for every action or per action: `[IsAuthenticated]`, or
+   * `{ default: [IsAuthenticated], Destroy: [IsAdmin] }`. @default the module's `permissions`
+   */
+  permissions?: ServicePermissions;
+  /**
+   * An object the caller may not see (refused by `hasObjectPermission`) is NOT_FOUND, as if it
+   * did not exist, instead of PERMISSION_DENIED. @default false
+   */
+  hideForbiddenObjects?: boolean;
 }

@@ -73,6 +73,8 @@ export function resolveOptions(given: GrpcFrameworkOptions, env: Readonly<Record
     shutdownGracePeriodMs: options.shutdownGracePeriodMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     listen: options.listen ?? true,
     handlersHook: options.handlersHook,
+    authenticators: options.authenticators ?? [],
+    ...(options.permissions ? { permissions: options.permissions } : {}),
     reflection: options.reflection ?? true,
     health: options.health ?? true,
   };

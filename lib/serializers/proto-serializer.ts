@@ -22,6 +22,8 @@ export interface SerializerContext {
   call?: CallContext;
   /** The service instance serving it. */
   service?: unknown;
+  /** Who is calling (`CallContext.user`): null for an anonymous call. */
+  user?: unknown;
   em?: EntityManager;
   [key: string]: unknown;
 }

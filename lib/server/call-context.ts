@@ -1,3 +1,4 @@
+import type { CallAccess } from '../auth/call-access';
 import { Metadata, ServerUnaryCall, ServerWritableStream, status } from '@grpc/grpc-js';
 import type { EntityManager } from '@mikro-orm/core';
 import { GrpcError } from '../errors/grpc-error';
@@ -50,6 +51,14 @@ export class CallContext {
   private trailers?: Metadata;
   /** When the call's deadline passes, in epoch milliseconds (`Infinity` without one). */
   readonly deadlineAt: number;
+  /**
+   * Who is calling, as the service's authenticators found it (a JWT's user, a certificate's
+   * subject...); null for an anonymous call. Set before guards and permissions run.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  user: any = null;
+  /** Who may make this call: checked before the handler, asked again about objects `getObject()` finds. @internal */
+  access?: CallAccess;
 
   constructor(
     /** The grpc-js call. */

@@ -189,7 +189,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       }
       seen.set(definition.name, className);
       checkModelService(service.instance, service.moduleName, orm, definition, problems);
-      bound.push(...bindService(service, definition, this.contextCreator, interceptors, problems));
+      bound.push(...bindService(service, definition, this.contextCreator, interceptors, this.options, problems));
     }
     problems.push(...undecoratedImplementations(controllers, registry, new Set(seen.keys())));
     if (problems.length) {

@@ -52,7 +52,7 @@ export function checkListQuerying(instance: GenericServiceBase, orm: MikroORM, d
   const pages = declared.has('page_size') || declared.has('page_token') || rpcs.some((rpc) => rpc.name === 'ListPage');
   if (pages && isDefault(instance, 'getQueryset')) {
     const meta = orm.getMetadata().get(instance.entity.name);
-    const { order, keyset } = totalOrder(meta, instance.getQueryset().orderBy as Record<string, unknown>);
+    const { order, keyset } = totalOrder(meta, instance.classQueryset().orderBy as Record<string, unknown>);
     if (!keyset) {
       problems.push(
         `${className} (${definition.name}): List is paged but its order (${order.map(([field]) => field).join(', ')}) cannot be continued from a row: ` +

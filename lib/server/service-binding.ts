@@ -2,6 +2,9 @@ import { MikroORM } from '@mikro-orm/core';
 import type { NestInterceptor } from '@nestjs/common';
 import { UseInterceptors } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
+import type { Authenticator } from '../auth/authenticator';
+import { CallAccess } from '../auth/call-access';
+import type { ServicePermissions } from '../auth/permissions';
 import { afterFilters } from './exception-filters';
 import { controllerContextCreator, exceptionFiltersOf, pipesOf, runsEnhancers } from './nest-internals';
 import { PipedRequest } from './piped-request';
@@ -52,6 +55,7 @@ export function bindService(
   definition: ServiceDefinition,
   contextCreator: ExternalContextCreator,
   interceptors: NestInterceptor[],
+  access: AccessDefaults,
   problems: string[],
 ): BoundRpc[] {
   const { instance } = target;
@@ -98,13 +102,32 @@ export function bindService(
           'rpc',
         ) as (request: Record<string, unknown>, context: CallContext) => Promise<unknown>)
       : directly(callback);
+    const checked = withAccess(CallAccess.of(rpc.name, target.options, access), instance, invoke);
     const filters = exceptionFiltersOf(creator, instance, callback, target.moduleKey);
     const recover = filters
       ? (error: unknown, request: Record<string, unknown>, context: CallContext) => afterFilters(filters, error, request, context, callback, instance.constructor)
       : undefined;
-    bound.push({ rpc, service: definition.name, invoke, ...(recover ? { recover } : {}) });
+    bound.push({ rpc, service: definition.name, invoke: checked, ...(recover ? { recover } : {}) });
   }
   return bound;
+}
+
+/** The module's authenticators and permissions, for services that name none. */
+export interface AccessDefaults {
+  authenticators: readonly Authenticator[];
+  permissions?: ServicePermissions;
+}
+
+type Invoke = (request: Record<string, unknown>, context: CallContext) => Promise<unknown>;
+
+/** The call checked first (the caller found, the permissions asked), when the rpc has anything to check. */
+function withAccess(access: CallAccess | undefined, instance: object, invoke: Invoke): Invoke {
+  if (!access) return invoke;
+  return async (request, context) => {
+    context.access = access;
+    await access.check(context, instance);
+    return invoke(request, context);
+  };
 }
 
 /** Calls the handler as Nest's pipeline would when no guard or interceptor applies: a promise of its result. */

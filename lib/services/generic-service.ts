@@ -105,6 +105,15 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * or per caller; call it rather than reading options directly.
    */
   getQueryset(): Queryset<T> {
+    return this.classQueryset();
+  }
+
+  /**
+   * The queryset the class's options give (`GenericService(Entity, { where, orderBy })`): what
+   * `getQueryset()` returns unless overridden. Start-up decisions read it, without a call (an
+   * overridden `getQueryset()` may read `this.user` or `this.request`).
+   */
+  classQueryset(): Queryset<T> {
     const options = (this.constructor as typeof GenericServiceBase).querysetOptions as GenericServiceOptions<T>;
     return {
       entity: this.entity,
@@ -127,7 +136,19 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const populate = queryset.populate ?? this.populateFields();
     const object = await this.em.findOne(queryset.entity, where, { populate: populate as never });
     if (!object) throw new ObjectNotFoundError(queryset.entity.name, value);
+    await this.checkObjectPermissions(object);
     return object;
+  }
+
+  /**
+   * Asks the permissions' `hasObjectPermission` about an object (`getObject()` calls it):
+   * PERMISSION_DENIED (UNAUTHENTICATED for an anonymous caller), or NOT_FOUND with
+   * `hideForbiddenObjects`. Call it yourself when you find objects another way.
+   */
+  async checkObjectPermissions(object: T): Promise<void> {
+    const access = this.context.access;
+    if (!access?.checksObjects) return;
+    await access.checkObject(this.context, this, object, () => new ObjectNotFoundError(this.entity.name, this.lookupValue(this.lookupFieldName())));
   }
 
   /** The serializer class. @default `serializerClass` */
@@ -151,6 +172,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
       request: this.request,
       call: this.context,
       service: this,
+      user: this.context.user,
       get em() {
         return service.em;
       },
@@ -176,7 +198,8 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const em = this.context.readEm; // no fork for a read of columns
     const lookupField = this.lookupFieldName();
     const value = this.lookupValue(lookupField);
-    const columns = await fastPathsFor(this, em).retrieveColumns(this, em, lookupField, value);
+    // Object permissions are asked about the object as an entity: no columns then.
+    const columns = this.context.access?.checksObjects ? undefined : await fastPathsFor(this, em).retrieveColumns(this, em, lookupField, value);
     if (columns === undefined) return this.getObject();
     if (columns === null) throw new ObjectNotFoundError(this.entity.name, value);
     return columns as T;

@@ -49,6 +49,12 @@ export class Service {
     return this.callState.context;
   }
 
+  /** Who is calling, as the authenticators found it; null for an anonymous call (see `CallContext.user`). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  get user(): any {
+    return this.callState.context.user;
+  }
+
   /** The rpc being served, e.g. `Create`. */
   get action(): string {
     return this.callState.context.action;

@@ -85,7 +85,7 @@ describe.each(['socket', 'inProcess'] as const)('Nest exception filters on frame
 
   it("runs a global filter (APP_FILTER) extending BaseRpcExceptionFilter, with the framework's mapping as its base", async () => {
     EverythingFilter.seen = [];
-    const served = await serve([PlainService], [{ provide: APP_FILTER, useClass: EverythingFilter }]);
+    const served = await serve([PlainService], { providers: [{ provide: APP_FILTER, useClass: EverythingFilter }] });
     try {
       // An error Nest's base filter does not know: the framework maps it (NOT_FOUND, not INTERNAL).
       await expect(unary(served.clients[channel], 'Retrieve', { id: 404 })).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'Gadget: 404 not found' });

@@ -33,7 +33,7 @@ describe.each(['socket', 'inProcess'] as const)('Nest pipes on framework service
 
   it('runs global pipes (APP_PIPE) before mixin handlers too, which the serializer then validates as before', async () => {
     RecordingPipe.seen = [];
-    const served = await serveTwice([ReadOnlyService], [{ provide: APP_PIPE, useClass: RecordingPipe }]);
+    const served = await serveTwice([ReadOnlyService], { providers: [{ provide: APP_PIPE, useClass: RecordingPipe }] });
     try {
       await expect(unaryOf(served.clients[channel], 'Retrieve', { id: 3 })).rejects.toMatchObject({ code: status.NOT_FOUND });
       // The mixin's Retrieve declares no parameter type: the pipe gets none.

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { MikroORM } from '@mikro-orm/core';
+import { EntityManager, MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -11,7 +11,7 @@ import { Gadget, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
 import { gadgetProtos } from './gadget-app';
 import { testDatabase } from './test-database';
 
-// Services of gadgets.NestedMakerController served over a loopback socket and over the testing
+// Services of the gadget protos served over a loopback socket and over the testing
 // toolkit's in-process channel, so a test can check both give the same answers.
 const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-sources.proto');
 
@@ -21,18 +21,32 @@ export interface Served {
   close(): Promise<void>;
 }
 
+export interface ServeOptions {
+  providers?: Provider[];
+  /** The proto service the clients call. @default 'gadgets.NestedMakerController' */
+  service?: string;
+  /** Fills each of the two databases once their tables exist. */
+  seed?: (em: EntityManager) => Promise<void>;
+}
+
 /** The controllers served twice: by a server on a loopback port, and in process by the testing toolkit. */
-export async function serveTwice(controllers: Type[], providers: Provider[] = []): Promise<Served> {
+export async function serveTwice(controllers: Type[], { providers = [], service = 'gadgets.NestedMakerController', seed }: ServeOptions = {}): Promise<Served> {
   const socketDb = testDatabase();
   const orm = (db: ReturnType<typeof testDatabase>) => MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false });
   @Module({ imports: [orm(socketDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS, url: '127.0.0.1:0' })], controllers, providers })
   class SocketModule {}
   const moduleRef = await Test.createTestingModule({ imports: [SocketModule] }).compile();
   moduleRef.useLogger(false);
-  const socketApp = await moduleRef.init();
+  const socketApp = await moduleRef.init().catch(async (error: unknown) => {
+    // A failed start must not leave the database open (jest would never exit).
+    await moduleRef.get(MikroORM).close();
+    await socketDb.dispose();
+    throw error;
+  });
   await socketApp.get(MikroORM).getSchemaGenerator().refreshDatabase();
+  await seed?.(socketApp.get(MikroORM).em.fork());
   const definition = protoLoader.loadSync(PROTOS, { keepCase: true, defaults: true, includeDirs: [gadgetProtos('')[0]] });
-  const Client = (grpc.loadPackageDefinition(definition).gadgets as grpc.GrpcObject).NestedMakerController as typeof grpc.Client;
+  const Client = (grpc.loadPackageDefinition(definition).gadgets as grpc.GrpcObject)[service.replace(/^gadgets\./, '')] as typeof grpc.Client;
   const socket = new Client(`127.0.0.1:${socketApp.get(GrpcFrameworkServer).port}`, grpc.credentials.createInsecure()) as Served['clients']['socket'];
 
   const inProcessDb = testDatabase();
@@ -40,6 +54,7 @@ export async function serveTwice(controllers: Type[], providers: Provider[] = []
     { imports: [orm(inProcessDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS })], controllers, providers },
     { schema: 'create', isolation: 'none' },
   );
+  await seed?.(testing.orm.em.fork());
   const inProcess = testing.stub(Client) as Served['clients']['inProcess'];
   return {
     clients: { socket, inProcess },
@@ -53,8 +68,10 @@ export async function serveTwice(controllers: Type[], providers: Provider[] = []
   };
 }
 
-export const unaryOf = (client: grpc.Client & Record<string, Function>, method: string, request: object) =>
-  new Promise<Record<string, unknown>>((resolve, reject) => client[method](request, (error: grpc.ServiceError | null, response: Record<string, unknown>) => (error ? reject(error) : resolve(response))));
+export const unaryOf = (client: grpc.Client & Record<string, Function>, method: string, request: object, metadata = new grpc.Metadata()) =>
+  new Promise<Record<string, unknown>>((resolve, reject) =>
+    client[method](request, metadata, (error: grpc.ServiceError | null, response: Record<string, unknown>) => (error ? reject(error) : resolve(response))),
+  );
 
 export const streamOf = (client: grpc.Client & Record<string, Function>) =>
   new Promise<{ messages: unknown[]; error?: grpc.ServiceError }>((resolve) => {
