@@ -13,6 +13,10 @@ export const POST_PROTO = path.join(ROOT, 'sample', 'protos', 'blog_proto', 'pos
 export const PAGES_PROTO = path.join(ROOT, 'bench', 'protos', 'post_pages.proto');
 /** A List of books with their authors nested, which every server but the ceiling serves. */
 export const BOOKS_PROTO = path.join(ROOT, 'bench', 'protos', 'book_list.proto');
+/** Retrieve behind a bearer JWT, on the framework only (against its Retrieve without one). */
+export const AUTH_PROTO = path.join(ROOT, 'bench', 'protos', 'post_auth.proto');
+/** The HS256 key of the benchmark's tokens. */
+export const BENCH_JWT_SECRET = 'the benchmark signs its bearer tokens with this key';
 /** The entities of the benchmark's database. */
 export const BENCH_ENTITIES = [Post, Author, Book];
 

@@ -28,16 +28,27 @@ function grpcFrame(message: Buffer): Buffer {
 /** `RetrieveRequest { id }`: field 1, varint; ids below 128 fit one byte. */
 const retrieveMessage = (id: number): Buffer => Buffer.from([0x08, id]);
 
+/** Which service an h2load run calls, and the headers it adds to every request (an authorization). */
+export interface H2loadTarget {
+  service: string;
+  headers: readonly [string, string][];
+}
+
+const POSTS: H2loadTarget = { service: SERVICE, headers: [] };
+
 /** The size of one successful reply's DATA: the reply's message bytes plus the 5-byte frame header. */
-async function replyBytes(address: string, method: string, message: Buffer): Promise<number> {
+async function replyBytes(address: string, method: string, message: Buffer, target: H2loadTarget): Promise<number> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  for (const [name, value] of target.headers) metadata.set(name, value);
   try {
     const reply = await new Promise<Buffer>((resolve, reject) =>
       client.makeUnaryRequest(
-        `${SERVICE}/${method}`,
+        `${target.service}/${method}`,
         (frame: Buffer) => frame,
         (bytes: Buffer) => bytes,
         message,
+        metadata,
         (error, value) => (error || !value ? reject(error ?? new Error('empty reply')) : resolve(value)),
       ),
     );
@@ -56,13 +67,14 @@ interface H2loadRun {
 }
 
 /** One h2load run on one connection with `concurrency` streams, for a duration or a number of requests. */
-function runH2load(address: string, method: string, message: Buffer, concurrency: number, limit: { durationMs: number } | { requests: number }): H2loadRun {
+function runH2load(address: string, method: string, message: Buffer, concurrency: number, limit: { durationMs: number } | { requests: number }, target: H2loadTarget = POSTS): H2loadRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2load-'));
   const body = path.join(dir, 'body.bin');
   fs.writeFileSync(body, grpcFrame(message));
   const args = 'requests' in limit ? ['-n', String(limit.requests)] : ['-D', `${Math.max(100, Math.round(limit.durationMs))}ms`];
   args.push('-c', '1', '-m', String(concurrency), '-H', 'content-type: application/grpc', '-H', 'te: trailers');
-  args.push('-d', body, `http://${address}${SERVICE}/${method}`);
+  for (const [name, value] of target.headers) args.push('-H', `${name}: ${value}`);
+  args.push('-d', body, `http://${address}${target.service}/${method}`);
   try {
     const out = execFileSync('h2load', args, { encoding: 'utf8' });
     const num = (pattern: RegExp): number => Number(pattern.exec(out)?.[1] ?? NaN);
@@ -79,10 +91,10 @@ function runH2load(address: string, method: string, message: Buffer, concurrency
 }
 
 /** Retrieve of one Post for `durationMs`; calls that brought back less than a full reply count as errors. */
-export async function h2loadRetrieve(address: string, concurrency: number, durationMs: number): Promise<LoadResult> {
+export async function h2loadRetrieve(address: string, concurrency: number, durationMs: number, target: H2loadTarget = POSTS): Promise<LoadResult> {
   const message = retrieveMessage(POST_ID);
-  const expected = await replyBytes(address, 'Retrieve', message);
-  const run = runH2load(address, 'Retrieve', message, concurrency, { durationMs });
+  const expected = await replyBytes(address, 'Retrieve', message, target);
+  const run = runH2load(address, 'Retrieve', message, concurrency, { durationMs }, target);
   const withReply = Math.min(run.requests, Math.floor(run.dataBytes / expected));
   return { calls: run.requests, errors: run.requests - withReply, rps: withReply / run.seconds, p50Ms: NaN, p99Ms: NaN, meanMs: run.meanMs };
 }

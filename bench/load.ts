@@ -4,7 +4,8 @@
 // node load.js '<json LoadSpec>' prints one JSON LoadResult line.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { BOOKS_PROTO, CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO } from './common';
+import { JwtService } from '@nestjs/jwt';
+import { BENCH_JWT_SECRET, BOOKS_PROTO, CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO } from './common';
 import { h2loadCreate, h2loadRetrieve } from './h2load';
 
 export interface LoadSpec {
@@ -13,7 +14,7 @@ export interface LoadSpec {
    * `retrieve-h2load`, `create-h2load`: driven by h2load instead of the grpc-js client; the
    * Create run sends `durationMs * H2LOAD_CREATES_PER_MS` requests, the same for every server.
    */
-  workload: 'retrieve' | 'retrieve-h2load' | 'create' | 'create-h2load' | 'list' | 'list-books' | 'page';
+  workload: 'retrieve' | 'retrieve-h2load' | 'retrieve-jwt-h2load' | 'create' | 'create-h2load' | 'list' | 'list-books' | 'page';
   concurrency: number;
   durationMs: number;
   maxId: number;
@@ -160,6 +161,11 @@ function benchClient(address: string, service: Service): Client {
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.workload === 'retrieve-h2load') return h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs);
+  if (spec.workload === 'retrieve-jwt-h2load') {
+    // One token for the run, verified by the server on every call.
+    const token = new JwtService({ secret: BENCH_JWT_SECRET }).sign({ sub: 'bench' }, { expiresIn: 3600 });
+    return h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs, { service: '/bench_auth.AuthedPosts', headers: [['authorization', `Bearer ${token}`]] });
+  }
   if (spec.workload === 'create-h2load') {
     return h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
   }

@@ -73,6 +73,14 @@ if (H2LOAD) {
     metric: 'rps',
     higherIsBetter: true,
   });
+  // The same Retrieve behind a bearer JWT verified per call: what authentication costs (framework only).
+  UNARY_WORKLOADS.splice(3, 0, {
+    name: 'retrieve c=64 with a JWT (h2load)',
+    spec: { workload: 'retrieve-jwt-h2load', concurrency: 64, durationMs: QUICK ? 1000 : 5000 },
+    metric: 'rps',
+    higherIsBetter: true,
+    servers: ['framework'],
+  });
   UNARY_WORKLOADS.push({
     name: 'create c=16 (h2load)',
     spec: { workload: 'create-h2load', concurrency: 16, durationMs: QUICK ? 600 : 4000 },
@@ -512,6 +520,12 @@ function report(results: Record<string, Record<string, Summary>>): void {
       lines.push(costRow(workload.name, 'server CPU ms', (n) => m(n, 'serverCpuMs')));
       lines.push(`| ${workload.name} | server memory growth MB | ${SERVERS.map((n) => fmt(m(n, 'memoryGrowthMb'))).join(' | ')} | | |`);
     }
+  }
+  const plain = results['retrieve c=64 (h2load)']?.framework?.rps?.median;
+  const withJwt = results['retrieve c=64 with a JWT (h2load)']?.framework?.rps?.median;
+  if (plain && withJwt) {
+    json.jwt_calls_ratio = withJwt / plain;
+    lines.push(`| retrieve c=64 with a JWT (h2load) | calls/s against the same without one | ${(withJwt / plain).toFixed(2)} | | | | | |`);
   }
   for (const name of workerRows) {
     const s = results[name].framework.rps;

@@ -61,6 +61,8 @@ export { AuthenticationFailedError } from './auth/authenticator';
 export type { Authenticator } from './auth/authenticator';
 export { JwtAuthenticator } from './auth/jwt-authenticator';
 export type { JwtAuthenticatorOptions } from './auth/jwt-authenticator';
+export { MtlsAuthenticator } from './auth/mtls-authenticator';
+export type { MtlsAuthenticatorOptions } from './auth/mtls-authenticator';
 export { AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly } from './auth/permissions';
 export type { Permission, PermissionLike, ServicePermissions } from './auth/permissions';
 export { GrpcFrameworkServer } from './server/grpc-framework.server';

@@ -4,13 +4,23 @@ import cluster from 'node:cluster';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { GenericService, GrpcFrameworkModule, GrpcModelService, ListModelMixin, ModelProtoSerializer, PagedListModelMixin } from 'nestjs-grpc-framework';
+import {
+  GenericService,
+  GrpcFrameworkModule,
+  GrpcModelService,
+  IsAuthenticated,
+  JwtAuthenticator,
+  ListModelMixin,
+  ModelProtoSerializer,
+  PagedListModelMixin,
+  RetrieveModelMixin,
+} from 'nestjs-grpc-framework';
 import { Post } from '../../sample/blog/post.entity';
 import { PostProtoSerializer } from '../../sample/blog/post.serializer';
 import { PostService } from '../../sample/blog/post.service';
 import { Book } from '../../sample/bookstore/book.entity';
 import { AuthorSerializer } from '../../sample/bookstore/bookstore.serializers';
-import { benchDatabase, BOOKS_PROTO, PAGES_PROTO, POST_PROTO, serveBenchControl } from '../common';
+import { AUTH_PROTO, BENCH_JWT_SECRET, benchDatabase, BOOKS_PROTO, PAGES_PROTO, POST_PROTO, serveBenchControl } from '../common';
 
 serveBenchControl();
 
@@ -29,12 +39,21 @@ class BookWithAuthorSerializer extends ModelProtoSerializer(Book, {
 @GrpcModelService({ service: 'bench_books.BookList', serializer: BookWithAuthorSerializer })
 class BookListService extends ListModelMixin(GenericService(Book)) {}
 
+/** The tutorial's Retrieve behind a bearer JWT, verified on every call. */
+@GrpcModelService({
+  service: 'bench_auth.AuthedPosts',
+  serializer: PostProtoSerializer,
+  authenticators: [new JwtAuthenticator({ secret: BENCH_JWT_SECRET })],
+  permissions: [IsAuthenticated],
+})
+class AuthedPostService extends RetrieveModelMixin(GenericService(Post)) {}
+
 @Module({
   imports: [
     MikroOrmModule.forRoot({ ...benchDatabase(dbFile), registerRequestContext: false }),
-    GrpcFrameworkModule.forRoot({ protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO], url: `127.0.0.1:${port}`, reflection: false, health: false }),
+    GrpcFrameworkModule.forRoot({ protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO, AUTH_PROTO], url: `127.0.0.1:${port}`, reflection: false, health: false }),
   ],
-  controllers: [PostService, PostPagesService, BookListService],
+  controllers: [PostService, PostPagesService, BookListService, AuthedPostService],
 })
 class BenchAppModule {}
 

@@ -238,6 +238,11 @@ class InProcessServerCall extends EventEmitter {
     return PEER;
   }
 
+  /** In process there is no transport security, so no peer certificate. */
+  getAuthContext(): { transportSecurityType?: string } {
+    return {};
+  }
+
   getPath(): string {
     return this.path;
   }

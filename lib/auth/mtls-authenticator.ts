@@ -1,0 +1,32 @@
+import type { Metadata } from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
+import type { CallContext } from '../server/call-context';
+import type { Authenticator } from './authenticator';
+
+export interface MtlsAuthenticatorOptions {
+  /** The user of a client certificate. @default `{ subject, issuer, fingerprint256, serialNumber }` of the certificate */
+  user?: (certificate: PeerCertificate) => unknown;
+}
+
+/**
+ * The caller is the client certificate of a mutual-TLS connection. TLS has already checked the
+ * certificate against your CA when the server requires one: serve with
+ * `ServerCredentials.createSsl(ca, [{ private_key, cert_chain }], true)` (the last argument,
+ * `checkClientCertificate`, must be true, or a client could present any certificate). Without a
+ * client certificate (an insecure or one-way TLS connection) the call is anonymous.
+ *
+ * @publicApi
+ */
+export class MtlsAuthenticator implements Authenticator {
+  readonly expects = 'a client certificate (mutual TLS)';
+
+  constructor(private readonly options: MtlsAuthenticatorOptions = {}) {}
+
+  authenticate(_metadata: Metadata, call: CallContext): unknown {
+    const certificate = (call.call as { getAuthContext?(): { sslPeerCertificate?: PeerCertificate } | null }).getAuthContext?.()?.sslPeerCertificate;
+    if (!certificate || !certificate.fingerprint256) return null;
+    if (this.options.user) return this.options.user(certificate);
+    const { subject, issuer, fingerprint256, serialNumber } = certificate;
+    return { subject, issuer, fingerprint256, serialNumber };
+  }
+}
