@@ -4,6 +4,7 @@ import { FieldViolation, groupByField, ValidationFailedError } from '../errors/g
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { CallContext } from '../server/call-context';
 import { DEFAULT_MAX_ITEMS, FieldSpec, resolveFieldSpec } from './field-spec';
+import { isSent, nestedBatchFields, nestedObjects, nestedViolations } from './nested-fields';
 import { validateFieldValue } from './field-validation';
 import { choiceOfEnumName } from '../proto/enum-names';
 import { CLASS_TO_PLAIN, PLAIN_TO_CLASS, TransformFn } from './class-transformer-decorations';
@@ -64,7 +65,6 @@ export type ProtoSerializerClass<TInstance extends object = object> = (new (
   spec(): SerializerSpec;
 };
 
-const TEXT_KINDS = new Set<FieldSpec['kind']>(['string', 'text', 'any']);
 const specs = new WeakMap<Function, SerializerSpec>();
 
 /**
@@ -482,49 +482,6 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       })),
     );
   }
-}
-
-/**
- * Whether a message sends a field: proto3 sends an unset string as '', which for values carried
- * as strings (decimals, dates...) means "not sent", and an unset list of nested messages as [].
- */
-function isSent(field: FieldSpec, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (value === '' && !TEXT_KINDS.has(field.kind)) return false;
-  return !(field.serializer && Array.isArray(value) && value.length === 0);
-}
-
-/** A nested serializer's violations, each field named by its path from the outer message. */
-async function nestedViolations(serializer: ProtoSerializer<object>, prefix: string): Promise<FieldViolation[]> {
-  if (await serializer.isValid()) return [];
-  return serializer.fieldViolations.map((v) => ({ ...v, field: `${prefix}${v.field}` }));
-}
-
-const nestedBatches = new WeakMap<Function, readonly FieldSpec[]>();
-
-/** The nested fields whose serializers (or theirs, at any depth) have batch computed fields; found once per class. */
-function nestedBatchFields(cls: ProtoSerializerClass): readonly FieldSpec[] {
-  let fields = nestedBatches.get(cls);
-  if (!fields) {
-    fields = cls.spec().readable.filter((field) => field.serializer && !field.path && loadsBatches(field.serializer, new Set([cls])));
-    nestedBatches.set(cls, fields);
-  }
-  return fields;
-}
-
-function loadsBatches(cls: ProtoSerializerClass, seen: Set<Function>): boolean {
-  if (seen.has(cls)) return false; // a loop, refused when the serializer's relations are read
-  seen.add(cls);
-  const spec = cls.spec();
-  return spec.batchFields.length > 0 || spec.readable.some((field) => field.serializer && !field.path && loadsBatches(field.serializer, seen));
-}
-
-/** The objects a nested field's value holds: none, one (through a reference), or a collection's. */
-function nestedObjects(value: unknown): object[] {
-  if (value == null) return [];
-  if (Array.isArray(value)) return value as object[];
-  if (typeof (value as { getItems?: unknown }).getItems === 'function') return (value as { getItems(): object[] }).getItems();
-  return [Reference.unwrapReference(value as object)];
 }
 
 /** Whether a value is a serializer class (what `@Type(() => X)` must name to nest one). */
