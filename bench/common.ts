@@ -189,6 +189,18 @@ export function bookMessage(book: Book): BookMessage {
   };
 }
 
+/** Keyset pages of posts in creation order, 500 at a time: what the hand-written servers' List reads. */
+export async function* postPages(em: EntityManager): AsyncGenerator<Post[]> {
+  let last: Post | undefined;
+  for (;;) {
+    const page = await em.find(Post, afterPost(last), { orderBy: { created: 'asc', id: 'asc' }, limit: 500 });
+    yield page;
+    if (page.length < 500) return;
+    last = page[page.length - 1];
+    em.clear();
+  }
+}
+
 /** Keyset pages of books by id, each with its author joined: what the hand-written servers read. */
 export async function* bookPages(em: EntityManager): AsyncGenerator<Book[]> {
   let lastId = 0;

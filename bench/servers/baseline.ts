@@ -7,7 +7,6 @@ import { MikroORM } from '@mikro-orm/core';
 import { once } from 'node:events';
 import { Post } from '../../sample/blog/post.entity';
 import {
-  afterPost,
   benchDatabase,
   bookMessage,
   BookMessage,
@@ -15,6 +14,7 @@ import {
   BOOKS_PROTO,
   handWrittenPage,
   PAGES_PROTO,
+  postPages,
   PageReply,
   PageRequest,
   POST_PROTO,
@@ -28,6 +28,21 @@ const [port, dbFile] = process.argv.slice(2);
 
 
 const toMessage = (post: Post): PostMessage => ({ id: post.id, title: post.title, content: post.content });
+
+/** Writes pages of rows as messages, waiting for the client when its buffer is full; stops when it cancels. */
+async function streamPages<R, M>(call: grpc.ServerWritableStream<object, M>, pages: AsyncIterable<R[]>, toMessage: (row: R) => M): Promise<void> {
+  try {
+    for await (const page of pages) {
+      for (const row of page) {
+        if (call.cancelled) return;
+        if (!call.write(toMessage(row))) await once(call, 'drain');
+      }
+    }
+    call.end();
+  } catch {
+    call.emit('error', { code: grpc.status.INTERNAL, details: 'Internal server error' });
+  }
+}
 
 async function main(): Promise<void> {
   const orm = await MikroORM.init(benchDatabase(dbFile));
@@ -61,25 +76,7 @@ async function main(): Promise<void> {
         callback({ code: grpc.status.INTERNAL, details: 'Internal server error' });
       }
     },
-    async List(call: grpc.ServerWritableStream<object, PostMessage>) {
-      const em = orm.em.fork();
-      let last: Post | undefined;
-      try {
-        for (;;) {
-          const page = await em.find(Post, afterPost(last), { orderBy: { created: 'asc', id: 'asc' }, limit: 500 });
-          for (const post of page) {
-            if (call.cancelled) return;
-            if (!call.write(toMessage(post))) await once(call, 'drain');
-          }
-          if (page.length < 500) break;
-          last = page[page.length - 1];
-          em.clear();
-        }
-        call.end();
-      } catch {
-        call.emit('error', { code: grpc.status.INTERNAL, details: 'Internal server error' });
-      }
-    },
+    List: (call: grpc.ServerWritableStream<object, PostMessage>) => streamPages(call, postPages(orm.em.fork()), toMessage),
     Update: (_call: unknown, callback: grpc.sendUnaryData<PostMessage>) => callback({ code: grpc.status.UNIMPLEMENTED }),
     Destroy: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback({ code: grpc.status.UNIMPLEMENTED }),
   });
@@ -87,19 +84,7 @@ async function main(): Promise<void> {
     bench_books: { BookList: { service: grpc.ServiceDefinition } };
   };
   server.addService(books.bench_books.BookList.service, {
-    async List(call: grpc.ServerWritableStream<object, BookMessage>) {
-      try {
-        for await (const page of bookPages(orm.em.fork())) {
-          for (const book of page) {
-            if (call.cancelled) return;
-            if (!call.write(bookMessage(book))) await once(call, 'drain');
-          }
-        }
-        call.end();
-      } catch {
-        call.emit('error', { code: grpc.status.INTERNAL, details: 'Internal server error' });
-      }
-    },
+    List: (call: grpc.ServerWritableStream<object, BookMessage>) => streamPages(call, bookPages(orm.em.fork()), bookMessage),
   });
   const pages = grpc.loadPackageDefinition(protoLoader.loadSync(PAGES_PROTO, { keepCase: true, defaults: true })) as unknown as {
     bench_pages: { PostPages: { service: grpc.ServiceDefinition } };

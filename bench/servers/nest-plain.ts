@@ -10,7 +10,6 @@ import { status } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
 import { Post } from '../../sample/blog/post.entity';
 import {
-  afterPost,
   benchDatabase,
   bookMessage,
   BookMessage,
@@ -18,6 +17,7 @@ import {
   BOOKS_PROTO,
   handWrittenPage,
   PAGES_PROTO,
+  postPages,
   PageReply,
   PageRequest,
   POST_PROTO,
@@ -51,25 +51,7 @@ class PostController {
 
   @GrpcMethod('PostController', 'List')
   list(): Observable<PostMessage> {
-    const em = this.em.fork();
-    return new Observable<PostMessage>((subscriber) => {
-      let stopped = false;
-      void (async () => {
-        let last: Post | undefined;
-        for (;;) {
-          const page = await em.find(Post, afterPost(last), { orderBy: { created: 'asc', id: 'asc' }, limit: 500 });
-          for (const post of page) {
-            if (stopped) return;
-            subscriber.next({ id: post.id, title: post.title, content: post.content });
-          }
-          if (page.length < 500) break;
-          last = page[page.length - 1];
-          em.clear();
-        }
-        subscriber.complete();
-      })().catch((error) => subscriber.error(error));
-      return () => (stopped = true);
-    });
+    return pagesAsObservable(postPages(this.em.fork()), (post: Post) => ({ id: post.id, title: post.title, content: post.content }));
   }
 }
 
@@ -89,21 +71,25 @@ class BookListController {
 
   @GrpcMethod('BookList', 'List')
   list(): Observable<BookMessage> {
-    const em = this.em.fork();
-    return new Observable<BookMessage>((subscriber) => {
-      let stopped = false;
-      void (async () => {
-        for await (const page of bookPages(em)) {
-          for (const book of page) {
-            if (stopped) return;
-            subscriber.next(bookMessage(book));
-          }
-        }
-        subscriber.complete();
-      })().catch((error) => subscriber.error(error));
-      return () => (stopped = true);
-    });
+    return pagesAsObservable(bookPages(this.em.fork()), bookMessage);
   }
+}
+
+/** Pages of rows as an Observable of messages, as a NestJS user writes a streaming List: no backpressure. */
+function pagesAsObservable<R, M>(pages: AsyncIterable<R[]>, toMessage: (row: R) => M): Observable<M> {
+  return new Observable<M>((subscriber) => {
+    let stopped = false;
+    void (async () => {
+      for await (const page of pages) {
+        for (const row of page) {
+          if (stopped) return;
+          subscriber.next(toMessage(row));
+        }
+      }
+      subscriber.complete();
+    })().catch((error) => subscriber.error(error));
+    return () => (stopped = true);
+  });
 }
 
 @Module({

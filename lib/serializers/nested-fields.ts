@@ -44,10 +44,15 @@ function loadsBatches(cls: ProtoSerializerClass, seen: Set<Function>): boolean {
   return spec.batchFields.length > 0 || spec.readable.some((field) => field.serializer && !field.path && loadsBatches(field.serializer, seen));
 }
 
+/** The items of a list or a MikroORM collection; undefined for anything else. */
+export function listItems(value: unknown): object[] | undefined {
+  if (Array.isArray(value)) return value as object[];
+  if (value != null && typeof (value as { getItems?: unknown }).getItems === 'function') return (value as { getItems(): object[] }).getItems();
+  return undefined;
+}
+
 /** The objects a nested field's value holds: none, one (through a reference), or a collection's. */
 export function nestedObjects(value: unknown): object[] {
   if (value == null) return [];
-  if (Array.isArray(value)) return value as object[];
-  if (typeof (value as { getItems?: unknown }).getItems === 'function') return (value as { getItems(): object[] }).getItems();
-  return [Reference.unwrapReference(value as object)];
+  return listItems(value) ?? [Reference.unwrapReference(value as object)];
 }

@@ -4,7 +4,7 @@ import { FieldViolation, groupByField, ValidationFailedError } from '../errors/g
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { CallContext } from '../server/call-context';
 import { DEFAULT_MAX_ITEMS, FieldSpec, resolveFieldSpec } from './field-spec';
-import { isSent, nestedBatchFields, nestedObjects, nestedViolations } from './nested-fields';
+import { isSent, listItems, nestedBatchFields, nestedObjects, nestedViolations } from './nested-fields';
 import { validateFieldValue } from './field-validation';
 import { choiceOfEnumName } from '../proto/enum-names';
 import { CLASS_TO_PLAIN, PLAIN_TO_CLASS, TransformFn } from './class-transformer-decorations';
@@ -95,6 +95,8 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   private batchValues?: Map<string, Map<object, unknown>>;
   /** Loaded serializers of nested fields with batch computed fields, by field name (`load()`). */
   private nestedLoaders?: Map<string, ProtoSerializer<object>>;
+  /** While `dataBeforeLoad` is read: batch computed fields not run yet are left out. */
+  private withoutBatchFields = false;
   private readonly setBySave?: ReadonlySet<string>;
   /** The nested objects `isValid()` validated, by the property they write; `save()` saves them. */
   protected nestedWrites = new Map<string, NestedWrite>();
@@ -179,6 +181,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   protected computedValue(field: FieldSpec, instance: TInstance): unknown {
     if (field.computed === 'each') return (this as unknown as Record<string, (object: TInstance) => unknown>)[field.name](instance);
     const values = this.batchValues?.get(field.name);
+    if (!values && this.withoutBatchFields) return undefined;
     if (!values) throw new Error(`${this.constructor.name}.${field.name} is computed per batch: await serializer.load() before reading message(s).`);
     return values.get(instance as object);
   }
@@ -186,15 +189,17 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   /** A nested object's message (null for none), or a list's messages, made by the field's serializer with this one's context. */
   protected nestedValue(field: FieldSpec, value: unknown): unknown {
     const Nested = field.serializer!;
-    const list = Array.isArray(value) ? value : typeof (value as { getItems?: unknown })?.getItems === 'function' ? (value as { getItems(): unknown[] }).getItems() : undefined;
+    const list = listItems(value);
     const loader = this.nestedLoaders?.get(field.name);
+    // Before load(), a nested object with batch fields cannot be made: the size check goes without it.
+    if (!loader && this.withoutBatchFields && nestedBatchFields(this.constructor as ProtoSerializerClass).includes(field)) return undefined;
     if (loader) {
       // Made by the serializer `load()` ran the nested batch fields with.
       const messageOf = (object: object) => loader.dataToMessage(loader.toRepresentation(object));
-      if (list || field.kind === 'relations') return ((list ?? []) as object[]).map(messageOf);
+      if (list || field.kind === 'relations') return (list ?? []).map(messageOf);
       return value == null ? null : messageOf(Reference.unwrapReference(value as object));
     }
-    if (list || field.kind === 'relations') return new Nested((list ?? []) as object[], { context: this.context, many: true }).messages;
+    if (list || field.kind === 'relations') return new Nested(list ?? [], { context: this.context, many: true }).messages;
     return value == null ? null : new Nested(value as object, { context: this.context }).message;
   }
 
@@ -213,6 +218,20 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     if (!this.many) throw new Error(`${this.constructor.name}.messages is for lists: make it with { many: true }, or read .message.`);
     const items = (this.instance ?? []) as readonly TInstance[];
     return items.map((item) => this.dataToMessage(this.toRepresentation(item)));
+  }
+
+  /**
+   * @internal The instance's data without the batch computed fields, which `load()` has not run:
+   * what a write's size check reads before the write, without their queries (they run, and the
+   * response's size is checked again, once the object is saved).
+   */
+  get dataBeforeLoad(): SerializerData {
+    this.withoutBatchFields = true;
+    try {
+      return this.data;
+    } finally {
+      this.withoutBatchFields = false;
+    }
   }
 
   /** The data of the instance (or, before one is saved, of the validated data), keyed by field name: what `dataToMessage` receives. */

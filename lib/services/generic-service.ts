@@ -278,10 +278,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
   async validateForWrite(serializer: ProtoSerializer<T>): Promise<void> {
     await serializer.isValid({ raiseException: true });
     this.context.throwIfDeadlinePassed();
-    const updating = serializer.instance && !serializer.many;
-    // The object's current message includes its batch computed fields: they run first.
-    if (updating) await serializer.load();
-    const current = updating ? serializer.data : {};
+    const current = serializer.instance && !serializer.many ? serializer.dataBeforeLoad : {};
     this.context.assertResponseFits(serializer.dataToMessage({ ...current, ...serializer.validatedToData(serializer.validatedData) }), GENERATED_VALUES_HEADROOM);
   }
 

@@ -93,14 +93,8 @@ describe('querysets scoped to the caller', () => {
     const served = await serveTwice([OwnGadgetsService], { service: 'gadgets.GuardedController', seed });
     try {
       for (const client of Object.values(served.clients)) {
-        const listed = await new Promise<unknown[]>((resolve, reject) => {
-          const rows: unknown[] = [];
-          const stream = client.List({}, bearer(tokenOf({ sub: 'bo', maker: 2 })));
-          stream.on('data', (row: unknown) => rows.push(row));
-          stream.on('end', () => resolve(rows));
-          stream.on('error', reject);
-        });
-        expect(listed).toEqual([{ id: 3, name: 'g3' }, { id: 4, name: 'g4' }]);
+        const listed = await streamOf(client, bearer(tokenOf({ sub: 'bo', maker: 2 })));
+        expect(listed).toEqual({ messages: [{ id: 3, name: 'g3' }, { id: 4, name: 'g4' }] });
         expect((await streamOf(client)).error).toMatchObject({ code: status.UNAUTHENTICATED });
       }
     } finally {

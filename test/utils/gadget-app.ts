@@ -13,7 +13,8 @@ const PROTO_DIR = path.join(__dirname, '..', 'fixtures', 'gadgets');
 /** Fixture protos of the gadget services, by file name (they import each other from their folder). */
 export const gadgetProtos = (...files: string[]): string[] => files.map((file) => path.join(PROTO_DIR, file));
 
-const gadgetOrm = (db: ReturnType<typeof testDatabase>, queries?: string[]) =>
+/** MikroORM over the gadget entities and a test database; with `queries`, every SQL statement is logged there. */
+export const gadgetOrm = (db: ReturnType<typeof testDatabase>, queries?: string[]) =>
   MikroOrmModule.forRoot({
     ...db.options,
     entities: [Gadget, Maker, Tag],

@@ -1,14 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { EntityManager, MikroORM } from '@mikro-orm/core';
-import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
 import { GrpcTestingApp } from 'nestjs-grpc-framework/testing';
 import { GrpcFrameworkServer } from '../../lib/server/grpc-framework.server';
-import { Gadget, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
-import { gadgetProtos } from './gadget-app';
+import { gadgetOrm, gadgetProtos } from './gadget-app';
 import { testDatabase } from './test-database';
 
 // Services of the gadget protos served over a loopback socket and over the testing
@@ -32,8 +30,7 @@ export interface ServeOptions {
 /** The controllers served twice: by a server on a loopback port, and in process by the testing toolkit. */
 export async function serveTwice(controllers: Type[], { providers = [], service = 'gadgets.NestedMakerController', seed }: ServeOptions = {}): Promise<Served> {
   const socketDb = testDatabase();
-  const orm = (db: ReturnType<typeof testDatabase>) => MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false });
-  @Module({ imports: [orm(socketDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS, url: '127.0.0.1:0' })], controllers, providers })
+  @Module({ imports: [gadgetOrm(socketDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS, url: '127.0.0.1:0' })], controllers, providers })
   class SocketModule {}
   const moduleRef = await Test.createTestingModule({ imports: [SocketModule] }).compile();
   moduleRef.useLogger(false);
@@ -51,7 +48,7 @@ export async function serveTwice(controllers: Type[], { providers = [], service 
 
   const inProcessDb = testDatabase();
   const testing = await GrpcTestingApp.create(
-    { imports: [orm(inProcessDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS })], controllers, providers },
+    { imports: [gadgetOrm(inProcessDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS })], controllers, providers },
     { schema: 'create', isolation: 'none' },
   );
   await seed?.(testing.orm.em.fork());
@@ -73,10 +70,10 @@ export const unaryOf = (client: grpc.Client & Record<string, Function>, method: 
     client[method](request, metadata, (error: grpc.ServiceError | null, response: Record<string, unknown>) => (error ? reject(error) : resolve(response))),
   );
 
-export const streamOf = (client: grpc.Client & Record<string, Function>) =>
+export const streamOf = (client: grpc.Client & Record<string, Function>, metadata = new grpc.Metadata()) =>
   new Promise<{ messages: unknown[]; error?: grpc.ServiceError }>((resolve) => {
     const messages: unknown[] = [];
-    const call = client.List({}) as grpc.ClientReadableStream<unknown>;
+    const call = client.List({}, metadata) as grpc.ClientReadableStream<unknown>;
     call.on('data', (message) => messages.push(message));
     call.on('error', (error: grpc.ServiceError) => resolve({ messages, error }));
     call.on('end', () => resolve({ messages }));
