@@ -14,6 +14,8 @@ export const DEFAULT_LIST_BATCH_SIZE = 500;
 export const DEFAULT_MAX_PAGE_SIZE = 1000;
 /** A paged List's page when the request sends no `page_size` (`defaultPageSize`). */
 export const DEFAULT_PAGE_SIZE = 50;
+/** The most messages one BulkCreate stream may send (`maxBulkItems`). */
+export const DEFAULT_MAX_BULK_ITEMS = 10_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_SERVER_STREAMS = 1000;

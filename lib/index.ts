@@ -40,6 +40,8 @@ export type { RetrieveModelActions } from './mixins/retrieve-model.mixin';
 export { UpdateModelMixin } from './mixins/update-model.mixin';
 export type { UpdateModelActions } from './mixins/update-model.mixin';
 export { DestroyModelMixin } from './mixins/destroy-model.mixin';
+export { BulkCreateModelMixin } from './mixins/bulk-create-model.mixin';
+export type { BulkCreateModelActions } from './mixins/bulk-create-model.mixin';
 export type { DestroyModelActions } from './mixins/destroy-model.mixin';
 
 export { ProtoSerializer } from './serializers/proto-serializer';
@@ -57,6 +59,7 @@ export type { FieldOptions, FieldKind } from './serializers/field-spec';
 export { Int64Type } from './orm/int64.type';
 
 export { CallContext } from './server/call-context';
+export { RequestStream } from './server/request-stream';
 export { AuthenticationFailedError } from './auth/authenticator';
 export type { Authenticator } from './auth/authenticator';
 export { JwtAuthenticator } from './auth/jwt-authenticator';

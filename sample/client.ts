@@ -1,5 +1,5 @@
 // The sample's client: the tutorial's flow on a post (create, list, retrieve, update, delete), then
-// the bookstore's (an author, books with the author nested, reviews, a filtered page).
+// the bookstore's (staff log in and add an author and books, a member signs up and reviews, a filtered page).
 //   npm run sample              (in one terminal)
 //   npm run sample:client       (in another; pass an address to use another server)
 import * as grpc from '@grpc/grpc-js';
@@ -46,33 +46,43 @@ async function main(address: string): Promise<void> {
 
 type Stub = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientReadableStream<unknown>>;
 
-/** The bookstore: nested authors, computed ratings, write-only passwords and List querying. */
+/** The bookstore: logging in, nested authors, computed ratings, write-only passwords and List querying. */
 async function bookstore(address: string): Promise<void> {
   const definition = protoLoader.loadSync(path.join(PROTO_DIR, 'bookstore.proto'), { keepCase: true, defaults: true });
   const pkg = grpc.loadPackageDefinition(definition).bookstore as grpc.GrpcObject;
   const stubOf = (service: string) => new (pkg[service] as typeof grpc.Client)(address, grpc.credentials.createInsecure()) as Stub;
-  const [authors, books, reviews, members] = ['AuthorController', 'BookController', 'ReviewController', 'MemberController'].map(stubOf);
-  const call = <T>(stub: Stub, method: string, request: object): Promise<T> =>
-    promisify((req: object, cb: (e: Error | null, r: T) => void) => stub[method](req, cb))(request);
+  const stubs = ['AuthController', 'AuthorController', 'BookController', 'ReviewController', 'MemberController'].map(stubOf);
+  const [auth, authors, books, reviews, members] = stubs;
+  /** Calls a unary rpc, as the holder of `token` when one is given. */
+  const call = <T>(stub: Stub, method: string, request: object, token?: string): Promise<T> => {
+    const metadata = new grpc.Metadata();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    return promisify((req: object, cb: (e: Error | null, r: T) => void) => stub[method](req, metadata, cb))(request);
+  };
+  const login = async (email: string, password: string) => (await call<{ token: string }>(auth, 'Login', { email, password })).token;
 
   const run = Date.now().toString().slice(-9); // ISBNs and emails are unique: one run's differ from the last's
+  console.log('----- Bookstore: staff log in; only staff may change the catalogue -----');
+  const staff = await login(process.env.BOOKSTORE_STAFF_EMAIL ?? 'staff@bookstore.example', process.env.BOOKSTORE_STAFF_PASSWORD ?? 'staff-password');
   console.log('----- Bookstore: Create an author and two books (the author comes back nested) -----');
-  const author = await call<{ id: number }>(authors, 'Create', { name: 'Ursula K. Le Guin' });
+  const author = await call<{ id: number }>(authors, 'Create', { name: 'Ursula K. Le Guin' }, staff);
   const published = { seconds: String(Date.UTC(1974, 4, 1) / 1000), nanos: 0 };
-  const book = await call<{ id: number }>(books, 'Create', { title: 'The Dispossessed', isbn: `9780${run}`, author_id: author.id, published, price: '9.99' });
+  const book = await call<{ id: number }>(books, 'Create', { title: 'The Dispossessed', isbn: `9780${run}`, author_id: author.id, published, price: '9.99' }, staff);
   console.log(book);
-  await call(books, 'Create', { title: 'The Lathe of Heaven', isbn: `9781${run}`, author_id: author.id, published, price: '12.50' });
+  await call(books, 'Create', { title: 'The Lathe of Heaven', isbn: `9781${run}`, author_id: author.id, published, price: '12.50' }, staff);
   console.log('----- Bookstore: Create a book with a new author, in one call -----');
-  console.log(await call(books, 'Create', { title: 'Kindred', isbn: `9782${run}`, author: { name: 'Octavia E. Butler' }, published, price: '15.00' }));
-  console.log('----- Bookstore: Review it (average_rating is computed) -----');
-  await call(reviews, 'Create', { book_id: book.id, rating: 5, text: 'Anarres!' });
-  await call(reviews, 'Create', { book_id: book.id, rating: 4 });
+  console.log(await call(books, 'Create', { title: 'Kindred', isbn: `9782${run}`, author: { name: 'Octavia E. Butler' }, published, price: '15.00' }, staff));
+  console.log('----- Bookstore: a member signs up (the password is never sent back) and logs in -----');
+  const email = `reader${run}@example.com`;
+  console.log(await call(members, 'Create', { email, name: 'Reader', password: 'a long enough secret' }));
+  const reader = await login(email, 'a long enough secret');
+  console.log('----- Bookstore: the member reviews a book (average_rating is computed) -----');
+  await call(reviews, 'Create', { book_id: book.id, rating: 5, text: 'Anarres!' }, reader);
+  await call(reviews, 'Create', { book_id: book.id, rating: 4 }, reader);
   console.log(await call(books, 'Retrieve', { id: book.id }));
-  console.log('----- Bookstore: ListPage, filtered and ordered -----');
+  console.log('----- Bookstore: ListPage, filtered and ordered (anyone may read) -----');
   console.log(await call(books, 'ListPage', { filter: `author_id = ${author.id} AND price < 20`, order_by: 'price desc', page_size: 1 }));
-  console.log('----- Bookstore: a member (the password is never sent back) -----');
-  console.log(await call(members, 'Create', { email: `reader${run}@example.com`, name: 'Reader', password: 'a long enough secret' }));
-  for (const stub of [authors, books, reviews, members]) stub.close();
+  for (const stub of stubs) stub.close();
 }
 
 main(process.argv[2] ?? '127.0.0.1:50051').catch((error: Error) => {

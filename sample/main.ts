@@ -5,11 +5,12 @@ import { SampleAppModule } from './app.module';
 async function main(): Promise<void> {
   const url = process.argv[2] ?? '127.0.0.1:50051';
   // createApplicationContext initialises the app, which starts the gRPC server.
-  const app = await NestFactory.createApplicationContext(SampleAppModule.register({ url }), { abortOnError: false });
+  const starting = NestFactory.createApplicationContext(SampleAppModule.register({ url }), { abortOnError: false });
   // On SIGTERM or SIGINT: stop taking calls, let those in flight finish, close the database, exit 0.
+  // Listened for from the start: the server may already answer while the last start-up hooks run.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      app.close().then(
+      starting.then((app) => app.close()).then(
         () => process.exit(0),
         (error: Error) => {
           console.error(error.message);
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       );
     });
   }
+  await starting;
 }
 
 main().catch((error: Error) => {

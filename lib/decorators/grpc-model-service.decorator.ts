@@ -12,6 +12,7 @@ const PROTOTYPE_DEFAULTS: ReadonlyArray<[keyof GrpcModelServiceOptions, string]>
   ['maxPageSize', 'maxPageSize'],
   ['defaultPageSize', 'defaultPageSize'],
   ['countTotal', 'countTotal'],
+  ['maxBulkItems', 'maxBulkItems'],
 ];
 
 /**

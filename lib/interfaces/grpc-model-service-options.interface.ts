@@ -30,6 +30,8 @@ export interface GrpcModelServiceOptions {
   defaultPageSize?: number;
   /** `ListPage` fills `total_size` with a count of the matching rows. @default false */
   countTotal?: boolean;
+  /** The most messages one `BulkCreate` stream may send; one more is RESOURCE_EXHAUSTED. @default 10000 */
+  maxBulkItems?: number;
   /** Who is calling, from the call's metadata: the first authenticator that finds a credential decides. @default the module's `authenticators` */
   authenticators?: readonly Authenticator[];
   /**

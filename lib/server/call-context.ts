@@ -1,6 +1,7 @@
 import type { CallAccess } from '../auth/call-access';
-import { Metadata, ServerUnaryCall, ServerWritableStream, status } from '@grpc/grpc-js';
+import { Metadata, ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream, status } from '@grpc/grpc-js';
 import type { EntityManager } from '@mikro-orm/core';
+import type { EventEmitter } from 'node:events';
 import { GrpcError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { MessageCodec } from '../proto/message-codec';
@@ -12,7 +13,7 @@ const CANCELLED = new GrpcError(status.CANCELLED, 'Cancelled by the client');
 const DEADLINE_EXCEEDED = new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded');
 
 /** The grpc-js calls the framework serves. */
-export type ServedCall = ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer>;
+export type ServedCall = ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer> | ServerReadableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>;
 
 /** What every call of one rpc shares, made once when the server starts. @internal */
 export interface RpcSetup {
@@ -181,7 +182,7 @@ export class CallContext {
       else if (this.call.cancelled) controller.abort(CANCELLED);
       else {
         // grpc-js also reports 'cancelled' when a unary call has been answered: one shared reason, no Error per call.
-        this.call.once('cancelled', () => controller.abort(CANCELLED));
+        (this.call as EventEmitter).once('cancelled', () => controller.abort(CANCELLED));
         if (Number.isFinite(this.deadlineAt)) {
           this.deadlineTimer = setTimeout(
             () => controller.abort(DEADLINE_EXCEEDED),

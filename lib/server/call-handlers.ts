@@ -1,11 +1,15 @@
 import {
   Metadata,
+  ServerDuplexStream,
+  ServerReadableStream,
   ServerUnaryCall,
   ServerWritableStream,
   ServiceError,
   status,
   StatusObject,
   sendUnaryData,
+  handleBidiStreamingCall,
+  handleClientStreamingCall,
   handleServerStreamingCall,
   handleUnaryCall,
 } from '@grpc/grpc-js';
@@ -14,16 +18,18 @@ import { Logger } from '@nestjs/common';
 import { StatusMappingOptions, toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
 import * as http2 from 'node:http2';
+import type { Readable } from 'node:stream';
 import { INTERNAL_ERROR_MESSAGE } from '../constants';
 import { GrpcError } from '../errors/grpc-error';
 import { CallContext, RpcSetup } from './call-context';
+import { RequestStream } from './request-stream';
 import { http2StreamOf } from './grpc-js-internals';
 import type { DeadlineWatch } from './deadline-watch';
 import { FailureLog, stackOf } from './failure-log';
 import { ResponseStream, StreamCounts } from './response-stream';
 import type { StreamMemory } from './stream-memory';
 import type { PageTokens } from '../querying/page-token';
-import type { BoundRpc } from './service-binding';
+import type { BoundRpc, RpcRequest } from './service-binding';
 
 const logger = new Logger('GrpcFramework');
 
@@ -54,8 +60,17 @@ export interface HandlerEnvironment {
 
 /** A handler as grpc-js calls it, tagged with its kind. */
 export type InProcessHandler =
-  | { responseStream: false; handler: handleUnaryCall<Buffer, Buffer> }
-  | { responseStream: true; handler: handleServerStreamingCall<Buffer, Buffer> };
+  | { type: 'unary'; handler: handleUnaryCall<Buffer, Buffer> }
+  | { type: 'serverStream'; handler: handleServerStreamingCall<Buffer, Buffer> }
+  | { type: 'clientStream'; handler: handleClientStreamingCall<Buffer, Buffer> }
+  | { type: 'bidi'; handler: handleBidiStreamingCall<Buffer, Buffer> };
+
+/** The handler of a bound rpc, by its kind. */
+export function handlerOf(bound: BoundRpc, env: HandlerEnvironment): InProcessHandler {
+  const { requestStream, responseStream } = bound.rpc;
+  if (requestStream) return responseStream ? { type: 'bidi', handler: bidiStreamingHandler(bound, env) } : { type: 'clientStream', handler: clientStreamingHandler(bound, env) };
+  return responseStream ? { type: 'serverStream', handler: serverStreamingHandler(bound, env) } : { type: 'unary', handler: unaryHandler(bound, env) };
+}
 
 export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUnaryCall<Buffer, Buffer> {
   const setup = rpcSetup(bound, env);
@@ -65,41 +80,54 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
       callback(serviceError(malformed(bound, request)));
       return;
     }
-    const context = new CallContext(call, setup);
-    let answered = false;
-    const answer: sendUnaryData<Buffer> = (error, bytes, trailers) => {
-      if (answered) return;
-      answered = true;
-      callback(error, bytes, trailers);
-    };
-    // At the deadline the caller is answered, whatever the handler is still waiting for (a
-    // stalled database). Not through the context's AbortSignal: grpc-js ends every unary call
-    // with a 'cancelled' event, which would abort a signal (an Error and its stack) per call.
-    const release = Number.isFinite(context.deadlineAt)
-      ? env.deadlines.watch(context.deadlineAt, () => answer(serviceError(statusFor(bound, env, DEADLINE_EXCEEDED))))
-      : undefined;
-    const result = bound.recover ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context)) : bound.invoke(request, context);
-    result.then(
-      (response) => {
-        let bytes: Buffer;
-        try {
-          bytes = context.encodeResponse(response);
-        } catch (error) {
-          if (error instanceof GrpcError) answer(serviceError(statusFor(bound, env, error)));
-          else {
-            logger.error(`${bound.rpc.path}: the response could not be encoded as ${typeNameOf(bound)}`, stackOf(error));
-            answer(serviceError({ code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE }));
-          }
-          return;
-        }
-        answer(null, bytes, context.trailingMetadataIfSet);
-      },
-      (error: unknown) => answer(serviceError(statusFor(bound, env, error))),
-    ).finally(() => {
-      release?.();
-      context.release();
-    });
+    answer(bound, env, new CallContext(call, setup), request, callback);
   };
+}
+
+/** A client-streaming rpc: the handler receives the request messages as a `RequestStream` and answers once. */
+export function clientStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): handleClientStreamingCall<Buffer, Buffer> {
+  const setup = rpcSetup(bound, env);
+  return (call: ServerReadableStream<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+    const context = new CallContext(call, setup);
+    answer(bound, env, context, requestStreamOf(bound, call, context), callback);
+  };
+}
+
+/** Runs a call with one response and answers it once: with the handler's response, its error, or DEADLINE_EXCEEDED. */
+function answer(bound: BoundRpc, env: HandlerEnvironment, context: CallContext, request: RpcRequest, callback: sendUnaryData<Buffer>): void {
+  let answered = false;
+  const answerOnce: sendUnaryData<Buffer> = (error, bytes, trailers) => {
+    if (answered) return;
+    answered = true;
+    callback(error, bytes, trailers);
+  };
+  // At the deadline the caller is answered, whatever the handler is still waiting for (a
+  // stalled database). Not through the context's AbortSignal: grpc-js ends every unary call
+  // with a 'cancelled' event, which would abort a signal (an Error and its stack) per call.
+  const release = Number.isFinite(context.deadlineAt)
+    ? env.deadlines.watch(context.deadlineAt, () => answerOnce(serviceError(statusFor(bound, env, DEADLINE_EXCEEDED))))
+    : undefined;
+  const result = bound.recover ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context)) : bound.invoke(request, context);
+  result.then(
+    (response) => {
+      let bytes: Buffer;
+      try {
+        bytes = context.encodeResponse(response);
+      } catch (error) {
+        if (error instanceof GrpcError) answerOnce(serviceError(statusFor(bound, env, error)));
+        else {
+          logger.error(`${bound.rpc.path}: the response could not be encoded as ${typeNameOf(bound)}`, stackOf(error));
+          answerOnce(serviceError({ code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE }));
+        }
+        return;
+      }
+      answerOnce(null, bytes, context.trailingMetadataIfSet);
+    },
+    (error: unknown) => answerOnce(serviceError(statusFor(bound, env, error))),
+  ).finally(() => {
+    release?.();
+    context.release();
+  });
 }
 
 export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): handleServerStreamingCall<Buffer, Buffer> {
@@ -110,33 +138,59 @@ export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment)
       call.emit('error', serviceError(malformed(bound, request)));
       return;
     }
-    const peer = call.getPeer();
-    const refused = env.streams.enter(peer);
-    if (refused) {
-      call.emit('error', serviceError({ code: status.RESOURCE_EXHAUSTED, details: refused }));
-      return;
-    }
-    const context = new CallContext(call, setup);
-    streamResponses(bound, call, request, context)
-      .catch(async (error: unknown) => {
-        // grpc-js may have ended the call at the deadline already (and, writing after that end,
-        // errored it): the stream still has to go if its status cannot follow its data.
-        if (context.deadlineExceeded) resetUnlessEnded(call);
-        if (call.cancelled || call.writableEnded) return;
-        try {
-          if (!bound.recover) throw error;
-          // An exception filter that answers instead of raising ends the stream where it stopped.
-          await bound.recover(error, request, context);
-          if (!call.cancelled && !call.writableEnded) call.end(context.trailingMetadataIfSet);
-        } catch (final) {
-          if (!call.cancelled && !call.writableEnded) call.emit('error', serviceError(statusFor(bound, env, final)));
-        }
-      })
-      .finally(() => {
-        env.streams.leave(peer);
-        context.release();
-      });
+    stream(bound, env, call, () => request, setup);
   };
+}
+
+/** A bidi rpc: the handler receives the request messages as a `RequestStream` and returns the responses as a server-streaming one does. */
+export function bidiStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): handleBidiStreamingCall<Buffer, Buffer> {
+  const setup = rpcSetup(bound, env);
+  return (call: ServerDuplexStream<Buffer, Buffer>) => stream(bound, env, call, (context) => requestStreamOf(bound, call, context), setup);
+}
+
+/** Runs a call with a response stream, within the server's and the peer's cap on open streams. */
+function stream(
+  bound: BoundRpc,
+  env: HandlerEnvironment,
+  call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
+  requestOf: (context: CallContext) => RpcRequest,
+  setup: RpcSetup,
+): void {
+  const peer = call.getPeer();
+  const refused = env.streams.enter(peer);
+  if (refused) {
+    call.emit('error', serviceError({ code: status.RESOURCE_EXHAUSTED, details: refused }));
+    return;
+  }
+  const context = new CallContext(call, setup);
+  const request = requestOf(context);
+  streamResponses(bound, call, request, context)
+    .catch(async (error: unknown) => {
+      // grpc-js may have ended the call at the deadline already (and, writing after that end,
+      // errored it): the stream still has to go if its status cannot follow its data.
+      if (context.deadlineExceeded) resetUnlessEnded(call);
+      if (call.cancelled || call.writableEnded) return;
+      try {
+        if (!bound.recover) throw error;
+        // An exception filter that answers instead of raising ends the stream where it stopped.
+        await bound.recover(error, request, context);
+        if (!call.cancelled && !call.writableEnded) call.end(context.trailingMetadataIfSet);
+      } catch (final) {
+        if (!call.cancelled && !call.writableEnded) call.emit('error', serviceError(statusFor(bound, env, final)));
+      }
+    })
+    .finally(() => {
+      env.streams.leave(peer);
+      context.release();
+    });
+}
+
+/** The request messages of a client-streaming or bidi call, decoded as the handler takes them. */
+function requestStreamOf(bound: BoundRpc, call: Pick<Readable, 'iterator'>, context: CallContext): RequestStream {
+  // Node's default iterator destroys the stream when the iteration ends, which for a bidi call
+  // would end its responses too.
+  const messages: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
+  return new RequestStream(messages, (bytes) => bound.rpc.request.decode(bytes), context.signal, bound.rpc.request.type.fullName.slice(1));
 }
 
 /**
@@ -147,8 +201,8 @@ export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment)
  */
 async function streamResponses(
   bound: BoundRpc,
-  call: ServerWritableStream<Buffer, Buffer>,
-  request: Record<string, unknown>,
+  call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
+  request: RpcRequest,
   context: CallContext,
 ): Promise<void> {
   const signal = context.signal;
@@ -184,7 +238,7 @@ const RESET_AFTER_DEADLINE_MS = 250;
  * C-core does): such a stream is reset (RST_STREAM CANCEL), so it holds nothing past its
  * deadline. A client that set the deadline reports DEADLINE_EXCEEDED by itself.
  */
-function resetUnlessEnded(call: ServerWritableStream<Buffer, Buffer>): void {
+function resetUnlessEnded(call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>): void {
   const timer = setTimeout(() => {
     const stream = http2StreamOf(call);
     if (stream && !stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
@@ -210,7 +264,8 @@ function rpcSetup(bound: BoundRpc, env: HandlerEnvironment): RpcSetup {
     serviceName: bound.service,
     response: bound.rpc.response,
     maxResponseBytes: env.maxResponseBytes,
-    defaultTimeoutMs: bound.rpc.responseStream ? undefined : env.callTimeoutMs,
+    // Streams last as long as their client wants (a deadline of its own still applies).
+    defaultTimeoutMs: bound.rpc.responseStream || bound.rpc.requestStream ? undefined : env.callTimeoutMs,
     environment: env,
   };
 }

@@ -16,7 +16,7 @@ import { GRPC_FRAMEWORK_OPTIONS } from '../module/grpc-framework.module-definiti
 import { resolveOptions } from '../module/resolve-options';
 import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
-import { HandlerEnvironment, InProcessHandler, serverStreamingHandler, unaryHandler } from './call-handlers';
+import { HandlerEnvironment, handlerOf, InProcessHandler } from './call-handlers';
 import { frameworkServicesRegistry, underFrameworkDecoding } from './framework-services';
 import { DeadlineWatch } from './deadline-watch';
 import { FailureLog } from './failure-log';
@@ -223,7 +223,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       for (const b of rpcs) {
         definition[b.rpc.name] = {
           path: b.rpc.path,
-          requestStream: false,
+          requestStream: b.rpc.requestStream,
           responseStream: b.rpc.responseStream,
           requestSerialize: identity,
           requestDeserialize: identity,
@@ -231,9 +231,9 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
           responseDeserialize: identity,
           originalName: b.rpc.name,
         };
-        const handler = b.rpc.responseStream ? serverStreamingHandler(b, env) : unaryHandler(b, env);
-        implementation[b.rpc.name] = handler;
-        this.handlers.set(b.rpc.path, { responseStream: b.rpc.responseStream, handler } as InProcessHandler);
+        const handler = handlerOf(b, env);
+        implementation[b.rpc.name] = handler.handler;
+        this.handlers.set(b.rpc.path, handler);
       }
       server.addService(definition as GrpcServiceDefinition, implementation);
     }

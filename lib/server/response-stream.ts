@@ -1,4 +1,4 @@
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 
 /**
  * Bytes one response stream may have handed to grpc-js that have not gone out to the client
@@ -18,7 +18,7 @@ export class ResponseStream {
   private waiting?: () => void;
 
   constructor(
-    private readonly call: ServerWritableStream<Buffer, Buffer>,
+    private readonly call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
     private readonly signal: AbortSignal,
   ) {
     signal.addEventListener('abort', () => this.wake(), { once: true });

@@ -8,6 +8,7 @@ import type { ServicePermissions } from '../auth/permissions';
 import { afterFilters } from './exception-filters';
 import { controllerContextCreator, exceptionFiltersOf, pipesOf, runsEnhancers } from './nest-internals';
 import { PipedRequest } from './piped-request';
+import { RequestStream } from './request-stream';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
 import { registerEntityHint } from '../errors/startup-hints';
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
@@ -20,17 +21,20 @@ import { GenericServiceBase } from '../services/generic-service';
 import { Service, serviceView } from '../services/service';
 import type { CallContext } from './call-context';
 
+/** What a handler receives: the decoded request message, or the request stream of a client-streaming or bidi rpc. */
+export type RpcRequest = Record<string, unknown> | RequestStream;
+
 /** One rpc ready to serve: decode, run the Nest pipeline and the handler, encode. */
 export interface BoundRpc {
   rpc: RpcDefinition;
   service: string;
-  invoke(request: Record<string, unknown>, context: CallContext): Promise<unknown>;
+  invoke(request: RpcRequest, context: CallContext): Promise<unknown>;
   /**
    * Runs the handler's Nest exception filters on an error of the call (from the pipeline, the
    * handler or, for a stream, its messages): resolves with what answers the call instead, or
    * rejects with the call's error. Absent when no filter applies.
    */
-  recover?(error: unknown, request: Record<string, unknown>, context: CallContext): Promise<unknown>;
+  recover?(error: unknown, request: RpcRequest, context: CallContext): Promise<unknown>;
 }
 
 export interface ServiceToBind {
@@ -71,14 +75,11 @@ export function bindService(
       );
       continue;
     }
-    if (rpc.requestStream) {
-      problems.push(`${where}: client-streaming and bidirectional rpcs are not supported yet.`);
-      continue;
-    }
     const handler = method as (...args: unknown[]) => unknown;
     let pipes: PipedRequest | undefined;
-    const callback = function (this: unknown, request: Record<string, unknown>, context: CallContext): unknown {
-      if (pipes) return pipes.apply(request).then((piped) => handler.call(serviceView(instance as Service, piped, context), piped, context));
+    const callback = function (this: unknown, request: RpcRequest, context: CallContext): unknown {
+      // Pipes transform a request message; a request stream reaches the handler as it is.
+      if (pipes && !(request instanceof RequestStream)) return pipes.apply(request).then((piped) => handler.call(serviceView(instance as Service, piped, context), piped, context));
       return handler.call(serviceView(instance as Service, request, context), request, context);
     };
     Object.defineProperty(callback, 'name', { value: rpc.name });
@@ -100,12 +101,12 @@ export function bindService(
           undefined,
           { guards: true, interceptors: true, filters: false },
           'rpc',
-        ) as (request: Record<string, unknown>, context: CallContext) => Promise<unknown>)
+        ) as Invoke)
       : directly(callback);
     const checked = withAccess(CallAccess.of(rpc.name, target.options, access), instance, invoke);
     const filters = exceptionFiltersOf(creator, instance, callback, target.moduleKey);
     const recover = filters
-      ? (error: unknown, request: Record<string, unknown>, context: CallContext) => afterFilters(filters, error, request, context, callback, instance.constructor)
+      ? (error: unknown, request: RpcRequest, context: CallContext) => afterFilters(filters, error, request, context, callback, instance.constructor)
       : undefined;
     bound.push({ rpc, service: definition.name, invoke: checked, ...(recover ? { recover } : {}) });
   }
@@ -118,7 +119,7 @@ export interface AccessDefaults {
   permissions?: ServicePermissions;
 }
 
-type Invoke = (request: Record<string, unknown>, context: CallContext) => Promise<unknown>;
+type Invoke = (request: RpcRequest, context: CallContext) => Promise<unknown>;
 
 /** The call checked first (the caller found, the permissions asked), when the rpc has anything to check. */
 function withAccess(access: CallAccess | undefined, instance: object, invoke: Invoke): Invoke {
@@ -131,8 +132,8 @@ function withAccess(access: CallAccess | undefined, instance: object, invoke: In
 }
 
 /** Calls the handler as Nest's pipeline would when no guard or interceptor applies: a promise of its result. */
-function directly(callback: (request: Record<string, unknown>, context: CallContext) => unknown) {
-  return (request: Record<string, unknown>, context: CallContext): Promise<unknown> => {
+function directly(callback: (request: RpcRequest, context: CallContext) => unknown) {
+  return (request: RpcRequest, context: CallContext): Promise<unknown> => {
     try {
       return Promise.resolve(callback(request, context));
     } catch (error) {

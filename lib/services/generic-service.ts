@@ -1,6 +1,7 @@
 import type { FilterQuery, QueryOrderMap } from '@mikro-orm/core';
-import { DEFAULT_LIST_BATCH_SIZE, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../constants';
-import { ObjectNotFoundError } from '../errors/grpc-error';
+import { DEFAULT_LIST_BATCH_SIZE, DEFAULT_MAX_BULK_ITEMS, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../constants';
+import { status } from '@grpc/grpc-js';
+import { FieldViolation, GrpcError, ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { FastPaths, fastPathsFor, fastPathsOf } from '../fast-paths/fast-paths';
 import { EntityClass, isModelSerializerClass } from '../serializers/model-proto-serializer';
@@ -95,6 +96,8 @@ export class GenericServiceBase<T extends object = object> extends Service {
   declare defaultPageSize: number;
   /** `ListPage` fills `total_size` with a count of the matching rows (one more query per page). @default false */
   declare countTotal: boolean;
+  /** The most messages one `BulkCreate` stream may send; one more is RESOURCE_EXHAUSTED. @default 10000 */
+  declare maxBulkItems: number;
 
   get entity(): EntityClass<T> {
     return (this.constructor as typeof GenericServiceBase).entity as EntityClass<T>;
@@ -283,6 +286,53 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /**
+   * A serializer per message of a request stream, each validated as it arrives (before the next
+   * is read): INVALID_ARGUMENT naming the fields by the message's place (`items[3].email`) once
+   * the stream has ended, or RESOURCE_EXHAUSTED at once for more than `maxBulkItems` messages.
+   */
+  async validateStream(requests: AsyncIterable<ProtoMessage>): Promise<ProtoSerializer<T>[]> {
+    const serializers: ProtoSerializer<T>[] = [];
+    const violations: FieldViolation[] = [];
+    for await (const message of requests) {
+      if (serializers.length >= this.maxBulkItems) {
+        throw new GrpcError(status.RESOURCE_EXHAUSTED, `A stream may send at most ${this.maxBulkItems} messages (maxBulkItems); send the rest in another call.`);
+      }
+      const serializer = this.getSerializer(null, { message });
+      if (!(await serializer.isValid())) {
+        const prefix = `items[${serializers.length}]`;
+        for (const v of serializer.fieldViolations) violations.push({ ...v, field: `${prefix}.${v.field}` });
+      }
+      serializers.push(serializer);
+    }
+    if (violations.length) throw new ValidationFailedError(violations);
+    return serializers;
+  }
+
+  /**
+   * The response of a write of many objects: their messages in the response's repeated field
+   * (encoded now, inside the write, as `respond()` does), or an empty response when it has none.
+   */
+  async respondMany(serializers: readonly ProtoSerializer<T>[]): Promise<ProtoMessage> {
+    const field = this.context.responseType.fieldsArray.find((f) => f.repeated && f.resolvedType);
+    const response: ProtoMessage = {};
+    if (field) {
+      // In batches, as List sends them: relations and batch computed fields cost a query per batch.
+      const Serializer = this.getSerializerClass();
+      const relations = isModelSerializerClass(Serializer) ? Serializer.relationsRead() : [];
+      const objects = serializers.map((serializer) => serializer.instance as T);
+      const messages: ProtoMessage[] = [];
+      for (let start = 0; start < objects.length; start += this.listBatchSize) {
+        const batch = objects.slice(start, start + this.listBatchSize);
+        if (relations.length) await this.em.populate(batch, relations as never);
+        messages.push(...(await this.getSerializer(batch, { many: true }).load()).messages);
+      }
+      response[field.name] = messages;
+    }
+    this.context.encodeResponse(response);
+    return response;
+  }
+
+  /**
    * The saved object's message, encoded now, inside the write: one that cannot be sent undoes a
    * write in a transaction instead of leaving it stored behind an error.
    */
@@ -325,6 +375,7 @@ GenericServiceBase.prototype.writeTransactions = 'when-needed';
 GenericServiceBase.prototype.maxPageSize = DEFAULT_MAX_PAGE_SIZE;
 GenericServiceBase.prototype.defaultPageSize = DEFAULT_PAGE_SIZE;
 GenericServiceBase.prototype.countTotal = false;
+GenericServiceBase.prototype.maxBulkItems = DEFAULT_MAX_BULK_ITEMS;
 markDefaults(GenericServiceBase.prototype, ['getQueryset', 'filterQueryset', 'getObject']);
 
 /** The queryset's order, or the List query's. */

@@ -110,7 +110,7 @@ export class GrpcTestingApp {
     const methods: TestClient = {};
     for (const [name, method] of Object.entries(Client.service)) {
       const call = (client as unknown as Record<string, RawRpc>)[name].bind(client);
-      methods[name] = method.responseStream
+      methods[name] = method.responseStream || method.requestStream
         ? (call as TestRpc)
         : (request = {}, metadata = new grpc.Metadata(), options = {}) =>
             new Promise((resolve, reject) => {

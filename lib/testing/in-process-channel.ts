@@ -2,9 +2,12 @@ import {
   connectivityState,
   Deadline,
   Metadata,
+  ServerDuplexStream,
+  ServerReadableStream,
   ServerUnaryCall,
   ServerWritableStream,
   ServiceError,
+  sendUnaryData,
   status,
   StatusObject,
 } from '@grpc/grpc-js';
@@ -13,6 +16,7 @@ import {
 import type { Call, InterceptingListener, MessageContext } from '@grpc/grpc-js/build/src/call-interface';
 import type { Channel } from '@grpc/grpc-js/build/src/channel';
 import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
 import type { GrpcFrameworkServer } from '../server/grpc-framework.server';
 import { internalsOf } from '../server/server-internals';
 
@@ -81,15 +85,25 @@ class InProcessCall implements Call {
   start(metadata: Metadata, listener: InterceptingListener): void {
     this.metadata = metadata;
     this.listener = listener;
+    // A request stream reaches the handler message by message: it starts now, not at half-close.
+    if (this.streamsRequests) this.dispatch();
   }
 
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
-    this.request = message;
-    context.callback?.();
+    if (!this.streamsRequests) {
+      this.request = message;
+      context.callback?.();
+      return;
+    }
+    if (this.finished || this.finalStatus || !this.serverCall) return;
+    if (this.exceedsReceiveLimit(message)) return;
+    // The client's write completes when the handler has room for the message: its backpressure.
+    this.serverCall.pushRequest(message, () => context.callback?.());
   }
 
   halfClose(): void {
-    setImmediate(() => this.dispatch());
+    if (this.streamsRequests) setImmediate(() => this.serverCall?.endRequests());
+    else setImmediate(() => this.dispatch());
   }
 
   startRead(): void {
@@ -116,23 +130,30 @@ class InProcessCall implements Call {
     return null;
   }
 
+  /** Whether the rpc takes a request stream (its server call is made at start). */
+  private get streamsRequests(): boolean {
+    const type = internalsOf(this.server).handlerFor(this.method)?.type;
+    return type === 'clientStream' || type === 'bidi';
+  }
+
+  /** Ends the call with RESOURCE_EXHAUSTED, as grpc-js does, for a message over `maxReceiveMessageLength`. */
+  private exceedsReceiveLimit(message: Buffer): boolean {
+    const limit = internalsOf(this.server).options.maxReceiveMessageLength;
+    if (limit < 0 || message.length <= limit) return false;
+    this.serverCall?.cancel();
+    this.finish({ code: status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${message.length} vs. ${limit})`, metadata: new Metadata() }, true);
+    return true;
+  }
+
   private dispatch(): void {
-    if (this.finished) return;
+    if (this.finished || this.finalStatus) return;
     const entry = internalsOf(this.server).handlerFor(this.method);
     if (!entry) {
       this.finish({ code: status.UNIMPLEMENTED, details: `The server does not implement the method ${this.method}`, metadata: new Metadata() });
       return;
     }
     const request = this.request ?? Buffer.alloc(0);
-    const limit = internalsOf(this.server).options.maxReceiveMessageLength;
-    if (limit >= 0 && request.length > limit) {
-      this.finish({
-        code: status.RESOURCE_EXHAUSTED,
-        details: `Received message larger than max (${request.length} vs. ${limit})`,
-        metadata: new Metadata(),
-      });
-      return;
-    }
+    if (this.exceedsReceiveLimit(request)) return;
     const serverCall = new InProcessServerCall(request, this.metadata, this.deadline, this.method, {
       headers: (metadata) => this.sendHeaders(metadata),
       message: (bytes) => this.push(bytes),
@@ -141,16 +162,26 @@ class InProcessCall implements Call {
     });
     this.serverCall = serverCall;
     this.armDeadline();
-    if (entry.responseStream) {
-      entry.handler(serverCall as unknown as ServerWritableStream<Buffer, Buffer>);
-    } else {
-      entry.handler(serverCall as unknown as ServerUnaryCall<Buffer, Buffer>, (error, value) => {
-        if (error) this.finish(statusOf(error as Partial<ServiceError>));
-        else {
-          this.push(value as Buffer);
-          this.finish({ code: status.OK, details: 'OK', metadata: new Metadata() });
-        }
-      });
+    const answer: sendUnaryData<Buffer> = (error, value) => {
+      if (error) this.finish(statusOf(error as Partial<ServiceError>));
+      else {
+        this.push(value as Buffer);
+        this.finish({ code: status.OK, details: 'OK', metadata: new Metadata() });
+      }
+    };
+    switch (entry.type) {
+      case 'unary':
+        entry.handler(serverCall as unknown as ServerUnaryCall<Buffer, Buffer>, answer);
+        break;
+      case 'serverStream':
+        entry.handler(serverCall as unknown as ServerWritableStream<Buffer, Buffer>);
+        break;
+      case 'clientStream':
+        entry.handler(serverCall as unknown as ServerReadableStream<Buffer, Buffer>, answer);
+        break;
+      case 'bidi':
+        entry.handler(serverCall as unknown as ServerDuplexStream<Buffer, Buffer>);
+        break;
     }
   }
 
@@ -213,10 +244,17 @@ interface ClientSink {
   hasRoom(): boolean;
 }
 
+/** Request messages a handler may have waiting before the client's next write waits. */
+const REQUEST_HIGH_WATER_MARK = 16;
+
 /** What a grpc-js server call offers the framework's handlers, backed by the in-process client. */
 class InProcessServerCall extends EventEmitter {
   cancelled = false;
   private waitingForDrain = false;
+  /** The request stream of a client-streaming or bidi call, read as grpc-js's server calls are. */
+  private readonly requests = new Readable({ objectMode: true, highWaterMark: REQUEST_HIGH_WATER_MARK, read: () => this.takeAck() });
+  /** Completes the client's write that found the request stream full. */
+  private pendingAck?: () => void;
 
   constructor(
     readonly request: Buffer,
@@ -266,6 +304,29 @@ class InProcessServerCall extends EventEmitter {
     if (this.cancelled) return;
     this.cancelled = true;
     this.emit('cancelled', 'cancelled');
+    this.requests.destroy();
+  }
+
+  iterator(options?: { destroyOnReturn?: boolean }): AsyncIterator<Buffer> {
+    return this.requests.iterator(options);
+  }
+
+  /** A request message from the client; `ack` runs once the stream has room for the next. */
+  pushRequest(bytes: Buffer, ack: () => void): void {
+    if (this.requests.destroyed) return;
+    if (this.requests.push(bytes)) ack();
+    else this.pendingAck = ack;
+  }
+
+  /** The client half-closed: no more request messages. */
+  endRequests(): void {
+    if (!this.requests.destroyed) this.requests.push(null);
+  }
+
+  private takeAck(): void {
+    const ack = this.pendingAck;
+    this.pendingAck = undefined;
+    ack?.();
   }
 
   drained(): void {

@@ -32,9 +32,10 @@ export class BookSerializer extends ModelProtoSerializer(Book, {
   }
 }
 
+/** `member_id` is who wrote the review: the caller, set by `ReviewService`, never by the message. */
 export class ReviewSerializer extends ModelProtoSerializer(Review, {
-  fields: ['id', 'bookId', 'rating', 'text'],
-  fieldOptions: { bookId: { source: 'book' } },
+  fields: ['id', 'bookId', 'rating', 'text', 'memberId'],
+  fieldOptions: { bookId: { source: 'book' }, memberId: { source: 'member', readOnly: true } },
 }) {
   @Min(1, { message: 'A rating is 1 to 5 stars.' })
   @Max(5, { message: 'A rating is 1 to 5 stars.' })
@@ -44,8 +45,9 @@ export class ReviewSerializer extends ModelProtoSerializer(Review, {
 /**
  * `password` is write-only: validated on the way in, never sent, not even in error details. It
  * is no entity property: `MemberService` hashes it into `passwordHash`, which is never sent either.
+ * `is_staff` is read-only: no member makes themself staff through the API.
  */
-export class MemberSerializer extends ModelProtoSerializer(Member, { fields: ['id', 'email', 'name'] }) {
+export class MemberSerializer extends ModelProtoSerializer(Member, { fields: ['id', 'email', 'name', 'isStaff'], readOnlyFields: ['isStaff'] }) {
   @ProtoField({ kind: 'string', writeOnly: true, minLength: 8, maxLength: 128, trim: false })
   password!: string;
 }

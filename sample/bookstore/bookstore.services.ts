@@ -1,12 +1,18 @@
-import { GrpcModelService, ModelService, PagedListModelMixin, ProtoSerializer } from 'nestjs-grpc-framework';
+import { AllowAny, GrpcModelService, IsAuthenticated, IsAuthenticatedOrReadOnly, ModelService, PagedListModelMixin, ProtoSerializer, Queryset } from 'nestjs-grpc-framework';
 import { Author } from './author.entity';
 import { Book } from './book.entity';
+import { bookstoreAuthenticator, BookstoreUser, IsOwnerOrStaff, IsSelfOrStaff, IsStaffOrReadOnly } from './bookstore-auth';
 import { AuthorSerializer, BookSerializer, MemberSerializer, ReviewSerializer } from './bookstore.serializers';
 import { Member } from './member.entity';
 import { Review } from './review.entity';
 import { hashPassword } from './password';
 
-@GrpcModelService({ service: 'bookstore.AuthorController', serializer: AuthorSerializer })
+// Every bookstore service reads the caller from a bearer token (`AuthController.Login` issues
+// it); the other sample services have no authentication.
+const authenticators = [bookstoreAuthenticator];
+
+/** Anyone may read the catalogue; only staff may change it. */
+@GrpcModelService({ service: 'bookstore.AuthorController', serializer: AuthorSerializer, authenticators, permissions: [IsStaffOrReadOnly] })
 export class AuthorService extends ModelService(Author) {}
 
 /**
@@ -16,6 +22,8 @@ export class AuthorService extends ModelService(Author) {}
 @GrpcModelService({
   service: 'bookstore.BookController',
   serializer: BookSerializer,
+  authenticators,
+  permissions: [IsStaffOrReadOnly],
   filterFields: {
     title: ['=', '!=', ':'],
     isbn: ['='],
@@ -31,9 +39,24 @@ export class AuthorService extends ModelService(Author) {}
 })
 export class BookService extends PagedListModelMixin(ModelService(Book)) {}
 
-/** Members: the password arrives, is hashed with scrypt before it is stored, and never leaves. */
-@GrpcModelService({ service: 'bookstore.MemberController', serializer: MemberSerializer })
+/**
+ * Members: anyone may sign up (Create); a member sees and changes only themself, staff everyone.
+ * The password arrives, is hashed with scrypt before it is stored, and never leaves.
+ */
+@GrpcModelService({
+  service: 'bookstore.MemberController',
+  serializer: MemberSerializer,
+  authenticators,
+  permissions: { default: [IsAuthenticated, IsSelfOrStaff], Create: [AllowAny] },
+})
 export class MemberService extends ModelService(Member) {
+  /** List shows a member only themself; staff, every member. */
+  override getQueryset(): Queryset<Member> {
+    const queryset = super.getQueryset();
+    const user = this.user as BookstoreUser;
+    return this.action !== 'List' || user.isStaff ? queryset : { ...queryset, where: { $and: [queryset.where, { id: user.id }] } };
+  }
+
   override async performCreate(serializer: ProtoSerializer<Member>): Promise<Member> {
     const { password } = serializer.validatedData as { password: string };
     return serializer.save({ passwordHash: await hashPassword(password) });
@@ -45,5 +68,15 @@ export class MemberService extends ModelService(Member) {
   }
 }
 
-@GrpcModelService({ service: 'bookstore.ReviewController', serializer: ReviewSerializer })
-export class ReviewService extends ModelService(Review) {}
+/** Anyone may read reviews; a member writes them, and only their author (or staff) may change one. */
+@GrpcModelService({
+  service: 'bookstore.ReviewController',
+  serializer: ReviewSerializer,
+  authenticators,
+  permissions: [IsAuthenticatedOrReadOnly, IsOwnerOrStaff],
+})
+export class ReviewService extends ModelService(Review) {
+  override performCreate(serializer: ProtoSerializer<Review>): Promise<Review> {
+    return serializer.save({ member: this.em.getReference(Member, (this.user as BookstoreUser).id) });
+  }
+}

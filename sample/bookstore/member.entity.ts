@@ -1,4 +1,4 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'bookstore_member' })
 export class Member {
@@ -14,4 +14,8 @@ export class Member {
   /** `scrypt$<salt>$<key>`, never the password itself (see `password.ts`). */
   @Property({ length: 200 })
   passwordHash!: string;
+
+  /** Staff keep the catalogue: they may create, change and delete books and authors. */
+  @Property({ default: false })
+  isStaff: boolean & Opt = false;
 }

@@ -250,7 +250,7 @@ describe('grpc-framework generateproto --serializer', () => {
     expect(present.stdout).toContain('    optional string price = ');
     expect(present.stdout).toContain('    optional double average_rating = '); // read-only: no presence needed, nullable: optional
     const members = await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:MemberSerializer', '--write-message');
-    expect(members.stdout).toMatch(/message Member \{\n    int32 id = 1;\n    string email = 2;\n    string name = 3;\n\}/);
+    expect(members.stdout).toMatch(/message Member \{\n    int32 id = 1;\n    string email = 2;\n    string name = 3;\n    \/\/ Read-only.\n    bool is_staff = 4;\n\}/);
     expect(members.stdout).toMatch(/message MemberWrite \{[^}]*\/\/ Write-only: read on Create and Update, never sent back.\n    string password = \d+;/);
 
     const { BookSerializer } = await import('../../sample/bookstore/bookstore.serializers');

@@ -211,7 +211,7 @@ describe('paging while other calls insert and delete', () => {
 
   beforeAll(async () => {
     sample = await startSample();
-    books = sample.client('bookstore.BookController');
+    books = sample.client('bookstore.BookController', await sample.login());
   });
   afterAll(() => sample.close());
 

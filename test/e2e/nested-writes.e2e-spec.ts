@@ -28,7 +28,7 @@ describe('writable nested objects: bookstore.BookController', () => {
 
   beforeAll(async () => {
     sample = await startSample();
-    books = sample.client('bookstore.BookController');
+    books = sample.client('bookstore.BookController', await sample.login());
   });
   afterAll(() => sample.close());
 
@@ -50,7 +50,7 @@ describe('writable nested objects: bookstore.BookController', () => {
   });
 
   it('refuses both author and author_id, and asks for one when neither is sent', async () => {
-    const author = await unary(sample.client('bookstore.AuthorController'), 'Create', { name: 'Kim Stanley Robinson' });
+    const author = await unary(sample.client('bookstore.AuthorController', await sample.login()), 'Create', { name: 'Kim Stanley Robinson' });
     const both = await unary(books, 'Create', { title: 'Both', isbn: '9780000000003', author_id: author.id, author: { name: 'Another' }, published, price: '1.00' }).catch((e) => e);
     expect(badRequestOf(both).violations).toEqual([{ field: 'author_id', description: 'Send either author or author_id, not both.', reason: 'INVALID' }]);
     const neither = await unary(books, 'Create', { title: 'Neither', isbn: '9780000000004', published, price: '1.00' }).catch((e) => e);

@@ -32,16 +32,17 @@ describe('write-only fields: bookstore.MemberController', () => {
 
   it('accepts the password, stores only its scrypt hash, and never sends it back', async () => {
     const created = await unary(members, 'Create', { email: 'ann@example.com', name: 'Ann', password: 'correct horse battery' });
-    expect(created).toEqual({ id: expect.any(Number), email: 'ann@example.com', name: 'Ann' }); // no password, not even empty
+    expect(created).toEqual({ id: expect.any(Number), email: 'ann@example.com', name: 'Ann', is_staff: false }); // no password, not even empty
     const member = await stored(created.id as number);
     expect(member.passwordHash).toMatch(/^scrypt\$/);
     expect(member.passwordHash).not.toContain('correct horse');
     await expect(verifyPassword('correct horse battery', member.passwordHash)).resolves.toBe(true);
-    await expect(unary(members, 'Retrieve', { id: created.id })).resolves.not.toHaveProperty('_password');
-    expect((await collect(members, 'List', {})).every((m) => m._password === undefined)).toBe(true);
+    const ann = sample.client('bookstore.MemberController', await sample.login('ann@example.com', 'correct horse battery'));
+    await expect(unary(ann, 'Retrieve', { id: created.id })).resolves.not.toHaveProperty('_password');
+    expect((await collect(ann, 'List', {})).every((m) => m._password === undefined)).toBe(true);
 
     // An update without a password keeps the hash; with one, replaces it.
-    await unary(members, 'Update', { id: created.id, email: 'ann@example.com', name: 'Ann B', password: 'another good password' });
+    await unary(ann, 'Update', { id: created.id, email: 'ann@example.com', name: 'Ann B', password: 'another good password' });
     await expect(verifyPassword('another good password', (await stored(created.id as number)).passwordHash)).resolves.toBe(true);
   });
 
@@ -139,12 +140,12 @@ describe('nested serializers: bookstore.BookController', () => {
 
   beforeAll(async () => {
     sample = await startSample({ database: { debug: ['query'], logger: (line: string) => queries.push(line) } });
-    books = sample.client('bookstore.BookController');
+    books = sample.client('bookstore.BookController', await sample.login());
   });
   afterAll(() => sample.close());
 
   it('sends the author as an Author message and takes it by author_id', async () => {
-    const author = await unary(sample.client('bookstore.AuthorController'), 'Create', { name: 'Octavia E. Butler' });
+    const author = await unary(sample.client('bookstore.AuthorController', await sample.login()), 'Create', { name: 'Octavia E. Butler' });
     const book = await unary(books, 'Create', {
       title: 'Kindred',
       isbn: '9780807083697',
@@ -189,9 +190,10 @@ describe('computed fields: bookstore average ratings', () => {
   afterAll(() => sample.close());
 
   it('sends the mean rating of each book, unset without reviews, and validates ratings', async () => {
-    const books = sample.client('bookstore.BookController');
-    const reviews = sample.client('bookstore.ReviewController');
-    const author = await unary(sample.client('bookstore.AuthorController'), 'Create', { name: 'Ursula K. Le Guin' });
+    const staff = await sample.login();
+    const books = sample.client('bookstore.BookController', staff);
+    const reviews = sample.client('bookstore.ReviewController', staff);
+    const author = await unary(sample.client('bookstore.AuthorController', staff), 'Create', { name: 'Ursula K. Le Guin' });
     const published = { seconds: '0', nanos: 0 };
     const reviewed = await unary(books, 'Create', { title: 'The Dispossessed', isbn: '9780060512750', author_id: author.id, published, price: '9.99' });
     const quiet = await unary(books, 'Create', { title: 'Lavinia', isbn: '9780151014248', author_id: author.id, published, price: '12.00' });

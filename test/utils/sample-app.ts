@@ -5,13 +5,17 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { GrpcFrameworkOptions, GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { PROTO_DIR, SAMPLE_PROTOS, SampleAppModule } from '../../sample/app.module';
+import { STAFF_EMAIL, STAFF_PASSWORD } from '../../sample/bookstore/staff-member';
 import { testDatabase } from './test-database';
 
 export interface RunningSample {
   app: INestApplicationContext;
   orm: MikroORM;
   address: string;
-  client<T = GrpcClient>(service: string): T;
+  /** A client of `service`; with `token`, every call carries `authorization: Bearer <token>`. */
+  client<T = GrpcClient>(service: string, token?: string): T;
+  /** A bookstore bearer token from the real `Login` rpc. @default the staff member's */
+  login(email?: string, password?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -27,10 +31,21 @@ export function clientPackage(): grpc.GrpcObject {
   return packageObject;
 }
 
-export function makeClient<T = GrpcClient>(address: string, service: string): T {
+export function makeClient<T = GrpcClient>(address: string, service: string, token?: string): T {
   const ctor = service.split('.').reduce<unknown>((ns, part) => (ns as Record<string, unknown>)[part], clientPackage()) as
     typeof grpc.Client;
-  return new ctor(address, grpc.credentials.createInsecure()) as T;
+  return new ctor(address, grpc.credentials.createInsecure(), token ? { interceptors: [bearer(token)] } : {}) as T;
+}
+
+/** A client interceptor that sends `authorization: Bearer <token>` on every call. */
+export function bearer(token: string): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
 }
 
 /** Starts the sample app on 127.0.0.1:0 with a database of its own (see `testDatabase`). */
@@ -57,10 +72,15 @@ export async function startSample(
     app,
     orm: app.get(MikroORM),
     address,
-    client<T>(service: string): T {
-      const client = makeClient<grpc.Client>(address, service);
+    client<T>(service: string, token?: string): T {
+      const client = makeClient<grpc.Client>(address, service, token);
       clients.push(client);
       return client as T;
+    },
+    async login(email = STAFF_EMAIL, password = STAFF_PASSWORD) {
+      const auth = makeClient<GrpcClient>(address, 'bookstore.AuthController');
+      clients.push(auth);
+      return (await unary<{ token: string }>(auth, 'Login', { email, password })).token;
     },
     async close() {
       for (const client of clients) client.close();

@@ -11,7 +11,7 @@ import { testDatabase } from './test-database';
 
 // Services of the gadget protos served over a loopback socket and over the testing
 // toolkit's in-process channel, so a test can check both give the same answers.
-const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-sources.proto');
+const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-sources.proto', 'gadget-streams.proto');
 
 export interface Served {
   /** Calls over a socket, and over the in-process channel: each rpc answered both ways. */

@@ -1,0 +1,69 @@
+import { status } from '@grpc/grpc-js';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { ValidationFailedError } from '../errors/grpc-error';
+import type { ProtoMessage, ProtoSerializer } from '../serializers/proto-serializer';
+import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
+
+export interface BulkCreateModelActions {
+  /**
+   * Client streaming: validates every message of the stream, then saves them all in one
+   * transaction, or none. Answers with the created objects when the response message has a
+   * repeated field of them (else with an empty response, e.g. `google.protobuf.Empty`).
+   */
+  BulkCreate(requests: AsyncIterable<ProtoMessage>): Promise<ProtoMessage>;
+  /** Saves one new object of the stream; override to set extra values, e.g. `serializer.save({ owner })`. */
+  performCreate(serializer: ProtoSerializer<object>): Promise<unknown>;
+}
+
+/**
+ * Adds `BulkCreate` (`rpc BulkCreate(stream Book) returns (BookList)`): every message is
+ * validated as it arrives; invalid ones are INVALID_ARGUMENT with the fields named by the
+ * message's place in the stream (`items[3].isbn`), and nothing is written. At most
+ * `maxBulkItems` messages (one more is RESOURCE_EXHAUSTED, read no further). A client that
+ * cancels mid-stream writes nothing: the write starts when the stream has ended.
+ *
+ * @publicApi
+ */
+export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<BulkCreateModelActions> {
+  class BulkCreateModel extends Base implements BulkCreateModelActions {
+    async BulkCreate(requests: AsyncIterable<ProtoMessage>): Promise<ProtoMessage> {
+      const serializers = await this.validateStream(requests);
+      let index = 0;
+      try {
+        return await this.inTransaction(async () => {
+          for (; index < serializers.length; index++) await this.performCreate(serializers[index]);
+          this.context.signal.throwIfAborted(); // a client that left while it was written is not answered: undo it
+          return this.respondMany(serializers);
+        });
+      } catch (error) {
+        throw refusalOfItem(error, index);
+      }
+    }
+
+    performCreate(serializer: ProtoSerializer<object>): Promise<unknown> {
+      return serializer.save();
+    }
+  }
+  // A `performCreate` of the base (CreateModelMixin's, or the user's own) is the one both use.
+  if (typeof (Base.prototype as { performCreate?: unknown }).performCreate === 'function') {
+    delete (BulkCreateModel.prototype as { performCreate?: unknown }).performCreate;
+  }
+  nameMixin(BulkCreateModel, 'BulkCreateModelMixin', Base);
+  return BulkCreateModel;
+}
+
+/** A refusal of the database while message `index` was written, named by its place in the stream. */
+function refusalOfItem(error: unknown, index: number): unknown {
+  const prefix = `items[${index}]`;
+  if (error instanceof ValidationFailedError) {
+    return new ValidationFailedError(error.fieldViolations.map((v) => ({ ...v, field: `${prefix}.${v.field}` })), error.code);
+  }
+  // Its values may clash with an earlier message of the same stream, which is no longer stored to show which.
+  if (error instanceof UniqueConstraintViolationException) {
+    return new ValidationFailedError(
+      [{ field: prefix, description: 'A record with the same unique values already exists, or is in an earlier message of this stream.', reason: 'UNIQUE' }],
+      status.ALREADY_EXISTS,
+    );
+  }
+  return error;
+}
