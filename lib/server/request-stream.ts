@@ -44,8 +44,8 @@ export class RequestStream<T = Record<string, unknown>> implements AsyncIterable
           throw signal.aborted ? signal.reason : error;
         });
         if (next.done) {
-          // A client that cancels is seen by grpc-js as a half-close first, its cancellation
-          // arriving a moment later: wait that moment, so a cancelled upload is not taken as complete.
+          // Node's HTTP/2 client ends its half of a stream just before it resets it on cancel:
+          // wait for the reset to be seen, so a cancelled upload is not taken for a complete one.
           await new Promise((resolve) => setTimeout(resolve, 0));
           if (signal.aborted) throw signal.reason;
           return;
