@@ -36,7 +36,7 @@ export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Ba
           return this.respondMany(serializers);
         });
       } catch (error) {
-        throw refusalOfItem(error, index);
+        throw index < serializers.length ? refusalOfItem(error, index) : error;
       }
     }
 

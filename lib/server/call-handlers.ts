@@ -26,7 +26,7 @@ import { RequestStream } from './request-stream';
 import { http2StreamOf } from './grpc-js-internals';
 import type { DeadlineWatch } from './deadline-watch';
 import { FailureLog, stackOf } from './failure-log';
-import { ResponseStream, StreamCounts } from './response-stream';
+import { handlerMessages, ResponseStream, StreamCounts } from './response-stream';
 import type { StreamMemory } from './stream-memory';
 import type { PageTokens } from '../querying/page-token';
 import type { BoundRpc, RpcRequest } from './service-binding';
@@ -212,7 +212,7 @@ async function streamResponses(
   const max = context.maxResponseBytes;
   const result = await bound.invoke(request, context);
   let sent = 0;
-  for await (const item of asIterable(result, bound)) {
+  for await (const item of handlerMessages(result, bound.rpc.path)) {
     const batch = Array.isArray(item) ? item : undefined;
     const count = batch ? batch.length : 1;
     for (let i = 0; i < count && !signal.aborted; i++) {
@@ -272,16 +272,6 @@ function rpcSetup(bound: BoundRpc, env: HandlerEnvironment): RpcSetup {
 
 function typeNameOf(bound: BoundRpc): string {
   return bound.rpc.response.type.fullName.slice(1);
-}
-
-function asIterable(result: unknown, bound: BoundRpc): AsyncIterable<unknown> | Iterable<unknown> {
-  if (result && typeof result === 'object') {
-    if (Symbol.asyncIterator in result) return result as AsyncIterable<unknown>;
-    if (Symbol.iterator in result) return result as Iterable<unknown>;
-  }
-  throw new TypeError(
-    `${bound.rpc.path} is server streaming: its handler must return an async iterable (an async generator) or an array.`,
-  );
 }
 
 function decodeRequest(bound: BoundRpc, bytes: Buffer): Record<string, unknown> | Error {

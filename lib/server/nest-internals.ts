@@ -1,4 +1,4 @@
-import type { ArgumentsHost, PipeTransform } from '@nestjs/common';
+import type { ArgumentsHost, NestInterceptor, PipeTransform } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
 
 // The one place that relies on @nestjs/core internals (checked against 11.2);
@@ -73,4 +73,40 @@ export const PIPES_CREATOR = 'pipesContextCreator';
 export function pipesOf(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string): readonly PipeTransform[] {
   const context = (creator as unknown as Record<string, { create(instance: object, callback: Function, moduleKey: string): PipeTransform[] }>)[PIPES_CREATOR];
   return context.create(instance, callback, moduleKey);
+}
+
+/** The private fields `streamEnhancersOf` reads. */
+export const STREAM_ENHANCER_INTERNALS = { guards: 'guardsContextCreator', interceptors: 'interceptorsContextCreator', consumer: 'interceptorsConsumer' } as const;
+
+/** Guards and interceptors of a server-streaming handler, run by the framework so its messages stay a stream. */
+export interface StreamEnhancers {
+  /** Throws when a guard refuses, as Nest's pipeline does. */
+  guard(args: unknown[]): Promise<void>;
+  /** Runs the interceptors around `next` (the handler's messages) and resolves with their Observable. */
+  intercept(args: unknown[], next: () => Promise<unknown>): Promise<unknown>;
+}
+
+/**
+ * The guards and interceptors Nest would run around `callback`, when it has interceptors
+ * (without, Nest's own pipeline serves a stream as well). Nest's pipeline hands the handler's
+ * result to interceptors as one value and resolves with its last: a stream's messages must
+ * reach them one by one, so the framework runs the context creator's private
+ * `interceptorsConsumer` itself (and guards through the public `createGuardsFn`).
+ */
+export function streamEnhancersOf(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string): StreamEnhancers | undefined {
+  const internals = creator as unknown as Record<string, EnhancerContextCreator> & Record<typeof STREAM_ENHANCER_INTERNALS.consumer, InterceptorsConsumer>;
+  const interceptors = internals[STREAM_ENHANCER_INTERNALS.interceptors].create(instance, callback, moduleKey);
+  if (!interceptors.length) return undefined;
+  const guards = internals[STREAM_ENHANCER_INTERNALS.guards].create(instance, callback, moduleKey);
+  const handler = callback as (...args: unknown[]) => unknown;
+  const guardFn = guards.length ? (creator.createGuardsFn(guards as unknown[], instance, handler, 'rpc') as (args: unknown[]) => Promise<void>) : undefined;
+  const consumer = internals[STREAM_ENHANCER_INTERNALS.consumer];
+  return {
+    guard: async (args) => guardFn?.(args),
+    intercept: (args, next) => consumer.intercept(interceptors as NestInterceptor[], args, instance, handler, next, 'rpc'),
+  };
+}
+
+interface InterceptorsConsumer {
+  intercept(interceptors: NestInterceptor[], args: unknown[], instance: object, callback: (...args: unknown[]) => unknown, next: () => Promise<unknown>, type?: string): Promise<unknown>;
 }

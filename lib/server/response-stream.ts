@@ -92,3 +92,12 @@ export class StreamCounts {
     else this.byConnection.delete(peer);
   }
 }
+
+/** What a server-streaming handler returned, as what it must be: an async iterable (an async generator) or an array. */
+export function handlerMessages(result: unknown, path: string): AsyncIterable<unknown> | Iterable<unknown> {
+  if (result && typeof result === 'object') {
+    if (Symbol.asyncIterator in result) return result as AsyncIterable<unknown>;
+    if (Symbol.iterator in result) return result as Iterable<unknown>;
+  }
+  throw new TypeError(`${path} is server streaming: its handler must return an async iterable (an async generator) or an array.`);
+}

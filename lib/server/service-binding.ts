@@ -6,7 +6,10 @@ import type { Authenticator } from '../auth/authenticator';
 import { CallAccess } from '../auth/call-access';
 import type { ServicePermissions } from '../auth/permissions';
 import { afterFilters } from './exception-filters';
-import { controllerContextCreator, exceptionFiltersOf, pipesOf, runsEnhancers } from './nest-internals';
+import { controllerContextCreator, exceptionFiltersOf, pipesOf, runsEnhancers, StreamEnhancers, streamEnhancersOf } from './nest-internals';
+import { interceptedStream } from './intercepted-stream';
+import { handlerMessages } from './response-stream';
+import { Observable } from 'rxjs';
 import { PipedRequest } from './piped-request';
 import { RequestStream } from './request-stream';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
@@ -90,7 +93,10 @@ export function bindService(
     if (interceptors.length) UseInterceptors(...interceptors)(callback);
     const creator = controllerContextCreator(contextCreator, target.moduleKey);
     pipes = PipedRequest.of(pipesOf(creator, instance, callback, target.moduleKey), instance, rpc.name);
-    const invoke = runsEnhancers(creator, instance, callback, target.moduleKey)
+    const streamEnhancers = rpc.responseStream ? streamEnhancersOf(creator, instance, callback, target.moduleKey) : undefined;
+    const invoke = streamEnhancers
+      ? interceptedInvoke(streamEnhancers, callback, rpc.path)
+      : runsEnhancers(creator, instance, callback, target.moduleKey)
       ? (creator.create(
           instance,
           callback as (...args: unknown[]) => unknown,
@@ -128,6 +134,21 @@ function withAccess(access: CallAccess | undefined, instance: object, invoke: In
     context.access = access;
     await access.check(context, instance);
     return invoke(request, context);
+  };
+}
+
+/** A server stream through guards and interceptors that see its messages one by one (`interceptedStream`). */
+function interceptedInvoke(enhancers: StreamEnhancers, callback: (request: RpcRequest, context: CallContext) => unknown, path: string): Invoke {
+  return async (request, context) => {
+    const args = [request, context];
+    await enhancers.guard(args);
+    return interceptedStream(
+      (next) => enhancers.intercept(args, next),
+      async () => {
+        const result = await callback(request, context);
+        return result instanceof Observable ? result : handlerMessages(result, path);
+      },
+    );
   };
 }
 

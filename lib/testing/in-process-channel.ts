@@ -68,6 +68,8 @@ class InProcessCall implements Call {
   private metadata = new Metadata();
   private request?: Buffer;
   private readonly pending: Buffer[] = [];
+  /** Called as each pending message is delivered (a server write's callback: it has gone out). */
+  private readonly onDelivered: (((error?: Error) => void) | undefined)[] = [];
   private readsWanted = 0;
   private headersSent = false;
   private finalStatus?: StatusObject;
@@ -156,7 +158,7 @@ class InProcessCall implements Call {
     if (this.exceedsReceiveLimit(request)) return;
     const serverCall = new InProcessServerCall(request, this.metadata, this.deadline, this.method, {
       headers: (metadata) => this.sendHeaders(metadata),
-      message: (bytes) => this.push(bytes),
+      message: (bytes, delivered) => this.push(bytes, delivered),
       status: (s) => this.finish(s),
       hasRoom: () => this.pending.length < STREAM_HIGH_WATER_MARK,
     });
@@ -204,9 +206,10 @@ class InProcessCall implements Call {
     this.listener?.onReceiveMetadata(metadata);
   }
 
-  private push(bytes: Buffer): void {
+  private push(bytes: Buffer, delivered?: (error?: Error) => void): void {
     if (this.finished) return;
     this.pending.push(bytes);
+    this.onDelivered.push(delivered);
     this.flush();
   }
 
@@ -214,7 +217,7 @@ class InProcessCall implements Call {
     if (this.finalStatus) return;
     this.finalStatus = s;
     clearTimeout(this.deadlineTimer);
-    if (now) this.pending.length = 0; // cancelled or timed out: what was not read is dropped
+    if (now) this.pending.length = this.onDelivered.length = 0; // cancelled or timed out: what was not read is dropped
     this.flush();
   }
 
@@ -226,6 +229,7 @@ class InProcessCall implements Call {
     while (this.readsWanted > 0 && this.pending.length) {
       this.readsWanted--;
       this.listener.onReceiveMessage(this.pending.shift()!);
+      this.onDelivered.shift()?.();
     }
     if (this.pending.length < STREAM_HIGH_WATER_MARK) this.serverCall?.drained();
     if (this.finalStatus && !this.pending.length) {
@@ -239,7 +243,7 @@ class InProcessCall implements Call {
 
 interface ClientSink {
   headers(metadata?: Metadata): void;
-  message(bytes: Buffer): void;
+  message(bytes: Buffer, delivered?: (error?: Error) => void): void;
   status(s: StatusObject): void;
   hasRoom(): boolean;
 }
@@ -289,8 +293,8 @@ class InProcessServerCall extends EventEmitter {
     this.sink.headers(metadata);
   }
 
-  write(bytes: Buffer): boolean {
-    this.sink.message(bytes);
+  write(bytes: Buffer, delivered?: (error?: Error) => void): boolean {
+    this.sink.message(bytes, delivered);
     const room = this.sink.hasRoom();
     if (!room) this.waitingForDrain = true;
     return room;

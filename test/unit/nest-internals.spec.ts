@@ -1,5 +1,5 @@
 import { ExternalContextCreator, NestContainer } from '@nestjs/core';
-import { ENHANCER_CREATORS, FILTER_INTERNALS, PIPES_CREATOR, REPLACED_CONTEXT_CREATOR_METHODS } from '../../lib/server/nest-internals';
+import { ENHANCER_CREATORS, FILTER_INTERNALS, PIPES_CREATOR, REPLACED_CONTEXT_CREATOR_METHODS, STREAM_ENHANCER_INTERNALS } from '../../lib/server/nest-internals';
 
 // lib/server/nest-internals.ts overrides private methods of Nest's ExternalContextCreator; this
 // fails, naming the method, when an upgrade renames or removes one.
@@ -11,6 +11,11 @@ describe('@nestjs/core internals the framework relies on', () => {
   it.each([...ENHANCER_CREATORS, FILTER_INTERNALS.creator, PIPES_CREATOR])('an ExternalContextCreator still has its %s with a create() method', (name) => {
     const creator = ExternalContextCreator.fromContainer(new NestContainer());
     expect(typeof (creator as unknown as Record<string, { create?: unknown }>)[name]?.create).toBe('function');
+  });
+
+  it(`an ExternalContextCreator still has its ${STREAM_ENHANCER_INTERNALS.consumer} with an intercept() method`, () => {
+    const creator = ExternalContextCreator.fromContainer(new NestContainer());
+    expect(typeof (creator as unknown as Record<string, { intercept?: unknown }>)[STREAM_ENHANCER_INTERNALS.consumer]?.intercept).toBe('function');
   });
 
   it('an ExternalContextCreator still makes exception handlers that keep their filters in a private filters array', () => {
