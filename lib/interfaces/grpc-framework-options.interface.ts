@@ -75,6 +75,12 @@ export interface GrpcFrameworkOptions {
   authenticators?: readonly Authenticator[];
   /** Permissions of every service that names none (`@GrpcModelService({ permissions })`). @default none: every call is allowed */
   permissions?: ServicePermissions;
+  /**
+   * `@GrpcMethod` and `@GrpcStreamMethod` handlers (`@nestjs/microservices`) of the application's
+   * controllers: `'serve'` them on this server beside the framework's services, or `'ignore'`
+   * them (another transport serves them). @default 'serve'
+   */
+  grpcMethods?: 'serve' | 'ignore';
   /** Serve gRPC server reflection (v1 and v1alpha) describing the loaded protos. @default true */
   reflection?: boolean;
   /** Serve `grpc.health.v1.Health`: SERVING per service while running, NOT_SERVING during shutdown. @default true */
@@ -121,6 +127,7 @@ export interface ResolvedGrpcFrameworkOptions {
   handlersHook?: (server: Server, registry: ProtoRegistry) => void;
   authenticators: readonly Authenticator[];
   permissions?: ServicePermissions;
+  grpcMethods: 'serve' | 'ignore';
   reflection: boolean;
   health: boolean;
 }

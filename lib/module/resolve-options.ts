@@ -74,6 +74,7 @@ export function resolveOptions(given: GrpcFrameworkOptions, env: Readonly<Record
     listen: options.listen ?? true,
     handlersHook: options.handlersHook,
     authenticators: options.authenticators ?? [],
+    grpcMethods: options.grpcMethods ?? 'serve',
     ...(options.permissions ? { permissions: options.permissions } : {}),
     reflection: options.reflection ?? true,
     health: options.health ?? true,

@@ -29,6 +29,8 @@ import { GenericServiceBase } from '../services/generic-service';
 import { BoundRpc, bindService, checkModelService, servicesAmong, ServiceToBind } from './service-binding';
 import { registerInternals } from './server-internals';
 import { undecoratedImplementations } from './undecorated-controllers';
+import { bindGrpcMethods, grpcMethodHandlersAmong } from './grpc-method-binding';
+import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
 
 const identity = (value: Buffer): Buffer => value;
 
@@ -190,6 +192,10 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       seen.set(definition.name, className);
       checkModelService(service.instance, service.moduleName, orm, definition, problems);
       bound.push(...bindService(service, definition, this.contextCreator, interceptors, this.options, problems));
+    }
+    if (this.options.grpcMethods === 'serve') {
+      const handlers = grpcMethodHandlersAmong(controllers, (instance) => grpcServiceOptionsOf(instance.constructor) !== undefined);
+      bound.push(...bindGrpcMethods(handlers, registry, this.contextCreator, interceptors, seen, problems));
     }
     problems.push(...undecoratedImplementations(controllers, registry, new Set(seen.keys())));
     if (problems.length) {

@@ -88,15 +88,16 @@ export interface StreamEnhancers {
 
 /**
  * The guards and interceptors Nest would run around `callback`, when it has interceptors
- * (without, Nest's own pipeline serves a stream as well). Nest's pipeline hands the handler's
+ * (without, Nest's own pipeline serves a framework stream as well; not an Observable a
+ * `@GrpcMethod` returns, hence `evenWithoutInterceptors`). Nest's pipeline hands the handler's
  * result to interceptors as one value and resolves with its last: a stream's messages must
  * reach them one by one, so the framework runs the context creator's private
  * `interceptorsConsumer` itself (and guards through the public `createGuardsFn`).
  */
-export function streamEnhancersOf(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string): StreamEnhancers | undefined {
+export function streamEnhancersOf(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string, evenWithoutInterceptors = false): StreamEnhancers | undefined {
   const internals = creator as unknown as Record<string, EnhancerContextCreator> & Record<typeof STREAM_ENHANCER_INTERNALS.consumer, InterceptorsConsumer>;
   const interceptors = internals[STREAM_ENHANCER_INTERNALS.interceptors].create(instance, callback, moduleKey);
-  if (!interceptors.length) return undefined;
+  if (!interceptors.length && !evenWithoutInterceptors) return undefined;
   const guards = internals[STREAM_ENHANCER_INTERNALS.guards].create(instance, callback, moduleKey);
   const handler = callback as (...args: unknown[]) => unknown;
   const guardFn = guards.length ? (creator.createGuardsFn(guards as unknown[], instance, handler, 'rpc') as (args: unknown[]) => Promise<void>) : undefined;

@@ -125,7 +125,7 @@ export interface AccessDefaults {
   permissions?: ServicePermissions;
 }
 
-type Invoke = (request: RpcRequest, context: CallContext) => Promise<unknown>;
+export type Invoke = (request: RpcRequest, context: CallContext) => Promise<unknown>;
 
 /** The call checked first (the caller found, the permissions asked), when the rpc has anything to check. */
 function withAccess(access: CallAccess | undefined, instance: object, invoke: Invoke): Invoke {
@@ -137,15 +137,18 @@ function withAccess(access: CallAccess | undefined, instance: object, invoke: In
   };
 }
 
-/** A server stream through guards and interceptors that see its messages one by one (`interceptedStream`). */
-function interceptedInvoke(enhancers: StreamEnhancers, callback: (request: RpcRequest, context: CallContext) => unknown, path: string): Invoke {
+/**
+ * A server stream through guards and interceptors that see its messages one by one
+ * (`interceptedStream`); `args` are what guards and interceptors receive, and `run` calls the handler.
+ */
+export function interceptedInvoke(enhancers: StreamEnhancers, run: (request: RpcRequest, context: CallContext) => unknown, path: string, args: (request: RpcRequest, context: CallContext) => unknown[] = (request, context) => [request, context]): Invoke {
   return async (request, context) => {
-    const args = [request, context];
-    await enhancers.guard(args);
+    const handlerArgs = args(request, context);
+    await enhancers.guard(handlerArgs);
     return interceptedStream(
-      (next) => enhancers.intercept(args, next),
+      (next) => enhancers.intercept(handlerArgs, next),
       async () => {
-        const result = await callback(request, context);
+        const result = await run(request, context);
         return result instanceof Observable ? result : handlerMessages(result, path);
       },
     );

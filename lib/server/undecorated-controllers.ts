@@ -1,16 +1,15 @@
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
 import type { ProtoRegistry } from '../proto/proto-registry';
+import { PATTERN_METADATA } from './microservices-internals';
 import type { DiscoveredController } from './service-binding';
 
-/** Metadata `@nestjs/microservices` puts on `@GrpcMethod` and `@MessagePattern` handlers. */
-const NEST_PATTERN_METADATA = 'microservices:pattern';
 
 /**
  * Controllers that look like the implementation of a loaded proto service nobody serves (their
  * methods carry the names of at least half of its rpcs) but are not decorated with
  * `@GrpcModelService`: typically decorated with `GrpcService` from `@nestjs/microservices`,
  * picked by an IDE's auto-import, which serves nothing here. Controllers with
- * `@nestjs/microservices` handlers (`@GrpcMethod`) are someone else's and are left alone.
+ * `@nestjs/microservices` handlers (`@GrpcMethod`) are served as such (`grpc-method-binding.ts`).
  */
 export function undecoratedImplementations(
   controllers: readonly DiscoveredController[],
@@ -25,7 +24,7 @@ export function undecoratedImplementations(
   for (const { instance } of controllers) {
     if (!instance || typeof instance !== 'object' || grpcServiceOptionsOf(instance.constructor)) continue;
     const methods = methodNames(instance);
-    if (!methods.size || [...methods.values()].some((method) => Reflect.hasMetadata(NEST_PATTERN_METADATA, method))) continue;
+    if (!methods.size || [...methods.values()].some((method) => Reflect.hasMetadata(PATTERN_METADATA, method))) continue;
     for (const service of unserved) {
       const matching = service.rpcs.filter((rpc) => methods.has(rpc.name)).map((rpc) => rpc.name);
       if (!matching.length || matching.length * 2 < service.rpcs.length) continue;
@@ -41,7 +40,7 @@ export function undecoratedImplementations(
 }
 
 /** Every method a controller instance has, by name, through its class chain. */
-function methodNames(instance: object): Map<string, Function> {
+export function methodNames(instance: object): Map<string, Function> {
   const methods = new Map<string, Function>();
   for (let proto = Object.getPrototypeOf(instance); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const name of Object.getOwnPropertyNames(proto)) {

@@ -11,11 +11,13 @@ import { testDatabase } from './test-database';
 
 // Services of the gadget protos served over a loopback socket and over the testing
 // toolkit's in-process channel, so a test can check both give the same answers.
-const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-sources.proto', 'gadget-streams.proto');
+const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-sources.proto', 'gadget-streams.proto', 'heroes.proto');
 
 export interface Served {
   /** Calls over a socket, and over the in-process channel: each rpc answered both ways. */
   clients: Record<'socket' | 'inProcess', grpc.Client & Record<string, Function>>;
+  /** Clients of another service of the same servers (`package.Service`). */
+  clientsOf(service: string): Record<'socket' | 'inProcess', grpc.Client & Record<string, Function>>;
   close(): Promise<void>;
 }
 
@@ -42,9 +44,11 @@ export async function serveTwice(controllers: Type[], { providers = [], service 
   });
   await socketApp.get(MikroORM).getSchemaGenerator().refreshDatabase();
   await seed?.(socketApp.get(MikroORM).em.fork());
-  const definition = protoLoader.loadSync(PROTOS, { keepCase: true, defaults: true, includeDirs: [gadgetProtos('')[0]] });
-  const Client = (grpc.loadPackageDefinition(definition).gadgets as grpc.GrpcObject)[service.replace(/^gadgets\./, '')] as typeof grpc.Client;
-  const socket = new Client(`127.0.0.1:${socketApp.get(GrpcFrameworkServer).port}`, grpc.credentials.createInsecure()) as Served['clients']['socket'];
+  const definition = grpc.loadPackageDefinition(protoLoader.loadSync(PROTOS, { keepCase: true, defaults: true, includeDirs: [gadgetProtos('')[0]] }));
+  const clientClass = (name: string) => name.split('.').reduce<unknown>((ns, part) => (ns as Record<string, unknown>)[part], definition) as typeof grpc.Client;
+  const address = `127.0.0.1:${socketApp.get(GrpcFrameworkServer).port}`;
+  const socket = new (clientClass(service))(address, grpc.credentials.createInsecure()) as Served['clients']['socket'];
+  const others: grpc.Client[] = [];
 
   const inProcessDb = testDatabase();
   const testing = await GrpcTestingApp.create(
@@ -52,11 +56,17 @@ export async function serveTwice(controllers: Type[], { providers = [], service 
     { schema: 'create', isolation: 'none' },
   );
   await seed?.(testing.orm.em.fork());
-  const inProcess = testing.stub(Client) as Served['clients']['inProcess'];
+  const inProcess = testing.stub(clientClass(service)) as Served['clients']['inProcess'];
   return {
     clients: { socket, inProcess },
+    clientsOf(name: string) {
+      const other = new (clientClass(name))(address, grpc.credentials.createInsecure()) as Served['clients']['socket'];
+      others.push(other);
+      return { socket: other, inProcess: testing.stub(clientClass(name)) as Served['clients']['inProcess'] };
+    },
     async close() {
       socket.close();
+      for (const other of others) other.close();
       await socketApp.close();
       await testing.close();
       await socketDb.dispose();

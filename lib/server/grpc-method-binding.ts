@@ -1,0 +1,143 @@
+import { NestInterceptor, UseInterceptors } from '@nestjs/common';
+import type { ExternalContextCreator } from '@nestjs/core';
+import { Observable } from 'rxjs';
+import type { ProtoRegistry, RpcDefinition, ServiceDefinition } from '../proto/proto-registry';
+import type { CallContext } from './call-context';
+import { afterFilters } from './exception-filters';
+import { GrpcMethodPattern, grpcPatternsOf, PARAM_ARGS_METADATA, rpcParamsFactory, STREAMING } from './microservices-internals';
+import { controllerContextCreator, exceptionFiltersOf, streamEnhancersOf } from './nest-internals';
+import { RequestStream } from './request-stream';
+import { BoundRpc, DiscoveredController, interceptedInvoke, Invoke, RpcRequest } from './service-binding';
+import { methodNames } from './undecorated-controllers';
+
+/** A `@GrpcMethod`, `@GrpcStreamMethod` or `@GrpcStreamCall` handler of one of the application's controllers. */
+export interface GrpcMethodHandler {
+  controller: DiscoveredController & { instance: object };
+  name: string;
+  method: Function;
+  pattern: GrpcMethodPattern;
+}
+
+/** Every `@nestjs/microservices` gRPC handler among the controllers (those of `@GrpcModelService` classes aside). */
+export function grpcMethodHandlersAmong(controllers: readonly DiscoveredController[], isFrameworkService: (instance: object) => boolean): GrpcMethodHandler[] {
+  const handlers: GrpcMethodHandler[] = [];
+  for (const controller of controllers) {
+    const { instance } = controller;
+    if (!instance || typeof instance !== 'object' || isFrameworkService(instance)) continue;
+    for (const [name, method] of methodNames(instance)) {
+      for (const pattern of grpcPatternsOf(method)) handlers.push({ controller: { ...controller, instance }, name, method, pattern });
+    }
+  }
+  return handlers;
+}
+
+/**
+ * Binds `@GrpcMethod` handlers to the rpcs of the loaded protos with the semantics Nest's gRPC
+ * transport gives them: a handler receives `(request, metadata, call)` and may answer with a
+ * value, a promise or an Observable (a server stream writes each of its values);
+ * `@GrpcStreamMethod` receives the request messages as an Observable. Guards, interceptors,
+ * pipes (on `@Payload()`) and exception filters run as on Nest's transport; errors map to
+ * statuses as a framework service's do (`RpcException({ code, message })` chooses the status).
+ * `servedBy` holds the services the framework's own classes serve, and gains the rpcs bound here.
+ */
+export function bindGrpcMethods(
+  handlers: readonly GrpcMethodHandler[],
+  registry: ProtoRegistry,
+  contextCreator: ExternalContextCreator,
+  interceptors: NestInterceptor[],
+  servedBy: Map<string, string>,
+  problems: string[],
+): BoundRpc[] {
+  const bound: BoundRpc[] = [];
+  for (const handler of handlers) {
+    const { pattern } = handler;
+    const where = `${handler.controller.instance.constructor.name}.${handler.name} (${decoratorOf(pattern)}('${pattern.service}', '${pattern.rpc}'))`;
+    const definitions = servicesNamed(registry, pattern.service);
+    if (!definitions.length) {
+      problems.push(`${where}: no service ${pattern.service} in the loaded protos (declared: ${registry.serviceNames().join(', ') || 'none'}). Add its proto file to protoPath.`);
+      continue;
+    }
+    for (const definition of definitions) {
+      const rpc = definition.rpcs.find((r) => r.name === pattern.rpc);
+      const problem = !rpc ? `${definition.name} has no rpc ${pattern.rpc} (its rpcs: ${definition.rpcs.map((r) => r.name).join(', ')})` : streamingProblem(pattern, rpc);
+      if (problem) {
+        problems.push(`${where}: ${problem}.`);
+        continue;
+      }
+      const owner = servedBy.get(definition.name) ?? servedBy.get(rpc!.path);
+      if (owner) {
+        problems.push(`${where}: ${rpc!.path} is already served by ${owner}.`);
+        continue;
+      }
+      servedBy.set(rpc!.path, where);
+      bound.push(bindHandler(handler, definition, rpc!, contextCreator, interceptors));
+    }
+  }
+  return bound;
+}
+
+function bindHandler(handler: GrpcMethodHandler, definition: ServiceDefinition, rpc: RpcDefinition, contextCreator: ExternalContextCreator, interceptors: NestInterceptor[]): BoundRpc {
+  const { instance, moduleKey } = handler.controller;
+  const method = handler.method;
+  const callback = function (this: unknown, ...args: unknown[]): unknown {
+    return method.apply(instance, args);
+  };
+  Object.defineProperty(callback, 'name', { value: handler.name });
+  // Method decorators (@UseGuards, @UsePipes, ...) belong to the handler Nest sees.
+  for (const key of Reflect.getMetadataKeys(method)) Reflect.defineMetadata(key, Reflect.getMetadata(key, method), callback);
+  if (interceptors.length) UseInterceptors(...interceptors)(callback);
+  const creator = controllerContextCreator(contextCreator, moduleKey);
+  // Nest's arguments: the request (an Observable of them for @GrpcStreamMethod), the metadata, the call.
+  const args = (request: RpcRequest, context: CallContext): unknown[] => [request instanceof RequestStream ? observableOf(request) : request, context.metadata, context.call];
+  let invoke: Invoke;
+  if (rpc.responseStream) {
+    invoke = interceptedInvoke(streamEnhancersOf(creator, instance, callback, moduleKey, true)!, (request, context) => callback(...args(request, context)), rpc.path, args);
+  } else {
+    const pipeline = creator.create(instance, callback, handler.name, PARAM_ARGS_METADATA, rpcParamsFactory() as never, undefined, undefined, { guards: true, interceptors: true, filters: false }, 'rpc') as (
+      ...args: unknown[]
+    ) => Promise<unknown>;
+    invoke = (request, context) => pipeline(...args(request, context));
+  }
+  const filters = exceptionFiltersOf(creator, instance, callback, moduleKey);
+  return {
+    rpc,
+    service: definition.name,
+    invoke,
+    ...(filters ? { recover: (error: unknown, request: RpcRequest, context: CallContext) => afterFilters(filters, error, request, context, callback, instance.constructor) } : {}),
+  };
+}
+
+/** The loaded services a pattern names: by full name, or by name without the package as Nest matches them. */
+function servicesNamed(registry: ProtoRegistry, name: string): ServiceDefinition[] {
+  return registry
+    .serviceNames()
+    .filter((full) => full === name || full.slice(full.lastIndexOf('.') + 1) === name)
+    .map((full) => registry.service(full)!);
+}
+
+/** Why Nest's transport would not serve this handler for this rpc, if it would not. */
+function streamingProblem(pattern: GrpcMethodPattern, rpc: RpcDefinition): string | undefined {
+  if (pattern.streaming === STREAMING.passThrough) {
+    return '@GrpcStreamCall handlers (the raw grpc-js call) are not served by the framework; use @GrpcStreamMethod (an Observable of the requests) or a @GrpcModelService handler (an async iterable)';
+  }
+  if (rpc.requestStream && pattern.streaming === STREAMING.none) return `${rpc.name} is client streaming: decorate it with @GrpcStreamMethod`;
+  if (!rpc.requestStream && pattern.streaming !== STREAMING.none) return `${rpc.name} takes one request: decorate it with @GrpcMethod`;
+  return undefined;
+}
+
+function decoratorOf(pattern: GrpcMethodPattern): string {
+  return pattern.streaming === STREAMING.rx ? '@GrpcStreamMethod' : pattern.streaming === STREAMING.passThrough ? '@GrpcStreamCall' : '@GrpcMethod';
+}
+
+/** The request messages as `@GrpcStreamMethod` handlers take them: an Observable (which, like Nest's, does not wait for its subscriber). */
+function observableOf(requests: RequestStream): Observable<unknown> {
+  return new Observable((subscriber) => {
+    void (async () => {
+      for await (const message of requests) {
+        if (subscriber.closed) return;
+        subscriber.next(message);
+      }
+      subscriber.complete();
+    })().catch((error: unknown) => subscriber.error(error));
+  });
+}
