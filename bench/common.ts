@@ -15,6 +15,9 @@ export const PAGES_PROTO = path.join(ROOT, 'bench', 'protos', 'post_pages.proto'
 export const BOOKS_PROTO = path.join(ROOT, 'bench', 'protos', 'book_list.proto');
 /** Retrieve behind a bearer JWT, on the framework only (against its Retrieve without one). */
 export const AUTH_PROTO = path.join(ROOT, 'bench', 'protos', 'post_auth.proto');
+export const BULK_PROTO = path.join(ROOT, 'bench', 'protos', 'post_bulk.proto');
+/** Posts sent in one BulkCreate stream. */
+export const BULK_MESSAGES = 10_000;
 /** The HS256 key of the benchmark's tokens. */
 export const BENCH_JWT_SECRET = 'the benchmark signs its bearer tokens with this key';
 /** The entities of the benchmark's database. */

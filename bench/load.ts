@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { JwtService } from '@nestjs/jwt';
-import { BENCH_JWT_SECRET, BOOKS_PROTO, CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO } from './common';
+import { BENCH_JWT_SECRET, BOOKS_PROTO, BULK_MESSAGES, BULK_PROTO, CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO } from './common';
 import { h2loadCreate, h2loadRetrieve } from './h2load';
 
 export interface LoadSpec {
@@ -14,7 +14,7 @@ export interface LoadSpec {
    * `retrieve-h2load`, `create-h2load`: driven by h2load instead of the grpc-js client; the
    * Create run sends `durationMs * H2LOAD_CREATES_PER_MS` requests, the same for every server.
    */
-  workload: 'retrieve' | 'retrieve-h2load' | 'retrieve-jwt-h2load' | 'create' | 'create-h2load' | 'list' | 'list-books' | 'page';
+  workload: 'retrieve' | 'retrieve-h2load' | 'retrieve-jwt-h2load' | 'create' | 'create-h2load' | 'bulk-create' | 'list' | 'list-books' | 'page';
   concurrency: number;
   durationMs: number;
   maxId: number;
@@ -115,6 +115,40 @@ async function pageLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
   return { calls: latencies.length, errors, rps: (latencies.length - errors) / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
 }
 
+/**
+ * BulkCreate streams of BULK_MESSAGES posts, one after another for the run's duration (at least
+ * one); `calls` counts messages, so calls/s compares with unary Creates' and every stored row
+ * is checked as theirs are. A stream that fails counts all its messages as errors.
+ */
+async function bulkLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let messages = 0;
+  let errors = 0;
+  const end = Date.now() + spec.durationMs;
+  const started = process.hrtime.bigint();
+  for (let stream = 0; stream === 0 || Date.now() < end; stream++) {
+    const t0 = process.hrtime.bigint();
+    const ok = await new Promise<boolean>((resolve) => {
+      const call = client.BulkCreate((error: Error | null, reply: { posts: unknown[] }) => resolve(!error && reply.posts.length === BULK_MESSAGES)) as grpc.ClientWritableStream<object>;
+      let i = 0;
+      // Write as fast as the server takes them, no faster.
+      const writeMore = () => {
+        while (i < BULK_MESSAGES) {
+          if (!call.write({ title: `bench-${spec.tag}-s${stream}-${i++}`, content: CREATE_CONTENT })) return void call.once('drain', writeMore);
+        }
+        call.end();
+      };
+      writeMore();
+    });
+    latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    messages += BULK_MESSAGES;
+    if (!ok) errors += BULK_MESSAGES;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  return { calls: messages, errors, rps: (messages - errors) / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+}
+
 async function listLoad(client: Client): Promise<LoadResult> {
   const t0 = process.hrtime.bigint();
   let first: number | undefined;
@@ -142,19 +176,20 @@ async function listLoad(client: Client): Promise<LoadResult> {
   };
 }
 
-type Service = 'posts' | 'pages' | 'books';
+type Service = 'posts' | 'pages' | 'books' | 'bulk';
 let clientConstructors: Record<Service, typeof grpc.Client> | undefined;
 
 /** The client of a benchmark service (PostController, PostPages or BookList), its class made once per process. */
 function benchClient(address: string, service: Service): Client {
   if (!clientConstructors) {
-    const definition = protoLoader.loadSync([POST_PROTO, PAGES_PROTO, BOOKS_PROTO], { keepCase: true, defaults: true });
+    const definition = protoLoader.loadSync([POST_PROTO, PAGES_PROTO, BOOKS_PROTO, BULK_PROTO], { keepCase: true, defaults: true });
     const pkg = grpc.loadPackageDefinition(definition) as unknown as {
       blog_proto: { PostController: typeof grpc.Client };
       bench_pages: { PostPages: typeof grpc.Client };
       bench_books: { BookList: typeof grpc.Client };
+      bench_bulk: { PostBulk: typeof grpc.Client };
     };
-    clientConstructors = { posts: pkg.blog_proto.PostController, pages: pkg.bench_pages.PostPages, books: pkg.bench_books.BookList };
+    clientConstructors = { posts: pkg.blog_proto.PostController, pages: pkg.bench_pages.PostPages, books: pkg.bench_books.BookList, bulk: pkg.bench_bulk.PostBulk };
   }
   return new clientConstructors[service](address, grpc.credentials.createInsecure()) as Client;
 }
@@ -169,10 +204,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.workload === 'create-h2load') {
     return h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
   }
-  const client = benchClient(spec.address, spec.workload === 'page' ? 'pages' : spec.workload === 'list-books' ? 'books' : 'posts');
+  const service: Service = spec.workload === 'page' ? 'pages' : spec.workload === 'list-books' ? 'books' : spec.workload === 'bulk-create' ? 'bulk' : 'posts';
+  const client = benchClient(spec.address, service);
   try {
     await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())));
     if (spec.workload === 'page') return await pageLoad(client, spec);
+    if (spec.workload === 'bulk-create') return await bulkLoad(client, spec);
     return spec.workload === 'list' || spec.workload === 'list-books' ? await listLoad(client) : await unaryLoad(client, spec);
   } finally {
     client.close();

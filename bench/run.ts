@@ -61,6 +61,8 @@ const UNARY_WORKLOADS: Workload[] = [
   { name: 'retrieve c=1', spec: { workload: 'retrieve', concurrency: 1, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
   { name: 'retrieve c=64', spec: { workload: 'retrieve', concurrency: 64, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
   { name: 'create c=16', spec: { workload: 'create', concurrency: 16, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
+  // 10,000 posts per BulkCreate stream, in one transaction each: against create c=16 above (framework only).
+  { name: 'bulk create, 10,000 per stream', spec: { workload: 'bulk-create', concurrency: 1, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true, servers: ['framework'] },
   // ListPage: 50 posts whose title has a "7", first and second pages in turn.
   { name: 'list page c=16', spec: { workload: 'page', concurrency: 16, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
 ];
@@ -331,7 +333,7 @@ async function verifyAndRemoveCreated(dbFile: string, tag: string, result: LoadR
   return result;
 }
 
-const isCreate = (spec: LoadSpec): boolean => spec.workload === 'create' || spec.workload === 'create-h2load';
+const isCreate = (spec: LoadSpec): boolean => spec.workload === 'create' || spec.workload === 'create-h2load' || spec.workload === 'bulk-create';
 
 /** Removes a warm-up's Creates, so every measurement sees the seeded table. */
 async function removeCreated(dbFile: string, tag: string, result: LoadResult): Promise<void> {
@@ -520,6 +522,12 @@ function report(results: Record<string, Record<string, Summary>>): void {
       lines.push(costRow(workload.name, 'server CPU ms', (n) => m(n, 'serverCpuMs')));
       lines.push(`| ${workload.name} | server memory growth MB | ${SERVERS.map((n) => fmt(m(n, 'memoryGrowthMb'))).join(' | ')} | | |`);
     }
+  }
+  const unaryCreates = results['create c=16']?.framework?.rps?.median;
+  const bulkCreates = results['bulk create, 10,000 per stream']?.framework?.rps?.median;
+  if (unaryCreates && bulkCreates) {
+    json.bulk_create_ratio = bulkCreates / unaryCreates;
+    lines.push(`| bulk create, 10,000 per stream | posts/s against unary Creates (create c=16) | ${(bulkCreates / unaryCreates).toFixed(2)} | | | | | |`);
   }
   const plain = results['retrieve c=64 (h2load)']?.framework?.rps?.median;
   const withJwt = results['retrieve c=64 with a JWT (h2load)']?.framework?.rps?.median;

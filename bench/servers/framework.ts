@@ -5,6 +5,7 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
+  BulkCreateModelMixin,
   GenericService,
   GrpcFrameworkModule,
   GrpcModelService,
@@ -20,7 +21,7 @@ import { PostProtoSerializer } from '../../sample/blog/post.serializer';
 import { PostService } from '../../sample/blog/post.service';
 import { Book } from '../../sample/bookstore/book.entity';
 import { AuthorSerializer } from '../../sample/bookstore/bookstore.serializers';
-import { AUTH_PROTO, BENCH_JWT_SECRET, benchDatabase, BOOKS_PROTO, PAGES_PROTO, POST_PROTO, serveBenchControl } from '../common';
+import { AUTH_PROTO, BENCH_JWT_SECRET, benchDatabase, BOOKS_PROTO, BULK_PROTO, PAGES_PROTO, POST_PROTO, serveBenchControl } from '../common';
 
 serveBenchControl();
 
@@ -48,12 +49,16 @@ class BookListService extends ListModelMixin(GenericService(Book)) {}
 })
 class AuthedPostService extends RetrieveModelMixin(GenericService(Post)) {}
 
+/** Many posts in one client stream, all written in one transaction (framework only: what the mixin costs against unary Creates). */
+@GrpcModelService({ service: 'bench_bulk.PostBulk', serializer: PostProtoSerializer })
+class PostBulkService extends BulkCreateModelMixin(GenericService(Post)) {}
+
 @Module({
   imports: [
     MikroOrmModule.forRoot({ ...benchDatabase(dbFile), registerRequestContext: false }),
-    GrpcFrameworkModule.forRoot({ protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO, AUTH_PROTO], url: `127.0.0.1:${port}`, reflection: false, health: false }),
+    GrpcFrameworkModule.forRoot({ protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO, AUTH_PROTO, BULK_PROTO], url: `127.0.0.1:${port}`, reflection: false, health: false }),
   ],
-  controllers: [PostService, PostPagesService, BookListService, AuthedPostService],
+  controllers: [PostService, PostPagesService, BookListService, AuthedPostService, PostBulkService],
 })
 class BenchAppModule {}
 

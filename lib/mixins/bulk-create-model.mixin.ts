@@ -28,15 +28,15 @@ export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Ba
   class BulkCreateModel extends Base implements BulkCreateModelActions {
     async BulkCreate(requests: AsyncIterable<ProtoMessage>): Promise<ProtoMessage> {
       const serializers = await this.validateStream(requests);
-      let index = 0;
+      let saved = 0;
       try {
         return await this.inTransaction(async () => {
-          for (; index < serializers.length; index++) await this.performCreate(serializers[index]);
+          const messages = await this.saveMany(serializers, (serializer) => this.performCreate(serializer), (index) => (saved = index + 1));
           this.context.signal.throwIfAborted(); // a client that left while it was written is not answered: undo it
-          return this.respondMany(serializers);
+          return this.respondMany(messages);
         });
       } catch (error) {
-        throw index < serializers.length ? refusalOfItem(error, index) : error;
+        throw saved < serializers.length ? refusalOfItem(error, saved) : error;
       }
     }
 

@@ -1,4 +1,4 @@
-import { AllowAny, GrpcModelService, IsAuthenticated, IsAuthenticatedOrReadOnly, ModelService, PagedListModelMixin, ProtoSerializer, Queryset } from 'nestjs-grpc-framework';
+import { AllowAny, BulkCreateModelMixin, GrpcModelService, IsAuthenticated, IsAuthenticatedOrReadOnly, ModelService, PagedListModelMixin, ProtoSerializer, Queryset } from 'nestjs-grpc-framework';
 import { Author } from './author.entity';
 import { Book } from './book.entity';
 import { bookstoreAuthenticator, BookstoreUser, IsOwnerOrStaff, IsSelfOrStaff, IsStaffOrReadOnly } from './bookstore-auth';
@@ -17,7 +17,8 @@ export class AuthorService extends ModelService(Author) {}
 
 /**
  * Books can be filtered, ordered and paged: as a stream (`List`, the next page's token in the
- * trailing metadata `next-page-token`) or one page per response (`ListPage`).
+ * trailing metadata `next-page-token`) or one page per response (`ListPage`); staff add many
+ * at once with `BulkCreate`.
  */
 @GrpcModelService({
   service: 'bookstore.BookController',
@@ -37,7 +38,7 @@ export class AuthorService extends ModelService(Author) {}
   defaultPageSize: 50,
   countTotal: true,
 })
-export class BookService extends PagedListModelMixin(ModelService(Book)) {}
+export class BookService extends BulkCreateModelMixin(PagedListModelMixin(ModelService(Book))) {}
 
 /**
  * Members: anyone may sign up (Create); a member sees and changes only themself, staff everyone.

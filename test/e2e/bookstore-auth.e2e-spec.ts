@@ -1,6 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { JwtService } from '@nestjs/jwt';
+import { Book } from '../../sample/bookstore/book.entity';
 import { Review } from '../../sample/bookstore/review.entity';
+import { badRequestOf } from '../utils/status-details';
 import { collect, RunningSample, startSample, unary } from '../utils/sample-app';
 
 /** The bookstore sample's accounts: Login, staff-only catalogue writes, members' own reviews. */
@@ -93,5 +95,48 @@ describe('bookstore authentication and permissions', () => {
     const { bookstoreTokens } = await import('../../sample/bookstore/bookstore-auth');
     const expired = bookstoreTokens.sign({ staff: true }, { subject: '1', expiresIn: -10 });
     await expect(failure(unary(sample.client('bookstore.BookController', expired), 'Destroy', { id: book.id }))).resolves.toEqual({ code: status.UNAUTHENTICATED, details: 'Invalid bearer token.' });
+  });
+});
+
+/** BookController.BulkCreate: books with their authors nested, in batches, all or nothing. */
+describe('bookstore BulkCreate', () => {
+  let sample: RunningSample;
+  let staff: string;
+  let authorId: number;
+
+  beforeAll(async () => {
+    sample = await startSample();
+    staff = await sample.login();
+    authorId = ((await unary(sample.client('bookstore.AuthorController', staff), 'Create', { name: 'Becky Chambers' })) as { id: number }).id;
+  });
+  afterAll(() => sample.close());
+
+  const book = (i: number) => ({ title: `Wayfarer ${i}`, isbn: String(9790000000000 + i), author_id: authorId, published: { seconds: '0', nanos: 0 }, price: '9.99' });
+  const bulk = (token: string | undefined, books: object[]) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const call = sample.client('bookstore.BookController', token).BulkCreate((error: Error | null, reply: Record<string, unknown>) => (error ? reject(error) : resolve(reply)));
+      for (const b of books) call.write(b);
+      call.end();
+    });
+  const stored = () => sample.orm.em.fork().count(Book, { title: { $like: 'Wayfarer %' } });
+
+  it('creates 40 books (several write batches) and answers with them, authors nested', async () => {
+    const reply = (await bulk(staff, Array.from({ length: 40 }, (_, i) => book(i)))) as { books: { title: string; author: { name: string } }[] };
+    expect(reply.books).toHaveLength(40);
+    expect(reply.books[39]).toMatchObject({ title: 'Wayfarer 39', author: { name: 'Becky Chambers' } });
+    expect(await stored()).toBe(40);
+  });
+
+  it('writes nothing when a later book repeats an earlier ISBN, naming it', async () => {
+    const books = [book(100), book(101), { ...book(102), isbn: book(100).isbn }];
+    const error = (await bulk(staff, books).catch((e) => e)) as { code: number };
+    expect(error.code).toBe(status.ALREADY_EXISTS);
+    expect(badRequestOf(error as never).violations).toEqual([expect.objectContaining({ field: 'items[2]', reason: 'UNIQUE' })]);
+    expect(await sample.orm.em.fork().count(Book, { isbn: { $in: [book(100).isbn, book(101).isbn] } })).toBe(0);
+  });
+
+  it('is for staff only', async () => {
+    await expect(bulk(undefined, [book(200)])).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+    expect(await sample.orm.em.fork().count(Book, { isbn: book(200).isbn })).toBe(0);
   });
 });
