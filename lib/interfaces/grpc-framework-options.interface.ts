@@ -76,7 +76,7 @@ export interface GrpcFrameworkOptions {
   /** Permissions of every service that names none (`@GrpcModelService({ permissions })`). @default none: every call is allowed */
   permissions?: ServicePermissions;
   /**
-   * `@GrpcMethod` and `@GrpcStreamMethod` handlers (`@nestjs/microservices`) of the application's
+   * `@GrpcMethod`, `@GrpcStreamMethod` and `@GrpcStreamCall` handlers (`@nestjs/microservices`) of the application's
    * controllers: `'serve'` them on this server beside the framework's services, or `'ignore'`
    * them (another transport serves them). @default 'serve'
    */

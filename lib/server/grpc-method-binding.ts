@@ -6,6 +6,7 @@ import type { CallContext } from './call-context';
 import { afterFilters } from './exception-filters';
 import { GrpcMethodPattern, grpcPatternsOf, PARAM_ARGS_METADATA, rpcParamsFactory, STREAMING } from './microservices-internals';
 import { controllerContextCreator, exceptionFiltersOf, streamEnhancersOf } from './nest-internals';
+import { PassThroughCall } from './pass-through-call';
 import { RequestStream } from './request-stream';
 import { BoundRpc, DiscoveredController, interceptedInvoke, Invoke, RpcRequest } from './service-binding';
 import { methodNames } from './undecorated-controllers';
@@ -35,7 +36,8 @@ export function grpcMethodHandlersAmong(controllers: readonly DiscoveredControll
  * Binds `@GrpcMethod` handlers to the rpcs of the loaded protos with the semantics Nest's gRPC
  * transport gives them: a handler receives `(request, metadata, call)` and may answer with a
  * value, a promise or an Observable (a server stream writes each of its values);
- * `@GrpcStreamMethod` receives the request messages as an Observable. Guards, interceptors,
+ * `@GrpcStreamMethod` receives the request messages as an Observable, `@GrpcStreamCall` a call
+ * emitting them (`PassThroughCall`). Guards, interceptors,
  * pipes (on `@Payload()`) and exception filters run as on Nest's transport; errors map to
  * statuses as a framework service's do (`RpcException({ code, message })` chooses the status).
  * `servedBy` holds the services the framework's own classes serve, and gains the rpcs bound here.
@@ -90,7 +92,9 @@ function bindHandler(handler: GrpcMethodHandler, definition: ServiceDefinition, 
   // Nest's arguments: the request (an Observable of them for @GrpcStreamMethod), the metadata, the call.
   const args = (request: RpcRequest, context: CallContext): unknown[] => [request instanceof RequestStream ? observableOf(request) : request, context.metadata, context.call];
   let invoke: Invoke;
-  if (rpc.responseStream) {
+  if (handler.pattern.streaming === STREAMING.passThrough) {
+    invoke = passThroughInvoke(creator.create(instance, callback, handler.name, undefined, undefined, undefined, undefined, { guards: true, interceptors: true, filters: false }, 'rpc') as (...args: unknown[]) => Promise<unknown>, rpc.responseStream);
+  } else if (rpc.responseStream) {
     invoke = interceptedInvoke(streamEnhancersOf(creator, instance, callback, moduleKey, true)!, (request, context) => callback(...args(request, context)), rpc.path, args);
   } else {
     const pipeline = creator.create(instance, callback, handler.name, PARAM_ARGS_METADATA, rpcParamsFactory() as never, undefined, undefined, { guards: true, interceptors: true, filters: false }, 'rpc') as (
@@ -107,6 +111,26 @@ function bindHandler(handler: GrpcMethodHandler, definition: ServiceDefinition, 
   };
 }
 
+/**
+ * A `@GrpcStreamCall` handler, given the call (and, client streaming, the callback) as Nest's
+ * transport gives them: a client-streaming call answers when the handler calls back; a bidi
+ * call's responses are what the handler writes until it calls `end()`.
+ */
+function passThroughInvoke(pipeline: (...args: unknown[]) => Promise<unknown>, responseStream: boolean): Invoke {
+  if (responseStream) {
+    return async (request, context) => {
+      const call = new PassThroughCall(request as RequestStream, context);
+      pipeline(call).catch((error: unknown) => call.fail(error));
+      return call.responses();
+    };
+  }
+  return (request, context) =>
+    new Promise((resolve, reject) => {
+      const call = new PassThroughCall(request as RequestStream, context);
+      pipeline(call, (error: unknown, response: unknown) => (error ? reject(error) : resolve(response))).catch(reject);
+    });
+}
+
 /** The loaded services a pattern names: by full name, or by name without the package as Nest matches them. */
 function servicesNamed(registry: ProtoRegistry, name: string): ServiceDefinition[] {
   return registry
@@ -117,9 +141,6 @@ function servicesNamed(registry: ProtoRegistry, name: string): ServiceDefinition
 
 /** Why Nest's transport would not serve this handler for this rpc, if it would not. */
 function streamingProblem(pattern: GrpcMethodPattern, rpc: RpcDefinition): string | undefined {
-  if (pattern.streaming === STREAMING.passThrough) {
-    return '@GrpcStreamCall handlers (the raw grpc-js call) are not served by the framework; use @GrpcStreamMethod (an Observable of the requests) or a @GrpcModelService handler (an async iterable)';
-  }
   if (rpc.requestStream && pattern.streaming === STREAMING.none) return `${rpc.name} is client streaming: decorate it with @GrpcStreamMethod`;
   if (!rpc.requestStream && pattern.streaming !== STREAMING.none) return `${rpc.name} takes one request: decorate it with @GrpcMethod`;
   return undefined;

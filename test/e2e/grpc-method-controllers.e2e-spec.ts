@@ -65,24 +65,40 @@ describe('@nestjs/microservices controllers beside framework services, on one po
     greet.end();
     expect(await greet.toArray()).toEqual([{ id: 1, name: 'Hello, Ada' }, { id: 2, name: 'Hello, Grace' }]);
   });
+
+  it.each(both)('gives @GrpcStreamCall the call: data events, a callback, write() and end() (%s)', async (way) => {
+    const tallied = await new Promise((resolve, reject) => {
+      const call = heroes[way].Tally((error: grpc.ServiceError | null, reply: unknown) => (error ? reject(error) : resolve(reply))) as grpc.ClientWritableStream<object>;
+      for (const name of ['a', 'b']) call.write({ name });
+      call.end();
+    });
+    expect(tallied).toEqual({ count: 2 });
+    const roster = heroes[way].Roster() as grpc.ClientDuplexStream<object, unknown>;
+    const first = new Promise((resolve) => roster.once('data', resolve));
+    roster.write({ id: 1, name: 'Ada' });
+    await expect(first).resolves.toEqual({ id: 1, name: 'ADA' }); // answered before the stream ends
+    roster.write({ id: 2, name: 'Grace' });
+    roster.end();
+    expect(await roster.toArray()).toEqual([{ id: 2, name: 'GRACE' }]);
+  });
 });
 
 describe('@nestjs/microservices controllers at start-up', () => {
   const protos = gadgetProtos('gadget-reads.proto', 'heroes.proto');
 
-  it('refuses a @GrpcMethod whose service or rpc is not in the loaded protos, and a @GrpcStreamCall', async () => {
+  it('refuses a @GrpcMethod whose service or rpc is not in the loaded protos, or decorated for the wrong shape', async () => {
     @Controller()
     class Strays {
       @GrpcMethod('VillainsService', 'FindOne') villain(): void {}
       @GrpcMethod('HeroesService', 'Fly') fly(): void {}
       @GrpcMethod('HeroesService', 'CountNames') count(): void {}
-      @GrpcStreamCall('HeroesService', 'Greet') greet(): void {}
+      @GrpcStreamCall('HeroesService', 'FindOne') find(): void {}
     }
     const message = await gadgetStartupError([Strays], protos);
     expect(message).toContain("Strays.villain (@GrpcMethod('VillainsService', 'FindOne')): no service VillainsService in the loaded protos");
-    expect(message).toContain("Strays.fly (@GrpcMethod('HeroesService', 'Fly')): hero.HeroesService has no rpc Fly (its rpcs: FindOne, FindAll, CountNames, Greet).");
+    expect(message).toContain("Strays.fly (@GrpcMethod('HeroesService', 'Fly')): hero.HeroesService has no rpc Fly (its rpcs: FindOne, FindAll, CountNames, Greet, Tally, Roster).");
     expect(message).toContain("Strays.count (@GrpcMethod('HeroesService', 'CountNames')): CountNames is client streaming: decorate it with @GrpcStreamMethod.");
-    expect(message).toContain("Strays.greet (@GrpcStreamCall('HeroesService', 'Greet')): @GrpcStreamCall handlers (the raw grpc-js call) are not served by the framework");
+    expect(message).toContain("Strays.find (@GrpcStreamCall('HeroesService', 'FindOne')): FindOne takes one request: decorate it with @GrpcMethod.");
   });
 
   it("leaves them alone with grpcMethods: 'ignore'", async () => {

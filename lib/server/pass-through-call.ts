@@ -1,0 +1,110 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
+import type { CallContext } from './call-context';
+import type { RequestStream } from './request-stream';
+
+/** Response messages a bidi `@GrpcStreamCall` handler may queue before `write()` says wait. */
+const HIGH_WATER_MARK = 16;
+
+/**
+ * The call a `@GrpcStreamCall` handler receives, as Nest's gRPC transport gives it the grpc-js
+ * call: request messages as `'data'` events (decoded, from the first `'data'` listener on, or
+ * through `for await`), then `'end'`; `'cancelled'` when the client goes away; `write()` and
+ * `end()` for a bidi call's responses, which the framework sends as a server stream's, with
+ * backpressure (`write()` returns false past 16 waiting, `'drain'` follows).
+ */
+export class PassThroughCall extends EventEmitter {
+  private started = false;
+  private readonly queue: unknown[] = [];
+  private ended = false;
+  private failure?: { error: unknown };
+  private wakeResponses?: () => void;
+
+  constructor(
+    private readonly requests: RequestStream,
+    private readonly context: CallContext,
+  ) {
+    super();
+    this.on('newListener', (event: string) => {
+      if (event === 'data' && !this.started) setImmediate(() => this.pump());
+    });
+  }
+
+  get metadata(): Metadata {
+    return this.context.metadata;
+  }
+
+  get cancelled(): boolean {
+    return this.context.cancelled;
+  }
+
+  getPeer(): string {
+    return this.context.peer;
+  }
+
+  getDeadline(): Date | number {
+    return this.context.deadline;
+  }
+
+  sendMetadata(metadata: Metadata): void {
+    this.context.sendMetadata(metadata);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<unknown> {
+    this.started = true;
+    return this.requests[Symbol.asyncIterator]();
+  }
+
+  /** Queues a response message (bidi); false once the client is behind, until `'drain'`. */
+  write(message: unknown, callback?: () => void): boolean {
+    this.queue.push(message);
+    this.wake();
+    callback?.();
+    return this.queue.length < HIGH_WATER_MARK;
+  }
+
+  /** Ends the responses (bidi). */
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  /** Ends the responses with the handler's error. @internal */
+  fail(error: unknown): void {
+    this.failure = { error };
+    this.wake();
+  }
+
+  /** The responses as the framework writes them. @internal */
+  async *responses(): AsyncGenerator<unknown> {
+    for (;;) {
+      if (this.queue.length) {
+        const batch = this.queue.splice(0);
+        this.emit('drain');
+        yield batch; // an array: written as a batch, each message as the client has room
+        continue;
+      }
+      if (this.failure) throw this.failure.error;
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wakeResponses = resolve));
+    }
+  }
+
+  private wake(): void {
+    const wake = this.wakeResponses;
+    this.wakeResponses = undefined;
+    wake?.();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    try {
+      for await (const message of this.requests) this.emit('data', message);
+      this.emit('end');
+    } catch (error) {
+      if (this.context.cancelled) this.emit('cancelled', 'cancelled');
+      else if (this.listenerCount('error')) this.emit('error', error);
+    }
+  }
+}
