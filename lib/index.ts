@@ -65,6 +65,8 @@ export type { Authenticator } from './auth/authenticator';
 export { JwtAuthenticator } from './auth/jwt-authenticator';
 export type { JwtAuthenticatorOptions } from './auth/jwt-authenticator';
 export { MtlsAuthenticator } from './auth/mtls-authenticator';
+export { PassportAuthenticator } from './auth/passport-authenticator';
+export type { PassportAuthenticatorOptions, PassportRequest, PassportStrategyLike } from './auth/passport-authenticator';
 export type { MtlsAuthenticatorOptions } from './auth/mtls-authenticator';
 export { AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly } from './auth/permissions';
 export type { Permission, PermissionLike, ServicePermissions } from './auth/permissions';
