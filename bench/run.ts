@@ -197,6 +197,16 @@ async function startServer(name: ServerName, port: number, dbFile: string, rows:
   return child;
 }
 
+/** Stops a server and waits for it to be gone, so the next one has its core to itself. */
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /**
  * The load generator: one process for the whole run, on the core the servers do not use, sent
  * one LoadSpec at a time (a process per measurement cost more than half a second each).
@@ -401,45 +411,46 @@ async function main(): Promise<void> {
   for (const phase of phases) {
     const seeded = databaseFor(dir, `seed-${phase.rows}`);
     await seed(seeded, phase.rows, phase.workloads.includes(booksWorkload) ? BOOKS : 0);
-    const servers = new Map<ServerName, { child: ChildProcess; port: number; db: string }>();
+    const databases = new Map<ServerName, string>();
     for (const name of RUN_SERVERS) {
       const db = databaseFor(dir, `${name}-${phase.rows}`);
       await cloneDatabase(seeded, db);
-      const serverPort = port++;
-      servers.set(name, { child: await startServer(name, serverPort, db, phase.rows), port: serverPort, db });
+      databases.set(name, db);
     }
     const samples = new Map<string, Sample[]>();
-    for (let round = 0; round <= ROUNDS; round++) {
-      const warmUp = round === 0;
+    for (let round = 1; round <= ROUNDS; round++) {
       // Each round starts with the next server, so no server always runs first (or right after another).
       const order = RUN_SERVERS.map((_, i) => RUN_SERVERS[(i + round) % RUN_SERVERS.length]);
-      for (const workload of phase.workloads) {
-        for (const name of order.filter((server) => serves(workload, server))) {
-          const { child, port: serverPort, db } = servers.get(name)!;
-          const spec = warmUp && !isList(workload.spec.workload) ? { ...workload, spec: { ...workload.spec, durationMs: 300 } } : workload;
-          const sample = await measure(load, spec, name, child, serverPort, db, phase.rows, `${round}-${name}`);
-          if (!warmUp) samples.set(`${workload.name}|${name}`, [...(samples.get(`${workload.name}|${name}`) ?? []), sample]);
+      for (const name of order) {
+        const workloads = phase.workloads.filter((workload) => serves(workload, name));
+        if (!workloads.length) continue;
+        // One server alive at a time, alone on its core: what it measures is what it measures standalone.
+        const db = databases.get(name)!;
+        const serverPort = port++;
+        const child = await startServer(name, serverPort, db, phase.rows);
+        // A new process runs cold: one short pass over the workloads first, not measured.
+        for (const workload of workloads) {
+          const warm = isList(workload.spec.workload) ? workload : { ...workload, spec: { ...workload.spec, durationMs: 300 } };
+          await measure(load, warm, name, child, serverPort, db, phase.rows, `${round}w-${name}`);
         }
-      }
-      process.stderr.write(warmUp ? `${phase.rows} rows: warm-up done\n` : `${phase.rows} rows: round ${round}/${ROUNDS} done\n`);
-    }
-    for (const workload of phase.workloads.filter((w) => isList(w.spec.workload))) {
-      for (let round = 1; round <= ROUNDS; round++) {
-        for (const name of RUN_SERVERS.map((_, i) => RUN_SERVERS[(i + round) % RUN_SERVERS.length]).filter((server) => serves(workload, server))) {
-          const { child, port: serverPort } = servers.get(name)!;
+        for (const workload of workloads) {
+          const sample = await measure(load, workload, name, child, serverPort, db, phase.rows, `${round}-${name}`);
+          samples.set(`${workload.name}|${name}`, [...(samples.get(`${workload.name}|${name}`) ?? []), sample]);
+        }
+        // After the timed runs: the collection a memory measurement starts from slows what follows it (see `measure`).
+        for (const workload of workloads.filter((w) => isList(w.spec.workload))) {
           const growth = await measureListMemory(load, workload, child, serverPort, `m${round}-${name}`);
-          samples.get(`${workload.name}|${name}`)![round - 1].memoryGrowthMb = growth;
+          samples.get(`${workload.name}|${name}`)!.at(-1)!.memoryGrowthMb = growth;
         }
+        await stopServer(child);
       }
-      process.stderr.write(`${phase.rows} rows: memory rounds done\n`);
+      process.stderr.write(`${phase.rows} rows: round ${round}/${ROUNDS} done\n`);
     }
     for (const workload of phase.workloads) {
       results[workload.name] = {};
       for (const name of RUN_SERVERS.filter((server) => serves(workload, server))) results[workload.name][name] = summarize(samples.get(`${workload.name}|${name}`)!);
     }
-    for (const { child } of servers.values()) child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    for (const { db } of servers.values()) {
+    for (const db of databases.values()) {
       await closeCheckerOrm(db);
       await dropDatabase(db).catch(() => undefined);
     }
