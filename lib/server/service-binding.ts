@@ -93,22 +93,7 @@ export function bindService(
     if (interceptors.length) UseInterceptors(...interceptors)(callback);
     const creator = controllerContextCreator(contextCreator, target.moduleKey);
     pipes = PipedRequest.of(pipesOf(creator, instance, callback, target.moduleKey), instance, rpc.name);
-    const streamEnhancers = rpc.responseStream ? streamEnhancersOf(creator, instance, callback, target.moduleKey) : undefined;
-    const invoke = streamEnhancers
-      ? interceptedInvoke(streamEnhancers, callback, rpc.path)
-      : runsEnhancers(creator, instance, callback, target.moduleKey)
-      ? (creator.create(
-          instance,
-          callback as (...args: unknown[]) => unknown,
-          rpc.name,
-          undefined,
-          undefined,
-          undefined,
-          undefined,
-          { guards: true, interceptors: true, filters: false },
-          'rpc',
-        ) as Invoke)
-      : directly(callback);
+    const invoke = pipelineOf(rpc, creator, instance, callback, target.moduleKey);
     const checked = withAccess(CallAccess.of(rpc.name, target.options, access), instance, invoke);
     const filters = exceptionFiltersOf(creator, instance, callback, target.moduleKey);
     const recover = filters
@@ -117,6 +102,19 @@ export function bindService(
     bound.push({ rpc, service: definition.name, invoke: checked, ...(recover ? { recover } : {}) });
   }
   return bound;
+}
+
+/**
+ * The handler inside Nest's guards and interceptors: run by the framework for a server stream
+ * with interceptors (they see its messages one by one), by Nest's pipeline otherwise, and
+ * called directly when nothing would run around it.
+ */
+function pipelineOf(rpc: RpcDefinition, creator: ExternalContextCreator, instance: object, callback: (request: RpcRequest, context: CallContext) => unknown, moduleKey: string): Invoke {
+  const streamEnhancers = rpc.responseStream ? streamEnhancersOf(creator, instance, callback, moduleKey) : undefined;
+  if (streamEnhancers) return interceptedInvoke(streamEnhancers, callback, rpc.path);
+  if (!runsEnhancers(creator, instance, callback, moduleKey)) return directly(callback);
+  const handler = callback as (...args: unknown[]) => unknown;
+  return creator.create(instance, handler, rpc.name, undefined, undefined, undefined, undefined, { guards: true, interceptors: true, filters: false }, 'rpc') as Invoke;
 }
 
 /** The module's authenticators and permissions, for services that name none. */
