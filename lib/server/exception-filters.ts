@@ -14,10 +14,18 @@ const UNKNOWN_ERROR_MESSAGE = 'Internal server error';
  * promise, an Observable's last value) answers the call instead. Without a matching filter
  * the error is rethrown as it was.
  */
-export async function afterFilters(filters: ExceptionFiltersOfHandler, error: unknown, request: unknown, context: CallContext, handler: Function, owner: Function): Promise<unknown> {
+export async function afterFilters(
+  filters: ExceptionFiltersOfHandler,
+  error: unknown,
+  request: unknown,
+  context: CallContext,
+  handler: Function,
+  owner: Function,
+  args: readonly unknown[] = [request, context],
+): Promise<unknown> {
   let result: unknown;
   try {
-    result = filters.invokeCustomFilters(error, rpcArgumentsHost(request, context, handler, owner));
+    result = filters.invokeCustomFilters(error, rpcArgumentsHost(args, handler, owner));
     if (result === null) throw error;
     return isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : await result;
   } catch (raised) {
@@ -40,10 +48,13 @@ function filterError(raised: unknown, original: unknown): unknown {
   return raised;
 }
 
-/** The `ArgumentsHost` a filter receives on a framework call: the request, then the call's context, as for guards. */
-export function rpcArgumentsHost(request: unknown, context: CallContext, handler: Function, owner: Function): ArgumentsHost & { getHandler(): Function; getClass(): Function } {
-  const args = [request, context];
-  const rpc = { getData: <T>() => request as T, getContext: <T>() => context as T };
+/**
+ * The `ArgumentsHost` a filter receives: the handler's arguments, as its guards see them (on a
+ * framework call the request and the call's context; on a `@GrpcMethod` the request, the
+ * metadata and the call).
+ */
+export function rpcArgumentsHost(args: readonly unknown[], handler: Function, owner: Function): ArgumentsHost & { getHandler(): Function; getClass(): Function } {
+  const rpc = { getData: <T>() => args[0] as T, getContext: <T>() => args[1] as T };
   const wrong = (type: string) => () => {
     throw new Error(`This is a gRPC call: use host.switchToRpc(), not switchTo${type}().`);
   };

@@ -107,7 +107,8 @@ function bindHandler(handler: GrpcMethodHandler, definition: ServiceDefinition, 
     rpc,
     service: definition.name,
     invoke,
-    ...(filters ? { recover: (error: unknown, request: RpcRequest, context: CallContext) => afterFilters(filters, error, request, context, callback, instance.constructor) } : {}),
+    // Filters see the arguments guards saw: the request (or the request stream), the metadata, the call.
+    ...(filters ? { recover: (error: unknown, request: RpcRequest, context: CallContext) => afterFilters(filters, error, request, context, callback, instance.constructor, [request, context.metadata, context.call]) } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
-import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
+import { ArgumentsHost, Catch, Controller, UseFilters } from '@nestjs/common';
+import { BaseRpcExceptionFilter, GrpcMethod, GrpcStreamCall, RpcException } from '@nestjs/microservices';
+import { Observable, throwError } from 'rxjs';
 import { GenericService, GrpcFrameworkModule, GrpcModelService, ListModelMixin, RetrieveModelMixin } from 'nestjs-grpc-framework';
 import { GrpcTestingApp } from 'nestjs-grpc-framework/testing';
 import { Gadget } from '../fixtures/gadgets/gadget.entity';
@@ -80,6 +81,35 @@ describe('@nestjs/microservices controllers beside framework services, on one po
     roster.write({ id: 2, name: 'Grace' });
     roster.end();
     expect(await roster.toArray()).toEqual([{ id: 2, name: 'GRACE' }]);
+  });
+});
+
+/** A Nest RPC exception filter that reads the metadata from its host, as on Nest's transport. */
+@Catch(RpcException)
+class TracedFilter extends BaseRpcExceptionFilter {
+  override catch(exception: RpcException, host: ArgumentsHost): Observable<never> {
+    const trace = host.switchToRpc().getContext<grpc.Metadata>().get('x-trace')[0];
+    const { code, message } = exception.getError() as { code: number; message: string };
+    return throwError(() => ({ code, message: `${message} (trace ${String(trace)})` }));
+  }
+}
+
+@UseFilters(TracedFilter)
+@Controller()
+class TracedHeroesController extends HeroesController {}
+
+describe('@nestjs/microservices exception filters', () => {
+  it.each(both)("receive the metadata as their host's RPC context (%s)", async (way) => {
+    const served = await serveTwice([GadgetService, TracedHeroesController], { service: 'gadgets.LeanController' });
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set('x-hero-key', 'open sesame');
+      metadata.set('x-trace', 'abc');
+      const error = await unaryOf(served.clientsOf('hero.HeroesService')[way], 'FindOne', { id: 7 }, metadata).catch((e: grpc.ServiceError) => e);
+      expect({ code: (error as grpc.ServiceError).code, details: (error as grpc.ServiceError).details }).toEqual({ code: status.NOT_FOUND, details: 'No hero 7 (trace abc)' });
+    } finally {
+      await served.close();
+    }
   });
 });
 
