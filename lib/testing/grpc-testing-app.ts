@@ -29,7 +29,10 @@ export interface GrpcTestingOptions {
   configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
-/** A method of a test client: unary methods return a promise, server-streaming ones a readable stream. */
+/**
+ * A method of a test client: unary methods take a request and return a promise, client-streaming
+ * ones take the messages to send, server-streaming and bidi ones return grpc-js's stream.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type TestRpc = (request?: object, metadata?: grpc.Metadata, options?: grpc.CallOptions) => any;
 type RawRpc = (...args: unknown[]) => unknown;
@@ -102,7 +105,11 @@ export class GrpcTestingApp {
     return this.testEm ?? this.orm.em.fork();
   }
 
-  /** A client of a service by its full name; unary methods return promises. */
+  /**
+   * A client of a service by its full name: unary methods return promises, client-streaming
+   * ones take the messages to send (an array or an iterable) and return a promise of the
+   * response; server-streaming and bidi methods are grpc-js's calls.
+   */
   client(service: string): TestClient {
     const Client = grpc.makeGenericClientConstructor(this.serviceDefinition(service), service);
     const client = new Client(this.channel.getTarget(), grpc.credentials.createInsecure(), { channelOverride: this.channel });
@@ -110,14 +117,20 @@ export class GrpcTestingApp {
     const methods: TestClient = {};
     for (const [name, method] of Object.entries(Client.service)) {
       const call = (client as unknown as Record<string, RawRpc>)[name].bind(client);
-      methods[name] = method.responseStream || method.requestStream
-        ? (call as TestRpc)
-        : (request = {}, metadata = new grpc.Metadata(), options = {}) =>
-            new Promise((resolve, reject) => {
-              call(request, metadata, options, (error: grpc.ServiceError | null, response: unknown) =>
-                error ? reject(error) : resolve(response),
-              );
-            });
+      const answered = (resolve: (value: unknown) => void, reject: (error: unknown) => void) => (error: grpc.ServiceError | null, response: unknown) =>
+        error ? reject(error) : resolve(response);
+      if (method.responseStream) methods[name] = call as TestRpc;
+      else if (method.requestStream) {
+        methods[name] = (messages: object = [], metadata = new grpc.Metadata(), options = {}) =>
+          new Promise((resolve, reject) => {
+            const stream = call(metadata, options, answered(resolve, reject)) as grpc.ClientWritableStream<object>;
+            for (const message of messages as Iterable<object>) stream.write(message);
+            stream.end();
+          });
+      } else {
+        methods[name] = (request = {}, metadata = new grpc.Metadata(), options = {}) =>
+          new Promise((resolve, reject) => call(request, metadata, options, answered(resolve, reject)));
+      }
     }
     return methods;
   }

@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { CallContext, GrpcModelService, ProtoMessage, RequestStream } from 'nestjs-grpc-framework';
 import { MakerDraftSerializer, MakerStreamsService } from '../fixtures/pipeline/streaming-examples';
 import { Maker } from '../fixtures/gadgets/gadget.entity';
-import { gadgetProtos } from '../utils/gadget-app';
+import { gadgetProtos, startGadgetApp } from '../utils/gadget-app';
 import { badRequestOf } from '../utils/status-details';
 import { Served, serveTwice } from '../utils/served-twice';
 
@@ -190,5 +190,28 @@ describe('client-streaming and bidi rpcs, over a socket and in process', () => {
     call.end();
     await ended;
     expect(replies).toEqual([{ id: 1, name: 'ACME' }, { id: 2, name: 'GLOBEX' }, { id: 3, name: 'INITECH' }]);
+  });
+});
+
+@GrpcModelService({ service: 'gadgets.StreamingMakerController', serializer: MakerDraftSerializer })
+class CountingMakerService extends MakerStreamsService {
+  async Tally(requests: RequestStream): Promise<ProtoMessage> {
+    let count = 0;
+    for await (const _ of requests) count++;
+    return { count };
+  }
+}
+
+describe('the testing toolkit and request streams', () => {
+  it('takes the messages of a client-streaming call and resolves with its response', async () => {
+    const { app, close } = await startGadgetApp([CountingMakerService], gadgetProtos('gadget-streams.proto'));
+    try {
+      const makers = app.client('gadgets.StreamingMakerController');
+      await expect(makers.BulkCreate([{ name: 'Acme' }, { name: 'Globex' }])).resolves.toMatchObject({ makers: [{ name: 'Acme' }, { name: 'Globex' }] });
+      await expect(makers.BulkCreate([{ name: '' }])).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+      await expect(makers.Tally(new Set([{ name: 'a' }, { name: 'b' }, { name: 'c' }]))).resolves.toEqual({ count: 3 });
+    } finally {
+      await close();
+    }
   });
 });
