@@ -68,7 +68,7 @@ export { MtlsAuthenticator } from './auth/mtls-authenticator';
 export { PassportAuthenticator } from './auth/passport-authenticator';
 export type { PassportAuthenticatorOptions, PassportRequest, PassportStrategyLike } from './auth/passport-authenticator';
 export type { MtlsAuthenticatorOptions } from './auth/mtls-authenticator';
-export { AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly } from './auth/permissions';
+export { AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly, READ_ACTIONS } from './auth/permissions';
 export type { Permission, PermissionLike, ServicePermissions } from './auth/permissions';
 export { GrpcFrameworkServer } from './server/grpc-framework.server';
 

@@ -53,8 +53,8 @@ export class IsAuthenticated extends BasePermission {
   }
 }
 
-/** The actions that only read. */
-const READ_ACTIONS = new Set(['List', 'ListPage', 'Retrieve']);
+/** The actions that only read (DRF's `SAFE_METHODS`): what `IsAuthenticatedOrReadOnly` lets anyone do. @publicApi */
+export const READ_ACTIONS: ReadonlySet<string> = new Set(['List', 'ListPage', 'Retrieve']);
 
 /** Anyone may read (List, ListPage, Retrieve); only authenticated callers may write (DRF's `IsAuthenticatedOrReadOnly`). @publicApi */
 export class IsAuthenticatedOrReadOnly extends BasePermission {

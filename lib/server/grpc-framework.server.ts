@@ -30,7 +30,6 @@ import { BoundRpc, bindService, checkModelService, servicesAmong, ServiceToBind 
 import { registerInternals } from './server-internals';
 import { undecoratedImplementations } from './undecorated-controllers';
 import { bindGrpcMethods, grpcMethodHandlersAmong } from './grpc-method-binding';
-import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
 
 const identity = (value: Buffer): Buffer => value;
 
@@ -194,7 +193,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       bound.push(...bindService(service, definition, this.contextCreator, interceptors, this.options, problems));
     }
     if (this.options.grpcMethods === 'serve') {
-      const handlers = grpcMethodHandlersAmong(controllers, (instance) => grpcServiceOptionsOf(instance.constructor) !== undefined);
+      const handlers = grpcMethodHandlersAmong(controllers, new Set(services.map((service) => service.instance)));
       bound.push(...bindGrpcMethods(handlers, registry, this.contextCreator, interceptors, seen, problems));
     }
     problems.push(...undecoratedImplementations(controllers, registry, new Set(seen.keys())));

@@ -8,7 +8,8 @@ import { GrpcMethodPattern, grpcPatternsOf, PARAM_ARGS_METADATA, rpcParamsFactor
 import { controllerContextCreator, exceptionFiltersOf, streamEnhancersOf } from './nest-internals';
 import { PassThroughCall } from './pass-through-call';
 import { RequestStream } from './request-stream';
-import { BoundRpc, DiscoveredController, interceptedInvoke, Invoke, RpcRequest } from './service-binding';
+import { interceptedInvoke } from './intercepted-stream';
+import type { BoundRpc, DiscoveredController, Invoke, RpcRequest } from './service-binding';
 import { methodNames } from './undecorated-controllers';
 
 /** A `@GrpcMethod`, `@GrpcStreamMethod` or `@GrpcStreamCall` handler of one of the application's controllers. */
@@ -20,11 +21,11 @@ export interface GrpcMethodHandler {
 }
 
 /** Every `@nestjs/microservices` gRPC handler among the controllers (those of `@GrpcModelService` classes aside). */
-export function grpcMethodHandlersAmong(controllers: readonly DiscoveredController[], isFrameworkService: (instance: object) => boolean): GrpcMethodHandler[] {
+export function grpcMethodHandlersAmong(controllers: readonly DiscoveredController[], frameworkServices: ReadonlySet<object>): GrpcMethodHandler[] {
   const handlers: GrpcMethodHandler[] = [];
   for (const controller of controllers) {
     const { instance } = controller;
-    if (!instance || typeof instance !== 'object' || isFrameworkService(instance)) continue;
+    if (!instance || typeof instance !== 'object' || frameworkServices.has(instance)) continue;
     for (const [name, method] of methodNames(instance)) {
       for (const pattern of grpcPatternsOf(method)) handlers.push({ controller: { ...controller, instance }, name, method, pattern });
     }

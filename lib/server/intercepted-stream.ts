@@ -1,4 +1,26 @@
 import { Observable } from 'rxjs';
+import type { CallContext } from './call-context';
+import type { StreamEnhancers } from './nest-internals';
+import { handlerMessages } from './response-stream';
+import type { Invoke, RpcRequest } from './service-binding';
+
+/**
+ * A server stream through guards and interceptors that see its messages one by one
+ * (`interceptedStream`); `args` are what guards and interceptors receive, and `run` calls the handler.
+ */
+export function interceptedInvoke(enhancers: StreamEnhancers, run: (request: RpcRequest, context: CallContext) => unknown, path: string, args: (request: RpcRequest, context: CallContext) => unknown[] = (request, context) => [request, context]): Invoke {
+  return async (request, context) => {
+    const handlerArgs = args(request, context);
+    await enhancers.guard(handlerArgs);
+    return interceptedStream(
+      (next) => enhancers.intercept(handlerArgs, next),
+      async () => {
+        const result = await run(request, context);
+        return result instanceof Observable ? result : handlerMessages(result, path);
+      },
+    );
+  };
+}
 
 /** Runs Nest's interceptors around a handler's messages and resolves with what they make of them. */
 export type Intercept = (messages: () => Promise<Observable<unknown>>) => Promise<unknown>;

@@ -6,10 +6,8 @@ import type { Authenticator } from '../auth/authenticator';
 import { CallAccess } from '../auth/call-access';
 import type { ServicePermissions } from '../auth/permissions';
 import { afterFilters } from './exception-filters';
-import { controllerContextCreator, exceptionFiltersOf, pipesOf, runsEnhancers, StreamEnhancers, streamEnhancersOf } from './nest-internals';
-import { interceptedStream } from './intercepted-stream';
-import { handlerMessages } from './response-stream';
-import { Observable } from 'rxjs';
+import { controllerContextCreator, exceptionFiltersOf, pipesOf, runsEnhancers, streamEnhancersOf } from './nest-internals';
+import { interceptedInvoke } from './intercepted-stream';
 import { PipedRequest } from './piped-request';
 import { RequestStream } from './request-stream';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
@@ -132,24 +130,6 @@ function withAccess(access: CallAccess | undefined, instance: object, invoke: In
     context.access = access;
     await access.check(context, instance);
     return invoke(request, context);
-  };
-}
-
-/**
- * A server stream through guards and interceptors that see its messages one by one
- * (`interceptedStream`); `args` are what guards and interceptors receive, and `run` calls the handler.
- */
-export function interceptedInvoke(enhancers: StreamEnhancers, run: (request: RpcRequest, context: CallContext) => unknown, path: string, args: (request: RpcRequest, context: CallContext) => unknown[] = (request, context) => [request, context]): Invoke {
-  return async (request, context) => {
-    const handlerArgs = args(request, context);
-    await enhancers.guard(handlerArgs);
-    return interceptedStream(
-      (next) => enhancers.intercept(handlerArgs, next),
-      async () => {
-        const result = await run(request, context);
-        return result instanceof Observable ? result : handlerMessages(result, path);
-      },
-    );
   };
 }
 

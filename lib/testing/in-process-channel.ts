@@ -76,6 +76,8 @@ class InProcessCall implements Call {
   private finished = false;
   private serverCall?: InProcessServerCall;
   private deadlineTimer?: NodeJS.Timeout;
+  /** Whether the rpc takes a request stream (its server call is made at start). */
+  private streamsRequests = false;
   private readonly number = ++callNumber;
 
   constructor(
@@ -87,6 +89,8 @@ class InProcessCall implements Call {
   start(metadata: Metadata, listener: InterceptingListener): void {
     this.metadata = metadata;
     this.listener = listener;
+    const type = internalsOf(this.server).handlerFor(this.method)?.type;
+    this.streamsRequests = type === 'clientStream' || type === 'bidi';
     // A request stream reaches the handler message by message: it starts now, not at half-close.
     if (this.streamsRequests) this.dispatch();
   }
@@ -130,12 +134,6 @@ class InProcessCall implements Call {
 
   getAuthContext(): null {
     return null;
-  }
-
-  /** Whether the rpc takes a request stream (its server call is made at start). */
-  private get streamsRequests(): boolean {
-    const type = internalsOf(this.server).handlerFor(this.method)?.type;
-    return type === 'clientStream' || type === 'bidi';
   }
 
   /** Ends the call with RESOURCE_EXHAUSTED, as grpc-js does, for a message over `maxReceiveMessageLength`. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
-import { BasePermission, CallContext, JwtAuthenticator } from 'nestjs-grpc-framework';
+import { BasePermission, CallContext, JwtAuthenticator, READ_ACTIONS } from 'nestjs-grpc-framework';
 
 /** The caller of a bookstore rpc, read from its bearer token. */
 export interface BookstoreUser {
@@ -25,8 +25,6 @@ export const bookstoreAuthenticator = new JwtAuthenticator({
 export function issueToken(member: { id: number; isStaff: boolean }): string {
   return bookstoreTokens.sign({ staff: member.isStaff }, { subject: String(member.id) });
 }
-
-const READ_ACTIONS = new Set(['List', 'ListPage', 'Retrieve']);
 
 function userOf(call: CallContext): BookstoreUser | null {
   return (call.user as BookstoreUser | null) ?? null;
