@@ -7,7 +7,10 @@ export type {
   GrpcFrameworkOptions,
   GrpcFrameworkOptionsFactory,
   GrpcLoaderOptions,
+  GrpcWebOptions,
 } from './interfaces/grpc-framework-options.interface';
+export type { WebCorsOptions } from './web/cors';
+export type { WebTlsOptions } from './web/web-listener';
 export type { GrpcModelServiceOptions } from './interfaces/grpc-model-service-options.interface';
 export { GrpcModelService } from './decorators/grpc-model-service.decorator';
 export { ProtoField } from './decorators/proto-field.decorator';

@@ -54,3 +54,35 @@ function encodeStatus(code: number, message: string, violations: readonly FieldV
   ).finish();
   return Status.encode(Status.fromObject({ code, message, details: [{ type_url: BAD_REQUEST_TYPE_URL, value: badRequest }] })).finish();
 }
+
+/** One `google.protobuf.Any` of a `google.rpc.Status`, with its JSON form when it is a `BadRequest`. */
+export interface StatusDetail {
+  /** The fully qualified type name (the type URL without its prefix). */
+  type: string;
+  value: Uint8Array;
+  /** The detail in proto3 JSON, for readers of JSON errors. */
+  debug?: { fieldViolations: { field: string; description: string; reason?: string }[] };
+}
+
+/** The details of a serialized `google.rpc.Status` (as carried in `grpc-status-details-bin`); none when it does not decode. */
+export function decodeStatusDetails(bytes: Uint8Array): StatusDetail[] {
+  const { Status, BadRequest } = richErrorTypes();
+  let decoded: { details?: { type_url?: string; value?: Uint8Array }[] };
+  try {
+    decoded = Status.toObject(Status.decode(bytes), { defaults: false }) as typeof decoded;
+  } catch {
+    return [];
+  }
+  return (decoded.details ?? []).map((any) => {
+    const type = (any.type_url ?? '').slice((any.type_url ?? '').lastIndexOf('/') + 1);
+    const value = any.value ?? new Uint8Array();
+    const detail: StatusDetail = { type, value };
+    if (any.type_url === BAD_REQUEST_TYPE_URL) {
+      const badRequest = BadRequest.toObject(BadRequest.decode(value)) as { field_violations?: { field: string; description: string; reason?: string }[] };
+      detail.debug = {
+        fieldViolations: (badRequest.field_violations ?? []).map(({ field, description, reason }) => ({ field, description, ...(reason ? { reason } : {}) })),
+      };
+    }
+    return detail;
+  });
+}

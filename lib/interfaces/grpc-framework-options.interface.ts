@@ -3,6 +3,21 @@ import type { ServicePermissions } from '../auth/permissions';
 import type { ChannelOptions, Server, ServerCredentials, ServerInterceptor } from '@grpc/grpc-js';
 import type { ProtoRegistry } from '../proto/proto-registry';
 import type { NestInterceptor, Type } from '@nestjs/common';
+import type { WebCorsOptions } from '../web/cors';
+import type { WebTlsOptions } from '../web/web-listener';
+
+/**
+ * A second address answering gRPC-Web and the Connect protocol (HTTP/1.1 and HTTP/2) for
+ * the same services and handlers: browsers and HTTP clients call them with no proxy.
+ */
+export interface GrpcWebOptions {
+  /** Address of the web listener; port 0 picks a free port. */
+  url: string;
+  /** Which browser origins may call (none by default: only non-browser clients such as curl). */
+  cors?: WebCorsOptions;
+  /** Serve HTTPS (HTTP/2 by ALPN, HTTP/1.1 otherwise) with this key and certificate. @default plain HTTP */
+  tls?: WebTlsOptions;
+}
 
 /** How request messages are decoded for handlers. */
 export interface GrpcLoaderOptions {
@@ -85,6 +100,8 @@ export interface GrpcFrameworkOptions {
   reflection?: boolean;
   /** Serve `grpc.health.v1.Health`: SERVING per service while running, NOT_SERVING during shutdown. @default true */
   health?: boolean;
+  /** Also answer gRPC-Web and Connect calls on a second address. @default none */
+  web?: GrpcWebOptions;
 }
 
 /**
@@ -130,4 +147,5 @@ export interface ResolvedGrpcFrameworkOptions {
   grpcMethods: 'serve' | 'ignore';
   reflection: boolean;
   health: boolean;
+  web?: GrpcWebOptions;
 }

@@ -18,6 +18,8 @@ import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../inte
  */
 export const ENV = {
   url: 'GRPC_FRAMEWORK_URL',
+  /** The web address (gRPC-Web and Connect); set, it turns the web listener on. */
+  webUrl: 'GRPC_FRAMEWORK_WEB_URL',
   shutdownGraceMs: 'GRPC_FRAMEWORK_SHUTDOWN_GRACE_MS',
   maxConcurrentStreams: 'GRPC_FRAMEWORK_MAX_CONCURRENT_STREAMS',
   /** The page token key `runserver --workers N` makes once for all its workers (unless the module gives one). */
@@ -30,6 +32,8 @@ const MIN_SECRET_BYTES = 32;
 function fromEnv(options: GrpcFrameworkOptions, env: Readonly<Record<string, string | undefined>>): GrpcFrameworkOptions {
   const merged: GrpcFrameworkOptions = { ...options };
   if (env[ENV.url]) merged.url = env[ENV.url];
+  const webUrl = env[ENV.webUrl];
+  if (webUrl) merged.web = { ...options.web, url: webUrl };
   if (env[ENV.shutdownGraceMs]) merged.shutdownGracePeriodMs = Number(env[ENV.shutdownGraceMs]);
   if (env[ENV.pageTokenSecret] && options.pageTokenSecret === undefined) merged.pageTokenSecret = env[ENV.pageTokenSecret];
   if (env[ENV.maxConcurrentStreams]) {
@@ -78,6 +82,7 @@ export function resolveOptions(given: GrpcFrameworkOptions, env: Readonly<Record
     ...(options.permissions ? { permissions: options.permissions } : {}),
     reflection: options.reflection ?? true,
     health: options.health ?? true,
+    ...(options.web ? { web: options.web } : {}),
   };
 }
 

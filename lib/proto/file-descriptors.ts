@@ -19,6 +19,7 @@ import type {
   FileDescriptorProto,
   ServiceDescriptorProto,
 } from '@bufbuild/protobuf/wkt';
+import { protoCamelCase } from '@bufbuild/protobuf/reflect';
 import * as protobuf from 'protobufjs';
 
 /**
@@ -199,6 +200,8 @@ class FileBuilder {
     const resolved = field.resolvedType;
     const descriptor = create(FieldDescriptorProtoSchema, {
       name: field.name,
+      // protoc always writes the JSON name; JSON codecs (Connect's) read it from here.
+      jsonName: (field.options?.json_name as string | undefined) ?? protoCamelCase(field.name),
       number: field.id,
       label:
         field.repeated || field instanceof protobuf.MapField
@@ -234,7 +237,7 @@ class FileBuilder {
 
   /** The nested `<Name>Entry` message protoc writes for a map field. */
   private mapEntry(field: protobuf.MapField, descriptor: FieldDescriptorProto): DescriptorProto {
-    const value = create(FieldDescriptorProtoSchema, { name: 'value', number: 2, label: FieldDescriptorProto_Label.OPTIONAL });
+    const value = create(FieldDescriptorProtoSchema, { name: 'value', jsonName: 'value', number: 2, label: FieldDescriptorProto_Label.OPTIONAL });
     const resolved = field.resolvedType;
     if (resolved) {
       value.type = resolved instanceof protobuf.Enum ? FieldDescriptorProto_Type.ENUM : FieldDescriptorProto_Type.MESSAGE;
@@ -244,7 +247,7 @@ class FileBuilder {
     }
     return create(DescriptorProtoSchema, {
       name: descriptor.typeName.slice(descriptor.typeName.lastIndexOf('.') + 1),
-      field: [{ name: 'key', number: 1, label: FieldDescriptorProto_Label.OPTIONAL, type: SCALAR_TYPES[field.keyType] }, value],
+      field: [{ name: 'key', jsonName: 'key', number: 1, label: FieldDescriptorProto_Label.OPTIONAL, type: SCALAR_TYPES[field.keyType] }, value],
       options: { mapEntry: true },
     });
   }

@@ -30,6 +30,8 @@ import { BoundRpc, bindService, checkModelService, servicesAmong, ServiceToBind 
 import { registerInternals } from './server-internals';
 import { undecoratedImplementations } from './undecorated-controllers';
 import { bindGrpcMethods, grpcMethodHandlersAmong } from './grpc-method-binding';
+import { WebListener } from '../web/web-listener';
+import { webRequestHandler } from '../web/web-transport';
 
 const identity = (value: Buffer): Buffer => value;
 
@@ -46,6 +48,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   private server?: Server;
   private built?: Promise<Server>;
   private boundPort?: number;
+  private web?: WebListener;
+  private boundWebPort?: number;
   private registryCache?: ProtoRegistry;
   private inProcessOnly = false;
   /** Handlers by method path, for in-process calls (see `nestjs-grpc-framework/testing`). */
@@ -105,6 +109,13 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     return `${url.slice(0, url.lastIndexOf(':'))}:${this.port}`;
   }
 
+  /** `host:port` of the gRPC-Web and Connect listener (the `web` option), once listening. */
+  get webAddress(): string {
+    const url = this.options.web?.url;
+    if (!url || this.boundWebPort === undefined) throw new Error('GrpcFrameworkServer has no web listener (the `web` option) or is not listening yet.');
+    return `${url.slice(0, url.lastIndexOf(':'))}:${this.boundWebPort}`;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     if (this.inProcessOnly) await this.prepare();
     else if (this.options.listen) await this.listen();
@@ -135,7 +146,25 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     });
     this.server = server;
     this.logger.log(`gRPC server listening on ${this.address}`);
+    if (this.options.web) await this.listenWeb(this.options.web.url);
     return this.boundPort;
+  }
+
+  /** Serves the same handlers over gRPC-Web and Connect on the web address. */
+  private async listenWeb(url: string): Promise<void> {
+    const handle = webRequestHandler(this.registry, this.handlers, this.options.web?.cors, {
+      maxRequestBytes: this.options.maxReceiveMessageLength,
+      maxResponseBytes: this.options.maxSendMessageLength,
+    });
+    const web = new WebListener(handle, this.options.web?.tls);
+    try {
+      this.boundWebPort = await web.listen(url);
+    } catch (error) {
+      await this.close();
+      throw withStartupHint(new Error(`GrpcFrameworkModule could not listen for gRPC-Web and Connect on ${url}: ${(error as Error).message}`));
+    }
+    this.web = web;
+    this.logger.log(`gRPC-Web and Connect listening on ${this.options.web?.tls ? 'https' : 'http'}://${this.webAddress}`);
   }
 
   /** Stops accepting calls, lets in-flight ones finish within the grace period, then cancels the rest. */
@@ -144,6 +173,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     if (!server) return;
     this.server = undefined;
     this.health?.notServing();
+    const web = this.web?.close(this.options.shutdownGracePeriodMs);
+    this.web = undefined;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         server.forceShutdown();
@@ -155,6 +186,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
         resolve();
       });
     });
+    await web;
   }
 
   private async build(): Promise<Server> {

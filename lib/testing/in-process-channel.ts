@@ -15,14 +15,15 @@ import {
 // implements, nor the call interface a channel returns.
 import type { Call, InterceptingListener, MessageContext } from '@grpc/grpc-js/build/src/call-interface';
 import type { Channel } from '@grpc/grpc-js/build/src/channel';
-import { EventEmitter } from 'node:events';
-import { Readable } from 'node:stream';
 import type { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { BridgedServerCall, statusOfError } from '../server/bridged-server-call';
 import { internalsOf } from '../server/server-internals';
 
 /** Messages a server stream may have waiting for the client before `write()` asks it to wait for `drain`. */
 const STREAM_HIGH_WATER_MARK = 16;
 const PEER = 'in-process';
+/** In process there is no transport security, so no peer certificate. */
+const IN_PROCESS_PEER = { peer: PEER };
 
 let callNumber = 0;
 
@@ -74,7 +75,7 @@ class InProcessCall implements Call {
   private headersSent = false;
   private finalStatus?: StatusObject;
   private finished = false;
-  private serverCall?: InProcessServerCall;
+  private serverCall?: BridgedServerCall;
   private deadlineTimer?: NodeJS.Timeout;
   /** Whether the rpc takes a request stream (its server call is made at start). */
   private streamsRequests = false;
@@ -154,16 +155,16 @@ class InProcessCall implements Call {
     }
     const request = this.request ?? Buffer.alloc(0);
     if (this.exceedsReceiveLimit(request)) return;
-    const serverCall = new InProcessServerCall(request, this.metadata, this.deadline, this.method, {
+    const serverCall = new BridgedServerCall(request, this.metadata, this.deadline, this.method, {
       headers: (metadata) => this.sendHeaders(metadata),
       message: (bytes, delivered) => this.push(bytes, delivered),
       status: (s) => this.finish(s),
       hasRoom: () => this.pending.length < STREAM_HIGH_WATER_MARK,
-    });
+    }, IN_PROCESS_PEER);
     this.serverCall = serverCall;
     this.armDeadline();
     const answer: sendUnaryData<Buffer> = (error, value) => {
-      if (error) this.finish(statusOf(error as Partial<ServiceError>));
+      if (error) this.finish(statusOfError(error as Partial<ServiceError>));
       else {
         this.push(value as Buffer);
         this.finish({ code: status.OK, details: 'OK', metadata: new Metadata() });
@@ -237,111 +238,4 @@ class InProcessCall implements Call {
       setImmediate(() => listener.onReceiveStatus(final));
     }
   }
-}
-
-interface ClientSink {
-  headers(metadata?: Metadata): void;
-  message(bytes: Buffer, delivered?: (error?: Error) => void): void;
-  status(s: StatusObject): void;
-  hasRoom(): boolean;
-}
-
-/** Request messages a handler may have waiting before the client's next write waits. */
-const REQUEST_HIGH_WATER_MARK = 16;
-
-/** What a grpc-js server call offers the framework's handlers, backed by the in-process client. */
-class InProcessServerCall extends EventEmitter {
-  cancelled = false;
-  private waitingForDrain = false;
-  /** The request stream of a client-streaming or bidi call, read as grpc-js's server calls are. */
-  private readonly requests = new Readable({ objectMode: true, highWaterMark: REQUEST_HIGH_WATER_MARK, read: () => this.takeAck() });
-  /** Completes the client's write that found the request stream full. */
-  private pendingAck?: () => void;
-
-  constructor(
-    readonly request: Buffer,
-    readonly metadata: Metadata,
-    private readonly deadline: Deadline,
-    private readonly path: string,
-    private readonly sink: ClientSink,
-  ) {
-    super();
-    // A server stream ends with an error by emitting it on the call.
-    this.on('error', (error: Partial<ServiceError>) => this.sink.status(statusOf(error)));
-  }
-
-  getDeadline(): Deadline {
-    return this.deadline;
-  }
-
-  getPeer(): string {
-    return PEER;
-  }
-
-  /** In process there is no transport security, so no peer certificate. */
-  getAuthContext(): { transportSecurityType?: string } {
-    return {};
-  }
-
-  getPath(): string {
-    return this.path;
-  }
-
-  sendMetadata(metadata: Metadata): void {
-    this.sink.headers(metadata);
-  }
-
-  write(bytes: Buffer, delivered?: (error?: Error) => void): boolean {
-    this.sink.message(bytes, delivered);
-    const room = this.sink.hasRoom();
-    if (!room) this.waitingForDrain = true;
-    return room;
-  }
-
-  end(metadata?: Metadata): void {
-    this.sink.status({ code: status.OK, details: 'OK', metadata: metadata ?? new Metadata() });
-  }
-
-  cancel(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    this.emit('cancelled', 'cancelled');
-    this.requests.destroy();
-  }
-
-  iterator(options?: { destroyOnReturn?: boolean }): AsyncIterator<Buffer> {
-    return this.requests.iterator(options);
-  }
-
-  /** A request message from the client; `ack` runs once the stream has room for the next. */
-  pushRequest(bytes: Buffer, ack: () => void): void {
-    if (this.requests.destroyed) return;
-    if (this.requests.push(bytes)) ack();
-    else this.pendingAck = ack;
-  }
-
-  /** The client half-closed: no more request messages. */
-  endRequests(): void {
-    if (!this.requests.destroyed) this.requests.push(null);
-  }
-
-  private takeAck(): void {
-    const ack = this.pendingAck;
-    this.pendingAck = undefined;
-    ack?.();
-  }
-
-  drained(): void {
-    if (!this.waitingForDrain) return;
-    this.waitingForDrain = false;
-    setImmediate(() => this.emit('drain'));
-  }
-}
-
-function statusOf(error: Partial<ServiceError>): StatusObject {
-  return {
-    code: error.code ?? status.UNKNOWN,
-    details: error.details ?? error.message ?? '',
-    metadata: error.metadata ?? new Metadata(),
-  };
 }

@@ -1,0 +1,128 @@
+import { Deadline, Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
+
+/** Where a bridged call's answer goes: the client side of the bridge. */
+export interface CallSink {
+  headers(metadata?: Metadata): void;
+  /** A response message; `delivered` runs once it has gone out (a server write's callback). */
+  message(bytes: Buffer, delivered?: (error?: Error) => void): void;
+  status(s: StatusObject): void;
+  /** Whether the client side can take another message before `drained()`. */
+  hasRoom(): boolean;
+}
+
+/** Who made a bridged call. */
+export interface CallPeer {
+  /** What `call.getPeer()` answers: it keys the per-connection stream cap. */
+  peer: string;
+  /** What `call.getAuthContext()` answers. */
+  authContext?: { transportSecurityType?: string };
+}
+
+/** Request messages a handler may have waiting before the client's next write waits. */
+const REQUEST_HIGH_WATER_MARK = 16;
+
+/**
+ * What a grpc-js server call offers the framework's handlers, played by something other than
+ * grpc-js: the in-process test channel and the gRPC-Web / Connect transports. The handlers
+ * see the same call either way, so every path runs one pipeline.
+ */
+export class BridgedServerCall extends EventEmitter {
+  cancelled = false;
+  private waitingForDrain = false;
+  /** The request stream of a client-streaming or bidi call, read as grpc-js's server calls are. */
+  private readonly requests = new Readable({ objectMode: true, highWaterMark: REQUEST_HIGH_WATER_MARK, read: () => this.takeAck() });
+  /** Completes the client's write that found the request stream full. */
+  private pendingAck?: () => void;
+
+  constructor(
+    readonly request: Buffer,
+    readonly metadata: Metadata,
+    private readonly deadline: Deadline,
+    private readonly path: string,
+    private readonly sink: CallSink,
+    private readonly from: CallPeer,
+  ) {
+    super();
+    // A server stream ends with an error by emitting it on the call.
+    this.on('error', (error: Partial<ServiceError>) => this.sink.status(statusOfError(error)));
+  }
+
+  getDeadline(): Deadline {
+    return this.deadline;
+  }
+
+  getPeer(): string {
+    return this.from.peer;
+  }
+
+  getAuthContext(): { transportSecurityType?: string } {
+    return this.from.authContext ?? {};
+  }
+
+  getPath(): string {
+    return this.path;
+  }
+
+  sendMetadata(metadata: Metadata): void {
+    this.sink.headers(metadata);
+  }
+
+  write(bytes: Buffer, delivered?: (error?: Error) => void): boolean {
+    this.sink.message(bytes, delivered);
+    const room = this.sink.hasRoom();
+    if (!room) this.waitingForDrain = true;
+    return room;
+  }
+
+  end(metadata?: Metadata): void {
+    this.sink.status({ code: status.OK, details: 'OK', metadata: metadata ?? new Metadata() });
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.emit('cancelled', 'cancelled');
+    this.requests.destroy();
+    this.takeAck();
+  }
+
+  iterator(options?: { destroyOnReturn?: boolean }): AsyncIterator<Buffer> {
+    return this.requests.iterator(options);
+  }
+
+  /** A request message from the client; `ack` runs once the stream has room for the next. */
+  pushRequest(bytes: Buffer, ack: () => void): void {
+    if (this.requests.destroyed) return ack(); // nobody reads any more: the write completes, as grpc-js's does
+    if (this.requests.push(bytes)) ack();
+    else this.pendingAck = ack;
+  }
+
+  /** The client half-closed: no more request messages. */
+  endRequests(): void {
+    if (!this.requests.destroyed) this.requests.push(null);
+  }
+
+  /** The client side has room again: a server stream waiting for 'drain' goes on. */
+  drained(): void {
+    if (!this.waitingForDrain) return;
+    this.waitingForDrain = false;
+    setImmediate(() => this.emit('drain'));
+  }
+
+  private takeAck(): void {
+    const ack = this.pendingAck;
+    this.pendingAck = undefined;
+    ack?.();
+  }
+}
+
+/** The status a handler's error carries. */
+export function statusOfError(error: Partial<ServiceError>): StatusObject {
+  return {
+    code: error.code ?? status.UNKNOWN,
+    details: error.details ?? error.message ?? '',
+    metadata: error.metadata ?? new Metadata(),
+  };
+}

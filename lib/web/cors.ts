@@ -1,0 +1,73 @@
+import { cors as connectCors } from '@connectrpc/connect';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+
+/** Which browser pages may call the web address (CORS). */
+export interface WebCorsOptions {
+  /** Origins allowed to call from a browser, exactly as browsers send them (`https://app.example.com`), or `'*'` for any. @default [] (none) */
+  origins?: readonly string[] | '*';
+  /** Request headers pages may send besides those gRPC-Web and Connect need and `authorization`. @default [] */
+  allowedHeaders?: readonly string[];
+  /** Response headers and trailers pages may read besides those gRPC-Web and Connect need. @default [] */
+  exposedHeaders?: readonly string[];
+  /** Allow requests with credentials (cookies, TLS client certificates). @default false */
+  credentials?: boolean;
+  /** How long a browser may reuse a preflight's answer, in seconds. @default 7200 */
+  maxAgeSeconds?: number;
+}
+
+export type WebRequest = IncomingMessage | Http2ServerRequest;
+export type WebResponse = ServerResponse | Http2ServerResponse;
+
+/**
+ * CORS for the web address: the allowed origins get the headers gRPC-Web and Connect clients
+ * need (connect-es's lists), preflights are answered here, and any other origin gets no CORS
+ * header at all, so browsers keep its pages from reading the answers.
+ */
+export class Cors {
+  private readonly anyOrigin: boolean;
+  private readonly origins: ReadonlySet<string>;
+  private readonly allowMethods: string;
+  private readonly allowHeaders: string;
+  private readonly exposeHeaders: string;
+  private readonly maxAge: string;
+
+  constructor(private readonly options: WebCorsOptions = {}) {
+    this.anyOrigin = options.origins === '*';
+    this.origins = new Set(options.origins === '*' ? [] : (options.origins ?? []));
+    this.allowMethods = connectCors.allowedMethods.join(', ');
+    this.allowHeaders = unique([...connectCors.allowedHeaders, 'Authorization', ...(options.allowedHeaders ?? [])]).join(', ');
+    this.exposeHeaders = unique([...connectCors.exposedHeaders, ...(options.exposedHeaders ?? [])]).join(', ');
+    this.maxAge = String(options.maxAgeSeconds ?? 7200);
+  }
+
+  /** Sets the CORS headers of an allowed origin's request; answers a preflight and returns true. */
+  handle(request: WebRequest, response: WebResponse): boolean {
+    const origin = request.headers.origin;
+    const allowed = origin !== undefined && (this.anyOrigin || this.origins.has(origin));
+    const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
+    if (allowed) {
+      response.setHeader('Access-Control-Allow-Origin', origin);
+      if (this.options.credentials) response.setHeader('Access-Control-Allow-Credentials', 'true');
+    }
+    response.setHeader('Vary', 'Origin');
+    if (!preflight) {
+      if (allowed) response.setHeader('Access-Control-Expose-Headers', this.exposeHeaders);
+      return false;
+    }
+    if (allowed) {
+      response.setHeader('Access-Control-Allow-Methods', this.allowMethods);
+      response.setHeader('Access-Control-Allow-Headers', this.allowHeaders);
+      response.setHeader('Access-Control-Max-Age', this.maxAge);
+    }
+    response.writeHead(204);
+    response.end();
+    return true;
+  }
+}
+
+function unique(names: readonly string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const name of names) if (!seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), name);
+  return [...seen.values()];
+}
