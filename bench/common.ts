@@ -81,6 +81,15 @@ export function serveBenchControl(): void {
   });
 }
 
+/** The framework's bench server also answers gRPC-Web and Connect, on its gRPC port plus this. */
+const WEB_PORT_OFFSET = 10_000;
+
+/** The web address (gRPC-Web and Connect) of the framework's bench server at `address`. */
+export function webAddressOf(address: string): string {
+  const colon = address.lastIndexOf(':');
+  return `${address.slice(0, colon)}:${Number(address.slice(colon + 1)) + WEB_PORT_OFFSET}`;
+}
+
 export const SERVERS = ['framework', 'baseline', 'nest-plain', 'ceiling'] as const;
 export type ServerName = (typeof SERVERS)[number];
 

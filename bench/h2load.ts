@@ -66,15 +66,21 @@ interface H2loadRun {
   meanMs: number;
 }
 
-/** One h2load run on one connection with `concurrency` streams, for a duration or a number of requests. */
+/** One gRPC h2load run on one connection with `concurrency` streams, for a duration or a number of requests. */
 function runH2load(address: string, method: string, message: Buffer, concurrency: number, limit: { durationMs: number } | { requests: number }, target: H2loadTarget = POSTS): H2loadRun {
+  const headers: [string, string][] = [['content-type', 'application/grpc'], ['te', 'trailers'], ...target.headers];
+  return runH2loadRequests(`http://${address}${target.service}/${method}`, grpcFrame(message), headers, concurrency, limit);
+}
+
+/** One h2load run of the same POST (HTTP/2 with prior knowledge) on one connection. */
+function runH2loadRequests(url: string, requestBody: Buffer, headers: readonly [string, string][], concurrency: number, limit: { durationMs: number } | { requests: number }): H2loadRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2load-'));
   const body = path.join(dir, 'body.bin');
-  fs.writeFileSync(body, grpcFrame(message));
+  fs.writeFileSync(body, requestBody);
   const args = 'requests' in limit ? ['-n', String(limit.requests)] : ['-D', `${Math.max(100, Math.round(limit.durationMs))}ms`];
-  args.push('-c', '1', '-m', String(concurrency), '-H', 'content-type: application/grpc', '-H', 'te: trailers');
-  for (const [name, value] of target.headers) args.push('-H', `${name}: ${value}`);
-  args.push('-d', body, `http://${address}${target.service}/${method}`);
+  args.push('-c', '1', '-m', String(concurrency));
+  for (const [name, value] of headers) args.push('-H', `${name}: ${value}`);
+  args.push('-d', body, url);
   try {
     const out = execFileSync('h2load', args, { encoding: 'utf8' });
     const num = (pattern: RegExp): number => Number(pattern.exec(out)?.[1] ?? NaN);
@@ -95,6 +101,27 @@ export async function h2loadRetrieve(address: string, concurrency: number, durat
   const message = retrieveMessage(POST_ID);
   const expected = await replyBytes(address, 'Retrieve', message, target);
   const run = runH2load(address, 'Retrieve', message, concurrency, { durationMs }, target);
+  const withReply = Math.min(run.requests, Math.floor(run.dataBytes / expected));
+  return { calls: run.requests, errors: run.requests - withReply, rps: withReply / run.seconds, p50Ms: NaN, p99Ms: NaN, meanMs: run.meanMs };
+}
+
+/** The web protocols the framework answers on its web address. */
+export type WebProtocol = 'connect-json' | 'grpc-web';
+
+const WEB_REQUESTS: Record<WebProtocol, { body: Buffer; headers: [string, string][] }> = {
+  'connect-json': { body: Buffer.from(JSON.stringify({ id: POST_ID })), headers: [['content-type', 'application/json']] },
+  'grpc-web': { body: grpcFrame(retrieveMessage(POST_ID)), headers: [['content-type', 'application/grpc-web+proto'], ['x-grpc-web', '1']] },
+};
+
+/** The same Retrieve over the framework's web address, as a browser (or curl) sends it; errors count as for gRPC. */
+export async function h2loadWebRetrieve(webAddress: string, protocol: WebProtocol, concurrency: number, durationMs: number): Promise<LoadResult> {
+  const url = `http://${webAddress}${SERVICE}/Retrieve`;
+  const request = WEB_REQUESTS[protocol];
+  // One reply's body, fetched first: a reply of another length (an error) does not count.
+  const reply = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
+  const expected = (await reply.arrayBuffer()).byteLength;
+  if (reply.status !== 200 || !expected) throw new Error(`Retrieve over ${protocol} answered HTTP ${reply.status}`);
+  const run = runH2loadRequests(url, request.body, request.headers, concurrency, { durationMs });
   const withReply = Math.min(run.requests, Math.floor(run.dataBytes / expected));
   return { calls: run.requests, errors: run.requests - withReply, rps: withReply / run.seconds, p50Ms: NaN, p99Ms: NaN, meanMs: run.meanMs };
 }

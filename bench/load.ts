@@ -5,8 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { JwtService } from '@nestjs/jwt';
-import { BENCH_JWT_SECRET, BOOKS_PROTO, BULK_MESSAGES, BULK_PROTO, CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO } from './common';
-import { h2loadCreate, h2loadRetrieve } from './h2load';
+import { BENCH_JWT_SECRET, BOOKS_PROTO, BULK_MESSAGES, BULK_PROTO, CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO, webAddressOf } from './common';
+import { h2loadCreate, h2loadRetrieve, h2loadWebRetrieve } from './h2load';
 
 export interface LoadSpec {
   address: string;
@@ -14,7 +14,7 @@ export interface LoadSpec {
    * `retrieve-h2load`, `create-h2load`: driven by h2load instead of the grpc-js client; the
    * Create run sends `durationMs * H2LOAD_CREATES_PER_MS` requests, the same for every server.
    */
-  workload: 'retrieve' | 'retrieve-h2load' | 'retrieve-jwt-h2load' | 'create' | 'create-h2load' | 'bulk-create' | 'list' | 'list-books' | 'page';
+  workload: 'retrieve' | 'retrieve-h2load' | 'retrieve-jwt-h2load' | 'retrieve-connect-json-h2load' | 'retrieve-grpc-web-h2load' | 'create' | 'create-h2load' | 'bulk-create' | 'list' | 'list-books' | 'page';
   concurrency: number;
   durationMs: number;
   maxId: number;
@@ -201,6 +201,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     const token = new JwtService({ secret: BENCH_JWT_SECRET }).sign({ sub: 'bench' }, { expiresIn: 3600 });
     return h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs, { service: '/bench_auth.AuthedPosts', headers: [['authorization', `Bearer ${token}`]] });
   }
+  if (spec.workload === 'retrieve-connect-json-h2load') return h2loadWebRetrieve(webAddressOf(spec.address), 'connect-json', spec.concurrency, spec.durationMs);
+  if (spec.workload === 'retrieve-grpc-web-h2load') return h2loadWebRetrieve(webAddressOf(spec.address), 'grpc-web', spec.concurrency, spec.durationMs);
   if (spec.workload === 'create-h2load') {
     return h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
   }

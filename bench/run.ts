@@ -83,6 +83,13 @@ if (H2LOAD) {
     higherIsBetter: true,
     servers: ['framework'],
   });
+  // The same Retrieve from a browser's protocols on the web address: against native gRPC (framework only).
+  for (const [name, workload] of [
+    ['retrieve c=64 over Connect JSON (h2load)', 'retrieve-connect-json-h2load'],
+    ['retrieve c=64 over gRPC-Web (h2load)', 'retrieve-grpc-web-h2load'],
+  ] as const) {
+    UNARY_WORKLOADS.splice(4, 0, { name, spec: { workload, concurrency: 64, durationMs: QUICK ? 1000 : 5000 }, metric: 'rps', higherIsBetter: true, servers: ['framework'] });
+  }
   UNARY_WORKLOADS.push({
     name: 'create c=16 (h2load)',
     spec: { workload: 'create-h2load', concurrency: 16, durationMs: QUICK ? 600 : 4000 },
@@ -545,6 +552,15 @@ function report(results: Record<string, Record<string, Summary>>): void {
   if (plain && withJwt) {
     json.jwt_calls_ratio = withJwt / plain;
     lines.push(`| retrieve c=64 with a JWT (h2load) | calls/s against the same without one | ${(withJwt / plain).toFixed(2)} | | | | | |`);
+  }
+  for (const [name, key] of [
+    ['retrieve c=64 over Connect JSON (h2load)', 'connect_json_calls_ratio'],
+    ['retrieve c=64 over gRPC-Web (h2load)', 'grpc_web_calls_ratio'],
+  ] as const) {
+    const web = results[name]?.framework?.rps?.median;
+    if (!plain || !web) continue;
+    json[key] = web / plain;
+    lines.push(`| ${name} | calls/s against native gRPC | ${(web / plain).toFixed(2)} | | | | | |`);
   }
   for (const name of workerRows) {
     const s = results[name].framework.rps;

@@ -9,7 +9,7 @@ export type {
   GrpcLoaderOptions,
   GrpcWebOptions,
 } from './interfaces/grpc-framework-options.interface';
-export type { WebCorsOptions } from './web/cors';
+export type { WebCorsOptions, WebRequest, WebResponse } from './web/cors';
 export type { WebTlsOptions } from './web/web-listener';
 export type { GrpcModelServiceOptions } from './interfaces/grpc-model-service-options.interface';
 export { GrpcModelService } from './decorators/grpc-model-service.decorator';

@@ -11,10 +11,13 @@ import { sampleDatabaseOptions } from './database';
 import { HrmModule } from './hrm/hrm.module';
 import { SchemaSetup } from './schema-setup';
 import { SnippetsModule } from './snippets/snippets.module';
+import { servePage } from './web/page-server';
 
 // Compiled, this file runs from dist/sample; under jest, from sample.
 const PROJECT_ROOT = path.resolve(__dirname, __filename.endsWith('.ts') ? '..' : '../..');
 export const PROTO_DIR = path.join(PROJECT_ROOT, 'sample', 'protos');
+/** The bundled web page (`npm run build`). */
+const PAGE_DIR = path.join(PROJECT_ROOT, 'dist', 'sample', 'web', 'public');
 export const SAMPLE_PROTOS = ['account.proto', 'blog_proto/post.proto', 'hrm.proto', 'snippets.proto', 'bookstore.proto'].map((file) =>
   path.join(PROTO_DIR, file),
 );
@@ -26,6 +29,8 @@ export interface SampleAppOptions {
   database?: Options;
   /** Serve the blog with the tutorial's hand-written `Service` instead of `ModelService`. @default false */
   handwrittenBlog?: boolean;
+  /** Address of the web page and of gRPC-Web and Connect calls. @default none */
+  web?: string;
   /** Further options of GrpcFrameworkModule.forRoot(). */
   grpc?: Partial<GrpcFrameworkOptions>;
 }
@@ -42,7 +47,14 @@ export class SampleAppModule {
           ...(options.database ?? sampleDatabaseOptions()),
           autoLoadEntities: true,
         }),
-        GrpcFrameworkModule.forRoot({ protoPath: SAMPLE_PROTOS, url: options.url, loader: { includeDirs: [PROTO_DIR] }, ...options.grpc }),
+        GrpcFrameworkModule.forRoot({
+          protoPath: SAMPLE_PROTOS,
+          url: options.url,
+          loader: { includeDirs: [PROTO_DIR] },
+          // The page is served from the web address itself: same origin, so no CORS origin to allow.
+          ...(options.web ? { web: { url: options.web, fallback: servePage(PAGE_DIR) } } : {}),
+          ...options.grpc,
+        }),
         AccountModule,
         options.handwrittenBlog ? HandwrittenBlogModule : BlogModule,
         HrmModule,

@@ -28,11 +28,12 @@ Commands:
       writable nested object (author_id beside author) always gets presence.
 
   runserver [address] [--module <module>:<Export>] [--dev] [--workers N]
-            [--max-workers N] [--grace-period ms]
+            [--max-workers N] [--grace-period ms] [--web address]
       Serves the application module (default address 127.0.0.1:50051; 0.0.0.0:50051 listens
       on every interface). --dev restarts on source changes; --workers N runs N processes on
       one port; --max-workers caps concurrent calls per connection; --grace-period is how long
-      in-flight calls get on SIGTERM/SIGINT (default 5000 ms).
+      in-flight calls get on SIGTERM/SIGINT (default 5000 ms); --web also answers gRPC-Web and
+      Connect calls on that address (the module's web.url).
 
   check [--module <module>:<Export>]
       Runs the start-up checks without listening; exits 1 and lists the problems if any.
@@ -93,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
         workers: { type: 'string' },
         'max-workers': { type: 'string' },
         'grace-period': { type: 'string' },
+        web: { type: 'string' },
       },
     });
     await runServerCommand(
@@ -103,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
         workers: positiveInteger(values.workers ?? '1', '--workers'),
         maxWorkers: values['max-workers'] === undefined ? undefined : positiveInteger(values['max-workers'], '--max-workers'),
         gracePeriodMs: values['grace-period'] === undefined ? undefined : positiveInteger(values['grace-period'], '--grace-period'),
+        web: values.web,
       },
       argv,
     );

@@ -14,12 +14,15 @@ export interface RunServerArgs {
   workers: number;
   maxWorkers?: number;
   gracePeriodMs?: number;
+  /** The web address (gRPC-Web and Connect). */
+  web?: string;
 }
 
 /** `grpc-framework runserver`: one process, N cluster workers on one port, or a reloading dev server. */
 export async function runServerCommand(args: RunServerArgs, argv: string[]): Promise<void> {
   process.env[ENV.url] = args.address;
   if (args.gracePeriodMs !== undefined) process.env[ENV.shutdownGraceMs] = String(args.gracePeriodMs);
+  if (args.web !== undefined) process.env[ENV.webUrl] = args.web;
   if (args.maxWorkers !== undefined) process.env[ENV.maxConcurrentStreams] = String(args.maxWorkers);
   if (args.dev) return runWithReloader([process.argv[1], ...argv.filter((arg) => arg !== '--dev')]);
   if (args.workers > 1 && cluster.isPrimary) return runCluster(args);
@@ -31,7 +34,8 @@ async function serve(args: RunServerArgs): Promise<void> {
   const app = await startApp(args.module);
   const server = app.get(GrpcFrameworkServer, { strict: false });
   if (!cluster.isWorker) {
-    process.stdout.write(`Starting gRPC server at ${server.address}\nQuit the server with CONTROL-C.\n`);
+    const web = server.webAddress ? `, gRPC-Web and Connect at ${server.webAddress}` : '';
+    process.stdout.write(`Starting gRPC server at ${server.address}${web}\nQuit the server with CONTROL-C.\n`);
   }
   let closing = false;
   const stop = (): void => {

@@ -3,7 +3,7 @@ import type { ServicePermissions } from '../auth/permissions';
 import type { ChannelOptions, Server, ServerCredentials, ServerInterceptor } from '@grpc/grpc-js';
 import type { ProtoRegistry } from '../proto/proto-registry';
 import type { NestInterceptor, Type } from '@nestjs/common';
-import type { WebCorsOptions } from '../web/cors';
+import type { WebCorsOptions, WebRequest, WebResponse } from '../web/cors';
 import type { WebTlsOptions } from '../web/web-listener';
 
 /**
@@ -17,6 +17,8 @@ export interface GrpcWebOptions {
   cors?: WebCorsOptions;
   /** Serve HTTPS (HTTP/2 by ALPN, HTTP/1.1 otherwise) with this key and certificate. @default plain HTTP */
   tls?: WebTlsOptions;
+  /** Answers web requests that are not rpcs (a page and its scripts, say). @default 404 */
+  fallback?: (request: WebRequest, response: WebResponse) => void;
 }
 
 /** How request messages are decoded for handlers. */

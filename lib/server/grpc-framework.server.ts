@@ -109,10 +109,10 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     return `${url.slice(0, url.lastIndexOf(':'))}:${this.port}`;
   }
 
-  /** `host:port` of the gRPC-Web and Connect listener (the `web` option), once listening. */
-  get webAddress(): string {
+  /** `host:port` of the gRPC-Web and Connect listener (the `web` option) once it listens; otherwise undefined. */
+  get webAddress(): string | undefined {
     const url = this.options.web?.url;
-    if (!url || this.boundWebPort === undefined) throw new Error('GrpcFrameworkServer has no web listener (the `web` option) or is not listening yet.');
+    if (!url || this.boundWebPort === undefined) return undefined;
     return `${url.slice(0, url.lastIndexOf(':'))}:${this.boundWebPort}`;
   }
 
@@ -152,7 +152,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
 
   /** Serves the same handlers over gRPC-Web and Connect on the web address. */
   private async listenWeb(url: string): Promise<void> {
-    const handle = webRequestHandler(this.registry, this.handlers, this.options.web?.cors, {
+    const handle = webRequestHandler(this.registry, this.handlers, this.options.web ?? {}, {
       maxRequestBytes: this.options.maxReceiveMessageLength,
       maxResponseBytes: this.options.maxSendMessageLength,
     });
@@ -164,7 +164,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       throw withStartupHint(new Error(`GrpcFrameworkModule could not listen for gRPC-Web and Connect on ${url}: ${(error as Error).message}`));
     }
     this.web = web;
-    this.logger.log(`gRPC-Web and Connect listening on ${this.options.web?.tls ? 'https' : 'http'}://${this.webAddress}`);
+    this.logger.log(`gRPC-Web and Connect listening on ${this.options.web?.tls ? 'https' : 'http'}://${this.webAddress!}`);
   }
 
   /** Stops accepting calls, lets in-flight ones finish within the grace period, then cancels the rest. */

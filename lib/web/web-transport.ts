@@ -4,7 +4,8 @@ import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, un
 import { Logger } from '@nestjs/common';
 import type { ProtoRegistry } from '../proto/proto-registry';
 import type { InProcessHandler } from '../server/call-handlers';
-import { Cors, WebCorsOptions, WebRequest, WebResponse } from './cors';
+import type { GrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
+import { Cors, WebRequest, WebResponse } from './cors';
 import { grpcWebTextRequest, grpcWebTextResponse, isGrpcWebText } from './grpc-web-text';
 import { PEER, webRoutes } from './web-routes';
 
@@ -25,10 +26,11 @@ const logger = new Logger('GrpcFramework');
 export function webRequestHandler(
   registry: ProtoRegistry,
   handlers: ReadonlyMap<string, InProcessHandler>,
-  cors: WebCorsOptions | undefined,
+  options: Pick<GrpcWebOptions, 'cors' | 'fallback'>,
   limits: WebTransportLimits,
 ): (request: WebRequest, response: WebResponse) => void {
-  const corsHeaders = new Cors(cors);
+  const corsHeaders = new Cors(options.cors);
+  const fallback = options.fallback ?? notFound;
   const router = createConnectRouter({
     grpc: false,
     grpcWeb: true,
@@ -46,8 +48,7 @@ export function webRequestHandler(
     if (corsHeaders.handle(request, response)) return;
     const route = routes.get(request.url?.split('?', 1)[0] ?? '');
     if (!route) {
-      response.writeHead(404);
-      response.end();
+      fallback(request, response);
       return;
     }
     const text = isGrpcWebText(request.headers['content-type']);
@@ -83,6 +84,11 @@ async function malformedAsInvalid(answer: UniversalServerResponse): Promise<Univ
   const header = new Headers(answer.header);
   header.set('content-length', String(body.length));
   return { ...answer, status: malformed ? 400 : answer.status, header, body: once(body) };
+}
+
+function notFound(_request: WebRequest, response: WebResponse): void {
+  response.writeHead(404);
+  response.end();
 }
 
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {

@@ -177,7 +177,7 @@ describe('gRPC-Web and Connect on the web address', () => {
     });
 
     it('refuses bad requests with the protocol errors', async () => {
-      const address = `http://${server.webAddress}`;
+      const address = `http://${server.webAddress!}`;
       const wrongType = await fetch(`${address}/blog_proto.PostController/Retrieve`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
       expect(wrongType.status).toBe(415);
 
@@ -218,7 +218,7 @@ describe('gRPC-Web and Connect on the web address', () => {
           controller.close();
         },
       });
-      const chunked = await fetch(`http://${server.webAddress}/blog_proto.PostController/Create`, {
+      const chunked = await fetch(`http://${server.webAddress!}/blog_proto.PostController/Create`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
@@ -234,7 +234,7 @@ describe('gRPC-Web and Connect on the web address', () => {
       const posts = webClient(server, 'blog_proto.PostController', 'connect+proto', '2');
       const created = await posts.create({ title: 'As text', content: 'Base64' });
       const request = Buffer.concat([Buffer.from([0, 0, 0, 0, 2]), Buffer.from([0x08, created.id])]);
-      const response = await fetch(`http://${server.webAddress}/blog_proto.PostController/Retrieve`, {
+      const response = await fetch(`http://${server.webAddress!}/blog_proto.PostController/Retrieve`, {
         method: 'POST',
         headers: { 'content-type': 'application/grpc-web-text', 'x-grpc-web': '1' },
         body: request.toString('base64'),
@@ -251,7 +251,7 @@ describe('gRPC-Web and Connect on the web address', () => {
 
   describe('CORS', () => {
     const preflight = (origin: string) =>
-      fetch(`http://${server.webAddress}/blog_proto.PostController/Create`, {
+      fetch(`http://${server.webAddress!}/blog_proto.PostController/Create`, {
         method: 'OPTIONS',
         headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-grpc-web,authorization' },
       });

@@ -17,6 +17,8 @@ export async function freePort(): Promise<number> {
 export interface SampleProcess {
   child: ChildProcess;
   address: string;
+  /** The web address: the page, gRPC-Web and Connect. */
+  webAddress: string;
   /** The working directory (where the SQLite file is). */
   cwd: string;
   output(): string;
@@ -32,7 +34,8 @@ export interface SampleProcess {
 export async function startSampleProcess(env: NodeJS.ProcessEnv = {}): Promise<SampleProcess> {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sample-'));
   const address = `127.0.0.1:${await freePort()}`;
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'sample', 'main.js'), address], {
+  const webAddress = `127.0.0.1:${await freePort()}`;
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'sample', 'main.js'), address, '--web', webAddress], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,13 +45,14 @@ export async function startSampleProcess(env: NodeJS.ProcessEnv = {}): Promise<S
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const until = Date.now() + 60000;
-  while (!output.includes('gRPC server listening')) {
+  while (!output.includes('gRPC-Web and Connect listening')) {
     if (Date.now() > until || child.exitCode !== null) throw new Error(`the sample did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
     child,
     address,
+    webAddress,
     cwd,
     output: () => output,
     rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,

@@ -32,7 +32,7 @@ export type WebClient = Record<string, (request: any, options?: CallOptions) => 
 export function webClient(server: GrpcFrameworkServer, service: string, protocol: WebProtocol, httpVersion: '1.1' | '2' = '1.1'): WebClient {
   const desc: DescService | undefined = webSchemas(server).getService(service);
   if (!desc) throw new Error(`no service ${service}`);
-  return createClient(desc, webTransport(`http://${server.webAddress}`, protocol, httpVersion)) as unknown as WebClient;
+  return createClient(desc, webTransport(`http://${server.webAddress!}`, protocol, httpVersion)) as unknown as WebClient;
 }
 
 /** POSTs a Connect JSON call, as curl would; resolves with the HTTP status, headers and parsed body. */
@@ -42,7 +42,7 @@ export async function postJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-  const response = await fetch(`http://${server.webAddress}${path}`, {
+  const response = await fetch(`http://${server.webAddress!}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
