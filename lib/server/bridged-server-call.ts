@@ -31,8 +31,8 @@ const REQUEST_HIGH_WATER_MARK = 16;
 export class BridgedServerCall extends EventEmitter {
   cancelled = false;
   private waitingForDrain = false;
-  /** The request stream of a client-streaming or bidi call, read as grpc-js's server calls are. */
-  private readonly requests = new Readable({ objectMode: true, highWaterMark: REQUEST_HIGH_WATER_MARK, read: () => this.takeAck() });
+  /** The request stream of a client-streaming or bidi call, read as grpc-js's server calls are (made on first use: unary calls have none). */
+  private requestStream?: Readable;
   /** Completes the client's write that found the request stream full. */
   private pendingAck?: () => void;
 
@@ -84,7 +84,7 @@ export class BridgedServerCall extends EventEmitter {
     if (this.cancelled) return;
     this.cancelled = true;
     this.emit('cancelled', 'cancelled');
-    this.requests.destroy();
+    this.requestStream?.destroy();
     this.takeAck();
   }
 
@@ -94,9 +94,14 @@ export class BridgedServerCall extends EventEmitter {
 
   /** A request message from the client; `ack` runs once the stream has room for the next. */
   pushRequest(bytes: Buffer, ack: () => void): void {
-    if (this.requests.destroyed) return ack(); // nobody reads any more: the write completes, as grpc-js's does
+    if (this.cancelled || this.requests.destroyed) return ack(); // nobody reads any more: the write completes, as grpc-js's does
     if (this.requests.push(bytes)) ack();
     else this.pendingAck = ack;
+  }
+
+  private get requests(): Readable {
+    this.requestStream ??= new Readable({ objectMode: true, highWaterMark: REQUEST_HIGH_WATER_MARK, read: () => this.takeAck() });
+    return this.requestStream;
   }
 
   /** The client half-closed: no more request messages. */

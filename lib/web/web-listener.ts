@@ -29,7 +29,8 @@ export class WebListener {
       const plain = http2.createServer(handle);
       plain.on('session', (session) => this.track(session));
       this.http1.on('request', handle);
-      this.server = net.createServer((socket) => this.route(socket, plain));
+      // Without noDelay (net's default is off; http's is on), Nagle's algorithm holds small responses back for tens of ms.
+      this.server = net.createServer({ noDelay: true }, (socket) => this.route(socket, plain));
     }
     this.server.on('connection', (socket: net.Socket) => {
       this.sockets.add(socket);

@@ -1,6 +1,8 @@
 import { MikroORM } from '@mikro-orm/core';
 import { LEDGER_PROTO, LedgerAccount, LedgerAppModule } from '../fixtures/ledger/ledger.app';
+import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { collect, GrpcClient, unary } from '../utils/sample-app';
+import { postJson } from '../utils/web-clients';
 import { startApp } from '../utils/start-app';
 import { testDatabase, TestDatabase } from '../utils/test-database';
 
@@ -11,7 +13,7 @@ describe('int64 fields over bigint columns', () => {
 
   beforeAll(async () => {
     database = testDatabase();
-    running = await startApp(LedgerAppModule.register(database.options), LEDGER_PROTO);
+    running = await startApp(LedgerAppModule.register(database.options, { web: { url: '127.0.0.1:0' } }), LEDGER_PROTO);
     await running.app.get(MikroORM).getSchemaGenerator().createSchema();
     accounts = running.client('ledger.AccountController');
   });
@@ -39,5 +41,16 @@ describe('int64 fields over bigint columns', () => {
       balance: '-9223372036854775808',
     });
     expect(await collect(accounts, 'List', {})).toEqual([{ ...created, balance: '-9223372036854775808' }]);
+  });
+
+  it('travels as JSON strings over Connect (proto3 JSON), every digit kept; numbers are accepted too', async () => {
+    const server = running.app.get(GrpcFrameworkServer);
+    const big = '9007199254740993';
+    const created = await postJson(server, '/ledger.AccountController/Create', { owner: 'cy', balance: big });
+    expect(created).toMatchObject({ status: 200, body: { owner: 'cy', balance: big, id: expect.stringMatching(/^[1-9]\d*$/) } });
+    const updated = await postJson(server, '/ledger.AccountController/Update', { id: created.body.id, owner: 'cy', balance: 42 });
+    expect(updated.body).toMatchObject({ balance: '42' });
+    const notANumber = await postJson(server, '/ledger.AccountController/Update', { id: created.body.id, owner: 'cy', balance: '12x' });
+    expect(notANumber).toMatchObject({ status: 400, body: { code: 'invalid_argument' } });
   });
 });
