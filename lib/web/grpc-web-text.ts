@@ -41,6 +41,11 @@ async function* decodeBase64Stream(chunks: AsyncIterable<Uint8Array>): AsyncIter
   if (carry) yield decodeSegments(carry);
 }
 
+/** Base64 text that may hold several padded segments, one after another, decoded. */
+export function decodeBase64Text(text: string): Uint8Array {
+  return decodeSegments(text.replace(/\s+/g, ''));
+}
+
 function decodeSegments(text: string): Uint8Array {
   // A '=' ends one padded segment; Buffer's decoder would stop there, so each is decoded alone.
   if (!text.includes('=')) return Buffer.from(text, 'base64');

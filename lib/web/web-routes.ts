@@ -14,19 +14,33 @@ export const PEER = createContextKey<CallPeer>({ peer: 'web' }, { description: '
 
 const EMPTY = Buffer.alloc(0);
 
-/**
- * Connect routes for every handler the gRPC server serves, by its method path: the same
- * handler answers gRPC-Web and Connect. Messages pass to it in the binary encoding it reads
- * from grpc-js, whatever the web request's encoding was.
- */
-export function webRoutes(registry: ProtoRegistry, handlers: ReadonlyMap<string, InProcessHandler>): (router: ConnectRouter) => void {
+/** A served rpc as the web transports see it: its schema (for JSON) and its handler. */
+export interface WebMethod {
+  path: string;
+  method: DescMethod;
+  entry: InProcessHandler;
+}
+
+/** Every rpc the gRPC server serves, by method path, with its @bufbuild/protobuf schema. */
+export function webMethods(registry: ProtoRegistry, handlers: ReadonlyMap<string, InProcessHandler>): Map<string, WebMethod> {
   const files = createFileRegistry(create(FileDescriptorSetSchema, { file: [...registry.fileDescriptors()] }));
+  const methods = new Map<string, WebMethod>();
+  for (const [path, entry] of handlers) {
+    const [, serviceName, methodName] = path.split('/');
+    const method = files.getService(serviceName)?.methods.find((m) => m.name === methodName);
+    if (method) methods.set(path, { path, method, entry });
+  }
+  return methods;
+}
+
+/**
+ * Connect routes for every served rpc: the same handler answers gRPC-Web and Connect.
+ * Messages pass to it in the binary encoding it reads from grpc-js, whatever the web
+ * request's encoding was.
+ */
+export function webRoutes(methods: ReadonlyMap<string, WebMethod>): (router: ConnectRouter) => void {
   return (router) => {
-    for (const [path, handler] of handlers) {
-      const [, serviceName, methodName] = path.split('/');
-      const method = files.getService(serviceName)?.methods.find((m) => m.name === methodName);
-      if (method) addRoute(router, method, path, handler);
-    }
+    for (const { path, method, entry } of methods.values()) addRoute(router, method, path, entry);
   };
 }
 

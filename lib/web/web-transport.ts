@@ -7,7 +7,8 @@ import type { InProcessHandler } from '../server/call-handlers';
 import type { GrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
 import { Cors, WebRequest, WebResponse } from './cors';
 import { grpcWebTextRequest, grpcWebTextResponse, isGrpcWebText } from './grpc-web-text';
-import { PEER, webRoutes } from './web-routes';
+import { serveUnaryWebCall, unaryProtocolOf } from './unary-web-call';
+import { PEER, webMethods, webRoutes } from './web-routes';
 
 export interface WebTransportLimits {
   /** Largest request message, in bytes (`maxReceiveMessageLength`): a larger body is refused before it is read whole. */
@@ -42,7 +43,8 @@ export function webRequestHandler(
     // every field is written, so a reader without the schema sees zeros and empty strings too.
     jsonOptions: { ignoreUnknownFields: false, alwaysEmitImplicit: true },
   });
-  webRoutes(registry, handlers)(router);
+  const methods = webMethods(registry, handlers);
+  webRoutes(methods)(router);
   const routes = new Map<string, UniversalHandler>(router.handlers.map((handler) => [handler.requestPath, handler]));
   return (request, response) => {
     if (corsHeaders.handle(request, response)) return;
@@ -51,8 +53,14 @@ export function webRequestHandler(
       fallback(request, response);
       return;
     }
-    const text = isGrpcWebText(request.headers['content-type']);
     const peer = { peer: `${request.socket.remoteAddress}:${request.socket.remotePort}` };
+    const target = methods.get(route.requestPath)!;
+    const unary = target.entry.type === 'unary' ? unaryProtocolOf(request) : undefined;
+    if (unary) {
+      serveUnaryWebCall(target, unary, request, response, limits.maxRequestBytes, peer);
+      return;
+    }
+    const text = isGrpcWebText(request.headers['content-type']);
     const universal = universalRequestFromNodeRequest(request, response, undefined, createContextValues().set(PEER, peer));
     route(text ? grpcWebTextRequest(universal) : universal)
       .then((answer) => (text ? grpcWebTextResponse(answer) : malformedAsInvalid(answer)))

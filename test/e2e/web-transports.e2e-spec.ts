@@ -1,4 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import { gzipSync } from 'node:zlib';
 import type { ServiceError } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
@@ -229,7 +230,53 @@ describe('gRPC-Web and Connect on the web address', () => {
     });
   });
 
+  describe('timeouts and compression', () => {
+    it('takes the deadline from connect-timeout-ms or grpc-timeout and refuses a malformed one', async () => {
+      const malformed = await postJson(server, '/blog_proto.PostController/Retrieve', { id: 1 }, { 'connect-timeout-ms': 'soon' });
+      expect(malformed).toMatchObject({ status: 400, body: { code: 'invalid_argument', message: expect.stringContaining('connect-timeout-ms') } });
+      const withTime = await postJson(server, '/blog_proto.PostController/Retrieve', { id: 987654 }, { 'connect-timeout-ms': '5000' });
+      expect(withTime).toMatchObject({ status: 404, body: { code: 'not_found' } });
+      const grpcWeb = await fetch(`http://${server.webAddress!}/blog_proto.PostController/Retrieve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/grpc-web+proto', 'grpc-timeout': 'later' },
+        body: Buffer.from([0, 0, 0, 0, 2, 0x08, 1]),
+      });
+      const trailers = framesOf(Buffer.from(await grpcWeb.arrayBuffer())).at(-1)!.data.toString();
+      expect(trailers).toMatch(/grpc-status: 3\r\n/);
+      expect(trailers).toContain('grpc-timeout');
+    });
+
+    it('reads a gzip-compressed request body', async () => {
+      const body = gzipSync(Buffer.from(JSON.stringify({ title: 'Compressed', content: 'gzip' })));
+      const response = await fetch(`http://${server.webAddress!}/blog_proto.PostController/Create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body,
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ title: 'Compressed', content: 'gzip' });
+    });
+  });
+
   describe('gRPC-Web text (base64), as browsers without binary streams send it', () => {
+    it('streams a List as base64 chunks that decode to frames and trailers', async () => {
+      const response = await fetch(`http://${server.webAddress!}/blog_proto.PostController/List`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/grpc-web-text', 'x-grpc-web': '1' },
+        body: Buffer.from([0, 0, 0, 0, 0]).toString('base64'),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/grpc-web-text+proto');
+      const text = await response.text();
+      // Chunks are padded base64 one after another; each decodes on its own.
+      const bytes = Buffer.concat(text.match(/[^=]+=*/g)!.map((segment) => Buffer.from(segment, 'base64')));
+      const frames = framesOf(bytes);
+      expect(frames.length).toBeGreaterThan(1);
+      expect(frames.slice(0, -1).every((frame) => frame.flags === 0)).toBe(true);
+      expect(frames.at(-1)!.flags).toBe(0x80);
+      expect(frames.at(-1)!.data.toString()).toMatch(/grpc-status: ?0/);
+    });
+
     it('answers a unary call with the message and the trailers in base64 frames', async () => {
       const posts = webClient(server, 'blog_proto.PostController', 'connect+proto', '2');
       const created = await posts.create({ title: 'As text', content: 'Base64' });

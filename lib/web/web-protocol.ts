@@ -1,0 +1,79 @@
+import { status as grpcStatus } from '@grpc/grpc-js';
+
+// What the Connect and gRPC-Web specifications fix for unary calls, written out once:
+// https://connectrpc.com/docs/protocol and https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-WEB.md
+
+/** Connect's name of each gRPC status code (the snake_case of its enum name). */
+export const CONNECT_CODE_NAMES: Readonly<Record<number, string>> = {
+  [grpcStatus.CANCELLED]: 'canceled',
+  [grpcStatus.UNKNOWN]: 'unknown',
+  [grpcStatus.INVALID_ARGUMENT]: 'invalid_argument',
+  [grpcStatus.DEADLINE_EXCEEDED]: 'deadline_exceeded',
+  [grpcStatus.NOT_FOUND]: 'not_found',
+  [grpcStatus.ALREADY_EXISTS]: 'already_exists',
+  [grpcStatus.PERMISSION_DENIED]: 'permission_denied',
+  [grpcStatus.RESOURCE_EXHAUSTED]: 'resource_exhausted',
+  [grpcStatus.FAILED_PRECONDITION]: 'failed_precondition',
+  [grpcStatus.ABORTED]: 'aborted',
+  [grpcStatus.OUT_OF_RANGE]: 'out_of_range',
+  [grpcStatus.UNIMPLEMENTED]: 'unimplemented',
+  [grpcStatus.INTERNAL]: 'internal',
+  [grpcStatus.UNAVAILABLE]: 'unavailable',
+  [grpcStatus.DATA_LOSS]: 'data_loss',
+  [grpcStatus.UNAUTHENTICATED]: 'unauthenticated',
+};
+
+/** The HTTP status of a Connect unary error, by gRPC status code. */
+export const CONNECT_HTTP_STATUS: Readonly<Record<number, number>> = {
+  [grpcStatus.CANCELLED]: 499,
+  [grpcStatus.UNKNOWN]: 500,
+  [grpcStatus.INVALID_ARGUMENT]: 400,
+  [grpcStatus.DEADLINE_EXCEEDED]: 504,
+  [grpcStatus.NOT_FOUND]: 404,
+  [grpcStatus.ALREADY_EXISTS]: 409,
+  [grpcStatus.PERMISSION_DENIED]: 403,
+  [grpcStatus.RESOURCE_EXHAUSTED]: 429,
+  [grpcStatus.FAILED_PRECONDITION]: 400,
+  [grpcStatus.ABORTED]: 409,
+  [grpcStatus.OUT_OF_RANGE]: 400,
+  [grpcStatus.UNIMPLEMENTED]: 501,
+  [grpcStatus.INTERNAL]: 500,
+  [grpcStatus.UNAVAILABLE]: 503,
+  [grpcStatus.DATA_LOSS]: 500,
+  [grpcStatus.UNAUTHENTICATED]: 401,
+};
+
+/** `connect-timeout-ms`: up to 10 digits of milliseconds. */
+export function connectTimeoutMs(header: string | undefined): number | undefined | Error {
+  if (header === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(header)) return new Error(`connect-timeout-ms must be 1 to 10 digits, not "${header}"`);
+  return Number(header);
+}
+
+const GRPC_TIMEOUT_UNITS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+
+/** `grpc-timeout`: up to 8 digits and a unit (H, M, S, m, u, n). */
+export function grpcTimeoutMs(header: string | undefined): number | undefined | Error {
+  if (header === undefined) return undefined;
+  const match = /^(\d{1,8})([HMSmun])$/.exec(header);
+  if (!match) return new Error(`grpc-timeout must be up to 8 digits and a unit, not "${header}"`);
+  return Number(match[1]) * GRPC_TIMEOUT_UNITS[match[2]];
+}
+
+/** A gRPC-Web frame: a flags byte (0 a message, 0x80 the trailers), a 4-byte length, the bytes. */
+export function webFrame(flags: number, payload: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(5 + payload.length);
+  frame[0] = flags;
+  frame.writeUInt32BE(payload.length, 1);
+  payload.copy(frame, 5);
+  return frame;
+}
+
+/** The one message of a unary gRPC-Web request's body, or why there is not exactly one uncompressed message. */
+export function singleFrameMessage(body: Buffer): Buffer | Error {
+  if (body.length < 5) return new Error(`the request body holds ${body.length} bytes, not a gRPC-Web frame`);
+  if (body[0] !== 0) return new Error(`the request's frame has flags ${body[0]}, not an uncompressed message`);
+  const length = body.readUInt32BE(1);
+  if (body.length !== 5 + length) return new Error(`the request body holds ${body.length - 5} bytes after its frame header, not the ${length} it announces`);
+  return body.subarray(5);
+}
