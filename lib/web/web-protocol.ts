@@ -1,6 +1,9 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
+import type { StatusObject } from '@grpc/grpc-js';
+import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../errors/status-details';
+import { plainHeadersOf } from './web-metadata';
 
-// What the Connect and gRPC-Web specifications fix for unary calls, written out once:
+// What the Connect and gRPC-Web specifications fix for unary and server-streaming calls, written out once:
 // https://connectrpc.com/docs/protocol and https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-WEB.md
 
 /** Connect's name of each gRPC status code (the snake_case of its enum name). */
@@ -76,4 +79,37 @@ export function singleFrameMessage(body: Buffer): Buffer | Error {
   const length = body.readUInt32BE(1);
   if (body.length !== 5 + length) return new Error(`the request body holds ${body.length - 5} bytes after its frame header, not the ${length} it announces`);
   return body.subarray(5);
+}
+
+/** Connect's JSON error: its code name, message and details (each `google.rpc.BadRequest` readable in `debug`). */
+export function connectErrorJson(outcome: StatusObject): Record<string, unknown> {
+  const json: Record<string, unknown> = { code: CONNECT_CODE_NAMES[outcome.code] ?? 'unknown' };
+  if (outcome.details) json.message = outcome.details;
+  const details = outcome.metadata.get(STATUS_DETAILS_KEY)[0];
+  if (details instanceof Buffer) {
+    json.details = decodeStatusDetails(details).map(({ type, value, debug }) => ({
+      type,
+      value: Buffer.from(value).toString('base64').replace(/=+$/, ''),
+      ...(debug ? { debug } : {}),
+    }));
+  }
+  return json;
+}
+
+/** The end of a Connect stream (flags 0x02): the error, if the call failed, and the trailing metadata. */
+export function connectEndStream(outcome: StatusObject): Buffer {
+  const end: Record<string, unknown> = {};
+  if (outcome.code !== grpcStatus.OK) end.error = connectErrorJson(outcome);
+  const trailers = plainHeadersOf(outcome.metadata, STATUS_DETAILS_KEY);
+  if (Object.keys(trailers).length) end.metadata = Object.fromEntries(Object.entries(trailers).map(([key, value]) => [key, ([] as string[]).concat(value)]));
+  return webFrame(0x02, Buffer.from(JSON.stringify(end)));
+}
+
+/** gRPC-Web's trailer frame: the status, its message percent-encoded, then the trailing metadata (rich details included). */
+export function grpcWebTrailers(outcome: StatusObject): Buffer {
+  let block = `grpc-status: ${outcome.code}\r\ngrpc-message: ${encodeURIComponent(outcome.details)}\r\n`;
+  for (const [key, value] of Object.entries(plainHeadersOf(outcome.metadata))) {
+    for (const one of ([] as string[]).concat(value)) block += `${key}: ${one}\r\n`;
+  }
+  return webFrame(0x80, Buffer.from(block));
 }

@@ -7,7 +7,9 @@ import type { InProcessHandler } from '../server/call-handlers';
 import type { GrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
 import { Cors, WebRequest, WebResponse } from './cors';
 import { grpcWebTextRequest, grpcWebTextResponse, isGrpcWebText } from './grpc-web-text';
-import { serveUnaryWebCall, unaryProtocolOf } from './unary-web-call';
+import { serveStreamWebCall } from './stream-web-call';
+import { serveUnaryWebCall } from './unary-web-call';
+import { webProtocolOf } from './web-call-request';
 import { PEER, webMethods, webRoutes } from './web-routes';
 
 export interface WebTransportLimits {
@@ -55,9 +57,11 @@ export function webRequestHandler(
     }
     const peer = { peer: `${request.socket.remoteAddress}:${request.socket.remotePort}` };
     const target = methods.get(route.requestPath)!;
-    const unary = target.entry.type === 'unary' ? unaryProtocolOf(request) : undefined;
-    if (unary) {
-      serveUnaryWebCall(target, unary, request, response, limits.maxRequestBytes, peer);
+    const kind = target.entry.type;
+    const protocol = kind === 'unary' || kind === 'serverStream' ? webProtocolOf(request, kind === 'serverStream') : undefined;
+    if (protocol) {
+      const serve = kind === 'unary' ? serveUnaryWebCall : serveStreamWebCall;
+      serve(target, protocol, request, response, limits.maxRequestBytes, peer);
       return;
     }
     const text = isGrpcWebText(request.headers['content-type']);

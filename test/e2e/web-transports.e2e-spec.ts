@@ -13,6 +13,7 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 const ROWS = 10_000;
 // MikroORM's query log shows every statement, prepared ones included.
 let logged: string[] | undefined;
+let isbnCount = 0;
 
 /** The field violations of a web error, decoded from its `google.rpc.BadRequest` detail as a gRPC client decodes them. */
 function violationsOf(error: ConnectError) {
@@ -357,6 +358,20 @@ describe('gRPC-Web and Connect on the web address', () => {
       } finally {
         logged = undefined;
       }
+    });
+
+    it.each(cases)("sends a stream's trailing metadata (List's next-page-token) over %s", async (protocol, httpVersion) => {
+      const token = await sample.login();
+      for (const n of [1, 2]) {
+        const isbn = String(9781100000000 + ++isbnCount);
+        const created = await postJson(server, '/bookstore.BookController/Create', { title: `Paged ${protocol} ${n}`, isbn, author: { name: 'Pager' }, published: '2001-01-01T00:00:00Z', price: '1.00' }, { authorization: `Bearer ${token}` });
+        expect(created.status).toBe(200);
+      }
+      const books = webClient(server, 'bookstore.BookController', protocol, httpVersion);
+      let trailers: Headers | undefined;
+      const page = await collect(books.list({ pageSize: 1, orderBy: 'id' }, { onTrailer: (t: Headers) => (trailers = t) }) as AsyncIterable<{ id: number }>);
+      expect(page).toHaveLength(1);
+      expect(trailers?.get('next-page-token')).toEqual(expect.any(String));
     });
 
     it('takes a client stream over Connect on HTTP/2 (BulkCreate)', async () => {

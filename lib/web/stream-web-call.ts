@@ -1,0 +1,97 @@
+import { Metadata, ServerWritableStream, status, StatusObject } from '@grpc/grpc-js';
+import { BridgedServerCall, CallPeer, CallSink } from '../server/bridged-server-call';
+import type { WebRequest, WebResponse } from './cors';
+import { readWebCall, responseJson, WebProtocol } from './web-call-request';
+import { plainHeadersOf } from './web-metadata';
+import { connectEndStream, grpcWebTrailers, webFrame } from './web-protocol';
+import type { WebMethod } from './web-routes';
+
+const CONTENT_TYPES: Readonly<Partial<Record<WebProtocol, string>>> = {
+  'connect-stream-proto': 'application/connect+proto',
+  'connect-stream-json': 'application/connect+json',
+  'grpc-web': 'application/grpc-web+proto',
+  'grpc-web-text': 'application/grpc-web-text+proto',
+};
+
+/**
+ * Answers a server-streaming call (List) over Connect or gRPC-Web: each message as a frame as
+ * the handler writes it, with the handler waiting while the HTTP response's buffer is full
+ * (the same backpressure as gRPC), and the status at the end (Connect's end-stream message,
+ * gRPC-Web's trailers). A client that goes away cancels the call.
+ */
+export function serveStreamWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {
+  readWebCall(target.method.input, protocol, request, maxRequestBytes).then(
+    (call) => {
+      const stream = new WebResponseStream(target, protocol, request, response);
+      if ('code' in call) stream.status(call);
+      else stream.start(call.message, call.metadata, call.deadline, peer);
+    },
+    () => response.destroy(),
+  );
+}
+
+class WebResponseStream implements CallSink {
+  private call?: BridgedServerCall;
+  private waitingForDrain = false;
+  private ended = false;
+
+  constructor(
+    private readonly target: WebMethod,
+    private readonly protocol: WebProtocol,
+    private readonly request: WebRequest,
+    private readonly response: WebResponse,
+  ) {}
+
+  start(message: Buffer, metadata: Metadata, deadline: number, peer: CallPeer): void {
+    if (this.target.entry.type !== 'serverStream') return;
+    const call = (this.call = new BridgedServerCall(message, metadata, deadline, this.target.path, this, peer));
+    this.response.once('close', () => this.ended || call.cancel());
+    this.response.on('drain', () => {
+      this.waitingForDrain = false;
+      call.drained();
+    });
+    this.target.entry.handler(call as unknown as ServerWritableStream<Buffer, Buffer>);
+  }
+
+  headers(metadata?: Metadata): void {
+    if (this.response.headersSent) return;
+    const out = metadata ? plainHeadersOf(metadata) : {};
+    out['content-type'] = CONTENT_TYPES[this.protocol]!;
+    // Refused before the body was read whole (too large): an HTTP/1.1 connection cannot carry another request.
+    if (!this.request.complete && this.request.httpVersionMajor === 1) out.connection = 'close';
+    this.response.writeHead(200, out);
+  }
+
+  message(bytes: Buffer, delivered?: (error?: Error) => void): void {
+    if (this.ended) return;
+    let payload: Buffer | Error = bytes;
+    if (this.protocol === 'connect-stream-json') payload = responseJson(this.target.method.output, bytes);
+    if (payload instanceof Error) {
+      this.status({ code: status.INTERNAL, details: payload.message, metadata: new Metadata() });
+      this.call?.cancel();
+      return;
+    }
+    this.headers();
+    if (!this.write(webFrame(0, payload), delivered)) this.waitingForDrain = true;
+  }
+
+  hasRoom(): boolean {
+    return !this.waitingForDrain;
+  }
+
+  status(outcome: StatusObject): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.headers();
+    const last = this.protocol === 'connect-stream-proto' || this.protocol === 'connect-stream-json' ? connectEndStream(outcome) : grpcWebTrailers(outcome);
+    this.write(last);
+    this.response.end();
+  }
+
+  private write(frame: Buffer, delivered?: (error?: Error) => void): boolean {
+    if (this.response.destroyed) return true;
+    const bytes = this.protocol === 'grpc-web-text' ? Buffer.from(frame.toString('base64'), 'latin1') : frame;
+    // Node's HTTP/1.1 and HTTP/2 responses write alike; their union type does not say so.
+    return (this.response as { write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean }).write(bytes, delivered && ((error) => delivered(error ?? undefined)));
+  }
+}
