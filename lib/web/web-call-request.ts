@@ -3,9 +3,8 @@ import type { DescMessage, JsonValue } from '@bufbuild/protobuf';
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebRequest } from './cors';
-import { decodeBase64Text } from './grpc-web-text';
 import { metadataOfNodeHeaders } from './web-metadata';
-import { connectTimeoutMs, grpcTimeoutMs, singleFrameMessage } from './web-protocol';
+import { connectTimeoutMs, decodeBase64Text, grpcTimeoutMs, singleFrameMessage } from './web-protocol';
 
 /**
  * The web protocols the framework answers itself: Connect unary (`application/proto`, `json`),

@@ -113,3 +113,15 @@ export function grpcWebTrailers(outcome: StatusObject): Buffer {
   }
   return webFrame(0x80, Buffer.from(block));
 }
+
+/**
+ * gRPC-Web text (`application/grpc-web-text`) is binary gRPC-Web's frames in base64, for
+ * browsers that cannot stream binary bodies; a request may hold several padded segments one
+ * after another (as clients and Envoy write them), each decoded on its own.
+ */
+export function decodeBase64Text(text: string): Uint8Array {
+  const compact = text.replace(/\s+/g, '');
+  // Buffer's decoder stops at a segment's '=' padding.
+  if (!compact.includes('=')) return Buffer.from(compact, 'base64');
+  return Buffer.concat(compact.match(/[^=]+=*/g)!.map((segment) => Buffer.from(segment, 'base64')));
+}

@@ -6,7 +6,6 @@ import type { ProtoRegistry } from '../proto/proto-registry';
 import type { InProcessHandler } from '../server/call-handlers';
 import type { GrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
 import { Cors, WebRequest, WebResponse } from './cors';
-import { grpcWebTextRequest, grpcWebTextResponse, isGrpcWebText } from './grpc-web-text';
 import { serveStreamWebCall } from './stream-web-call';
 import { serveUnaryWebCall } from './unary-web-call';
 import { webProtocolOf } from './web-call-request';
@@ -64,10 +63,9 @@ export function webRequestHandler(
       serve(target, protocol, request, response, limits.maxRequestBytes, peer);
       return;
     }
-    const text = isGrpcWebText(request.headers['content-type']);
     const universal = universalRequestFromNodeRequest(request, response, undefined, createContextValues().set(PEER, peer));
-    route(text ? grpcWebTextRequest(universal) : universal)
-      .then((answer) => (text ? grpcWebTextResponse(answer) : malformedAsInvalid(answer)))
+    route(universal)
+      .then(malformedAsInvalid)
       .then((answer) => {
         // Answered before its body was read whole (refused as too large): the rest of the body
         // is still on its way, so an HTTP/1.1 connection cannot carry another request.

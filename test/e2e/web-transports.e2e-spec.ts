@@ -256,6 +256,14 @@ describe('gRPC-Web and Connect on the web address', () => {
       });
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ title: 'Compressed', content: 'gzip' });
+      // A compressed protobuf body that does not decode is the client's mistake, as uncompressed.
+      const malformed = await fetch(`http://${server.webAddress!}/blog_proto.PostController/Retrieve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip' },
+        body: gzipSync(Buffer.from([0x08])),
+      });
+      expect(malformed.status).toBe(400);
+      expect(await malformed.json()).toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('premature EOF') });
     });
   });
 
