@@ -1,7 +1,7 @@
 import { Metadata, ServerWritableStream, status, StatusObject } from '@grpc/grpc-js';
 import { BridgedServerCall, CallPeer, CallSink } from '../server/bridged-server-call';
 import type { WebRequest, WebResponse } from './cors';
-import { readWebCall, responseJson, WebProtocol } from './web-call-request';
+import { readWebCall, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { connectEndStream, grpcWebTrailers, webFrame } from './web-protocol';
 import type { WebMethod } from './web-routes';
@@ -20,7 +20,7 @@ const CONTENT_TYPES: Readonly<Partial<Record<WebProtocol, string>>> = {
  * gRPC-Web's trailers). A client that goes away cancels the call.
  */
 export function serveStreamWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {
-  readWebCall(target.method.input, protocol, request, maxRequestBytes).then(
+  readWebCall(target, protocol, request, maxRequestBytes).then(
     (call) => {
       const stream = new WebResponseStream(target, protocol, request, response);
       if ('code' in call) stream.status(call);
@@ -65,7 +65,7 @@ class WebResponseStream implements CallSink {
   message(bytes: Buffer, delivered?: (error?: Error) => void): void {
     if (this.ended) return;
     let payload: Buffer | Error = bytes;
-    if (this.protocol === 'connect-stream-json') payload = responseJson(this.target.method.output, bytes);
+    if (this.protocol === 'connect-stream-json') payload = this.target.json.toJson(this.target.method.output, bytes);
     if (payload instanceof Error) {
       this.status({ code: status.INTERNAL, details: payload.message, metadata: new Metadata() });
       this.call?.cancel();

@@ -2,14 +2,14 @@ import { Metadata, ServerUnaryCall, ServiceError, status, StatusObject } from '@
 import { STATUS_DETAILS_KEY } from '../errors/status-details';
 import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../server/bridged-server-call';
 import type { WebRequest, WebResponse } from './cors';
-import { readWebCall, responseJson, WebProtocol } from './web-call-request';
+import { readWebCall, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { CONNECT_HTTP_STATUS, connectErrorJson, grpcWebTrailers, webFrame } from './web-protocol';
 import type { WebMethod } from './web-routes';
 
 /** Answers one unary call over Connect or gRPC-Web with the rpc's handler (see `WebProtocol`). */
 export function serveUnaryWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {
-  readWebCall(target.method.input, protocol, request, maxRequestBytes).then(
+  readWebCall(target, protocol, request, maxRequestBytes).then(
     (call) => ('code' in call ? respond(target, protocol, request, response, undefined, call) : run(target, protocol, request, response, call.message, call.metadata, call.deadline, peer)),
     () => response.destroy(),
   );
@@ -46,7 +46,7 @@ function respond(target: WebMethod, protocol: WebProtocol, request: WebRequest, 
   let body: Buffer;
   if (protocol === 'connect-proto' || protocol === 'connect-json') {
     for (const [key, value] of Object.entries(plainHeadersOf(outcome.metadata, STATUS_DETAILS_KEY))) out[`trailer-${key}`] = value;
-    let encoded = message && (protocol === 'connect-proto' ? message : responseJson(target.method.output, message));
+    let encoded = message && (protocol === 'connect-proto' ? message : target.json.toJson(target.method.output, message));
     if (encoded instanceof Error) {
       outcome = { code: status.INTERNAL, details: encoded.message, metadata: new Metadata() };
       encoded = undefined;

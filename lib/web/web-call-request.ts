@@ -1,9 +1,8 @@
-import { fromBinary, fromJson, toBinary, toJson } from '@bufbuild/protobuf';
-import type { DescMessage, JsonValue } from '@bufbuild/protobuf';
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebRequest } from './cors';
 import { metadataOfNodeHeaders } from './web-metadata';
+import type { WebMethod } from './web-routes';
 import { connectTimeoutMs, decodeBase64Text, grpcTimeoutMs, singleFrameMessage } from './web-protocol';
 
 /**
@@ -57,25 +56,16 @@ export function webProtocolOf(request: WebRequest, responseStream: boolean): Web
  * message limit, before it is read whole), its message, metadata and deadline; or the status
  * that refuses it.
  */
-export async function readWebCall(input: DescMessage, protocol: WebProtocol, request: WebRequest, maxRequestBytes: number): Promise<WebCallRequest | StatusObject> {
+export async function readWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, maxRequestBytes: number): Promise<WebCallRequest | StatusObject> {
   const body = await readBody(request, bodyLimit(protocol, maxRequestBytes));
   if (body === undefined) {
     return refusal(status.RESOURCE_EXHAUSTED, `The request body is larger than the server accepts (${maxRequestBytes} bytes, maxReceiveMessageLength).`);
   }
-  const message = requestMessage(input, protocol, body);
+  const message = requestMessage(target, protocol, body);
   if (message instanceof Error) return refusal(status.INVALID_ARGUMENT, message.message);
   const timeout = isConnect(protocol) ? connectTimeoutMs(header(request.headers, 'connect-timeout-ms')) : grpcTimeoutMs(header(request.headers, 'grpc-timeout'));
   if (timeout instanceof Error) return refusal(status.INVALID_ARGUMENT, timeout.message);
   return { message, metadata: metadataOfNodeHeaders(request.headers), deadline: timeout === undefined ? Infinity : Date.now() + timeout };
-}
-
-/** A response message as proto3 JSON, every field written. */
-export function responseJson(output: DescMessage, message: Buffer): Buffer | Error {
-  try {
-    return Buffer.from(JSON.stringify(toJson(output, fromBinary(output, message), { alwaysEmitImplicit: true })));
-  } catch (error) {
-    return new Error(`The response could not be written as JSON: ${(error as Error).message}`);
-  }
 }
 
 function refusal(code: status, details: string): StatusObject {
@@ -89,32 +79,23 @@ function bodyLimit(protocol: WebProtocol, maxRequestBytes: number): number {
 }
 
 /** The request's message in the binary encoding handlers read, or why the body is not one. */
-function requestMessage(input: DescMessage, protocol: WebProtocol, body: Buffer): Buffer | Error {
+function requestMessage(target: WebMethod, protocol: WebProtocol, body: Buffer): Buffer | Error {
+  const input = target.method.input;
   switch (protocol) {
     case 'connect-proto':
       return body;
     case 'connect-json':
-      return jsonToBinary(input, body);
+      return target.json.toBinary(input, body);
     case 'connect-stream-proto':
       return singleFrameMessage(body);
     case 'connect-stream-json': {
       const json = singleFrameMessage(body);
-      return json instanceof Error ? json : jsonToBinary(input, json);
+      return json instanceof Error ? json : target.json.toBinary(input, json);
     }
     case 'grpc-web':
       return singleFrameMessage(body);
     case 'grpc-web-text':
       return singleFrameMessage(Buffer.from(decodeBase64Text(body.toString('latin1'))));
-  }
-}
-
-/** A JSON request body as binary: proto3 JSON, both field spellings, a field the message does not have refused. */
-function jsonToBinary(input: DescMessage, body: Buffer): Buffer | Error {
-  try {
-    const json = JSON.parse(body.length ? body.toString('utf8') : '{}') as JsonValue;
-    return Buffer.from(toBinary(input, fromJson(input, json, { ignoreUnknownFields: false })));
-  } catch (error) {
-    return new Error(`The request is not valid JSON for ${input.typeName}: ${(error as Error).message}`);
   }
 }
 

@@ -8,6 +8,7 @@ import type { ProtoRegistry } from '../proto/proto-registry';
 import type { CallPeer } from '../server/bridged-server-call';
 import type { InProcessHandler } from '../server/call-handlers';
 import { WebCall } from './web-call';
+import { WebJson } from './web-json';
 
 /** Who sent a web request: set per request by the listener, read by each call. */
 export const PEER = createContextKey<CallPeer>({ peer: 'web' }, { description: 'the web client' });
@@ -19,16 +20,19 @@ export interface WebMethod {
   path: string;
   method: DescMethod;
   entry: InProcessHandler;
+  /** Reads and writes its messages' JSON. */
+  json: WebJson;
 }
 
 /** Every rpc the gRPC server serves, by method path, with its @bufbuild/protobuf schema. */
 export function webMethods(registry: ProtoRegistry, handlers: ReadonlyMap<string, InProcessHandler>): Map<string, WebMethod> {
   const files = createFileRegistry(create(FileDescriptorSetSchema, { file: [...registry.fileDescriptors()] }));
+  const json = new WebJson();
   const methods = new Map<string, WebMethod>();
   for (const [path, entry] of handlers) {
     const [, serviceName, methodName] = path.split('/');
     const method = files.getService(serviceName)?.methods.find((m) => m.name === methodName);
-    if (method) methods.set(path, { path, method, entry });
+    if (method) methods.set(path, { path, method, entry, json });
   }
   return methods;
 }

@@ -144,6 +144,19 @@ describe('gRPC-Web and Connect on the web address', () => {
       expect(patched).toMatchObject({ status: 200, body: { id: people.body.id, name: 'Ada Lovelace', email: 'ada@example.com' } });
     });
 
+    it('writes the null pattern (a oneof of a value and NullValue) as proto3 JSON does, so generated JSON clients read it', async () => {
+      const withNull = await postJson(server, '/snippets.SnippetController/Create', { title: 'No language', language: { null: null } });
+      expect(withNull).toMatchObject({ status: 200, body: { title: 'No language', language: { null: null } } });
+      const withValue = await postJson(server, '/snippets.SnippetController/Create', { title: 'Python', language: { value: 'py' } });
+      expect(withValue).toMatchObject({ status: 200, body: { title: 'Python', language: { value: 'py' } } });
+      const snippets = webClient(server, 'snippets.SnippetController', 'connect+json');
+      const listed = await collect(snippets.list({}) as AsyncIterable<{ id: number; language?: { kind: { case?: string; value?: unknown } } }>);
+      expect(listed.find((s) => s.id === withNull.body.id)?.language?.kind.case).toBe('null');
+      expect(listed.find((s) => s.id === withValue.body.id)?.language?.kind).toEqual({ case: 'value', value: 'py' });
+      const stored = await sample.orm.em.fork().getConnection().execute('select language from snippets_snippet where id = ?', [withNull.body.id]);
+      expect(stored[0].language).toBeNull();
+    });
+
     it('answers errors with Connect JSON error bodies and HTTP statuses: details carry the field violations', async () => {
       const invalid = await postJson(server, '/blog_proto.PostController/Create', { title: '', content: 'x' });
       expect(invalid.status).toBe(400);

@@ -1,0 +1,29 @@
+import { fromBinary, fromJson, toBinary, toJson } from '@bufbuild/protobuf';
+import type { DescMessage, JsonValue } from '@bufbuild/protobuf';
+
+/**
+ * Message JSON for the web protocols: proto3's JSON mapping exactly, so clients generated from
+ * the protos (connect-es, grpc-gateway's, protobuf's own) read and write it. Names are
+ * lowerCamelCase out and either spelling in; every field is written, zeros included; a field
+ * the message does not have is refused rather than dropped.
+ */
+export class WebJson {
+  /** A request body's JSON as the message's binary encoding, or why it is not one. */
+  toBinary(desc: DescMessage, body: Buffer): Buffer | Error {
+    try {
+      const json = JSON.parse(body.length ? body.toString('utf8') : '{}') as JsonValue;
+      return Buffer.from(toBinary(desc, fromJson(desc, json, { ignoreUnknownFields: false })));
+    } catch (error) {
+      return new Error(`The request is not valid JSON for ${desc.typeName}: ${(error as Error).message}`);
+    }
+  }
+
+  /** A response message as JSON text, or why it cannot be written. */
+  toJson(desc: DescMessage, message: Buffer): Buffer | Error {
+    try {
+      return Buffer.from(JSON.stringify(toJson(desc, fromBinary(desc, message), { alwaysEmitImplicit: true })));
+    } catch (error) {
+      return new Error(`The response could not be written as JSON: ${(error as Error).message}`);
+    }
+  }
+}
