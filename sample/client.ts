@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { getProtoPath } from 'google-proto-files';
 
 const PROTO_DIR = path.resolve(__dirname, __filename.endsWith('.ts') ? '.' : '../../sample', 'protos');
 
@@ -44,11 +45,15 @@ async function main(address: string): Promise<void> {
   await bookstore(address);
 }
 
+/** The folder holding google/api/*.proto. */
+const GOOGLE_PROTOS = path.dirname(getProtoPath());
+
 type Stub = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientReadableStream<unknown>>;
 
 /** The bookstore: logging in, nested authors, computed ratings, write-only passwords and List querying. */
 async function bookstore(address: string): Promise<void> {
-  const definition = protoLoader.loadSync(path.join(PROTO_DIR, 'bookstore.proto'), { keepCase: true, defaults: true });
+  // bookstore.proto imports google/api/annotations.proto (its HTTP routes): google-proto-files has it.
+  const definition = protoLoader.loadSync(path.join(PROTO_DIR, 'bookstore.proto'), { keepCase: true, defaults: true, includeDirs: [GOOGLE_PROTOS] });
   const pkg = grpc.loadPackageDefinition(definition).bookstore as grpc.GrpcObject;
   const stubOf = (service: string) => new (pkg[service] as typeof grpc.Client)(address, grpc.credentials.createInsecure()) as Stub;
   const stubs = ['AuthController', 'AuthorController', 'BookController', 'ReviewController', 'MemberController'].map(stubOf);

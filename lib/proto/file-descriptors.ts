@@ -98,7 +98,25 @@ export function fileDescriptorsOf(root: protobuf.Root, nameOf: FileNamer): FileD
   const needed = new Set(files.flatMap((file) => file.dependency).filter((name) => WELL_KNOWN_FILES.has(name)));
   // Well-known files depend only on each other (api.proto imports source_context and type).
   for (const name of needed) for (const dependency of WELL_KNOWN_FILES.get(name)!.dependency) needed.add(dependency);
-  return [...[...needed].sort().map((name) => WELL_KNOWN_FILES.get(name)!), ...files];
+  return dependenciesFirst([...[...needed].sort().map((name) => WELL_KNOWN_FILES.get(name)!), ...files]);
+}
+
+/** The files with each one after those it imports, as protoc lists them (descriptor pools such as @bufbuild/protobuf's need it). */
+function dependenciesFirst(files: FileDescriptorProto[]): FileDescriptorProto[] {
+  const byName = new Map(files.map((file) => [file.name, file]));
+  const ordered: FileDescriptorProto[] = [];
+  const placed = new Set<string>();
+  const place = (file: FileDescriptorProto): void => {
+    if (placed.has(file.name)) return;
+    placed.add(file.name);
+    for (const dependency of file.dependency) {
+      const imported = byName.get(dependency);
+      if (imported) place(imported);
+    }
+    ordered.push(file);
+  };
+  files.forEach(place);
+  return ordered;
 }
 
 function topLevelName(object: protobuf.ReflectionObject): string {

@@ -2,6 +2,7 @@ import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import * as protobuf from 'protobufjs';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { fileDescriptorsOf } from './file-descriptors';
+import { HttpRule, httpRulesOf } from './http-rules';
 import { DecodeOptions, MessageCodec, MessageCodecFactory } from './message-codec';
 import { ProtoFileResolver, ProtoSource } from './proto-files';
 
@@ -15,6 +16,8 @@ export interface RpcDefinition {
   responseStream: boolean;
   request: MessageCodec;
   response: MessageCodec;
+  /** Its HTTP bindings (`google.api.http`), for HTTP/JSON transcoding. */
+  http: HttpRule[];
 }
 
 export interface ServiceDefinition {
@@ -97,6 +100,7 @@ export class ProtoRegistry {
         responseStream: !!method.responseStream,
         request: this.codecs.codec(method.resolvedRequestType!),
         response: this.codecs.codec(method.resolvedResponseType!),
+        http: httpRulesOf(method),
       };
     });
     return { name: fullName, file: found.filename ?? undefined, rpcs };

@@ -32,10 +32,14 @@ export class Cors {
   private readonly exposeHeaders: string;
   private readonly maxAge: string;
 
-  constructor(private readonly options: WebCorsOptions = {}) {
+  /** `methods`: further HTTP methods requests use (those of HTTP/JSON routes). */
+  constructor(
+    private readonly options: WebCorsOptions = {},
+    methods: readonly string[] = [],
+  ) {
     this.anyOrigin = options.origins === '*';
     this.origins = new Set(options.origins === '*' ? [] : (options.origins ?? []));
-    this.allowMethods = connectCors.allowedMethods.join(', ');
+    this.allowMethods = unique([...connectCors.allowedMethods, ...methods]).join(', ');
     this.allowHeaders = unique([...connectCors.allowedHeaders, 'Authorization', ...(options.allowedHeaders ?? [])]).join(', ');
     this.exposeHeaders = unique([...connectCors.exposedHeaders, ...(options.exposedHeaders ?? [])]).join(', ');
     this.maxAge = String(options.maxAgeSeconds ?? 7200);

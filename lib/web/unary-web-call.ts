@@ -2,7 +2,7 @@ import { Metadata, ServerUnaryCall, ServiceError, status, StatusObject } from '@
 import { STATUS_DETAILS_KEY } from '../errors/status-details';
 import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../server/bridged-server-call';
 import type { WebRequest, WebResponse } from './cors';
-import { readWebCall, WebProtocol } from './web-call-request';
+import { readWebCall, WebCallRequest, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { CONNECT_HTTP_STATUS, connectErrorJson, grpcWebTrailers, webFrame } from './web-protocol';
 import type { WebMethod } from './web-routes';
@@ -10,12 +10,20 @@ import type { WebMethod } from './web-routes';
 /** Answers one unary call over Connect or gRPC-Web with the rpc's handler (see `WebProtocol`). */
 export function serveUnaryWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {
   readWebCall(target, protocol, request, maxRequestBytes).then(
-    (call) => ('code' in call ? respond(target, protocol, request, response, undefined, call) : run(target, protocol, request, response, call.message, call.metadata, call.deadline, peer)),
+    (call) => {
+      const answer: UnaryAnswer = (headers, outcome, message) => respond(target, protocol, request, response, headers, outcome, message);
+      if ('code' in call) answer(undefined, call);
+      else invokeUnary(target, call, peer, response, answer);
+    },
     () => response.destroy(),
   );
 }
 
-function run(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, message: Buffer, metadata: Metadata, deadline: number, peer: CallPeer): void {
+/** Where a unary handler's answer goes: the headers it sent first, its status, its response when OK. */
+export type UnaryAnswer = (headers: Metadata | undefined, outcome: StatusObject, message?: Buffer) => void;
+
+/** Runs a unary rpc's handler on a web call; a client that goes away first cancels it. */
+export function invokeUnary(target: WebMethod, call: WebCallRequest, peer: CallPeer, response: WebResponse, answer: UnaryAnswer): void {
   if (target.entry.type !== 'unary') return;
   let headers: Metadata | undefined;
   let answered = false;
@@ -26,13 +34,13 @@ function run(target: WebMethod, protocol: WebProtocol, request: WebRequest, resp
     status: () => undefined,
     hasRoom: () => true,
   };
-  const call = new BridgedServerCall(message, metadata, deadline, target.path, sink, peer);
-  response.once('close', () => answered || call.cancel());
-  target.entry.handler(call as unknown as ServerUnaryCall<Buffer, Buffer>, (error: Partial<ServiceError> | null, value?: Buffer | null, trailers?: Metadata) => {
+  const serverCall = new BridgedServerCall(call.message, call.metadata, call.deadline, target.path, sink, peer);
+  response.once('close', () => answered || serverCall.cancel());
+  target.entry.handler(serverCall as unknown as ServerUnaryCall<Buffer, Buffer>, (error: Partial<ServiceError> | null, value?: Buffer | null, trailers?: Metadata) => {
     if (answered) return;
     answered = true;
-    if (error) respond(target, protocol, request, response, headers, statusOfError(error));
-    else respond(target, protocol, request, response, headers, { code: status.OK, details: '', metadata: trailers ?? new Metadata() }, value ?? Buffer.alloc(0));
+    if (error) answer(headers, statusOfError(error));
+    else answer(headers, { code: status.OK, details: '', metadata: trailers ?? new Metadata() }, value ?? Buffer.alloc(0));
   });
 }
 

@@ -99,13 +99,13 @@ function requestMessage(target: WebMethod, protocol: WebProtocol, body: Buffer):
   }
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
 /** The whole body, or undefined once it passes `limit` bytes (it is not read further). */
-function readBody(request: WebRequest, limit: number): Promise<Buffer | undefined> {
+export function readBody(request: WebRequest, limit: number): Promise<Buffer | undefined> {
   const declared = Number(request.headers['content-length'] ?? NaN);
   if (declared > limit) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {

@@ -10,8 +10,18 @@ import type { DescMessage, JsonValue } from '@bufbuild/protobuf';
 export class WebJson {
   /** A request body's JSON as the message's binary encoding, or why it is not one. */
   toBinary(desc: DescMessage, body: Buffer): Buffer | Error {
+    let json: JsonValue;
     try {
-      const json = JSON.parse(body.length ? body.toString('utf8') : '{}') as JsonValue;
+      json = JSON.parse(body.length ? body.toString('utf8') : '{}') as JsonValue;
+    } catch (error) {
+      return new Error(`The request is not valid JSON for ${desc.typeName}: ${(error as Error).message}`);
+    }
+    return this.valueToBinary(desc, json);
+  }
+
+  /** A parsed JSON value as the message's binary encoding, or why it is not one. */
+  valueToBinary(desc: DescMessage, json: JsonValue): Buffer | Error {
+    try {
       return Buffer.from(toBinary(desc, fromJson(desc, json, { ignoreUnknownFields: false })));
     } catch (error) {
       return new Error(`The request is not valid JSON for ${desc.typeName}: ${(error as Error).message}`);

@@ -6,6 +6,7 @@ import type { ProtoRegistry } from '../proto/proto-registry';
 import type { InProcessHandler } from '../server/call-handlers';
 import type { GrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
 import { Cors, WebRequest, WebResponse } from './cors';
+import { HttpRoutes, serveHttpCall } from './http-transcoding';
 import { serveStreamWebCall } from './stream-web-call';
 import { serveUnaryWebCall } from './unary-web-call';
 import { webProtocolOf } from './web-call-request';
@@ -22,8 +23,9 @@ const logger = new Logger('GrpcFramework');
 
 /**
  * The web address's request handler: CORS, then gRPC-Web (binary, JSON and text) and the
- * Connect protocol (binary and JSON) for every rpc the gRPC server serves, answered by the
- * same handlers. Native gRPC stays on the gRPC address.
+ * Connect protocol (binary and JSON) for every rpc the gRPC server serves, and HTTP/JSON routes
+ * from `google.api.http` options, all answered by the same handlers. Native gRPC stays on the
+ * gRPC address.
  */
 export function webRequestHandler(
   registry: ProtoRegistry,
@@ -31,7 +33,6 @@ export function webRequestHandler(
   options: Pick<GrpcWebOptions, 'cors' | 'fallback'>,
   limits: WebTransportLimits,
 ): (request: WebRequest, response: WebResponse) => void {
-  const corsHeaders = new Cors(options.cors);
   const fallback = options.fallback ?? notFound;
   const router = createConnectRouter({
     grpc: false,
@@ -46,15 +47,21 @@ export function webRequestHandler(
   });
   const methods = webMethods(registry, handlers);
   webRoutes(methods)(router);
+  const httpRules = (path: string) => registry.service(path.split('/')[1])?.rpcs.find((rpc) => rpc.path === path)?.http ?? [];
+  const http = new HttpRoutes(methods.values(), httpRules);
+  const corsHeaders = new Cors(options.cors, http.methods());
   const routes = new Map<string, UniversalHandler>(router.handlers.map((handler) => [handler.requestPath, handler]));
   return (request, response) => {
     if (corsHeaders.handle(request, response)) return;
-    const route = routes.get(request.url?.split('?', 1)[0] ?? '');
+    const path = request.url?.split('?', 1)[0] ?? '';
+    const route = routes.get(path);
+    const peer = { peer: `${request.socket.remoteAddress}:${request.socket.remotePort}` };
     if (!route) {
-      fallback(request, response);
+      const match = http.find(request.method, path);
+      if (match) serveHttpCall(match, request, response, limits.maxRequestBytes, peer);
+      else fallback(request, response);
       return;
     }
-    const peer = { peer: `${request.socket.remoteAddress}:${request.socket.remotePort}` };
     const target = methods.get(route.requestPath)!;
     const kind = target.entry.type;
     const protocol = kind === 'unary' || kind === 'serverStream' ? webProtocolOf(request, kind === 'serverStream') : undefined;

@@ -1,6 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM, Options } from '@mikro-orm/core';
+import { getProtoPath } from 'google-proto-files';
+import * as path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { GrpcFrameworkOptions, GrpcFrameworkServer } from 'nestjs-grpc-framework';
@@ -27,7 +29,8 @@ export const loaderOptions: protoLoader.Options = { keepCase: true, longs: Strin
 
 let packageObject: grpc.GrpcObject | undefined;
 export function clientPackage(): grpc.GrpcObject {
-  packageObject ??= grpc.loadPackageDefinition(protoLoader.loadSync(SAMPLE_PROTOS, { ...loaderOptions, includeDirs: [PROTO_DIR] }));
+  // bookstore.proto imports google/api/annotations.proto, which google-proto-files holds.
+  packageObject ??= grpc.loadPackageDefinition(protoLoader.loadSync(SAMPLE_PROTOS, { ...loaderOptions, includeDirs: [PROTO_DIR, path.dirname(getProtoPath())] }));
   return packageObject;
 }
 

@@ -1,0 +1,177 @@
+import { ScalarType } from '@bufbuild/protobuf';
+import type { DescField, DescMessage, JsonValue } from '@bufbuild/protobuf';
+import { Metadata, status, StatusObject } from '@grpc/grpc-js';
+import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../errors/status-details';
+import type { HttpRule } from '../proto/http-rules';
+import type { CallPeer } from '../server/bridged-server-call';
+import type { WebRequest, WebResponse } from './cors';
+import { PathTemplate } from './path-template';
+import { invokeUnary } from './unary-web-call';
+import { header, readBody } from './web-call-request';
+import { metadataOfNodeHeaders, plainHeadersOf } from './web-metadata';
+import { CONNECT_HTTP_STATUS, grpcTimeoutMs } from './web-protocol';
+import type { WebMethod } from './web-routes';
+
+type JsonObject = { [key: string]: JsonValue };
+
+interface HttpRoute {
+  rule: HttpRule;
+  template: PathTemplate;
+  target: WebMethod;
+}
+
+/** A request's route and its path variables. */
+export interface HttpMatch {
+  route: HttpRoute;
+  variables: Map<string, string>;
+}
+
+/**
+ * HTTP/JSON routes from the rpcs' `google.api.http` options (AIP-127, as grpc-gateway and
+ * Envoy's transcoder read them), for unary rpcs: `GET /v1/books/{id}` becomes a call of the
+ * rpc with `id` from the path, the other fields from the query string or the JSON body (as the
+ * rule's `body` says), answered with the response's JSON. The call runs through the same
+ * handler as over gRPC. Routes are tried in the order the protos declare them.
+ */
+export class HttpRoutes {
+  private readonly routes: HttpRoute[] = [];
+
+  constructor(methods: Iterable<WebMethod>, rulesOf: (path: string) => readonly HttpRule[]) {
+    for (const target of methods) {
+      if (target.entry.type !== 'unary') continue; // streams are not transcoded
+      for (const rule of rulesOf(target.path)) this.routes.push({ rule, template: new PathTemplate(rule.path), target });
+    }
+  }
+
+  /** The HTTP methods the routes use (CORS allows them). */
+  methods(): string[] {
+    return [...new Set(this.routes.map((route) => route.rule.method))];
+  }
+
+  find(method: string | undefined, path: string): HttpMatch | undefined {
+    for (const route of this.routes) {
+      if (route.rule.method !== method) continue;
+      const variables = route.template.match(path);
+      if (variables) return { route, variables };
+    }
+    return undefined;
+  }
+}
+
+/** Serves one transcoded call: builds the request message, runs the handler, answers with JSON or an error body. */
+export function serveHttpCall(match: HttpMatch, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {
+  const { route, variables } = match;
+  const input = route.target.method.input;
+  const body = route.rule.body ? readBody(request, maxRequestBytes) : Promise.resolve(Buffer.alloc(0));
+  body.then(
+    (bytes) => {
+      const fail = (code: status, details: string) => respond(route, request, response, undefined, { code, details, metadata: new Metadata() });
+      if (bytes === undefined) return fail(status.RESOURCE_EXHAUSTED, `The request body is larger than the server accepts (${maxRequestBytes} bytes, maxReceiveMessageLength).`);
+      const json = requestJson(route.rule, input, variables, new URL(request.url ?? '/', 'http://host').searchParams, bytes);
+      if (json instanceof Error) return fail(status.INVALID_ARGUMENT, json.message);
+      const message = route.target.json.valueToBinary(input, json);
+      if (message instanceof Error) return fail(status.INVALID_ARGUMENT, message.message);
+      const timeout = grpcTimeoutMs(header(request.headers, 'grpc-timeout'));
+      if (timeout instanceof Error) return fail(status.INVALID_ARGUMENT, timeout.message);
+      const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
+      invokeUnary(route.target, { message, metadata: metadataOfNodeHeaders(request.headers), deadline }, peer, response, (headers, outcome, reply) =>
+        respond(route, request, response, headers, outcome, reply),
+      );
+    },
+    () => response.destroy(),
+  );
+}
+
+/** The request message's JSON: the body (all of it, or one field), the path's variables and, unless the body is everything, the query. */
+function requestJson(rule: HttpRule, input: DescMessage, variables: Map<string, string>, query: URLSearchParams, body: Buffer): JsonObject | Error {
+  let json: JsonObject = {};
+  if (rule.body) {
+    let parsed: JsonValue;
+    try {
+      parsed = body.length ? (JSON.parse(body.toString('utf8')) as JsonValue) : {};
+    } catch (error) {
+      return new Error(`The request body is not valid JSON: ${(error as Error).message}`);
+    }
+    if (rule.body === '*') {
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return new Error(`The request body must be a JSON object (a ${input.typeName}).`);
+      json = parsed;
+    } else {
+      const set = setField(json, input, rule.body, parsed);
+      if (set) return set;
+    }
+  }
+  for (const [path, value] of variables) {
+    const set = setField(json, input, path, value, true);
+    if (set) return set;
+  }
+  if (rule.body !== '*') {
+    for (const key of new Set(query.keys())) {
+      const set = setField(json, input, key, query.getAll(key), true);
+      if (set) return set;
+    }
+  }
+  return json;
+}
+
+/**
+ * Sets a field, by its dotted path of proto or JSON names, in a request's JSON. Text from the
+ * path or query is made the JSON the field's type reads (a bool, a list); an unknown field is an error.
+ */
+function setField(json: JsonObject, desc: DescMessage, path: string, value: JsonValue | string[], fromText = false): Error | undefined {
+  const names = path.split('.');
+  let object = json;
+  let message: DescMessage | undefined = desc;
+  for (let i = 0; i < names.length; i++) {
+    const field: DescField | undefined = message?.fields.find((f) => f.name === names[i] || f.jsonName === names[i]);
+    if (!field) return new Error(`${message?.typeName ?? desc.typeName} has no field "${names[i]}" (from "${path}").`);
+    if (i === names.length - 1) {
+      object[field.jsonName] = fromText ? textValue(field, ([] as string[]).concat(value as string | string[])) : value;
+      return undefined;
+    }
+    const next = object[field.jsonName];
+    object = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (object[field.jsonName] = {})) as JsonObject;
+    message = field.fieldKind === 'message' ? field.message : undefined;
+  }
+  return undefined;
+}
+
+/** Query or path text as the JSON a field reads: numbers and enums stay strings (proto3 JSON reads them), bools become bools. */
+function textValue(field: DescField, values: string[]): JsonValue {
+  const one = (text: string): JsonValue => {
+    const isBool = (field.fieldKind === 'scalar' || field.fieldKind === 'list') && field.scalar === ScalarType.BOOL;
+    const isBoolWrapper = field.fieldKind === 'message' && field.message.typeName === 'google.protobuf.BoolValue';
+    return (isBool || isBoolWrapper) && (text === 'true' || text === 'false') ? text === 'true' : text;
+  };
+  return field.fieldKind === 'list' ? values.map(one) : one(values[values.length - 1]);
+}
+
+/** The answer: the response's JSON (or its `response_body` field), or `google.rpc.Status` as JSON with the HTTP status of its code. */
+function respond(route: HttpRoute, request: WebRequest, response: WebResponse, headers: Metadata | undefined, outcome: StatusObject, message?: Buffer): void {
+  if (response.headersSent || response.destroyed) return;
+  const out = headers ? plainHeadersOf(headers) : {};
+  for (const [key, value] of Object.entries(plainHeadersOf(outcome.metadata, STATUS_DETAILS_KEY))) out[`grpc-trailer-${key}`] = value;
+  if (!request.complete && request.httpVersionMajor === 1) out.connection = 'close';
+  let body = outcome.code === status.OK && message ? responseJson(route, message) : undefined;
+  if (body instanceof Error) outcome = { code: status.INTERNAL, details: body.message, metadata: new Metadata() };
+  if (!(body instanceof Buffer)) body = Buffer.from(JSON.stringify(statusJson(outcome)));
+  out['content-type'] = 'application/json';
+  out['content-length'] = String(body.length);
+  response.writeHead(outcome.code === status.OK ? 200 : (CONNECT_HTTP_STATUS[outcome.code] ?? 500), out);
+  response.end(body);
+}
+
+function responseJson(route: HttpRoute, message: Buffer): Buffer | Error {
+  const json = route.target.json.toJson(route.target.method.output, message);
+  const field = route.rule.responseBody;
+  if (json instanceof Error || !field) return json;
+  const jsonName = route.target.method.output.fields.find((f) => f.name === field || f.jsonName === field)?.jsonName ?? field;
+  return Buffer.from(JSON.stringify((JSON.parse(json.toString()) as JsonObject)[jsonName] ?? null));
+}
+
+/** `google.rpc.Status` in proto3 JSON (as grpc-gateway answers): the code's number, the message, the details as typed objects. */
+function statusJson(outcome: StatusObject): JsonObject {
+  const json: JsonObject = { code: outcome.code, message: outcome.details };
+  const details = outcome.metadata.get(STATUS_DETAILS_KEY)[0];
+  json.details = details instanceof Buffer ? decodeStatusDetails(details).map(({ type, debug }) => ({ '@type': `type.googleapis.com/${type}`, ...(debug ?? {}) })) : [];
+  return json;
+}
