@@ -210,6 +210,24 @@ describe('grpc-framework runserver', () => {
     posts.close();
   });
 
+  it('also serves gRPC-Web and Connect on --web, and closes that listener on SIGTERM', async () => {
+    const [port, webPort] = [await freePort(), await freePort()];
+    const server = await runserver([`127.0.0.1:${port}`, '--module', SAMPLE_MODULE, '--web', `127.0.0.1:${webPort}`, '--grace-period', '20000']);
+    expect(server.output()).toContain(`gRPC-Web and Connect at 127.0.0.1:${webPort}`);
+    const response = await fetch(`http://127.0.0.1:${webPort}/blog_proto.PostController/Create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Over the web', content: 'from runserver' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ title: 'Over the web' });
+    // The keep-alive connection fetch holds open does not hold the shutdown up for the grace period.
+    const stopping = Date.now();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(10000);
+  });
+
   it('runs N worker processes on one port', async () => {
     const port = await freePort();
     const server = await runserver([`127.0.0.1:${port}`, '--module', SAMPLE_MODULE, '--workers', '2']);

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
+import * as http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import type { ServiceError } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
@@ -393,6 +394,35 @@ describe('gRPC-Web and Connect on the web address', () => {
       const page = await collect(books.list({ pageSize: 1, orderBy: 'id' }, { onTrailer: (t: Headers) => (trailers = t) }) as AsyncIterable<{ id: number }>);
       expect(page).toHaveLength(1);
       expect(trailers?.get('next-page-token')).toEqual(expect.any(String));
+    });
+
+    it('holds a List while its client does not read (HTTP/2 flow control), then finishes it', async () => {
+      const em = sample.orm.em.fork();
+      const before = await em.count(Post);
+      await em.insertMany(Post, Array.from({ length: 2000 }, (_, i) => ({ title: `Wide ${i}`, content: 'w'.repeat(2000), created: new Date() })));
+      const session = http2.connect(`http://${server.webAddress!}`);
+      try {
+        const stream = session.request({ ':method': 'POST', ':path': '/blog_proto.PostController/List', 'content-type': 'application/connect+proto' });
+        stream.end(Buffer.from([0, 0, 0, 0, 0]));
+        logged = [];
+        const selects = () => logged!.filter((line) => /select/.test(line) && line.includes('blog_post')).length;
+        await new Promise((resolve) => stream.once('readable', resolve));
+        // Not read: the server fills the flow-control window and its buffer, then waits.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const stalled = selects();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(selects()).toBe(stalled);
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        await new Promise((resolve) => stream.once('end', resolve));
+        const frames = framesOf(Buffer.concat(chunks));
+        expect(frames.filter((frame) => frame.flags === 0)).toHaveLength(before + 2000);
+        expect(frames.at(-1)!.flags).toBe(0x02);
+        expect(selects()).toBeGreaterThan(stalled);
+      } finally {
+        logged = undefined;
+        session.close();
+      }
     });
 
     it('takes a client stream over Connect on HTTP/2 (BulkCreate)', async () => {
