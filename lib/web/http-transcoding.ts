@@ -10,7 +10,7 @@ import { invokeUnary } from './unary-web-call';
 import { header, readBody } from './web-call-request';
 import { metadataOfNodeHeaders, plainHeadersOf } from './web-metadata';
 import { CONNECT_HTTP_STATUS, grpcTimeoutMs } from './web-protocol';
-import type { WebMethod } from './web-routes';
+import type { WebMethod } from './web-methods';
 
 type JsonObject = { [key: string]: JsonValue };
 

@@ -4,7 +4,7 @@ import type { WebRequest, WebResponse } from './cors';
 import { readWebCall, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { connectEndStream, grpcWebTrailers, webFrame } from './web-protocol';
-import type { WebMethod } from './web-routes';
+import type { WebMethod } from './web-methods';
 
 const CONTENT_TYPES: Readonly<Partial<Record<WebProtocol, string>>> = {
   'connect-stream-proto': 'application/connect+proto',

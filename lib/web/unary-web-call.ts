@@ -5,7 +5,7 @@ import type { WebRequest, WebResponse } from './cors';
 import { readWebCall, WebCallRequest, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { CONNECT_HTTP_STATUS, connectErrorJson, grpcWebTrailers, webFrame } from './web-protocol';
-import type { WebMethod } from './web-routes';
+import type { WebMethod } from './web-methods';
 
 /** Answers one unary call over Connect or gRPC-Web with the rpc's handler (see `WebProtocol`). */
 export function serveUnaryWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {

@@ -2,7 +2,7 @@ import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebRequest } from './cors';
 import { metadataOfNodeHeaders } from './web-metadata';
-import type { WebMethod } from './web-routes';
+import type { WebMethod } from './web-methods';
 import { connectTimeoutMs, decodeBase64Text, grpcTimeoutMs, singleFrameMessage } from './web-protocol';
 
 /**
