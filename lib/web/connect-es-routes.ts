@@ -9,7 +9,7 @@ import { Logger } from '@nestjs/common';
 import type { CallPeer } from '../server/bridged-server-call';
 import type { InProcessHandler } from '../server/call-handlers';
 import type { WebRequest, WebResponse } from './cors';
-import { WebCall } from './web-call';
+import { ConnectEsCall } from './connect-es-call';
 import type { WebMethod } from './web-methods';
 import type { WebTransportLimits } from './web-transport';
 
@@ -59,7 +59,7 @@ export function serveWithConnectEs(route: UniversalHandler, request: WebRequest,
 function addRoute(router: ConnectRouter, method: DescMethod, path: string, entry: InProcessHandler): void {
   const encode = (message: MessageShape<DescMessage>): Buffer => Buffer.from(toBinary(method.input, message));
   const decode = (bytes: Buffer): MessageShape<DescMessage> => fromBinary(method.output, bytes);
-  const start = (request: Buffer, context: HandlerContext): WebCall => new WebCall(path, request, context, context.values.get(PEER));
+  const start = (request: Buffer, context: HandlerContext): ConnectEsCall => new ConnectEsCall(path, request, context, context.values.get(PEER));
   switch (entry.type) {
     case 'unary':
       router.rpc(method as DescMethod & { methodKind: 'unary' }, async (request, context) => {
@@ -95,7 +95,7 @@ function addRoute(router: ConnectRouter, method: DescMethod, path: string, entry
 }
 
 /** Hands the client's request messages to the handler as it reads them, then half-closes. */
-async function feed<T>(call: WebCall, requests: AsyncIterable<T>, encode: (message: T) => Buffer): Promise<void> {
+async function feed<T>(call: ConnectEsCall, requests: AsyncIterable<T>, encode: (message: T) => Buffer): Promise<void> {
   try {
     for await (const request of requests) {
       if (call.call.cancelled) return;

@@ -50,6 +50,7 @@ class WebResponseStream implements CallSink {
       this.waitingForDrain = false;
       call.drained();
     });
+    // The deadline is the handler's: its context's signal ends the stream with DEADLINE_EXCEEDED.
     this.target.entry.handler(call as unknown as ServerWritableStream<Buffer, Buffer>);
   }
 

@@ -396,6 +396,20 @@ describe('gRPC-Web and Connect on the web address', () => {
       expect(trailers?.get('next-page-token')).toEqual(expect.any(String));
     });
 
+    it("ends a List at the deadline the client's timeout sets", async () => {
+      const em = sample.orm.em.fork();
+      await em.insertMany(Post, Array.from({ length: 5000 }, (_, i) => ({ title: `Timed ${i}`, content: 'x', created: new Date() })));
+      const response = await fetch(`http://${server.webAddress!}/blog_proto.PostController/List`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/connect+json', 'connect-timeout-ms': '1' },
+        body: Buffer.from([0, 0, 0, 0, 2, ...Buffer.from('{}')]),
+      });
+      const frames = framesOf(Buffer.from(await response.arrayBuffer()));
+      expect(frames.filter((frame) => frame.flags === 0).length).toBeLessThan(await sample.orm.em.fork().count(Post));
+      expect(frames.at(-1)!.flags).toBe(0x02);
+      expect(JSON.parse(frames.at(-1)!.data.toString())).toMatchObject({ error: { code: 'deadline_exceeded' } });
+    });
+
     it('holds a List while its client does not read (HTTP/2 flow control), then finishes it', async () => {
       const em = sample.orm.em.fork();
       const before = await em.count(Post);

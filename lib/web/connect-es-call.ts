@@ -14,12 +14,12 @@ interface PendingMessage {
 }
 
 /**
- * One gRPC-Web or Connect call played to a framework handler as a grpc-js server call (see
+ * One call connect-es answers (a client or bidi stream, a compressed body, a GET), played to a framework handler as a grpc-js server call (see
  * `BridgedServerCall`): the request's headers become its metadata, its timeout its deadline,
  * and the client's abort its cancellation; the handler's messages, metadata and status come
  * back as Connect's response, headers, trailers and `ConnectError`.
  */
-export class WebCall implements CallSink {
+export class ConnectEsCall implements CallSink {
   readonly call: BridgedServerCall;
   private readonly queue: PendingMessage[] = [];
   private final?: StatusObject;
