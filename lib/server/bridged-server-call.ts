@@ -16,8 +16,6 @@ export interface CallSink {
 export interface CallPeer {
   /** What `call.getPeer()` answers: it keys the per-connection stream cap. */
   peer: string;
-  /** What `call.getAuthContext()` answers. */
-  authContext?: { transportSecurityType?: string };
 }
 
 /** Request messages a handler may have waiting before the client's next write waits. */
@@ -57,8 +55,9 @@ export class BridgedServerCall extends EventEmitter {
     return this.from.peer;
   }
 
+  /** No peer certificate reaches a bridged call (mutual TLS authenticates native gRPC calls only). */
   getAuthContext(): { transportSecurityType?: string } {
-    return this.from.authContext ?? {};
+    return {};
   }
 
   getPath(): string {

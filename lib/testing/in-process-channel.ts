@@ -22,7 +22,6 @@ import { internalsOf } from '../server/server-internals';
 /** Messages a server stream may have waiting for the client before `write()` asks it to wait for `drain`. */
 const STREAM_HIGH_WATER_MARK = 16;
 const PEER = 'in-process';
-/** In process there is no transport security, so no peer certificate. */
 const IN_PROCESS_PEER = { peer: PEER };
 
 let callNumber = 0;

@@ -120,7 +120,7 @@ export class ConnectEsCall implements CallSink {
 }
 
 /** A handler's failed status as Connect's error: the same code and message, its rich details, its trailers. */
-export function connectErrorOf(s: StatusObject): ConnectError {
+function connectErrorOf(s: StatusObject): ConnectError {
   const details = s.metadata.get(STATUS_DETAILS_KEY)[0];
   const trailers = new Headers();
   headersOfMetadata(s.metadata, trailers, STATUS_DETAILS_KEY);

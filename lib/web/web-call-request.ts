@@ -14,8 +14,7 @@ import { connectTimeoutMs, decodeBase64Text, grpcTimeoutMs, singleFrameMessage }
  */
 export type WebProtocol = 'connect-proto' | 'connect-json' | 'connect-stream-proto' | 'connect-stream-json' | 'grpc-web' | 'grpc-web-text';
 
-export const isConnect = (protocol: WebProtocol): boolean => protocol.startsWith('connect');
-export const isJson = (protocol: WebProtocol): boolean => protocol.endsWith('json');
+const isConnect = (protocol: WebProtocol): boolean => protocol.startsWith('connect');
 
 /** The call a web request makes: its message in the binary encoding handlers read, its metadata and deadline. */
 export interface WebCallRequest {

@@ -7,7 +7,7 @@ import { plainHeadersOf } from './web-metadata';
 // https://connectrpc.com/docs/protocol and https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-WEB.md
 
 /** Connect's name of each gRPC status code (the snake_case of its enum name). */
-export const CONNECT_CODE_NAMES: Readonly<Record<number, string>> = {
+const CONNECT_CODE_NAMES: Readonly<Record<number, string>> = {
   [grpcStatus.CANCELLED]: 'canceled',
   [grpcStatus.UNKNOWN]: 'unknown',
   [grpcStatus.INVALID_ARGUMENT]: 'invalid_argument',
