@@ -57,6 +57,13 @@ describe('HTTP/JSON routes from google.api.http options', () => {
     expect((next.body.books as { title: string }[]).map((b) => b.title)).toEqual(['Query book 2']);
   });
 
+  it('serves additional_bindings, and response_body as the whole answer', async () => {
+    expect((await call('POST', '/v1/books', book('9780000000301', 'Catalogued'), staff)).status).toBe(200);
+    const catalog = await call('GET', `/v1/catalog?filter=${encodeURIComponent('title:"Catalogued"')}`);
+    expect(catalog.status).toBe(200);
+    expect(catalog.body).toEqual([expect.objectContaining({ title: 'Catalogued', isbn: '9780000000301' })]);
+  });
+
   it('answers failures with google.rpc.Status as JSON and the matching HTTP status', async () => {
     const invalid = await call('POST', '/v1/books', { ...book('9780000000201'), title: '' }, staff);
     expect(invalid).toEqual({
