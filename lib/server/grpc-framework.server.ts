@@ -106,14 +106,14 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   /** `host:port` the server listens on, once listening. */
   get address(): string {
     const url = this.options.url;
-    return `${url.slice(0, url.lastIndexOf(':'))}:${this.port}`;
+    return withPort(url, this.port);
   }
 
   /** `host:port` of the gRPC-Web and Connect listener (the `web` option) once it listens; otherwise undefined. */
   get webAddress(): string | undefined {
     const url = this.options.web?.url;
     if (!url || this.boundWebPort === undefined) return undefined;
-    return `${url.slice(0, url.lastIndexOf(':'))}:${this.boundWebPort}`;
+    return withPort(url, this.boundWebPort);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -319,6 +319,11 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       }),
     );
   }
+}
+
+/** `host:port` of a listening address given as `host:port` (where the port may have been 0). */
+function withPort(url: string, port: number): string {
+  return `${url.slice(0, url.lastIndexOf(':'))}:${port}`;
 }
 
 /** The port the ORM connects to, when it connects over the network and says which. */

@@ -10,6 +10,7 @@ import type { CallPeer } from '../server/bridged-server-call';
 import type { InProcessHandler } from '../server/call-handlers';
 import type { WebRequest, WebResponse } from './cors';
 import { ConnectEsCall } from './connect-es-call';
+import { mustCloseConnection } from './web-call-request';
 import type { WebMethod } from './web-methods';
 import type { WebTransportLimits } from './web-transport';
 
@@ -45,9 +46,7 @@ export function serveWithConnectEs(route: UniversalHandler, request: WebRequest,
   route(universal)
     .then(malformedAsInvalid)
     .then((answer) => {
-      // Answered before its body was read whole (refused as too large): the rest of the body
-      // is still on its way, so an HTTP/1.1 connection cannot carry another request.
-      if (!request.complete && request.httpVersionMajor === 1 && !response.headersSent) response.setHeader('connection', 'close');
+      if (mustCloseConnection(request) && !response.headersSent) response.setHeader('connection', 'close');
       return universalResponseToNodeResponse(answer, response);
     })
     .catch((error: unknown) => {

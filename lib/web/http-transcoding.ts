@@ -7,7 +7,7 @@ import type { CallPeer } from '../server/bridged-server-call';
 import type { WebRequest, WebResponse } from './cors';
 import { PathTemplate } from './path-template';
 import { invokeUnary } from './unary-web-call';
-import { header, readBody } from './web-call-request';
+import { header, mustCloseConnection, readBody } from './web-call-request';
 import { metadataOfNodeHeaders, plainHeadersOf } from './web-metadata';
 import { CONNECT_HTTP_STATUS, grpcTimeoutMs } from './web-protocol';
 import type { WebMethod } from './web-methods';
@@ -36,10 +36,10 @@ export interface HttpMatch {
 export class HttpRoutes {
   private readonly routes: HttpRoute[] = [];
 
-  constructor(methods: Iterable<WebMethod>, rulesOf: (path: string) => readonly HttpRule[]) {
+  constructor(methods: Iterable<WebMethod>, rulesByPath: ReadonlyMap<string, readonly HttpRule[]>) {
     for (const target of methods) {
       if (target.entry.type !== 'unary') continue; // streams are not transcoded
-      for (const rule of rulesOf(target.path)) this.routes.push({ rule, template: new PathTemplate(rule.path), target });
+      for (const rule of rulesByPath.get(target.path) ?? []) this.routes.push({ rule, template: new PathTemplate(rule.path), target });
     }
   }
 
@@ -150,7 +150,7 @@ function respond(route: HttpRoute, request: WebRequest, response: WebResponse, h
   if (response.headersSent || response.destroyed) return;
   const out = headers ? plainHeadersOf(headers) : {};
   for (const [key, value] of Object.entries(plainHeadersOf(outcome.metadata, STATUS_DETAILS_KEY))) out[`grpc-trailer-${key}`] = value;
-  if (!request.complete && request.httpVersionMajor === 1) out.connection = 'close';
+  if (mustCloseConnection(request)) out.connection = 'close';
   let body = outcome.code === status.OK && message ? responseJson(route, message) : undefined;
   if (body instanceof Error) outcome = { code: status.INTERNAL, details: body.message, metadata: new Metadata() };
   if (!(body instanceof Buffer)) body = Buffer.from(JSON.stringify(statusJson(outcome)));
@@ -161,11 +161,13 @@ function respond(route: HttpRoute, request: WebRequest, response: WebResponse, h
 }
 
 function responseJson(route: HttpRoute, message: Buffer): Buffer | Error {
-  const json = route.target.json.toJson(route.target.method.output, message);
+  const { output } = route.target.method;
   const field = route.rule.responseBody;
-  if (json instanceof Error || !field) return json;
-  const jsonName = route.target.method.output.fields.find((f) => f.name === field || f.jsonName === field)?.jsonName ?? field;
-  return Buffer.from(JSON.stringify((JSON.parse(json.toString()) as JsonObject)[jsonName] ?? null));
+  if (!field) return route.target.json.toJson(output, message);
+  const json = route.target.json.toJsonValue(output, message);
+  if (json instanceof Error) return json;
+  const jsonName = output.fields.find((f) => f.name === field || f.jsonName === field)?.jsonName ?? field;
+  return Buffer.from(JSON.stringify((json as JsonObject)[jsonName] ?? null));
 }
 
 /** `google.rpc.Status` in proto3 JSON (as grpc-gateway answers): the code's number, the message, the details as typed objects. */

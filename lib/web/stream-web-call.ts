@@ -1,7 +1,7 @@
 import { Metadata, ServerWritableStream, status, StatusObject } from '@grpc/grpc-js';
 import { BridgedServerCall, CallPeer, CallSink } from '../server/bridged-server-call';
 import type { WebRequest, WebResponse } from './cors';
-import { readWebCall, WebProtocol } from './web-call-request';
+import { mustCloseConnection, readWebCall, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { connectEndStream, grpcWebTrailers, webFrame } from './web-protocol';
 import type { WebMethod } from './web-methods';
@@ -58,8 +58,7 @@ class WebResponseStream implements CallSink {
     if (this.response.headersSent) return;
     const out = metadata ? plainHeadersOf(metadata) : {};
     out['content-type'] = CONTENT_TYPES[this.protocol]!;
-    // Refused before the body was read whole (too large): an HTTP/1.1 connection cannot carry another request.
-    if (!this.request.complete && this.request.httpVersionMajor === 1) out.connection = 'close';
+    if (mustCloseConnection(this.request)) out.connection = 'close';
     this.response.writeHead(200, out);
   }
 

@@ -2,7 +2,7 @@ import { Metadata, ServerUnaryCall, ServiceError, status, StatusObject } from '@
 import { STATUS_DETAILS_KEY } from '../errors/status-details';
 import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../server/bridged-server-call';
 import type { WebRequest, WebResponse } from './cors';
-import { readWebCall, WebCallRequest, WebProtocol } from './web-call-request';
+import { mustCloseConnection, readWebCall, WebCallRequest, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { CONNECT_HTTP_STATUS, connectErrorJson, grpcWebTrailers, webFrame } from './web-protocol';
 import type { WebMethod } from './web-methods';
@@ -48,8 +48,7 @@ export function invokeUnary(target: WebMethod, call: WebCallRequest, peer: CallP
 function respond(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, headers: Metadata | undefined, outcome: StatusObject, message?: Buffer): void {
   if (response.headersSent || response.destroyed) return;
   const out = headers ? plainHeadersOf(headers) : {};
-  // Answered before the body was read whole (too large): an HTTP/1.1 connection cannot carry another request.
-  if (!request.complete && request.httpVersionMajor === 1) out.connection = 'close';
+  if (mustCloseConnection(request)) out.connection = 'close';
   let httpStatus = 200;
   let body: Buffer;
   if (protocol === 'connect-proto' || protocol === 'connect-json') {

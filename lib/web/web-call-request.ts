@@ -103,6 +103,14 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * Whether the connection must close after this answer: an HTTP/1.1 request answered before its
+ * body was read whole (refused as too large) still has the rest of that body on its way.
+ */
+export function mustCloseConnection(request: WebRequest): boolean {
+  return !request.complete && request.httpVersionMajor === 1;
+}
+
 /** The whole body, or undefined once it passes `limit` bytes (it is not read further). */
 export function readBody(request: WebRequest, limit: number): Promise<Buffer | undefined> {
   const declared = Number(request.headers['content-length'] ?? NaN);

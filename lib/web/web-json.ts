@@ -30,8 +30,14 @@ export class WebJson {
 
   /** A response message as JSON text, or why it cannot be written. */
   toJson(desc: DescMessage, message: Buffer): Buffer | Error {
+    const json = this.toJsonValue(desc, message);
+    return json instanceof Error ? json : Buffer.from(JSON.stringify(json));
+  }
+
+  /** A response message as a JSON value, or why it cannot be written. */
+  toJsonValue(desc: DescMessage, message: Buffer): JsonValue | Error {
     try {
-      return Buffer.from(JSON.stringify(toJson(desc, fromBinary(desc, message), { alwaysEmitImplicit: true })));
+      return toJson(desc, fromBinary(desc, message), { alwaysEmitImplicit: true });
     } catch (error) {
       return new Error(`The response could not be written as JSON: ${(error as Error).message}`);
     }

@@ -16,7 +16,8 @@ export type WebTlsOptions = Omit<http2.SecureServerOptions, 'allowHTTP1'>;
  */
 export class WebListener {
   private readonly server: net.Server;
-  private readonly http1 = http.createServer();
+  /** The HTTP/1.1 server of a plain (non-TLS) listener; with TLS the secure server speaks both. */
+  private readonly http1?: http.Server;
   private readonly sessions = new Set<http2.Http2Session>();
   private readonly sockets = new Set<net.Socket>();
 
@@ -28,9 +29,9 @@ export class WebListener {
     } else {
       const plain = http2.createServer(handle);
       plain.on('session', (session) => this.track(session));
-      this.http1.on('request', handle);
+      const http1 = (this.http1 = http.createServer(handle));
       // Without noDelay (net's default is off; http's is on), Nagle's algorithm holds small responses back for tens of ms.
-      this.server = net.createServer({ noDelay: true }, (socket) => this.route(socket, plain));
+      this.server = net.createServer({ noDelay: true }, (socket) => route(socket, plain, http1));
     }
     this.server.on('connection', (socket: net.Socket) => {
       this.sockets.add(socket);
@@ -57,8 +58,8 @@ export class WebListener {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of this.sessions) session.close();
     // HTTP/1.1 keep-alive connections close as soon as their request in flight is answered.
-    this.http1.closeIdleConnections();
-    const idle = setInterval(() => this.http1.closeIdleConnections(), 20);
+    this.http1?.closeIdleConnections();
+    const idle = setInterval(() => this.http1?.closeIdleConnections(), 20);
     const timer = setTimeout(() => {
       for (const socket of this.sockets) socket.destroy();
     }, graceMs);
@@ -71,19 +72,19 @@ export class WebListener {
     this.sessions.add(session);
     session.once('close', () => this.sessions.delete(session));
   }
+}
 
-  /** Hands a plain connection to the HTTP/2 or the HTTP/1.1 server by its first bytes. */
-  private route(socket: net.Socket, plain: http2.Http2Server): void {
-    socket.once('readable', () => {
-      const head = socket.read() as Buffer | null;
-      if (!head) {
-        socket.destroy();
-        return;
-      }
-      socket.unshift(head);
-      const sample = head.subarray(0, HTTP2_PREFACE.length);
-      const server = HTTP2_PREFACE.subarray(0, sample.length).equals(sample) ? plain : this.http1;
-      server.emit('connection', socket);
-    });
-  }
+/** Hands a plain connection to the HTTP/2 or the HTTP/1.1 server by its first bytes. */
+function route(socket: net.Socket, http2Server: http2.Http2Server, http1Server: http.Server): void {
+  socket.once('readable', () => {
+    const head = socket.read() as Buffer | null;
+    if (!head) {
+      socket.destroy();
+      return;
+    }
+    socket.unshift(head);
+    const sample = head.subarray(0, HTTP2_PREFACE.length);
+    const server = HTTP2_PREFACE.subarray(0, sample.length).equals(sample) ? http2Server : http1Server;
+    server.emit('connection', socket);
+  });
 }

@@ -75,8 +75,7 @@ export function plainHeadersOf(metadata: Metadata, skip?: string): Record<string
 
 /** Copies a handler's metadata into response headers or trailers (`-bin` values as base64), leaving out `skip`. */
 export function headersOfMetadata(metadata: Metadata, into: Headers, skip?: string): void {
-  for (const key of Object.keys(metadata.getMap())) {
-    if (key === skip) continue;
-    for (const value of metadata.get(key)) into.append(key, typeof value === 'string' ? value : encodeBinaryHeader(value));
+  for (const [key, value] of Object.entries(plainHeadersOf(metadata, skip))) {
+    for (const one of ([] as string[]).concat(value)) into.append(key, one);
   }
 }

@@ -1,3 +1,4 @@
+import type { HttpRule } from '../proto/http-rules';
 import type { ProtoRegistry } from '../proto/proto-registry';
 import type { InProcessHandler } from '../server/call-handlers';
 import type { GrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
@@ -31,21 +32,19 @@ export function webRequestHandler(
   const fallback = options.fallback ?? notFound;
   const methods = webMethods(registry, handlers);
   const routes = connectEsRoutes(methods, limits);
-  const httpRules = (path: string) => registry.service(path.split('/')[1])?.rpcs.find((rpc) => rpc.path === path)?.http ?? [];
-  const http = new HttpRoutes(methods.values(), httpRules);
+  const http = new HttpRoutes(methods.values(), httpRulesByPath(registry, methods.keys()));
   const corsHeaders = new Cors(options.cors, http.methods());
   return (request, response) => {
     if (corsHeaders.handle(request, response)) return;
     const path = request.url?.split('?', 1)[0] ?? '';
-    const route = routes.get(path);
+    const target = methods.get(path);
     const peer = { peer: `${request.socket.remoteAddress}:${request.socket.remotePort}` };
-    if (!route) {
+    if (!target) {
       const match = http.find(request.method, path);
       if (match) serveHttpCall(match, request, response, limits.maxRequestBytes, peer);
       else fallback(request, response);
       return;
     }
-    const target = methods.get(route.requestPath)!;
     const kind = target.entry.type;
     const protocol = kind === 'unary' || kind === 'serverStream' ? webProtocolOf(request, kind === 'serverStream') : undefined;
     // Unary and server-streaming calls of one uncompressed message are the framework's own; connect-es takes the rest.
@@ -54,8 +53,16 @@ export function webRequestHandler(
       serve(target, protocol, request, response, limits.maxRequestBytes, peer);
       return;
     }
-    serveWithConnectEs(route, request, response, peer);
+    serveWithConnectEs(routes.get(path)!, request, response, peer);
   };
+}
+
+/** Each served rpc's `google.api.http` rules, by method path, reading each service once. */
+function httpRulesByPath(registry: ProtoRegistry, paths: Iterable<string>): Map<string, HttpRule[]> {
+  const services = new Set([...paths].map((path) => path.split('/')[1]));
+  const rules = new Map<string, HttpRule[]>();
+  for (const name of services) for (const rpc of registry.service(name)?.rpcs ?? []) rules.set(rpc.path, rpc.http);
+  return rules;
 }
 
 function notFound(_request: WebRequest, response: WebResponse): void {
