@@ -1,5 +1,5 @@
 import { EntityManager, EntityMetadata, EntityProperty, EventType, FilterQuery, QueryOrderMap, ReferenceKind, Type } from '@mikro-orm/core';
-import { compileSelect, compileWithCondition, mapRow, Row, SqlEntityManagerLike } from './mikro-orm-internals';
+import { compileLookupWithCondition, compileSelect, mapRow, Row, SqlEntityManagerLike } from './mikro-orm-internals';
 import { PreparableQuery, runQuery } from './row-queries';
 
 /** Property name -> JavaScript value, as an entity would hold it (relations as their primary key). */
@@ -85,17 +85,17 @@ export class ColumnReader {
   }
 
   /**
-   * Compiles `select <properties> from <table> where <where> and <property> = ?` once; the
+   * Compiles `select <properties> from <table> where <where> and <property> = ? limit 1` once; the
    * value is bound per call. Undefined when the property is not a plain column.
    */
   compileLookup(em: EntityManager, where: FilterQuery<object>, property: string): CompiledLookup | undefined {
     const prop = this.meta.properties[property as keyof typeof this.meta.properties] as EntityProperty | undefined;
     if (!prop || prop.kind !== ReferenceKind.SCALAR || !isPlainColumn(prop)) return undefined;
     const qb = (em as unknown as SqlEntityManagerLike).createQueryBuilder(this.meta.className);
-    qb.select([...this.properties]).where(where).limit(1);
+    qb.select([...this.properties]).where(where);
     // The base filter goes through MikroORM; the looked-up column is added below it, so the
     // placeholder value survives as a binding whose position is known.
-    const { sql, bindings, nativeSql, nativeBindings } = compileWithCondition(qb, `${qb.alias}.${prop.fieldNames[0]}`, SENTINEL);
+    const { sql, bindings, nativeSql, nativeBindings } = compileLookupWithCondition(qb, `${qb.alias}.${prop.fieldNames[0]}`, SENTINEL);
     const valueIndex = bindings.lastIndexOf(SENTINEL);
     if (valueIndex < 0 || nativeBindings.lastIndexOf(SENTINEL) !== valueIndex) return undefined;
     const platform = em.getPlatform();

@@ -32,20 +32,23 @@ export interface CompiledSelect {
 
 /**
  * Internal: `QueryBuilder.getKnexQuery()` and knex's `toSQL().toNative()`. The condition is added
- * at the knex level so a placeholder value keeps a known binding position.
- * MikroORM 7: `qb.getNativeQuery()` compiles to `{ sql, params }` without knex.
+ * at the knex level so a placeholder value keeps a known binding position, and the select reads
+ * at most one row with the limit written into the SQL (`limit 1`), not bound: SQLite (as
+ * better-sqlite3 builds it, with STAT4) plans a statement again at every run when its LIMIT is a
+ * bound parameter, which made a lookup cost four times as much.
+ * MikroORM 7: `qb.getNativeQuery()` compiles to `{ sql, params }` without knex; `raw('limit 1')`.
  */
-export function compileWithCondition(qb: QueryBuilderLike, column: string, value: unknown): CompiledSelect {
-  return compiledSql(knexQueryOf(qb).andWhere(column, value));
+export function compileLookupWithCondition(qb: QueryBuilderLike, column: string, value: unknown): CompiledSelect {
+  return compiledSql(knexQueryOf(qb).andWhere(column, value).limit(1, { skipBinding: true }));
 }
 
-/** Internal, as `compileWithCondition`: the query builder's select as it stands. */
+/** Internal, as `compileLookupWithCondition`: the query builder's select as it stands. */
 export function compileSelect(qb: QueryBuilderLike): CompiledSelect {
   return compiledSql(knexQueryOf(qb));
 }
 
-function knexQueryOf(qb: QueryBuilderLike): KnexQueryLike & { andWhere(column: string, value: unknown): KnexQueryLike } {
-  return (qb as unknown as { getKnexQuery(): KnexQueryLike & { andWhere(column: string, value: unknown): KnexQueryLike } }).getKnexQuery();
+function knexQueryOf(qb: QueryBuilderLike): KnexQueryLike {
+  return (qb as unknown as { getKnexQuery(): KnexQueryLike }).getKnexQuery();
 }
 
 function compiledSql(query: KnexQueryLike): CompiledSelect {
@@ -55,6 +58,8 @@ function compiledSql(query: KnexQueryLike): CompiledSelect {
 }
 
 interface KnexQueryLike {
+  andWhere(column: string, value: unknown): KnexQueryLike;
+  limit(limit: number, options: { skipBinding: boolean }): KnexQueryLike;
   toSQL(): { sql: string; bindings: readonly unknown[]; toNative(): { sql: string; bindings: readonly unknown[] } };
 }
 

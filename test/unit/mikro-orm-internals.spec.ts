@@ -2,7 +2,7 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { Entity, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
 import {
   compileSelect,
-  compileWithCondition,
+  compileLookupWithCondition,
   driverPoolOf,
   entityIsLoaded,
   mapRow,
@@ -30,13 +30,13 @@ describe('MikroORM internals the framework relies on', () => {
   });
   afterAll(() => orm.close());
 
-  it('QueryBuilder.getKnexQuery() with knex toSQL().toNative() compiles a select with one more condition', () => {
+  it('QueryBuilder.getKnexQuery() with knex toSQL().toNative() compiles a select of one row with one more condition, its limit written in the SQL', () => {
     const qb = (orm.em.fork() as unknown as SqlEntityManagerLike).createQueryBuilder('Item');
-    qb.select(['id', 'name']).where({}).limit(1);
-    const compiled = compileWithCondition(qb, `${qb.alias}.id`, 'MARK');
-    expect(compiled.sql).toMatch(/select .*item_name.* from `internals_item`/);
-    expect(compiled.bindings).toContain('MARK');
-    expect(compiled.nativeBindings).toContain('MARK');
+    qb.select(['id', 'name']).where({});
+    const compiled = compileLookupWithCondition(qb, `${qb.alias}.id`, 'MARK');
+    expect(compiled.sql).toMatch(/select .*item_name.* from `internals_item` .*where .*id.* = \? limit 1$/);
+    expect(compiled.bindings).toEqual(['MARK']);
+    expect(compiled.nativeBindings).toEqual(['MARK']);
   });
 
   it('the same compiles a select as it stands, its values as bindings in order', () => {
