@@ -137,11 +137,11 @@ export class FastPaths {
   }
 
   /**
-   * The object Retrieve serializes, read as plain columns through a statement compiled once;
-   * undefined when this call cannot read it so (another serializer, a lookup that is no plain
-   * column, a request without the lookup field), null when no row matches.
+   * The object Retrieve serializes, read as plain columns through a statement compiled once
+   * (null when no row matches); undefined, at once, when this call cannot read it so (another
+   * serializer, a lookup that is no plain column, a request without the lookup field).
    */
-  async retrieveColumns(service: PlannedService, em: EntityManager, lookupField: string, value: unknown): Promise<object | null | undefined> {
+  retrieveColumns(service: PlannedService, em: EntityManager, lookupField: string, value: unknown): Promise<object | null> | undefined {
     const reader = this.columnReader(service.getSerializerClass());
     if (!reader || value === undefined) return undefined;
     const lookup = this.lookup(em, lookupField);

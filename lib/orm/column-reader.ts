@@ -114,7 +114,9 @@ export class ColumnReader {
     const params = lookup.bindings.slice();
     params[lookup.valueIndex] = lookup.toDatabase(value);
     const rows = await runQuery(em, lookup, params);
-    return rows.length ? (await this.withRelated(em, [this.toData(em, rows[0])]))[0] : null;
+    if (!rows.length) return null;
+    const data = this.toData(em, rows[0]);
+    return this.related.length ? (await this.withRelated(em, [data]))[0] : data;
   }
 
   /** One page of rows in order: a query built per page, so `where` may hold the last page's keys. */

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { driverPoolOf, queriesAreObserved, Row } from './mikro-orm-internals';
+import { DriverPool, driverPoolOf, queriesAreObserved, Row } from './mikro-orm-internals';
 
 export type { Row };
 
@@ -47,30 +47,47 @@ function mayPrepare(sql: string): boolean {
  * driver); elsewhere, inside a transaction, or when MikroORM logs queries or rewrites them
  * (`onQuery`), it goes through MikroORM's `execute`, which does all of that on every call.
  */
-export async function runQuery(em: EntityManager, query: PreparableQuery, params: unknown[], type: 'read' | 'write' = 'read'): Promise<Row[]> {
-  const connection = em.getConnection(type) as unknown as SqlConnectionLike;
+export function runQuery(em: EntityManager, query: PreparableQuery, params: unknown[], type: 'read' | 'write' = 'read'): Promise<Row[]> {
   const ctx = em.getTransactionContext();
   const pool = driverPoolOf(em, type);
   const prepares = pool.driverName === 'better-sqlite3' || pool.driverName === 'pg';
   if (ctx || !prepares || queriesAreObserved(em) || !mayPrepare(query.nativeSql)) {
+    const connection = em.getConnection(type) as unknown as SqlConnectionLike;
     return connection.execute(query.sql, params, 'all', ctx).catch((error: Error) => {
       throw em.getDriver().convertException(error);
     });
   }
-  // better-sqlite3 runs a statement synchronously, so an idle connection can be used in place.
+  // better-sqlite3 runs a statement synchronously, so an idle connection can be used in place
+  // (no acquire, and no async step: a lean Retrieve's only query is answered at once).
   const idle = pool.driverName === 'better-sqlite3' ? pool.idleConnection() : undefined;
-  const raw = idle ?? (await pool.acquire());
+  if (idle) {
+    try {
+      return Promise.resolve(sqliteRows(idle as BetterSqliteDatabase, query, params));
+    } catch (error) {
+      return Promise.reject(em.getDriver().convertException(error as Error));
+    }
+  }
+  return runOnAcquired(em, pool, query, params);
+}
+
+/** The statement on a connection taken from the pool for it, then given back. */
+async function runOnAcquired(em: EntityManager, pool: DriverPool, query: PreparableQuery, params: unknown[]): Promise<Row[]> {
+  const raw = await pool.acquire();
   try {
     if (pool.driverName === 'pg') {
       const result = await (raw as PgClient).query({ name: pgStatementName(query.nativeSql), text: query.nativeSql, values: params });
       return result.rows;
     }
-    return sqliteStatement(raw as BetterSqliteDatabase, query.nativeSql).all(params.map(sqliteValue));
+    return sqliteRows(raw as BetterSqliteDatabase, query, params);
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
   } finally {
-    if (!idle) await pool.release(raw);
+    await pool.release(raw);
   }
+}
+
+function sqliteRows(database: BetterSqliteDatabase, query: PreparableQuery, params: unknown[]): Row[] {
+  return sqliteStatement(database, query.nativeSql).all(params.map(sqliteValue));
 }
 
 function sqliteStatement(database: BetterSqliteDatabase, sql: string): { all(params: unknown[]): Row[] } {

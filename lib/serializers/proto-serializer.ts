@@ -144,8 +144,13 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
    * this serializer sends, so `message` / `messages` can be read; the services call it. Does
    * nothing for a serializer without such fields.
    */
-  async load(): Promise<this> {
-    if (!this.instance) return this;
+  load(): Promise<this> {
+    const loads = this.instance && (this.spec.batchFields.length || nestedBatchFields(this.constructor as ProtoSerializerClass).length);
+    // Most serializers have nothing to load: no async step for them.
+    return loads ? this.loadBatches() : Promise.resolve(this);
+  }
+
+  private async loadBatches(): Promise<this> {
     const objects = (this.many ? this.instance : [this.instance]) as readonly TInstance[];
     await this.loadNested(objects);
     const fields = this.spec.batchFields;

@@ -104,12 +104,17 @@ function answer(bound: BoundRpc, env: HandlerEnvironment, context: CallContext, 
   // At the deadline the caller is answered, whatever the handler is still waiting for (a
   // stalled database). Not through the context's AbortSignal: grpc-js ends every unary call
   // with a 'cancelled' event, which would abort a signal (an Error and its stack) per call.
-  const release = Number.isFinite(context.deadlineAt)
+  const watched = Number.isFinite(context.deadlineAt)
     ? env.deadlines.watch(context.deadlineAt, () => answerOnce(serviceError(statusFor(bound, env, DEADLINE_EXCEEDED))))
     : undefined;
+  const ended = () => {
+    if (watched) env.deadlines.release(watched);
+    context.release();
+  };
   const result = bound.recover ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context)) : bound.invoke(request, context);
   result.then(
     (response) => {
+      ended();
       let bytes: Buffer;
       try {
         bytes = context.encodeResponse(response);
@@ -123,11 +128,11 @@ function answer(bound: BoundRpc, env: HandlerEnvironment, context: CallContext, 
       }
       answerOnce(null, bytes, context.trailingMetadataIfSet);
     },
-    (error: unknown) => answerOnce(serviceError(statusFor(bound, env, error))),
-  ).finally(() => {
-    release?.();
-    context.release();
-  });
+    (error: unknown) => {
+      ended();
+      answerOnce(serviceError(statusFor(bound, env, error)));
+    },
+  );
 }
 
 export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): handleServerStreamingCall<Buffer, Buffer> {

@@ -1,4 +1,4 @@
-import type { FilterQuery, QueryOrderMap } from '@mikro-orm/core';
+import type { EntityManager, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
 import { DEFAULT_LIST_BATCH_SIZE, DEFAULT_MAX_BULK_ITEMS, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../constants';
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, GrpcError, ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
@@ -19,6 +19,7 @@ import { markDefaults } from './default-hooks';
 import { listQueryingOf } from './list-querying-of';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
 import { Service } from './service';
+import type { CallContext } from '../server/call-context';
 
 /** The set of rows a service works on: Django's queryset, as MikroORM query parts. */
 export interface Queryset<T extends object> {
@@ -170,16 +171,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * EntityManager (forked when a serializer first reads it: reading columns needs none).
    */
   getSerializerContext(): SerializerContext {
-    const service = this;
-    return {
-      request: this.request,
-      call: this.context,
-      service: this,
-      user: this.context.user,
-      get em() {
-        return service.em;
-      },
-    };
+    return new CallSerializerContext(this);
   }
 
   /** A serializer for this call, with the serializer context filled in (and `options.context` over it). */
@@ -187,9 +179,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const Serializer = this.getSerializerClass();
     const base = this.getSerializerContext();
     // Keys of options.context replace the base's (its `em` getter included) without reading them.
-    const context = options.context
-      ? (Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(base), ...Object.getOwnPropertyDescriptors(options.context) }) as SerializerContext)
-      : base;
+    const context = options.context ? (Object.defineProperties(Object.create(base), Object.getOwnPropertyDescriptors(options.context)) as SerializerContext) : base;
     return new Serializer(instance ?? null, { ...options, context });
   }
 
@@ -202,8 +192,9 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const lookupField = this.lookupFieldName();
     const value = this.lookupValue(lookupField);
     // Object permissions are asked about the object as an entity: no columns then.
-    const columns = this.context.access?.checksObjects ? undefined : await fastPathsFor(this, em).retrieveColumns(this, em, lookupField, value);
-    if (columns === undefined) return this.getObject();
+    const reading = this.context.access?.checksObjects ? undefined : fastPathsFor(this, em).retrieveColumns(this, em, lookupField, value);
+    if (!reading) return this.getObject();
+    const columns = await reading;
     if (columns === null) throw new ObjectNotFoundError(this.entity.name, value);
     return columns as T;
   }
@@ -435,4 +426,31 @@ export function GenericService<T extends object>(
   }
   Object.defineProperty(Generic, 'name', { value: `GenericService(${entity.name})` });
   return Generic;
+}
+
+const SERVICE = Symbol('service');
+
+/**
+ * A call's serializer context. Its EntityManager is the service's, forked only when a serializer
+ * reads `em` (reading columns needs none); a class, so making one per call is cheap.
+ */
+class CallSerializerContext implements SerializerContext {
+  [key: string]: unknown;
+  readonly request: unknown;
+  readonly call: CallContext;
+  readonly service: Service;
+  readonly user: unknown;
+  private readonly [SERVICE]: Service;
+
+  constructor(service: Service) {
+    this.request = service.request;
+    this.call = service.context;
+    this.service = service;
+    this.user = this.call.user;
+    this[SERVICE] = service;
+  }
+
+  get em(): EntityManager {
+    return this[SERVICE].em;
+  }
 }
