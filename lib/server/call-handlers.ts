@@ -217,18 +217,25 @@ async function streamResponses(
   const max = context.maxResponseBytes;
   const result = await bound.invoke(request, context);
   let sent = 0;
-  for await (const item of handlerMessages(result, bound.rpc.path)) {
-    const batch = Array.isArray(item) ? item : undefined;
-    const count = batch ? batch.length : 1;
-    for (let i = 0; i < count && !signal.aborted; i++) {
-      const message: unknown = batch ? batch[i] : item;
-      const bytes = Buffer.isBuffer(message) ? message : response.encode(message);
-      if (bytes.length > max) throw tooLargeToStream(bound, message, sent, bytes.length, max);
-      sent++;
-      // Pull more only once the client has taken enough, so a slow client slows the reads.
-      if (!out.write(bytes)) await out.room();
+  try {
+    for await (const item of handlerMessages(result, bound.rpc.path)) {
+      const batch = Array.isArray(item) ? item : undefined;
+      const count = batch ? batch.length : 1;
+      for (let i = 0; i < count && !signal.aborted; i++) {
+        const message: unknown = batch ? batch[i] : item;
+        const bytes = Buffer.isBuffer(message) ? message : response.encode(message);
+        if (bytes.length > max) throw tooLargeToStream(bound, message, sent, bytes.length, max);
+        sent++;
+        // Pull more only once the client has taken enough, so a slow client slows the reads.
+        if (!out.write(bytes)) await out.room();
+      }
+      // Everything the handler has given so far goes out before it is asked for more.
+      out.flush();
+      if (signal.aborted) break;
     }
-    if (signal.aborted) break;
+  } finally {
+    // Messages before an error go out ahead of its status, as they would one by one.
+    out.flush();
   }
   if (signal.aborted) throw signal.reason;
   call.end(context.trailingMetadataIfSet);
