@@ -1,5 +1,5 @@
 import { EntityManager, EntityMetadata, EntityProperty, EventType, FilterQuery, QueryOrderMap, ReferenceKind, Type } from '@mikro-orm/core';
-import { compileLookupWithCondition, compileSelect, mapRow, Row, SqlEntityManagerLike } from './mikro-orm-internals';
+import { compileLookupWithCondition, compilePage, compileSelect, mapRow, Row, SqlEntityManagerLike } from './mikro-orm-internals';
 import { PreparableQuery, runQuery } from './row-queries';
 
 /** Property name -> JavaScript value, as an entity would hold it (relations as their primary key). */
@@ -15,6 +15,20 @@ export interface CompiledLookup extends PreparableQuery {
   /** Converts the looked-up value as MikroORM would before querying. */
   readonly toDatabase: (value: unknown) => unknown;
 }
+
+/** One page query of a List, compiled once: the rows after a row, whose order keys' values are bound per page. */
+export interface CompiledPage extends PreparableQuery {
+  readonly bindings: readonly unknown[];
+  /** The order keys (properties), primary key last. */
+  readonly keys: readonly string[];
+  /** For each binding that holds an order key's value: [binding index, key index]. */
+  readonly keySlots: readonly (readonly [number, number])[];
+  /** Converts each key's value as MikroORM would before querying. */
+  readonly toDatabase: readonly ((value: unknown) => unknown)[];
+}
+
+/** The most page queries one reader keeps compiled: filters let clients choose their shape. */
+const MAX_COMPILED_PAGES = 200;
 
 /** A to-one relation whose related rows a reader reads as well: its key is replaced by the related row's data. */
 export interface RelatedColumns {
@@ -41,6 +55,8 @@ const MAX_KEYS_PER_QUERY = 512;
  */
 export class ColumnReader {
   private readonly conversions: readonly [string, Type<unknown>][];
+
+  private readonly pages = new Map<string, CompiledPage | null>();
 
   private constructor(
     readonly meta: EntityMetadata,
@@ -117,6 +133,53 @@ export class ColumnReader {
     if (!rows.length) return null;
     const data = this.toData(em, rows[0]);
     return this.related.length ? (await this.withRelated(em, [data]))[0] : data;
+  }
+
+  /**
+   * The select of at most `limit` rows matching `where` in `order` (after a row, when `after`),
+   * compiled once per `shape` (what `where` depends on besides the class: the List's filter and
+   * order) and kept; undefined when a key is not a plain column.
+   */
+  compiledPage(em: EntityManager, shape: string, where: () => FilterQuery<object>, order: readonly [string, 'asc' | 'desc'][], limit: number, after: boolean): CompiledPage | undefined {
+    const cacheKey = `${shape}\n${limit}\n${after}`;
+    let page = this.pages.get(cacheKey);
+    if (page === undefined) {
+      page = this.compilePage(em, where(), order, limit, after) ?? null;
+      if (this.pages.size < MAX_COMPILED_PAGES) this.pages.set(cacheKey, page);
+    }
+    return page ?? undefined;
+  }
+
+  private compilePage(em: EntityManager, where: FilterQuery<object>, order: readonly [string, 'asc' | 'desc'][], limit: number, after: boolean): CompiledPage | undefined {
+    const props = order.map(([field]) => this.meta.properties[field as keyof typeof this.meta.properties] as EntityProperty | undefined);
+    if (props.some((prop) => !prop || prop.kind !== ReferenceKind.SCALAR || !isPlainColumn(prop))) return undefined;
+    const qb = (em as unknown as SqlEntityManagerLike).createQueryBuilder(this.meta.className);
+    qb.select([...this.properties]).where(where).orderBy(Object.fromEntries(order));
+    const placeholders = order.map((_, i) => `${SENTINEL}${i}`);
+    const keys = after ? order.map(([, direction], i) => ({ column: `${qb.alias}.${props[i]!.fieldNames[0]}`, direction, placeholder: placeholders[i] })) : [];
+    const { sql, nativeSql, bindings, nativeBindings } = compilePage(qb, keys, limit);
+    const keySlots: [number, number][] = [];
+    for (const [at, value] of bindings.entries()) {
+      const key = placeholders.indexOf(value as string);
+      if (key < 0) continue;
+      if (nativeBindings[at] !== value) return undefined;
+      keySlots.push([at, key]);
+    }
+    if (after && keySlots.length < order.length) return undefined;
+    const platform = em.getPlatform();
+    const toDatabase = props.map((prop) => {
+      const type = prop!.customType;
+      return type ? (value: unknown) => type.convertToDatabaseValue(value, platform, { key: prop!.name, mode: 'query' }) : (value: unknown) => value;
+    });
+    return { sql, nativeSql, bindings, keys: order.map(([field]) => field), keySlots, toDatabase };
+  }
+
+  /** Runs a compiled page query after the row `last` (its order keys' values; none for the first page). */
+  async readPage(em: EntityManager, page: CompiledPage, last: Readonly<Record<string, unknown>> | undefined): Promise<ColumnData[]> {
+    const params = page.bindings.slice();
+    for (const [at, key] of page.keySlots) params[at] = page.toDatabase[key](last![page.keys[key]]);
+    const rows = await runQuery(em, page, params);
+    return this.withRelated(em, rows.map((row) => this.toData(em, row)));
   }
 
   /** One page of rows in order: a query built per page, so `where` may hold the last page's keys. */

@@ -42,6 +42,41 @@ export function compileLookupWithCondition(qb: QueryBuilderLike, column: string,
   return compiledSql(knexQueryOf(qb).andWhere(column, value).limit(1, { skipBinding: true }));
 }
 
+/** One key of a keyset page condition: its column (`alias.column`), its direction, and the placeholder value it is compiled with. */
+export interface KeysetColumn {
+  column: string;
+  direction: 'asc' | 'desc';
+  placeholder: unknown;
+}
+
+/**
+ * Internal, as `compileLookupWithCondition`: the query builder's select of at most `limit` rows
+ * (the limit written into the SQL, see `compileLookupWithCondition`), and with `keys`, of those
+ * after a row: `(k1, k2, ...) > (v1, v2, ...)` in each key's direction, written as `k1 >= v1 and
+ * (k1 > v1 or (k1 = v1 and k2 > v2) ...)` (the first term lets the database seek its index to
+ * the page). The keys' placeholder values keep known binding positions. MikroORM 7: the same
+ * condition through `qb.andWhere(raw(...))` before `getNativeQuery()`.
+ */
+export function compilePage(qb: QueryBuilderLike, keys: readonly KeysetColumn[], limit: number): CompiledSelect {
+  const query = knexQueryOf(qb);
+  const beyond = (key: KeysetColumn) => (key.direction === 'asc' ? '>' : '<');
+  if (!keys.length) return compiledSql(query.limit(limit, { skipBinding: true }));
+  if (keys.length === 1) query.andWhere(keys[0].column, beyond(keys[0]), keys[0].placeholder);
+  else {
+    const [first] = keys;
+    query.andWhere(first.column, first.direction === 'asc' ? '>=' : '<=', first.placeholder);
+    query.andWhere((or: KnexConditionLike) => {
+      keys.forEach((key, i) =>
+        or.orWhere((branch: KnexConditionLike) => {
+          for (const prefix of keys.slice(0, i)) branch.andWhere(prefix.column, '=', prefix.placeholder);
+          branch.andWhere(key.column, beyond(key), key.placeholder);
+        }),
+      );
+    });
+  }
+  return compiledSql(query.limit(limit, { skipBinding: true }));
+}
+
 /** Internal, as `compileLookupWithCondition`: the query builder's select as it stands. */
 export function compileSelect(qb: QueryBuilderLike): CompiledSelect {
   return compiledSql(knexQueryOf(qb));
@@ -57,8 +92,15 @@ function compiledSql(query: KnexQueryLike): CompiledSelect {
   return { sql: compiled.sql, bindings: compiled.bindings, nativeSql: native.sql, nativeBindings: native.bindings };
 }
 
+interface KnexConditionLike {
+  andWhere(column: string, operator: string, value: unknown): KnexConditionLike;
+  orWhere(nested: (builder: KnexConditionLike) => void): KnexConditionLike;
+}
+
 interface KnexQueryLike {
   andWhere(column: string, value: unknown): KnexQueryLike;
+  andWhere(column: string, operator: string, value: unknown): KnexQueryLike;
+  andWhere(nested: (builder: KnexConditionLike) => void): KnexQueryLike;
   limit(limit: number, options: { skipBinding: boolean }): KnexQueryLike;
   toSQL(): { sql: string; bindings: readonly unknown[]; toNative(): { sql: string; bindings: readonly unknown[] } };
 }

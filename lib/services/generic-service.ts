@@ -239,6 +239,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
       memory: this.context.streamMemory,
       page,
       narrowing: query?.where,
+      shape: query?.key ?? '',
     });
     for await (const batch of batches) {
       yield batch;

@@ -27,6 +27,11 @@ export interface BatchReading {
    * consumes a raw SQL fragment in the query that runs it.
    */
   narrowing?: () => object;
+  /**
+   * What the query depends on besides the queryset of the class (the List's filter and order):
+   * read as columns in keyset order, its pages are compiled once per shape.
+   */
+  shape?: string;
 }
 
 /**
@@ -106,13 +111,19 @@ export async function* querysetBatches<T extends object>(
     const count = lastQuery ? left + 1 : limit;
     const reservation = await memory?.reserve(count * rowSize.bytes, signal);
     try {
-      const conditions = [queryset.where, reading.narrowing?.(), keyset && last ? after(order as [string, Direction][], last) : undefined];
-      const present = conditions.filter((condition) => condition !== undefined);
-      const where = (present.length === 1 ? present[0] : { $and: present }) as FilterQuery<T>;
-      const pageOffset = keyset ? undefined : offset;
-      const rows = reader
-        ? ((await reader.findPage(em, where as FilterQuery<object>, orderBy as QueryOrderMap<object>, count, pageOffset)) as T[])
-        : await em.find(queryset.entity, where, { orderBy, limit: count, offset: pageOffset, populate });
+      const compiled =
+        reader && keyset && reading.shape !== undefined
+          ? reader.compiledPage(em, reading.shape, () => whereOf([queryset.where, reading.narrowing?.()]), order as [string, Direction][], count, !!last)
+          : undefined;
+      let rows: T[];
+      if (compiled) rows = (await reader!.readPage(em, compiled, last as Record<string, unknown> | undefined)) as T[];
+      else {
+        const where = whereOf([queryset.where, reading.narrowing?.(), keyset && last ? after(order as [string, Direction][], last) : undefined]) as FilterQuery<T>;
+        const pageOffset = keyset ? undefined : offset;
+        rows = reader
+          ? ((await reader.findPage(em, where as FilterQuery<object>, orderBy as QueryOrderMap<object>, count, pageOffset)) as T[])
+          : await em.find(queryset.entity, where, { orderBy, limit: count, offset: pageOffset, populate });
+      }
       const more = lastQuery && rows.length > left;
       if (more) rows.length = left;
       const bytes = bytesOf(rows);
@@ -148,6 +159,12 @@ export function totalOrder(meta: EntityMetadata, orderBy: Record<string, unknown
       return prop && prop.kind === 'scalar' && !prop.nullable;
     });
   return { order, keyset };
+}
+
+/** The conditions given, ANDed. */
+function whereOf(conditions: readonly (object | undefined)[]): object {
+  const present = conditions.filter((condition) => condition !== undefined);
+  return present.length === 1 ? present[0] : { $and: present };
 }
 
 function rowsFitting(rowBytes: number, maxRows: number): number {

@@ -70,4 +70,51 @@ describe('keyset pages', () => {
     // The first page starts at the beginning; every later one searches the index from its start.
     for (const detail of details.slice(1)) expect(detail).toMatch(/SEARCH .*INDEX .*\(at[<>]\?\)/);
   });
+
+  it.each([
+    ['ascending', { at: 'asc' }],
+    ['descending', { at: 'desc' }],
+  ])('compiled once (a shape given), reads every row once in %s order, each page seeking the index', async (_name, orderBy) => {
+    const em = orm.em.fork();
+    const meta = em.getMetadata().get('Row');
+    const made = ColumnReader.create(em, meta, ['id', 'at', 'label']);
+    if (!('reader' in made)) throw new Error(made.reason);
+    const reader = made.reader;
+    const statements = new Set<string>();
+    const plans: Promise<string>[] = [];
+    const readPage = reader.readPage.bind(reader);
+    reader.readPage = (pageEm, page, last) => {
+      statements.add(page.nativeSql);
+      const params = page.bindings.slice();
+      for (const [at, key] of page.keySlots) params[at] = page.toDatabase[key](last![page.keys[key]]);
+      const bound = params.map((value) => (value instanceof Date ? value.valueOf() : value));
+      plans.push(
+        driverPoolOf(orm.em)
+          .acquire()
+          .then(async (connection) => {
+            const rows = (connection as Database).prepare(`explain query plan ${page.nativeSql}`).all(bound) as { detail: string }[];
+            await driverPoolOf(orm.em).release(connection);
+            return rows.map((r) => r.detail).join('; ');
+          }),
+      );
+      return readPage(pageEm, page, last);
+    };
+    const read: Row[] = [];
+    const batches = querysetBatches(em, { entity: Row, where: {}, orderBy: orderBy as QueryOrderMap<Row> }, {
+      maxRows: 150,
+      rowSize: new RowSize(16),
+      signal: new AbortController().signal,
+      reader,
+      shape: '',
+    });
+    for await (const batch of batches) read.push(...(batch as Row[]));
+    const direction = (orderBy as { at: string }).at;
+    const expected = await orm.em.fork().find(Row, {}, { orderBy: { at: direction, id: 'asc' } as QueryOrderMap<Row> });
+    expect(read.map((row) => row.id)).toEqual(expected.map((row) => row.id));
+    // One statement for the first page, one for the pages after a row: compiled once each.
+    expect(statements.size).toBe(2);
+    const details = await Promise.all(plans);
+    expect(details.length).toBeGreaterThan(10);
+    for (const detail of details.slice(1)) expect(detail).toMatch(/SEARCH .*INDEX .*\(at[<>]\?\)/);
+  });
 });

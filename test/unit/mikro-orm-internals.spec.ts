@@ -3,6 +3,7 @@ import { Entity, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
 import {
   compileSelect,
   compileLookupWithCondition,
+  compilePage,
   driverPoolOf,
   entityIsLoaded,
   mapRow,
@@ -37,6 +38,20 @@ describe('MikroORM internals the framework relies on', () => {
     expect(compiled.sql).toMatch(/select .*item_name.* from `internals_item` .*where .*id.* = \? limit 1$/);
     expect(compiled.bindings).toEqual(['MARK']);
     expect(compiled.nativeBindings).toEqual(['MARK']);
+  });
+
+  it('the same compiles a page after a row: the keyset condition with placeholder bindings in place, the limit written in the SQL', () => {
+    const qb = (orm.em.fork() as unknown as SqlEntityManagerLike).createQueryBuilder('Item');
+    qb.select(['id', 'name']).where({ name: { $ne: 'x' } }).orderBy({ name: 'desc', id: 'asc' });
+    const keys = [
+      { column: `${qb.alias}.item_name`, direction: 'desc' as const, placeholder: 'NAME' },
+      { column: `${qb.alias}.id`, direction: 'asc' as const, placeholder: 'ID' },
+    ];
+    const compiled = compilePage(qb, keys, 51);
+    expect(compiled.sql).toMatch(/where .*item_name.* != \? and .*item_name.* <= \? and \(\(.*item_name.* < \?\) or \(.*item_name.* = \? and .*id.* > \?\)\) order by .* limit 51$/);
+    expect(compiled.bindings).toEqual(['x', 'NAME', 'NAME', 'NAME', 'ID']);
+    expect(compiled.nativeBindings).toEqual(['x', 'NAME', 'NAME', 'NAME', 'ID']);
+    expect(compilePage(qb, [], 10).sql).toMatch(/limit 10$/);
   });
 
   it('the same compiles a select as it stands, its values as bindings in order', () => {
