@@ -114,15 +114,7 @@ export class ColumnReader {
     const { sql, bindings, nativeSql, nativeBindings } = compileLookupWithCondition(qb, `${qb.alias}.${prop.fieldNames[0]}`, SENTINEL);
     const valueIndex = bindings.lastIndexOf(SENTINEL);
     if (valueIndex < 0 || nativeBindings.lastIndexOf(SENTINEL) !== valueIndex) return undefined;
-    const platform = em.getPlatform();
-    const type = prop.customType;
-    return {
-      sql,
-      nativeSql,
-      bindings,
-      valueIndex,
-      toDatabase: type ? (value) => type.convertToDatabaseValue(value, platform, { key: prop.name, mode: 'query' }) : (value) => value,
-    };
+    return { sql, nativeSql, bindings, valueIndex, toDatabase: toDatabaseOf(prop, em) };
   }
 
   /** Runs a compiled lookup; null when no row matches. */
@@ -166,12 +158,7 @@ export class ColumnReader {
       keySlots.push([at, key]);
     }
     if (after && keySlots.length < order.length) return undefined;
-    const platform = em.getPlatform();
-    const toDatabase = props.map((prop) => {
-      const type = prop!.customType;
-      return type ? (value: unknown) => type.convertToDatabaseValue(value, platform, { key: prop!.name, mode: 'query' }) : (value: unknown) => value;
-    });
-    return { sql, nativeSql, bindings, keys: order.map(([field]) => field), keySlots, toDatabase };
+    return { sql, nativeSql, bindings, keys: order.map(([field]) => field), keySlots, toDatabase: props.map((prop) => toDatabaseOf(prop!, em)) };
   }
 
   /** Runs a compiled page query after the row `last` (its order keys' values; none for the first page). */
@@ -228,6 +215,14 @@ export class ColumnReader {
     }
     return rows;
   }
+}
+
+/** A scalar property's value as MikroORM binds it in a query: through its custom type, if it has one. */
+function toDatabaseOf(prop: EntityProperty, em: EntityManager): (value: unknown) => unknown {
+  const type = prop.customType;
+  if (!type) return (value) => value;
+  const platform = em.getPlatform();
+  return (value) => type.convertToDatabaseValue(value, platform, { key: prop.name, mode: 'query' });
 }
 
 function isSqlEntityManager(em: EntityManager): boolean {
