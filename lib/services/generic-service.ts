@@ -441,6 +441,7 @@ class CallSerializerContext implements SerializerContext {
   readonly call: CallContext;
   readonly service: Service;
   readonly user: unknown;
+  /** The service `em` is read from, apart from `service`, which a caller's `options.context` may replace. */
   private readonly [SERVICE]: Service;
 
   constructor(service: Service) {

@@ -1,5 +1,5 @@
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
-import { Entity, FilterQuery, Index, MikroORM, PrimaryKey, Property, QueryOrderMap } from '@mikro-orm/core';
+import { Entity, EntityManager, FilterQuery, Index, MikroORM, PrimaryKey, Property, QueryOrderMap } from '@mikro-orm/core';
 import { ColumnReader } from '../../lib/orm/column-reader';
 import { compileSelect, driverPoolOf, SqlEntityManagerLike } from '../../lib/orm/mikro-orm-internals';
 import { querysetBatches, RowSize } from '../../lib/services/queryset-batches';
@@ -27,32 +27,37 @@ describe('keyset pages', () => {
   });
   afterAll(() => orm.close());
 
+  function rowReader(em: EntityManager): ColumnReader {
+    const made = ColumnReader.create(em, em.getMetadata().get('Row'), ['id', 'at', 'label']);
+    if (!('reader' in made)) throw new Error(made.reason);
+    return made.reader;
+  }
+
+  /** SQLite's plan of a statement with its values bound, as prepared statements run (MikroORM's own execute writes them into the SQL). */
+  async function queryPlan(nativeSql: string, values: readonly unknown[]): Promise<string> {
+    const params = values.map((value) => (value instanceof Date ? value.valueOf() : value));
+    const connection = (await driverPoolOf(orm.em).acquire()) as Database;
+    try {
+      const rows = connection.prepare(`explain query plan ${nativeSql}`).all(params) as { detail: string }[];
+      return rows.map((r) => r.detail).join('; ');
+    } finally {
+      await driverPoolOf(orm.em).release(connection);
+    }
+  }
+
   it.each([
     ['ascending', { at: 'asc' }],
     ['descending', { at: 'desc' }],
   ])('reads every row once in %s order, each page seeking the index', async (_name, orderBy) => {
     const em = orm.em.fork();
-    const meta = em.getMetadata().get('Row');
-    const made = ColumnReader.create(em, meta, ['id', 'at', 'label']);
-    if (!('reader' in made)) throw new Error(made.reason);
     const plans: Promise<string>[] = [];
-    const reader = made.reader;
+    const reader = rowReader(em);
     const findPage = reader.findPage.bind(reader);
     reader.findPage = (pageEm, where, order, limit, offset) => {
       const qb = (pageEm as unknown as SqlEntityManagerLike).createQueryBuilder('Row');
       qb.select(['id', 'at', 'label']).where(where as object).orderBy(order as object).limit(limit);
       const { nativeSql, bindings } = compileSelect(qb);
-      // Planned with the values bound, as prepared statements run (MikroORM's own execute writes them into the SQL).
-      const params = bindings.map((value) => (value instanceof Date ? value.valueOf() : value));
-      plans.push(
-        driverPoolOf(orm.em)
-          .acquire()
-          .then(async (connection) => {
-            const rows = (connection as Database).prepare(`explain query plan ${nativeSql}`).all(params) as { detail: string }[];
-            await driverPoolOf(orm.em).release(connection);
-            return rows.map((r) => r.detail).join('; ');
-          }),
-      );
+      plans.push(queryPlan(nativeSql, bindings));
       return findPage(pageEm, where as FilterQuery<object>, order as QueryOrderMap<object>, limit, offset);
     };
     const ids: number[] = [];
@@ -76,10 +81,7 @@ describe('keyset pages', () => {
     ['descending', { at: 'desc' }],
   ])('compiled once (a shape given), reads every row once in %s order, each page seeking the index', async (_name, orderBy) => {
     const em = orm.em.fork();
-    const meta = em.getMetadata().get('Row');
-    const made = ColumnReader.create(em, meta, ['id', 'at', 'label']);
-    if (!('reader' in made)) throw new Error(made.reason);
-    const reader = made.reader;
+    const reader = rowReader(em);
     const statements = new Set<string>();
     const plans: Promise<string>[] = [];
     const readPage = reader.readPage.bind(reader);
@@ -87,16 +89,7 @@ describe('keyset pages', () => {
       statements.add(page.nativeSql);
       const params = page.bindings.slice();
       for (const [at, key] of page.keySlots) params[at] = page.toDatabase[key](last![page.keys[key]]);
-      const bound = params.map((value) => (value instanceof Date ? value.valueOf() : value));
-      plans.push(
-        driverPoolOf(orm.em)
-          .acquire()
-          .then(async (connection) => {
-            const rows = (connection as Database).prepare(`explain query plan ${page.nativeSql}`).all(bound) as { detail: string }[];
-            await driverPoolOf(orm.em).release(connection);
-            return rows.map((r) => r.detail).join('; ');
-          }),
-      );
+      plans.push(queryPlan(page.nativeSql, params));
       return readPage(pageEm, page, last);
     };
     const read: Row[] = [];
