@@ -33,9 +33,9 @@ export interface CompiledSelect {
 /**
  * Internal: `QueryBuilder.getKnexQuery()` and knex's `toSQL().toNative()`. The condition is added
  * at the knex level so a placeholder value keeps a known binding position, and the select reads
- * at most one row with the limit written into the SQL (`limit 1`), not bound: SQLite (as
- * better-sqlite3 builds it, with STAT4) plans a statement again at every run when its LIMIT is a
- * bound parameter, which made a lookup cost four times as much.
+ * at most one row with the limit written into the SQL (`limit 1`), not bound: with a bound LIMIT
+ * a lookup cost four times as much on better-sqlite3 (measured; its SQLite is built with STAT4,
+ * which prepares a statement again when a bound value may change its plan, the likely cause).
  * MikroORM 7: `qb.getNativeQuery()` compiles to `{ sql, params }` without knex; `raw('limit 1')`.
  */
 export function compileLookupWithCondition(qb: QueryBuilderLike, column: string, value: unknown): CompiledSelect {
