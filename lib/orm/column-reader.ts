@@ -163,9 +163,7 @@ export class ColumnReader {
 
   /** Runs a compiled page query after the row `last` (its order keys' values; none for the first page). */
   async readPage(em: EntityManager, page: CompiledPage, last: Readonly<Record<string, unknown>> | undefined): Promise<ColumnData[]> {
-    const params = page.bindings.slice();
-    for (const [at, key] of page.keySlots) params[at] = page.toDatabase[key](last![page.keys[key]]);
-    const rows = await runQuery(em, page, params);
+    const rows = await runQuery(em, page, pageParams(page, last));
     return this.withRelated(em, rows.map((row) => this.toData(em, row)));
   }
 
@@ -215,6 +213,13 @@ export class ColumnReader {
     }
     return rows;
   }
+}
+
+/** A compiled page's parameters: its bindings, with the order keys' values of the row `last` (none for a first page) in place. */
+export function pageParams(page: CompiledPage, last: Readonly<Record<string, unknown>> | undefined): unknown[] {
+  const params = page.bindings.slice();
+  for (const [at, key] of page.keySlots) params[at] = page.toDatabase[key](last![page.keys[key]]);
+  return params;
 }
 
 /** A scalar property's value as MikroORM binds it in a query: through its custom type, if it has one. */

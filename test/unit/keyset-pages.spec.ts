@@ -1,6 +1,6 @@
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { Entity, EntityManager, FilterQuery, Index, MikroORM, PrimaryKey, Property, QueryOrderMap } from '@mikro-orm/core';
-import { ColumnReader } from '../../lib/orm/column-reader';
+import { ColumnReader, pageParams } from '../../lib/orm/column-reader';
 import { compileSelect, driverPoolOf, SqlEntityManagerLike } from '../../lib/orm/mikro-orm-internals';
 import { querysetBatches, RowSize } from '../../lib/services/queryset-batches';
 
@@ -33,6 +33,20 @@ describe('keyset pages', () => {
     return made.reader;
   }
 
+  /** Every row of the table in `orderBy`, read in batches of 150 by `reader` (compiled pages when `shape` is given). */
+  async function readAll(em: EntityManager, reader: ColumnReader, orderBy: object, shape?: string): Promise<Row[]> {
+    const read: Row[] = [];
+    const batches = querysetBatches(em, { entity: Row, where: {}, orderBy: orderBy as QueryOrderMap<Row> }, {
+      maxRows: 150,
+      rowSize: new RowSize(16),
+      signal: new AbortController().signal,
+      reader,
+      shape,
+    });
+    for await (const batch of batches) read.push(...(batch as Row[]));
+    return read;
+  }
+
   /** SQLite's plan of a statement with its values bound, as prepared statements run (MikroORM's own execute writes them into the SQL). */
   async function queryPlan(nativeSql: string, values: readonly unknown[]): Promise<string> {
     const params = values.map((value) => (value instanceof Date ? value.valueOf() : value));
@@ -60,14 +74,7 @@ describe('keyset pages', () => {
       plans.push(queryPlan(nativeSql, bindings));
       return findPage(pageEm, where as FilterQuery<object>, order as QueryOrderMap<object>, limit, offset);
     };
-    const ids: number[] = [];
-    const batches = querysetBatches(em, { entity: Row, where: {}, orderBy: orderBy as QueryOrderMap<Row> }, {
-      maxRows: 150,
-      rowSize: new RowSize(16),
-      signal: new AbortController().signal,
-      reader,
-    });
-    for await (const batch of batches) ids.push(...batch.map((row) => (row as Row).id));
+    const ids = (await readAll(em, reader, orderBy)).map((row) => row.id);
     expect(ids).toHaveLength(2000);
     expect(new Set(ids).size).toBe(2000);
     const details = await Promise.all(plans);
@@ -87,20 +94,10 @@ describe('keyset pages', () => {
     const readPage = reader.readPage.bind(reader);
     reader.readPage = (pageEm, page, last) => {
       statements.add(page.nativeSql);
-      const params = page.bindings.slice();
-      for (const [at, key] of page.keySlots) params[at] = page.toDatabase[key](last![page.keys[key]]);
-      plans.push(queryPlan(page.nativeSql, params));
+      plans.push(queryPlan(page.nativeSql, pageParams(page, last)));
       return readPage(pageEm, page, last);
     };
-    const read: Row[] = [];
-    const batches = querysetBatches(em, { entity: Row, where: {}, orderBy: orderBy as QueryOrderMap<Row> }, {
-      maxRows: 150,
-      rowSize: new RowSize(16),
-      signal: new AbortController().signal,
-      reader,
-      shape: '',
-    });
-    for await (const batch of batches) read.push(...(batch as Row[]));
+    const read = await readAll(em, reader, orderBy, '');
     const direction = (orderBy as { at: string }).at;
     const expected = await orm.em.fork().find(Row, {}, { orderBy: { at: direction, id: 'asc' } as QueryOrderMap<Row> });
     expect(read.map((row) => row.id)).toEqual(expected.map((row) => row.id));
