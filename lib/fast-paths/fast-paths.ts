@@ -3,6 +3,7 @@ import { ColumnReader, CompiledLookup, RelatedColumns } from '../orm/column-read
 import { withoutImplicitTransactions } from '../orm/mikro-orm-internals';
 import { flushIsOneRow } from '../orm/one-row-flush';
 import { OneRowInsert } from '../orm/one-row-insert';
+import type { Awaitable } from '../orm/row-queries';
 import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
 import type { SerializerSpec } from '../serializers/serializer-spec';
 import { isDefault } from '../services/default-hooks';
@@ -141,7 +142,7 @@ export class FastPaths {
    * (null when no row matches); undefined, at once, when this call cannot read it so (another
    * serializer, a lookup that is no plain column, a request without the lookup field).
    */
-  retrieveColumns(service: PlannedService, em: EntityManager, lookupField: string, value: unknown): Promise<object | null> | undefined {
+  retrieveColumns(service: PlannedService, em: EntityManager, lookupField: string, value: unknown): Awaitable<object | null> | undefined {
     const reader = this.columnReader(service.getSerializerClass());
     if (!reader || value === undefined) return undefined;
     const lookup = this.lookup(em, lookupField);

@@ -12,8 +12,7 @@ export function RetrieveModelMixin<TBase extends GenericServiceConstructor>(Base
   class RetrieveModel extends Base implements RetrieveModelActions {
     async Retrieve(): Promise<ProtoMessage> {
       const instance = await this.retrieveObject();
-      const serializer = await this.getSerializer(instance).load();
-      return serializer.message;
+      return this.messageOf(instance);
     }
   }
   nameMixin(RetrieveModel, 'RetrieveModelMixin', Base);

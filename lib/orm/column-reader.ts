@@ -1,6 +1,6 @@
 import { EntityManager, EntityMetadata, EntityProperty, EventType, FilterQuery, QueryOrderMap, ReferenceKind, Type } from '@mikro-orm/core';
-import { compileLookupWithCondition, compilePage, compileSelect, mapRow, Row, SqlEntityManagerLike } from './mikro-orm-internals';
-import { PreparableQuery, runQuery } from './row-queries';
+import { compileLookupWithCondition, compilePage, compileSelect, mapRow, SqlEntityManagerLike } from './mikro-orm-internals';
+import { Awaitable, PreparableQuery, Row, runQuery } from './row-queries';
 
 /** Property name -> JavaScript value, as an entity would hold it (relations as their primary key). */
 export type ColumnData = Record<string, unknown>;
@@ -117,14 +117,18 @@ export class ColumnReader {
     return { sql, nativeSql, bindings, valueIndex, toDatabase: toDatabaseOf(prop, em) };
   }
 
-  /** Runs a compiled lookup; null when no row matches. */
-  async findOne(em: EntityManager, lookup: CompiledLookup, value: unknown): Promise<ColumnData | null> {
+  /** Runs a compiled lookup; null when no row matches. At once when the query is answered at once (see `runQuery`). */
+  findOne(em: EntityManager, lookup: CompiledLookup, value: unknown): Awaitable<ColumnData | null> {
     const params = lookup.bindings.slice();
     params[lookup.valueIndex] = lookup.toDatabase(value);
-    const rows = await runQuery(em, lookup, params);
+    const rows = runQuery(em, lookup, params);
+    return rows instanceof Promise ? rows.then((found) => this.firstOf(em, found)) : this.firstOf(em, rows);
+  }
+
+  private firstOf(em: EntityManager, rows: Row[]): Awaitable<ColumnData | null> {
     if (!rows.length) return null;
     const data = this.toData(em, rows[0]);
-    return this.related.length ? (await this.withRelated(em, [data]))[0] : data;
+    return this.related.length ? this.withRelated(em, [data]).then(([withRelated]) => withRelated) : data;
   }
 
   /**

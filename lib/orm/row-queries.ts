@@ -3,6 +3,9 @@ import { DriverPool, driverPoolOf, queriesAreObserved, Row } from './mikro-orm-i
 
 export type { Row };
 
+/** A value now, or a promise of it: what a read answered at once (SQLite's idle connection) gives without a promise. */
+export type Awaitable<T> = T | Promise<T>;
+
 interface SqlConnectionLike {
   execute(sql: string, params: unknown[], method: 'all', ctx?: unknown): Promise<Row[]>;
 }
@@ -46,8 +49,12 @@ function mayPrepare(sql: string): boolean {
  * pg it uses a prepared statement per connection (parsed and planned once, values bound by the
  * driver); elsewhere, inside a transaction, or when MikroORM logs queries or rewrites them
  * (`onQuery`), it goes through MikroORM's `execute`, which does all of that on every call.
+ *
+ * On better-sqlite3's idle connection the rows come back at once, not in a promise (and a
+ * failure is thrown): with async hooks on (any AsyncLocalStorage that has run, MikroORM's
+ * flush among them) every promise costs a hook call.
  */
-export function runQuery(em: EntityManager, query: PreparableQuery, params: unknown[], type: 'read' | 'write' = 'read'): Promise<Row[]> {
+export function runQuery(em: EntityManager, query: PreparableQuery, params: unknown[], type: 'read' | 'write' = 'read'): Awaitable<Row[]> {
   const ctx = em.getTransactionContext();
   const pool = driverPoolOf(em, type);
   const prepares = pool.driverName === 'better-sqlite3' || pool.driverName === 'pg';
@@ -62,9 +69,9 @@ export function runQuery(em: EntityManager, query: PreparableQuery, params: unkn
   const idle = pool.driverName === 'better-sqlite3' ? pool.idleConnection() : undefined;
   if (idle) {
     try {
-      return Promise.resolve(sqliteRows(idle as BetterSqliteDatabase, query, params));
+      return sqliteRows(idle as BetterSqliteDatabase, query, params);
     } catch (error) {
-      return Promise.reject(em.getDriver().convertException(error as Error));
+      throw em.getDriver().convertException(error as Error);
     }
   }
   return runOnAcquired(em, pool, query, params);

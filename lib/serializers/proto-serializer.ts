@@ -145,9 +145,13 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
    * nothing for a serializer without such fields.
    */
   load(): Promise<this> {
-    const loads = this.instance && (this.spec.batchFields.length || nestedBatchFields(this.constructor as ProtoSerializerClass).length);
     // Most serializers have nothing to load: no async step for them.
-    return loads ? this.loadBatches() : Promise.resolve(this);
+    return this.loadsBatches ? this.loadBatches() : Promise.resolve(this);
+  }
+
+  /** Whether `load()` has batch computed fields to run (its own or nested serializers'), so `message(s)` must wait for it. */
+  get loadsBatches(): boolean {
+    return !!this.instance && (this.spec.batchFields.length > 0 || nestedBatchFields(this.constructor as ProtoSerializerClass).length > 0);
   }
 
   private async loadBatches(): Promise<this> {

@@ -193,10 +193,20 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const value = this.lookupValue(lookupField);
     // Object permissions are asked about the object as an entity: no columns then.
     const reading = this.context.access?.checksObjects ? undefined : fastPathsFor(this, em).retrieveColumns(this, em, lookupField, value);
-    if (!reading) return this.getObject();
-    const columns = await reading;
+    if (reading === undefined) return this.getObject();
+    // Read at once on SQLite's idle connection: nothing to wait for.
+    const columns = reading instanceof Promise ? await reading : reading;
     if (columns === null) throw new ObjectNotFoundError(this.entity.name, value);
     return columns as T;
+  }
+
+  /**
+   * The message of one object, made by `getSerializer(instance)`: at once, or once the
+   * serializer's batch computed fields are loaded (`load()`).
+   */
+  messageOf(instance: T): ProtoMessage | Promise<ProtoMessage> {
+    const serializer = this.getSerializer(instance);
+    return serializer.loadsBatches ? serializer.load().then((loaded) => loaded.message) : serializer.message;
   }
 
   /**

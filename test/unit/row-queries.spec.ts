@@ -1,5 +1,6 @@
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
-import { Entity, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, MikroORM, PrimaryKey, Property, TableNotFoundException } from '@mikro-orm/core';
+import { driverPoolOf } from '../../lib/orm/mikro-orm-internals';
 import { MAX_PREPARED_STATEMENTS, runQuery } from '../../lib/orm/row-queries';
 
 @Entity({ tableName: 'row_queries_item' })
@@ -18,6 +19,33 @@ describe('runQuery', () => {
     await orm.em.fork().insertMany(Item, [{ name: 'a' }, { name: 'b' }]);
   });
   afterAll(() => orm.close());
+
+  const byId = 'select name from row_queries_item where id = ?';
+
+  // These two come first: the last test fills the allowance of prepared statements.
+  it('answers at once on the idle SQLite connection, and later while the connection is taken', async () => {
+    const em = orm.em.fork();
+    // At once: no promise (each costs an async hook call once any AsyncLocalStorage has run).
+    expect(runQuery(em, { sql: byId, nativeSql: byId }, [1])).toEqual([{ name: 'a' }]);
+    const pool = driverPoolOf(em);
+    const taken = await pool.acquire();
+    const later = runQuery(em, { sql: byId, nativeSql: byId }, [2]);
+    expect(later).toBeInstanceOf(Promise);
+    await pool.release(taken);
+    await expect(later).resolves.toEqual([{ name: 'b' }]);
+  });
+
+  it("throws MikroORM's exception at once when a statement fails on the idle connection", async () => {
+    const missing = 'select name from row_queries_missing where id = ?';
+    let outcome: unknown;
+    try {
+      outcome = runQuery(orm.em.fork(), { sql: missing, nativeSql: missing }, [1]);
+    } catch (error) {
+      outcome = error;
+    }
+    if (outcome instanceof Promise) await outcome.catch(() => undefined); // a failure of this test, not of the process
+    expect(outcome).toBeInstanceOf(TableNotFoundException);
+  });
 
   it(`answers every distinct statement, the ones past the first ${MAX_PREPARED_STATEMENTS} unprepared`, async () => {
     const em = orm.em.fork();
