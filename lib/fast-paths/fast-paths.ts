@@ -60,7 +60,8 @@ const INSTANCE_READERS = ['toRepresentation', 'dataToMessage', 'message', 'messa
  */
 export class FastPaths {
   private readonly lookups = new Map<string, CompiledLookup | null>();
-  private readonly saves = new WeakMap<Function, Decision<WritePath>>();
+  /** Write decisions by action and serializer class (prototype walks, not for every call). */
+  private readonly writes = new Map<string, Map<SerializerClassLike | undefined, Decision<WritePath>>>();
 
   private constructor(
     /** The serializer class reads were planned for. */
@@ -109,8 +110,16 @@ export class FastPaths {
     return lookup ?? undefined;
   }
 
-  /** How `action` writes with `serializer` (the serializer's save decides the rest; answered once per class). */
+  /** How `action` writes with `serializer` (the serializer's save decides the rest); asked on every write, answered once. */
   write(action: string, serializer: SerializerClassLike | undefined): Decision<WritePath> {
+    let bySerializer = this.writes.get(action);
+    if (!bySerializer) this.writes.set(action, (bySerializer = new Map()));
+    let decision = bySerializer.get(serializer);
+    if (!decision) bySerializer.set(serializer, (decision = this.decideWrite(action, serializer)));
+    return decision;
+  }
+
+  private decideWrite(action: string, serializer: SerializerClassLike | undefined): Decision<WritePath> {
     const hook = WRITE_HOOKS[action];
     const service = this.service;
     if (service.writeTransactions === 'always') return { path: 'transaction', reasons: ["writeTransactions is 'always'"] };
@@ -118,9 +127,7 @@ export class FastPaths {
     if (!isDefault(service, hook)) return { path: 'transaction', reasons: [`${hook} is overridden`] };
     if (action === 'Destroy') return { path: 'one-flush', reasons: ['a delete may cascade'] };
     if (!serializer) return { path: 'transaction', reasons: ['no serializer'] };
-    let decision = this.saves.get(serializer);
-    if (!decision) this.saves.set(serializer, (decision = saveOf(serializer, this.meta)));
-    return decision;
+    return saveOf(serializer, this.meta);
   }
 
   /**
