@@ -35,11 +35,17 @@ export interface HttpMatch {
  */
 export class HttpRoutes {
   private readonly routes: HttpRoute[] = [];
+  /** Streaming rpcs whose protos give them `google.api.http` rules: not served as routes (start-up warns). */
+  readonly unserved: string[] = [];
 
   constructor(methods: Iterable<WebMethod>, rulesByPath: ReadonlyMap<string, readonly HttpRule[]>) {
     for (const target of methods) {
-      if (target.entry.type !== 'unary') continue; // streams are not transcoded
-      for (const rule of rulesByPath.get(target.path) ?? []) this.routes.push({ rule, template: new PathTemplate(rule.path), target });
+      const rules = rulesByPath.get(target.path) ?? [];
+      if (target.entry.type !== 'unary') {
+        if (rules.length) this.unserved.push(target.path);
+        continue;
+      }
+      for (const rule of rules) this.routes.push({ rule, template: new PathTemplate(rule.path), target });
     }
   }
 

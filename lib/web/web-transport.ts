@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { HttpRule } from '../proto/http-rules';
 import type { ProtoRegistry } from '../proto/proto-registry';
 import type { InProcessHandler } from '../server/call-handlers';
@@ -9,6 +10,8 @@ import { serveStreamWebCall } from './stream-web-call';
 import { serveUnaryWebCall } from './unary-web-call';
 import { webProtocolOf } from './web-call-request';
 import { webMethods } from './web-methods';
+
+const logger = new Logger('GrpcFramework');
 
 export interface WebTransportLimits {
   /** Largest request message, in bytes (`maxReceiveMessageLength`): a larger body is refused before it is read whole. */
@@ -33,6 +36,9 @@ export function webRequestHandler(
   const methods = webMethods(registry, handlers);
   const routes = connectEsRoutes(methods, limits);
   const http = new HttpRoutes(methods.values(), httpRulesByPath(registry, methods.keys()));
+  for (const path of http.unserved) {
+    logger.warn(`${path.slice(1)} has a google.api.http option, but only unary rpcs are served as HTTP routes: call it over Connect or gRPC-Web on the web address.`);
+  }
   const corsHeaders = new Cors(options.cors, http.methods());
   return (request, response) => {
     if (corsHeaders.handle(request, response)) return;
