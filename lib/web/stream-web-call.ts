@@ -14,10 +14,10 @@ const CONTENT_TYPES: Readonly<Partial<Record<WebProtocol, string>>> = {
 };
 
 /**
- * Answers a server-streaming call (List) over Connect or gRPC-Web: each message as a frame as
- * the handler writes it, with the handler waiting while the HTTP response's buffer is full
- * (the same backpressure as gRPC), and the status at the end (Connect's end-stream message,
- * gRPC-Web's trailers). A client that goes away cancels the call.
+ * Answers a server-streaming call (List) over Connect or gRPC-Web: each message as a frame (the
+ * frames a handler writes together go out in one write), with the handler waiting while the
+ * HTTP response's buffer is full (the same backpressure as gRPC), and the status at the end
+ * (Connect's end-stream message, gRPC-Web's trailers). A client that goes away cancels the call.
  */
 export function serveStreamWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {
   readWebCall(target, protocol, request, maxRequestBytes).then(
@@ -30,10 +30,22 @@ export function serveStreamWebCall(target: WebMethod, protocol: WebProtocol, req
   );
 }
 
+/** Frames kept before they are written at once: what the gRPC address's streams write per HTTP/2 write too. */
+const COALESCED_BYTES = 32 * 1024;
+
 class WebResponseStream implements CallSink {
   private call?: BridgedServerCall;
   private waitingForDrain = false;
   private ended = false;
+  /**
+   * Frames not written yet, and their messages' `delivered` callbacks. A List writes a batch of
+   * rows in one go: its frames go out in one write (a microtask after the first, or at
+   * `COALESCED_BYTES`), not one HTTP write each.
+   */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingDelivered: ((error?: Error) => void)[] = [];
+  private flushQueued = false;
 
   constructor(
     private readonly target: WebMethod,
@@ -72,7 +84,15 @@ class WebResponseStream implements CallSink {
       return;
     }
     this.headers();
-    if (!this.write(webFrame(0, payload), delivered)) this.waitingForDrain = true;
+    const frame = webFrame(0, payload);
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    if (delivered) this.pendingDelivered.push(delivered);
+    if (this.pendingBytes >= COALESCED_BYTES) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
   }
 
   hasRoom(): boolean {
@@ -84,8 +104,22 @@ class WebResponseStream implements CallSink {
     this.ended = true;
     this.headers();
     const last = this.protocol === 'connect-stream-proto' || this.protocol === 'connect-stream-json' ? connectEndStream(outcome) : grpcWebTrailers(outcome);
+    this.flush();
     this.write(last);
     this.response.end();
+  }
+
+  /** Writes the pending frames as one chunk; their callbacks run once it has gone out. */
+  private flush(): void {
+    this.flushQueued = false;
+    if (!this.pending.length) return;
+    const frames = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    const delivered = this.pendingDelivered;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingDelivered = [];
+    const written = this.write(frames, delivered.length ? (error) => delivered.forEach((callback) => callback(error)) : undefined);
+    if (!written) this.waitingForDrain = true;
   }
 
   private write(frame: Buffer, delivered?: (error?: Error) => void): boolean {

@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { Post } from '../../sample/blog/post.entity';
 import { collect, GrpcClient, RunningSample, startSample } from '../utils/sample-app';
 
@@ -40,6 +42,46 @@ async function rawList(address: string): Promise<{ messages: number; chunks: num
   }
 }
 
+/**
+ * A List over gRPC-Web on the web address, over HTTP/1.1 (a browser's protocol without TLS): its
+ * messages, its trailer frame, and how many chunks of the chunked response carried them (one
+ * per HTTP write).
+ */
+async function rawWebList(webAddress: string): Promise<{ messages: number; chunks: number; trailers: string }> {
+  const [host, port] = [webAddress.slice(0, webAddress.lastIndexOf(':')), Number(webAddress.slice(webAddress.lastIndexOf(':') + 1))];
+  const response = await new Promise<Buffer>((resolve, reject) => {
+    const socket = net.connect(port, host);
+    const received: Buffer[] = [];
+    socket.on('data', (data) => received.push(data));
+    socket.on('end', () => resolve(Buffer.concat(received)));
+    socket.on('error', reject);
+    const head = `POST /blog_proto.PostController/List HTTP/1.1\r\nhost: ${webAddress}\r\ncontent-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\ncontent-length: 5\r\nconnection: close\r\n\r\n`;
+    // Written, not ended: a half-closed socket would end the response early.
+    socket.write(Buffer.concat([Buffer.from(head), Buffer.alloc(5)])); // an empty ListRequest
+  });
+  let at = response.indexOf('\r\n\r\n') + 4;
+  const body: Buffer[] = [];
+  let chunks = 0;
+  for (;;) {
+    const lineEnd = response.indexOf('\r\n', at);
+    const size = parseInt(response.subarray(at, lineEnd).toString(), 16);
+    if (!size) break;
+    chunks++;
+    body.push(response.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+  let frames = Buffer.concat(body);
+  let messages = 0;
+  let trailers = '';
+  while (frames.length >= 5) {
+    const length = frames.readUInt32BE(1);
+    if (frames[0] & 0x80) trailers = frames.subarray(5, 5 + length).toString();
+    else messages++;
+    frames = frames.subarray(5 + length);
+  }
+  return { messages, chunks, trailers };
+}
+
 describe('response streams written several messages at a time', () => {
   let sample: RunningSample;
   afterEach(() => sample?.close());
@@ -54,6 +96,15 @@ describe('response streams written several messages at a time', () => {
     const raw = await rawList(sample.address);
     expect(raw).toMatchObject({ messages: ROWS, status: '0' });
     // One write per message would arrive as about one chunk per message.
+    expect(raw.chunks).toBeLessThan(ROWS / 10);
+  });
+
+  it("writes a List's frames over gRPC-Web several at a time too: every row arrives, then the trailers, in far fewer chunks than messages", async () => {
+    sample = await startSample({ grpc: { web: { url: '127.0.0.1:0' } } });
+    await seedPosts(sample);
+    const raw = await rawWebList(sample.app.get(GrpcFrameworkServer).webAddress!);
+    expect(raw.messages).toBe(ROWS);
+    expect(raw.trailers).toMatch(/^grpc-status: ?0\r\n/m);
     expect(raw.chunks).toBeLessThan(ROWS / 10);
   });
 
