@@ -1,4 +1,5 @@
 import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
+import { dataFrames } from '../proto/message-frames';
 import { FramedResponseWriter, framedResponseWriterOf } from './grpc-js-internals';
 
 /**
@@ -63,14 +64,7 @@ export class ResponseStream {
   flush(): void {
     const framed = this.framed;
     if (!framed || !this.held.length) return;
-    const frames = Buffer.allocUnsafe(this.heldBytes);
-    let at = 0;
-    for (const message of this.held) {
-      frames[at] = 0; // not compressed
-      frames.writeUInt32BE(message.length, at + 1);
-      message.copy(frames, at + 5);
-      at += message.length + 5;
-    }
+    const frames = dataFrames(this.held, this.heldBytes);
     this.held = [];
     this.heldBytes = 0;
     // A stream grpc-js has ended (cancelled, its deadline) takes nothing more; the signal ends the writing.

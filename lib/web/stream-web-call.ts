@@ -1,9 +1,11 @@
 import { Metadata, ServerWritableStream, status, StatusObject } from '@grpc/grpc-js';
 import { BridgedServerCall, CallPeer, CallSink } from '../server/bridged-server-call';
+import { FRAMED_WRITE_BYTES } from '../server/response-stream';
 import type { WebRequest, WebResponse } from './cors';
 import { mustCloseConnection, readWebCall, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
-import { connectEndStream, grpcWebTrailers, webFrame } from './web-protocol';
+import { dataFrames } from '../proto/message-frames';
+import { connectEndStream, grpcWebTrailers } from './web-protocol';
 import type { WebMethod } from './web-methods';
 
 const CONTENT_TYPES: Readonly<Partial<Record<WebProtocol, string>>> = {
@@ -30,17 +32,14 @@ export function serveStreamWebCall(target: WebMethod, protocol: WebProtocol, req
   );
 }
 
-/** Frames kept before they are written at once: what the gRPC address's streams write per HTTP/2 write too. */
-const COALESCED_BYTES = 32 * 1024;
-
 class WebResponseStream implements CallSink {
   private call?: BridgedServerCall;
   private waitingForDrain = false;
   private ended = false;
   /**
-   * Frames not written yet, and their messages' `delivered` callbacks. A List writes a batch of
-   * rows in one go: its frames go out in one write (a microtask after the first, or at
-   * `COALESCED_BYTES`), not one HTTP write each.
+   * Messages not written yet, and their `delivered` callbacks. A List writes a batch of rows in
+   * one go: their frames go out in one write (a microtask after the first, or at
+   * `FRAMED_WRITE_BYTES`, as on the gRPC address), not one HTTP write each.
    */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -84,11 +83,10 @@ class WebResponseStream implements CallSink {
       return;
     }
     this.headers();
-    const frame = webFrame(0, payload);
-    this.pending.push(frame);
-    this.pendingBytes += frame.length;
+    this.pending.push(payload);
+    this.pendingBytes += payload.length + 5;
     if (delivered) this.pendingDelivered.push(delivered);
-    if (this.pendingBytes >= COALESCED_BYTES) this.flush();
+    if (this.pendingBytes >= FRAMED_WRITE_BYTES) this.flush();
     else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => this.flush());
@@ -113,7 +111,7 @@ class WebResponseStream implements CallSink {
   private flush(): void {
     this.flushQueued = false;
     if (!this.pending.length) return;
-    const frames = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    const frames = dataFrames(this.pending, this.pendingBytes);
     const delivered = this.pendingDelivered;
     this.pending = [];
     this.pendingBytes = 0;

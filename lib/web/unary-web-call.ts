@@ -4,7 +4,8 @@ import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../server/
 import type { WebRequest, WebResponse } from './cors';
 import { mustCloseConnection, readWebCall, WebCallRequest, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
-import { CONNECT_HTTP_STATUS, connectErrorJson, grpcWebTrailers, webFrame } from './web-protocol';
+import { messageFrame } from '../proto/message-frames';
+import { CONNECT_HTTP_STATUS, connectErrorJson, grpcWebTrailers } from './web-protocol';
 import type { WebMethod } from './web-methods';
 
 /** Answers one unary call over Connect or gRPC-Web with the rpc's handler (see `WebProtocol`). */
@@ -68,7 +69,7 @@ function respond(target: WebMethod, protocol: WebProtocol, request: WebRequest, 
     }
   } else {
     out['content-type'] = protocol === 'grpc-web-text' ? 'application/grpc-web-text+proto' : 'application/grpc-web+proto';
-    body = outcome.code === status.OK && message ? Buffer.concat([webFrame(0, message), grpcWebTrailers(outcome)]) : grpcWebTrailers(outcome);
+    body = outcome.code === status.OK && message ? Buffer.concat([messageFrame(0, message), grpcWebTrailers(outcome)]) : grpcWebTrailers(outcome);
     if (protocol === 'grpc-web-text') body = Buffer.from(body.toString('base64'), 'latin1');
   }
   out['content-length'] = String(body.length);

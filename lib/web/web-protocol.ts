@@ -1,6 +1,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { StatusObject } from '@grpc/grpc-js';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../errors/status-details';
+import { messageFrame } from '../proto/message-frames';
 import { plainHeadersOf } from './web-metadata';
 
 // What the Connect and gRPC-Web specifications fix for unary and server-streaming calls, written out once:
@@ -63,15 +64,6 @@ export function grpcTimeoutMs(header: string | undefined): number | undefined | 
   return Number(match[1]) * GRPC_TIMEOUT_UNITS[match[2]];
 }
 
-/** A gRPC-Web frame: a flags byte (0 a message, 0x80 the trailers), a 4-byte length, the bytes. */
-export function webFrame(flags: number, payload: Buffer): Buffer {
-  const frame = Buffer.allocUnsafe(5 + payload.length);
-  frame[0] = flags;
-  frame.writeUInt32BE(payload.length, 1);
-  payload.copy(frame, 5);
-  return frame;
-}
-
 /** The one message of a unary gRPC-Web request's body, or why there is not exactly one uncompressed message. */
 export function singleFrameMessage(body: Buffer): Buffer | Error {
   if (body.length < 5) return new Error(`the request body holds ${body.length} bytes, not a gRPC-Web frame`);
@@ -102,7 +94,7 @@ export function connectEndStream(outcome: StatusObject): Buffer {
   if (outcome.code !== grpcStatus.OK) end.error = connectErrorJson(outcome);
   const trailers = plainHeadersOf(outcome.metadata, STATUS_DETAILS_KEY);
   if (Object.keys(trailers).length) end.metadata = Object.fromEntries(Object.entries(trailers).map(([key, value]) => [key, ([] as string[]).concat(value)]));
-  return webFrame(0x02, Buffer.from(JSON.stringify(end)));
+  return messageFrame(0x02, Buffer.from(JSON.stringify(end)));
 }
 
 /** gRPC-Web's trailer frame: the status, its message percent-encoded, then the trailing metadata (rich details included). */
@@ -111,7 +103,7 @@ export function grpcWebTrailers(outcome: StatusObject): Buffer {
   for (const [key, value] of Object.entries(plainHeadersOf(outcome.metadata))) {
     for (const one of ([] as string[]).concat(value)) block += `${key}: ${one}\r\n`;
   }
-  return webFrame(0x80, Buffer.from(block));
+  return messageFrame(0x80, Buffer.from(block));
 }
 
 /**

@@ -16,24 +16,26 @@ async function seedPosts(sample: RunningSample): Promise<void> {
   );
 }
 
+/** The length-prefixed frames of a response body (gRPC and gRPC-Web frame alike). */
+function framesOf(bytes: Buffer): { flags: number; body: Buffer }[] {
+  const frames: { flags: number; body: Buffer }[] = [];
+  for (let at = 0; at + 5 <= bytes.length; at += 5 + bytes.readUInt32BE(at + 1)) {
+    frames.push({ flags: bytes[at], body: bytes.subarray(at + 5, at + 5 + bytes.readUInt32BE(at + 1)) });
+  }
+  return frames;
+}
+
 /** A List over plain HTTP/2: its messages, and how many DATA chunks carried them. */
 async function rawList(address: string): Promise<{ messages: number; chunks: number; status: string | undefined }> {
   const session = http2.connect(`http://${address}`);
   try {
     return await new Promise((resolve, reject) => {
       const stream = session.request({ ':method': 'POST', ':path': '/blog_proto.PostController/List', 'content-type': 'application/grpc', te: 'trailers' });
-      let pending = Buffer.alloc(0);
-      let messages = 0;
-      let chunks = 0;
-      stream.on('data', (chunk: Buffer) => {
-        chunks++;
-        pending = Buffer.concat([pending, chunk]);
-        while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
-          messages++;
-          pending = pending.subarray(5 + pending.readUInt32BE(1));
-        }
-      });
-      stream.on('trailers', (trailers) => resolve({ messages, chunks, status: trailers['grpc-status'] as string | undefined }));
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('trailers', (trailers) =>
+        resolve({ messages: framesOf(Buffer.concat(chunks)).length, chunks: chunks.length, status: trailers['grpc-status'] as string | undefined }),
+      );
       stream.on('error', reject);
       stream.end(Buffer.alloc(5)); // an empty ListRequest
     });
@@ -70,16 +72,9 @@ async function rawWebList(webAddress: string): Promise<{ messages: number; chunk
     body.push(response.subarray(lineEnd + 2, lineEnd + 2 + size));
     at = lineEnd + 2 + size + 2;
   }
-  let frames = Buffer.concat(body);
-  let messages = 0;
-  let trailers = '';
-  while (frames.length >= 5) {
-    const length = frames.readUInt32BE(1);
-    if (frames[0] & 0x80) trailers = frames.subarray(5, 5 + length).toString();
-    else messages++;
-    frames = frames.subarray(5 + length);
-  }
-  return { messages, chunks, trailers };
+  const frames = framesOf(Buffer.concat(body));
+  const trailers = frames.find((frame) => frame.flags & 0x80)?.body.toString() ?? '';
+  return { messages: frames.filter((frame) => !(frame.flags & 0x80)).length, chunks, trailers };
 }
 
 describe('response streams written several messages at a time', () => {
