@@ -1,8 +1,10 @@
-import type { EntityManager, EntityMetadata, FilterQuery } from '@mikro-orm/core';
+import { EntityManager, EntityMetadata, EventType, FilterQuery, ReferenceKind } from '@mikro-orm/core';
+import type { CallContext } from '../server/call-context';
 import { ColumnReader, CompiledLookup, RelatedColumns } from '../orm/column-reader';
 import { withoutImplicitTransactions } from '../orm/mikro-orm-internals';
 import { flushIsOneRow } from '../orm/one-row-flush';
 import { OneRowInsert } from '../orm/one-row-insert';
+import { offerUnmanagedInsert } from './unmanaged-insert';
 import type { Awaitable } from '../orm/row-queries';
 import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
 import type { SerializerSpec } from '../serializers/serializer-spec';
@@ -14,6 +16,7 @@ export type SerializerClassLike = Function & { spec(): SerializerSpec };
 /** What the fast paths need of a model service (`GenericServiceBase` is one). */
 export interface PlannedService {
   readonly em: EntityManager;
+  readonly context: CallContext;
   readonly action: string;
   readonly leanReads: boolean;
   readonly writeTransactions: 'when-needed' | 'always';
@@ -40,6 +43,12 @@ export interface Decision<P> {
   reasons: readonly string[];
 }
 
+/**
+ * What a one-statement Create inserts: the validated data through an instance of the entity
+ * that no EntityManager manages (it only becomes the response), or a managed entity.
+ */
+export type CreatedObject = 'unmanaged' | 'entity';
+
 /** The write actions and the hook each one calls. */
 const WRITE_HOOKS: Readonly<Record<string, string>> = {
   Create: 'performCreate',
@@ -62,6 +71,8 @@ export class FastPaths {
   private readonly lookups = new Map<string, CompiledLookup | null>();
   /** Write decisions by action and serializer class (prototype walks, not for every call). */
   private readonly writes = new Map<string, Map<SerializerClassLike | undefined, Decision<WritePath>>>();
+  /** Create's object by serializer class. */
+  private readonly creates = new Map<SerializerClassLike | undefined, Decision<CreatedObject>>();
 
   private constructor(
     /** The serializer class reads were planned for. */
@@ -130,18 +141,56 @@ export class FastPaths {
     return saveOf(serializer, this.meta);
   }
 
+  /** What a one-statement Create of `serializer` inserts through; answered once per serializer class. */
+  created(serializer: SerializerClassLike | undefined): Decision<CreatedObject> {
+    let decision = this.creates.get(serializer);
+    if (!decision) this.creates.set(serializer, (decision = this.decideCreated(serializer)));
+    return decision;
+  }
+
+  private decideCreated(serializer: SerializerClassLike | undefined): Decision<CreatedObject> {
+    const reasons: string[] = [];
+    if (!serializer || 'reason' in this.insert) return { path: 'entity', reasons };
+    // Code of the service's own around the save may use the object as an entity.
+    if (!isDefault(this.service, 'Create')) reasons.push('Create is overridden');
+    if (this.insert.unmanagedReason) reasons.push(this.insert.unmanagedReason);
+    // Its response reads nothing an entity would have and a plain instance lacks.
+    const plan = columnsOnly(serializer, reasons);
+    if (plan?.nested.length) reasons.push(`${serializer.name} sends nested objects (${plan.nested.map((n) => n.name).join(', ')})`);
+    const properties = this.meta.properties as Record<string, { kind: ReferenceKind } | undefined>;
+    const relations = serializer
+      .spec()
+      .writable.filter((field) => (properties[field.property]?.kind ?? ReferenceKind.SCALAR) !== ReferenceKind.SCALAR)
+      .map((field) => field.name);
+    if (relations.length) reasons.push(`${serializer.name} writes relations (${relations.join(', ')})`);
+    return { path: reasons.length ? 'entity' : 'unmanaged', reasons };
+  }
+
   /**
    * Runs a write of `action` all or nothing, the fastest way its decision allows for this call:
    * inside an outer transaction (a test's) every write takes a savepoint, and a flush stays one
-   * statement only while no hook or subscriber (which can be added at run time) joins it.
+   * statement only while no hook or subscriber (which can be added at run time) joins it. The
+   * checks fork no EntityManager: a Create that inserts an unmanaged instance needs none.
    */
   async runWrite<R>(service: PlannedService, serializer: SerializerClassLike | undefined, work: () => Promise<R>): Promise<R> {
-    const em = service.em;
+    const em = service.context.readEm;
     const { path } = this.write(service.action, serializer);
     const flushIsAtomic = !em.isInTransaction() && em.getPlatform().supportsTransactions() && em.config.get('implicitTransactions') === true;
     if (path === 'transaction' || !flushIsAtomic) return service.inTransaction(work);
-    if (path === 'one-statement' && flushIsOneRow(em, this.meta)) return withoutImplicitTransactions(em, work);
-    return work();
+    if (path !== 'one-statement' || !flushIsOneRow(em, this.meta)) return work();
+    if (service.action === 'Create' && this.createsUnmanaged(em, serializer)) {
+      return offerUnmanagedInsert(service.context, serializer!, this.insert as OneRowInsert, work);
+    }
+    return withoutImplicitTransactions(service.em, work);
+  }
+
+  /**
+   * Whether this Create inserts an unmanaged instance: as decided for the class, on the table's
+   * schema, and while no onInit listener (a subscriber may be added at run time) wants an entity.
+   */
+  private createsUnmanaged(em: EntityManager, serializer: SerializerClassLike | undefined): boolean {
+    if (this.created(serializer).path !== 'unmanaged' || !(this.insert instanceof OneRowInsert)) return false;
+    return this.insert.writesTablesSchema(em) && !em.getEventManager().hasListeners(EventType.onInit, this.meta);
   }
 
   /**
@@ -174,7 +223,11 @@ export class FastPaths {
 
   /** How a new row is written: a statement compiled once, or MikroORM's flush and why. */
   private describeInsert(): string {
-    return 'reason' in this.insert ? `, through MikroORM's flush (${this.insert.reason})` : ' (an INSERT compiled once)';
+    if ('reason' in this.insert) return `, through MikroORM's flush (${this.insert.reason})`;
+    const { path, reasons } = this.created(this.serializerClass);
+    return path === 'unmanaged'
+      ? ' (an INSERT compiled once, from the validated data without a managed entity)'
+      : ` (an INSERT compiled once, of a managed entity: ${reasons.join('; ')})`;
   }
 }
 
@@ -259,7 +312,7 @@ const decided = new WeakMap<object, WeakMap<Function, FastPaths>>();
 
 /** The fast paths of a service's class, decided on first use (the server decides them as it starts). */
 export function fastPathsOf(service: PlannedService): FastPaths {
-  return fastPathsFor(service, service.em);
+  return fastPathsFor(service, service.context.readEm);
 }
 
 /** The fast paths of a service's class on the ORM of `em`, decided once. */

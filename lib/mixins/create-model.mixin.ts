@@ -26,7 +26,7 @@ export function CreateModelMixin<TBase extends GenericServiceConstructor>(Base: 
       return serializer.save();
     }
   }
-  markDefaults(CreateModel.prototype, ['performCreate']);
+  markDefaults(CreateModel.prototype, ['Create', 'performCreate']);
   nameMixin(CreateModel, 'CreateModelMixin', Base);
   return CreateModel;
 }

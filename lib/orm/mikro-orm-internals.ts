@@ -1,4 +1,4 @@
-import { Configuration, EntityManager, EntityMetadata, helper } from '@mikro-orm/core';
+import { Configuration, EntityFactory, EntityManager, EntityMetadata, helper } from '@mikro-orm/core';
 
 // The one place that relies on MikroORM 6 / knex internals (checked against @mikro-orm/* 6.6);
 // test/unit/mikro-orm-internals.spec.ts fails, naming the internal, when an upgrade changes one.
@@ -230,3 +230,16 @@ export function markInserted(em: EntityManager, entity: object, data: Record<str
   helper(entity).__initialized = true;
   em.getUnitOfWork().register(entity, data as never, { refresh: true });
 }
+
+/**
+ * Internal: what `em.create` does with a new entity's data once the entity is constructed:
+ * MikroORM's hydrator (`config.getHydrator(metadata).hydrate(..., 'full', newEntity)`), which
+ * converts values as `em.create` does (booleans, dates given as text, scalar references). Its
+ * entity factory is used for relations only, which callers never pass. MikroORM 7: the same
+ * hydrator and arguments.
+ */
+export function hydrateNew(em: EntityManager, meta: EntityMetadata, entity: object, data: Record<string, unknown>): void {
+  em.config.getHydrator(em.getMetadata()).hydrate(entity, meta, data, NO_FACTORY, 'full', true, false);
+}
+
+const NO_FACTORY = undefined as unknown as EntityFactory;

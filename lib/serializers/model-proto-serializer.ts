@@ -1,4 +1,5 @@
 import { OneRowInsert } from '../orm/one-row-insert';
+import { takeUnmanagedInsert } from '../fast-paths/unmanaged-insert';
 import {
   Collection,
   EntityManager,
@@ -168,6 +169,9 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
   }
 
   protected override async create(data: SerializerData): Promise<T> {
+    // A service's Create may have decided its object only becomes the response (fast-paths/).
+    const unmanaged = takeUnmanagedInsert(this, this.context);
+    if (unmanaged) return (await unmanaged.insert.insertUnmanaged(unmanaged.em, this.entityData(data))) as T;
     const entity = this.em.create(this.model.entity as EntityClass<T>, this.entityData(await this.withNestedSaved(data)) as never, { persist: false });
     await OneRowInsert.save(this.em, entity);
     await this.saveNestedLists(entity);
@@ -249,17 +253,17 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
 
 
   protected override async checkAgainstDatabase(data: SerializerData, fields: readonly FieldSpec[]): Promise<FieldViolation[]> {
-    const em = this.context.em;
-    if (!em) return [];
     const violations: FieldViolation[] = [];
     for (const field of fields) {
       const value = data[field.property];
       if (value === null || value === undefined) continue;
-      if ((field.kind === 'relation' || field.kind === 'relations') && field.target) {
-        violations.push(...(await missingRelated(em, field, value)));
-      } else if (field.unique && value !== '') {
-        if (await this.isTaken(em, field, value)) violations.push(this.taken(field));
-      }
+      const isRelation = (field.kind === 'relation' || field.kind === 'relations') && field.target !== undefined;
+      if (!isRelation && !(field.unique && value !== '')) continue;
+      // Read only when a field needs it: a service's context forks an EntityManager on first read.
+      const em = this.context.em;
+      if (!em) return violations;
+      if (isRelation) violations.push(...(await missingRelated(em, field, value)));
+      else if (await this.isTaken(em, field, value)) violations.push(this.taken(field));
     }
     return violations;
   }

@@ -63,7 +63,7 @@ describe('grpc-framework check', () => {
     expect(stdout).toMatch(/System check identified no issues\.\n$/);
     // Per service and action, the path it takes, and why not a faster one.
     expect(stdout).toContain('blog_proto.PostController (PostService)\n    List: reads columns straight into messages\n');
-    expect(stdout).toContain('    Create: one statement, without a transaction (an INSERT compiled once)\n');
+    expect(stdout).toContain('    Create: one statement, without a transaction (an INSERT compiled once, from the validated data without a managed entity)\n');
     expect(stdout).toContain(
       "account.UserController (UserService)\n    List: loads entities (UserProtoSerializer sends collections (groups))\n",
     );

@@ -1,7 +1,7 @@
-import { MikroORM } from '@mikro-orm/core';
+import { EventArgs, EventSubscriber, MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module, Type } from '@nestjs/common';
-import { GrpcFrameworkModule, GrpcFrameworkServer, GrpcModelService, ModelService, ProtoSerializer, SerializerOptions } from 'nestjs-grpc-framework';
+import { GrpcFrameworkModule, GrpcFrameworkServer, GrpcModelService, ModelService, ProtoMessage, ProtoSerializer, SerializerOptions } from 'nestjs-grpc-framework';
 import { internalsOf } from '../../lib/server/server-internals';
 import { SAMPLE_PROTOS } from '../../sample/app.module';
 import { Person } from '../../sample/hrm/person.entity';
@@ -17,6 +17,21 @@ const HRM_PROTO = SAMPLE_PROTOS[2];
 class ContextPersonService extends ModelService(Person) {
   override getSerializer(instance?: Person | readonly Person[] | null, options: SerializerOptions = {}): ProtoSerializer<Person> {
     return super.getSerializer(instance, { ...options, context: { ...options.context, tenant: 'acme' } });
+  }
+}
+
+/** A Create of its own that uses the saved object as an entity: it must get a managed one. */
+@GrpcModelService({ service: 'hrm.PersonController', serializer: PersonProtoSerializer })
+class ShoutingPersonService extends ModelService(Person) {
+  override async Create(request: ProtoMessage): Promise<ProtoMessage> {
+    const serializer = this.getSerializer(null, { message: request });
+    return this.atomically(async () => {
+      await this.validateForWrite(serializer);
+      const person = (await this.performCreate(serializer)) as Person;
+      person.email = person.email.toUpperCase();
+      await this.em.flush();
+      return this.respond(serializer);
+    });
   }
 }
 
@@ -74,7 +89,31 @@ describe('fast paths', () => {
     statements.length = 0;
     await expect(unary(people, 'Retrieve', { id: amy.id })).resolves.toMatchObject({ name: 'amy' });
     expect(selects().join('\n')).not.toMatch(/\.\*/); // the columns, not an entity
-    expect(report()).toEqual(expect.arrayContaining(['  Retrieve: reads columns straight into messages', '  Create: one statement, without a transaction (an INSERT compiled once)']));
+    expect(report()).toEqual(expect.arrayContaining(['  Retrieve: reads columns straight into messages', '  Create: one statement, without a transaction (an INSERT compiled once, from the validated data without a managed entity)']));
+  });
+
+  it('Create forks no EntityManager and makes no managed entity, unless an onInit listener wants one', async () => {
+    const people = await start(ContextPersonService);
+    const orm = running.app.get(MikroORM);
+    const forks = jest.spyOn(orm.em, 'fork');
+    await expect(unary(people, 'Create', { name: 'amy', email: 'amy@example.com' })).resolves.toEqual({ id: expect.any(Number), name: 'amy', email: 'amy@example.com' });
+    expect(forks).not.toHaveBeenCalled();
+
+    // A subscriber registered at run time is heard: its onInit sees the entity em.create makes.
+    const initialised: object[] = [];
+    const subscriber: EventSubscriber<Person> = { getSubscribedEntities: () => [Person], onInit: (args: EventArgs<Person>) => void initialised.push(args.entity) };
+    orm.em.getEventManager().registerSubscriber(subscriber);
+    await expect(unary(people, 'Create', { name: 'bob', email: 'bob@example.com' })).resolves.toMatchObject({ name: 'bob' });
+    expect(forks).toHaveBeenCalledTimes(1);
+    expect(initialised).toEqual([expect.objectContaining({ name: 'bob' })]);
+    expect(written()).toEqual(['insert', 'insert']);
+  });
+
+  it("Create makes a managed entity when the service's own Create may use it as one", async () => {
+    const people = await start(ShoutingPersonService);
+    const amy = await unary<{ id: number }>(people, 'Create', { name: 'amy', email: 'amy@example.com' });
+    await expect(unary(people, 'Retrieve', { id: amy.id })).resolves.toMatchObject({ email: 'AMY@EXAMPLE.COM' });
+    expect(report()).toContain('  Create: one statement, without a transaction (an INSERT compiled once, of a managed entity: Create is overridden)');
   });
 
   it('PartialUpdate uses the performUpdate its service defines, as Update does', async () => {

@@ -8,6 +8,8 @@ import {
   PrimaryKey,
   Property,
   UniqueConstraintViolationException,
+  ValidationError,
+  wrap,
 } from '@mikro-orm/core';
 import { OneRowInsert } from '../../lib/orm/one-row-insert';
 import { Client } from 'pg';
@@ -32,6 +34,39 @@ class Note {
   @ManyToMany(() => Tag) tags = new Collection<Tag>(this);
 }
 
+@Entity({ tableName: 'insert_memo' })
+class Memo {
+  @PrimaryKey() id!: number;
+  @Property({ unique: true }) title!: string;
+  @Property() pinned!: boolean;
+  @Property({ defaultRaw: '42' }) score?: number;
+  @Property({ onCreate: (memo: Memo) => memo.title.toUpperCase() }) shout?: string;
+  @Property({ nullable: true }) due?: Date;
+  @Property({ nullable: true }) body?: string;
+  @ManyToOne(() => Tag, { nullable: true }) tag?: Tag;
+
+  describe(): string {
+    return `${this.title} (${this.score})`;
+  }
+}
+
+/** A constructor that sets a value: `new Draft()` is not what `em.create` makes of the same data. */
+@Entity({ tableName: 'insert_draft' })
+class Draft {
+  @PrimaryKey() id!: number;
+  @Property() pinned: boolean = false;
+}
+
+/** A constructor with parameters, which `em.create` fills from the data. */
+@Entity({ tableName: 'insert_letter' })
+class Letter {
+  @PrimaryKey() id!: number;
+  @Property() title: string;
+  constructor(title: string) {
+    this.title = title;
+  }
+}
+
 /** What a flush writes and what the compiled insert writes must be the same rows and the same entities. */
 describe('one new entity inserted by one compiled statement', () => {
   let database: TestDatabase;
@@ -42,7 +77,7 @@ describe('one new entity inserted by one compiled statement', () => {
     database = testDatabase();
     orm = await MikroORM.init({
       ...database.options,
-      entities: [Note, Tag],
+      entities: [Note, Tag, Memo, Draft, Letter],
       debug: ['query'],
       logger: (line: string) => statements.push(line.replace(/\x1b\[[\d;]*m/g, '').replace(/^\[query\] /, '')),
     });
@@ -171,5 +206,63 @@ describe('one new entity inserted by one compiled statement', () => {
       await admin.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}; DROP ROLE ${role}`);
       await admin.end();
     }
+  });
+
+  describe('from data, through an instance no EntityManager manages', () => {
+    const memo = (data: Record<string, unknown> = {}) => ({ title: `memo ${Math.random()}`, pinned: true, due: new Date('2025-01-02T03:04:05.000Z'), ...data });
+    const insertOf = (entity: Function) => {
+      const insert = OneRowInsert.for(orm.em, orm.getMetadata().get(entity.name));
+      if (!(insert instanceof OneRowInsert)) throw new Error(insert.reason);
+      return insert;
+    };
+    const row = async (id: number) => ({ ...(await orm.em.fork().findOneOrFail(Memo, id)), id: 0, title: '' });
+
+    it("writes the row a flush of em.create's entity writes, with one statement, on the application's EntityManager", async () => {
+      const data = memo();
+      const made = (await insertOf(Memo).insertUnmanaged(orm.em, data)) as Memo;
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatch(/^insert into .*returning/);
+      expect(made).toBeInstanceOf(Memo);
+      expect(made.describe()).toBe(`${data.title} (42)`);
+      expect(made).toMatchObject({ id: expect.any(Number), score: 42, shout: data.title.toUpperCase(), pinned: true, body: undefined });
+
+      const em = orm.em.fork();
+      const flushed = em.create(Memo, { ...data, title: `${data.title} (flushed)` });
+      await em.flush();
+      expect(await row(made.id)).toEqual({ ...(await row(flushed.id)), shout: expect.any(String) });
+    });
+
+    it('leaves the instance out of every identity map, with plain properties', async () => {
+      const em = orm.em.fork();
+      const made = (await insertOf(Memo).insertUnmanaged(em, memo())) as Memo;
+      expect(em.getUnitOfWork().getIdentityMap().values()).toEqual([]);
+      expect(wrap(made, true).__managed).toBeFalsy();
+      made.body = 'edited';
+      await em.flush();
+      expect((await orm.em.fork().findOneOrFail(Memo, made.id)).body).toBeNull();
+    });
+
+    it('converts values as em.create does', async () => {
+      const made = (await insertOf(Memo).insertUnmanaged(orm.em, memo({ pinned: 1, due: '2025-01-02T03:04:05.000Z' }))) as Memo;
+      expect(made.pinned).toBe(true);
+      expect(made.due).toEqual(new Date('2025-01-02T03:04:05.000Z'));
+      expect(await orm.em.fork().findOneOrFail(Memo, made.id)).toMatchObject({ pinned: true, due: new Date('2025-01-02T03:04:05.000Z') });
+    });
+
+    it("raises MikroORM's errors for a missing value and a unique value taken, and stores nothing", async () => {
+      const before = await orm.em.fork().count(Memo);
+      await expect(insertOf(Memo).insertUnmanaged(orm.em, { title: `memo ${Math.random()}` })).rejects.toBeInstanceOf(ValidationError);
+      const first = memo();
+      await insertOf(Memo).insertUnmanaged(orm.em, first);
+      await expect(insertOf(Memo).insertUnmanaged(orm.em, memo({ title: first.title }))).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+      expect(await orm.em.fork().count(Memo)).toBe(before + 1);
+    });
+
+    it("says why an entity's instance must come from em.create", () => {
+      expect(insertOf(Memo).unmanagedReason).toBeUndefined();
+      expect(insertOf(Draft).unmanagedReason).toBe("Draft's constructor sets pinned");
+      expect(insertOf(Letter).unmanagedReason).toBe("Letter's constructor takes parameters");
+      expect(insertOf(Note).unmanagedReason).toBe('Note has collections or references (tags)');
+    });
   });
 });

@@ -6,6 +6,7 @@ import {
   compilePage,
   driverPoolOf,
   entityIsLoaded,
+  hydrateNew,
   mapRow,
   markInserted,
   metadataOf,
@@ -20,12 +21,20 @@ class Item {
   @Property({ fieldName: 'item_name' }) name!: string;
 }
 
+@Entity({ tableName: 'internals_stamp' })
+class Stamp {
+  @PrimaryKey() id!: number;
+  @Property() on!: boolean;
+  @Property() at!: Date;
+  @Property({ nullable: true }) label?: string;
+}
+
 // lib/orm/mikro-orm-internals.ts relies on MikroORM 6 / knex internals; each case fails, naming
 // the internal, when an upgrade changes it.
 describe('MikroORM internals the framework relies on', () => {
   let orm: MikroORM;
   beforeAll(async () => {
-    orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Item], allowGlobalContext: true });
+    orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Item, Stamp], allowGlobalContext: true });
     await orm.getSchemaGenerator().createSchema();
     await orm.em.fork().persistAndFlush(Object.assign(new Item(), { name: 'first' }));
   });
@@ -77,6 +86,15 @@ describe('MikroORM internals the framework relies on', () => {
       await pool.release(connection);
     }
     expect(queriesAreObserved(orm.em)).toBe(false);
+  });
+
+  it("config.getHydrator(metadata).hydrate(..., 'full', newEntity) converts a new entity's data as em.create does, onto any object", () => {
+    const data = { on: 1, at: '2025-01-02T03:04:05.000Z', label: undefined };
+    const values: Record<string, unknown> = {};
+    hydrateNew(orm.em, orm.getMetadata().get('Stamp'), values, data);
+    expect(values).toEqual({ on: true, at: new Date('2025-01-02T03:04:05.000Z') });
+    const created = orm.em.create(Stamp, data as never, { persist: false });
+    expect({ on: created.on, at: created.at }).toEqual(values);
   });
 
   it("helper(entity).__meta and __initialized, and UnitOfWork.register, as a flush leaves an inserted entity", async () => {
