@@ -1,7 +1,7 @@
-import { EventArgs, EventSubscriber, MikroORM } from '@mikro-orm/core';
+import { Entity, EntityManager, EventArgs, EventSubscriber, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module, Type } from '@nestjs/common';
-import { GrpcFrameworkModule, GrpcFrameworkServer, GrpcModelService, ModelService, ProtoMessage, ProtoSerializer, SerializerOptions } from 'nestjs-grpc-framework';
+import { GrpcFrameworkModule, GrpcFrameworkServer, GrpcModelService, ModelProtoSerializer, ModelService, ProtoMessage, ProtoSerializer, SerializerOptions } from 'nestjs-grpc-framework';
 import { internalsOf } from '../../lib/server/server-internals';
 import { SAMPLE_PROTOS } from '../../sample/app.module';
 import { Person } from '../../sample/hrm/person.entity';
@@ -35,6 +35,21 @@ class ShoutingPersonService extends ModelService(Person) {
   }
 }
 
+/** The same table, with an onCreate that uses its EntityManager (MikroORM refuses its global one that use). */
+@Entity({ tableName: 'hrm_person' })
+class CountedPerson {
+  @PrimaryKey() id!: number;
+  @Property({ length: 100 }) name!: string;
+  @Property({ length: 100 }) email!: string;
+  @Property({ nullable: true, onCreate: (_person: CountedPerson, em: EntityManager) => em.getUnitOfWork().getIdentityMap().values().length })
+  managedBefore?: number;
+}
+
+class CountedPersonSerializer extends ModelProtoSerializer(CountedPerson, { fields: ['id', 'name', 'email'] }) {}
+
+@GrpcModelService({ service: 'hrm.PersonController', serializer: CountedPersonSerializer })
+class CountedPersonService extends ModelService(CountedPerson) {}
+
 /** A performUpdate of the base class: PartialUpdate, as Update, must use it. */
 @GrpcModelService({ service: 'hrm.PersonController', serializer: PersonProtoSerializer })
 class StampingPersonService extends ModelService(Person) {
@@ -55,14 +70,14 @@ describe('fast paths', () => {
   let database: ReturnType<typeof testDatabase>;
   let running: Awaited<ReturnType<typeof startApp>>;
 
-  async function start(controller: Type) {
+  async function start(controller: Type, entity: Function = Person) {
     database = testDatabase({
       debug: ['query'],
       logger: (message: string) => statements.push(message.replace(/\x1b\[[\d;]*m/g, '').toLowerCase()),
     });
     @Module({
       imports: [
-        MikroOrmModule.forRoot({ ...database.options, entities: [Person] }),
+        MikroOrmModule.forRoot({ ...database.options, entities: [entity] }),
         GrpcFrameworkModule.forRoot({ protoPath: HRM_PROTO, url: '127.0.0.1:0' }),
       ],
       controllers: [controller],
@@ -114,6 +129,14 @@ describe('fast paths', () => {
     const amy = await unary<{ id: number }>(people, 'Create', { name: 'amy', email: 'amy@example.com' });
     await expect(unary(people, 'Retrieve', { id: amy.id })).resolves.toMatchObject({ email: 'AMY@EXAMPLE.COM' });
     expect(report()).toContain('  Create: one statement, without a transaction (an INSERT compiled once, of a managed entity: Create is overridden)');
+  });
+
+  it("gives an onCreate that takes the EntityManager the call's own, not the application's", async () => {
+    const people = await start(CountedPersonService, CountedPerson);
+    const amy = await unary<{ id: number }>(people, 'Create', { name: 'amy', email: 'amy@example.com' });
+    const stored = await running.app.get(MikroORM).em.fork().findOneOrFail(CountedPerson, amy.id);
+    expect(stored.managedBefore).toBe(0);
+    expect(report()).toContain('  Create: one statement, without a transaction (an INSERT compiled once, from the validated data without a managed entity)');
   });
 
   it('PartialUpdate uses the performUpdate its service defines, as Update does', async () => {
