@@ -232,14 +232,29 @@ export function markInserted(em: EntityManager, entity: object, data: Record<str
 }
 
 /**
- * Internal: what `em.create` does with a new entity's data once the entity is constructed:
- * MikroORM's hydrator (`config.getHydrator(metadata).hydrate(..., 'full', newEntity)`), which
- * converts values as `em.create` does (booleans, dates given as text, scalar references). Its
- * entity factory is used for relations only, which callers never pass. MikroORM 7: the same
- * hydrator and arguments.
+ * Internal: what `em.create` does with a new entity's data: MikroORM's hydrator
+ * (`config.getHydrator(metadata).hydrate(..., 'full', newEntity)`), which converts values as
+ * `em.create` does (booleans, dates given as text), here onto any object. Its entity factory is
+ * used for relations only, which callers never pass. MikroORM 7: the same hydrator and arguments.
  */
-export function hydrateNew(em: EntityManager, meta: EntityMetadata, entity: object, data: Record<string, unknown>): void {
-  em.config.getHydrator(em.getMetadata()).hydrate(entity, meta, data, NO_FACTORY, 'full', true, false);
+export function hydrateNew(em: EntityManager, meta: EntityMetadata, target: object, data: Record<string, unknown>): void {
+  em.config.getHydrator(em.getMetadata()).hydrate(target, meta, data, NO_FACTORY, 'full', true, false);
 }
 
 const NO_FACTORY = undefined as unknown as EntityFactory;
+
+/**
+ * Internal: an instance of the entity class holding `values` as plain own properties. MikroORM 6
+ * puts accessors on an entity's prototype that, on the first write to an instance, define
+ * change-tracking accessors on it (`EntityHelper.defineProperties`, `ensurePropagation`: about
+ * 8 µs per instance); they serve the unit of work, which an unmanaged instance never joins, so
+ * own properties shadow them. `helper(entity)` still works, made on first use. MikroORM 7: the
+ * same accessors; were they dropped, the shadowing would only be unnecessary.
+ */
+export function unmanagedEntity(meta: EntityMetadata, values: Record<string, unknown>): object {
+  const entity = new (meta.class as new () => object)();
+  for (const prop of meta.hydrateProps) {
+    Object.defineProperty(entity, prop.name, { value: values[prop.name], writable: true, enumerable: true, configurable: true });
+  }
+  return entity;
+}

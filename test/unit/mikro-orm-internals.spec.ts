@@ -12,6 +12,7 @@ import {
   metadataOf,
   queriesAreObserved,
   SqlEntityManagerLike,
+  unmanagedEntity,
   withoutImplicitTransactions,
 } from '../../lib/orm/mikro-orm-internals';
 
@@ -95,6 +96,18 @@ describe('MikroORM internals the framework relies on', () => {
     expect(values).toEqual({ on: true, at: new Date('2025-01-02T03:04:05.000Z') });
     const created = orm.em.create(Stamp, data as never, { persist: false });
     expect({ on: created.on, at: created.at }).toEqual(values);
+  });
+
+  it("an entity's first write defines tracking accessors on it, which own properties shadow; helper(entity) still serves such an instance", () => {
+    const created = orm.em.fork().create(Stamp, { on: true, at: new Date(0) }, { persist: false });
+    expect(Object.getOwnPropertyDescriptor(created, 'on')?.get).toEqual(expect.any(Function)); // EntityHelper.ensurePropagation
+    const plain = unmanagedEntity(orm.getMetadata().get('Stamp'), { on: false, at: new Date(0) }) as Stamp;
+    expect(plain).toBeInstanceOf(Stamp);
+    expect(Object.getOwnPropertyDescriptor(plain, 'on')).toMatchObject({ value: false, writable: true });
+    plain.label = 'set';
+    expect(Object.getOwnPropertyDescriptor(plain, 'label')).toMatchObject({ value: 'set' });
+    expect(metadataOf(plain).className).toBe('Stamp');
+    expect(orm.em.getComparator().prepareEntity(plain)).toMatchObject({ on: false, label: 'set' });
   });
 
   it("helper(entity).__meta and __initialized, and UnitOfWork.register, as a flush leaves an inserted entity", async () => {
