@@ -178,19 +178,20 @@ export class FastPaths {
     const flushIsAtomic = !em.isInTransaction() && em.getPlatform().supportsTransactions() && em.config.get('implicitTransactions') === true;
     if (path === 'transaction' || !flushIsAtomic) return service.inTransaction(work);
     if (path !== 'one-statement' || !flushIsOneRow(em, this.meta)) return work();
-    if (service.action === 'Create' && this.createsUnmanaged(em, serializer)) {
-      return offerUnmanagedInsert(service.context, serializer!, this.insert as OneRowInsert, work);
-    }
+    const unmanaged = service.action === 'Create' && serializer ? this.unmanagedInsert(em, serializer) : undefined;
+    if (serializer && unmanaged) return offerUnmanagedInsert(service.context, serializer, unmanaged, work);
     return withoutImplicitTransactions(service.em, work);
   }
 
   /**
-   * Whether this Create inserts an unmanaged instance: as decided for the class, on the table's
-   * schema, and while no onInit listener (a subscriber may be added at run time) wants an entity.
+   * The insert of an unmanaged instance for this Create: as decided for the class, on the
+   * table's schema, and while no onInit listener (a subscriber may be added at run time) wants
+   * an entity; undefined otherwise.
    */
-  private createsUnmanaged(em: EntityManager, serializer: SerializerClassLike | undefined): boolean {
-    if (this.created(serializer).path !== 'unmanaged' || !(this.insert instanceof OneRowInsert)) return false;
-    return this.insert.writesTablesSchema(em) && !em.getEventManager().hasListeners(EventType.onInit, this.meta);
+  private unmanagedInsert(em: EntityManager, serializer: SerializerClassLike): OneRowInsert | undefined {
+    const insert = this.insert;
+    if (!(insert instanceof OneRowInsert) || this.created(serializer).path !== 'unmanaged') return undefined;
+    return insert.writesTablesSchema(em) && !em.getEventManager().hasListeners(EventType.onInit, this.meta) ? insert : undefined;
   }
 
   /**

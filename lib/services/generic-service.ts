@@ -3,7 +3,7 @@ import { DEFAULT_LIST_BATCH_SIZE, DEFAULT_MAX_BULK_ITEMS, DEFAULT_MAX_PAGE_SIZE,
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, GrpcError, ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import { FastPaths, fastPathsFor, fastPathsOf } from '../fast-paths/fast-paths';
+import { FastPaths, fastPathsOf } from '../fast-paths/fast-paths';
 import { EntityClass, isModelSerializerClass } from '../serializers/model-proto-serializer';
 import type {
   ProtoMessage,
@@ -192,7 +192,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const lookupField = this.lookupFieldName();
     const value = this.lookupValue(lookupField);
     // Object permissions are asked about the object as an entity: no columns then.
-    const reading = this.context.access?.checksObjects ? undefined : fastPathsFor(this, em).retrieveColumns(this, em, lookupField, value);
+    const reading = this.context.access?.checksObjects ? undefined : this.fastPaths().retrieveColumns(this, em, lookupField, value);
     if (reading === undefined) return this.getObject();
     // Read at once on SQLite's idle connection: nothing to wait for.
     const columns = reading instanceof Promise ? await reading : reading;
@@ -357,7 +357,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const Serializer = serializer.constructor as ProtoSerializerClass<T>;
     const relations = isModelSerializerClass(Serializer) ? Serializer.relationsRead() : [];
     if (relations.length && serializer.instance && !serializer.many) await this.em.populate(serializer.instance as T, relations as never);
-    await serializer.load();
+    if (serializer.loadsBatches) await serializer.load();
     const message = serializer.message;
     this.context.encodeResponse(message);
     return message;
