@@ -21,6 +21,16 @@ export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_SERVER_STREAMS = 1000;
 export const DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION = 100;
 export const DEFAULT_STREAM_MEMORY_BYTES = 32 * 1024 * 1024;
+/** A gRPC connection with no call for this long is closed (GOAWAY); clients reconnect when they next call. */
+export const DEFAULT_IDLE_CONNECTION_TIMEOUT_MS = 5 * 60_000;
+/** The gRPC server pings a connection quiet for this long, and closes it when the ping is not answered within 20 s. */
+export const DEFAULT_KEEPALIVE_TIME_MS = 2 * 60_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+/** Web address: headers (and a connection's first bytes) within 10 s, a whole request within 30 s, 60 s of silence closes a connection, 1,000 connections at once. */
+export const DEFAULT_WEB_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_WEB_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_WEB_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_WEB_MAX_CONNECTIONS = 1000;
 
 /** The message sent for failures the client cannot act on; details stay in the server log. */
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';

@@ -19,6 +19,14 @@ export interface GrpcWebOptions {
   tls?: WebTlsOptions;
   /** Answers web requests that are not rpcs (a page and its scripts, say). @default 404 */
   fallback?: (request: WebRequest, response: WebResponse) => void;
+  /** A request's headers, a new connection's first bytes and a TLS handshake must arrive within this; the connection is closed otherwise. @default 10000 */
+  headersTimeoutMs?: number;
+  /** A whole HTTP/1.1 request, headers and body, must arrive within this; it is answered 408 otherwise. @default 30000 */
+  requestTimeoutMs?: number;
+  /** A connection or HTTP/2 session over which nothing is sent or received for this long is closed (HTTP/1.1 keep-alive between requests stays Node's 5 s). @default 60000 */
+  idleTimeoutMs?: number;
+  /** Connections open at once on the web address; more are closed as they are accepted. @default 1000 */
+  maxConnections?: number;
 }
 
 /** How request messages are decoded for handlers. */
@@ -51,8 +59,15 @@ export interface GrpcFrameworkOptions {
   maxReceiveMessageLength?: number;
   /** Largest response sent, in bytes (what gRPC clients accept by default); a larger one is RESOURCE_EXHAUSTED, and a write whose answer would be larger is not stored. @default 4 MiB */
   maxSendMessageLength?: number;
-  /** Further grpc-js server options (keepalive, concurrency limits, ...). @default {} */
+  /** Further grpc-js server options (concurrency limits, ...); they win over the framework's own. @default {} */
   channelOptions?: ChannelOptions;
+  /**
+   * A client connection with no call in flight for this long is closed with a GOAWAY (grpc-js's
+   * `grpc.max_connection_idle_ms`); clients reconnect on their next call. The server also pings a
+   * connection quiet for two minutes and closes it when the ping is not answered in 20 s
+   * (`grpc.keepalive_time_ms`, `grpc.keepalive_timeout_ms` in `channelOptions` change that). @default 300000
+   */
+  idleConnectionTimeoutMs?: number;
   /**
    * The deadline of a unary call whose client set none (the client's wins when sooner): the
    * caller then gets DEADLINE_EXCEEDED in bounded time even when the database stops answering,
@@ -135,6 +150,7 @@ export interface ResolvedGrpcFrameworkOptions {
   maxReceiveMessageLength: number;
   maxSendMessageLength: number;
   channelOptions: ChannelOptions;
+  idleConnectionTimeoutMs: number;
   callTimeoutMs: number;
   maxServerStreams: number;
   maxServerStreamsPerConnection: number;
@@ -149,5 +165,8 @@ export interface ResolvedGrpcFrameworkOptions {
   grpcMethods: 'serve' | 'ignore';
   reflection: boolean;
   health: boolean;
-  web?: GrpcWebOptions;
+  web?: ResolvedGrpcWebOptions;
 }
+
+/** Web options with every default filled in. */
+export type ResolvedGrpcWebOptions = GrpcWebOptions & Required<Pick<GrpcWebOptions, 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>>;

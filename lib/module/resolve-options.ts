@@ -1,5 +1,6 @@
 import {
   DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_IDLE_CONNECTION_TIMEOUT_MS,
   DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
   DEFAULT_MAX_SEND_MESSAGE_LENGTH,
   DEFAULT_MAX_SERVER_STREAMS,
@@ -7,6 +8,10 @@ import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_STREAM_MEMORY_BYTES,
   DEFAULT_URL,
+  DEFAULT_WEB_HEADERS_TIMEOUT_MS,
+  DEFAULT_WEB_IDLE_TIMEOUT_MS,
+  DEFAULT_WEB_MAX_CONNECTIONS,
+  DEFAULT_WEB_REQUEST_TIMEOUT_MS,
 } from '../constants';
 import { randomBytes } from 'node:crypto';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
@@ -64,6 +69,7 @@ export function resolveOptions(given: GrpcFrameworkOptions, env: Readonly<Record
     maxReceiveMessageLength: options.maxReceiveMessageLength ?? DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
     maxSendMessageLength: options.maxSendMessageLength ?? DEFAULT_MAX_SEND_MESSAGE_LENGTH,
     channelOptions: options.channelOptions ?? {},
+    idleConnectionTimeoutMs: options.idleConnectionTimeoutMs ?? DEFAULT_IDLE_CONNECTION_TIMEOUT_MS,
     callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
     maxServerStreams: options.maxServerStreams ?? DEFAULT_MAX_SERVER_STREAMS,
     maxServerStreamsPerConnection: options.maxServerStreamsPerConnection ?? DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION,
@@ -82,7 +88,17 @@ export function resolveOptions(given: GrpcFrameworkOptions, env: Readonly<Record
     ...(options.permissions ? { permissions: options.permissions } : {}),
     reflection: options.reflection ?? true,
     health: options.health ?? true,
-    ...(options.web ? { web: options.web } : {}),
+    ...(options.web
+      ? {
+          web: {
+            ...options.web,
+            headersTimeoutMs: options.web.headersTimeoutMs ?? DEFAULT_WEB_HEADERS_TIMEOUT_MS,
+            requestTimeoutMs: options.web.requestTimeoutMs ?? DEFAULT_WEB_REQUEST_TIMEOUT_MS,
+            idleTimeoutMs: options.web.idleTimeoutMs ?? DEFAULT_WEB_IDLE_TIMEOUT_MS,
+            maxConnections: options.web.maxConnections ?? DEFAULT_WEB_MAX_CONNECTIONS,
+          },
+        }
+      : {}),
   };
 }
 

@@ -11,7 +11,8 @@ import {
 import { DiscoveryService, ExternalContextCreator, ModuleRef } from '@nestjs/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { withStartupHint } from '../errors/startup-hints';
-import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';
+import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions, ResolvedGrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
+import { DEFAULT_KEEPALIVE_TIME_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../constants';
 import { GRPC_FRAMEWORK_OPTIONS } from '../module/grpc-framework.module-definition';
 import { resolveOptions } from '../module/resolve-options';
 import { ProtoRegistry } from '../proto/proto-registry';
@@ -146,17 +147,18 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     });
     this.server = server;
     this.logger.log(`gRPC server listening on ${this.address}`);
-    if (this.options.web) await this.listenWeb(this.options.web.url);
+    if (this.options.web) await this.listenWeb(this.options.web);
     return this.boundPort;
   }
 
   /** Serves the same handlers over gRPC-Web and Connect on the web address. */
-  private async listenWeb(url: string): Promise<void> {
-    const handle = webRequestHandler(this.registry, this.handlers, this.options.web ?? {}, {
+  private async listenWeb(options: ResolvedGrpcWebOptions): Promise<void> {
+    const url = options.url;
+    const handle = webRequestHandler(this.registry, this.handlers, options, {
       maxRequestBytes: this.options.maxReceiveMessageLength,
       maxResponseBytes: this.options.maxSendMessageLength,
     });
-    const web = new WebListener(handle, this.options.web?.tls);
+    const web = new WebListener(handle, options, options.tls);
     try {
       this.boundWebPort = await web.listen(url);
     } catch (error) {
@@ -242,6 +244,9 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     const server = new Server({
       'grpc.max_receive_message_length': this.options.maxReceiveMessageLength,
       'grpc.max_send_message_length': this.options.maxSendMessageLength,
+      'grpc.max_connection_idle_ms': this.options.idleConnectionTimeoutMs,
+      'grpc.keepalive_time_ms': DEFAULT_KEEPALIVE_TIME_MS,
+      'grpc.keepalive_timeout_ms': DEFAULT_KEEPALIVE_TIMEOUT_MS,
       ...this.options.channelOptions,
       interceptors: this.options.serverInterceptors,
     });

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { WebRequest, WebResponse } from './cors';
 
 /** The first bytes of every HTTP/2 connection without TLS ("prior knowledge", RFC 9113 3.4). */
@@ -9,34 +9,67 @@ const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /** TLS for the web address: what Node's `tls.createServer` takes (`key`, `cert`, `ca`, ...). */
 export type WebTlsOptions = Omit<http2.SecureServerOptions, 'allowHTTP1'>;
 
+/** How long the web address waits for a client, and how many it serves at once. */
+export interface WebConnectionLimits {
+  /** A request's headers (and a new connection's first bytes, or its TLS handshake) must arrive within this. */
+  headersTimeoutMs: number;
+  /** A whole HTTP/1.1 request, headers and body, must arrive within this. */
+  requestTimeoutMs: number;
+  /** A connection or HTTP/2 session over which nothing is sent or received for this long is closed. */
+  idleTimeoutMs: number;
+  /** Connections open at once; more are closed as they are accepted. */
+  maxConnections: number;
+}
+
 /**
  * The web address's socket: HTTP/1.1 (browsers, curl) and HTTP/2 on one port. With TLS, ALPN
  * picks the version; without, a connection opening with HTTP/2's preface is HTTP/2 (Connect's
  * Node clients, `curl --http2-prior-knowledge`) and any other is HTTP/1.1.
+ *
+ * The listening server is Node's own HTTP/1.1 (or, with TLS, HTTP/2-with-HTTP/1.1) server, so
+ * Node enforces its header and request timeouts (HTTP/1.1), which it does only for a server that listens.
  */
 export class WebListener {
-  private readonly server: net.Server;
-  /** The HTTP/1.1 server of a plain (non-TLS) listener; with TLS the secure server speaks both. */
-  private readonly http1?: http.Server;
+  private readonly server: http.Server | http2.Http2SecureServer;
   private readonly sessions = new Set<http2.Http2Session>();
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(handle: (request: WebRequest, response: WebResponse) => void, tls?: WebTlsOptions) {
+  constructor(handle: (request: WebRequest, response: WebResponse) => void, limits: WebConnectionLimits, tls?: WebTlsOptions) {
+    const nodeTimeouts = {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often Node looks for requests past those timeouts (its default, 30 s, would let them run that much longer).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    };
     if (tls) {
-      const secure = http2.createSecureServer({ ...tls, allowHTTP1: true }, handle);
+      const secure = http2.createSecureServer({ ...tls, allowHTTP1: true, handshakeTimeout: limits.headersTimeoutMs }, handle);
+      Object.assign(secure, nodeTimeouts);
       secure.on('session', (session) => this.track(session));
       this.server = secure;
     } else {
       const plain = http2.createServer(handle);
       plain.on('session', (session) => this.track(session));
-      const http1 = (this.http1 = http.createServer(handle));
-      // Without noDelay (net's default is off; http's is on), Nagle's algorithm holds small responses back for tens of ms.
-      this.server = net.createServer({ noDelay: true }, (socket) => route(socket, plain, http1));
+      plain.setTimeout(limits.idleTimeoutMs);
+      const http1 = http.createServer({ ...nodeTimeouts, noDelay: true }, handle);
+      // The HTTP/1.1 server's own connection listener parses HTTP/1.1; a connection opening with the HTTP/2 preface goes to the HTTP/2 server instead.
+      const parseHttp1 = http1.listeners('connection') as Array<(socket: net.Socket) => void>;
+      http1.removeAllListeners('connection');
+      http1.on('connection', (socket: net.Socket) =>
+        route(socket, limits.headersTimeoutMs, (isHttp2) => {
+          if (isHttp2) plain.emit('connection', socket);
+          else for (const listener of parseHttp1) listener.call(http1, socket);
+        }),
+      );
+      this.server = http1;
     }
+    this.server.setTimeout(limits.idleTimeoutMs);
+    this.server.maxConnections = limits.maxConnections;
     this.server.on('connection', (socket: net.Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
+    // A TLS connection closed mid-handshake, or one refused past maxConnections, is the client's problem, not an error of the server.
+    this.server.on('tlsClientError', () => undefined);
   }
 
   /** Starts listening on `host:port` (port 0 picks one); resolves with the port. */
@@ -58,8 +91,9 @@ export class WebListener {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of this.sessions) session.close();
     // HTTP/1.1 keep-alive connections close as soon as their request in flight is answered.
-    this.http1?.closeIdleConnections();
-    const idle = setInterval(() => this.http1?.closeIdleConnections(), 20);
+    const closeIdle = () => (this.server as http.Server).closeIdleConnections?.();
+    closeIdle();
+    const idle = setInterval(closeIdle, 20);
     const timer = setTimeout(() => {
       for (const socket of this.sockets) socket.destroy();
     }, graceMs);
@@ -74,17 +108,30 @@ export class WebListener {
   }
 }
 
-/** Hands a plain connection to the HTTP/2 or the HTTP/1.1 server by its first bytes. */
-function route(socket: net.Socket, http2Server: http2.Http2Server, http1Server: http.Server): void {
-  socket.once('readable', () => {
-    const head = socket.read() as Buffer | null;
-    if (!head) {
-      socket.destroy();
-      return;
-    }
+/**
+ * Decides from a plain connection's first bytes whether it speaks HTTP/2: it reads until they
+ * either differ from HTTP/2's preface or hold all of it (one segment may carry a single byte),
+ * puts them back, and hands the socket on. A connection that sends too little within
+ * `timeoutMs` is closed.
+ */
+function route(socket: net.Socket, timeoutMs: number, handOff: (isHttp2: boolean) => void): void {
+  let head: Buffer = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), timeoutMs);
+  const done = (isHttp2: boolean) => {
+    clearTimeout(timer);
+    socket.off('readable', onReadable);
+    socket.off('close', onClose);
     socket.unshift(head);
+    handOff(isHttp2);
+  };
+  const onClose = () => clearTimeout(timer);
+  const onReadable = () => {
+    let chunk: Buffer | null;
+    while ((chunk = socket.read() as Buffer | null) !== null) head = head.length ? Buffer.concat([head, chunk]) : chunk;
     const sample = head.subarray(0, HTTP2_PREFACE.length);
-    const server = HTTP2_PREFACE.subarray(0, sample.length).equals(sample) ? http2Server : http1Server;
-    server.emit('connection', socket);
-  });
+    if (!HTTP2_PREFACE.subarray(0, sample.length).equals(sample)) done(false);
+    else if (sample.length === HTTP2_PREFACE.length) done(true);
+  };
+  socket.on('readable', onReadable);
+  socket.once('close', onClose);
 }

@@ -1,0 +1,114 @@
+import * as grpc from '@grpc/grpc-js';
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
+import { GrpcClient, RunningSample, startSample, unary } from '../utils/sample-app';
+
+/** Resolves when `emitter` emits `event`, rejects saying what did not happen after `ms` (far beyond the limit under test). */
+function within<T>(ms: number, what: string, start: (resolve: (value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+    start((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+/** A plain TCP connection to `port` that records what the server sends and when it closes. */
+function connect(port: number): Promise<{ socket: net.Socket; received: () => string; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    socket.once('connect', () => resolve({ socket, received: () => text, closed }));
+    socket.once('error', reject);
+  });
+}
+
+/** Writes `text` one byte per `everyMs` until the socket closes or the text is sent. */
+function trickle(socket: net.Socket, text: string, everyMs: number): void {
+  let at = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed || at >= text.length) clearInterval(timer);
+    else socket.write(text[at++]);
+  }, everyMs);
+  socket.once('close', () => clearInterval(timer));
+}
+
+const LIMITS = { headersTimeoutMs: 600, requestTimeoutMs: 1200, idleTimeoutMs: 900, maxConnections: 6 };
+
+describe('connection limits: slow or silent clients are let go', () => {
+  let sample: RunningSample;
+  let webPort: number;
+
+  beforeAll(async () => {
+    sample = await startSample({ grpc: { web: { url: '127.0.0.1:0', ...LIMITS }, idleConnectionTimeoutMs: 500 } });
+    webPort = Number(sample.app.get(GrpcFrameworkServer).webAddress!.split(':').pop());
+  });
+  afterAll(() => sample.close());
+
+  it('closes a web connection that never sends a byte (headersTimeoutMs)', async () => {
+    const { closed } = await connect(webPort);
+    await within(8000, 'the silent connection was not closed', (done) => void closed.then(done));
+  });
+
+  it('closes an HTTP/1.1 request whose headers arrive one byte at a time', async () => {
+    const { socket, closed } = await connect(webPort);
+    trickle(socket, `GET /blog_proto.PostController/List HTTP/1.1\r\nhost: x\r\n${'x-pad: y\r\n'.repeat(40)}\r\n`, 50);
+    await within(8000, 'the slow headers were still being read', (done) => void closed.then(done));
+  });
+
+  it('answers 408 to an HTTP/1.1 request whose body arrives one byte at a time (requestTimeoutMs)', async () => {
+    const { socket, received, closed } = await connect(webPort);
+    socket.write('POST /blog_proto.PostController/Create HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n');
+    trickle(socket, `{"title":"${'t'.repeat(380)}"}`, 50);
+    await within(8000, 'the slow body was still being read', (done) => void closed.then(done));
+    expect(received()).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('closes an HTTP/2 session with no request in it (idleTimeoutMs)', async () => {
+    const session = http2.connect(`http://127.0.0.1:${webPort}`);
+    session.on('error', () => undefined);
+    await within(8000, 'the idle HTTP/2 session was not closed', (done) => session.once('close', () => done(undefined)));
+  });
+
+  it('serves an HTTP/1.1 request whose first segment is the single byte "P"', async () => {
+    const { socket, received, closed } = await connect(webPort);
+    const body = '{"title":"Split","content":"first byte alone"}';
+    socket.write('P');
+    // A later macrotask, so that "P" goes out as a segment of its own (the server must wait for more before it decides).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write(
+      `OST /blog_proto.PostController/Create HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    await within(8000, 'no answer to the split request', (done) => void closed.then(done));
+    expect(received()).toMatch(/^HTTP\/1\.1 200/);
+    expect(received()).toContain('"title":"Split"');
+  });
+
+  it('closes connections past maxConnections as they are accepted, keeping the ones it has', async () => {
+    const open = await Promise.all(Array.from({ length: LIMITS.maxConnections }, () => connect(webPort)));
+    const extra = await connect(webPort);
+    await within(8000, 'the connection past maxConnections was not closed', (done) => void extra.closed.then(done));
+    expect(extra.received()).toBe('');
+    expect(open.filter((c) => c.socket.destroyed)).toHaveLength(0);
+    for (const c of open) c.socket.destroy();
+    await Promise.all(open.map((c) => c.closed));
+  });
+
+  it('lets go of a gRPC connection with no call in flight (idleConnectionTimeoutMs)', async () => {
+    const posts = sample.client<GrpcClient>('blog_proto.PostController');
+    await unary(posts, 'Create', { title: 'Before idle', content: 'x' });
+    const channel = posts.getChannel();
+    expect(channel.getConnectivityState(false)).toBe(grpc.connectivityState.READY);
+    const state = await within<grpc.connectivityState>(8000, 'the idle gRPC connection was not closed', (done) =>
+      channel.watchConnectivityState(grpc.connectivityState.READY, Infinity, () => done(channel.getConnectivityState(false))),
+    );
+    expect(state).not.toBe(grpc.connectivityState.READY);
+    // The client reconnects on its next call.
+    await expect(unary(posts, 'Create', { title: 'After idle', content: 'y' })).resolves.toMatchObject({ title: 'After idle' });
+  });
+});
