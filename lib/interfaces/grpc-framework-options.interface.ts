@@ -4,7 +4,7 @@ import type { ChannelOptions, Server, ServerCredentials, ServerInterceptor } fro
 import type { ProtoRegistry } from '../proto/proto-registry';
 import type { NestInterceptor, Type } from '@nestjs/common';
 import type { WebCorsOptions, WebRequest, WebResponse } from '../web/cors';
-import type { WebTlsOptions } from '../web/web-listener';
+import type { WebConnectionLimits, WebTlsOptions } from '../web/web-listener';
 
 /**
  * A second address answering gRPC-Web and the Connect protocol (HTTP/1.1 and HTTP/2) for
@@ -169,4 +169,4 @@ export interface ResolvedGrpcFrameworkOptions {
 }
 
 /** Web options with every default filled in. */
-export type ResolvedGrpcWebOptions = GrpcWebOptions & Required<Pick<GrpcWebOptions, 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections'>>;
+export type ResolvedGrpcWebOptions = GrpcWebOptions & WebConnectionLimits;

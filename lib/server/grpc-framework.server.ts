@@ -153,17 +153,16 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
 
   /** Serves the same handlers over gRPC-Web and Connect on the web address. */
   private async listenWeb(options: ResolvedGrpcWebOptions): Promise<void> {
-    const url = options.url;
     const handle = webRequestHandler(this.registry, this.handlers, options, {
       maxRequestBytes: this.options.maxReceiveMessageLength,
       maxResponseBytes: this.options.maxSendMessageLength,
     });
-    const web = new WebListener(handle, options, options.tls);
+    const web = new WebListener(handle, options);
     try {
-      this.boundWebPort = await web.listen(url);
+      this.boundWebPort = await web.listen(options.url);
     } catch (error) {
       await this.close();
-      throw withStartupHint(new Error(`GrpcFrameworkModule could not listen for gRPC-Web and Connect on ${url}: ${(error as Error).message}`));
+      throw withStartupHint(new Error(`GrpcFrameworkModule could not listen for gRPC-Web and Connect on ${options.url}: ${(error as Error).message}`));
     }
     this.web = web;
     this.logger.log(`gRPC-Web and Connect listening on ${this.options.web?.tls ? 'https' : 'http'}://${this.webAddress!}`);

@@ -31,10 +31,13 @@ export interface WebConnectionLimits {
  */
 export class WebListener {
   private readonly server: http.Server | http2.Http2SecureServer;
+  /** The HTTP/1.1 server of a plain (non-TLS) listener; with TLS the secure server speaks both. */
+  private readonly http1?: http.Server;
   private readonly sessions = new Set<http2.Http2Session>();
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(handle: (request: WebRequest, response: WebResponse) => void, limits: WebConnectionLimits, tls?: WebTlsOptions) {
+  constructor(handle: (request: WebRequest, response: WebResponse) => void, limits: WebConnectionLimits & { tls?: WebTlsOptions }) {
+    const tls = limits.tls;
     const nodeTimeouts = {
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
@@ -43,6 +46,7 @@ export class WebListener {
     };
     if (tls) {
       const secure = http2.createSecureServer({ ...tls, allowHTTP1: true, handshakeTimeout: limits.headersTimeoutMs }, handle);
+      // The settings of its HTTP/1.1 fallback, which Node's typings leave off the secure server.
       Object.assign(secure, nodeTimeouts);
       secure.on('session', (session) => this.track(session));
       this.server = secure;
@@ -50,7 +54,7 @@ export class WebListener {
       const plain = http2.createServer(handle);
       plain.on('session', (session) => this.track(session));
       plain.setTimeout(limits.idleTimeoutMs);
-      const http1 = http.createServer({ ...nodeTimeouts, noDelay: true }, handle);
+      const http1 = (this.http1 = http.createServer({ ...nodeTimeouts, noDelay: true }, handle));
       // The HTTP/1.1 server's own connection listener parses HTTP/1.1; a connection opening with the HTTP/2 preface goes to the HTTP/2 server instead.
       const parseHttp1 = http1.listeners('connection') as Array<(socket: net.Socket) => void>;
       http1.removeAllListeners('connection');
@@ -68,8 +72,6 @@ export class WebListener {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    // A TLS connection closed mid-handshake, or one refused past maxConnections, is the client's problem, not an error of the server.
-    this.server.on('tlsClientError', () => undefined);
   }
 
   /** Starts listening on `host:port` (port 0 picks one); resolves with the port. */
@@ -91,9 +93,8 @@ export class WebListener {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of this.sessions) session.close();
     // HTTP/1.1 keep-alive connections close as soon as their request in flight is answered.
-    const closeIdle = () => (this.server as http.Server).closeIdleConnections?.();
-    closeIdle();
-    const idle = setInterval(closeIdle, 20);
+    this.http1?.closeIdleConnections();
+    const idle = setInterval(() => this.http1?.closeIdleConnections(), 20);
     const timer = setTimeout(() => {
       for (const socket of this.sockets) socket.destroy();
     }, graceMs);

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { GrpcClient, RunningSample, startSample, unary } from '../utils/sample-app';
 
-/** Resolves when `emitter` emits `event`, rejects saying what did not happen after `ms` (far beyond the limit under test). */
+/** Resolves with what `start` reports; rejects saying what did not happen after `ms` (far beyond the limit under test). */
 function within<T>(ms: number, what: string, start: (resolve: (value: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
