@@ -88,9 +88,15 @@ export function serveHttpCall(match: HttpMatch, request: WebRequest, response: W
   );
 }
 
-/** The request message's JSON: the body (all of it, or one field), the path's variables and, unless the body is everything, the query. */
+/**
+ * The request message's JSON: the body (all of it, or one field), the path's variables and,
+ * unless the body is everything, the query. A query parameter that names a field the path or
+ * the body binds (or a field inside one, or one that holds one) is refused, so that the
+ * resource a call acts on is always the one its path names, as proxies and audit logs see it.
+ */
 function requestJson(rule: HttpRule, input: DescMessage, variables: Map<string, string>, query: URLSearchParams, body: Buffer): JsonObject | Error {
   let json: JsonObject = {};
+  const bound: string[][] = [];
   if (rule.body) {
     let parsed: JsonValue;
     try {
@@ -102,43 +108,56 @@ function requestJson(rule: HttpRule, input: DescMessage, variables: Map<string, 
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return new Error(`The request body must be a JSON object (a ${input.typeName}).`);
       json = parsed;
     } else {
-      const set = setField(json, input, rule.body, parsed);
-      if (set) return set;
+      const fields = fieldPath(input, rule.body);
+      if (fields instanceof Error) return fields;
+      setField(json, fields, parsed);
+      bound.push(fields.map((field) => field.name));
     }
   }
   for (const [path, value] of variables) {
-    const set = setField(json, input, path, value, true);
-    if (set) return set;
+    const fields = fieldPath(input, path);
+    if (fields instanceof Error) return fields;
+    setField(json, fields, value, true);
+    bound.push(fields.map((field) => field.name));
   }
   if (rule.body !== '*') {
     for (const key of new Set(query.keys())) {
-      const set = setField(json, input, key, query.getAll(key), true);
-      if (set) return set;
+      const fields = fieldPath(input, key);
+      if (fields instanceof Error) return fields;
+      const names = fields.map((field) => field.name);
+      const clash = bound.find((path) => path.every((name, i) => i >= names.length || names[i] === name));
+      if (clash) {
+        const where = clash.join('.') === rule.body ? 'the request body' : `the path (${rule.path})`;
+        return new Error(`The query parameter "${key}" sets ${names.join('.')}, which ${where} already gives; remove it from the query.`);
+      }
+      setField(json, fields, query.getAll(key), true);
     }
   }
   return json;
 }
 
-/**
- * Sets a field, by its dotted path of proto or JSON names, in a request's JSON. Text from the
- * path or query is made the JSON the field's type reads (a bool, a list); an unknown field is an error.
- */
-function setField(json: JsonObject, desc: DescMessage, path: string, value: JsonValue | string[], fromText = false): Error | undefined {
-  const names = path.split('.');
-  let object = json;
+/** The fields a dotted path of proto or JSON names leads through, or why it leads nowhere. */
+function fieldPath(desc: DescMessage, path: string): DescField[] | Error {
+  const fields: DescField[] = [];
   let message: DescMessage | undefined = desc;
-  for (let i = 0; i < names.length; i++) {
-    const field: DescField | undefined = message?.fields.find((f) => f.name === names[i] || f.jsonName === names[i]);
-    if (!field) return new Error(`${message?.typeName ?? desc.typeName} has no field "${names[i]}" (from "${path}").`);
-    if (i === names.length - 1) {
-      object[field.jsonName] = fromText ? textValue(field, ([] as string[]).concat(value as string | string[])) : value;
-      return undefined;
-    }
-    const next = object[field.jsonName];
-    object = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (object[field.jsonName] = {})) as JsonObject;
+  for (const name of path.split('.')) {
+    const field: DescField | undefined = message?.fields.find((f) => f.name === name || f.jsonName === name);
+    if (!field) return new Error(`${message?.typeName ?? desc.typeName} has no field "${name}" (from "${path}").`);
+    fields.push(field);
     message = field.fieldKind === 'message' ? field.message : undefined;
   }
-  return undefined;
+  return fields;
+}
+
+/** Sets the field at the end of `fields` in a request's JSON. Text from the path or query is made the JSON the field's type reads (a bool, a list). */
+function setField(json: JsonObject, fields: DescField[], value: JsonValue | string[], fromText = false): void {
+  let object = json;
+  for (const field of fields.slice(0, -1)) {
+    const next = object[field.jsonName];
+    object = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (object[field.jsonName] = {})) as JsonObject;
+  }
+  const last = fields[fields.length - 1];
+  object[last.jsonName] = fromText ? textValue(last, ([] as string[]).concat(value as string | string[])) : value;
 }
 
 /** Query or path text as the JSON a field reads: numbers and enums stay strings (proto3 JSON reads them), bools become bools. */

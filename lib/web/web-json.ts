@@ -1,5 +1,6 @@
 import { fromBinary, fromJson, toBinary, toJson } from '@bufbuild/protobuf';
 import type { DescMessage, JsonValue } from '@bufbuild/protobuf';
+import { nonDecimalInteger } from './decimal-integers';
 
 /**
  * Message JSON for the web protocols: proto3's JSON mapping exactly, so clients generated from
@@ -21,6 +22,8 @@ export class WebJson {
 
   /** A parsed JSON value as the message's binary encoding, or why it is not one. */
   valueToBinary(desc: DescMessage, json: JsonValue): Buffer | Error {
+    const notDecimal = nonDecimalInteger(desc, json);
+    if (notDecimal) return new Error(`The request is not valid JSON for ${desc.typeName}: ${notDecimal} must be a decimal integer (proto3's JSON mapping).`);
     try {
       return Buffer.from(toBinary(desc, fromJson(desc, json, { ignoreUnknownFields: false })));
     } catch (error) {

@@ -92,6 +92,33 @@ describe('HTTP/JSON routes from google.api.http options', () => {
     expect((await call('PATCH', '/v1/books/1', {}, staff)).status).toBe(404);
   });
 
+  it('acts only on the resource the path names: a query parameter may not set a path variable', async () => {
+    const kept = await call('POST', '/v1/books', book('9780000000401', 'Kept'), staff);
+    const other = await call('POST', '/v1/books', book('9780000000402', 'Other'), staff);
+    const [keptId, otherId] = [kept.body.id as number, other.body.id as number];
+    const overridden = await call('DELETE', `/v1/books/424242?id=${keptId}`, undefined, staff);
+    expect(overridden).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('"id"') } });
+    await expect(sample.orm.em.fork().count(Book, { id: keptId })).resolves.toBe(1);
+    // Either spelling of the field's name, on every method.
+    expect(await call('GET', `/v1/books/${keptId}?id=${otherId}`)).toMatchObject({ status: 400, body: { code: 3 } });
+    expect(await call('GET', `/v1/books/${keptId}`)).toMatchObject({ status: 200, body: { id: keptId, title: 'Kept' } });
+    // With body "*" the query is not read at all (google/api/http.proto): the path's book is the one replaced.
+    expect(await call('PUT', `/v1/books/${keptId}?id=${otherId}`, book('9780000000401', 'Renamed'), staff)).toMatchObject({ status: 200, body: { id: keptId } });
+    expect(await call('GET', `/v1/books/${otherId}`)).toMatchObject({ status: 200, body: { title: 'Other' } });
+  });
+
+  it("reads integers in paths and queries as decimal only, as proto3's JSON mapping says", async () => {
+    const created = await call('POST', '/v1/books', book('9780000000501', 'Decimal'), staff);
+    const id = created.body.id as number;
+    expect(await call('GET', `/v1/books/${id}`)).toMatchObject({ status: 200 });
+    for (const spelling of [`0x${id.toString(16)}`, `0b${id.toString(2)}`, `0o${id.toString(8)}`, `%20${id}`]) {
+      expect(await call('GET', `/v1/books/${spelling}`)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('decimal') } });
+    }
+    expect(await call('GET', '/v1/books?page_size=0x2')).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('pageSize') } });
+    const hexAuthor = { ...book('9780000000502'), author: undefined, authorId: '0x1' };
+    expect(await call('POST', '/v1/books', hexAuthor, staff)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('authorId') } });
+  });
+
   it("allows the routes' methods in CORS preflights", async () => {
     const response = await fetch(`${base}/v1/books/1`, {
       method: 'OPTIONS',

@@ -224,6 +224,15 @@ describe('gRPC-Web and Connect on the web address', () => {
       expect(unknownService.status).toBe(404);
     });
 
+    it("refuses an integer in a JSON string that is not decimal (\"0x1\"), as proto3's JSON mapping says", async () => {
+      const { id } = (await postJson(server, '/blog_proto.PostController/Create', { title: 'Decimal', content: 'only' })).body as { id: number };
+      expect(await postJson(server, '/blog_proto.PostController/Retrieve', { id: String(id) })).toMatchObject({ status: 200, body: { id } });
+      for (const spelling of [`0x${id.toString(16)}`, `0b${id.toString(2)}`, ` ${id}`]) {
+        const refused = await postJson(server, '/blog_proto.PostController/Retrieve', { id: spelling });
+        expect(refused).toMatchObject({ status: 400, body: { code: 'invalid_argument', message: expect.stringContaining('decimal') } });
+      }
+    });
+
     it('refuses a body over maxReceiveMessageLength before reading it whole', async () => {
       const content = 'x'.repeat(MAX_REQUEST_BYTES * 4);
       const before = await sample.orm.em.fork().count(Post);
