@@ -59,7 +59,9 @@ export class JwtAuthenticator implements Authenticator {
   authenticate(metadata: Metadata): unknown {
     const values = metadata.get('authorization');
     if (!values.length) return null;
-    const match = values.length === 1 && typeof values[0] === 'string' ? BEARER.exec(values[0]) : null;
+    // Two credentials are refused, whatever their schemes: choosing one would let a forged one ride along.
+    if (values.length > 1) throw new AuthenticationFailedError(`Send one authorization credential, not ${values.length}.`);
+    const match = typeof values[0] === 'string' ? BEARER.exec(values[0]) : null;
     // Another scheme (Basic...) is for another authenticator.
     if (!match) {
       if (typeof values[0] === 'string' && /^Bearer\b/i.test(values[0])) throw new AuthenticationFailedError('Invalid bearer token.');

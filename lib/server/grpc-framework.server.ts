@@ -8,6 +8,7 @@ import {
   NestInterceptor,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http2';
 import { DiscoveryService, ExternalContextCreator, ModuleRef } from '@nestjs/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { withStartupHint } from '../errors/startup-hints';
@@ -20,6 +21,8 @@ import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { HandlerEnvironment, handlerOf, InProcessHandler } from './call-handlers';
 import { frameworkServicesRegistry, underFrameworkDecoding } from './framework-services';
 import { DeadlineWatch } from './deadline-watch';
+import { keepDuplicateCredentials } from './duplicate-credentials';
+import { http2ServersOf } from './grpc-js-internals';
 import { FailureLog } from './failure-log';
 import { StreamCounts } from './response-stream';
 import { PageTokens } from '../querying/page-token';
@@ -145,6 +148,13 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
         } else resolve(port);
       });
     });
+    // Runs before grpc-js's own 'stream' listener, which turns the headers into the call's
+    // metadata; between bindAsync's callback and here only microtasks run, so no call comes first.
+    for (const http2Server of http2ServersOf(server)) {
+      http2Server.prependListener('stream', (_stream: unknown, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+        keepDuplicateCredentials(headers, rawHeaders),
+      );
+    }
     this.server = server;
     this.logger.log(`gRPC server listening on ${this.address}`);
     if (this.options.web) await this.listenWeb(this.options.web);

@@ -1,5 +1,5 @@
-import { Metadata, ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
-import type { ServerHttp2Stream } from 'node:http2';
+import { Metadata, Server, ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
+import type { Http2SecureServer, Http2Server, ServerHttp2Stream } from 'node:http2';
 
 // The one place that reaches into @grpc/grpc-js's private structure (checked against 1.14);
 // test/unit/grpc-js-internals.spec.ts fails, naming what moved, when an upgrade changes it.
@@ -73,4 +73,14 @@ export function framedResponseWriterOf(call: StreamingCall): FramedResponseWrite
       stream.on('drain', listener);
     },
   };
+}
+
+/**
+ * The Node HTTP/2 servers a bound grpc-js `Server` listens with (its private `http2Servers`
+ * map, filled by `bindAsync`). grpc-js offers no hook on the raw request headers, which is
+ * what this is for. Empty when grpc-js keeps them elsewhere.
+ */
+export function http2ServersOf(server: Server): Array<Http2Server | Http2SecureServer> {
+  const servers = (server as unknown as { http2Servers?: Map<Http2Server | Http2SecureServer, unknown> }).http2Servers;
+  return servers instanceof Map ? [...servers.keys()] : [];
 }

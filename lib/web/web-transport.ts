@@ -10,6 +10,7 @@ import { serveStreamWebCall } from './stream-web-call';
 import { serveUnaryWebCall } from './unary-web-call';
 import { webProtocolOf } from './web-call-request';
 import { webMethods } from './web-methods';
+import { keepDuplicateCredentials } from '../server/duplicate-credentials';
 
 const logger = new Logger('GrpcFramework');
 
@@ -41,6 +42,7 @@ export function webRequestHandler(
   }
   const corsHeaders = new Cors(options.cors, http.methods());
   return (request, response) => {
+    keepDuplicateCredentials(request.headers, request.rawHeaders);
     if (corsHeaders.handle(request, response)) return;
     const path = request.url?.split('?', 1)[0] ?? '';
     const target = methods.get(path);

@@ -32,4 +32,13 @@ describe('PassportAuthenticator, over a socket and in process', () => {
       details: 'Authentication credentials were not provided: send an API key (authorization: Bearer <key>).',
     });
   });
+
+  it('refuses two credentials rather than letting the strategy see only the first (in process)', async () => {
+    const metadata = withKey('key-of-ada');
+    metadata.add('authorization', 'Bearer stolen');
+    await expect(outcome(unaryOf(served.clients.inProcess, 'Retrieve', { id: 1 }, metadata))).resolves.toEqual({
+      code: status.UNAUTHENTICATED,
+      details: 'Send one authorization credential, not 2.',
+    });
+  });
 });

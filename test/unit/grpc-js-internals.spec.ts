@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
-import { framedResponseWriterOf, http2StreamOf } from '../../lib/server/grpc-js-internals';
+import { framedResponseWriterOf, http2ServersOf, http2StreamOf } from '../../lib/server/grpc-js-internals';
 
 // lib/server/grpc-js-internals.ts reaches into @grpc/grpc-js's private call chain; this fails,
 // naming the path, when an upgrade moves it.
@@ -87,5 +87,17 @@ describe('grpc-js internals the framework relies on', () => {
     });
     expect(asked).toBe(true);
     expect(writer).toBeUndefined();
+  });
+
+  it('a bound server keeps its Node HTTP/2 servers as the keys of http2Servers', async () => {
+    const server = new grpc.Server();
+    expect(http2ServersOf(server)).toEqual([]);
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+    );
+    const servers = http2ServersOf(server);
+    server.forceShutdown();
+    expect(servers).toHaveLength(1);
+    expect(servers[0]).toBeInstanceOf(http2.createServer().constructor);
   });
 });

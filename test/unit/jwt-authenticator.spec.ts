@@ -45,4 +45,11 @@ describe('JwtAuthenticator', () => {
     basic.set('authorization', 'Basic YWxpY2U6c2VjcmV0');
     expect(authenticator.authenticate(basic)).toBeNull();
   });
+
+  it('refuses two credentials whatever their schemes, instead of choosing one', () => {
+    const authenticator = new JwtAuthenticator({ secret: SECRET });
+    const twice = bearer(jwt.sign({ sub: 'ann' }));
+    twice.add('authorization', 'Basic YWxpY2U6c2VjcmV0');
+    expect(() => authenticator.authenticate(twice)).toThrow(new AuthenticationFailedError('Send one authorization credential, not 2.'));
+  });
 });
