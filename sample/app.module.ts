@@ -31,6 +31,8 @@ export interface SampleAppOptions {
   handwrittenBlog?: boolean;
   /** Address of the web page and of gRPC-Web and Connect calls. @default none */
   web?: string;
+  /** Serve the web page's source map too (for debugging it in a browser). @default false */
+  pageSourceMaps?: boolean;
   /** Further options of GrpcFrameworkModule.forRoot(). */
   grpc?: Partial<GrpcFrameworkOptions>;
 }
@@ -52,7 +54,7 @@ export class SampleAppModule {
           url: options.url,
           loader: { includeDirs: [PROTO_DIR] },
           // The page is served from the web address itself: same origin, so no CORS origin to allow.
-          ...(options.web ? { web: { url: options.web, fallback: servePage(PAGE_DIR) } } : {}),
+          ...(options.web ? { web: { url: options.web, fallback: servePage(PAGE_DIR, { sourceMaps: options.pageSourceMaps }) } } : {}),
           ...options.grpc,
         }),
         AccountModule,

@@ -9,7 +9,11 @@ export interface JwtAuthenticatorOptions {
   publicKey?: string | Buffer;
   /** Checks beyond the signature and expiry: `issuer`, `audience`, `algorithms`... (jsonwebtoken's). */
   verify?: Omit<JwtVerifyOptions, 'secret' | 'publicKey'>;
-  /** The user of a verified token's payload. @default the payload itself */
+  /**
+   * The user of a verified token's payload. Throw `AuthenticationFailedError` for a payload you
+   * refuse (a `sub` that is not one of your keys), so the call is UNAUTHENTICATED before any
+   * query uses it. @default the payload itself
+   */
   user?: (payload: Record<string, unknown>) => unknown;
   /** A `JwtService` of your own (from `JwtModule`) instead of one made from `secret`/`publicKey`. */
   jwtService?: JwtService;

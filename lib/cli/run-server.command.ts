@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { withStartupHint } from '../errors/startup-hints';
-import { ENV } from '../module/resolve-options';
+import { COMMAND_LINE_ENV, CommandLineSettings, commandLineSettingsOf } from '../module/resolve-options';
 import { GrpcFrameworkServer } from '../server/grpc-framework.server';
 import { runWithReloader } from './dev-reloader';
 import { loadExport } from './load-module';
@@ -20,10 +20,14 @@ export interface RunServerArgs {
 
 /** `grpc-framework runserver`: one process, N cluster workers on one port, or a reloading dev server. */
 export async function runServerCommand(args: RunServerArgs, argv: string[]): Promise<void> {
-  process.env[ENV.url] = args.address;
-  if (args.gracePeriodMs !== undefined) process.env[ENV.shutdownGraceMs] = String(args.gracePeriodMs);
-  if (args.web !== undefined) process.env[ENV.webUrl] = args.web;
-  if (args.maxWorkers !== undefined) process.env[ENV.maxConcurrentStreams] = String(args.maxWorkers);
+  // For this process and the ones it starts (cluster workers, the dev server's child), which inherit it.
+  passCommandLine({
+    url: args.address,
+    webUrl: args.web,
+    shutdownGracePeriodMs: args.gracePeriodMs,
+    maxConcurrentStreams: args.maxWorkers,
+    pageTokenSecret: commandLineSettingsOf(process.env).pageTokenSecret,
+  });
   if (args.dev) return runWithReloader([process.argv[1], ...argv.filter((arg) => arg !== '--dev')]);
   if (args.workers > 1 && cluster.isPrimary) return runCluster(args);
   await serve(args);
@@ -66,7 +70,8 @@ export async function startApp(moduleReference: string): Promise<INestApplicatio
 /** N worker processes serving one port (Node's cluster shares the listening socket). */
 function runCluster(args: RunServerArgs): Promise<void> {
   // One page token key for all workers: a List's next page may be asked of another worker.
-  process.env[ENV.pageTokenSecret] ??= randomBytes(32).toString('base64');
+  const settings = commandLineSettingsOf(process.env);
+  passCommandLine({ ...settings, pageTokenSecret: settings.pageTokenSecret ?? randomBytes(32).toString('base64') });
   const workers = Array.from({ length: args.workers }, () => cluster.fork());
   process.stdout.write(
     `Starting gRPC server at ${args.address} with ${args.workers} worker processes\nQuit the server with CONTROL-C.\n`,
@@ -92,4 +97,8 @@ function runCluster(args: RunServerArgs): Promise<void> {
       }
     });
   });
+}
+
+function passCommandLine(settings: CommandLineSettings): void {
+  process.env[COMMAND_LINE_ENV] = JSON.stringify(settings);
 }

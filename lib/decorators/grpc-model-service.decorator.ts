@@ -7,6 +7,8 @@ const PROTOTYPE_DEFAULTS: ReadonlyArray<[keyof GrpcModelServiceOptions, string]>
   ['lookupField', 'lookupField'],
   ['lookupRequestField', 'lookupRequestField'],
   ['listBatchSize', 'listBatchSize'],
+  ['leanReads', 'leanReads'],
+  ['writeTransactions', 'writeTransactions'],
   ['filterFields', 'filterFields'],
   ['orderingFields', 'orderingFields'],
   ['maxPageSize', 'maxPageSize'],

@@ -16,6 +16,10 @@ export interface GrpcModelServiceOptions {
   lookupRequestField?: string;
   /** Rows read per query while streaming a List. @default 500 */
   listBatchSize?: number;
+  /** `Retrieve` and `List` read only the serializer's columns when they can; `false` always loads entities. @default true */
+  leanReads?: boolean;
+  /** `'always'`: every write runs in a transaction of the framework's, instead of the fastest path that keeps it all or nothing. @default 'when-needed' */
+  writeTransactions?: 'when-needed' | 'always';
   /**
    * The fields List's `filter` may use, by proto field name, with the comparators each allows,
    * e.g. `{ title: ['=', '!=', ':'], published: ['<', '>='] }`. Only fields the serializer sends

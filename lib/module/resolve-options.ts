@@ -18,41 +18,65 @@ import { ImproperlyConfiguredError } from '../errors/improperly-configured.error
 import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';
 
 /**
- * Settings `grpc-framework runserver` and `check` pass to the application they start; they win
- * over the module's options (the command line is the last word on where a process listens).
+ * The settings `grpc-framework runserver` gives the application it starts: its flags, and the
+ * page token key it shares among its workers. They win over the module's options (the command
+ * line is the last word on where a process listens); nothing else in the environment is read.
  */
-export const ENV = {
-  url: 'GRPC_FRAMEWORK_URL',
+export interface CommandLineSettings {
+  url?: string;
   /** The web address (gRPC-Web and Connect); set, it turns the web listener on. */
-  webUrl: 'GRPC_FRAMEWORK_WEB_URL',
-  shutdownGraceMs: 'GRPC_FRAMEWORK_SHUTDOWN_GRACE_MS',
-  maxConcurrentStreams: 'GRPC_FRAMEWORK_MAX_CONCURRENT_STREAMS',
-  /** The page token key `runserver --workers N` makes once for all its workers (unless the module gives one). */
-  pageTokenSecret: 'GRPC_FRAMEWORK_PAGE_TOKEN_SECRET',
-} as const;
+  webUrl?: string;
+  shutdownGracePeriodMs?: number;
+  maxConcurrentStreams?: number;
+  /** The page token key `runserver --workers N` makes once for all its workers (used unless the module gives one). */
+  pageTokenSecret?: string;
+}
+
+/**
+ * The one environment variable the framework reads: runserver sets it (JSON) for the process
+ * it serves in and for its cluster workers, which inherit it. A name no one sets by accident,
+ * so a variable left in a shell or a container never changes a module's options unseen.
+ */
+export const COMMAND_LINE_ENV = 'GRPC_FRAMEWORK_RUNSERVER';
+
+/** The runserver settings in `env`, or none; a value runserver did not write is refused, naming the variable. */
+export function commandLineSettingsOf(env: Readonly<Record<string, string | undefined>>): CommandLineSettings {
+  const text = env[COMMAND_LINE_ENV];
+  if (!text) return {};
+  let settings: unknown;
+  try {
+    settings = JSON.parse(text);
+  } catch {
+    settings = undefined;
+  }
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+    throw new ImproperlyConfiguredError(`${COMMAND_LINE_ENV} is set but is not the JSON object grpc-framework runserver writes; unset it.`);
+  }
+  return settings as CommandLineSettings;
+}
 
 /** The shortest page token key accepted, in bytes: HMAC-SHA256's own size. */
 const MIN_SECRET_BYTES = 32;
 
-function fromEnv(options: GrpcFrameworkOptions, env: Readonly<Record<string, string | undefined>>): GrpcFrameworkOptions {
+function withCommandLine(options: GrpcFrameworkOptions, settings: CommandLineSettings): GrpcFrameworkOptions {
   const merged: GrpcFrameworkOptions = { ...options };
-  if (env[ENV.url]) merged.url = env[ENV.url];
-  const webUrl = env[ENV.webUrl];
-  if (webUrl) merged.web = { ...options.web, url: webUrl };
-  if (env[ENV.shutdownGraceMs]) merged.shutdownGracePeriodMs = Number(env[ENV.shutdownGraceMs]);
-  if (env[ENV.pageTokenSecret] && options.pageTokenSecret === undefined) merged.pageTokenSecret = env[ENV.pageTokenSecret];
-  if (env[ENV.maxConcurrentStreams]) {
-    merged.channelOptions = { ...options.channelOptions, 'grpc.max_concurrent_streams': Number(env[ENV.maxConcurrentStreams]) };
+  if (settings.url) merged.url = settings.url;
+  if (settings.webUrl) merged.web = { ...options.web, url: settings.webUrl };
+  if (settings.shutdownGracePeriodMs !== undefined) merged.shutdownGracePeriodMs = settings.shutdownGracePeriodMs;
+  if (settings.pageTokenSecret && options.pageTokenSecret === undefined) merged.pageTokenSecret = settings.pageTokenSecret;
+  if (settings.maxConcurrentStreams !== undefined) {
+    merged.channelOptions = { ...options.channelOptions, 'grpc.max_concurrent_streams': settings.maxConcurrentStreams };
   }
   return merged;
 }
 
 /**
- * Fills in every default once; the rest of the framework only sees resolved options. `env` is
- * the process environment, through which `grpc-framework runserver` passes its flags (`ENV`).
+ * Fills in every default once; the rest of the framework only sees resolved options. What a
+ * value comes from, first to last: runserver's `commandLine` settings, the module's options,
+ * the defaults.
  */
-export function resolveOptions(given: GrpcFrameworkOptions, env: Readonly<Record<string, string | undefined>>): ResolvedGrpcFrameworkOptions {
-  const options = fromEnv(given, env);
+export function resolveOptions(given: GrpcFrameworkOptions, commandLine: CommandLineSettings = {}): ResolvedGrpcFrameworkOptions {
+  const options = withCommandLine(given, commandLine);
   const protoPath = options?.protoPath === undefined ? [] : ([] as string[]).concat(options.protoPath);
   if (!protoPath.length) {
     throw new ImproperlyConfiguredError(

@@ -15,7 +15,7 @@ import { withStartupHint } from '../errors/startup-hints';
 import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions, ResolvedGrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
 import { DEFAULT_KEEPALIVE_TIME_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../constants';
 import { GRPC_FRAMEWORK_OPTIONS } from '../module/grpc-framework.module-definition';
-import { resolveOptions } from '../module/resolve-options';
+import { commandLineSettingsOf, resolveOptions } from '../module/resolve-options';
 import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { HandlerEnvironment, handlerOf, InProcessHandler } from './call-handlers';
@@ -70,7 +70,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     private readonly contextCreator: ExternalContextCreator,
     private readonly moduleRef: ModuleRef,
   ) {
-    this.options = resolveOptions(options, process.env);
+    this.options = resolveOptions(options, commandLineSettingsOf(process.env));
     this.env = {
       streams: new StreamCounts(this.options.maxServerStreams, this.options.maxServerStreamsPerConnection),
       memory: new StreamMemory(this.options.streamMemoryBytes),

@@ -150,7 +150,7 @@ const MIXIN_OF_RPC: Readonly<Record<string, string>> = {
   Create: 'CreateModelMixin',
   Retrieve: 'RetrieveModelMixin',
   Update: 'UpdateModelMixin',
-  PartialUpdate: 'PartialUpdateModelMixin',
+  PartialUpdate: 'UpdateModelMixin (it serves PartialUpdate too)',
   Destroy: 'DestroyModelMixin',
 };
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
-import { BasePermission, CallContext, JwtAuthenticator, READ_ACTIONS } from 'nestjs-grpc-framework';
+import { AuthenticationFailedError, BasePermission, CallContext, JwtAuthenticator, READ_ACTIONS } from 'nestjs-grpc-framework';
 
 /** The caller of a bookstore rpc, read from its bearer token. */
 export interface BookstoreUser {
@@ -19,8 +19,18 @@ export const bookstoreTokens = new JwtService({ secret: SECRET, signOptions: { e
 export const bookstoreAuthenticator = new JwtAuthenticator({
   secret: SECRET,
   verify: { algorithms: ['HS256'] },
-  user: (payload): BookstoreUser => ({ id: Number(payload.sub), isStaff: payload.staff === true }),
+  user: (payload): BookstoreUser => ({ id: memberIdOf(payload.sub), isStaff: payload.staff === true }),
 });
+
+/**
+ * A token's subject as a member's key. A token this server signed always has one; any other
+ * subject is refused like a forged token, before it reaches a query.
+ */
+function memberIdOf(subject: unknown): number {
+  const id = typeof subject === 'string' && /^[1-9][0-9]{0,9}$/.test(subject) ? Number(subject) : 0;
+  if (id < 1 || id > 2 ** 31 - 1) throw new AuthenticationFailedError('Invalid bearer token.');
+  return id;
+}
 
 export function issueToken(member: { id: number; isStaff: boolean }): string {
   return bookstoreTokens.sign({ staff: member.isStaff }, { subject: String(member.id) });

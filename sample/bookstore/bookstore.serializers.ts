@@ -1,3 +1,5 @@
+import { raw } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
 import { Max, Min } from 'class-validator';
 import { ComputedField, ModelProtoSerializer, ProtoField } from 'nestjs-grpc-framework';
 import { Author } from './author.entity';
@@ -22,12 +24,17 @@ export class BookSerializer extends ModelProtoSerializer(Book, {
 }) {
   @ComputedField({ kind: 'float', nullable: true, batch: true })
   async averageRating(books: readonly Book[]): Promise<(number | null)[]> {
-    const reviews = await this.context.em!.find(Review, { book: { $in: books.map((book) => book.id) } }, { fields: ['book', 'rating'], disableIdentityMap: true });
-    const ratings = new Map<number, number[]>();
-    for (const review of reviews) ratings.set(review.book.id, [...(ratings.get(review.book.id) ?? []), review.rating]);
+    // One aggregate for the batch: the database averages, however many reviews a book has.
+    const rows = await (this.context.em as SqlEntityManager)
+      .createQueryBuilder(Review, 'r')
+      .select(['r.book', raw('avg(r.rating) as average')])
+      .where({ book: { $in: books.map((book) => book.id) } })
+      .groupBy('r.book')
+      .execute<{ book: number; average: number | string }[]>('all');
+    const averages = new Map(rows.map((row) => [Number(row.book), Number(row.average)]));
     return books.map((book) => {
-      const stars = ratings.get(book.id);
-      return stars ? Math.round((stars.reduce((sum, n) => sum + n, 0) / stars.length) * 100) / 100 : null;
+      const average = averages.get(book.id);
+      return average === undefined ? null : Math.round(average * 100) / 100;
     });
   }
 }

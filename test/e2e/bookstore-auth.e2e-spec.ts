@@ -96,6 +96,24 @@ describe('bookstore authentication and permissions', () => {
     const expired = bookstoreTokens.sign({ staff: true }, { subject: '1', expiresIn: -10 });
     await expect(failure(unary(sample.client('bookstore.BookController', expired), 'Destroy', { id: book.id }))).resolves.toEqual({ code: status.UNAUTHENTICATED, details: 'Invalid bearer token.' });
   });
+
+  it('refuses a validly signed token whose subject is not a member key', async () => {
+    const { bookstoreTokens } = await import('../../sample/bookstore/bookstore-auth');
+    for (const subject of ['abc', '1.5', '-1', '0x1', '99999999999', '']) {
+      const token = bookstoreTokens.sign({ staff: false }, subject ? { subject } : {});
+      for (const [service, method, request] of [
+        ['bookstore.ReviewController', 'Create', { book_id: book.id, rating: 3 }],
+        ['bookstore.MemberController', 'List', {}],
+        ['bookstore.MemberController', 'Retrieve', { id: 1 }],
+      ] as const) {
+        const client = sample.client(service, token);
+        const call = method === 'List' ? collect(client, method, request) : unary(client, method, request);
+        await expect(failure(call)).resolves.toEqual({ code: status.UNAUTHENTICATED, details: 'Invalid bearer token.' });
+      }
+    }
+    const numeric = bookstoreTokens.sign({ staff: false, sub: 1 });
+    await expect(failure(unary(sample.client('bookstore.MemberController', numeric), 'Retrieve', { id: 1 }))).resolves.toEqual({ code: status.UNAUTHENTICATED, details: 'Invalid bearer token.' });
+  });
 });
 
 /** BookController.BulkCreate: books with their authors nested, in batches, all or nothing. */

@@ -65,6 +65,10 @@ class CarefulPersonService extends ModelService(Person) {
   override writeTransactions = 'always' as const;
 }
 
+/** The same, as @GrpcModelService options. */
+@GrpcModelService({ service: 'hrm.PersonController', serializer: PersonProtoSerializer, leanReads: false, writeTransactions: 'always' })
+class CarefulByOptionsPersonService extends ModelService(Person) {}
+
 describe('fast paths', () => {
   const statements: string[] = [];
   let database: ReturnType<typeof testDatabase>;
@@ -150,8 +154,11 @@ describe('fast paths', () => {
     expect(report()).toContain('  PartialUpdate: in a transaction (performUpdate is overridden)');
   });
 
-  it('are switched off by leanReads = false and writeTransactions = always, and say so', async () => {
-    const people = await start(CarefulPersonService);
+  it.each([
+    ['in the class', CarefulPersonService],
+    ['as @GrpcModelService options', CarefulByOptionsPersonService],
+  ])('are switched off by leanReads = false and writeTransactions = always (%s), and say so', async (_how, service) => {
+    const people = await start(service);
     const amy = await unary<{ id: number }>(people, 'Create', { name: 'amy', email: 'amy@example.com' });
     expect(written()).toEqual(['begin', 'insert', 'commit']);
     statements.length = 0;

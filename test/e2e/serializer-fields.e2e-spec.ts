@@ -221,6 +221,9 @@ describe('computed fields: bookstore average ratings', () => {
     const listed = await collect(sample.client('bookstore.BookController'), 'List', { filter: 'title:"Rated "' });
     expect(listed).toHaveLength(300);
     expect(listed[2]).toMatchObject({ title: 'Rated 2', average_rating: 4 });
-    expect(queries.filter((q) => /select/i.test(q) && /from .bookstore_review./.test(q))).toHaveLength(1);
+    const reviewQueries = queries.filter((q) => /select/i.test(q) && /from .bookstore_review./.test(q));
+    expect(reviewQueries).toHaveLength(1);
+    // The database averages (one row per book), rather than sending every review's rating.
+    expect(reviewQueries[0]).toMatch(/avg\(.*group by/i);
   });
 });

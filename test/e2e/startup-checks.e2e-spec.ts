@@ -87,6 +87,13 @@ describe('start-up checks', () => {
     expect(message).toContain('rpc Destroy has no handler');
   });
 
+  it('names UpdateModelMixin for a PartialUpdate without a handler', async () => {
+    @GrpcModelService({ service: 'hrm.PersonController', serializer: PostProtoSerializer })
+    class ListOnly extends ListModelMixin(GenericService(Post)) {}
+    const message = await startupError([ListOnly]);
+    expect(message).toContain('rpc PartialUpdate has no handler. Add a `PartialUpdate(request, context)` method or compose UpdateModelMixin (it serves PartialUpdate too)');
+  });
+
   it('names a service missing from the loaded protos and lists the declared ones', async () => {
     @GrpcModelService('blog_proto.PostControler')
     class Typo extends Service {}
