@@ -136,7 +136,8 @@ export class FastPaths {
     if (service.writeTransactions === 'always') return { path: 'transaction', reasons: ["writeTransactions is 'always'"] };
     if (!hook) return { path: 'transaction', reasons: [`${action} is not a model write`] };
     if (!isDefault(service, hook)) return { path: 'transaction', reasons: [`${hook} is overridden`] };
-    if (action === 'Destroy') return { path: 'one-flush', reasons: ['a delete may cascade'] };
+    // Its row is read, locked, in the same transaction as the write (see getObject).
+    if (action !== 'Create') return { path: 'transaction', reasons: ['it reads the row it changes, locked until it commits'] };
     if (!serializer) return { path: 'transaction', reasons: ['no serializer'] };
     return saveOf(serializer, this.meta);
   }

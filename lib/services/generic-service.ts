@@ -1,4 +1,6 @@
 import type { EntityManager, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
+import { LockMode } from '@mikro-orm/core';
+import { READ_ACTIONS } from '../auth/permissions';
 import { DEFAULT_LIST_BATCH_SIZE, DEFAULT_MAX_BULK_ITEMS, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../constants';
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, GrpcError, ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
@@ -131,14 +133,21 @@ export class GenericServiceBase<T extends object = object> extends Service {
     return queryset;
   }
 
-  /** The object a detail action works on, found by `lookupField`; NOT_FOUND when absent. */
+  /**
+   * The object a detail action works on, found by `lookupField`; NOT_FOUND when absent. Inside
+   * a write's transaction (any action but List, ListPage and Retrieve) its row is read locked,
+   * until the transaction ends.
+   */
   async getObject(): Promise<T> {
     const queryset = this.filterQueryset(this.getQueryset());
     const lookupField = this.lookupFieldName();
     const value = this.lookupValue(lookupField);
     const where = { ...(queryset.where as object), [lookupField]: value } as FilterQuery<T>;
     const populate = queryset.populate ?? this.populateFields();
-    const object = await this.em.findOne(queryset.entity, where, { populate: populate as never });
+    // A write reads the row it changes locked (FOR UPDATE on PostgreSQL; SQLite's one writer
+    // holds its connection): a delete that commits first makes it NOT_FOUND, not a write of nothing.
+    const lockMode = this.em.isInTransaction() && !READ_ACTIONS.has(this.action) ? LockMode.PESSIMISTIC_WRITE : undefined;
+    const object = await this.em.findOne(queryset.entity, where, { populate: populate as never, lockMode });
     if (!object) throw new ObjectNotFoundError(queryset.entity.name, value);
     await this.checkObjectPermissions(object);
     return object;

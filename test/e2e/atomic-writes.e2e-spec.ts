@@ -10,6 +10,7 @@ import {
   ModelService,
   ProtoSerializer,
 } from 'nestjs-grpc-framework';
+import { EventEmitter, once } from 'node:events';
 import { Group } from '../../sample/account/group.entity';
 import { User } from '../../sample/account/user.entity';
 import { UserProtoSerializer } from '../../sample/account/user.serializer';
@@ -17,7 +18,7 @@ import { SAMPLE_PROTOS } from '../../sample/app.module';
 import { badRequestOf, failureOf } from '../utils/status-details';
 import { unary } from '../utils/sample-app';
 import { startApp } from '../utils/start-app';
-import { TestDatabase, testDatabase } from '../utils/test-database';
+import { TEST_DB, TestDatabase, testDatabase } from '../utils/test-database';
 
 /** Each write saves, then a second step fails: the saved part must not stay. */
 @GrpcModelService({ service: 'account.UserController', serializer: UserProtoSerializer })
@@ -134,16 +135,18 @@ describe('a write of one row', () => {
     statements.length = 0;
   });
 
-  const written = () => statements.filter((s) => /\b(begin|commit|rollback|insert|update|delete)\b/.test(s)).map((s) => s.match(/\b(begin|commit|rollback|insert|update|delete)\b/)![1]);
+  const written = () => statements.filter((s) => !/^\S*\s*select\b/.test(s.replace(/^\[query\]\s*/, '')) && /\b(begin|commit|rollback|insert|update|delete)\b/.test(s)).map((s) => s.match(/\b(begin|commit|rollback|insert|update|delete)\b/)![1]);
   const usernames = async () => (await orm.em.fork().find(User, {}, { orderBy: { id: 'asc' } })).map((u) => u.username);
 
-  it('is one statement, without a transaction around it', async () => {
+  it('is one statement, without a transaction around it, for a Create', async () => {
     const users = running.client('account.UserController');
     const created = await unary(users, 'Create', { username: 'solo', email: 'solo@example.com' });
     expect(written()).toEqual(['insert']);
     statements.length = 0;
+    // An Update reads its row locked in the transaction it writes in (a racing delete makes it NOT_FOUND).
     await unary(users, 'Update', { id: created.id, username: 'solo2', email: 'solo@example.com' });
-    expect(written()).toEqual(['update']);
+    expect(written()).toEqual(['begin', 'update', 'commit']);
+    if (TEST_DB === 'postgres') expect(statements.find((s) => /select/.test(s))).toMatch(/ for update$|for update /);
     expect(await usernames()).toEqual(['solo2']);
   });
 
@@ -211,5 +214,68 @@ describe('deadlines', () => {
     expect(error).toMatchObject({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+/** Where the racing calls are: the test opens `gate` once the second call is waiting on the first. */
+const race = new EventEmitter();
+let gate: Promise<void> = Promise.resolve();
+
+/** A Destroy that holds its transaction open (its row deleted, not yet committed) until the test opens the gate. */
+@GrpcModelService({ service: 'account.UserController', serializer: PlainUserSerializer })
+class HeldDestroyUserService extends ModelService(User) {
+  override async performDestroy(instance: object): Promise<void> {
+    this.em.remove(instance);
+    await this.em.flush();
+    race.emit('deleted');
+    await gate;
+  }
+}
+
+describe('a write racing a delete of its row', () => {
+  const database = testDatabase();
+  let running: Awaited<ReturnType<typeof startApp>>;
+  let orm: MikroORM;
+
+  beforeAll(async () => {
+    running = await startUserApp(HeldDestroyUserService, database);
+    orm = running.app.get(MikroORM);
+  });
+  afterAll(async () => {
+    await running.close();
+    await database.dispose();
+  });
+
+  /** Resolves once another statement waits for a row lock (PostgreSQL); SQLite serialises writers on its one connection. */
+  async function secondCallWaits(): Promise<void> {
+    if (TEST_DB !== 'postgres') return;
+    const connection = orm.em.getConnection();
+    for (let i = 0; i < 500; i++) {
+      const [{ waiting }] = await connection.execute<{ waiting: string }[]>("select count(*) as waiting from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()");
+      if (Number(waiting) > 0) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    throw new Error('the second call never waited for the first one\'s lock');
+  }
+
+  it.each([
+    ['Update', (id: number) => ({ id, username: 'late', email: 'late@example.com' })],
+    ['Destroy', (id: number) => ({ id })],
+  ] as const)('is NOT_FOUND for a %s whose row another call deleted first, and writes nothing', async (method, request) => {
+    const em = orm.em.fork();
+    const user = em.create(User, { username: `doomed-${method}`, email: 'doomed@example.com' });
+    await em.flush();
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const users = running.client('account.UserController');
+    const deleted = once(race, 'deleted');
+    const first = unary(users, 'Destroy', { id: user.id });
+    await deleted;
+    const second = failureOf(unary(users, method, request(user.id)));
+    await secondCallWaits();
+    open();
+    await expect(first).resolves.toEqual({});
+    expect((await second).code).toBe(status.NOT_FOUND);
+    expect(await orm.em.fork().count(User, { id: user.id })).toBe(0);
   });
 });

@@ -177,8 +177,9 @@ describe('serializers', () => {
       const paths = FastPaths.decide(new ArticleService(), orm.em);
       expect(paths.write('Create', ArticleSerializer)).toEqual({ path: 'one-statement', reasons: [] });
       expect(paths.write('Create', AuditedArticleSerializer)).toEqual({ path: 'transaction', reasons: ['AuditedArticleSerializer overrides create'] });
-      expect(paths.write('Update', StampedArticleSerializer)).toEqual({ path: 'transaction', reasons: ['StampedArticleSerializer overrides save'] });
-      expect(paths.write('Destroy', ArticleSerializer)).toEqual({ path: 'one-flush', reasons: ['a delete may cascade'] });
+      // Update and Destroy read their row locked, in the transaction they write in.
+      expect(paths.write('Update', StampedArticleSerializer)).toEqual({ path: 'transaction', reasons: ['it reads the row it changes, locked until it commits'] });
+      expect(paths.write('Destroy', ArticleSerializer)).toEqual({ path: 'transaction', reasons: ['it reads the row it changes, locked until it commits'] });
     });
   });
 
