@@ -9,6 +9,8 @@ export const DEFAULT_URL = '127.0.0.1:50051';
 export const DEFAULT_MAX_SEND_MESSAGE_LENGTH = 4 * 1024 * 1024;
 /** The largest request: 64 KiB less, so the answer to a write (its request plus generated keys and timestamps) can be sent. */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH = DEFAULT_MAX_SEND_MESSAGE_LENGTH - 64 * 1024;
+/** The largest string or bytes field of a request: the largest value a derived serializer rule allows (a bytes column, 1 MiB). */
+export const DEFAULT_MAX_REQUEST_FIELD_BYTES = 1024 * 1024;
 export const DEFAULT_LIST_BATCH_SIZE = 500;
 /** The largest List page (`maxPageSize`). */
 export const DEFAULT_MAX_PAGE_SIZE = 1000;
@@ -16,6 +18,8 @@ export const DEFAULT_MAX_PAGE_SIZE = 1000;
 export const DEFAULT_PAGE_SIZE = 50;
 /** The most messages one BulkCreate stream may send (`maxBulkItems`). */
 export const DEFAULT_MAX_BULK_ITEMS = 10_000;
+/** The most bytes of messages one BulkCreate stream may send (`maxBulkBytes`), all held until they are written. */
+export const DEFAULT_MAX_BULK_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_SERVER_STREAMS = 1000;

@@ -15,6 +15,7 @@ const PROTOTYPE_DEFAULTS: ReadonlyArray<[keyof GrpcModelServiceOptions, string]>
   ['defaultPageSize', 'defaultPageSize'],
   ['countTotal', 'countTotal'],
   ['maxBulkItems', 'maxBulkItems'],
+  ['maxBulkBytes', 'maxBulkBytes'],
 ];
 
 /**

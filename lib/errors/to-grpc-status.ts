@@ -1,4 +1,5 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
+import { driverMessageOf } from './driver-message';
 import {
   ConnectionException,
   DriverException,
@@ -117,7 +118,7 @@ function httpExceptionDetails(error: HttpException): string {
  */
 function isDatabaseUnreachable(error: unknown, databasePort: number | undefined): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === 'KnexTimeoutError' || CONNECTION_LOST.test(error.message)) return true;
+  if (error.name === 'KnexTimeoutError' || CONNECTION_LOST.test(driverMessageOf(error))) return true;
   const { code, port } = error as NodeJS.ErrnoException & { port?: number };
   if (typeof code !== 'string') return false;
   if (/^(08|57P0)/.test(code)) return true;

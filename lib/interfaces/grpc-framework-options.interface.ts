@@ -59,6 +59,17 @@ export interface GrpcFrameworkOptions {
   maxReceiveMessageLength?: number;
   /** Largest response sent, in bytes (what gRPC clients accept by default); a larger one is RESOURCE_EXHAUSTED, and a write whose answer would be larger is not stored. @default 4 MiB */
   maxSendMessageLength?: number;
+  /**
+   * Largest string (in UTF-8 bytes) or bytes field of a request message, on every rpc and
+   * transport, hand-written handlers included: a larger one is INVALID_ARGUMENT naming the
+   * field before any handler runs. A serializer's `maxLength` still applies within it. @default 1 MiB
+   */
+  maxRequestFieldBytes?: number;
+  /**
+   * Accept U+0000 in request strings. Refused by default (INVALID_ARGUMENT naming the field,
+   * before any handler runs): PostgreSQL cannot store it, and C libraries end text there. @default false
+   */
+  allowNullCharacters?: boolean;
   /** Further grpc-js server options (concurrency limits, ...); they win over the framework's own. @default {} */
   channelOptions?: ChannelOptions;
   /**
@@ -149,6 +160,8 @@ export interface ResolvedGrpcFrameworkOptions {
   serverInterceptors: ServerInterceptor[];
   maxReceiveMessageLength: number;
   maxSendMessageLength: number;
+  maxRequestFieldBytes: number;
+  allowNullCharacters: boolean;
   channelOptions: ChannelOptions;
   idleConnectionTimeoutMs: number;
   callTimeoutMs: number;

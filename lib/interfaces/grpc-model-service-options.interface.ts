@@ -36,6 +36,8 @@ export interface GrpcModelServiceOptions {
   countTotal?: boolean;
   /** The most messages one `BulkCreate` stream may send; one more is RESOURCE_EXHAUSTED. @default 10000 */
   maxBulkItems?: number;
+  /** The most bytes of messages one `BulkCreate` stream may send (held until written, within `streamMemoryBytes`); more is RESOURCE_EXHAUSTED. @default 16 MiB */
+  maxBulkBytes?: number;
   /** Who is calling, from the call's metadata: the first authenticator that finds a credential decides. @default the module's `authenticators` */
   authenticators?: readonly Authenticator[];
   /**

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ValidationFailedError } from '../errors/grpc-error';
+import { HeldMessages } from '../services/held-messages';
 import type { ProtoMessage, ProtoSerializer } from '../serializers/proto-serializer';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 
@@ -19,7 +20,8 @@ export interface BulkCreateModelActions {
  * Adds `BulkCreate` (`rpc BulkCreate(stream Book) returns (BookList)`): every message is
  * validated as it arrives; invalid ones are INVALID_ARGUMENT with the fields named by the
  * message's place in the stream (`items[3].isbn`), and nothing is written. At most
- * `maxBulkItems` messages (one more is RESOURCE_EXHAUSTED, read no further). A client that
+ * `maxBulkItems` messages and `maxBulkBytes` of them (more is RESOURCE_EXHAUSTED, read no
+ * further); the messages held count against the server's `streamMemoryBytes`. A client that
  * cancels mid-stream writes nothing: the write starts when the stream has ended.
  *
  * @publicApi
@@ -27,16 +29,21 @@ export interface BulkCreateModelActions {
 export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<BulkCreateModelActions> {
   class BulkCreateModel extends Base implements BulkCreateModelActions {
     async BulkCreate(requests: AsyncIterable<ProtoMessage>): Promise<ProtoMessage> {
-      const serializers = await this.validateStream(requests);
-      let saved = 0;
+      const held = new HeldMessages(this.context.streamMemory, this.maxBulkBytes, this.context.signal);
       try {
-        return await this.inTransaction(async () => {
-          const messages = await this.saveMany(serializers, (serializer) => this.performCreate(serializer), (index) => (saved = index + 1));
-          this.context.signal.throwIfAborted(); // a client that left while it was written is not answered: undo it
-          return this.respondMany(messages);
-        });
-      } catch (error) {
-        throw saved < serializers.length ? refusalOfItem(error, saved) : error;
+        const serializers = await this.validateStream(requests, held);
+        let saved = 0;
+        try {
+          return await this.inTransaction(async () => {
+            const messages = await this.saveMany(serializers, (serializer) => this.performCreate(serializer), (index) => (saved = index + 1));
+            this.context.signal.throwIfAborted(); // a client that left while it was written is not answered: undo it
+            return this.respondMany(messages);
+          });
+        } catch (error) {
+          throw saved < serializers.length ? refusalOfItem(error, saved) : error;
+        }
+      } finally {
+        held.release();
       }
     }
 

@@ -1,7 +1,7 @@
 import * as protobuf from 'protobufjs';
 import { upperSnake } from './enum-names';
 import { MalformedMessageError, StrictReader } from './strict-reader';
-import { checkWireFormat } from './wire-format';
+import { checkWireFormat, RequestFieldError, RequestFieldLimits } from './wire-format';
 
 /**
  * Converts between wire bytes and the plain objects handlers see.
@@ -28,6 +28,8 @@ export interface MessageCodec {
 export interface DecodeOptions {
   longs: typeof String | typeof Number;
   enums: typeof String | typeof Number;
+  /** What a request's string and bytes fields may hold. @default no limit beyond the message's size */
+  requestFields?: RequestFieldLimits;
 }
 
 type Convert = (value: unknown) => unknown;
@@ -65,14 +67,15 @@ export class MessageCodecFactory {
     };
     const natural = this.naturalConverter(type);
     const wire = this.wireConverter(type);
+    const limits = this.options.requestFields;
     return {
       type,
       decode(bytes: Buffer): Record<string, unknown> {
-        const object = type.toObject(strictDecode(type, bytes).decoded, toObjectOptions);
+        const object = type.toObject(strictDecode(type, bytes, limits).decoded, toObjectOptions);
         return (natural ? natural(object) : object) as Record<string, unknown>;
       },
       wellFormed(bytes: Buffer): Buffer {
-        return strictDecode(type, bytes).bytes;
+        return strictDecode(type, bytes, limits).bytes;
       },
       encode(message: unknown): Buffer {
         const prepared = wire ? wire(message) : message;
@@ -191,12 +194,12 @@ export class MessageCodecFactory {
 }
 
 /** Decodes as the official runtimes would (see `checkWireFormat` and `StrictReader`). */
-function strictDecode(type: protobuf.Type, given: Buffer): { decoded: protobuf.Message; bytes: Buffer } {
+function strictDecode(type: protobuf.Type, given: Buffer, limits: RequestFieldLimits | undefined): { decoded: protobuf.Message; bytes: Buffer } {
   try {
-    const bytes = checkWireFormat(type, given);
+    const bytes = checkWireFormat(type, given, limits);
     return { decoded: type.decode(new StrictReader(bytes)), bytes };
   } catch (error) {
-    if (error instanceof MalformedMessageError) throw error;
+    if (error instanceof MalformedMessageError || error instanceof RequestFieldError) throw error;
     throw new MalformedMessageError((error as Error).message);
   }
 }

@@ -1,6 +1,38 @@
 import * as protobuf from 'protobufjs';
 import { MalformedMessageError } from './strict-reader';
 
+/** What any string or bytes field of a request may hold, checked while its bytes are scanned. */
+export interface RequestFieldLimits {
+  /** The most bytes of one string (UTF-8) or bytes field. */
+  maxFieldBytes: number;
+  /** Refuse a string holding U+0000 (PostgreSQL cannot store it, and C libraries end text there). */
+  refuseNullCharacters: boolean;
+}
+
+/** Thrown for a request field over `RequestFieldLimits`: the field's path (`items[2].title`) and what is wrong. */
+export class RequestFieldError extends Error {
+  constructor(
+    readonly field: string,
+    readonly description: string,
+  ) {
+    super(`${field}: ${description}`);
+    this.name = 'RequestFieldError';
+  }
+}
+
+/** Where a field sits, for naming it in an error (built up only while nested fields are scanned). */
+interface FieldPath {
+  readonly parent: FieldPath | undefined;
+  readonly name: string;
+  /** The place of a repeated field's value among the field's values. */
+  readonly index?: number;
+}
+
+function pathText(path: FieldPath): string {
+  const own = path.index === undefined ? path.name : `${path.name}[${path.index}]`;
+  return path.parent ? `${pathText(path.parent)}.${own}` : own;
+}
+
 const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH = 2;
@@ -28,6 +60,12 @@ const WIRE_TYPE_OF_SCALAR: Readonly<Record<string, number>> = {
 
 /** What a message's known fields may look like on the wire. */
 interface FieldLayout {
+  /** The field's name in the .proto, for errors. */
+  name: string;
+  /** Whether values of the field are counted (repeated and map fields), for errors. */
+  repeated: boolean;
+  /** A string or bytes field, whose values `RequestFieldLimits` bound. */
+  text?: 'string' | 'bytes';
   /** Bit mask of the wire types the field may arrive with (a repeated number also as packed). */
   wireTypes: number;
   /** The layout of a length-delimited (or group) submessage to check inside. */
@@ -53,8 +91,20 @@ const MAX_FIELD_NUMBER = 2 ** 29 - 1;
  * bytes without the dropped fields. Varints of 32-bit fields longer than 5 bytes are read
  * whole by `StrictReader`.
  */
-export function checkWireFormat(type: protobuf.Type, bytes: Buffer): Buffer {
-  return scanMessage(layoutOf(type), bytes, 0, bytes.length, 0).rewritten ?? bytes;
+export function checkWireFormat(type: protobuf.Type, bytes: Buffer, limits?: RequestFieldLimits): Buffer {
+  // Most requests are smaller than a field may be and hold no zero byte at all: nothing to check per field then.
+  const checks = limits && (bytes.length > limits.maxFieldBytes || (limits.refuseNullCharacters && bytes.indexOf(0) !== -1)) ? limits : undefined;
+  return scanMessage(layoutOf(type), bytes, 0, bytes.length, 0, undefined, checks).rewritten ?? bytes;
+}
+
+/** Refuses a string or bytes value over `limits`, naming it. */
+function checkText(field: FieldLayout, buf: Buffer, start: number, end: number, limits: RequestFieldLimits, path: FieldPath): void {
+  if (end - start > limits.maxFieldBytes) {
+    throw new RequestFieldError(pathText(path), `Ensure this field has no more than ${limits.maxFieldBytes} bytes (maxRequestFieldBytes).`);
+  }
+  if (field.text === 'string' && limits.refuseNullCharacters && buf.subarray(start, end).indexOf(0) !== -1) {
+    throw new RequestFieldError(pathText(path), 'Null characters are not allowed.');
+  }
 }
 
 interface Scanned {
@@ -72,9 +122,20 @@ const UNKNOWN: MessageLayout = new Map();
  * Scans one message body, up to `end`, or for a group up to its end tag (which must carry the
  * group's field number).
  */
-function scanMessage(layout: MessageLayout, buf: Buffer, start: number, end: number, depth: number, group?: number): Scanned {
+function scanMessage(
+  layout: MessageLayout,
+  buf: Buffer,
+  start: number,
+  end: number,
+  depth: number,
+  group?: number,
+  limits?: RequestFieldLimits,
+  parent?: FieldPath,
+): Scanned {
   if (depth > MAX_DEPTH) throw new MalformedMessageError(`messages are nested more than ${MAX_DEPTH} deep`);
   const out = new Rewriter(buf, start);
+  // With limits, how many values of each repeated field went before (to name one by its place).
+  let counts: Map<number, number> | undefined;
   let pos = start;
   for (;;) {
     if (pos >= end) {
@@ -93,15 +154,26 @@ function scanMessage(layout: MessageLayout, buf: Buffer, start: number, end: num
     }
     const field = layout.get(fieldNumber);
     const known = field !== undefined && (field.wireTypes & (1 << wireType)) !== 0;
+    let index: number | undefined;
+    if (limits && known && field.repeated) {
+      counts ??= new Map();
+      index = counts.get(fieldNumber) ?? 0;
+      counts.set(fieldNumber, index + 1);
+    }
     if (wireType === LENGTH) {
       const [length, afterLength] = readLength(buf, pos, end);
       pos = afterLength + length;
       if (known && field.nested) {
-        const inner = scanMessage(field.nested(), buf, afterLength, pos, depth + 1).rewritten;
+        const inner = scanMessage(field.nested(), buf, afterLength, pos, depth + 1, undefined, limits, limits && { parent, name: field.name, index }).rewritten;
         if (inner) out.replace(recordStart, pos, Buffer.concat([buf.subarray(recordStart, afterTag), encodeVarint(inner.length), inner]));
+      } else if (limits && known && field.text) {
+        checkText(field, buf, afterLength, pos, limits, { parent, name: field.name, index });
       }
     } else if (wireType === START_GROUP) {
-      const inner = scanMessage(known && field.nested ? field.nested() : UNKNOWN, buf, pos, end, depth + 1, fieldNumber);
+      const nested = known && field.nested;
+      const inner = nested
+        ? scanMessage(field.nested!(), buf, pos, end, depth + 1, fieldNumber, limits, limits && { parent, name: field.name, index })
+        : scanMessage(UNKNOWN, buf, pos, end, depth + 1, fieldNumber);
       if (inner.rewritten) out.replace(pos, inner.bodyEnd, inner.rewritten);
       pos = inner.pos;
     } else {
@@ -208,21 +280,25 @@ function fieldLayout(field: protobuf.Field): FieldLayout {
   field.resolve();
   if (field instanceof protobuf.MapField) {
     const entry = new Map<number, FieldLayout>([
-      [1, { wireTypes: 1 << WIRE_TYPE_OF_SCALAR[field.keyType] }],
-      [2, valueLayout(field.resolvedType, field.type, false)],
+      [1, { name: 'key', repeated: false, text: textKind(field.keyType), wireTypes: 1 << WIRE_TYPE_OF_SCALAR[field.keyType] }],
+      [2, valueLayout('value', field.resolvedType, field.type, false)],
     ]);
-    return { wireTypes: 1 << LENGTH, nested: () => entry };
+    return { name: field.name, repeated: true, wireTypes: 1 << LENGTH, nested: () => entry };
   }
-  return valueLayout(field.resolvedType, field.type, field.repeated, (field as { delimited?: boolean }).delimited);
+  return valueLayout(field.name, field.resolvedType, field.type, field.repeated, (field as { delimited?: boolean }).delimited);
 }
 
-function valueLayout(resolved: protobuf.ReflectionObject | null, type: string, repeated: boolean, delimited = false): FieldLayout {
+function textKind(type: string): FieldLayout['text'] {
+  return type === 'string' || type === 'bytes' ? type : undefined;
+}
+
+function valueLayout(name: string, resolved: protobuf.ReflectionObject | null, type: string, repeated: boolean, delimited = false): FieldLayout {
   if (resolved instanceof protobuf.Type) {
     const nested = (): MessageLayout => layoutOf(resolved);
-    return { wireTypes: 1 << (delimited || (resolved as { group?: boolean }).group ? START_GROUP : LENGTH), nested };
+    return { name, repeated, wireTypes: 1 << (delimited || (resolved as { group?: boolean }).group ? START_GROUP : LENGTH), nested };
   }
   const wireType = resolved instanceof protobuf.Enum ? VARINT : WIRE_TYPE_OF_SCALAR[type];
   // A repeated number may come packed (one length-delimited record) or one record per value.
   const packable = repeated && wireType !== LENGTH;
-  return { wireTypes: (1 << wireType) | (packable ? 1 << LENGTH : 0) };
+  return { name, repeated, text: textKind(type), wireTypes: (1 << wireType) | (packable ? 1 << LENGTH : 0) };
 }

@@ -1,3 +1,4 @@
+import { equalTo } from '../orm/equal-to';
 import { OneRowInsert } from '../orm/one-row-insert';
 import { takeUnmanagedInsert } from '../fast-paths/unmanaged-insert';
 import {
@@ -306,7 +307,7 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
 
   private async isTaken(em: EntityManager, field: FieldSpec, value: unknown): Promise<boolean> {
     const meta = this.model.entityMetadata();
-    const where: Record<string, unknown> = { [field.property]: value };
+    const where: Record<string, unknown> = { [field.property]: equalTo(value) };
     if (this.instance && !this.many) {
       const pk = meta.primaryKeys[0];
       where[pk] = { $ne: (this.instance as Record<string, unknown>)[pk] };

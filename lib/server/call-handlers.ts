@@ -17,10 +17,11 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Logger } from '@nestjs/common';
 import { StatusMappingOptions, toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
+import { RequestFieldError } from '../proto/wire-format';
 import * as http2 from 'node:http2';
 import type { Readable } from 'node:stream';
 import { INTERNAL_ERROR_MESSAGE } from '../constants';
-import { GrpcError } from '../errors/grpc-error';
+import { GrpcError, ValidationFailedError } from '../errors/grpc-error';
 import { CallContext, RpcSetup } from './call-context';
 import { RequestStream } from './request-stream';
 import { http2StreamOf } from './grpc-js-internals';
@@ -277,7 +278,8 @@ function rpcSetup(bound: BoundRpc, env: HandlerEnvironment): RpcSetup {
     response: bound.rpc.response,
     maxResponseBytes: env.maxResponseBytes,
     // Streams last as long as their client wants (a deadline of its own still applies).
-    defaultTimeoutMs: bound.rpc.responseStream || bound.rpc.requestStream ? undefined : env.callTimeoutMs,
+    // Calls with one response (unary, client streaming) end in bounded time; response streams end at their client's deadline.
+    defaultTimeoutMs: bound.rpc.responseStream ? undefined : env.callTimeoutMs,
     environment: env,
   };
 }
@@ -295,6 +297,10 @@ function decodeRequest(bound: BoundRpc, bytes: Buffer): Record<string, unknown> 
 }
 
 function malformed(bound: BoundRpc, error: Error): Status {
+  if (error instanceof RequestFieldError) {
+    const mapped = toGrpcStatus(new ValidationFailedError([{ field: error.field, description: error.description, reason: 'INVALID' }]));
+    return { code: mapped.code, details: mapped.details, metadata: mapped.metadata };
+  }
   const typeName = bound.rpc.request.type.fullName.slice(1);
   const reason = error instanceof MalformedMessageError ? error.message : 'it could not be decoded';
   return { code: status.INVALID_ARGUMENT, details: `The request is not a valid ${typeName} message: ${reason}.` };

@@ -1,5 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { Logger } from '@nestjs/common';
+import { DriverException } from '@mikro-orm/core';
+import { driverMessageOf } from '../errors/driver-message';
 import type { MappedStatus } from '../errors/to-grpc-status';
 
 /** While the database stays unavailable, how often the calls it failed are counted in the log. */
@@ -46,10 +48,21 @@ export class FailureLog {
   }
 }
 
+/** An error's stack for the log; of a database error, only what the driver said (see `driverMessageOf`). */
 export function stackOf(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const message = loggableMessage(error);
+  if (message === error.message) return error.stack ?? error.message;
+  const frames = (error.stack ?? '').split('\n').filter((line) => line.trim().startsWith('at '));
+  return [`${error.name}: ${message}`, ...frames].join('\n');
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return error instanceof Error ? loggableMessage(error).split('\n')[0] : String(error);
+}
+
+function loggableMessage(error: Error): string {
+  if (!(error instanceof DriverException)) return error.message;
+  const said = driverMessageOf(error);
+  return said === error.message ? said : `${said} (the SQL is not logged: it holds request values)`;
 }

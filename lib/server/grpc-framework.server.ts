@@ -97,7 +97,10 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
 
   /** The loaded protos. */
   get registry(): ProtoRegistry {
-    this.registryCache ??= ProtoRegistry.load(this.options.protoPath, this.options.loader.includeDirs, this.options.loader);
+    if (!this.registryCache) {
+      const requestFields = { maxFieldBytes: this.options.maxRequestFieldBytes, refuseNullCharacters: !this.options.allowNullCharacters };
+      this.registryCache = ProtoRegistry.load(this.options.protoPath, this.options.loader.includeDirs, { ...this.options.loader, requestFields });
+    }
     return this.registryCache;
   }
 

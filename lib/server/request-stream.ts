@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
-import { GrpcError } from '../errors/grpc-error';
+import { GrpcError, ValidationFailedError } from '../errors/grpc-error';
 import { MalformedMessageError } from '../proto/strict-reader';
+import { RequestFieldError } from '../proto/wire-format';
 
 /**
  * The request messages of a client-streaming or bidi call, as the handler receives them: an
@@ -16,6 +17,8 @@ export class RequestStream<T = Record<string, unknown>> implements AsyncIterable
   private taken = false;
   /** How many messages the handler has received so far. */
   received = 0;
+  /** The size of the last message received, in bytes as the client sent it. */
+  lastMessageBytes = 0;
 
   /** @internal */
   constructor(
@@ -51,6 +54,7 @@ export class RequestStream<T = Record<string, unknown>> implements AsyncIterable
           return;
         }
         this.received++;
+        this.lastMessageBytes = next.value.length;
         yield this.decoded(next.value);
       }
     } finally {
@@ -64,6 +68,10 @@ export class RequestStream<T = Record<string, unknown>> implements AsyncIterable
     try {
       return this.decode(bytes);
     } catch (error) {
+      // Named by the message's place in the stream, as BulkCreate names its validation errors.
+      if (error instanceof RequestFieldError) {
+        throw new ValidationFailedError([{ field: `items[${this.received - 1}].${error.field}`, description: error.description, reason: 'INVALID' }]);
+      }
       const reason = error instanceof MalformedMessageError ? error.message : 'it could not be decoded';
       throw new GrpcError(status.INVALID_ARGUMENT, `Message ${this.received} of the request stream is not a valid ${this.typeName} message: ${reason}.`);
     }

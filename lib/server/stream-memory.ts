@@ -42,6 +42,17 @@ export class StreamMemory {
     });
   }
 
+  /**
+   * Holds `bytes` of data already in memory (a client stream's messages) if they fit now,
+   * without waiting: a caller that already holds some must not wait for more, or two such
+   * callers could wait on each other. Undefined when they do not fit.
+   */
+  tryHold(bytes: number): Reservation | undefined {
+    if (this.waiting.length || (this.used !== 0 && this.used + bytes > this.limit)) return undefined;
+    this.used += bytes;
+    return Reservation.measured(this, bytes);
+  }
+
   private take(bytes: number): Reservation {
     this.used += bytes;
     this.unmeasured++;
@@ -73,6 +84,13 @@ export class Reservation {
     private readonly memory: StreamMemory,
     private bytes: number,
   ) {}
+
+  /** @internal A reservation of data whose size is known (it was never counted as unmeasured). */
+  static measured(memory: StreamMemory, bytes: number): Reservation {
+    const reservation = new Reservation(memory, bytes);
+    reservation.measured = true;
+    return reservation;
+  }
 
   /** The batch has been read: hold its real size from now on. */
   resize(bytes: number): void {

@@ -1,7 +1,7 @@
 import type { EntityManager, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
 import { LockMode } from '@mikro-orm/core';
 import { READ_ACTIONS } from '../auth/permissions';
-import { DEFAULT_LIST_BATCH_SIZE, DEFAULT_MAX_BULK_ITEMS, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../constants';
+import { DEFAULT_LIST_BATCH_SIZE, DEFAULT_MAX_BULK_BYTES, DEFAULT_MAX_BULK_ITEMS, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../constants';
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, GrpcError, ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
@@ -17,6 +17,9 @@ import type {
 import { toSnakeCase } from '../serializers/field-spec';
 import type { FilterFields, ListQuery } from '../querying/list-querying';
 import type { KeyValue } from '../querying/page-token';
+import { equalTo } from '../orm/equal-to';
+import { RequestStream } from '../server/request-stream';
+import { HeldMessages } from './held-messages';
 import { markDefaults } from './default-hooks';
 import { listQueryingOf } from './list-querying-of';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
@@ -101,6 +104,11 @@ export class GenericServiceBase<T extends object = object> extends Service {
   declare countTotal: boolean;
   /** The most messages one `BulkCreate` stream may send; one more is RESOURCE_EXHAUSTED. @default 10000 */
   declare maxBulkItems: number;
+  /**
+   * The most bytes of messages (as sent) one `BulkCreate` stream may send: they are all held
+   * until they are written, within the server's `streamMemoryBytes`. More is RESOURCE_EXHAUSTED. @default 16 MiB
+   */
+  declare maxBulkBytes: number;
 
   get entity(): EntityClass<T> {
     return (this.constructor as typeof GenericServiceBase).entity as EntityClass<T>;
@@ -142,7 +150,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const queryset = this.filterQueryset(this.getQueryset());
     const lookupField = this.lookupFieldName();
     const value = this.lookupValue(lookupField);
-    const where = { ...(queryset.where as object), [lookupField]: value } as FilterQuery<T>;
+    const where = { ...(queryset.where as object), [lookupField]: equalTo(value) } as FilterQuery<T>;
     const populate = queryset.populate ?? this.populateFields();
     // A write reads the row it changes locked (FOR UPDATE on PostgreSQL; SQLite's one writer
     // holds its connection): a delete that commits first makes it NOT_FOUND, not a write of nothing.
@@ -300,20 +308,30 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * A serializer per message of a request stream, each validated as it arrives (before the next
    * is read): INVALID_ARGUMENT naming the fields by the message's place (`items[3].email`) once
    * the stream has ended, or RESOURCE_EXHAUSTED at once for more than `maxBulkItems` messages.
+   * Once one message is invalid the call fails, so no message is kept after it (the rest are
+   * read and validated to name every invalid field). With `held`, the kept messages count
+   * against the stream's `maxBulkBytes` and the server's `streamMemoryBytes`.
    */
-  async validateStream(requests: AsyncIterable<ProtoMessage>): Promise<ProtoSerializer<T>[]> {
+  async validateStream(requests: AsyncIterable<ProtoMessage>, held?: HeldMessages): Promise<ProtoSerializer<T>[]> {
     const serializers: ProtoSerializer<T>[] = [];
     const violations: FieldViolation[] = [];
+    const sized = requests instanceof RequestStream ? requests : undefined;
+    let index = 0;
     for await (const message of requests) {
-      if (serializers.length >= this.maxBulkItems) {
+      if (index >= this.maxBulkItems) {
         throw new GrpcError(status.RESOURCE_EXHAUSTED, `A stream may send at most ${this.maxBulkItems} messages (maxBulkItems); send the rest in another call.`);
       }
       const serializer = this.getSerializer(null, { message });
       if (!(await serializer.isValid())) {
-        const prefix = `items[${serializers.length}]`;
+        const prefix = `items[${index}]`;
         for (const v of serializer.fieldViolations) violations.push({ ...v, field: `${prefix}.${v.field}` });
+        serializers.length = 0;
+        held?.release();
+      } else if (!violations.length) {
+        await held?.hold(sized?.lastMessageBytes ?? 0);
+        serializers.push(serializer);
       }
-      serializers.push(serializer);
+      index++;
     }
     if (violations.length) throw new ValidationFailedError(violations);
     return serializers;
@@ -408,6 +426,7 @@ GenericServiceBase.prototype.maxPageSize = DEFAULT_MAX_PAGE_SIZE;
 GenericServiceBase.prototype.defaultPageSize = DEFAULT_PAGE_SIZE;
 GenericServiceBase.prototype.countTotal = false;
 GenericServiceBase.prototype.maxBulkItems = DEFAULT_MAX_BULK_ITEMS;
+GenericServiceBase.prototype.maxBulkBytes = DEFAULT_MAX_BULK_BYTES;
 markDefaults(GenericServiceBase.prototype, ['getQueryset', 'filterQueryset', 'getObject']);
 
 /** The queryset's order, or the List query's. */

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { FieldViolation, GrpcError, GrpcModelService, ProtoMessage, Service, ValidationFailedError } from 'nestjs-grpc-framework';
+import { GrpcError, GrpcModelService, ProtoField, ProtoMessage, ProtoSerializer, Service } from 'nestjs-grpc-framework';
 import { issueToken } from './bookstore-auth';
 import { MemberSerializer } from './bookstore.serializers';
 import { Member } from './member.entity';
@@ -8,17 +8,25 @@ import { verifyPassword } from './password';
 // Checked when the email is unknown, so a wrong email takes as long as a wrong password.
 const NO_MEMBER_HASH = 'scrypt$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
+/**
+ * What `Login` accepts, bounded as a member's fields are (an email column of 254 characters, a
+ * password of at most 128): a longer value is refused before it reaches the database or scrypt.
+ */
+class LoginRequestSerializer extends ProtoSerializer {
+  @ProtoField({ kind: 'string', maxLength: 254 }) email!: string;
+  @ProtoField({ kind: 'string', writeOnly: true, maxLength: 128, trim: false }) password!: string;
+}
+
 /** `Login`: an email and password in, a bearer token for the other bookstore services out. */
 @GrpcModelService('bookstore.AuthController')
 export class LoginService extends Service {
-  async Login(request: { email: string; password: string }): Promise<ProtoMessage> {
-    const violations: FieldViolation[] = [];
-    if (!request.email) violations.push({ field: 'email', description: 'This field is required.', reason: 'REQUIRED' });
-    if (!request.password) violations.push({ field: 'password', description: 'This field is required.', reason: 'REQUIRED' });
-    if (violations.length) throw new ValidationFailedError(violations);
+  async Login(request: ProtoMessage): Promise<ProtoMessage> {
+    const login = new LoginRequestSerializer(null, { message: request });
+    await login.isValid({ raiseException: true });
+    const { email, password } = login.validatedData as { email: string; password: string };
 
-    const member = await this.em.findOne(Member, { email: request.email });
-    const matches = await verifyPassword(request.password, member?.passwordHash ?? NO_MEMBER_HASH);
+    const member = await this.em.findOne(Member, { email });
+    const matches = await verifyPassword(password, member?.passwordHash ?? NO_MEMBER_HASH);
     if (!member || !matches) throw new GrpcError(status.UNAUTHENTICATED, 'Wrong email or password.');
     return { token: issueToken(member), member: new MemberSerializer(member).message };
   }

@@ -9,6 +9,8 @@ import { Maker } from '../fixtures/gadgets/gadget.entity';
 import { gadgetProtos, startGadgetApp } from '../utils/gadget-app';
 import { badRequestOf } from '../utils/status-details';
 import { Served, serveTwice } from '../utils/served-twice';
+import { startSample } from '../utils/sample-app';
+import { Book } from '../../sample/bookstore/book.entity';
 
 /** Holds Tally after its first message until a test opens it; records whether a call was cancelled while it waited. */
 @Injectable()
@@ -29,7 +31,7 @@ class Gate {
 }
 
 /** The README's example, with a lower maxBulkItems and a hand-written client-streaming Tally. */
-@GrpcModelService({ service: 'gadgets.StreamingMakerController', serializer: MakerDraftSerializer, maxBulkItems: 5 })
+@GrpcModelService({ service: 'gadgets.StreamingMakerController', serializer: MakerDraftSerializer, maxBulkItems: 5, maxBulkBytes: 100 })
 class StreamingMakerService extends MakerStreamsService {
   constructor(private readonly gate: Gate) {
     super();
@@ -114,6 +116,18 @@ describe('client-streaming and bidi rpcs, over a socket and in process', () => {
       details: 'A stream may send at most 5 messages (maxBulkItems); send the rest in another call.',
     });
     expect(await makersIn(i)).toEqual([]);
+  });
+
+  it.each(both.map((way, i) => [way, i] as const))('BulkCreate refuses more than maxBulkBytes of messages and writes nothing (%s)', async (way, i) => {
+    const error = await failure(clientStream(served.clients[way], 'BulkCreate', ['x', 'y', 'z'].map((c) => ({ name: c.repeat(45) }))));
+    expect({ code: error?.code, details: error?.details }).toEqual({
+      code: status.RESOURCE_EXHAUSTED,
+      details: 'A stream may send at most 100 bytes of messages (maxBulkBytes); send the rest in another call.',
+    });
+    expect(await makersIn(i)).toEqual([]);
+    // Past an invalid message nothing is held (the call fails anyway): the rest are only validated.
+    const invalidFirst = await failure(clientStream(served.clients[way], 'BulkCreate', [{ name: '' }, ...['x', 'y', 'z'].map((c) => ({ name: c.repeat(45) }))]));
+    expect(badRequestOf(invalidFirst!).violations).toEqual([{ field: 'items[0].name', description: 'This field may not be blank.', reason: 'INVALID' }]);
   });
 
   it.each(both.map((way, i) => [way, i] as const))('a malformed message mid-stream is INVALID_ARGUMENT and writes nothing (%s)', async (way, i) => {
@@ -212,6 +226,26 @@ describe('the testing toolkit and request streams', () => {
       await expect(makers.Tally(new Set([{ name: 'a' }, { name: 'b' }, { name: 'c' }]))).resolves.toEqual({ count: 3 });
     } finally {
       await close();
+    }
+  });
+});
+
+describe('a client stream whose client sets no deadline', () => {
+  it('ends at callTimeoutMs with DEADLINE_EXCEEDED when the client never ends it, writing nothing', async () => {
+    const sample = await startSample({ grpc: { callTimeoutMs: 300 } });
+    try {
+      const staff = await sample.login();
+      const error = await new Promise<grpc.ServiceError | null>((resolve) => {
+        const call = sample.client('bookstore.BookController', staff).BulkCreate((e: grpc.ServiceError | null) => resolve(e));
+        call.write({ title: 'Never ends', isbn: '9780000000001', author: { name: 'A' }, published: { seconds: '0', nanos: 0 }, price: '1.00' });
+        // ...and no call.end(): without the default deadline the server would wait for as long as the client stays.
+        const patience = setTimeout(() => resolve(null), 10_000);
+        patience.unref();
+      });
+      expect(error?.code).toBe(status.DEADLINE_EXCEEDED);
+      expect(await sample.orm.em.fork().count(Book, {})).toBe(0);
+    } finally {
+      await sample.close();
     }
   });
 });

@@ -1,4 +1,6 @@
 import { status } from '@grpc/grpc-js';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { EntitySchema, MikroORM } from '@mikro-orm/core';
 import { FailureLog } from '../../lib/server/failure-log';
 
 describe('FailureLog', () => {
@@ -7,8 +9,18 @@ describe('FailureLog', () => {
 
   function logWith(clock: { now: number }) {
     const lines: string[] = [];
-    const log = new FailureLog({ error: (message: string) => lines.push(`error ${message}`), warn: (message: string) => lines.push(`warn ${message}`) }, () => clock.now);
-    return { log, lines };
+    const stacks: string[] = [];
+    const log = new FailureLog(
+      {
+        error: (message: string, stack?: string) => {
+          lines.push(`error ${message}`);
+          if (stack) stacks.push(stack);
+        },
+        warn: (message: string) => lines.push(`warn ${message}`),
+      },
+      () => clock.now,
+    );
+    return { log, lines, stacks };
   }
 
   it('logs an outage once, then counts the calls it fails every 10 seconds, and a later outage in full again', () => {
@@ -35,5 +47,20 @@ describe('FailureLog', () => {
     log.failed('/x/Y', new Error('fine'), { ...internal, unexpected: false });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe('error /x/Y failed');
+  });
+
+  it("logs a database error without its SQL, which holds the request's values", async () => {
+    // A table never created: the query fails in the database, as MikroORM reports it.
+    const Thing = new EntitySchema<{ id: number; email: string }>({ name: 'Thing', tableName: 'missing_table', properties: { id: { type: 'number', primary: true }, email: { type: 'string' } } });
+    const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Thing] });
+    const error = await orm.em.fork().findOne(Thing, { email: 'secret@example.com - with a dash' }).catch((e: Error) => e);
+    await orm.close();
+    expect((error as Error).message).toContain('secret@example.com'); // what MikroORM and knex put in it
+    const clock = { now: 0 };
+    const { log, lines, stacks } = logWith(clock);
+    log.failed('/x/Y', error, internal);
+    expect(stacks[0]).toMatch(/^TableNotFoundException: no such table: missing_table \(the SQL is not logged: it holds request values\)\n\s+at /);
+    log.failed('/x/Y', error, unavailable);
+    expect(lines.join('\n') + stacks.join('\n')).not.toContain('secret');
   });
 });

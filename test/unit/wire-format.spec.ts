@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { ProtoRegistry } from '../../lib/proto/proto-registry';
-import { checkWireFormat } from '../../lib/proto/wire-format';
+import { checkWireFormat, RequestFieldError, RequestFieldLimits } from '../../lib/proto/wire-format';
 
 // Request decoding follows the official protobuf runtimes (C++, Java, Go, upb), not protobufjs's
 // leniency. The cases come from protobuf's conformance suite (conformance/binary_json_conformance_suite.cc,
@@ -110,5 +110,36 @@ describe('decoding reads what the official runtimes read', () => {
     const bytes = hex('08011202686932020801');
     expect(checkWireFormat(registry.root.lookupType('wire.Scalars'), bytes)).toBe(bytes);
     expect(codec.decode(bytes)).toMatchObject({ i32: 1, name: 'hi', inner: { a: 1 } });
+  });
+});
+
+describe('request field limits', () => {
+  const type = codec.type;
+  const limits: RequestFieldLimits = { maxFieldBytes: 8, refuseNullCharacters: true };
+  const encode = (message: object) => Buffer.from(type.encode(type.fromObject(message)).finish());
+  const refusal = (message: object, given = limits) => {
+    try {
+      checkWireFormat(type, encode(message), given);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof RequestFieldError)) throw error;
+      return `${error.field}: ${error.description}`;
+    }
+  };
+
+  it('names the string or bytes field over the limit or holding a NUL, by its path and place', () => {
+    expect(refusal({ name: '123456789' })).toBe('name: Ensure this field has no more than 8 bytes (maxRequestFieldBytes).');
+    expect(refusal({ name: 'a\u0000' })).toBe('name: Null characters are not allowed.');
+    expect(refusal({ inner: { b: '\u0000' } })).toBe('inner.b: Null characters are not allowed.');
+    expect(refusal({ items: [{ b: 'ok' }, { a: 1 }, { b: 'x\u0000' }] })).toBe('items[2].b: Null characters are not allowed.');
+    expect(refusal({ tags: ['a', 'b', '\u0000'] })).toBe('tags[2]: Null characters are not allowed.');
+    expect(refusal({ counts: { 'k\u0000': 1 } })).toBe('counts[0].key: Null characters are not allowed.');
+    expect(refusal({ data: Buffer.alloc(9) })).toBe('data: Ensure this field has no more than 8 bytes (maxRequestFieldBytes).');
+  });
+
+  it('lets bytes hold zeros, numbers be zero, and a NUL through when allowed', () => {
+    expect(refusal({ data: Buffer.alloc(8), nums: [0, 0], flag: false, i32: 256 })).toBeUndefined();
+    expect(refusal({ name: '\u0000' }, { maxFieldBytes: 8, refuseNullCharacters: false })).toBeUndefined();
+    expect(refusal({ name: '12345678', tags: ['12345678'] })).toBeUndefined();
   });
 });
