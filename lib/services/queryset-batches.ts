@@ -115,7 +115,7 @@ export async function* querysetBatches<T extends object>(
         reader && keyset && reading.shape !== undefined
           ? reader.compiledPage(em, reading.shape, () => whereOf([queryset.where, reading.narrowing?.()]), order as [string, Direction][], count, !!last)
           : undefined;
-      let rows: T[];
+      let rows: T[] | undefined;
       if (compiled) rows = (await reader!.readPage(em, compiled, last as Record<string, unknown> | undefined)) as T[];
       else {
         const where = whereOf([queryset.where, reading.narrowing?.(), keyset && last ? after(order as [string, Direction][], last) : undefined]) as FilterQuery<T>;
@@ -128,15 +128,19 @@ export async function* querysetBatches<T extends object>(
       if (more) rows.length = left;
       const bytes = bytesOf(rows);
       reservation?.resize(bytes);
-      if (rows.length) {
-        rowSize.bytes = Math.max(bytes / rows.length, 1);
-        last = rows[rows.length - 1];
-        left -= rows.length;
+      const read = rows.length;
+      if (read) {
+        rowSize.bytes = Math.max(bytes / read, 1);
+        // Only the order keys of the last row: the row itself (its large text) must not outlive the batch.
+        last = keysOf(order, rows[read - 1]);
+        left -= read;
         yield rows;
+        // The batch has been sent: nothing here keeps it while the next one waits for memory.
+        rows = undefined;
       }
       if (more && page) page.next = order.map(([field]) => (last as Record<string, unknown>)[field]);
-      if (rows.length < limit || lastQuery) return;
-      offset += rows.length;
+      if (read < limit || lastQuery) return;
+      offset += read;
       limit = rowsFitting(rowSize.bytes, reading.maxRows);
     } finally {
       reservation?.release();
@@ -200,6 +204,13 @@ function normalizeOrder(orderBy: Record<string, unknown>): [string, Direction | 
  * the database seek its index to the page (with the values as parameters, SQLite and a generic
  * PostgreSQL plan read an `$or` alone by scanning from the first row, so deep pages got slower).
  */
+/** A row's values of the order keys. */
+function keysOf(order: readonly (readonly [string, unknown])[], row: object): object {
+  const values: Record<string, unknown> = {};
+  for (const [field] of order) values[field] = (row as Record<string, unknown>)[field];
+  return values;
+}
+
 function after(order: [string, Direction][], last: object): object {
   const row = last as Record<string, unknown>;
   const branches = order.map(([field, direction], i) => {
