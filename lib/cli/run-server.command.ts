@@ -37,10 +37,10 @@ export async function runServerCommand(args: RunServerArgs, argv: string[]): Pro
 async function serve(args: RunServerArgs): Promise<void> {
   const app = await startApp(args.module);
   const server = app.get(GrpcFrameworkServer, { strict: false });
-  if (!cluster.isWorker) {
-    const web = server.webAddress ? `, gRPC-Web and Connect at ${server.webAddress}` : '';
-    process.stdout.write(`Starting gRPC server at ${server.address}${web}\nQuit the server with CONTROL-C.\n`);
-  }
+  const web = server.webAddress ? `, gRPC-Web and Connect at ${server.webAddress}` : '';
+  // A worker tells the primary where it listens (the bound port, for an address with port 0).
+  if (cluster.isWorker) process.send?.({ listening: `${server.address}${web}` } satisfies WorkerListening);
+  else process.stdout.write(`Starting gRPC server at ${server.address}${web}\nQuit the server with CONTROL-C.\n`);
   let closing = false;
   const stop = (): void => {
     if (closing) return;
@@ -73,9 +73,12 @@ function runCluster(args: RunServerArgs): Promise<void> {
   const settings = commandLineSettingsOf(process.env);
   passCommandLine({ ...settings, pageTokenSecret: settings.pageTokenSecret ?? randomBytes(32).toString('base64') });
   const workers = Array.from({ length: args.workers }, () => cluster.fork());
-  process.stdout.write(
-    `Starting gRPC server at ${args.address} with ${args.workers} worker processes\nQuit the server with CONTROL-C.\n`,
-  );
+  // Announced once every worker listens, with the address they share (its port bound, for port 0).
+  let listening = 0;
+  cluster.on('message', (_worker, message: Partial<WorkerListening>) => {
+    if (typeof message?.listening !== 'string' || ++listening !== workers.length) return;
+    process.stdout.write(`Starting gRPC server at ${message.listening} with ${args.workers} worker processes\nQuit the server with CONTROL-C.\n`);
+  });
   let failed = false;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -97,6 +100,12 @@ function runCluster(args: RunServerArgs): Promise<void> {
       }
     });
   });
+}
+
+/** What a cluster worker sends the primary once it listens. */
+interface WorkerListening {
+  /** `host:port` of the gRPC address, then `, gRPC-Web and Connect at host:port` when it has a web address. */
+  listening: string;
 }
 
 function passCommandLine(settings: CommandLineSettings): void {

@@ -4,7 +4,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { makeClient, unary } from '../utils/sample-app';
-import { freePort } from '../utils/sample-process';
 
 // Packs a copy of the project (so the build `prepack` runs cannot touch the dist/ other tests use).
 jest.setTimeout(180000);
@@ -55,8 +54,7 @@ describe('npm pack', () => {
       const quickstart = ['--module', 'sample/quickstart.module.ts:QuickstartAppModule'];
       const checked = await run(process.execPath, [bin, 'check', ...quickstart], { cwd: project });
       expect(checked.stdout).toMatch(/System check identified no issues\.\n$/);
-      const port = await freePort();
-      const server = spawn(process.execPath, [bin, 'runserver', `127.0.0.1:${port}`, ...quickstart], { cwd: project });
+      const server = spawn(process.execPath, [bin, 'runserver', '127.0.0.1:0', ...quickstart], { cwd: project });
       try {
         let output = '';
         server.stdout.on('data', (chunk) => (output += chunk));
@@ -66,7 +64,8 @@ describe('npm pack', () => {
           if (Date.now() > until || server.exitCode !== null) throw new Error(`runserver did not start:\n${output}`);
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        const users = makeClient(`127.0.0.1:${port}`, 'account.UserController');
+        const address = /Starting gRPC server at (\S+)\n/.exec(output)![1]; // port 0: the port it bound
+        const users = makeClient(address, 'account.UserController');
         await expect(unary(users, 'Create', { username: 'tom', email: 'tom@account.com' })).resolves.toMatchObject({ username: 'tom' });
         users.close();
       } finally {

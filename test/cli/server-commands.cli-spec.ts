@@ -9,7 +9,6 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MikroORM } from '@mikro-orm/core';
 import { Post } from '../../sample/blog/post.entity';
 import { makeClient, unary, GrpcClient } from '../utils/sample-app';
-import { freePort } from '../utils/sample-process';
 
 // Each test starts real server processes that compile the sample's TypeScript: allow for a busy machine.
 jest.setTimeout(90000);
@@ -26,7 +25,15 @@ interface Running {
 }
 
 /** Starts `grpc-framework runserver` in a fresh working directory and waits for its banner. */
-async function runserver(args: string[], cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'runserver-'))): Promise<Running & { cwd: string }> {
+/** The address the last "Starting gRPC server at ..." banner names (the bound port, when asked for port 0). */
+function announced(output: string, which: 'grpc' | 'web' = 'grpc'): string {
+  const banners = [...output.matchAll(/Starting gRPC server at (\S+?)(?:, gRPC-Web and Connect at (\S+?))?(?: with \d+ worker processes)?\n/g)];
+  const last = banners[banners.length - 1];
+  if (!last) throw new Error(`no banner yet:\n${output}`);
+  return which === 'grpc' ? last[1] : last[2];
+}
+
+async function runserver(args: string[], cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'runserver-'))): Promise<Running & { cwd: string; address: string }> {
   const child = spawn(process.execPath, [CLI, 'runserver', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -37,7 +44,7 @@ async function runserver(args: string[], cwd = fs.mkdtempSync(path.join(os.tmpdi
     if (Date.now() > until || child.exitCode !== null) throw new Error(`runserver did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { child, output: () => output, exited, cwd };
+  return { child, output: () => output, exited, cwd, address: announced(output) };
 }
 
 /** Waits until the server answers (a cluster's workers may still be starting after the banner). */
@@ -149,9 +156,8 @@ describe('grpc-framework check', () => {
 
 describe('grpc-framework runserver', () => {
   it('serves, refuses new calls on SIGTERM, lets an in-flight List finish, and exits 0', async () => {
-    const port = await freePort();
-    const server = await runserver([`127.0.0.1:${port}`, '--module', SAMPLE_MODULE, '--grace-period', '4000']);
-    const posts = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    const server = await runserver(['127.0.0.1:0', '--module', SAMPLE_MODULE, '--grace-period', '4000']);
+    const posts = makeClient(server.address, 'blog_proto.PostController');
     const ROWS = 1500;
     for (let i = 0; i < ROWS; i += 100) {
       await Promise.all(Array.from({ length: 100 }, (_, j) => unary(posts, 'Create', { title: `t${i + j}`, content: 'c' })));
@@ -173,7 +179,7 @@ describe('grpc-framework runserver', () => {
     });
     server.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const late = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    const late = makeClient(server.address, 'blog_proto.PostController');
     await expect(unary(late, 'Retrieve', { id: 1 })).rejects.toMatchObject({ code: status.UNAVAILABLE });
     late.close();
     stream.resume();
@@ -188,9 +194,8 @@ describe('grpc-framework runserver', () => {
   });
 
   it('cancels calls still running when the grace period ends', async () => {
-    const port = await freePort();
-    const server = await runserver([`127.0.0.1:${port}`, '--module', SAMPLE_MODULE, '--grace-period', '300']);
-    const posts = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    const server = await runserver(['127.0.0.1:0', '--module', SAMPLE_MODULE, '--grace-period', '300']);
+    const posts = makeClient(server.address, 'blog_proto.PostController');
     // Far more than HTTP/2's flow-control windows hold, so the server cannot finish the stream alone.
     const content = 'x'.repeat(4000);
     for (let i = 0; i < 1000; i += 100) {
@@ -211,10 +216,10 @@ describe('grpc-framework runserver', () => {
   });
 
   it('also serves gRPC-Web and Connect on --web, and closes that listener on SIGTERM', async () => {
-    const [port, webPort] = [await freePort(), await freePort()];
-    const server = await runserver([`127.0.0.1:${port}`, '--module', SAMPLE_MODULE, '--web', `127.0.0.1:${webPort}`, '--grace-period', '20000']);
-    expect(server.output()).toContain(`gRPC-Web and Connect at 127.0.0.1:${webPort}`);
-    const response = await fetch(`http://127.0.0.1:${webPort}/blog_proto.PostController/Create`, {
+    const server = await runserver(['127.0.0.1:0', '--module', SAMPLE_MODULE, '--web', '127.0.0.1:0', '--grace-period', '20000']);
+    const webAddress = announced(server.output(), 'web');
+    expect(webAddress).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+    const response = await fetch(`http://${webAddress}/blog_proto.PostController/Create`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ title: 'Over the web', content: 'from runserver' }),
@@ -229,8 +234,8 @@ describe('grpc-framework runserver', () => {
   });
 
   it('runs N worker processes on one port', async () => {
-    const port = await freePort();
-    const server = await runserver([`127.0.0.1:${port}`, '--module', SAMPLE_MODULE, '--workers', '2']);
+    const server = await runserver(['127.0.0.1:0', '--module', SAMPLE_MODULE, '--workers', '2']);
+    expect(server.address).toMatch(/^127\.0\.0\.1:[1-9]\d*$/); // the port the workers share
     const workers = fs
       .readdirSync('/proc')
       .filter((pid) => /^\d+$/.test(pid))
@@ -242,7 +247,7 @@ describe('grpc-framework runserver', () => {
         }
       });
     expect(workers).toHaveLength(2);
-    const posts = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    const posts = makeClient(server.address, 'blog_proto.PostController');
     await ready(posts);
     const created = await Promise.all(Array.from({ length: 20 }, (_, i) => unary(posts, 'Create', { title: `w${i}`, content: 'c' })));
     expect(new Set(created.map((p) => p.id)).size).toBe(20);
@@ -258,9 +263,9 @@ describe('grpc-framework runserver', () => {
     const moduleFile = path.join(cwd, 'app.module.ts');
     const source = `export { AppModule } from ${JSON.stringify(path.join(ROOT, 'sample', 'app.module'))};\n`;
     fs.writeFileSync(moduleFile, source);
-    const port = await freePort();
-    const server = await runserver([`127.0.0.1:${port}`, '--module', 'app.module.ts:AppModule', '--dev'], cwd);
-    const posts = makeClient(`127.0.0.1:${port}`, 'blog_proto.PostController');
+    const server = await runserver(['127.0.0.1:0', '--module', 'app.module.ts:AppModule', '--dev'], cwd);
+    // Port 0: each restart listens on a port of its own, which its banner names.
+    let posts = makeClient(server.address, 'blog_proto.PostController');
     await ready(posts);
     const restarts = () => server.output().split('app.module.ts changed, restarting.').length - 1;
     const restarted = async (count: number) => {
@@ -270,6 +275,8 @@ describe('grpc-framework runserver', () => {
         if (Date.now() > until) throw new Error(`no restart number ${count}:\n${server.output()}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      posts.close();
+      posts = makeClient(announced(server.output()), 'blog_proto.PostController');
       await ready(posts);
     };
     fs.appendFileSync(moduleFile, '// changed\n');

@@ -4,7 +4,7 @@ import { Module } from '@nestjs/common';
 import { GrpcError, GrpcFrameworkModule, GrpcModelService, Service } from 'nestjs-grpc-framework';
 import { SHELF_PROTO } from '../fixtures/shelf.app';
 import { serverErrorsDuring } from '../utils/captured-logs';
-import { freePort } from '../utils/sample-process';
+import * as net from 'node:net';
 import { unary } from '../utils/sample-app';
 import { startApp } from '../utils/start-app';
 import { failureOf } from '../utils/status-details';
@@ -41,7 +41,11 @@ class DownstreamAppModule {}
 
 describe('an error from a downstream gRPC call made in a handler', () => {
   it('becomes INTERNAL, logged, never forwarded with its details; a status is propagated only on purpose', async () => {
-    DownstreamShelfService.downstream = `127.0.0.1:${await freePort()}`;
+    // A downstream that takes connections and drops them at once: its calls fail UNAVAILABLE,
+    // and the port stays ours for the test (no other process can take it meanwhile).
+    const refusing = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    DownstreamShelfService.downstream = `127.0.0.1:${(refusing.address() as net.AddressInfo).port}`;
     const running = await startApp(DownstreamAppModule);
     try {
       const shelves = running.client('library.ShelfService');
@@ -57,6 +61,7 @@ describe('an error from a downstream gRPC call made in a handler', () => {
       });
     } finally {
       await running.close();
+      await new Promise((resolve) => refusing.close(resolve));
     }
   });
 });

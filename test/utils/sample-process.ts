@@ -1,18 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface SampleProcess {
   child: ChildProcess;
@@ -33,9 +24,8 @@ export interface SampleProcess {
  */
 export async function startSampleProcess(env: NodeJS.ProcessEnv = {}): Promise<SampleProcess> {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sample-'));
-  const address = `127.0.0.1:${await freePort()}`;
-  const webAddress = `127.0.0.1:${await freePort()}`;
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'sample', 'main.js'), address, '--web', webAddress], {
+  // Port 0 for both: the log lines name the ports bound.
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'sample', 'main.js'), '127.0.0.1:0', '--web', '127.0.0.1:0'], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,6 +39,9 @@ export async function startSampleProcess(env: NodeJS.ProcessEnv = {}): Promise<S
     if (Date.now() > until || child.exitCode !== null) throw new Error(`the sample did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  const plain = output.replace(/\x1b\[[\d;]*m/g, ''); // Nest colours its log lines
+  const address = /gRPC server listening on (\S+)/.exec(plain)![1];
+  const webAddress = /gRPC-Web and Connect listening on https?:\/\/(\S+)/.exec(plain)![1];
   return {
     child,
     address,
