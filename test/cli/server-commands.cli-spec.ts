@@ -178,9 +178,14 @@ describe('grpc-framework runserver', () => {
       });
     });
     server.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // New calls are refused once the signal has been handled (a call just before it is still served).
     const late = makeClient(server.address, 'blog_proto.PostController');
-    await expect(unary(late, 'Retrieve', { id: 1 })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    let lateCall: grpc.ServiceError | undefined;
+    for (const until = Date.now() + 10_000; Date.now() < until; ) {
+      lateCall = await unary(late, 'Retrieve', { id: 1 }).then(() => undefined, (error: grpc.ServiceError) => error);
+      if (lateCall?.code === status.UNAVAILABLE) break;
+    }
+    expect(lateCall).toMatchObject({ code: status.UNAVAILABLE });
     late.close();
     stream.resume();
     const outcome = await ended;

@@ -8,6 +8,8 @@ import {
   GrpcModelService,
   ModelProtoSerializer,
   ModelService,
+  CallContext,
+  ProtoMessage,
   ProtoSerializer,
 } from 'nestjs-grpc-framework';
 import { EventEmitter, once } from 'node:events';
@@ -173,13 +175,25 @@ describe('a write of one row', () => {
   });
 });
 
+/** Tells the slow Create below to go on (set by the test once the client has been answered). */
+let slowStepDone: () => void = () => undefined;
+const slowCreate = new EventEmitter();
+
 /** Saves, then takes its time before the transaction commits (a slow second step, a stalled database). */
 @GrpcModelService({ service: 'account.UserController', serializer: UserProtoSerializer })
 class SlowUserService extends ModelService(User) {
   override async performCreate(serializer: ProtoSerializer<object>): Promise<unknown> {
     const saved = await serializer.save();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise<void>((resolve) => (slowStepDone = resolve));
     return saved;
+  }
+
+  override async Create(request: ProtoMessage, context: CallContext): Promise<ProtoMessage> {
+    try {
+      return await super.Create(request, context);
+    } finally {
+      slowCreate.emit('ended'); // committed or rolled back
+    }
   }
 
   override async Retrieve(): Promise<never> {
@@ -203,7 +217,10 @@ describe('deadlines', () => {
     const users = running.client('account.UserController');
     const error = await failureOf(unary(users, 'Create', { username: 'late' }, undefined, { deadline: Date.now() + 150 }));
     expect(error.code).toBe(status.DEADLINE_EXCEEDED);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the handler finishes its wait, then must not commit
+    // The handler goes on after its caller was answered, and must then not commit.
+    const ended = once(slowCreate, 'ended');
+    slowStepDone();
+    await ended;
     expect(await running.app.get(MikroORM).em.fork().count(User, { username: 'late' })).toBe(0);
   });
 

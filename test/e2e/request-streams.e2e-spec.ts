@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { status } from '@grpc/grpc-js';
 import { EntityManager } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
@@ -28,6 +29,8 @@ class Gate {
     signal.addEventListener('abort', () => this.cancelled++, { once: true });
     return this.waiting;
   }
+  /** Emits 'bulkEnded' each time a BulkCreate call has ended, written or not. */
+  readonly events = new EventEmitter();
 }
 
 /** The README's example, with a lower maxBulkItems and a hand-written client-streaming Tally. */
@@ -35,6 +38,14 @@ class Gate {
 class StreamingMakerService extends MakerStreamsService {
   constructor(private readonly gate: Gate) {
     super();
+  }
+
+  override async BulkCreate(requests: AsyncIterable<ProtoMessage>): Promise<ProtoMessage> {
+    try {
+      return await super.BulkCreate(requests);
+    } finally {
+      this.gate.events.emit('bulkEnded');
+    }
   }
 
   /** Takes the first maker, waits for the test to open the gate, then counts the rest. */
@@ -150,9 +161,9 @@ describe('client-streaming and bidi rpcs, over a socket and in process', () => {
     const address = served.clients.socket.getChannel().getTarget().replace(/^dns:/, '');
     const child = spawn(process.execPath, ['-e', DYING_CLIENT, address, gadgetProtos('gadget-streams.proto')[0]], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const ended = once(gate.events, 'bulkEnded');
     child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await ended; // the server has ended the dead client's call
     expect(await makersIn(0)).toEqual([]);
     await expect(clientStream(served.clients.socket, 'BulkCreate', [{ name: 'After' }])).resolves.toMatchObject({ makers: [{ name: 'After' }] });
   });
@@ -162,19 +173,20 @@ describe('client-streaming and bidi rpcs, over a socket and in process', () => {
     call.on('error', () => undefined);
     call.write({ name: 'Half' });
     call.write({ name: 'Done' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the messages reach the handler first
+    const ended = once(gate.events, 'bulkEnded');
     call.cancel();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await ended;
     expect(await makersIn(1)).toEqual([]);
     await expect(clientStream(served.clients.inProcess, 'BulkCreate', [{ name: 'After' }])).resolves.toMatchObject({ makers: [{ name: 'After' }] });
   });
 
   it.each(both)('a handler that stops reading holds back its client: writes wait until it reads again (%s)', async (way) => {
     gate.close();
-    let response: Promise<Record<string, unknown>> | undefined;
-    const call = served.clients[way].Tally((error: grpc.ServiceError | null, r: Record<string, unknown>) => {
-      response = error ? Promise.reject(error) : Promise.resolve(r);
-    }) as grpc.ClientWritableStream<object>;
+    let call!: grpc.ClientWritableStream<object>;
+    const response = new Promise<Record<string, unknown>>((resolve, reject) => {
+      call = served.clients[way].Tally((error: grpc.ServiceError | null, r: Record<string, unknown>) => (error ? reject(error) : resolve(r)));
+    });
     const big = 'y'.repeat(1000);
     let written = 0;
     // Without backpressure every write would be taken at once; with it, write() soon says "wait".
@@ -183,8 +195,6 @@ describe('client-streaming and bidi rpcs, over a socket and in process', () => {
     expect(written).toBeLessThan(5000);
     gate.release();
     call.end();
-    await new Promise<void>((resolve) => call.on('finish', () => resolve()));
-    await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(response).resolves.toEqual({ count: written });
   });
 
