@@ -21,7 +21,11 @@ export interface GrpcWebOptions {
   fallback?: (request: WebRequest, response: WebResponse) => void;
   /** A request's headers, a new connection's first bytes and a TLS handshake must arrive within this; the connection is closed otherwise. @default 10000 */
   headersTimeoutMs?: number;
-  /** A whole HTTP/1.1 request, headers and body, must arrive within this; it is answered 408 otherwise. @default 30000 */
+  /**
+   * A whole request must arrive within this: headers and body on HTTP/1.1, the body of a unary or
+   * server-streaming call (or HTTP route) on HTTP/2 (whose session goes on). It is answered 408
+   * otherwise. Client-streaming and bidi calls are bounded by their deadline instead. @default 30000
+   */
   requestTimeoutMs?: number;
   /** A connection or HTTP/2 session over which nothing is sent or received for this long is closed (HTTP/1.1 keep-alive between requests stays Node's 5 s). @default 60000 */
   idleTimeoutMs?: number;

@@ -13,7 +13,7 @@ export type WebTlsOptions = Omit<http2.SecureServerOptions, 'allowHTTP1'>;
 export interface WebConnectionLimits {
   /** A request's headers (and a new connection's first bytes, or its TLS handshake) must arrive within this. */
   headersTimeoutMs: number;
-  /** A whole HTTP/1.1 request, headers and body, must arrive within this. */
+  /** A whole HTTP/1.1 request, headers and body, must arrive within this (HTTP/2 bodies: see `limitHttp2Body`). */
   requestTimeoutMs: number;
   /** A connection or HTTP/2 session over which nothing is sent or received for this long is closed. */
   idleTimeoutMs: number;

@@ -11,6 +11,7 @@ import { serveUnaryWebCall } from './unary-web-call';
 import { webProtocolOf } from './web-call-request';
 import { webMethods } from './web-methods';
 import { keepDuplicateCredentials } from '../server/duplicate-credentials';
+import { limitHttp2Body } from './http2-request-timeout';
 
 const logger = new Logger('GrpcFramework');
 
@@ -30,7 +31,7 @@ export interface WebTransportLimits {
 export function webRequestHandler(
   registry: ProtoRegistry,
   handlers: ReadonlyMap<string, InProcessHandler>,
-  options: Pick<GrpcWebOptions, 'cors' | 'fallback'>,
+  options: Pick<GrpcWebOptions, 'cors' | 'fallback'> & { requestTimeoutMs: number },
   limits: WebTransportLimits,
 ): (request: WebRequest, response: WebResponse) => void {
   const fallback = options.fallback ?? notFound;
@@ -49,11 +50,14 @@ export function webRequestHandler(
     const peer = { peer: `${request.socket.remoteAddress}:${request.socket.remotePort}` };
     if (!target) {
       const match = http.find(request.method, path);
-      if (match) serveHttpCall(match, request, response, limits.maxRequestBytes, peer);
-      else fallback(request, response);
+      if (match) {
+        limitHttp2Body(request, response, options.requestTimeoutMs);
+        serveHttpCall(match, request, response, limits.maxRequestBytes, peer);
+      } else fallback(request, response);
       return;
     }
     const kind = target.entry.type;
+    if (kind === 'unary' || kind === 'serverStream') limitHttp2Body(request, response, options.requestTimeoutMs);
     const protocol = kind === 'unary' || kind === 'serverStream' ? webProtocolOf(request, kind === 'serverStream') : undefined;
     // Unary and server-streaming calls of one uncompressed message are the framework's own; connect-es takes the rest.
     if (protocol) {

@@ -112,3 +112,40 @@ describe('connection limits: slow or silent clients are let go', () => {
     await expect(unary(posts, 'Create', { title: 'After idle', content: 'y' })).resolves.toMatchObject({ title: 'After idle' });
   });
 });
+
+/** On a server of its own: the connections of the tests above must not count against it. */
+describe('HTTP/2 request bodies on the web address', () => {
+  let sample: RunningSample;
+  let webPort: number;
+
+  beforeAll(async () => {
+    sample = await startSample({ grpc: { web: { url: '127.0.0.1:0', ...LIMITS } } });
+    webPort = Number(sample.app.get(GrpcFrameworkServer).webAddress!.split(':').pop());
+  });
+  afterAll(() => sample.close());
+
+  it('answers 408 to an HTTP/2 request whose body arrives one byte at a time (requestTimeoutMs), on a session that stays', async () => {
+    const session = http2.connect(`http://127.0.0.1:${webPort}`);
+    session.on('error', () => undefined);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/blog_proto.PostController/Create', 'content-type': 'application/json' });
+      stream.on('error', () => undefined);
+      const body = `{"title":"${'t'.repeat(380)}"}`;
+      let at = 0;
+      const trickling = setInterval(() => (stream.writable && at < body.length ? stream.write(body[at++]) : clearInterval(trickling)), 50);
+      try {
+        const status = await within(8000, 'the slow HTTP/2 body was still being read', (done) => stream.once('response', (headers) => done(headers[':status'])));
+        expect(status).toBe(408);
+      } finally {
+        clearInterval(trickling);
+      }
+      // The session serves its next request.
+      const next = session.request({ ':method': 'POST', ':path': '/blog_proto.PostController/Create', 'content-type': 'application/json' });
+      next.end(JSON.stringify({ title: 'After a slow one', content: 'c' }));
+      await expect(within(8000, 'no answer on the same session', (done) => next.once('response', (headers) => done(headers[':status'])))).resolves.toBe(200);
+    } finally {
+      // Closed before the next test counts connections.
+      session.destroy();
+    }
+  });
+});
