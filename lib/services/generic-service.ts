@@ -19,7 +19,7 @@ import type { FilterFields, ListQuery } from '../querying/list-querying';
 import type { KeyValue } from '../querying/page-token';
 import { equalTo } from '../orm/equal-to';
 import { RequestStream } from '../server/request-stream';
-import { HeldMessages } from './held-messages';
+import type { HeldMessages } from './held-messages';
 import { markDefaults } from './default-hooks';
 import { listQueryingOf } from './list-querying-of';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
