@@ -30,6 +30,9 @@ export const DEFAULT_IDLE_CONNECTION_TIMEOUT_MS = 5 * 60_000;
 /** The gRPC server pings a connection quiet for this long, and closes it when the ping is not answered within 20 s. */
 export const DEFAULT_KEEPALIVE_TIME_MS = 2 * 60_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+/** gRPC address: a new connection speaks HTTP/2 within 10 s; 1,000 connections at once. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_CONNECTIONS = 1000;
 /** Web address: headers (and a connection's first bytes) within 10 s, a whole request within 30 s, 60 s of silence closes a connection, 1,000 connections at once. */
 export const DEFAULT_WEB_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_WEB_REQUEST_TIMEOUT_MS = 30_000;

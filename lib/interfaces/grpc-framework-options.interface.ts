@@ -83,6 +83,10 @@ export interface GrpcFrameworkOptions {
    * (`grpc.keepalive_time_ms`, `grpc.keepalive_timeout_ms` in `channelOptions` change that). @default 300000
    */
   idleConnectionTimeoutMs?: number;
+  /** A new client connection must open HTTP/2 (its preface and settings, after any TLS handshake) within this; it is closed otherwise. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Client connections open at once on the gRPC address; more are closed as they are accepted. @default 1000 */
+  maxConnections?: number;
   /**
    * The deadline of a unary call whose client set none (the client's wins when sooner): the
    * caller then gets DEADLINE_EXCEEDED in bounded time even when the database stops answering,
@@ -168,6 +172,8 @@ export interface ResolvedGrpcFrameworkOptions {
   allowNullCharacters: boolean;
   channelOptions: ChannelOptions;
   idleConnectionTimeoutMs: number;
+  connectTimeoutMs: number;
+  maxConnections: number;
   callTimeoutMs: number;
   maxServerStreams: number;
   maxServerStreamsPerConnection: number;

@@ -12,6 +12,8 @@ import {
   DEFAULT_WEB_HEADERS_TIMEOUT_MS,
   DEFAULT_WEB_IDLE_TIMEOUT_MS,
   DEFAULT_WEB_MAX_CONNECTIONS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
   DEFAULT_WEB_REQUEST_TIMEOUT_MS,
 } from '../constants';
 import { randomBytes } from 'node:crypto';
@@ -97,6 +99,8 @@ export function resolveOptions(given: GrpcFrameworkOptions, commandLine: Command
     allowNullCharacters: options.allowNullCharacters ?? false,
     channelOptions: options.channelOptions ?? {},
     idleConnectionTimeoutMs: options.idleConnectionTimeoutMs ?? DEFAULT_IDLE_CONNECTION_TIMEOUT_MS,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
     maxServerStreams: options.maxServerStreams ?? DEFAULT_MAX_SERVER_STREAMS,
     maxServerStreamsPerConnection: options.maxServerStreamsPerConnection ?? DEFAULT_MAX_SERVER_STREAMS_PER_CONNECTION,

@@ -22,6 +22,7 @@ import { HandlerEnvironment, handlerOf, InProcessHandler } from './call-handlers
 import { frameworkServicesRegistry, underFrameworkDecoding } from './framework-services';
 import { DeadlineWatch } from './deadline-watch';
 import { keepDuplicateCredentials } from './duplicate-credentials';
+import { limitGrpcConnections } from './grpc-connection-limits';
 import { http2ServersOf } from './grpc-js-internals';
 import { FailureLog } from './failure-log';
 import { StreamCounts } from './response-stream';
@@ -154,6 +155,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     // Runs before grpc-js's own 'stream' listener, which turns the headers into the call's
     // metadata; between bindAsync's callback and here only microtasks run, so no call comes first.
     for (const http2Server of http2ServersOf(server)) {
+      limitGrpcConnections(http2Server, this.options);
       http2Server.prependListener('stream', (_stream: unknown, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
         keepDuplicateCredentials(headers, rawHeaders),
       );

@@ -149,3 +149,50 @@ describe('HTTP/2 request bodies on the web address', () => {
     }
   });
 });
+
+/** The gRPC address, on a server of its own so that only this block's connections count. */
+describe('connection limits on the gRPC address', () => {
+  const GRPC_LIMITS = { connectTimeoutMs: 600, maxConnections: 3 };
+  let sample: RunningSample;
+  let grpcPort: number;
+
+  beforeAll(async () => {
+    sample = await startSample({ grpc: GRPC_LIMITS });
+    grpcPort = Number(sample.address.split(':').pop());
+  });
+  afterAll(() => sample.close());
+
+  it('closes a connection that never opens HTTP/2 (connectTimeoutMs)', async () => {
+    const { closed } = await connect(grpcPort);
+    await within(8000, 'the silent gRPC connection was not closed', (done) => void closed.then(done));
+  });
+
+  it('keeps a connection that has opened HTTP/2, with no call in it, past connectTimeoutMs', async () => {
+    const session = http2.connect(`http://127.0.0.1:${grpcPort}`);
+    session.on('error', () => undefined);
+    try {
+      await within(8000, 'the server sent no settings', (done) => session.once('remoteSettings', () => done(undefined)));
+      // The server's settings came after ours were sent; a ping answered later than
+      // connectTimeoutMs shows the session outlived the limit.
+      await new Promise((resolve) => setTimeout(resolve, GRPC_LIMITS.connectTimeoutMs * 2));
+      await expect(within(8000, 'the ping was not answered', (done) => session.ping((error) => done(error)))).resolves.toBeNull();
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('closes connections past maxConnections as they are accepted, keeping the ones it has', async () => {
+    const sessions = Array.from({ length: GRPC_LIMITS.maxConnections }, () => http2.connect(`http://127.0.0.1:${grpcPort}`));
+    try {
+      for (const session of sessions) session.on('error', () => undefined);
+      await Promise.all(sessions.map((session) => within(8000, 'a session got no settings', (done) => session.once('remoteSettings', () => done(undefined)))));
+      const extra = await connect(grpcPort);
+      await within(8000, 'the connection past maxConnections was not closed', (done) => void extra.closed.then(done));
+      expect(extra.received()).toBe('');
+      const pings = sessions.map((session) => within(8000, 'a kept session did not answer a ping', (done) => session.ping((error) => done(error))));
+      await expect(Promise.all(pings)).resolves.toEqual(sessions.map(() => null));
+    } finally {
+      for (const session of sessions) session.destroy();
+    }
+  });
+});
