@@ -25,6 +25,7 @@ import { GrpcError, ValidationFailedError } from '../errors/grpc-error';
 import { CallContext, RpcSetup } from './call-context';
 import { RequestStream } from './request-stream';
 import { http2StreamOf } from './grpc-js-internals';
+import { publishStreamState } from './diagnostics';
 import type { DeadlineWatch } from './deadline-watch';
 import { FailureLog, stackOf } from './failure-log';
 import { handlerMessages, ResponseStream, StreamCounts } from './response-stream';
@@ -188,6 +189,7 @@ function stream(
     .finally(() => {
       env.streams.leave(peer);
       context.release();
+      publishStreamState(bound.rpc.path, 'ended');
     });
 }
 
@@ -213,7 +215,7 @@ async function streamResponses(
 ): Promise<void> {
   const signal = context.signal;
   if (signal.aborted) throw signal.reason;
-  const out = new ResponseStream(call, signal);
+  const out = new ResponseStream(call, signal, bound.rpc.path);
   const { response } = bound.rpc;
   const max = context.maxResponseBytes;
   const result = await bound.invoke(request, context);

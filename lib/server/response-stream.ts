@@ -1,5 +1,6 @@
 import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 import { dataFrames } from '../proto/message-frames';
+import { publishStreamState } from './diagnostics';
 import { FramedResponseWriter, framedResponseWriterOf } from './grpc-js-internals';
 
 /**
@@ -34,6 +35,7 @@ export class ResponseStream {
   constructor(
     private readonly call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
     private readonly signal: AbortSignal,
+    private readonly rpc: string,
   ) {
     signal.addEventListener('abort', () => this.wake(), { once: true });
     const drained = () => {
@@ -78,6 +80,7 @@ export class ResponseStream {
   room(): Promise<void> {
     this.flush();
     if (this.hasRoom() || this.signal.aborted) return Promise.resolve();
+    publishStreamState(this.rpc, 'waiting');
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
@@ -96,8 +99,10 @@ export class ResponseStream {
 
   private wake(): void {
     const waiting = this.waiting;
+    if (!waiting) return;
     this.waiting = undefined;
-    waiting?.();
+    publishStreamState(this.rpc, 'writing');
+    waiting();
   }
 }
 

@@ -29,7 +29,12 @@ class Gate {
     signal.addEventListener('abort', () => this.cancelled++, { once: true });
     return this.waiting;
   }
-  /** Emits 'bulkEnded' each time a BulkCreate call has ended, written or not. */
+  /**
+   * Emits 'bulkMessage' as BulkCreate takes each message while `announceMessages` is set (the
+   * messages are then not a RequestStream, whose sizes maxBulkBytes counts), and 'bulkEnded'
+   * each time a BulkCreate call has ended, written or not.
+   */
+  announceMessages = false;
   readonly events = new EventEmitter();
 }
 
@@ -41,8 +46,15 @@ class StreamingMakerService extends MakerStreamsService {
   }
 
   override async BulkCreate(requests: AsyncIterable<ProtoMessage>): Promise<ProtoMessage> {
+    const events = this.gate.events;
+    const counted = async function* (): AsyncIterable<ProtoMessage> {
+      for await (const request of requests) {
+        events.emit('bulkMessage');
+        yield request;
+      }
+    };
     try {
-      return await super.BulkCreate(requests);
+      return await super.BulkCreate(this.gate.announceMessages ? counted() : requests);
     } finally {
       this.gate.events.emit('bulkEnded');
     }
@@ -169,11 +181,22 @@ describe('client-streaming and bidi rpcs, over a socket and in process', () => {
   });
 
   it('a client that cancels mid-stream writes nothing (inProcess)', async () => {
+    gate.announceMessages = true;
     const call = served.clients.inProcess.BulkCreate(() => undefined) as grpc.ClientWritableStream<object>;
     call.on('error', () => undefined);
+    const taken = new Promise<void>((resolve) => {
+      let count = 0;
+      const onMessage = () => {
+        if (++count < 2) return;
+        gate.events.off('bulkMessage', onMessage);
+        resolve();
+      };
+      gate.events.on('bulkMessage', onMessage);
+    });
     call.write({ name: 'Half' });
     call.write({ name: 'Done' });
-    await new Promise((resolve) => setTimeout(resolve, 50)); // let the messages reach the handler first
+    await taken; // both messages have reached the handler
+    gate.announceMessages = false;
     const ended = once(gate.events, 'bulkEnded');
     call.cancel();
     await ended;

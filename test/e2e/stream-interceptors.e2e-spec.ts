@@ -5,6 +5,7 @@ import { filter, map, Observable, tap } from 'rxjs';
 import { Gadget } from '../fixtures/gadgets/gadget.entity';
 import { GadgetNameSerializer } from '../fixtures/gadgets/maker.serializers';
 import { Served, serveTwice } from '../utils/served-twice';
+import { StreamStates } from '../utils/stream-states';
 
 const ROWS = 20_000;
 
@@ -60,23 +61,29 @@ describe('interceptors see a server stream message by message, over a socket and
 
   it.each(['socket', 'inProcess'] as const)('keeps backpressure: a client that stops reading stops the reads (%s)', async (way) => {
     ShoutingInterceptor.seen = 0;
+    const streams = new StreamStates('/gadgets.LeanController/List');
     const call = list(served.clients[way]);
     call.on('error', () => undefined); // cancelled below
     const first = await new Promise((resolve) => call.once('data', resolve));
     expect(first).toMatchObject({ id: 1 });
     call.pause();
-    // The server goes on until what the transport holds is full (longer on a busy machine), then stops.
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    let whilePaused = ShoutingInterceptor.seen;
-    for (let i = 0; i < 50; i++) {
-      await sleep(100);
-      if (ShoutingInterceptor.seen === whilePaused) break;
-      whilePaused = ShoutingInterceptor.seen;
+    const retrieve = () =>
+      new Promise((resolve, reject) => served.clients[way].Retrieve({ id: 7 }, (error: Error | null, gadget: unknown) => (error ? reject(error) : resolve(gadget))));
+    try {
+      // The server goes on until what the transport and the client hold is full (the client
+      // reads from its socket a while after pause()), then waits for good.
+      await streams.untilStalled(retrieve);
+      const whilePaused = ShoutingInterceptor.seen;
+      const { resumes } = streams.state();
+      // Reading stopped short of the end, and does not go on while the client waits (the
+      // interceptor sees the Retrieve answered meanwhile, once).
+      expect(whilePaused).toBeLessThan(ROWS / 2);
+      await retrieve();
+      expect(streams.state()).toEqual({ state: 'waiting', resumes });
+      expect(ShoutingInterceptor.seen).toBe(whilePaused + 1);
+    } finally {
+      streams.close();
     }
-    await sleep(200);
-    // Reading stopped short of the end, and does not go on while the client waits.
-    expect(whilePaused).toBeLessThan(ROWS / 2);
-    expect(ShoutingInterceptor.seen).toBe(whilePaused);
     call.cancel();
   });
 });

@@ -7,6 +7,7 @@ import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { Post } from '../../sample/blog/post.entity';
 import { RunningSample, startSample } from '../utils/sample-app';
 import { badRequestOf } from '../utils/status-details';
+import { StreamStates } from '../utils/stream-states';
 import { postJson, WEB_PROTOCOLS, WebClient, webClient, WebProtocol } from '../utils/web-clients';
 
 const ALLOWED_ORIGIN = 'https://books.example';
@@ -373,6 +374,7 @@ describe('gRPC-Web and Connect on the web address', () => {
       const abort = new AbortController();
       let received = 0;
       logged = [];
+      const streams = new StreamStates('/blog_proto.PostController/List');
       try {
         const error = await failureOf(
           (async () => {
@@ -383,12 +385,14 @@ describe('gRPC-Web and Connect on the web address', () => {
         );
         expect(error.cause).toBe(abort.signal.reason);
         expect(received).toBeLessThan(ROWS);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        // 20 batches would be read to the end; an aborted call stops after the few in flight.
+        // Once the server's List has ended it reads nothing more: 20 batches would be read to
+        // the end; an aborted call stops after the few in flight.
+        await streams.until('ended');
         expect(postSelects()).toBeGreaterThan(0);
         expect(postSelects()).toBeLessThan(ROWS / 500);
       } finally {
         logged = undefined;
+        streams.close();
       }
     });
 
@@ -425,16 +429,21 @@ describe('gRPC-Web and Connect on the web address', () => {
       const before = await em.count(Post);
       await em.insertMany(Post, Array.from({ length: 2000 }, (_, i) => ({ title: `Wide ${i}`, content: 'w'.repeat(2000), created: new Date() })));
       const session = http2.connect(`http://${server.webAddress!}`);
+      const streams = new StreamStates('/blog_proto.PostController/List');
       try {
         const stream = session.request({ ':method': 'POST', ':path': '/blog_proto.PostController/List', 'content-type': 'application/connect+proto' });
         stream.end(Buffer.from([0, 0, 0, 0, 0]));
         logged = [];
         const selects = postSelects;
         await new Promise((resolve) => stream.once('readable', resolve));
-        // Not read: the server fills the flow-control window and its buffer, then waits.
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Not read: the server fills the flow-control window and its buffer, then waits, and
+        // reads no more while it answers other calls.
+        // A call that reads no post (the selects counted are of posts).
+        const retrieve = async () => expect((await postJson(server, '/bookstore.BookController/Retrieve', { id: 424242 })).status).toBe(404);
+        await streams.untilStalled(retrieve);
         const stalled = selects();
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await retrieve();
+        expect(streams.state().state).toBe('waiting');
         expect(selects()).toBe(stalled);
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -445,6 +454,7 @@ describe('gRPC-Web and Connect on the web address', () => {
         expect(selects()).toBeGreaterThan(stalled);
       } finally {
         logged = undefined;
+        streams.close();
         session.close();
       }
     });
