@@ -62,6 +62,7 @@ export type { FieldOptions, FieldKind } from './serializers/field-spec';
 export { Int64Type } from './orm/int64.type';
 
 export { CallContext } from './server/call-context';
+export type { ResponseRoom } from './server/response-stream';
 export { RequestStream } from './server/request-stream';
 export { AuthenticationFailedError } from './auth/authenticator';
 export type { Authenticator } from './auth/authenticator';

@@ -25,8 +25,10 @@ export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TB
     async *List(): AsyncGenerator<ProtoMessage[]> {
       const query = this.listQuery();
       for await (const batch of this.listBatches(query)) {
-        const serializer = await this.getSerializer(batch, { many: true }).load();
-        yield serializer.messages; // the transport writes a batch message by message
+        const messages = (await this.getSerializer(batch, { many: true }).load()).messages;
+        yield messages; // the transport writes a batch message by message
+        // Written: emptied, so nothing keeps its messages while the next batch waits for memory.
+        messages.length = 0;
       }
       if (query?.nextPageToken) this.context.trailingMetadata.set(NEXT_PAGE_TOKEN_KEY, query.nextPageToken);
     }

@@ -6,6 +6,7 @@ import { GrpcError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { MessageCodec } from '../proto/message-codec';
 import type { PageTokens } from '../querying/page-token';
+import type { ResponseRoom } from './response-stream';
 import type { StreamMemory } from './stream-memory';
 
 /** Why a call's signal aborted; shared, as they carry nothing of the call (an Error made per call costs its stack). */
@@ -60,6 +61,12 @@ export class CallContext {
   user: any = null;
   /** Who may make this call: checked before the handler, asked again about objects `getObject()` finds. @internal */
   access?: CallAccess;
+  /**
+   * A server stream's room for more: how much its client takes now. A handler that reads no
+   * more than this before it yields holds nothing while its client does not read (List reads
+   * this way). Undefined for calls that do not stream responses.
+   */
+  responseRoom?: ResponseRoom;
 
   constructor(
     /** The grpc-js call. */

@@ -216,22 +216,12 @@ async function streamResponses(
   const signal = context.signal;
   if (signal.aborted) throw signal.reason;
   const out = new ResponseStream(call, signal, bound.rpc.path);
-  const { response } = bound.rpc;
-  const max = context.maxResponseBytes;
+  context.responseRoom = out;
   const result = await bound.invoke(request, context);
-  let sent = 0;
+  const written = { count: 0 };
   try {
     for await (const item of handlerMessages(result, bound.rpc.path)) {
-      const batch = Array.isArray(item) ? item : undefined;
-      const count = batch ? batch.length : 1;
-      for (let i = 0; i < count && !signal.aborted; i++) {
-        const message: unknown = batch ? batch[i] : item;
-        const bytes = Buffer.isBuffer(message) ? message : response.encode(message);
-        if (bytes.length > max) throw tooLargeToStream(bound, message, sent, bytes.length, max);
-        sent++;
-        // Pull more only once the client has taken enough, so a slow client slows the reads.
-        if (!out.write(bytes)) await out.room();
-      }
+      await writeItem(bound, out, item, written, context);
       // Everything the handler has given so far goes out before it is asked for more.
       out.flush();
       if (signal.aborted) break;
@@ -242,6 +232,29 @@ async function streamResponses(
   }
   if (signal.aborted) throw signal.reason;
   call.end(context.trailingMetadataIfSet);
+}
+
+/**
+ * Writes one item a server-streaming handler gave: a message, or a batch of them (an array).
+ * A function of its own so that, once it returns, nothing of the item (its last message, that
+ * message's bytes) stays reachable while the handler reads the next one.
+ */
+async function writeItem(bound: BoundRpc, out: ResponseStream, item: unknown, written: { count: number }, context: CallContext): Promise<void> {
+  const { signal, maxResponseBytes: max } = context;
+  const { response } = bound.rpc;
+  const batch = Array.isArray(item) ? item : undefined;
+  const count = batch ? batch.length : 1;
+  for (let i = 0; i < count; i++) {
+    // A message waits until the client has taken enough; the next item is asked for once this
+    // one is written, so a handler that reads by `context.responseRoom` waits holding nothing.
+    if (!out.hasRoom) await out.room();
+    if (signal.aborted) return;
+    const message: unknown = batch ? batch[i] : item;
+    const bytes = Buffer.isBuffer(message) ? message : response.encode(message);
+    if (bytes.length > max) throw tooLargeToStream(bound, message, written.count, bytes.length, max);
+    written.count++;
+    out.write(bytes);
+  }
 }
 
 /** How long a call whose deadline passed gets to deliver its status before its HTTP/2 stream is reset. */

@@ -18,16 +18,33 @@ export const STREAM_PENDING_BYTES = 256 * 1024;
 export const FRAMED_WRITE_BYTES = 32 * 1024;
 
 /**
+ * How much a server stream's handler may read now: what the response stream takes before it
+ * waits for the client. A handler that reads no more than this holds nothing while its client
+ * does not read (List reads this way).
+ */
+export interface ResponseRoom {
+  /** The bytes the stream takes now before it waits for the client (0 when it waits). */
+  readonly bytes: number;
+  /**
+   * Resolves once the stream takes `bytes` more (all of `STREAM_PENDING_BYTES` at most), or the
+   * call is over. What the stream holds is sent first.
+   */
+  wait(bytes: number): Promise<void>;
+}
+
+/**
  * Writes one call's response messages, holding back while the transport has a full queue
  * (grpc-js's 16 messages, or the HTTP/2 stream's buffer) or `STREAM_PENDING_BYTES` that have
  * not gone out. When grpc-js lets it (`framedResponseWriterOf`), messages are framed here and
  * written several at a time: `write` collects them, `flush` sends what it holds, and the
  * caller flushes whenever it is about to wait (for room, or for its next messages).
  */
-export class ResponseStream {
+export class ResponseStream implements ResponseRoom {
   private pending = 0;
   private queueFull = false;
   private waiting?: () => void;
+  /** The most bytes pending that wake `waiting`. */
+  private wakeAt = STREAM_PENDING_BYTES;
   private readonly framed?: FramedResponseWriter;
   private held: Buffer[] = [];
   private heldBytes = 0;
@@ -47,19 +64,27 @@ export class ResponseStream {
     else call.on('drain', drained);
   }
 
-  /** Hands one encoded message to the transport (or holds it for the next write); false when the next should wait for `room()`. */
-  write(bytes: Buffer): boolean {
+  /** Whether the next message can be written now; else wait for `room()` first. */
+  get hasRoom(): boolean {
+    return !this.queueFull && this.pending <= STREAM_PENDING_BYTES;
+  }
+
+  get bytes(): number {
+    return this.queueFull ? 0 : Math.max(0, STREAM_PENDING_BYTES - this.pending - this.heldBytes);
+  }
+
+  /** Hands one encoded message to the transport (or holds it for the next write). */
+  write(bytes: Buffer): void {
     if (this.framed) {
       this.held.push(bytes);
       this.heldBytes += bytes.length + 5;
       if (this.heldBytes >= FRAMED_WRITE_BYTES) this.flush();
-      return this.hasRoom();
+      return;
     }
     const size = bytes.length;
     this.pending += size;
     // grpc-js calls back once HTTP/2 has taken the message, which flow control delays for a client that does not read.
     this.queueFull = !this.call.write(bytes, () => this.taken(size));
-    return this.hasRoom();
   }
 
   /** Sends the messages held for a framed write. */
@@ -76,10 +101,19 @@ export class ResponseStream {
     this.queueFull = !framed.write(frames, () => this.taken(size));
   }
 
-  /** Resolves once the client has taken enough, or the call is over (what is held is sent first). */
+  /** Resolves once the client has taken enough to write the next message, or the call is over (what is held is sent first). */
   room(): Promise<void> {
+    return this.untilPendingAtMost(STREAM_PENDING_BYTES);
+  }
+
+  wait(bytes: number): Promise<void> {
+    return this.untilPendingAtMost(STREAM_PENDING_BYTES - Math.min(bytes, STREAM_PENDING_BYTES));
+  }
+
+  private untilPendingAtMost(most: number): Promise<void> {
     this.flush();
-    if (this.hasRoom() || this.signal.aborted) return Promise.resolve();
+    if ((!this.queueFull && this.pending <= most) || this.signal.aborted) return Promise.resolve();
+    this.wakeAt = most;
     publishStreamState(this.rpc, 'waiting');
     return new Promise((resolve) => (this.waiting = resolve));
   }
@@ -89,12 +123,8 @@ export class ResponseStream {
     this.wakeIfRoom();
   }
 
-  private hasRoom(): boolean {
-    return !this.queueFull && this.pending <= STREAM_PENDING_BYTES;
-  }
-
   private wakeIfRoom(): void {
-    if (this.hasRoom()) this.wake();
+    if (!this.queueFull && this.pending <= this.wakeAt) this.wake();
   }
 
   private wake(): void {

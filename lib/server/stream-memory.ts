@@ -4,9 +4,10 @@ const UNMEASURED_BATCHES = 4;
 /**
  * The bytes of rows that List streams together hold while they wait to be sent. A stream
  * reserves before it reads a batch, corrects the reservation to the batch's real size once
- * read, and lets go once the batch has been handed to the transport. However many streams run
- * and however slowly their clients read, the server then holds about `limit` of rows, plus the
- * few batches being read, plus each stream's `STREAM_PENDING_BYTES` and last message.
+ * read, and lets go once the batch has been handed to the transport (keeping what went past
+ * the response stream's room until the client takes it). However many streams run and however
+ * slowly their clients read, the server then holds about `limit` of rows, plus the few batches
+ * being read, plus each stream's `STREAM_PENDING_BYTES`.
  */
 export class StreamMemory {
   private used = 0;

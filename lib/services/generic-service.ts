@@ -264,6 +264,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
       signal: this.context.signal,
       reader,
       memory: this.context.streamMemory,
+      room: this.context.responseRoom,
       page,
       narrowing: query?.where,
       shape: query?.key ?? '',

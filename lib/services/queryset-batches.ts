@@ -1,7 +1,8 @@
 import type { EntityManager, EntityMetadata, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
 import { ValidationFailedError } from '../errors/grpc-error';
 import type { ColumnReader } from '../orm/column-reader';
-import type { StreamMemory } from '../server/stream-memory';
+import type { ResponseRoom } from '../server/response-stream';
+import type { Reservation, StreamMemory } from '../server/stream-memory';
 import type { Queryset } from './generic-service';
 
 type Direction = 'asc' | 'desc';
@@ -20,6 +21,11 @@ export interface BatchReading {
   reader?: ColumnReader;
   /** The server's budget for rows that streams hold: reserved before each query, let go once the batch is sent. */
   memory?: StreamMemory;
+  /**
+   * The response stream's room: each query waits until the stream takes a row more and reads
+   * no more than it takes, so a stream whose client does not read holds no rows.
+   */
+  room?: ResponseRoom;
   /** Reads one page instead of every row. */
   page?: PageWindow;
   /**
@@ -103,48 +109,67 @@ export async function* querysetBatches<T extends object>(
   let offset = 0;
   let last: object | undefined = page?.after ? Object.fromEntries(order.map(([field], i) => [field, page.after![i]])) : undefined;
   let left = page?.size ?? Infinity;
-  const { rowSize } = reading;
-  let limit = rowsFitting(rowSize.bytes, reading.maxRows);
-  while (!signal.aborted && left > 0) {
-    // The page's last query reads one row more than it sends: whether that row exists says if a next page does.
-    const lastQuery = limit >= left;
-    const count = lastQuery ? left + 1 : limit;
-    const reservation = await memory?.reserve(count * rowSize.bytes, signal);
-    try {
-      const compiled =
-        reader && keyset && reading.shape !== undefined
-          ? reader.compiledPage(em, reading.shape, () => whereOf([queryset.where, reading.narrowing?.()]), order as [string, Direction][], count, !!last)
-          : undefined;
-      let rows: T[] | undefined;
-      if (compiled) rows = (await reader!.readPage(em, compiled, last as Record<string, unknown> | undefined)) as T[];
-      else {
-        const where = whereOf([queryset.where, reading.narrowing?.(), keyset && last ? after(order as [string, Direction][], last) : undefined]) as FilterQuery<T>;
-        const pageOffset = keyset ? undefined : offset;
-        rows = reader
-          ? ((await reader.findPage(em, where as FilterQuery<object>, orderBy as QueryOrderMap<object>, count, pageOffset)) as T[])
-          : await em.find(queryset.entity, where, { orderBy, limit: count, offset: pageOffset, populate });
+  const { rowSize, room } = reading;
+  // What the last batch sent past the stream's room: it stays reserved until the client takes it.
+  let pastRoom: Reservation | undefined;
+  try {
+    while (!signal.aborted && left > 0) {
+      if (room) {
+        await room.wait(rowSize.bytes);
+        pastRoom?.release();
+        pastRoom = undefined;
+        if (signal.aborted) break;
       }
-      const more = lastQuery && rows.length > left;
-      if (more) rows.length = left;
-      const bytes = bytesOf(rows);
-      reservation?.resize(bytes);
-      const read = rows.length;
-      if (read) {
-        rowSize.bytes = Math.max(bytes / read, 1);
-        // Only the order keys of the last row: the row itself (its large text) must not outlive the batch.
-        last = keysOf(order, rows[read - 1]);
-        left -= read;
-        yield rows;
-        // The batch has been sent: nothing here keeps it while the next one waits for memory.
-        rows = undefined;
+      const batchBytes = room ? Math.min(room.bytes, LIST_BATCH_BYTES) : LIST_BATCH_BYTES;
+      const limit = rowsFitting(batchBytes, rowSize.bytes, reading.maxRows);
+      // The page's last query reads one row more than it sends: whether that row exists says if a next page does.
+      const lastQuery = limit >= left;
+      const count = lastQuery ? left + 1 : limit;
+      let reservation = await memory?.reserve(count * rowSize.bytes, signal);
+      try {
+        const compiled =
+          reader && keyset && reading.shape !== undefined
+            ? reader.compiledPage(em, reading.shape, () => whereOf([queryset.where, reading.narrowing?.()]), order as [string, Direction][], count, !!last)
+            : undefined;
+        let rows: T[] | undefined;
+        if (compiled) rows = (await reader!.readPage(em, compiled, last as Record<string, unknown> | undefined)) as T[];
+        else {
+          const where = whereOf([queryset.where, reading.narrowing?.(), keyset && last ? after(order as [string, Direction][], last) : undefined]) as FilterQuery<T>;
+          const pageOffset = keyset ? undefined : offset;
+          rows = reader
+            ? ((await reader.findPage(em, where as FilterQuery<object>, orderBy as QueryOrderMap<object>, count, pageOffset)) as T[])
+            : await em.find(queryset.entity, where, { orderBy, limit: count, offset: pageOffset, populate });
+        }
+        const more = lastQuery && rows.length > left;
+        if (more) rows.length = left;
+        const bytes = bytesOf(rows);
+        reservation?.resize(bytes);
+        const read = rows.length;
+        if (read) {
+          rowSize.bytes = Math.max(bytes / read, 1);
+          // Only the order keys of the last row: the row itself (its large text) must not outlive the batch.
+          last = keysOf(order, rows[read - 1]);
+          left -= read;
+          yield rows;
+          // The batch has been sent: emptied, it keeps no rows for whoever still refers to it (a
+          // consumer's loop variable) while the next one waits.
+          rows.length = 0;
+          rows = undefined;
+          if (room && reservation && bytes > batchBytes) {
+            reservation.resize(bytes - batchBytes);
+            pastRoom = reservation;
+            reservation = undefined;
+          }
+        }
+        if (more && page) page.next = order.map(([field]) => (last as Record<string, unknown>)[field]);
+        if (read < limit || lastQuery) return;
+        offset += read;
+      } finally {
+        reservation?.release();
       }
-      if (more && page) page.next = order.map(([field]) => (last as Record<string, unknown>)[field]);
-      if (read < limit || lastQuery) return;
-      offset += read;
-      limit = rowsFitting(rowSize.bytes, reading.maxRows);
-    } finally {
-      reservation?.release();
     }
+  } finally {
+    pastRoom?.release();
   }
 }
 
@@ -171,8 +196,9 @@ function whereOf(conditions: readonly (object | undefined)[]): object {
   return present.length === 1 ? present[0] : { $and: present };
 }
 
-function rowsFitting(rowBytes: number, maxRows: number): number {
-  return Math.min(maxRows, Math.max(1, Math.floor(LIST_BATCH_BYTES / rowBytes)));
+/** How many rows of `rowBytes` a batch of `batchBytes` reads: at least one, at most `maxRows`. */
+function rowsFitting(batchBytes: number, rowBytes: number, maxRows: number): number {
+  return Math.min(maxRows, Math.max(1, Math.floor(batchBytes / rowBytes)));
 }
 
 /** About how many bytes rows hold: their strings and buffers, and a word per other value (nested objects read as columns counted in full). */

@@ -50,7 +50,7 @@ describe('limits of response streams', () => {
   beforeEach(async () => {
     const dbName = `grpc_fw_streams_${process.pid}_${Date.now()}`;
     database = TEST_DB === 'postgres' ? `${POSTGRES_URL}/${dbName}` : undefined;
-    sample = await startSampleProcess(database ? { DATABASE_URL: database } : {});
+    sample = await startSampleProcess(database ? { DATABASE_URL: database } : {}, { liveMemory: true });
     posts = makeClient(sample.address, 'blog_proto.PostController');
   });
   afterEach(async () => {
@@ -103,6 +103,48 @@ describe('limits of response streams', () => {
     expect(slowestHealth).toBeLessThan(1000);
     expect(peak).toBeLessThan(300 * MIB);
     expect(peak - baseline).toBeLessThan(200 * MIB);
+  });
+
+  it('holds no rows past streamMemoryBytes for 200 streams of 256 KiB rows whose clients took 16 and stopped, as a paused grpc-js client does', async () => {
+    const row = 262144; // the largest text a model serializer takes by default
+    await insertRaw(sample, database, Array.from({ length: 400 }, (_, i) => String(i % 10).repeat(row)));
+    const idle = await sample.liveMemory();
+    const sessions = Array.from({ length: 4 }, () => http2.connect(`http://${sample.address}`));
+    const calls: http2.ClientHttp2Stream[] = [];
+    // A grpc-js client whose application stops reading still takes 16 messages (its stream's buffer), then stops the HTTP/2 stream.
+    const tookTheirShare = Promise.all(
+      Array.from({ length: 200 }, (_, i) => {
+        const call = sessions[i % 4].request({ ':method': 'POST', ':path': LIST, 'content-type': 'application/grpc', te: 'trailers' });
+        calls.push(call);
+        call.on('error', () => undefined);
+        call.end(Buffer.alloc(5));
+        let received = 0;
+        return new Promise<void>((resolve, reject) => {
+          call.on('data', (chunk: Buffer) => {
+            received += chunk.length;
+            if (received < 16 * row) return;
+            call.pause();
+            resolve();
+          });
+          call.on('close', () => reject(new Error(`a stream ended after ${received} bytes, before it took 16 rows`)));
+        });
+      }),
+    );
+    let peak = sample.rss();
+    const sampling = setInterval(() => (peak = Math.max(peak, sample.rss())), 100);
+    try {
+      await within(tookTheirShare, 60000, '200 streams taking 16 rows each');
+      // What the streams hold while their clients read nothing more, with garbage collected.
+      const held = await sample.liveMemory();
+      const grown = held.heapUsed + held.arrayBuffers - (idle.heapUsed + idle.arrayBuffers);
+      // The rows of all streams (streamMemoryBytes, 32 MiB), and what each has handed to HTTP/2 (STREAM_PENDING_BYTES, 256 KiB).
+      expect(grown).toBeLessThan(32 * MIB + 200 * 256 * 1024);
+      expect(peak - idle.rss).toBeLessThan(300 * MIB);
+    } finally {
+      clearInterval(sampling);
+      for (const call of calls) call.close(http2.constants.NGHTTP2_CANCEL);
+      for (const session of sessions) session.close();
+    }
   });
 
   it('caps the streams of one connection, and ends streams whose deadline passed, whether or not the client reads', async () => {
