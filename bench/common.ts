@@ -33,7 +33,13 @@ export const PAGE_SIZE = 50;
  */
 export function benchDatabase(location: string): Options {
   if (location.startsWith('postgresql://')) {
-    return { driver: PostgreSqlDriver, clientUrl: location, entities: BENCH_ENTITIES, allowGlobalContext: false, pool: { min: 2, max: 10 } } as Options;
+    return {
+      driver: PostgreSqlDriver,
+      clientUrl: location,
+      entities: BENCH_ENTITIES,
+      allowGlobalContext: false,
+      pool: { min: 2, max: 10 },
+    } as Options;
   }
   const file = location;
   return {
@@ -159,7 +165,9 @@ export async function handWrittenPage(em: EntityManager, request: PageRequest): 
   if (!match) throw new Error('unsupported filter');
   const size = Math.min(request.page_size || PAGE_SIZE, 1000);
   const position = em.getPlatform().constructor.name.startsWith('PostgreSql') ? 'strpos' : 'instr';
-  const conditions: FilterQuery<Post>[] = [{ [raw((alias: string) => `${position}(lower(${alias}.title), lower(?))`, [match[1]])]: { $gt: 0 } }];
+  const conditions: FilterQuery<Post>[] = [
+    { [raw((alias: string) => `${position}(lower(${alias}.title), lower(?))`, [match[1]])]: { $gt: 0 } },
+  ];
   if (request.page_token) {
     const [created, id] = JSON.parse(Buffer.from(request.page_token, 'base64url').toString()) as [string, number];
     conditions.push(afterPost({ created: new Date(created), id } as Post));

@@ -67,13 +67,26 @@ interface H2loadRun {
 }
 
 /** One gRPC h2load run on one connection with `concurrency` streams, for a duration or a number of requests. */
-function runH2load(address: string, method: string, message: Buffer, concurrency: number, limit: { durationMs: number } | { requests: number }, target: H2loadTarget = POSTS): H2loadRun {
+function runH2load(
+  address: string,
+  method: string,
+  message: Buffer,
+  concurrency: number,
+  limit: { durationMs: number } | { requests: number },
+  target: H2loadTarget = POSTS,
+): H2loadRun {
   const headers: [string, string][] = [['content-type', 'application/grpc'], ['te', 'trailers'], ...target.headers];
   return runH2loadRequests(`http://${address}${target.service}/${method}`, grpcFrame(message), headers, concurrency, limit);
 }
 
 /** One h2load run of the same POST (HTTP/2 with prior knowledge) on one connection. */
-function runH2loadRequests(url: string, requestBody: Buffer, headers: readonly [string, string][], concurrency: number, limit: { durationMs: number } | { requests: number }): H2loadRun {
+function runH2loadRequests(
+  url: string,
+  requestBody: Buffer,
+  headers: readonly [string, string][],
+  concurrency: number,
+  limit: { durationMs: number } | { requests: number },
+): H2loadRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2load-'));
   const body = path.join(dir, 'body.bin');
   fs.writeFileSync(body, requestBody);
@@ -97,12 +110,24 @@ function runH2loadRequests(url: string, requestBody: Buffer, headers: readonly [
 }
 
 /** Retrieve of one Post for `durationMs`; calls that brought back less than a full reply count as errors. */
-export async function h2loadRetrieve(address: string, concurrency: number, durationMs: number, target: H2loadTarget = POSTS): Promise<LoadResult> {
+export async function h2loadRetrieve(
+  address: string,
+  concurrency: number,
+  durationMs: number,
+  target: H2loadTarget = POSTS,
+): Promise<LoadResult> {
   const message = retrieveMessage(POST_ID);
   const expected = await replyBytes(address, 'Retrieve', message, target);
   const run = runH2load(address, 'Retrieve', message, concurrency, { durationMs }, target);
   const withReply = Math.min(run.requests, Math.floor(run.dataBytes / expected));
-  return { calls: run.requests, errors: run.requests - withReply, rps: withReply / run.seconds, p50Ms: NaN, p99Ms: NaN, meanMs: run.meanMs };
+  return {
+    calls: run.requests,
+    errors: run.requests - withReply,
+    rps: withReply / run.seconds,
+    p50Ms: NaN,
+    p99Ms: NaN,
+    meanMs: run.meanMs,
+  };
 }
 
 /** The web protocols the framework answers on its web address. */
@@ -110,11 +135,22 @@ export type WebProtocol = 'connect-json' | 'grpc-web';
 
 const WEB_REQUESTS: Record<WebProtocol, { body: Buffer; headers: [string, string][] }> = {
   'connect-json': { body: Buffer.from(JSON.stringify({ id: POST_ID })), headers: [['content-type', 'application/json']] },
-  'grpc-web': { body: grpcFrame(retrieveMessage(POST_ID)), headers: [['content-type', 'application/grpc-web+proto'], ['x-grpc-web', '1']] },
+  'grpc-web': {
+    body: grpcFrame(retrieveMessage(POST_ID)),
+    headers: [
+      ['content-type', 'application/grpc-web+proto'],
+      ['x-grpc-web', '1'],
+    ],
+  },
 };
 
 /** The same Retrieve over the framework's web address, as a browser (or curl) sends it; errors count as for gRPC. */
-export async function h2loadWebRetrieve(webAddress: string, protocol: WebProtocol, concurrency: number, durationMs: number): Promise<LoadResult> {
+export async function h2loadWebRetrieve(
+  webAddress: string,
+  protocol: WebProtocol,
+  concurrency: number,
+  durationMs: number,
+): Promise<LoadResult> {
   const url = `http://${webAddress}${SERVICE}/Retrieve`;
   const request = WEB_REQUESTS[protocol];
   // One reply's body, fetched first: a reply of another length (an error) does not count.
@@ -123,7 +159,14 @@ export async function h2loadWebRetrieve(webAddress: string, protocol: WebProtoco
   if (reply.status !== 200 || !expected) throw new Error(`Retrieve over ${protocol} answered HTTP ${reply.status}`);
   const run = runH2loadRequests(url, request.body, request.headers, concurrency, { durationMs });
   const withReply = Math.min(run.requests, Math.floor(run.dataBytes / expected));
-  return { calls: run.requests, errors: run.requests - withReply, rps: withReply / run.seconds, p50Ms: NaN, p99Ms: NaN, meanMs: run.meanMs };
+  return {
+    calls: run.requests,
+    errors: run.requests - withReply,
+    rps: withReply / run.seconds,
+    p50Ms: NaN,
+    p99Ms: NaN,
+    meanMs: run.meanMs,
+  };
 }
 
 /**
@@ -133,7 +176,16 @@ export async function h2loadWebRetrieve(webAddress: string, protocol: WebProtoco
  */
 export async function h2loadCreate(address: string, concurrency: number, requests: number, tag: string): Promise<LoadResult> {
   const run = runH2load(address, 'Create', postMessage({ title: createdTitle(tag), content: CREATE_CONTENT }), concurrency, { requests });
-  return { calls: run.requests, errors: NaN, rps: NaN, p50Ms: NaN, p99Ms: NaN, meanMs: run.meanMs, seconds: run.seconds, dataBytes: run.dataBytes };
+  return {
+    calls: run.requests,
+    errors: NaN,
+    rps: NaN,
+    p50Ms: NaN,
+    p99Ms: NaN,
+    meanMs: run.meanMs,
+    seconds: run.seconds,
+    dataBytes: run.dataBytes,
+  };
 }
 
 /**
@@ -144,7 +196,9 @@ export async function h2loadCreate(address: string, concurrency: number, request
 export function h2loadCreateOutcome(result: LoadResult, storedIds: readonly number[], tag: string): LoadResult {
   const expected = storedIds.reduce((sum, id) => sum + postReplyBytes(id, createdTitle(tag), CREATE_CONTENT), 0);
   if (expected !== result.dataBytes) {
-    throw new Error(`create ${tag}: ${storedIds.length} rows are stored but the replies (${result.dataBytes} bytes) do not match them (${expected} bytes)`);
+    throw new Error(
+      `create ${tag}: ${storedIds.length} rows are stored but the replies (${result.dataBytes} bytes) do not match them (${expected} bytes)`,
+    );
   }
   const stored = storedIds.length;
   return { ...result, errors: result.calls - stored, rps: stored / result.seconds! };

@@ -5,7 +5,18 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { JwtService } from '@nestjs/jwt';
-import { BENCH_JWT_SECRET, BOOKS_PROTO, BULK_MESSAGES, BULK_PROTO, CREATE_CONTENT, PAGE_FILTER, PAGE_SIZE, PAGES_PROTO, POST_PROTO, webAddressOf } from './common';
+import {
+  BENCH_JWT_SECRET,
+  BOOKS_PROTO,
+  BULK_MESSAGES,
+  BULK_PROTO,
+  CREATE_CONTENT,
+  PAGE_FILTER,
+  PAGE_SIZE,
+  PAGES_PROTO,
+  POST_PROTO,
+  webAddressOf,
+} from './common';
 import { h2loadCreate, h2loadRetrieve, h2loadWebRetrieve } from './h2load';
 
 export interface LoadSpec {
@@ -14,7 +25,18 @@ export interface LoadSpec {
    * `retrieve-h2load`, `create-h2load`: driven by h2load instead of the grpc-js client; the
    * Create run sends `durationMs * H2LOAD_CREATES_PER_MS` requests, the same for every server.
    */
-  workload: 'retrieve' | 'retrieve-h2load' | 'retrieve-jwt-h2load' | 'retrieve-connect-json-h2load' | 'retrieve-grpc-web-h2load' | 'create' | 'create-h2load' | 'bulk-create' | 'list' | 'list-books' | 'page';
+  workload:
+    | 'retrieve'
+    | 'retrieve-h2load'
+    | 'retrieve-jwt-h2load'
+    | 'retrieve-connect-json-h2load'
+    | 'retrieve-grpc-web-h2load'
+    | 'create'
+    | 'create-h2load'
+    | 'bulk-create'
+    | 'list'
+    | 'list-books'
+    | 'page';
   concurrency: number;
   durationMs: number;
   maxId: number;
@@ -94,8 +116,10 @@ async function pageLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
   const started = process.hrtime.bigint();
   const page = (page_token: string) =>
     new Promise<{ results: unknown[]; next_page_token: string } | undefined>((resolve) =>
-      client.ListPage({ filter: PAGE_FILTER, page_size: PAGE_SIZE, page_token }, (error: Error | null, reply: { results: unknown[]; next_page_token: string }) =>
-        resolve(error || reply.results.length !== PAGE_SIZE ? undefined : reply),
+      client.ListPage(
+        { filter: PAGE_FILTER, page_size: PAGE_SIZE, page_token },
+        (error: Error | null, reply: { results: unknown[]; next_page_token: string }) =>
+          resolve(error || reply.results.length !== PAGE_SIZE ? undefined : reply),
       ),
     );
   await Promise.all(
@@ -112,7 +136,13 @@ async function pageLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   latencies.sort((a, b) => a - b);
-  return { calls: latencies.length, errors, rps: (latencies.length - errors) / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    calls: latencies.length,
+    errors,
+    rps: (latencies.length - errors) / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 }
 
 /**
@@ -129,12 +159,15 @@ async function bulkLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
   for (let stream = 0; stream === 0 || Date.now() < end; stream++) {
     const t0 = process.hrtime.bigint();
     const ok = await new Promise<boolean>((resolve) => {
-      const call = client.BulkCreate((error: Error | null, reply: { posts: unknown[] }) => resolve(!error && reply.posts.length === BULK_MESSAGES)) as grpc.ClientWritableStream<object>;
+      const call = client.BulkCreate((error: Error | null, reply: { posts: unknown[] }) =>
+        resolve(!error && reply.posts.length === BULK_MESSAGES),
+      ) as grpc.ClientWritableStream<object>;
       let i = 0;
       // Write as fast as the server takes them, no faster.
       const writeMore = () => {
         while (i < BULK_MESSAGES) {
-          if (!call.write({ title: `bench-${spec.tag}-s${stream}-${i++}`, content: CREATE_CONTENT })) return void call.once('drain', writeMore);
+          if (!call.write({ title: `bench-${spec.tag}-s${stream}-${i++}`, content: CREATE_CONTENT }))
+            return void call.once('drain', writeMore);
         }
         call.end();
       };
@@ -146,7 +179,13 @@ async function bulkLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   latencies.sort((a, b) => a - b);
-  return { calls: messages, errors, rps: (messages - errors) / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    calls: messages,
+    errors,
+    rps: (messages - errors) / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 }
 
 async function listLoad(client: Client): Promise<LoadResult> {
@@ -189,7 +228,12 @@ function benchClient(address: string, service: Service): Client {
       bench_books: { BookList: typeof grpc.Client };
       bench_bulk: { PostBulk: typeof grpc.Client };
     };
-    clientConstructors = { posts: pkg.blog_proto.PostController, pages: pkg.bench_pages.PostPages, books: pkg.bench_books.BookList, bulk: pkg.bench_bulk.PostBulk };
+    clientConstructors = {
+      posts: pkg.blog_proto.PostController,
+      pages: pkg.bench_pages.PostPages,
+      books: pkg.bench_books.BookList,
+      bulk: pkg.bench_bulk.PostBulk,
+    };
   }
   return new clientConstructors[service](address, grpc.credentials.createInsecure()) as Client;
 }
@@ -199,14 +243,20 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.workload === 'retrieve-jwt-h2load') {
     // One token for the run, verified by the server on every call.
     const token = new JwtService({ secret: BENCH_JWT_SECRET }).sign({ sub: 'bench' }, { expiresIn: 3600 });
-    return h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs, { service: '/bench_auth.AuthedPosts', headers: [['authorization', `Bearer ${token}`]] });
+    return h2loadRetrieve(spec.address, spec.concurrency, spec.durationMs, {
+      service: '/bench_auth.AuthedPosts',
+      headers: [['authorization', `Bearer ${token}`]],
+    });
   }
-  if (spec.workload === 'retrieve-connect-json-h2load') return h2loadWebRetrieve(webAddressOf(spec.address), 'connect-json', spec.concurrency, spec.durationMs);
-  if (spec.workload === 'retrieve-grpc-web-h2load') return h2loadWebRetrieve(webAddressOf(spec.address), 'grpc-web', spec.concurrency, spec.durationMs);
+  if (spec.workload === 'retrieve-connect-json-h2load')
+    return h2loadWebRetrieve(webAddressOf(spec.address), 'connect-json', spec.concurrency, spec.durationMs);
+  if (spec.workload === 'retrieve-grpc-web-h2load')
+    return h2loadWebRetrieve(webAddressOf(spec.address), 'grpc-web', spec.concurrency, spec.durationMs);
   if (spec.workload === 'create-h2load') {
     return h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
   }
-  const service: Service = spec.workload === 'page' ? 'pages' : spec.workload === 'list-books' ? 'books' : spec.workload === 'bulk-create' ? 'bulk' : 'posts';
+  const service: Service =
+    spec.workload === 'page' ? 'pages' : spec.workload === 'list-books' ? 'books' : spec.workload === 'bulk-create' ? 'bulk' : 'posts';
   const client = benchClient(spec.address, service);
   try {
     await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())));

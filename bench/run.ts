@@ -62,7 +62,13 @@ const UNARY_WORKLOADS: Workload[] = [
   { name: 'retrieve c=64', spec: { workload: 'retrieve', concurrency: 64, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
   { name: 'create c=16', spec: { workload: 'create', concurrency: 16, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
   // 10,000 posts per BulkCreate stream, in one transaction each: against create c=16 above (framework only).
-  { name: 'bulk create, 10,000 per stream', spec: { workload: 'bulk-create', concurrency: 1, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true, servers: ['framework'] },
+  {
+    name: 'bulk create, 10,000 per stream',
+    spec: { workload: 'bulk-create', concurrency: 1, durationMs: UNARY_MS },
+    metric: 'rps',
+    higherIsBetter: true,
+    servers: ['framework'],
+  },
   // ListPage: 50 posts whose title has a "7", first and second pages in turn.
   { name: 'list page c=16', spec: { workload: 'page', concurrency: 16, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
 ];
@@ -88,7 +94,13 @@ if (H2LOAD) {
     ['retrieve c=64 over Connect JSON (h2load)', 'retrieve-connect-json-h2load'],
     ['retrieve c=64 over gRPC-Web (h2load)', 'retrieve-grpc-web-h2load'],
   ] as const) {
-    UNARY_WORKLOADS.splice(4, 0, { name, spec: { workload, concurrency: 64, durationMs: QUICK ? 1000 : 5000 }, metric: 'rps', higherIsBetter: true, servers: ['framework'] });
+    UNARY_WORKLOADS.splice(4, 0, {
+      name,
+      spec: { workload, concurrency: 64, durationMs: QUICK ? 1000 : 5000 },
+      metric: 'rps',
+      higherIsBetter: true,
+      servers: ['framework'],
+    });
   }
   UNARY_WORKLOADS.push({
     name: 'create c=16 (h2load)',
@@ -169,7 +181,10 @@ async function seed(file: string, rows: number, books: number): Promise<void> {
     await em.insertMany(Post, batch);
   }
   if (books) {
-    await em.insertMany(Author, Array.from({ length: AUTHORS }, (_, i) => ({ id: i + 1, name: `Author ${i + 1}` })));
+    await em.insertMany(
+      Author,
+      Array.from({ length: AUTHORS }, (_, i) => ({ id: i + 1, name: `Author ${i + 1}` })),
+    );
     for (let i = 0; i < books; i += 5000) {
       const batch = Array.from({ length: Math.min(5000, books - i) }, (_, j) => ({
         title: `Book ${i + j}`,
@@ -188,15 +203,16 @@ async function seed(file: string, rows: number, books: number): Promise<void> {
 async function startServer(name: ServerName, port: number, dbFile: string, rows: number, workers = 1): Promise<ChildProcess> {
   const script = path.join(__dirname, 'servers', `${name}.js`);
   // Several workers get both cores; a single server process gets core 0.
-  const child = HAS_TASKSET && workers === 1
-    ? spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', script, String(port), dbFile, String(rows)], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      })
-    : fork(script, [String(port), dbFile, String(rows)], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        execArgv: ['--expose-gc'],
-        env: { ...process.env, BENCH_WORKERS: String(workers) },
-      });
+  const child =
+    HAS_TASKSET && workers === 1
+      ? spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', script, String(port), dbFile, String(rows)], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        })
+      : fork(script, [String(port), dbFile, String(rows)], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          execArgv: ['--expose-gc'],
+          env: { ...process.env, BENCH_WORKERS: String(workers) },
+        });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`${name} server exited with ${code}`)));
@@ -329,7 +345,13 @@ async function measure(
  * timed run of the phase, because the collection they start from slows the code that runs
  * after it (see `measure`).
  */
-async function measureListMemory(load: LoadGenerator, workload: Workload, server: ChildProcess, port: number, tag: string): Promise<number> {
+async function measureListMemory(
+  load: LoadGenerator,
+  workload: Workload,
+  server: ChildProcess,
+  port: number,
+  tag: string,
+): Promise<number> {
   await control(server, 'memory-start', (reply) => (reply.memory === 'started' ? true : undefined));
   await load.run({ ...workload.spec, address: `127.0.0.1:${port}`, maxId: 0, tag });
   return control(server, 'memory-stop', (reply) => (typeof reply.memoryGrowthMb === 'number' ? reply.memoryGrowthMb : undefined));
@@ -343,14 +365,20 @@ async function verifyAndRemoveCreated(dbFile: string, tag: string, result: LoadR
   const em = (await checkerOrm(dbFile)).em.fork();
   const mine = { title: { $like: `bench-${tag}-%` } };
   const stored = await em.find(Post, mine, { fields: ['id'] });
-  if (result.dataBytes !== undefined) result = h2loadCreateOutcome(result, stored.map((post) => post.id), tag);
+  if (result.dataBytes !== undefined)
+    result = h2loadCreateOutcome(
+      result,
+      stored.map((post) => post.id),
+      tag,
+    );
   const succeeded = result.calls - result.errors;
   if (stored.length !== succeeded) throw new Error(`create ${tag}: ${succeeded} calls succeeded but ${stored.length} rows are stored`);
   await em.nativeDelete(Post, mine);
   return result;
 }
 
-const isCreate = (spec: LoadSpec): boolean => spec.workload === 'create' || spec.workload === 'create-h2load' || spec.workload === 'bulk-create';
+const isCreate = (spec: LoadSpec): boolean =>
+  spec.workload === 'create' || spec.workload === 'create-h2load' || spec.workload === 'bulk-create';
 
 /** Removes a warm-up's Creates, so every measurement sees the seeded table. */
 async function removeCreated(dbFile: string, tag: string, result: LoadResult): Promise<void> {
@@ -391,7 +419,19 @@ interface Summary {
 
 function summarize(samples: Sample[]): Summary {
   const summary: Summary = {};
-  const keys = ['rps', 'p50Ms', 'p99Ms', 'meanMs', 'cpuUsPerCall', 'firstMessageMs', 'totalMs', 'messagesPerSecond', 'serverCpuMs', 'memoryGrowthMb', 'errors'] as const;
+  const keys = [
+    'rps',
+    'p50Ms',
+    'p99Ms',
+    'meanMs',
+    'cpuUsPerCall',
+    'firstMessageMs',
+    'totalMs',
+    'messagesPerSecond',
+    'serverCpuMs',
+    'memoryGrowthMb',
+    'errors',
+  ] as const;
   for (const key of keys) {
     const values = samples.map((s) => s[key]).filter((v): v is number => typeof v === 'number');
     if (values.length) summary[key] = { median: median(values), min: Math.min(...values), max: Math.max(...values) };
@@ -455,7 +495,8 @@ async function main(): Promise<void> {
     }
     for (const workload of phase.workloads) {
       results[workload.name] = {};
-      for (const name of RUN_SERVERS.filter((server) => serves(workload, server))) results[workload.name][name] = summarize(samples.get(`${workload.name}|${name}`)!);
+      for (const name of RUN_SERVERS.filter((server) => serves(workload, server)))
+        results[workload.name][name] = summarize(samples.get(`${workload.name}|${name}`)!);
     }
     for (const db of databases.values()) {
       await closeCheckerOrm(db);
@@ -545,7 +586,9 @@ function report(results: Record<string, Record<string, Summary>>): void {
   const bulkCreates = results['bulk create, 10,000 per stream']?.framework?.rps?.median;
   if (unaryCreates && bulkCreates) {
     json.bulk_create_ratio = bulkCreates / unaryCreates;
-    lines.push(`| bulk create, 10,000 per stream | posts/s against unary Creates (create c=16) | ${(bulkCreates / unaryCreates).toFixed(2)} | | | | | |`);
+    lines.push(
+      `| bulk create, 10,000 per stream | posts/s against unary Creates (create c=16) | ${(bulkCreates / unaryCreates).toFixed(2)} | | | | | |`,
+    );
   }
   const plain = results['retrieve c=64 (h2load)']?.framework?.rps?.median;
   const withJwt = results['retrieve c=64 with a JWT (h2load)']?.framework?.rps?.median;

@@ -53,7 +53,11 @@ type Stub = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientRead
 /** The bookstore: logging in, nested authors, computed ratings, write-only passwords and List querying. */
 async function bookstore(address: string): Promise<void> {
   // bookstore.proto imports google/api/annotations.proto (its HTTP routes): google-proto-files has it.
-  const definition = protoLoader.loadSync(path.join(PROTO_DIR, 'bookstore.proto'), { keepCase: true, defaults: true, includeDirs: [GOOGLE_PROTOS] });
+  const definition = protoLoader.loadSync(path.join(PROTO_DIR, 'bookstore.proto'), {
+    keepCase: true,
+    defaults: true,
+    includeDirs: [GOOGLE_PROTOS],
+  });
   const pkg = grpc.loadPackageDefinition(definition).bookstore as grpc.GrpcObject;
   const stubOf = (service: string) => new (pkg[service] as typeof grpc.Client)(address, grpc.credentials.createInsecure()) as Stub;
   const stubs = ['AuthController', 'AuthorController', 'BookController', 'ReviewController', 'MemberController'].map(stubOf);
@@ -68,15 +72,30 @@ async function bookstore(address: string): Promise<void> {
 
   const run = Date.now().toString().slice(-9); // ISBNs and emails are unique: one run's differ from the last's
   console.log('----- Bookstore: staff log in; only staff may change the catalogue -----');
-  const staff = await login(process.env.BOOKSTORE_STAFF_EMAIL ?? 'staff@bookstore.example', process.env.BOOKSTORE_STAFF_PASSWORD ?? 'staff-password');
+  const staff = await login(
+    process.env.BOOKSTORE_STAFF_EMAIL ?? 'staff@bookstore.example',
+    process.env.BOOKSTORE_STAFF_PASSWORD ?? 'staff-password',
+  );
   console.log('----- Bookstore: Create an author and two books (the author comes back nested) -----');
   const author = await call<{ id: number }>(authors, 'Create', { name: 'Ursula K. Le Guin' }, staff);
   const published = { seconds: String(Date.UTC(1974, 4, 1) / 1000), nanos: 0 };
-  const book = await call<{ id: number }>(books, 'Create', { title: 'The Dispossessed', isbn: `9780${run}`, author_id: author.id, published, price: '9.99' }, staff);
+  const book = await call<{ id: number }>(
+    books,
+    'Create',
+    { title: 'The Dispossessed', isbn: `9780${run}`, author_id: author.id, published, price: '9.99' },
+    staff,
+  );
   console.log(book);
   await call(books, 'Create', { title: 'The Lathe of Heaven', isbn: `9781${run}`, author_id: author.id, published, price: '12.50' }, staff);
   console.log('----- Bookstore: Create a book with a new author, in one call -----');
-  console.log(await call(books, 'Create', { title: 'Kindred', isbn: `9782${run}`, author: { name: 'Octavia E. Butler' }, published, price: '15.00' }, staff));
+  console.log(
+    await call(
+      books,
+      'Create',
+      { title: 'Kindred', isbn: `9782${run}`, author: { name: 'Octavia E. Butler' }, published, price: '15.00' },
+      staff,
+    ),
+  );
   console.log('----- Bookstore: a member signs up (the password is never sent back) and logs in -----');
   const email = `reader${run}@example.com`;
   console.log(await call(members, 'Create', { email, name: 'Reader', password: 'a long enough secret' }));

@@ -22,13 +22,15 @@ async function main(): Promise<void> {
   // Listened for from the start: the server may already answer while the last start-up hooks run.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      starting.then((app) => app.close()).then(
-        () => process.exit(0),
-        (error: Error) => {
-          console.error(error.message);
-          process.exit(1);
-        },
-      );
+      starting
+        .then((app) => app.close())
+        .then(
+          () => process.exit(0),
+          (error: Error) => {
+            console.error(error.message);
+            process.exit(1);
+          },
+        );
     });
   }
   await starting;

@@ -26,11 +26,14 @@ serveBenchControl();
 
 const [port, dbFile] = process.argv.slice(2);
 
-
 const toMessage = (post: Post): PostMessage => ({ id: post.id, title: post.title, content: post.content });
 
 /** Writes pages of rows as messages, waiting for the client when its buffer is full; stops when it cancels. */
-async function streamPages<R, M>(call: grpc.ServerWritableStream<object, M>, pages: AsyncIterable<R[]>, toMessage: (row: R) => M): Promise<void> {
+async function streamPages<R, M>(
+  call: grpc.ServerWritableStream<object, M>,
+  pages: AsyncIterable<R[]>,
+  toMessage: (row: R) => M,
+): Promise<void> {
   try {
     for await (const page of pages) {
       for (const row of page) {

@@ -16,7 +16,8 @@ const server = new grpc.Server();
 server.addService(pkg.blog_proto.PostController.service, {
   Retrieve: (call: grpc.ServerUnaryCall<{ id: number }, object>, callback: grpc.sendUnaryData<object>) =>
     callback(null, { ...POST, id: call.request.id }),
-  Create: (call: grpc.ServerUnaryCall<object, object>, callback: grpc.sendUnaryData<object>) => callback(null, { ...POST, ...call.request }),
+  Create: (call: grpc.ServerUnaryCall<object, object>, callback: grpc.sendUnaryData<object>) =>
+    callback(null, { ...POST, ...call.request }),
   List: async (call: grpc.ServerWritableStream<object, object>) => {
     for (let i = 1; i <= ROWS && !call.cancelled; i++) {
       if (!call.write({ ...POST, id: i })) await new Promise((resolve) => call.once('drain', resolve));

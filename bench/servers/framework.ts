@@ -21,7 +21,17 @@ import { PostProtoSerializer } from '../../sample/blog/post.serializer';
 import { PostService } from '../../sample/blog/post.service';
 import { Book } from '../../sample/bookstore/book.entity';
 import { AuthorSerializer } from '../../sample/bookstore/bookstore.serializers';
-import { AUTH_PROTO, BENCH_JWT_SECRET, benchDatabase, BOOKS_PROTO, BULK_PROTO, PAGES_PROTO, POST_PROTO, serveBenchControl, webAddressOf } from '../common';
+import {
+  AUTH_PROTO,
+  BENCH_JWT_SECRET,
+  benchDatabase,
+  BOOKS_PROTO,
+  BULK_PROTO,
+  PAGES_PROTO,
+  POST_PROTO,
+  serveBenchControl,
+  webAddressOf,
+} from '../common';
 
 serveBenchControl();
 
@@ -56,7 +66,13 @@ class PostBulkService extends BulkCreateModelMixin(GenericService(Post)) {}
 @Module({
   imports: [
     MikroOrmModule.forRoot({ ...benchDatabase(dbFile), registerRequestContext: false }),
-    GrpcFrameworkModule.forRoot({ protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO, AUTH_PROTO, BULK_PROTO], url: `127.0.0.1:${port}`, reflection: false, health: false, web: { url: webAddressOf(`127.0.0.1:${port}`) } }),
+    GrpcFrameworkModule.forRoot({
+      protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO, AUTH_PROTO, BULK_PROTO],
+      url: `127.0.0.1:${port}`,
+      reflection: false,
+      health: false,
+      web: { url: webAddressOf(`127.0.0.1:${port}`) },
+    }),
   ],
   controllers: [PostService, PostPagesService, BookListService, AuthedPostService, PostBulkService],
 })

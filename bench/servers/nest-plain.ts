@@ -29,7 +29,6 @@ serveBenchControl();
 
 const [port, dbFile] = process.argv.slice(2);
 
-
 @Controller()
 class PostController {
   constructor(private readonly em: EntityManager) {}
@@ -101,7 +100,12 @@ class NestPlainModule {}
 NestFactory.createMicroservice<MicroserviceOptions>(NestPlainModule, {
   transport: Transport.GRPC,
   logger: ['error'],
-  options: { package: ['blog_proto', 'bench_pages', 'bench_books'], protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO], url: `127.0.0.1:${port}`, loader: { keepCase: true, defaults: true } },
+  options: {
+    package: ['blog_proto', 'bench_pages', 'bench_books'],
+    protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO],
+    url: `127.0.0.1:${port}`,
+    loader: { keepCase: true, defaults: true },
+  },
 }).then(async (app) => {
   app.enableShutdownHooks();
   await app.listen();

@@ -24,7 +24,12 @@ export class CallAccess {
     const authenticators = service.authenticators ?? defaults.authenticators;
     const permissions = permissionsOf(service.permissions ?? defaults.permissions, action);
     if (!authenticators.length && !permissions.length) return undefined;
-    return new CallAccess(authenticators, permissions, permissions.filter((p) => p.hasObjectPermission), service.hideForbiddenObjects ?? false);
+    return new CallAccess(
+      authenticators,
+      permissions,
+      permissions.filter((p) => p.hasObjectPermission),
+      service.hideForbiddenObjects ?? false,
+    );
   }
 
   /** Whether objects are checked when found (`checkObject` has work). */
@@ -61,7 +66,11 @@ const instances = new WeakMap<Function, Permission>();
 /** The permissions of one action, each class made once. */
 function permissionsOf(permissions: ServicePermissions | undefined, action: string): Permission[] {
   if (!permissions) return [];
-  const list = Array.isArray(permissions) ? permissions : ((permissions as Record<string, readonly PermissionLike[] | undefined>)[action] ?? (permissions as { default?: readonly PermissionLike[] }).default ?? []);
+  const list = Array.isArray(permissions)
+    ? permissions
+    : ((permissions as Record<string, readonly PermissionLike[] | undefined>)[action] ??
+      (permissions as { default?: readonly PermissionLike[] }).default ??
+      []);
   return (list as readonly PermissionLike[]).map((permission) => {
     if (typeof permission !== 'function') return permission;
     let instance = instances.get(permission);

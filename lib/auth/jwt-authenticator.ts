@@ -51,11 +51,18 @@ export class JwtAuthenticator implements Authenticator {
 
   constructor(private readonly options: JwtAuthenticatorOptions) {
     if (!options.jwtService && options.secret === undefined && options.publicKey === undefined) {
-      throw new Error('JwtAuthenticator needs the key tokens are signed with: { secret } (HS256), { publicKey } (RS256, ES256), or { jwtService }.');
+      throw new Error(
+        'JwtAuthenticator needs the key tokens are signed with: { secret } (HS256), { publicKey } (RS256, ES256), or { jwtService }.',
+      );
     }
     // jsonwebtoken 9 turns a string or Buffer key into a KeyObject on every verify, first trying
     // it as a public key and catching the error: made once here, a verify costs a tenth as much.
-    const key = options.publicKey !== undefined ? createPublicKey(options.publicKey) : options.secret !== undefined ? createSecretKey(Buffer.from(options.secret)) : undefined;
+    const key =
+      options.publicKey !== undefined
+        ? createPublicKey(options.publicKey)
+        : options.secret !== undefined
+          ? createSecretKey(Buffer.from(options.secret))
+          : undefined;
     this.jwt = options.jwtService ?? new (loadJwt().JwtService)({ secret: key as unknown as string });
     this.cacheSize = options.verify?.maxAge !== undefined ? 0 : (options.cacheSize ?? 1000);
   }
@@ -81,7 +88,8 @@ export class JwtAuthenticator implements Authenticator {
     if (known) {
       const now = Date.now() / 1000;
       const tolerance = this.options.verify?.clockTolerance ?? 0;
-      if ((known.exp === undefined || now < known.exp + tolerance) && (known.nbf === undefined || now >= known.nbf - tolerance)) return known.payload;
+      if ((known.exp === undefined || now < known.exp + tolerance) && (known.nbf === undefined || now >= known.nbf - tolerance))
+        return known.payload;
       this.verified.delete(token);
     }
     let payload: Record<string, unknown>;

@@ -60,7 +60,8 @@ export class PassportAuthenticator implements Authenticator {
     const credentials = metadata.get(this.metadataKey).length;
     if (!credentials) return null;
     // The strategy would see only the first: two credentials are refused, not one chosen.
-    if (credentials > 1) return Promise.reject(new AuthenticationFailedError(`Send one ${this.metadataKey} credential, not ${credentials}.`));
+    if (credentials > 1)
+      return Promise.reject(new AuthenticationFailedError(`Send one ${this.metadataKey} credential, not ${credentials}.`));
     const request = passportRequest(metadata, call);
     return new Promise((resolve, reject) => {
       // As passport does: the strategy runs on an object of its own whose actions settle this call.

@@ -24,7 +24,9 @@ export type PermissionLike = (new () => Permission) | Permission;
  * Permissions of a service: one list for every action, or lists per action with a `default`
  * for the others: `{ default: [IsAuthenticated], Destroy: [IsAdmin] }`.
  */
-export type ServicePermissions = readonly PermissionLike[] | { readonly default?: readonly PermissionLike[]; readonly [action: string]: readonly PermissionLike[] | undefined };
+export type ServicePermissions =
+  | readonly PermissionLike[]
+  | { readonly default?: readonly PermissionLike[]; readonly [action: string]: readonly PermissionLike[] | undefined };
 
 /** The base of the permission classes here: each is a guard too, refusing as the framework does. */
 export abstract class BasePermission implements Permission, CanActivate {

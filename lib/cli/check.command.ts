@@ -16,7 +16,8 @@ export async function checkCommand(moduleReference: string): Promise<boolean> {
     const server = app.get(GrpcFrameworkServer, { strict: false });
     await server.prepare();
     const report = internalsOf(server).fastPathReport();
-    if (report.length) process.stdout.write(`Fast paths (and why a path is not the fastest):\n${report.map((line) => `  ${line}`).join('\n')}\n`);
+    if (report.length)
+      process.stdout.write(`Fast paths (and why a path is not the fastest):\n${report.map((line) => `  ${line}`).join('\n')}\n`);
   } catch (error) {
     process.stderr.write(`${(withStartupHint(error) as Error).message}\n`);
     return false;

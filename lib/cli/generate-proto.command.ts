@@ -25,7 +25,10 @@ export interface GenerateProtoArgs {
 /** `grpc-framework generateproto`: writes the .proto of a model service for an entity. */
 export async function generateProtoCommand(args: GenerateProtoArgs): Promise<string> {
   if (args.serializer) return generateFromSerializer({ ...args, serializer: args.serializer });
-  if (!args.entity) throw new Error('generateproto needs --entity <module>:<Class> (or --serializer <module>:<Class>), e.g. --entity src/blog/post.entity.ts:Post');
+  if (!args.entity)
+    throw new Error(
+      'generateproto needs --entity <module>:<Class> (or --serializer <module>:<Class>), e.g. --entity src/blog/post.entity.ts:Post',
+    );
   const entity = loadExport(args.entity, '--entity');
   if (typeof entity !== 'function') throw new Error(`--entity ${args.entity} is not a class.`);
   return withDiscoveredEntities(args.file, (metadata) => {
@@ -47,7 +50,9 @@ export async function generateProtoCommand(args: GenerateProtoArgs): Promise<str
 async function generateFromSerializer(args: GenerateProtoArgs & { serializer: string }): Promise<string> {
   const Serializer = loadExport(args.serializer, '--serializer') as unknown;
   if (typeof Serializer !== 'function' || typeof (Serializer as { spec?: unknown }).spec !== 'function') {
-    throw new Error(`--serializer ${args.serializer} is not a serializer class (made with ModelProtoSerializer or extending ProtoSerializer).`);
+    throw new Error(
+      `--serializer ${args.serializer} is not a serializer class (made with ModelProtoSerializer or extending ProtoSerializer).`,
+    );
   }
   return withDiscoveredEntities(args.file, (metadata) => {
     useEntityMetadata(metadata);
@@ -85,7 +90,10 @@ function writeOut(file: string | undefined, text: string): void {
 /** The entity's folder name, e.g. `blog` for `src/blog/post.entity.ts`. */
 function packageFromModule(reference: string): string {
   const file = path.resolve(reference.slice(0, reference.lastIndexOf(':')));
-  return path.basename(path.dirname(file)).replace(/[^A-Za-z0-9_]/g, '_').toLowerCase();
+  return path
+    .basename(path.dirname(file))
+    .replace(/[^A-Za-z0-9_]/g, '_')
+    .toLowerCase();
 }
 
 /** Runs MikroORM's metadata discovery over every decorated entity, without a database connection. */

@@ -67,10 +67,16 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     const entity = values.entity ?? values.model;
-    if (!entity && !values.serializer) throw new Error('generateproto needs --entity <module>:<Class> (or --serializer <module>:<Class>), e.g. --entity src/blog/post.entity.ts:Post');
+    if (!entity && !values.serializer)
+      throw new Error(
+        'generateproto needs --entity <module>:<Class> (or --serializer <module>:<Class>), e.g. --entity src/blog/post.entity.ts:Post',
+      );
     const text = await generateProtoCommand({
       entity,
-      fields: values.fields?.split(',').map((f) => f.trim()).filter(Boolean),
+      fields: values.fields
+        ?.split(',')
+        .map((f) => f.trim())
+        .filter(Boolean),
       packageName: values.package,
       serviceName: values.service,
       file: values.file,

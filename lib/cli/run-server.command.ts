@@ -77,7 +77,9 @@ function runCluster(args: RunServerArgs): Promise<void> {
   let listening = 0;
   cluster.on('message', (_worker, message: Partial<WorkerListening>) => {
     if (typeof message?.listening !== 'string' || ++listening !== workers.length) return;
-    process.stdout.write(`Starting gRPC server at ${message.listening} with ${args.workers} worker processes\nQuit the server with CONTROL-C.\n`);
+    process.stdout.write(
+      `Starting gRPC server at ${message.listening} with ${args.workers} worker processes\nQuit the server with CONTROL-C.\n`,
+    );
   });
   let failed = false;
   let stopping = false;

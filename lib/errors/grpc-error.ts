@@ -34,10 +34,7 @@ export class GrpcError extends Error {
  * @publicApi
  */
 export class ValidationFailedError extends GrpcError {
-  constructor(
-    violations: readonly FieldViolation[],
-    code: status = status.INVALID_ARGUMENT,
-  ) {
+  constructor(violations: readonly FieldViolation[], code: status = status.INVALID_ARGUMENT) {
     super(code, describeViolations(violations), violations);
   }
 

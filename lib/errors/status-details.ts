@@ -50,7 +50,9 @@ export function badRequestMetadata(code: number, message: string, violations: re
 function encodeStatus(code: number, message: string, violations: readonly FieldViolation[]): Uint8Array {
   const { Status, BadRequest } = richErrorTypes();
   const badRequest = BadRequest.encode(
-    BadRequest.fromObject({ field_violations: violations.map((v) => ({ field: v.field, description: v.description, reason: v.reason ?? 'INVALID' })) }),
+    BadRequest.fromObject({
+      field_violations: violations.map((v) => ({ field: v.field, description: v.description, reason: v.reason ?? 'INVALID' })),
+    }),
   ).finish();
   return Status.encode(Status.fromObject({ code, message, details: [{ type_url: BAD_REQUEST_TYPE_URL, value: badRequest }] })).finish();
 }
@@ -78,9 +80,15 @@ export function decodeStatusDetails(bytes: Uint8Array): StatusDetail[] {
     const value = any.value ?? new Uint8Array();
     const detail: StatusDetail = { type, value };
     if (any.type_url === BAD_REQUEST_TYPE_URL) {
-      const badRequest = BadRequest.toObject(BadRequest.decode(value)) as { field_violations?: { field: string; description: string; reason?: string }[] };
+      const badRequest = BadRequest.toObject(BadRequest.decode(value)) as {
+        field_violations?: { field: string; description: string; reason?: string }[];
+      };
       detail.debug = {
-        fieldViolations: (badRequest.field_violations ?? []).map(({ field, description, reason }) => ({ field, description, ...(reason ? { reason } : {}) })),
+        fieldViolations: (badRequest.field_violations ?? []).map(({ field, description, reason }) => ({
+          field,
+          description,
+          ...(reason ? { reason } : {}),
+        })),
       };
     }
     return detail;

@@ -23,7 +23,9 @@ export const STATUS_LIMITS = {
 export function boundedMessage(message: string): string {
   if (Buffer.byteLength(message) <= STATUS_LIMITS.messageBytes) return message;
   const marker = ' … (cut)';
-  let cut = Buffer.from(message).subarray(0, STATUS_LIMITS.messageBytes - Buffer.byteLength(marker)).toString('utf8');
+  let cut = Buffer.from(message)
+    .subarray(0, STATUS_LIMITS.messageBytes - Buffer.byteLength(marker))
+    .toString('utf8');
   // A character split by the cut decodes as U+FFFD: drop it.
   cut = cut.replace(/\uFFFD$/u, '');
   return cut + marker;

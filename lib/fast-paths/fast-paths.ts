@@ -176,7 +176,8 @@ export class FastPaths {
   async runWrite<R>(service: PlannedService, serializer: SerializerClassLike | undefined, work: () => Promise<R>): Promise<R> {
     const em = service.context.readEm;
     const { path } = this.write(service.action, serializer);
-    const flushIsAtomic = !em.isInTransaction() && em.getPlatform().supportsTransactions() && em.config.get('implicitTransactions') === true;
+    const flushIsAtomic =
+      !em.isInTransaction() && em.getPlatform().supportsTransactions() && em.config.get('implicitTransactions') === true;
     if (path === 'transaction' || !flushIsAtomic) return service.inTransaction(work);
     if (path !== 'one-statement' || !flushIsOneRow(em, this.meta)) return work();
     const unmanaged = service.action === 'Create' && serializer ? this.unmanagedInsert(em, serializer) : undefined;
@@ -216,8 +217,14 @@ export class FastPaths {
         lines.push(`${action}: ${path === 'columns' ? 'reads columns straight into messages' : `loads entities (${reasons.join('; ')})`}`);
       } else if (WRITE_HOOKS[action]) {
         const { path, reasons } = this.write(action, this.serializerClass);
-        const said = { 'one-statement': 'one statement, without a transaction', 'one-flush': "one flush, in MikroORM's transaction", transaction: 'in a transaction' }[path];
-        lines.push(`${action}: ${said}${reasons.length ? ` (${reasons.join('; ')})` : ''}${action === 'Create' && path === 'one-statement' ? this.describeInsert() : ''}`);
+        const said = {
+          'one-statement': 'one statement, without a transaction',
+          'one-flush': "one flush, in MikroORM's transaction",
+          transaction: 'in a transaction',
+        }[path];
+        lines.push(
+          `${action}: ${said}${reasons.length ? ` (${reasons.join('; ')})` : ''}${action === 'Create' && path === 'one-statement' ? this.describeInsert() : ''}`,
+        );
       }
     }
     return lines;
@@ -238,7 +245,12 @@ export class FastPaths {
  * by readers of their own; undefined, with the reasons, when the serializer reads more than
  * columns.
  */
-function readerOf(em: EntityManager, serializer: SerializerClassLike, reasons: string[], extra: readonly string[] = []): ColumnReader | undefined {
+function readerOf(
+  em: EntityManager,
+  serializer: SerializerClassLike,
+  reasons: string[],
+  extra: readonly string[] = [],
+): ColumnReader | undefined {
   const plan = columnsOnly(serializer, reasons);
   if (!plan) return undefined;
   const related: RelatedColumns[] = [];
@@ -295,17 +307,24 @@ function columnsOnly(serializer: SerializerClassLike, reasons: string[]): Column
 /** What saving through a serializer amounts to. */
 function saveOf(serializer: SerializerClassLike, meta: EntityMetadata): Decision<WritePath> {
   const proto = serializer.prototype;
-  if (!(proto instanceof ModelProtoSerializerBase)) return { path: 'transaction', reasons: [`${serializer.name} is not a ModelProtoSerializer`] };
+  if (!(proto instanceof ModelProtoSerializerBase))
+    return { path: 'transaction', reasons: [`${serializer.name} is not a ModelProtoSerializer`] };
   const replaced = ['save', 'create', 'update'].filter((name) => !isDefault(proto, name));
   if (replaced.length) return { path: 'transaction', reasons: [`${serializer.name} overrides ${replaced.join(', ')}`] };
   if ((serializer as unknown as typeof ModelProtoSerializerBase).entity.name !== meta.className) {
     return { path: 'transaction', reasons: [`${serializer.name} saves another entity`] };
   }
   const nested = serializer.spec().nestedWrites.map((f) => f.name);
-  if (nested.length) return { path: 'transaction', reasons: [`${serializer.name} writes nested objects (${nested.join(', ')}), rows of their own`] };
-  if (!isDefault(proto, 'validate')) return { path: 'one-flush', reasons: [`${serializer.name} overrides validate(), which may change other rows`] };
-  const collections = serializer.spec().writable.filter((f) => f.kind === 'relations').map((f) => f.property);
-  if (collections.length) return { path: 'one-flush', reasons: [`${serializer.name} writes collections (${collections.join(', ')}), rows of their own`] };
+  if (nested.length)
+    return { path: 'transaction', reasons: [`${serializer.name} writes nested objects (${nested.join(', ')}), rows of their own`] };
+  if (!isDefault(proto, 'validate'))
+    return { path: 'one-flush', reasons: [`${serializer.name} overrides validate(), which may change other rows`] };
+  const collections = serializer
+    .spec()
+    .writable.filter((f) => f.kind === 'relations')
+    .map((f) => f.property);
+  if (collections.length)
+    return { path: 'one-flush', reasons: [`${serializer.name} writes collections (${collections.join(', ')}), rows of their own`] };
   return { path: 'one-statement', reasons: [] };
 }
 

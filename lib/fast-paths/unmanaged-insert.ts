@@ -16,7 +16,12 @@ const offers = new WeakMap<CallContext, Offer>();
  * `insert`: the fast path decided that the saved object only becomes the response, so it need
  * not be an entity an EntityManager manages (see `FastPaths.created`).
  */
-export async function offerUnmanagedInsert<R>(call: CallContext, serializer: Function, insert: OneRowInsert, work: () => Promise<R>): Promise<R> {
+export async function offerUnmanagedInsert<R>(
+  call: CallContext,
+  serializer: Function,
+  insert: OneRowInsert,
+  work: () => Promise<R>,
+): Promise<R> {
   offers.set(call, { serializer, insert });
   try {
     return await work();
@@ -31,7 +36,10 @@ export async function offerUnmanagedInsert<R>(call: CallContext, serializer: Fun
  * EntityManager when it has one (or when an `onCreate` function takes one), else the
  * application's: the insert needs no unit of work.
  */
-export function takeUnmanagedInsert(serializer: object, context: SerializerContext): { insert: OneRowInsert; em: EntityManager } | undefined {
+export function takeUnmanagedInsert(
+  serializer: object,
+  context: SerializerContext,
+): { insert: OneRowInsert; em: EntityManager } | undefined {
   const call = context.call;
   const offer = call && offers.get(call);
   if (!offer || offer.serializer !== serializer.constructor) return undefined;

@@ -35,7 +35,11 @@ export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Ba
         let saved = 0;
         try {
           return await this.inTransaction(async () => {
-            const messages = await this.saveMany(serializers, (serializer) => this.performCreate(serializer), (index) => (saved = index + 1));
+            const messages = await this.saveMany(
+              serializers,
+              (serializer) => this.performCreate(serializer),
+              (index) => (saved = index + 1),
+            );
             this.context.signal.throwIfAborted(); // a client that left while it was written is not answered: undo it
             return this.respondMany(messages);
           });
@@ -63,12 +67,21 @@ export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Ba
 function refusalOfItem(error: unknown, index: number): unknown {
   const prefix = `items[${index}]`;
   if (error instanceof ValidationFailedError) {
-    return new ValidationFailedError(error.fieldViolations.map((v) => ({ ...v, field: `${prefix}.${v.field}` })), error.code);
+    return new ValidationFailedError(
+      error.fieldViolations.map((v) => ({ ...v, field: `${prefix}.${v.field}` })),
+      error.code,
+    );
   }
   // Its values may clash with an earlier message of the same stream, which is no longer stored to show which.
   if (error instanceof UniqueConstraintViolationException) {
     return new ValidationFailedError(
-      [{ field: prefix, description: 'A record with the same unique values already exists, or is in an earlier message of this stream.', reason: 'UNIQUE' }],
+      [
+        {
+          field: prefix,
+          description: 'A record with the same unique values already exists, or is in an earlier message of this stream.',
+          reason: 'UNIQUE',
+        },
+      ],
       status.ALREADY_EXISTS,
     );
   }

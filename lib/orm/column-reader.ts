@@ -70,9 +70,15 @@ export class ColumnReader {
   }
 
   /** A reader of `properties`, or why they cannot be read as plain columns. */
-  static create(em: EntityManager, meta: EntityMetadata, properties: readonly string[], related: readonly RelatedColumns[] = []): { reader: ColumnReader } | { reason: string } {
+  static create(
+    em: EntityManager,
+    meta: EntityMetadata,
+    properties: readonly string[],
+    related: readonly RelatedColumns[] = [],
+  ): { reader: ColumnReader } | { reason: string } {
     if (!isSqlEntityManager(em)) return { reason: 'the driver is not an SQL driver' };
-    if (meta.discriminatorColumn || meta.virtual || meta.expression) return { reason: `${meta.className} uses inheritance or is a virtual entity` };
+    if (meta.discriminatorColumn || meta.virtual || meta.expression)
+      return { reason: `${meta.className} uses inheritance or is a virtual entity` };
     // `@OnLoad` hooks and subscribers expect entities to be loaded.
     if (em.getEventManager().hasListeners(EventType.onLoad, meta)) return { reason: `${meta.className} has onLoad hooks or subscribers` };
     if (Object.keys(meta.filters ?? {}).length || Object.keys(em.config.get('filters') ?? {}).length) {
@@ -83,8 +89,13 @@ export class ColumnReader {
       const prop = meta.properties[name as keyof typeof meta.properties] as EntityProperty | undefined;
       return !prop || !isPlainColumn(prop);
     });
-    if (notPlain.length) return { reason: `${notPlain.join(', ')} ${notPlain.length > 1 ? 'are' : 'is'} not a plain column (formula, lazy, embedded or not persisted)` };
-    const foreign = related.filter(({ property }) => (meta.properties[property as keyof typeof meta.properties] as EntityProperty).kind === ReferenceKind.SCALAR);
+    if (notPlain.length)
+      return {
+        reason: `${notPlain.join(', ')} ${notPlain.length > 1 ? 'are' : 'is'} not a plain column (formula, lazy, embedded or not persisted)`,
+      };
+    const foreign = related.filter(
+      ({ property }) => (meta.properties[property as keyof typeof meta.properties] as EntityProperty).kind === ReferenceKind.SCALAR,
+    );
     if (foreign.length) return { reason: `${foreign.map((r) => r.property).join(', ')} is not a relation` };
     return { reader: new ColumnReader(meta, [...new Set([...unique, ...related.map((r) => r.property)])], related) };
   }
@@ -136,7 +147,14 @@ export class ColumnReader {
    * compiled once per `shape` (what `where` depends on besides the class: the List's filter and
    * order) and kept; undefined when a key is not a plain column.
    */
-  compiledPage(em: EntityManager, shape: string, where: () => FilterQuery<object>, order: readonly [string, 'asc' | 'desc'][], limit: number, after: boolean): CompiledPage | undefined {
+  compiledPage(
+    em: EntityManager,
+    shape: string,
+    where: () => FilterQuery<object>,
+    order: readonly [string, 'asc' | 'desc'][],
+    limit: number,
+    after: boolean,
+  ): CompiledPage | undefined {
     const cacheKey = `${shape}\n${limit}\n${after}`;
     let page = this.pages.get(cacheKey);
     if (page === undefined) {
@@ -146,13 +164,23 @@ export class ColumnReader {
     return page ?? undefined;
   }
 
-  private compilePage(em: EntityManager, where: FilterQuery<object>, order: readonly [string, 'asc' | 'desc'][], limit: number, after: boolean): CompiledPage | undefined {
+  private compilePage(
+    em: EntityManager,
+    where: FilterQuery<object>,
+    order: readonly [string, 'asc' | 'desc'][],
+    limit: number,
+    after: boolean,
+  ): CompiledPage | undefined {
     const props = order.map(([field]) => this.meta.properties[field as keyof typeof this.meta.properties] as EntityProperty | undefined);
     if (props.some((prop) => !prop || prop.kind !== ReferenceKind.SCALAR || !isPlainColumn(prop))) return undefined;
     const qb = (em as unknown as SqlEntityManagerLike).createQueryBuilder(this.meta.className);
-    qb.select([...this.properties]).where(where).orderBy(Object.fromEntries(order));
+    qb.select([...this.properties])
+      .where(where)
+      .orderBy(Object.fromEntries(order));
     const placeholders = order.map((_, i) => `${SENTINEL}${i}`);
-    const keys = after ? order.map(([, direction], i) => ({ column: `${qb.alias}.${props[i]!.fieldNames[0]}`, direction, placeholder: placeholders[i] })) : [];
+    const keys = after
+      ? order.map(([, direction], i) => ({ column: `${qb.alias}.${props[i]!.fieldNames[0]}`, direction, placeholder: placeholders[i] }))
+      : [];
     const { sql, nativeSql, bindings, nativeBindings } = compilePage(qb, keys, limit);
     const keySlots: [number, number][] = [];
     for (const [at, value] of bindings.entries()) {
@@ -162,13 +190,23 @@ export class ColumnReader {
       keySlots.push([at, key]);
     }
     if (after && keySlots.length < order.length) return undefined;
-    return { sql, nativeSql, bindings, keys: order.map(([field]) => field), keySlots, toDatabase: props.map((prop) => toDatabaseOf(prop!, em)) };
+    return {
+      sql,
+      nativeSql,
+      bindings,
+      keys: order.map(([field]) => field),
+      keySlots,
+      toDatabase: props.map((prop) => toDatabaseOf(prop!, em)),
+    };
   }
 
   /** Runs a compiled page query after the row `last` (its order keys' values; none for the first page). */
   async readPage(em: EntityManager, page: CompiledPage, last: Readonly<Record<string, unknown>> | undefined): Promise<ColumnData[]> {
     const rows = await runQuery(em, page, pageParams(page, last));
-    return this.withRelated(em, rows.map((row) => this.toData(em, row)));
+    return this.withRelated(
+      em,
+      rows.map((row) => this.toData(em, row)),
+    );
   }
 
   /** One page of rows in order: a query built per page, so `where` may hold the last page's keys. */
@@ -180,12 +218,18 @@ export class ColumnReader {
     offset: number | undefined,
   ): Promise<ColumnData[]> {
     const qb = (em as unknown as SqlEntityManagerLike).createQueryBuilder(this.meta.className);
-    qb.select([...this.properties]).where(where).orderBy(orderBy).limit(limit);
+    qb.select([...this.properties])
+      .where(where)
+      .orderBy(orderBy)
+      .limit(limit);
     if (offset) qb.offset(offset);
     // Built per page (the keys of the last page are values in it), run as a prepared statement: pages of one query differ only in values.
     const compiled = compileSelect(qb);
     const rows = await runQuery(em, compiled, [...compiled.bindings]);
-    return this.withRelated(em, rows.map((row) => this.toData(em, row)));
+    return this.withRelated(
+      em,
+      rows.map((row) => this.toData(em, row)),
+    );
   }
 
   /** The rows whose primary key is one of `keys` (at most `MAX_KEYS_PER_QUERY`), in no particular order. */
@@ -198,7 +242,10 @@ export class ColumnReader {
     qb.select([...this.properties]).where({ [this.meta.primaryKeys[0]]: { $in: padded } });
     const compiled = compileSelect(qb);
     const rows = await runQuery(em, compiled, [...compiled.bindings]);
-    return this.withRelated(em, rows.map((row) => this.toData(em, row)));
+    return this.withRelated(
+      em,
+      rows.map((row) => this.toData(em, row)),
+    );
   }
 
   /** `rows` with each related key replaced by the related row's data (null when there is none). */

@@ -17,8 +17,12 @@ export function fieldKindOf(prop: EntityProperty): FieldKind {
       return 'json';
   }
   // MikroORM names types either by alias ('double') or by class ('DoubleType').
-  const type = String(prop.type ?? '').toLowerCase().replace(/type$/, '');
-  const column = String(prop.columnTypes?.[0] ?? '').toLowerCase().replace(/\(.*$/, '');
+  const type = String(prop.type ?? '')
+    .toLowerCase()
+    .replace(/type$/, '');
+  const column = String(prop.columnTypes?.[0] ?? '')
+    .toLowerCase()
+    .replace(/\(.*$/, '');
   const runtime = String(prop.runtimeType ?? '').toLowerCase();
   if (prop.enum) return 'enum';
   if (runtime === 'boolean' || type === 'boolean') return 'boolean';
@@ -46,4 +50,3 @@ export function defaultFieldNames(meta: EntityMetadata): string[] {
     .filter((p) => (p.kind !== ReferenceKind.EMBEDDED || !p.object) && !p.embedded)
     .map((p) => p.name);
 }
-

@@ -47,21 +47,35 @@ export class OneRowInsert {
 
   private static decide(em: EntityManager, meta: EntityMetadata): OneRowInsert | { reason: string } {
     const driver = driverPoolOf(em).driverName;
-    if (driver !== 'better-sqlite3' && driver !== 'pg') return { reason: `the ${driver} driver is not one the framework compiles inserts for` };
+    if (driver !== 'better-sqlite3' && driver !== 'pg')
+      return { reason: `the ${driver} driver is not one the framework compiles inserts for` };
     if (meta.compositePK || meta.primaryKeys.length !== 1) return { reason: `${meta.className} has a composite primary key` };
     if (meta.versionProperty) return { reason: `${meta.className} has a version property` };
-    if (meta.discriminatorColumn || meta.virtual || meta.embeddable || meta.readonly) return { reason: `${meta.className} uses inheritance or is not a plain table` };
+    if (meta.discriminatorColumn || meta.virtual || meta.embeddable || meta.readonly)
+      return { reason: `${meta.className} uses inheritance or is not a plain table` };
     if (meta.schema === '*') return { reason: `${meta.className} has a wildcard schema` };
     if (em.config.get('validate')) return { reason: "MikroORM's validate option is on" };
     const written = meta.props.filter((prop) => isOwnColumn(prop));
     const other = meta.props.filter((prop) => !written.includes(prop) && prop.persist !== false && !isCollection(prop) && !prop.formula);
-    if (other.length) return { reason: `${other.map((p) => p.name).join(', ')} ${other.length > 1 ? 'are' : 'is'} not written as one column` };
-    const generated = written.filter((prop) => prop.primary || prop.default !== undefined || prop.defaultRaw !== undefined || prop.generated);
+    if (other.length)
+      return { reason: `${other.map((p) => p.name).join(', ')} ${other.length > 1 ? 'are' : 'is'} not written as one column` };
+    const generated = written.filter(
+      (prop) => prop.primary || prop.default !== undefined || prop.defaultRaw !== undefined || prop.generated,
+    );
     const relation = generated.find((prop) => prop.kind !== ReferenceKind.SCALAR);
     if (relation) return { reason: `${relation.name} is a relation with a database default` };
-    const made = ColumnReader.create(em, meta, generated.map((prop) => prop.name));
+    const made = ColumnReader.create(
+      em,
+      meta,
+      generated.map((prop) => prop.name),
+    );
     if ('reason' in made) return made;
-    return new OneRowInsert(meta, made.reader, generated.map((prop) => prop.name), unmanagedReasonOf(meta));
+    return new OneRowInsert(
+      meta,
+      made.reader,
+      generated.map((prop) => prop.name),
+      unmanagedReasonOf(meta),
+    );
   }
 
   /**
@@ -71,7 +85,13 @@ export class OneRowInsert {
   static async save(em: EntityManager, entity: object): Promise<void> {
     const meta = metadataOf(entity);
     const insert = OneRowInsert.for(em, meta);
-    if ('reason' in insert || !inTablesSchema(em, meta, entity) || !flushIsOneRow(em, meta) || !nothingElseToFlush(em) || !onlyTheRow(meta, entity)) {
+    if (
+      'reason' in insert ||
+      !inTablesSchema(em, meta, entity) ||
+      !flushIsOneRow(em, meta) ||
+      !nothingElseToFlush(em) ||
+      !onlyTheRow(meta, entity)
+    ) {
       em.persist(entity);
       return em.flush();
     }
@@ -107,7 +127,12 @@ export class OneRowInsert {
     const payload = em.getComparator().prepareEntity(entity) as Record<string, unknown>;
     const sent = Object.keys(payload).filter((name) => payload[name] !== undefined);
     const statement = this.statement(em, sent);
-    const rows = await runQuery(em, statement, sent.map((name) => payload[name]), 'write');
+    const rows = await runQuery(
+      em,
+      statement,
+      sent.map((name) => payload[name]),
+      'write',
+    );
     if (statement.properties.length) {
       const returned = this.reader.toData(em, rows[0]);
       for (const name of statement.properties) {
@@ -133,7 +158,9 @@ export class OneRowInsert {
 const decided = new WeakMap<object, WeakMap<EntityMetadata, OneRowInsert | { reason: string }>>();
 
 const isCollection = (prop: EntityProperty): boolean =>
-  prop.kind === ReferenceKind.ONE_TO_MANY || prop.kind === ReferenceKind.MANY_TO_MANY || (prop.kind === ReferenceKind.ONE_TO_ONE && !prop.owner);
+  prop.kind === ReferenceKind.ONE_TO_MANY ||
+  prop.kind === ReferenceKind.MANY_TO_MANY ||
+  (prop.kind === ReferenceKind.ONE_TO_ONE && !prop.owner);
 
 /** Whether a flush would have nothing to write but the new entity: nothing persisted or removed, nothing loaded that could have changed. */
 function nothingElseToFlush(em: EntityManager): boolean {

@@ -82,7 +82,12 @@ export function fileDescriptorsOf(root: protobuf.Root, nameOf: FileNamer): FileD
   };
   const visit = (namespace: protobuf.NamespaceBase): void => {
     for (const nested of namespace.nestedArray) {
-      if (nested instanceof protobuf.Type || nested instanceof protobuf.Enum || nested instanceof protobuf.Service || nested instanceof protobuf.Field) {
+      if (
+        nested instanceof protobuf.Type ||
+        nested instanceof protobuf.Enum ||
+        nested instanceof protobuf.Service ||
+        nested instanceof protobuf.Field
+      ) {
         const name = fileOf(nested);
         if (WELL_KNOWN_FILES.has(name)) continue;
         let builder = builders.get(name);
@@ -255,7 +260,12 @@ class FileBuilder {
 
   /** The nested `<Name>Entry` message protoc writes for a map field. */
   private mapEntry(field: protobuf.MapField, descriptor: FieldDescriptorProto): DescriptorProto {
-    const value = create(FieldDescriptorProtoSchema, { name: 'value', jsonName: 'value', number: 2, label: FieldDescriptorProto_Label.OPTIONAL });
+    const value = create(FieldDescriptorProtoSchema, {
+      name: 'value',
+      jsonName: 'value',
+      number: 2,
+      label: FieldDescriptorProto_Label.OPTIONAL,
+    });
     const resolved = field.resolvedType;
     if (resolved) {
       value.type = resolved instanceof protobuf.Enum ? FieldDescriptorProto_Type.ENUM : FieldDescriptorProto_Type.MESSAGE;
@@ -265,7 +275,10 @@ class FileBuilder {
     }
     return create(DescriptorProtoSchema, {
       name: descriptor.typeName.slice(descriptor.typeName.lastIndexOf('.') + 1),
-      field: [{ name: 'key', jsonName: 'key', number: 1, label: FieldDescriptorProto_Label.OPTIONAL, type: SCALAR_TYPES[field.keyType] }, value],
+      field: [
+        { name: 'key', jsonName: 'key', number: 1, label: FieldDescriptorProto_Label.OPTIONAL, type: SCALAR_TYPES[field.keyType] },
+        value,
+      ],
       options: { mapEntry: true },
     });
   }
@@ -294,9 +307,7 @@ function enumDescriptor(type: protobuf.Enum): EnumDescriptorProto {
     value: Object.entries(type.values).map(([name, number]) => ({ name, number })),
     options: new Set(numbers).size < numbers.length ? { allowAlias: true } : undefined,
     reservedName: (type.reserved ?? []).filter((range): range is string => typeof range === 'string'),
-    reservedRange: (type.reserved ?? [])
-      .filter((range): range is number[] => Array.isArray(range))
-      .map(([start, end]) => ({ start, end })),
+    reservedRange: (type.reserved ?? []).filter((range): range is number[] => Array.isArray(range)).map(([start, end]) => ({ start, end })),
   });
 }
 

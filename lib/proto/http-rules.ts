@@ -28,12 +28,17 @@ const VERBS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 /** The HTTP bindings of an rpc, its `additional_bindings` included; none without the option. */
 export function httpRulesOf(method: protobuf.Method): HttpRule[] {
-  const option = (method.parsedOptions ?? []).find((o: Record<string, unknown>) => '(google.api.http)' in o)?.['(google.api.http)'] as HttpOption | undefined;
+  const option = (method.parsedOptions ?? []).find((o: Record<string, unknown>) => '(google.api.http)' in o)?.['(google.api.http)'] as
+    HttpOption | undefined;
   if (!option) return [];
   const rules: HttpRule[] = [];
   const add = (o: HttpOption): void => {
     const verb = VERBS.find((v) => typeof o[v] === 'string');
-    const rule = verb ? { method: verb.toUpperCase(), path: o[verb]! } : o.custom?.path ? { method: (o.custom.kind ?? '').toUpperCase(), path: o.custom.path } : undefined;
+    const rule = verb
+      ? { method: verb.toUpperCase(), path: o[verb]! }
+      : o.custom?.path
+        ? { method: (o.custom.kind ?? '').toUpperCase(), path: o.custom.path }
+        : undefined;
     if (rule) rules.push({ ...rule, ...(o.body ? { body: o.body } : {}), ...(o.response_body ? { responseBody: o.response_body } : {}) });
     for (const more of ([] as HttpOption[]).concat(o.additional_bindings ?? [])) add(more);
   };

@@ -36,9 +36,7 @@ type Convert = (value: unknown) => unknown;
 type FieldConverter = { name: string; repeated: boolean; convert: Convert };
 
 const WRAPPERS = new Set(
-  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map(
-    (n) => `.google.protobuf.${n}Value`,
-  ),
+  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((n) => `.google.protobuf.${n}Value`),
 );
 
 export class MessageCodecFactory {
@@ -194,7 +192,11 @@ export class MessageCodecFactory {
 }
 
 /** Decodes as the official runtimes would (see `checkWireFormat` and `StrictReader`). */
-function strictDecode(type: protobuf.Type, given: Buffer, limits: RequestFieldLimits | undefined): { decoded: protobuf.Message; bytes: Buffer } {
+function strictDecode(
+  type: protobuf.Type,
+  given: Buffer,
+  limits: RequestFieldLimits | undefined,
+): { decoded: protobuf.Message; bytes: Buffer } {
   try {
     const bytes = checkWireFormat(type, given, limits);
     return { decoded: type.decode(new StrictReader(bytes)), bytes };

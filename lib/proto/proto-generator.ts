@@ -102,11 +102,19 @@ export function generateProto(meta: EntityMetadata, options: ProtoGenerationOpti
   const enums: string[] = [];
   const nullables = new Set<string>();
   const fields = props.map((prop) =>
-    withNullAndPresence(protoField(prop, options.wrappers ?? false, model, enums), { nullable: !!prop.nullable && !prop.primary, required: entityFieldSpec(meta, prop).required }, options, nullables),
+    withNullAndPresence(
+      protoField(prop, options.wrappers ?? false, model, enums),
+      { nullable: !!prop.nullable && !prop.primary, required: entityFieldSpec(meta, prop).required },
+      options,
+      nullables,
+    ),
   );
   const pk = meta.primaryKeys[0];
   const pkField = protoField(meta.properties[pk as keyof typeof meta.properties] as EntityProperty, false, model, []);
-  return writeServiceProto({ model, fields, pkField, definitions: [...enums, ...nullableDefinitions(nullables)], usesNull: nullables.size > 0 }, options);
+  return writeServiceProto(
+    { model, fields, pkField, definitions: [...enums, ...nullableDefinitions(nullables)], usesNull: nullables.size > 0 },
+    options,
+  );
 }
 
 /** What a model service's .proto is written from. */
@@ -130,18 +138,25 @@ export function writeServiceProto(shape: ServiceProtoShape, options: ProtoGenera
   const { model, fields, writeFields, pkField } = shape;
   const imports = new Set(['google/protobuf/empty.proto']);
   for (const field of [...fields, ...(writeFields ?? [])]) {
-    const file = IMPORT_OF_TYPE[field.type] ?? (field.type.startsWith('google.protobuf.') && field.type.endsWith('Value') ? 'google/protobuf/wrappers.proto' : undefined);
+    const file =
+      IMPORT_OF_TYPE[field.type] ??
+      (field.type.startsWith('google.protobuf.') && field.type.endsWith('Value') ? 'google/protobuf/wrappers.proto' : undefined);
     if (file) imports.add(file);
   }
-  if (shape.usesNull || shape.definitions.some((line) => line.includes('google.protobuf.NullValue'))) imports.add('google/protobuf/struct.proto');
-  for (const line of shape.definitions) if (line.includes('google.protobuf.Timestamp')) imports.add(IMPORT_OF_TYPE['google.protobuf.Timestamp']);
+  if (shape.usesNull || shape.definitions.some((line) => line.includes('google.protobuf.NullValue')))
+    imports.add('google/protobuf/struct.proto');
+  for (const line of shape.definitions)
+    if (line.includes('google.protobuf.Timestamp')) imports.add(IMPORT_OF_TYPE['google.protobuf.Timestamp']);
   const packageName = options.packageName ?? toSnakeCase(model);
   const service = options.serviceName ?? `${model}Controller`;
   const paged = options.paged ?? false;
   const write = writeFields ? `${model}Write` : model;
   const message = (name: string, list: readonly ProtoField[]) => [
     `message ${name} {`,
-    ...list.flatMap((field, i) => [...(field.comment ? [`    // ${field.comment}`] : []), `    ${field.label}${field.type} ${field.name} = ${i + 1};`]),
+    ...list.flatMap((field, i) => [
+      ...(field.comment ? [`    // ${field.comment}`] : []),
+      `    ${field.label}${field.type} ${field.name} = ${i + 1};`,
+    ]),
     '}',
     '',
   ];
@@ -167,7 +182,16 @@ export function writeServiceProto(shape: ServiceProtoShape, options: ProtoGenera
     ...(paged ? LIST_QUERY_FIELDS : []),
     '}',
     '',
-    ...(paged ? [`message ${model}ListPage {`, `    repeated ${model} results = 1;`, '    string next_page_token = 2;', '    int32 total_size = 3;', '}', ''] : []),
+    ...(paged
+      ? [
+          `message ${model}ListPage {`,
+          `    repeated ${model} results = 1;`,
+          '    string next_page_token = 2;',
+          '    int32 total_size = 3;',
+          '}',
+          '',
+        ]
+      : []),
     `message ${model}RetrieveRequest {`,
     `    ${pkField.type} ${pkField.name} = 1;`,
     '}',
@@ -232,7 +256,12 @@ export interface WrittenFieldFacts {
  * A field with `presence` and `nullOneof` applied (see `ProtoGenerationOptions`); the null
  * messages it needs are added to `nullables` (`nullableDefinitions` writes them).
  */
-export function withNullAndPresence(field: ProtoField, facts: WrittenFieldFacts, options: ProtoGenerationOptions, nullables: Set<string>): ProtoField {
+export function withNullAndPresence(
+  field: ProtoField,
+  facts: WrittenFieldFacts,
+  options: ProtoGenerationOptions,
+  nullables: Set<string>,
+): ProtoField {
   const scalar = !field.type.startsWith('google.protobuf.') && field.label !== 'repeated ';
   if (options.nullOneof && facts.nullable && scalar) {
     nullables.add(field.type);

@@ -3,7 +3,14 @@ import { fieldKindOf } from '../orm/entity-properties';
 import type { FieldSpec } from '../serializers/field-spec';
 import type { SerializerSpec } from '../serializers/serializer-spec';
 import { upperSnake } from './enum-names';
-import { nullableDefinitions, ProtoField, ProtoGenerationOptions, SCALAR_OF_KIND, withNullAndPresence, writeServiceProto } from './proto-generator';
+import {
+  nullableDefinitions,
+  ProtoField,
+  ProtoGenerationOptions,
+  SCALAR_OF_KIND,
+  withNullAndPresence,
+  writeServiceProto,
+} from './proto-generator';
 
 /** A serializer class as the generator reads it: its fields, and its entity when it has one. */
 export interface SerializerLike {
@@ -21,14 +28,17 @@ export interface SerializerProtoOptions extends ProtoGenerationOptions {
   writeMessage?: boolean;
 }
 
-
 /**
  * Writes a model service's .proto from its serializer, so the messages carry what the
  * serializer sends and reads: nested serializers become messages of their own (their
  * serializer's readable fields), computed and other read-only fields are marked read-only,
  * write-only fields are marked (or, with `writeMessage`, kept out of the message that is sent).
  */
-export function generateProtoFromSerializer(Serializer: SerializerLike, metadata: MetadataStorage, options: SerializerProtoOptions = {}): string {
+export function generateProtoFromSerializer(
+  Serializer: SerializerLike,
+  metadata: MetadataStorage,
+  options: SerializerProtoOptions = {},
+): string {
   const model = modelName(Serializer);
   const definitions: string[] = [];
   const defined = new Set<string>();
@@ -49,11 +59,21 @@ export function generateProtoFromSerializer(Serializer: SerializerLike, metadata
   // With a write message, `<Model>` is only sent: its fields say nothing about writing.
   const sentOnly = !!options.writeMessage;
   const fields = sent.map((field) =>
-    field === key ? toField(field, model) : { ...(sentOnly ? toField(field, model) : written(field)), comment: commentOf(field, spec, sentOnly) },
+    field === key
+      ? toField(field, model)
+      : { ...(sentOnly ? toField(field, model) : written(field)), comment: commentOf(field, spec, sentOnly) },
   );
   const pkField = { ...toField(key, model), label: '' as const, comment: undefined };
-  const writeFields = options.writeMessage ? [pkField, ...spec.writable.filter((field) => field !== key).map((field) => ({ ...written(field), comment: commentOf(field, spec, false) }))] : undefined;
-  return writeServiceProto({ model, fields, writeFields, pkField, definitions: [...definitions, ...nullableDefinitions(nullables)], usesNull: nullables.size > 0 }, options);
+  const writeFields = options.writeMessage
+    ? [
+        pkField,
+        ...spec.writable.filter((field) => field !== key).map((field) => ({ ...written(field), comment: commentOf(field, spec, false) })),
+      ]
+    : undefined;
+  return writeServiceProto(
+    { model, fields, writeFields, pkField, definitions: [...definitions, ...nullableDefinitions(nullables)], usesNull: nullables.size > 0 },
+    options,
+  );
 }
 
 function modelName(Serializer: SerializerLike): string {
@@ -72,7 +92,9 @@ function commentOf(field: FieldSpec, spec: SerializerSpec, sentOnly: boolean): s
   const others = (spec.alternatives.get(field.property) ?? []).filter((other) => other !== field).map((other) => other.protoName);
   if (field.serializer && !field.readOnly) {
     const also = others.length ? ` Send this or ${others.join(' or ')}, not both.` : '';
-    return field.kind === 'relations' ? `Written on Create only: each is created with this object.${also}` : `Writable: created with this object on Create, updated in place on Update.${also}`;
+    return field.kind === 'relations'
+      ? `Written on Create only: each is created with this object.${also}`
+      : `Writable: created with this object on Create, updated in place on Update.${also}`;
   }
   if (field.serializer) return 'Read-only: sent by the server.';
   if (field.readOnly) return 'Read-only.';
@@ -108,11 +130,16 @@ function protoFieldOf(field: FieldSpec, owner: string, metadata: MetadataStorage
     if (!defined.has(type)) {
       defined.add(type);
       const prefix = upperSnake(type);
-      definitions.push(`enum ${type} {`, `    ${prefix}_UNSPECIFIED = 0;`, ...field.choices.map((choice, i) => `    ${prefix}_${upperSnake(choice)} = ${i + 1};`), '}', '');
+      definitions.push(
+        `enum ${type} {`,
+        `    ${prefix}_UNSPECIFIED = 0;`,
+        ...field.choices.map((choice, i) => `    ${prefix}_${upperSnake(choice)} = ${i + 1};`),
+        '}',
+        '',
+      );
     }
     return { name, type, label: optional };
   }
   const type = SCALAR_OF_KIND[field.kind] ?? 'string';
   return { name, type, label: type.startsWith('google.protobuf.') ? '' : optional };
 }
-

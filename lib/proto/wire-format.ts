@@ -93,7 +93,8 @@ const MAX_FIELD_NUMBER = 2 ** 29 - 1;
  */
 export function checkWireFormat(type: protobuf.Type, bytes: Buffer, limits?: RequestFieldLimits): Buffer {
   // Most requests are smaller than a field may be and hold no zero byte at all: nothing to check per field then.
-  const checks = limits && (bytes.length > limits.maxFieldBytes || (limits.refuseNullCharacters && bytes.indexOf(0) !== -1)) ? limits : undefined;
+  const checks =
+    limits && (bytes.length > limits.maxFieldBytes || (limits.refuseNullCharacters && bytes.indexOf(0) !== -1)) ? limits : undefined;
   return scanMessage(layoutOf(type), bytes, 0, bytes.length, 0, undefined, checks).rewritten ?? bytes;
 }
 
@@ -164,7 +165,16 @@ function scanMessage(
       const [length, afterLength] = readLength(buf, pos, end);
       pos = afterLength + length;
       if (known && field.nested) {
-        const inner = scanMessage(field.nested(), buf, afterLength, pos, depth + 1, undefined, limits, limits && { parent, name: field.name, index }).rewritten;
+        const inner = scanMessage(
+          field.nested(),
+          buf,
+          afterLength,
+          pos,
+          depth + 1,
+          undefined,
+          limits,
+          limits && { parent, name: field.name, index },
+        ).rewritten;
         if (inner) out.replace(recordStart, pos, Buffer.concat([buf.subarray(recordStart, afterTag), encodeVarint(inner.length), inner]));
       } else if (limits && known && field.text) {
         checkText(field, buf, afterLength, pos, limits, { parent, name: field.name, index });
@@ -292,7 +302,13 @@ function textKind(type: string): FieldLayout['text'] {
   return type === 'string' || type === 'bytes' ? type : undefined;
 }
 
-function valueLayout(name: string, resolved: protobuf.ReflectionObject | null, type: string, repeated: boolean, delimited = false): FieldLayout {
+function valueLayout(
+  name: string,
+  resolved: protobuf.ReflectionObject | null,
+  type: string,
+  repeated: boolean,
+  delimited = false,
+): FieldLayout {
   if (resolved instanceof protobuf.Type) {
     const nested = (): MessageLayout => layoutOf(resolved);
     return { name, repeated, wireTypes: 1 << (delimited || (resolved as { group?: boolean }).group ? START_GROUP : LENGTH), nested };

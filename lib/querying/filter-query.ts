@@ -23,7 +23,14 @@ export type Condition = Record<string | symbol, unknown>;
 /** Builds "text contains value" for a property; the database's way of saying it (see `containsCondition`). */
 export type ContainsBuilder = (property: string, value: string) => Condition;
 
-const MONGO_OPERATOR: Readonly<Record<Exclude<Comparator, ':'>, string>> = { '=': '$eq', '!=': '$ne', '<': '$lt', '<=': '$lte', '>': '$gt', '>=': '$gte' };
+const MONGO_OPERATOR: Readonly<Record<Exclude<Comparator, ':'>, string>> = {
+  '=': '$eq',
+  '!=': '$ne',
+  '<': '$lt',
+  '<=': '$lte',
+  '>': '$gt',
+  '>=': '$gte',
+};
 /** Field kinds `:` reads as "contains". */
 export const TEXT_KINDS: ReadonlySet<FieldKind> = new Set<FieldKind>(['string', 'text', 'enum']);
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
@@ -45,12 +52,18 @@ export function filterCondition(node: FilterNode, fields: ReadonlyMap<string, Fi
   }
 }
 
-function comparison(node: Extract<FilterNode, { kind: 'compare' }>, fields: ReadonlyMap<string, FilterableField>, contains: ContainsBuilder): Condition {
+function comparison(
+  node: Extract<FilterNode, { kind: 'compare' }>,
+  fields: ReadonlyMap<string, FilterableField>,
+  contains: ContainsBuilder,
+): Condition {
   const field = fields.get(node.field);
   if (!field) {
     const allowed = [...fields.keys()];
     throw new FilterRefusedError(
-      allowed.length ? `The filter cannot use ${node.field}; filterable fields: ${allowed.join(', ')}.` : 'This service does not allow filtering.',
+      allowed.length
+        ? `The filter cannot use ${node.field}; filterable fields: ${allowed.join(', ')}.`
+        : 'This service does not allow filtering.',
     );
   }
   if (!field.comparators.has(node.comparator)) {
@@ -88,7 +101,10 @@ function valueOf(field: FilterableField, value: FilterValue): unknown {
     case 'bigint':
     case 'decimal': {
       const pattern = field.kind === 'bigint' ? /^-?\d+$/ : /^-?\d+(\.\d+)?$/;
-      if (!pattern.test(value.text)) throw new FilterRefusedError(`${field.name}: "${value.text}" is not ${field.kind === 'bigint' ? 'an integer' : 'a decimal number'}.`);
+      if (!pattern.test(value.text))
+        throw new FilterRefusedError(
+          `${field.name}: "${value.text}" is not ${field.kind === 'bigint' ? 'an integer' : 'a decimal number'}.`,
+        );
       return value.text;
     }
     case 'boolean':
@@ -96,7 +112,8 @@ function valueOf(field: FilterableField, value: FilterValue): unknown {
       throw new FilterRefusedError(`${field.name}: "${value.text}" is not true or false.`);
     case 'date': {
       const time = RFC3339.test(value.text) ? Date.parse(value.text) : NaN;
-      if (Number.isNaN(time)) throw new FilterRefusedError(`${field.name}: "${value.text}" is not an RFC 3339 timestamp (like "2024-01-31T09:00:00Z").`);
+      if (Number.isNaN(time))
+        throw new FilterRefusedError(`${field.name}: "${value.text}" is not an RFC 3339 timestamp (like "2024-01-31T09:00:00Z").`);
       return new Date(time);
     }
     case 'relation':

@@ -60,7 +60,8 @@ const VALUE_END = /[\s()]/;
 
 /** Parses a filter; undefined for an empty one. Throws `FilterSyntaxError`. */
 export function parseFilter(text: string, limits: FilterLimits = DEFAULT_FILTER_LIMITS): FilterNode | undefined {
-  if (text.length > limits.maxLength) throw new FilterSyntaxError(`The filter is ${text.length} characters long; at most ${limits.maxLength} are allowed.`);
+  if (text.length > limits.maxLength)
+    throw new FilterSyntaxError(`The filter is ${text.length} characters long; at most ${limits.maxLength} are allowed.`);
   const parser = new Parser(tokenize(text), limits);
   return parser.filter();
 }
@@ -172,11 +173,18 @@ class Parser {
     if (++this.terms > this.limits.maxTerms) {
       throw new FilterSyntaxError(`The filter has more than ${this.limits.maxTerms} comparisons; simplify it or split the request.`);
     }
-    return { kind: 'compare', field: token.text, comparator: comparator.text, value: { text: value.text, quoted: value.type === 'string' }, position: token.position };
+    return {
+      kind: 'compare',
+      field: token.text,
+      comparator: comparator.text,
+      value: { text: value.text, quoted: value.type === 'string' },
+      position: token.position,
+    };
   }
 
   private nested(parse: () => FilterNode): FilterNode {
-    if (++this.depth > this.limits.maxDepth) throw new FilterSyntaxError(`The filter nests parentheses and NOTs more than ${this.limits.maxDepth} deep.`);
+    if (++this.depth > this.limits.maxDepth)
+      throw new FilterSyntaxError(`The filter nests parentheses and NOTs more than ${this.limits.maxDepth} deep.`);
     const node = parse();
     this.depth--;
     return node;

@@ -86,7 +86,14 @@ export class ListQuerying {
       }
       const unusable = filterProblem(field, comparators, meta);
       if (unusable) problems.push(`filterFields "${name}": ${unusable}`);
-      else filterable.set(name, { name, property: field.property, kind: field.kind, comparators: new Set(comparators), choices: field.choices });
+      else
+        filterable.set(name, {
+          name,
+          property: field.property,
+          kind: field.kind,
+          comparators: new Set(comparators),
+          choices: field.choices,
+        });
     }
     const orderable = new Map<string, string>();
     for (const name of allow.orderingFields ?? []) {
@@ -163,20 +170,27 @@ function propertyOf(field: FieldSpec, meta: EntityMetadata): EntityProperty | un
 
 /** Why a field cannot be filtered with these comparators, if it cannot. */
 function filterProblem(field: FieldSpec, comparators: readonly Comparator[], meta: EntityMetadata): string | undefined {
-  if (!Array.isArray(comparators) || !comparators.length) return `give the comparators it allows, e.g. ['=', '!='] (any of ${ALL_COMPARATORS.join(' ')}).`;
+  if (!Array.isArray(comparators) || !comparators.length)
+    return `give the comparators it allows, e.g. ['=', '!='] (any of ${ALL_COMPARATORS.join(' ')}).`;
   const unknown = comparators.filter((c) => !ALL_COMPARATORS.includes(c));
   if (unknown.length) return `unknown comparator ${unknown.join(', ')} (use ${ALL_COMPARATORS.join(' ')}).`;
   if (field.path) return `it is read through a relation (${field.path.join('.')}); only ${meta.className}'s own columns can be filtered.`;
   const prop = propertyOf(field, meta);
-  if (!prop || prop.persist === false || prop.formula || prop.embedded) return `${field.property} is not a stored property of ${meta.className}.`;
+  if (!prop || prop.persist === false || prop.formula || prop.embedded)
+    return `${field.property} is not a stored property of ${meta.className}.`;
   if (field.kind === 'relations') {
     if (prop.kind !== ReferenceKind.MANY_TO_MANY) return `${field.property} is not a many-to-many collection.`;
     return comparators.some((c) => c !== ':') ? `a list of ids can only be filtered with ":" (has).` : undefined;
   }
-  if (prop.kind !== ReferenceKind.SCALAR && prop.kind !== ReferenceKind.MANY_TO_ONE && !(prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) {
+  if (
+    prop.kind !== ReferenceKind.SCALAR &&
+    prop.kind !== ReferenceKind.MANY_TO_ONE &&
+    !(prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)
+  ) {
     return `${field.property} is not a column of ${meta.className}.`;
   }
-  if (comparators.includes(':') && !TEXT_KINDS.has(field.kind)) return `":" (has) applies to text and lists of ids, not to a ${field.kind}.`;
+  if (comparators.includes(':') && !TEXT_KINDS.has(field.kind))
+    return `":" (has) applies to text and lists of ids, not to a ${field.kind}.`;
   if (UNORDERED_KINDS.has(field.kind)) return `a ${field.kind} field cannot be filtered.`;
   return undefined;
 }
@@ -189,6 +203,7 @@ function orderProblem(field: FieldSpec, meta: EntityMetadata): string | undefine
     return `${field.property} is not a column of ${meta.className} (only scalar columns can be ordered by).`;
   }
   if (UNORDERED_KINDS.has(field.kind)) return `a ${field.kind} field cannot be ordered by.`;
-  if (prop.nullable) return `${field.property} is nullable; pages continue after the last row's values, so ordering needs a NOT NULL column.`;
+  if (prop.nullable)
+    return `${field.property} is nullable; pages continue after the last row's values, so ordering needs a NOT NULL column.`;
   return undefined;
 }

@@ -5,18 +5,25 @@ import { DEFAULT_MAX_BYTES_LENGTH, DEFAULT_MAX_ITEMS, DEFAULT_MAX_TEXT_LENGTH, F
 /** Field specs derived from an entity property: type, length, nullability, uniqueness, read-only keys. */
 export function entityFieldSpec(meta: EntityMetadata, prop: EntityProperty): Omit<FieldSpec, 'name' | 'writeOnly'> {
   const kind = fieldKindOf(prop);
-  const generated = (prop.primary && prop.autoincrement !== false && (kind === 'integer' || kind === 'bigint')) || !!prop.onCreate || !!prop.onUpdate;
-  const readOnly = generated || prop.persist === false || kind === 'relations' && prop.kind === ReferenceKind.ONE_TO_MANY;
+  const generated =
+    (prop.primary && prop.autoincrement !== false && (kind === 'integer' || kind === 'bigint')) || !!prop.onCreate || !!prop.onUpdate;
+  const readOnly = generated || prop.persist === false || (kind === 'relations' && prop.kind === ReferenceKind.ONE_TO_MANY);
   const nullable = !!prop.nullable;
   const hasDefault = prop.default !== undefined || prop.defaultRaw !== undefined;
   const unique =
     !prop.primary &&
     (!!prop.unique ||
-      meta.uniques.some((u) => (Array.isArray(u.properties) ? u.properties.length === 1 && u.properties[0] === prop.name : u.properties === prop.name)));
+      meta.uniques.some((u) =>
+        Array.isArray(u.properties) ? u.properties.length === 1 && u.properties[0] === prop.name : u.properties === prop.name,
+      ));
   let target: FieldSpec['target'];
   if (kind === 'relation' || kind === 'relations') {
     const targetMeta = prop.targetMeta;
-    target = { entityName: prop.type, primaryKey: targetMeta?.primaryKeys[0] ?? 'id', ...(prop.kind === ReferenceKind.ONE_TO_MANY ? { mappedBy: prop.mappedBy } : {}) };
+    target = {
+      entityName: prop.type,
+      primaryKey: targetMeta?.primaryKeys[0] ?? 'id',
+      ...(prop.kind === ReferenceKind.ONE_TO_MANY ? { mappedBy: prop.mappedBy } : {}),
+    };
   }
   return {
     property: prop.name,

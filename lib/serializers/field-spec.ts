@@ -142,7 +142,9 @@ export function resolveFieldSpec(name: string, options: FieldOptions, base?: Par
   const readOnly = !!path || nestedReadOnly || !!options.computed || (options.readOnly ?? base?.readOnly ?? false);
   const writeOnly = options.writeOnly ?? false;
   if (readOnly && writeOnly) {
-    throw new Error(`field "${name}" cannot be both read-only and write-only${path ? ` (a dotted source, ${options.source}, is read-only)` : ''}.`);
+    throw new Error(
+      `field "${name}" cannot be both read-only and write-only${path ? ` (a dotted source, ${options.source}, is read-only)` : ''}.`,
+    );
   }
   const nullable = options.nullable ?? base?.nullable ?? false;
   return {

@@ -133,7 +133,8 @@ function validatePrimaryKey(value: unknown): FieldResult {
 
 function validateBytes(spec: FieldSpec, value: unknown): FieldResult {
   if (!(Buffer.isBuffer(value) || value instanceof Uint8Array)) return fail('Expected bytes.');
-  if (spec.maxLength !== undefined && value.length > spec.maxLength) return fail(`Ensure this field has no more than ${spec.maxLength} bytes.`);
+  if (spec.maxLength !== undefined && value.length > spec.maxLength)
+    return fail(`Ensure this field has no more than ${spec.maxLength} bytes.`);
   return ok(value);
 }
 

@@ -23,7 +23,14 @@ import { FieldOptions, FieldSpec, resolveFieldSpec } from './field-spec';
 import { formatDecimal } from './field-validation';
 import { CLASS_TO_PLAIN } from './class-transformer-decorations';
 import { isProtoSerializerClass, ProtoSerializer, SerializerData, transformed } from './proto-serializer';
-import { buildSpec, classValidatorProperties, declaredProtoFields, SerializerSpec, withClassTransformer, withValidateNested } from './serializer-spec';
+import {
+  buildSpec,
+  classValidatorProperties,
+  declaredProtoFields,
+  SerializerSpec,
+  withClassTransformer,
+  withValidateNested,
+} from './serializer-spec';
 import { markDefaults } from '../services/default-hooks';
 
 /** An entity class, as MikroORM knows it. */
@@ -63,7 +70,10 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     }
     const readOnly = new Set(options.readOnlyFields ?? []);
     const given = new Map(
-      names.map((name): [string, FieldOptions] => [name, { ...options.fieldOptions?.[name], ...declared.get(name), ...(readOnly.has(name) ? { readOnly: true } : {}) }]),
+      names.map((name): [string, FieldOptions] => [
+        name,
+        { ...options.fieldOptions?.[name], ...declared.get(name), ...(readOnly.has(name) ? { readOnly: true } : {}) },
+      ]),
     );
     const decorated = withClassTransformer(this, names, given, isProtoSerializerClass);
     try {
@@ -173,7 +183,9 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     // A service's Create may have decided its object only becomes the response (fast-paths/).
     const unmanaged = takeUnmanagedInsert(this, this.context);
     if (unmanaged) return (await unmanaged.insert.insertUnmanaged(unmanaged.em, this.entityData(data))) as T;
-    const entity = this.em.create(this.model.entity as EntityClass<T>, this.entityData(await this.withNestedSaved(data)) as never, { persist: false });
+    const entity = this.em.create(this.model.entity as EntityClass<T>, this.entityData(await this.withNestedSaved(data)) as never, {
+      persist: false,
+    });
     await OneRowInsert.save(this.em, entity);
     await this.saveNestedLists(entity);
     return entity;
@@ -233,7 +245,8 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     const source = instance as Record<string, unknown>;
     for (const field of this.spec.readable) {
       data[field.name] = this.fieldValue(field, instance, source);
-      if (field.transforms?.toMessage.length) data[field.name] = transformed(field, field.transforms.toMessage, data[field.name], instance, CLASS_TO_PLAIN);
+      if (field.transforms?.toMessage.length)
+        data[field.name] = transformed(field, field.transforms.toMessage, data[field.name], instance, CLASS_TO_PLAIN);
     }
     return data;
   }
@@ -243,7 +256,8 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     if (field.computed) return this.computedValue(field, instance);
     const value = field.path ? readPath(source, field.path) : source[field.property];
     // A to-one relation may be held through a Reference wrapper.
-    if (field.serializer) return this.nestedValue(field, value != null && field.kind === 'relation' ? Reference.unwrapReference(value as object) : value);
+    if (field.serializer)
+      return this.nestedValue(field, value != null && field.kind === 'relation' ? Reference.unwrapReference(value as object) : value);
     if (field.kind === 'relation') return value == null ? null : primaryKeyOf(value, field);
     if (field.kind === 'relations') return collectionIds(value, field);
     // SQLite keeps a decimal as a number (24.5): send it with the column's scale (24.50), as PostgreSQL does.
@@ -251,7 +265,6 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
     // A nullable column that was never set is stored as NULL, so it is sent as null.
     return value === undefined && field.nullable ? null : value;
   }
-
 
   protected override async checkAgainstDatabase(data: SerializerData, fields: readonly FieldSpec[]): Promise<FieldViolation[]> {
     const violations: FieldViolation[] = [];
@@ -302,7 +315,11 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
 
   /** Django REST framework's words for a unique value already taken. */
   private taken(field: FieldSpec): FieldViolation {
-    return { field: field.protoName, description: `${this.model.entity.name} with this ${field.protoName} already exists.`, reason: 'UNIQUE' };
+    return {
+      field: field.protoName,
+      description: `${this.model.entity.name} with this ${field.protoName} already exists.`,
+      reason: 'UNIQUE',
+    };
   }
 
   private async isTaken(em: EntityManager, field: FieldSpec, value: unknown): Promise<boolean> {
@@ -360,7 +377,12 @@ export function ModelProtoSerializer<T extends object>(
   return ModelSerializer;
 }
 
-function selectFieldNames(meta: EntityMetadata, options: ModelProtoSerializerOptions, user: string, declared: ReadonlyMap<string, FieldOptions>): string[] {
+function selectFieldNames(
+  meta: EntityMetadata,
+  options: ModelProtoSerializerOptions,
+  user: string,
+  declared: ReadonlyMap<string, FieldOptions>,
+): string[] {
   const fields = options.fields ?? '__all__';
   if (fields === '__all__') {
     const exclude = new Set(options.exclude ?? []);
@@ -391,7 +413,9 @@ function nestedPopulate(nested: Function, outer: readonly Function[]): readonly 
   }
   if (!isModelSerializerClass(nested)) return [];
   const readable = nested.spec().readable;
-  const own = readable.filter((f) => (f.kind === 'relations' && !f.serializer) || f.path).map((f) => (f.path ? f.path.slice(0, -1).join('.') : f.property));
+  const own = readable
+    .filter((f) => (f.kind === 'relations' && !f.serializer) || f.path)
+    .map((f) => (f.path ? f.path.slice(0, -1).join('.') : f.property));
   const deeper = readable
     .filter((f) => f.serializer && !f.path)
     .flatMap((f) => [f.property, ...nestedPopulate(f.serializer!, [...outer, nested]).map((inner) => `${f.property}.${inner}`)]);
@@ -405,10 +429,19 @@ function nestedPopulate(nested: Function, outer: readonly Function[]): readonly 
  */
 function checkNested(field: string, nested: Function, prop: EntityProperty | undefined, writable: boolean): void {
   const relation = prop && prop.kind !== ReferenceKind.SCALAR && prop.kind !== ReferenceKind.EMBEDDED;
-  if (!relation) throw new ImproperlyConfiguredError(`${field}: a nested serializer (${nested.name}) needs a relation to serialize; ${prop ? `${prop.name} is a column` : 'the field names no property'}.`);
+  if (!relation)
+    throw new ImproperlyConfiguredError(
+      `${field}: a nested serializer (${nested.name}) needs a relation to serialize; ${prop ? `${prop.name} is a column` : 'the field names no property'}.`,
+    );
   if (writable) {
-    if (!isModelSerializerClass(nested)) throw new ImproperlyConfiguredError(`${field}: a writable nested object is saved by its serializer, so ${nested.name} must be a ModelProtoSerializer.`);
-    const owned = prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner) || prop.kind === ReferenceKind.ONE_TO_MANY;
+    if (!isModelSerializerClass(nested))
+      throw new ImproperlyConfiguredError(
+        `${field}: a writable nested object is saved by its serializer, so ${nested.name} must be a ModelProtoSerializer.`,
+      );
+    const owned =
+      prop.kind === ReferenceKind.MANY_TO_ONE ||
+      (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner) ||
+      prop.kind === ReferenceKind.ONE_TO_MANY;
     if (!owned) {
       throw new ImproperlyConfiguredError(
         `${field}: writable nested objects need a many-to-one, an owning one-to-one or a one-to-many relation; ${prop.name} is ${prop.kind}. Send keys for it instead (a field without a serializer).`,
@@ -439,7 +472,9 @@ function sourceProperty(meta: EntityMetadata, source: string, field: string): { 
     if (i === segments.length - 1) return { meta: current, prop };
     const toOne = prop.kind === ReferenceKind.MANY_TO_ONE || prop.kind === ReferenceKind.ONE_TO_ONE || prop.kind === ReferenceKind.EMBEDDED;
     if (!toOne || !prop.targetMeta) {
-      throw new ImproperlyConfiguredError(`${field}: source "${source}": ${current.className}.${segment} is not a to-one relation, so the path cannot go through it.`);
+      throw new ImproperlyConfiguredError(
+        `${field}: source "${source}": ${current.className}.${segment} is not a to-one relation, so the path cannot go through it.`,
+      );
     }
     current = prop.targetMeta;
   }

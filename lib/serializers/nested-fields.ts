@@ -41,13 +41,16 @@ function loadsBatches(cls: ProtoSerializerClass, seen: Set<Function>): boolean {
   if (seen.has(cls)) return false; // a loop, refused when the serializer's relations are read
   seen.add(cls);
   const spec = cls.spec();
-  return spec.batchFields.length > 0 || spec.readable.some((field) => field.serializer && !field.path && loadsBatches(field.serializer, seen));
+  return (
+    spec.batchFields.length > 0 || spec.readable.some((field) => field.serializer && !field.path && loadsBatches(field.serializer, seen))
+  );
 }
 
 /** The items of a list or a MikroORM collection; undefined for anything else. */
 export function listItems(value: unknown): object[] | undefined {
   if (Array.isArray(value)) return value as object[];
-  if (value != null && typeof (value as { getItems?: unknown }).getItems === 'function') return (value as { getItems(): object[] }).getItems();
+  if (value != null && typeof (value as { getItems?: unknown }).getItems === 'function')
+    return (value as { getItems(): object[] }).getItems();
   return undefined;
 }
 

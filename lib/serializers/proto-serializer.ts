@@ -164,7 +164,9 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       const method = (this as unknown as Record<string, (objects: readonly TInstance[]) => Promise<readonly unknown[]>>)[field.name];
       const values = await method.call(this, objects);
       if (!Array.isArray(values) || values.length !== objects.length) {
-        throw new Error(`${this.constructor.name}.${field.name} must resolve with one value per object, in order (${objects.length}); it gave ${Array.isArray(values) ? values.length : typeof values}.`);
+        throw new Error(
+          `${this.constructor.name}.${field.name} must resolve with one value per object, in order (${objects.length}); it gave ${Array.isArray(values) ? values.length : typeof values}.`,
+        );
       }
       this.batchValues.set(field.name, new Map(objects.map((object, i) => [object as object, values[i]])));
     }
@@ -191,7 +193,8 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     if (field.computed === 'each') return (this as unknown as Record<string, (object: TInstance) => unknown>)[field.name](instance);
     const values = this.batchValues?.get(field.name);
     if (!values && this.withoutBatchFields) return undefined;
-    if (!values) throw new Error(`${this.constructor.name}.${field.name} is computed per batch: await serializer.load() before reading message(s).`);
+    if (!values)
+      throw new Error(`${this.constructor.name}.${field.name} is computed per batch: await serializer.load() before reading message(s).`);
     return values.get(instance as object);
   }
 
@@ -330,7 +333,8 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const data: SerializerData = {};
     for (const field of this.writableFields) {
       let value = message[field.protoName];
-      if (field.transforms?.fromMessage.length && value !== undefined) value = transformed(field, field.transforms.fromMessage, value, message, PLAIN_TO_CLASS);
+      if (field.transforms?.fromMessage.length && value !== undefined)
+        value = transformed(field, field.transforms.fromMessage, value, message, PLAIN_TO_CLASS);
       if (field.kind === 'enum' && typeof value === 'string' && field.choices && !field.choices.includes(value)) {
         // A proto enum name (GADGET_COLOR_BLUE) stands for the entity's value ('blue').
         const choice = choiceOfEnumName(value, field.choices);
@@ -359,9 +363,14 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     for (const field of this.spec.readable) {
       if (field.computed) data[field.name] = this.computedValue(field, instance);
       else if (field.serializer) data[field.name] = this.nestedValue(field, source[field.property]);
-      else if (field.path) data[field.name] = field.path.reduce<unknown>((value, key) => (value == null ? null : (value as Record<string, unknown>)[key]), source);
+      else if (field.path)
+        data[field.name] = field.path.reduce<unknown>(
+          (value, key) => (value == null ? null : (value as Record<string, unknown>)[key]),
+          source,
+        );
       else data[field.name] = source[field.property];
-      if (field.transforms?.toMessage.length) data[field.name] = transformed(field, field.transforms.toMessage, data[field.name], instance, CLASS_TO_PLAIN);
+      if (field.transforms?.toMessage.length)
+        data[field.name] = transformed(field, field.transforms.toMessage, data[field.name], instance, CLASS_TO_PLAIN);
     }
     return data;
   }
@@ -462,9 +471,12 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       const maxItems = field.maxItems ?? DEFAULT_MAX_ITEMS;
       if (value.length > maxItems) return refuse(`Ensure this field has no more than ${maxItems} elements.`);
       const back = field.target?.mappedBy;
-      const serializers = value.map((message: ProtoMessage) => new Nested(null, { message, context: this.context, setBySave: back ? [back] : [] }));
+      const serializers = value.map(
+        (message: ProtoMessage) => new Nested(null, { message, context: this.context, setBySave: back ? [back] : [] }),
+      );
       const violations: FieldViolation[] = [];
-      for (const [i, serializer] of serializers.entries()) violations.push(...(await nestedViolations(serializer, `${field.protoName}[${i}].`)));
+      for (const [i, serializer] of serializers.entries())
+        violations.push(...(await nestedViolations(serializer, `${field.protoName}[${i}].`)));
       this.nestedWrites.set(field.property, { field, serializers });
       return { value: violations.length ? undefined : serializers.map((s) => s.validatedData), violations };
     }
@@ -489,7 +501,10 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       .filter((value): value is string | number => (typeof value === 'string' && value.trim() !== '') || typeof value === 'number')
       .map(String);
     if (!secrets.length) return violations;
-    return violations.map((v) => ({ ...v, description: secrets.reduce((text, secret) => text.split(secret).join('[hidden]'), v.description) }));
+    return violations.map((v) => ({
+      ...v,
+      description: secrets.reduce((text, secret) => text.split(secret).join('[hidden]'), v.description),
+    }));
   }
 
   private async runClassValidator(cleaned: SerializerData, present: readonly FieldSpec[]): Promise<FieldViolation[]> {

@@ -108,7 +108,9 @@ export function withValidateNested(cls: Function, options: Map<string, FieldOpti
     if (!options.has(name)) continue; // a rule on a property that is no field
     const given = options.get(name);
     if (!given?.serializer) {
-      throw new Error(`field "${name}" has @ValidateNested() but no nested serializer to validate with: add @Type(() => TheSerializer) or the serializer option.`);
+      throw new Error(
+        `field "${name}" has @ValidateNested() but no nested serializer to validate with: add @Type(() => TheSerializer) or the serializer option.`,
+      );
     }
     options.set(name, { ...given, readOnly: given.readOnly ?? false });
   }
@@ -149,7 +151,8 @@ export function withClassTransformer(
     if (decorated.name) derived.protoName = decorated.name;
     const type = decorated.type?.();
     if (isSerializer(type)) derived.serializer = type as FieldOptions['serializer'];
-    if (decorated.toMessage.length || decorated.fromMessage.length) derived.transforms = { toMessage: decorated.toMessage, fromMessage: decorated.fromMessage };
+    if (decorated.toMessage.length || decorated.fromMessage.length)
+      derived.transforms = { toMessage: decorated.toMessage, fromMessage: decorated.fromMessage };
     merged.set(name, { ...derived, ...given });
   }
   return { names: kept, options: merged };

@@ -14,7 +14,11 @@ const CANCELLED = new GrpcError(status.CANCELLED, 'Cancelled by the client');
 const DEADLINE_EXCEEDED = new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded');
 
 /** The grpc-js calls the framework serves. */
-export type ServedCall = ServerUnaryCall<Buffer, Buffer> | ServerWritableStream<Buffer, Buffer> | ServerReadableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>;
+export type ServedCall =
+  | ServerUnaryCall<Buffer, Buffer>
+  | ServerWritableStream<Buffer, Buffer>
+  | ServerReadableStream<Buffer, Buffer>
+  | ServerDuplexStream<Buffer, Buffer>;
 
 /** What every call of one rpc shares, made once when the server starts. @internal */
 export interface RpcSetup {
@@ -169,7 +173,9 @@ export class CallContext {
 
   /** True once the deadline has passed. */
   get deadlineExceeded(): boolean {
-    return Date.now() >= this.deadlineAt || (this.abortController?.signal.reason as GrpcError | undefined)?.code === status.DEADLINE_EXCEEDED;
+    return (
+      Date.now() >= this.deadlineAt || (this.abortController?.signal.reason as GrpcError | undefined)?.code === status.DEADLINE_EXCEEDED
+    );
   }
 
   /** The client's address. */
@@ -191,10 +197,7 @@ export class CallContext {
         // grpc-js also reports 'cancelled' when a unary call has been answered: one shared reason, no Error per call.
         (this.call as EventEmitter).once('cancelled', () => controller.abort(CANCELLED));
         if (Number.isFinite(this.deadlineAt)) {
-          this.deadlineTimer = setTimeout(
-            () => controller.abort(DEADLINE_EXCEEDED),
-            this.deadlineAt - Date.now(),
-          );
+          this.deadlineTimer = setTimeout(() => controller.abort(DEADLINE_EXCEEDED), this.deadlineAt - Date.now());
           this.deadlineTimer.unref();
         }
       }

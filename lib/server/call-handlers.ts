@@ -70,8 +70,13 @@ export type InProcessHandler =
 /** The handler of a bound rpc, by its kind. */
 export function handlerOf(bound: BoundRpc, env: HandlerEnvironment): InProcessHandler {
   const { requestStream, responseStream } = bound.rpc;
-  if (requestStream) return responseStream ? { type: 'bidi', handler: bidiStreamingHandler(bound, env) } : { type: 'clientStream', handler: clientStreamingHandler(bound, env) };
-  return responseStream ? { type: 'serverStream', handler: serverStreamingHandler(bound, env) } : { type: 'unary', handler: unaryHandler(bound, env) };
+  if (requestStream)
+    return responseStream
+      ? { type: 'bidi', handler: bidiStreamingHandler(bound, env) }
+      : { type: 'clientStream', handler: clientStreamingHandler(bound, env) };
+  return responseStream
+    ? { type: 'serverStream', handler: serverStreamingHandler(bound, env) }
+    : { type: 'unary', handler: unaryHandler(bound, env) };
 }
 
 export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUnaryCall<Buffer, Buffer> {
@@ -96,7 +101,13 @@ export function clientStreamingHandler(bound: BoundRpc, env: HandlerEnvironment)
 }
 
 /** Runs a call with one response and answers it once: with the handler's response, its error, or DEADLINE_EXCEEDED. */
-function answer(bound: BoundRpc, env: HandlerEnvironment, context: CallContext, request: RpcRequest, callback: sendUnaryData<Buffer>): void {
+function answer(
+  bound: BoundRpc,
+  env: HandlerEnvironment,
+  context: CallContext,
+  request: RpcRequest,
+  callback: sendUnaryData<Buffer>,
+): void {
   let answered = false;
   const answerOnce: sendUnaryData<Buffer> = (error, bytes, trailers) => {
     if (answered) return;
@@ -113,7 +124,9 @@ function answer(bound: BoundRpc, env: HandlerEnvironment, context: CallContext, 
     if (watched) env.deadlines.release(watched);
     context.release();
   };
-  const result = bound.recover ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context)) : bound.invoke(request, context);
+  const result = bound.recover
+    ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context))
+    : bound.invoke(request, context);
   result.then(
     (response) => {
       ended();
@@ -239,7 +252,13 @@ async function streamResponses(
  * A function of its own so that, once it returns, nothing of the item (its last message, that
  * message's bytes) stays reachable while the handler reads the next one.
  */
-async function writeItem(bound: BoundRpc, out: ResponseStream, item: unknown, written: { count: number }, context: CallContext): Promise<void> {
+async function writeItem(
+  bound: BoundRpc,
+  out: ResponseStream,
+  item: unknown,
+  written: { count: number },
+  context: CallContext,
+): Promise<void> {
   const { signal, maxResponseBytes: max } = context;
   const { response } = bound.rpc;
   const batch = Array.isArray(item) ? item : undefined;
@@ -334,4 +353,3 @@ export function serviceError(s: Status): ServiceError {
   error.metadata = s.metadata ?? new Metadata();
   return error;
 }
-

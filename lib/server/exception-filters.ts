@@ -53,7 +53,11 @@ function filterError(raised: unknown, original: unknown): unknown {
  * framework call the request and the call's context; on a `@GrpcMethod` the request, the
  * metadata and the call).
  */
-export function rpcArgumentsHost(args: readonly unknown[], handler: Function, owner: Function): ArgumentsHost & { getHandler(): Function; getClass(): Function } {
+export function rpcArgumentsHost(
+  args: readonly unknown[],
+  handler: Function,
+  owner: Function,
+): ArgumentsHost & { getHandler(): Function; getClass(): Function } {
   const rpc = { getData: <T>() => args[0] as T, getContext: <T>() => args[1] as T };
   const wrong = (type: string) => () => {
     throw new Error(`This is a gRPC call: use host.switchToRpc(), not switchTo${type}().`);

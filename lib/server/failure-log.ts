@@ -41,7 +41,9 @@ export class FailureLog {
     outage.lastFailure = now;
     outage.unreported++;
     if (now - outage.lastReport >= OUTAGE_REPORT_MS) {
-      this.logger.warn(`${outage.unreported} more calls got UNAVAILABLE in the last ${Math.round((now - outage.lastReport) / 1000)} s: the database is still unavailable.`);
+      this.logger.warn(
+        `${outage.unreported} more calls got UNAVAILABLE in the last ${Math.round((now - outage.lastReport) / 1000)} s: the database is still unavailable.`,
+      );
       outage.lastReport = now;
       outage.unreported = 0;
     }

@@ -80,7 +80,9 @@ function requestReader(method: MethodDefinition<unknown, unknown>, codec: Messag
       return { request: method.requestDeserialize(codec.wellFormed(bytes)) };
     } catch (error) {
       const reason = error instanceof MalformedMessageError ? error.message : 'it could not be decoded';
-      return { refused: serviceError({ code: status.INVALID_ARGUMENT, details: `The request is not a valid ${typeName} message: ${reason}.` }) };
+      return {
+        refused: serviceError({ code: status.INVALID_ARGUMENT, details: `The request is not a valid ${typeName} message: ${reason}.` }),
+      };
     }
   };
 }
@@ -103,7 +105,9 @@ function guard(method: MethodDefinition<unknown, unknown>, handler: UntypedHandl
     const outcome = read(call.request);
     if ('refused' in outcome) return callback(outcome.refused);
     unary(withRequest(call, outcome.request), (error, value) =>
-      error ? callback({ ...error, details: boundedMessage(error.details ?? (error as Error).message ?? '') } as ServiceError) : callback(null, value),
+      error
+        ? callback({ ...error, details: boundedMessage(error.details ?? (error as Error).message ?? '') } as ServiceError)
+        : callback(null, value),
     );
   }) as UntypedHandleCall;
 }

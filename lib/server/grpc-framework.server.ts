@@ -1,18 +1,15 @@
 import { Server, ServerCredentials, UntypedServiceImplementation, ServiceDefinition as GrpcServiceDefinition } from '@grpc/grpc-js';
 import { EntityManager, MikroORM } from '@mikro-orm/core';
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  NestInterceptor,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, NestInterceptor, OnApplicationBootstrap } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { DiscoveryService, ExternalContextCreator, ModuleRef } from '@nestjs/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { withStartupHint } from '../errors/startup-hints';
-import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions, ResolvedGrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
+import type {
+  GrpcFrameworkOptions,
+  ResolvedGrpcFrameworkOptions,
+  ResolvedGrpcWebOptions,
+} from '../interfaces/grpc-framework-options.interface';
 import { DEFAULT_KEEPALIVE_TIME_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../constants';
 import { GRPC_FRAMEWORK_OPTIONS } from '../module/grpc-framework.module-definition';
 import { commandLineSettingsOf, resolveOptions } from '../module/resolve-options';
@@ -100,7 +97,10 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   get registry(): ProtoRegistry {
     if (!this.registryCache) {
       const requestFields = { maxFieldBytes: this.options.maxRequestFieldBytes, refuseNullCharacters: !this.options.allowNullCharacters };
-      this.registryCache = ProtoRegistry.load(this.options.protoPath, this.options.loader.includeDirs, { ...this.options.loader, requestFields });
+      this.registryCache = ProtoRegistry.load(this.options.protoPath, this.options.loader.includeDirs, {
+        ...this.options.loader,
+        requestFields,
+      });
     }
     return this.registryCache;
   }
@@ -134,7 +134,6 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     this.built ??= this.build();
     return this.built;
   }
-
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.close();
@@ -177,7 +176,9 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       this.boundWebPort = await web.listen(options.url);
     } catch (error) {
       await this.close();
-      throw withStartupHint(new Error(`GrpcFrameworkModule could not listen for gRPC-Web and Connect on ${options.url}: ${(error as Error).message}`));
+      throw withStartupHint(
+        new Error(`GrpcFrameworkModule could not listen for gRPC-Web and Connect on ${options.url}: ${(error as Error).message}`),
+      );
     }
     this.web = web;
     this.logger.log(`gRPC-Web and Connect listening on ${this.options.web?.tls ? 'https' : 'http'}://${this.webAddress!}`);
@@ -210,13 +211,11 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     if (orm) useEntityMetadata(orm.getMetadata());
     const registry = this.registry;
     const interceptors = await this.interceptorInstances();
-    const controllers = this.discovery
-      .getControllers()
-      .map((wrapper) => ({
-        instance: wrapper.instance,
-        moduleKey: wrapper.host?.token ?? '',
-        moduleName: wrapper.host?.metatype?.name ?? 'its module',
-      }));
+    const controllers = this.discovery.getControllers().map((wrapper) => ({
+      instance: wrapper.instance,
+      moduleKey: wrapper.host?.token ?? '',
+      moduleName: wrapper.host?.metatype?.name ?? 'its module',
+    }));
     const services = servicesAmong(controllers);
     const problems: string[] = [];
     const bound: BoundRpc[] = [];
@@ -246,9 +245,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     }
     problems.push(...undecoratedImplementations(controllers, registry, new Set(seen.keys())));
     if (problems.length) {
-      throw new ImproperlyConfiguredError(
-        `The gRPC services are not configured correctly:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-      );
+      throw new ImproperlyConfiguredError(`The gRPC services are not configured correctly:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
     if (orm) this.decideFastPaths(services, orm, bound);
     return this.createServer(bound, orm);

@@ -21,7 +21,10 @@ export interface GrpcMethodHandler {
 }
 
 /** Every `@nestjs/microservices` gRPC handler among the controllers (those of `@GrpcModelService` classes aside). */
-export function grpcMethodHandlersAmong(controllers: readonly DiscoveredController[], frameworkServices: ReadonlySet<object>): GrpcMethodHandler[] {
+export function grpcMethodHandlersAmong(
+  controllers: readonly DiscoveredController[],
+  frameworkServices: ReadonlySet<object>,
+): GrpcMethodHandler[] {
   const handlers: GrpcMethodHandler[] = [];
   for (const controller of controllers) {
     const { instance } = controller;
@@ -57,12 +60,16 @@ export function bindGrpcMethods(
     const where = `${handler.controller.instance.constructor.name}.${handler.name} (${decoratorOf(pattern)}('${pattern.service}', '${pattern.rpc}'))`;
     const definitions = servicesNamed(registry, pattern.service);
     if (!definitions.length) {
-      problems.push(`${where}: no service ${pattern.service} in the loaded protos (declared: ${registry.serviceNames().join(', ') || 'none'}). Add its proto file to protoPath.`);
+      problems.push(
+        `${where}: no service ${pattern.service} in the loaded protos (declared: ${registry.serviceNames().join(', ') || 'none'}). Add its proto file to protoPath.`,
+      );
       continue;
     }
     for (const definition of definitions) {
       const rpc = definition.rpcs.find((r) => r.name === pattern.rpc);
-      const problem = !rpc ? `${definition.name} has no rpc ${pattern.rpc} (its rpcs: ${definition.rpcs.map((r) => r.name).join(', ')})` : streamingProblem(pattern, rpc);
+      const problem = !rpc
+        ? `${definition.name} has no rpc ${pattern.rpc} (its rpcs: ${definition.rpcs.map((r) => r.name).join(', ')})`
+        : streamingProblem(pattern, rpc);
       if (problem) {
         problems.push(`${where}: ${problem}.`);
         continue;
@@ -79,7 +86,13 @@ export function bindGrpcMethods(
   return bound;
 }
 
-function bindHandler(handler: GrpcMethodHandler, definition: ServiceDefinition, rpc: RpcDefinition, contextCreator: ExternalContextCreator, interceptors: NestInterceptor[]): BoundRpc {
+function bindHandler(
+  handler: GrpcMethodHandler,
+  definition: ServiceDefinition,
+  rpc: RpcDefinition,
+  contextCreator: ExternalContextCreator,
+  interceptors: NestInterceptor[],
+): BoundRpc {
   const { instance, moduleKey } = handler.controller;
   const method = handler.method;
   const callback = function (this: unknown, ...args: unknown[]): unknown {
@@ -91,16 +104,46 @@ function bindHandler(handler: GrpcMethodHandler, definition: ServiceDefinition, 
   if (interceptors.length) UseInterceptors(...interceptors)(callback);
   const creator = controllerContextCreator(contextCreator, moduleKey);
   // Nest's arguments: the request (an Observable of them for @GrpcStreamMethod), the metadata, the call.
-  const args = (request: RpcRequest, context: CallContext): unknown[] => [request instanceof RequestStream ? observableOf(request) : request, context.metadata, context.call];
+  const args = (request: RpcRequest, context: CallContext): unknown[] => [
+    request instanceof RequestStream ? observableOf(request) : request,
+    context.metadata,
+    context.call,
+  ];
   let invoke: Invoke;
   if (handler.pattern.streaming === STREAMING.passThrough) {
-    invoke = passThroughInvoke(creator.create(instance, callback, handler.name, undefined, undefined, undefined, undefined, { guards: true, interceptors: true, filters: false }, 'rpc') as (...args: unknown[]) => Promise<unknown>, rpc.responseStream);
+    invoke = passThroughInvoke(
+      creator.create(
+        instance,
+        callback,
+        handler.name,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        { guards: true, interceptors: true, filters: false },
+        'rpc',
+      ) as (...args: unknown[]) => Promise<unknown>,
+      rpc.responseStream,
+    );
   } else if (rpc.responseStream) {
-    invoke = interceptedInvoke(streamEnhancersOf(creator, instance, callback, moduleKey, true)!, (request, context) => callback(...args(request, context)), rpc.path, args);
+    invoke = interceptedInvoke(
+      streamEnhancersOf(creator, instance, callback, moduleKey, true)!,
+      (request, context) => callback(...args(request, context)),
+      rpc.path,
+      args,
+    );
   } else {
-    const pipeline = creator.create(instance, callback, handler.name, PARAM_ARGS_METADATA, rpcParamsFactory() as never, undefined, undefined, { guards: true, interceptors: true, filters: false }, 'rpc') as (
-      ...args: unknown[]
-    ) => Promise<unknown>;
+    const pipeline = creator.create(
+      instance,
+      callback,
+      handler.name,
+      PARAM_ARGS_METADATA,
+      rpcParamsFactory() as never,
+      undefined,
+      undefined,
+      { guards: true, interceptors: true, filters: false },
+      'rpc',
+    ) as (...args: unknown[]) => Promise<unknown>;
     invoke = (request, context) => pipeline(...args(request, context));
   }
   const filters = exceptionFiltersOf(creator, instance, callback, moduleKey);
@@ -109,7 +152,12 @@ function bindHandler(handler: GrpcMethodHandler, definition: ServiceDefinition, 
     service: definition.name,
     invoke,
     // Filters see the arguments guards saw: the request (or the request stream), the metadata, the call.
-    ...(filters ? { recover: (error: unknown, request: RpcRequest, context: CallContext) => afterFilters(filters, error, request, context, callback, instance.constructor, [request, context.metadata, context.call]) } : {}),
+    ...(filters
+      ? {
+          recover: (error: unknown, request: RpcRequest, context: CallContext) =>
+            afterFilters(filters, error, request, context, callback, instance.constructor, [request, context.metadata, context.call]),
+        }
+      : {}),
   };
 }
 
@@ -143,13 +191,18 @@ function servicesNamed(registry: ProtoRegistry, name: string): ServiceDefinition
 
 /** Why Nest's transport would not serve this handler for this rpc, if it would not. */
 function streamingProblem(pattern: GrpcMethodPattern, rpc: RpcDefinition): string | undefined {
-  if (rpc.requestStream && pattern.streaming === STREAMING.none) return `${rpc.name} is client streaming: decorate it with @GrpcStreamMethod`;
+  if (rpc.requestStream && pattern.streaming === STREAMING.none)
+    return `${rpc.name} is client streaming: decorate it with @GrpcStreamMethod`;
   if (!rpc.requestStream && pattern.streaming !== STREAMING.none) return `${rpc.name} takes one request: decorate it with @GrpcMethod`;
   return undefined;
 }
 
 function decoratorOf(pattern: GrpcMethodPattern): string {
-  return pattern.streaming === STREAMING.rx ? '@GrpcStreamMethod' : pattern.streaming === STREAMING.passThrough ? '@GrpcStreamCall' : '@GrpcMethod';
+  return pattern.streaming === STREAMING.rx
+    ? '@GrpcStreamMethod'
+    : pattern.streaming === STREAMING.passThrough
+      ? '@GrpcStreamCall'
+      : '@GrpcMethod';
 }
 
 /** The request messages as `@GrpcStreamMethod` handlers take them: an Observable (which, like Nest's, does not wait for its subscriber). */

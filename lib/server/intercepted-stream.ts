@@ -8,7 +8,12 @@ import type { Invoke, RpcRequest } from './service-binding';
  * A server stream through guards and interceptors that see its messages one by one
  * (`interceptedStream`); `args` are what guards and interceptors receive, and `run` calls the handler.
  */
-export function interceptedInvoke(enhancers: StreamEnhancers, run: (request: RpcRequest, context: CallContext) => unknown, path: string, args: (request: RpcRequest, context: CallContext) => unknown[] = (request, context) => [request, context]): Invoke {
+export function interceptedInvoke(
+  enhancers: StreamEnhancers,
+  run: (request: RpcRequest, context: CallContext) => unknown,
+  path: string,
+  args: (request: RpcRequest, context: CallContext) => unknown[] = (request, context) => [request, context],
+): Invoke {
   return async (request, context) => {
     const handlerArgs = args(request, context);
     await enhancers.guard(handlerArgs);
@@ -32,7 +37,10 @@ export type Intercept = (messages: () => Promise<Observable<unknown>>) => Promis
  * pulled only when the transport has taken every message the interceptors let through (or
  * none is on its way: a `filter` dropped it), as it is without interceptors.
  */
-export function interceptedStream(intercept: Intercept, handle: () => Promise<AsyncIterable<unknown> | Iterable<unknown> | Observable<unknown>>): AsyncIterable<unknown> {
+export function interceptedStream(
+  intercept: Intercept,
+  handle: () => Promise<AsyncIterable<unknown> | Iterable<unknown> | Observable<unknown>>,
+): AsyncIterable<unknown> {
   return {
     [Symbol.asyncIterator]: () => new InterceptedStream(intercept, handle).messages(),
   };
@@ -59,11 +67,14 @@ class InterceptedStream {
       const result = await this.handle();
       return result instanceof Observable ? result : this.sourceMessages(result);
     });
-    const output = intercepted instanceof Observable ? intercepted : new Observable((subscriber) => {
-      // An interceptor that answers without calling the handler (a cache, say) answers with values, not a stream.
-      subscriber.next(intercepted);
-      subscriber.complete();
-    });
+    const output =
+      intercepted instanceof Observable
+        ? intercepted
+        : new Observable((subscriber) => {
+            // An interceptor that answers without calling the handler (a cache, say) answers with values, not a stream.
+            subscriber.next(intercepted);
+            subscriber.complete();
+          });
     const subscription = output.subscribe({
       next: (message) => {
         this.queue.push(message);

@@ -26,7 +26,9 @@ const LIST_RPCS = ['List', 'ListPage'];
 export function checkListQuerying(instance: GenericServiceBase, orm: MikroORM, definition: ServiceDefinition, problems: string[]): void {
   const className = instance.constructor.name;
   const where = (rpc: string) => `${className} (${definition.name}.${rpc}${definition.file ? `, ${definition.file}` : ''})`;
-  const rpcs = definition.rpcs.filter((rpc) => LIST_RPCS.includes(rpc.name) && typeof (instance as unknown as Record<string, unknown>)[rpc.name] === 'function');
+  const rpcs = definition.rpcs.filter(
+    (rpc) => LIST_RPCS.includes(rpc.name) && typeof (instance as unknown as Record<string, unknown>)[rpc.name] === 'function',
+  );
   const declared = new Set<string>();
   for (const rpc of rpcs) {
     const request = rpc.request.type;
@@ -35,7 +37,9 @@ export function checkListQuerying(instance: GenericServiceBase, orm: MikroORM, d
       if (!field) continue;
       declared.add(name);
       if (field.repeated || !types.includes(field.type)) {
-        problems.push(`${where(rpc.name)}: ${request.fullName.slice(1)}.${name} must be \`${types[0]} ${name}\` to be read as List's ${name}.`);
+        problems.push(
+          `${where(rpc.name)}: ${request.fullName.slice(1)}.${name} must be \`${types[0]} ${name}\` to be read as List's ${name}.`,
+        );
       }
     }
     if (rpc.name === 'ListPage') checkPageResponse(rpc.response.type, definition, where(rpc.name), problems);
@@ -44,10 +48,14 @@ export function checkListQuerying(instance: GenericServiceBase, orm: MikroORM, d
   if (Array.isArray(result)) for (const problem of result) problems.push(`${className} (${definition.name}): ${problem}`);
   const listRequests = rpcs.map((rpc) => rpc.request.type.fullName.slice(1)).join(' or ') || 'the List request';
   if (instance.filterFields && !declared.has('filter')) {
-    problems.push(`${className} (${definition.name}): filterFields is set but ${listRequests} has no \`string filter\` field to read a filter from; add one.`);
+    problems.push(
+      `${className} (${definition.name}): filterFields is set but ${listRequests} has no \`string filter\` field to read a filter from; add one.`,
+    );
   }
   if (instance.orderingFields && !declared.has('order_by')) {
-    problems.push(`${className} (${definition.name}): orderingFields is set but ${listRequests} has no \`string order_by\` field; add one.`);
+    problems.push(
+      `${className} (${definition.name}): orderingFields is set but ${listRequests} has no \`string order_by\` field; add one.`,
+    );
   }
   const pages = declared.has('page_size') || declared.has('page_token') || rpcs.some((rpc) => rpc.name === 'ListPage');
   if (pages && isDefault(instance, 'getQueryset')) {
@@ -71,6 +79,8 @@ function checkPageResponse(type: protobuf.Type, definition: ServiceDefinition, w
   const model = definition.rpcs.find((rpc) => rpc.name === 'Retrieve' || rpc.name === 'Create')?.response.type;
   const results = type.fields[shape.results].resolvedType as protobuf.Type;
   if (model && results !== model) {
-    problems.push(`${where}: ${type.fullName.slice(1)}.${shape.results} holds ${results.fullName.slice(1)}, but the service's objects are ${model.fullName.slice(1)}.`);
+    problems.push(
+      `${where}: ${type.fullName.slice(1)}.${shape.results} holds ${results.fullName.slice(1)}, but the service's objects are ${model.fullName.slice(1)}.`,
+    );
   }
 }

@@ -26,7 +26,9 @@ export function grpcPatternsOf(method: Function): GrpcMethodPattern[] {
   if (Reflect.getMetadata(TRANSPORT_METADATA, method) !== GRPC_TRANSPORT) return [];
   const patterns: unknown = Reflect.getMetadata(PATTERN_METADATA, method);
   if (!Array.isArray(patterns)) return [];
-  return patterns.filter((p): p is GrpcMethodPattern => !!p && typeof p === 'object' && typeof p.service === 'string' && typeof p.rpc === 'string');
+  return patterns.filter(
+    (p): p is GrpcMethodPattern => !!p && typeof p === 'object' && typeof p.service === 'string' && typeof p.rpc === 'string',
+  );
 }
 
 /** What turns a handler's parameter decorators (`@Payload()`...) into its arguments: Nest's `RpcParamsFactory`. */
@@ -39,7 +41,9 @@ let paramsFactory: ParamsFactory | undefined;
 /** Nest's `RpcParamsFactory`, from @nestjs/microservices (present whenever a `@GrpcMethod` is). */
 export function rpcParamsFactory(): ParamsFactory {
   if (!paramsFactory) {
-    const { RpcParamsFactory } = require('@nestjs/microservices/factories/rpc-params-factory') as { RpcParamsFactory: new () => ParamsFactory };
+    const { RpcParamsFactory } = require('@nestjs/microservices/factories/rpc-params-factory') as {
+      RpcParamsFactory: new () => ParamsFactory;
+    };
     paramsFactory = new RpcParamsFactory();
   }
   return paramsFactory;

@@ -54,7 +54,12 @@ export interface ExceptionFiltersOfHandler {
  * context creator's private `filtersContextCreator` (an ExternalExceptionFilterContext), whose
  * handler keeps them in a private `filters` array.
  */
-export function exceptionFiltersOf(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string): ExceptionFiltersOfHandler | undefined {
+export function exceptionFiltersOf(
+  creator: ExternalContextCreator,
+  instance: object,
+  callback: Function,
+  moduleKey: string,
+): ExceptionFiltersOfHandler | undefined {
   const context = (creator as unknown as Record<string, EnhancerContextCreator>)[FILTER_INTERNALS.creator];
   const handler = context.create(instance, callback, moduleKey) as unknown as ExceptionFiltersOfHandler & Record<string, unknown>;
   const filters = handler[FILTER_INTERNALS.filters];
@@ -70,13 +75,24 @@ export const PIPES_CREATOR = 'pipesContextCreator';
  * `pipesContextCreator`: Nest applies pipes only to parameters it has metadata for, which a
  * framework handler's `(request, context)` has not.
  */
-export function pipesOf(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string): readonly PipeTransform[] {
-  const context = (creator as unknown as Record<string, { create(instance: object, callback: Function, moduleKey: string): PipeTransform[] }>)[PIPES_CREATOR];
+export function pipesOf(
+  creator: ExternalContextCreator,
+  instance: object,
+  callback: Function,
+  moduleKey: string,
+): readonly PipeTransform[] {
+  const context = (
+    creator as unknown as Record<string, { create(instance: object, callback: Function, moduleKey: string): PipeTransform[] }>
+  )[PIPES_CREATOR];
   return context.create(instance, callback, moduleKey);
 }
 
 /** The private fields `streamEnhancersOf` reads. */
-export const STREAM_ENHANCER_INTERNALS = { guards: 'guardsContextCreator', interceptors: 'interceptorsContextCreator', consumer: 'interceptorsConsumer' } as const;
+export const STREAM_ENHANCER_INTERNALS = {
+  guards: 'guardsContextCreator',
+  interceptors: 'interceptorsContextCreator',
+  consumer: 'interceptorsConsumer',
+} as const;
 
 /** Guards and interceptors of a server-streaming handler, run by the framework so its messages stay a stream. */
 export interface StreamEnhancers {
@@ -94,13 +110,22 @@ export interface StreamEnhancers {
  * reach them one by one, so the framework runs the context creator's private
  * `interceptorsConsumer` itself (and guards through the public `createGuardsFn`).
  */
-export function streamEnhancersOf(creator: ExternalContextCreator, instance: object, callback: Function, moduleKey: string, evenWithoutInterceptors = false): StreamEnhancers | undefined {
-  const internals = creator as unknown as Record<string, EnhancerContextCreator> & Record<typeof STREAM_ENHANCER_INTERNALS.consumer, InterceptorsConsumer>;
+export function streamEnhancersOf(
+  creator: ExternalContextCreator,
+  instance: object,
+  callback: Function,
+  moduleKey: string,
+  evenWithoutInterceptors = false,
+): StreamEnhancers | undefined {
+  const internals = creator as unknown as Record<string, EnhancerContextCreator> &
+    Record<typeof STREAM_ENHANCER_INTERNALS.consumer, InterceptorsConsumer>;
   const interceptors = internals[STREAM_ENHANCER_INTERNALS.interceptors].create(instance, callback, moduleKey);
   if (!interceptors.length && !evenWithoutInterceptors) return undefined;
   const guards = internals[STREAM_ENHANCER_INTERNALS.guards].create(instance, callback, moduleKey);
   const handler = callback as (...args: unknown[]) => unknown;
-  const guardFn = guards.length ? (creator.createGuardsFn(guards as unknown[], instance, handler, 'rpc') as (args: unknown[]) => Promise<void>) : undefined;
+  const guardFn = guards.length
+    ? (creator.createGuardsFn(guards as unknown[], instance, handler, 'rpc') as (args: unknown[]) => Promise<void>)
+    : undefined;
   const consumer = internals[STREAM_ENHANCER_INTERNALS.consumer];
   return {
     guard: async (args) => guardFn?.(args),
@@ -109,5 +134,12 @@ export function streamEnhancersOf(creator: ExternalContextCreator, instance: obj
 }
 
 interface InterceptorsConsumer {
-  intercept(interceptors: NestInterceptor[], args: unknown[], instance: object, callback: (...args: unknown[]) => unknown, next: () => Promise<unknown>, type?: string): Promise<unknown>;
+  intercept(
+    interceptors: NestInterceptor[],
+    args: unknown[],
+    instance: object,
+    callback: (...args: unknown[]) => unknown,
+    next: () => Promise<unknown>,
+    type?: string,
+  ): Promise<unknown>;
 }

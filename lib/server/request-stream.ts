@@ -70,10 +70,15 @@ export class RequestStream<T = Record<string, unknown>> implements AsyncIterable
     } catch (error) {
       // Named by the message's place in the stream, as BulkCreate names its validation errors.
       if (error instanceof RequestFieldError) {
-        throw new ValidationFailedError([{ field: `items[${this.received - 1}].${error.field}`, description: error.description, reason: 'INVALID' }]);
+        throw new ValidationFailedError([
+          { field: `items[${this.received - 1}].${error.field}`, description: error.description, reason: 'INVALID' },
+        ]);
       }
       const reason = error instanceof MalformedMessageError ? error.message : 'it could not be decoded';
-      throw new GrpcError(status.INVALID_ARGUMENT, `Message ${this.received} of the request stream is not a valid ${this.typeName} message: ${reason}.`);
+      throw new GrpcError(
+        status.INVALID_ARGUMENT,
+        `Message ${this.received} of the request stream is not a valid ${this.typeName} message: ${reason}.`,
+      );
     }
   }
 }

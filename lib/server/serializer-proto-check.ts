@@ -44,7 +44,14 @@ export function checkSerializerAgainstProto(
 }
 
 /** Every readable field of a serializer exists in `message` with a compatible type; nested serializers against their fields' messages. */
-function checkFields(where: string, serializerName: string, spec: SerializerSpec, message: protobuf.Type, problems: string[], prefix: string): void {
+function checkFields(
+  where: string,
+  serializerName: string,
+  spec: SerializerSpec,
+  message: protobuf.Type,
+  problems: string[],
+  prefix: string,
+): void {
   for (const field of spec.readable) {
     const name = `${prefix}${field.protoName}`;
     const protoField = message.fields[field.protoName];
@@ -65,13 +72,22 @@ function checkFields(where: string, serializerName: string, spec: SerializerSpec
 }
 
 /** A nested serializer's field is a message field (repeated for a collection) whose type its serializer's fields fit. */
-function checkNestedField(where: string, serializerName: string, field: FieldSpec, protoField: protobuf.Field, problems: string[], name: string): void {
+function checkNestedField(
+  where: string,
+  serializerName: string,
+  field: FieldSpec,
+  protoField: protobuf.Field,
+  problems: string[],
+  name: string,
+): void {
   protoField.resolve();
   const type = protoField.resolvedType;
   const many = field.kind === 'relations';
   if (!(type instanceof protobuf.Type) || many !== protoField.repeated) {
     const expected = `${many ? 'repeated ' : ''}a message ${field.serializer!.name} fills`;
-    problems.push(`${where}: serializer ${serializerName} field "${name}" is nested: the proto field must be ${expected}, found ${protoField.repeated ? 'repeated ' : ''}${protoField.type}.`);
+    problems.push(
+      `${where}: serializer ${serializerName} field "${name}" is nested: the proto field must be ${expected}, found ${protoField.repeated ? 'repeated ' : ''}${protoField.type}.`,
+    );
     return;
   }
   checkFields(where, serializerName, field.serializer!.spec(), type, problems, `${name}.`);
@@ -81,7 +97,13 @@ function checkNestedField(where: string, serializerName: string, field: FieldSpe
  * A write-only field must be where clients send it (the messages Create and Update receive) and
  * must not be declared in a message the service only sends: clients would expect it back.
  */
-function checkWriteOnlyFields(where: string, serializerName: string, spec: SerializerSpec, definition: ServiceDefinition, problems: string[]): void {
+function checkWriteOnlyFields(
+  where: string,
+  serializerName: string,
+  spec: SerializerSpec,
+  definition: ServiceDefinition,
+  problems: string[],
+): void {
   const writeOnly = spec.writable.filter((field) => field.writeOnly);
   if (!writeOnly.length) return;
   const received = new Set(definition.rpcs.map((rpc) => rpc.request.type));
@@ -98,7 +120,9 @@ function checkWriteOnlyFields(where: string, serializerName: string, spec: Seria
     }
     for (const rpc of writes) {
       if (!rpc.request.type.fields[field.protoName]) {
-        problems.push(`${where}: serializer ${serializerName} field "${field.protoName}" is write-only but ${rpc.request.type.fullName.slice(1)}, which ${rpc.name} receives, does not declare it.`);
+        problems.push(
+          `${where}: serializer ${serializerName} field "${field.protoName}" is write-only but ${rpc.request.type.fullName.slice(1)}, which ${rpc.name} receives, does not declare it.`,
+        );
       }
     }
   }
@@ -112,7 +136,8 @@ function incompatibility(field: FieldSpec, protoField: protobuf.Field): string |
   if (many !== protoField.repeated) {
     return many ? `a list of ids needs a repeated field, found ${type}.` : `expected a single value, found repeated ${type}.`;
   }
-  if (resolved instanceof protobuf.Enum) return field.kind === 'enum' || field.kind === 'any' ? undefined : `${field.kind} cannot travel as enum ${type}.`;
+  if (resolved instanceof protobuf.Enum)
+    return field.kind === 'enum' || field.kind === 'any' ? undefined : `${field.kind} cannot travel as enum ${type}.`;
   if (resolved instanceof protobuf.Type && nullableShape(resolved)) return undefined;
   const allowed = COMPATIBLE[field.kind];
   if (!allowed || allowed.includes(type)) return undefined;

@@ -80,7 +80,8 @@ export function bindService(
     let pipes: PipedRequest | undefined;
     const callback = function (this: unknown, request: RpcRequest, context: CallContext): unknown {
       // Pipes transform a request message; a request stream reaches the handler as it is.
-      if (pipes && !(request instanceof RequestStream)) return pipes.apply(request).then((piped) => handler.call(serviceView(instance as Service, piped, context), piped, context));
+      if (pipes && !(request instanceof RequestStream))
+        return pipes.apply(request).then((piped) => handler.call(serviceView(instance as Service, piped, context), piped, context));
       return handler.call(serviceView(instance as Service, request, context), request, context);
     };
     Object.defineProperty(callback, 'name', { value: rpc.name });
@@ -95,7 +96,8 @@ export function bindService(
     const checked = withAccess(CallAccess.of(rpc.name, target.options, access), instance, invoke);
     const filters = exceptionFiltersOf(creator, instance, callback, target.moduleKey);
     const recover = filters
-      ? (error: unknown, request: RpcRequest, context: CallContext) => afterFilters(filters, error, request, context, callback, instance.constructor)
+      ? (error: unknown, request: RpcRequest, context: CallContext) =>
+          afterFilters(filters, error, request, context, callback, instance.constructor)
       : undefined;
     bound.push({ rpc, service: definition.name, invoke: checked, ...(recover ? { recover } : {}) });
   }
@@ -107,12 +109,28 @@ export function bindService(
  * with interceptors (they see its messages one by one), by Nest's pipeline otherwise, and
  * called directly when nothing would run around it.
  */
-function pipelineOf(rpc: RpcDefinition, creator: ExternalContextCreator, instance: object, callback: (request: RpcRequest, context: CallContext) => unknown, moduleKey: string): Invoke {
+function pipelineOf(
+  rpc: RpcDefinition,
+  creator: ExternalContextCreator,
+  instance: object,
+  callback: (request: RpcRequest, context: CallContext) => unknown,
+  moduleKey: string,
+): Invoke {
   const streamEnhancers = rpc.responseStream ? streamEnhancersOf(creator, instance, callback, moduleKey) : undefined;
   if (streamEnhancers) return interceptedInvoke(streamEnhancers, callback, rpc.path);
   if (!runsEnhancers(creator, instance, callback, moduleKey)) return directly(callback);
   const handler = callback as (...args: unknown[]) => unknown;
-  return creator.create(instance, handler, rpc.name, undefined, undefined, undefined, undefined, { guards: true, interceptors: true, filters: false }, 'rpc') as Invoke;
+  return creator.create(
+    instance,
+    handler,
+    rpc.name,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    { guards: true, interceptors: true, filters: false },
+    'rpc',
+  ) as Invoke;
 }
 
 /** The module's authenticators and permissions, for services that name none. */

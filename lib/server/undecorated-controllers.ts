@@ -3,7 +3,6 @@ import type { ProtoRegistry } from '../proto/proto-registry';
 import { PATTERN_METADATA } from './microservices-internals';
 import type { DiscoveredController } from './service-binding';
 
-
 /**
  * Controllers that look like the implementation of a loaded proto service nobody serves (their
  * methods carry the names of at least half of its rpcs) but are not decorated with

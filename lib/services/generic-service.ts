@@ -1,7 +1,13 @@
 import type { EntityManager, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
 import { LockMode } from '@mikro-orm/core';
 import { READ_ACTIONS } from '../auth/permissions';
-import { DEFAULT_LIST_BATCH_SIZE, DEFAULT_MAX_BULK_BYTES, DEFAULT_MAX_BULK_ITEMS, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../constants';
+import {
+  DEFAULT_LIST_BATCH_SIZE,
+  DEFAULT_MAX_BULK_BYTES,
+  DEFAULT_MAX_BULK_ITEMS,
+  DEFAULT_MAX_PAGE_SIZE,
+  DEFAULT_PAGE_SIZE,
+} from '../constants';
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, GrpcError, ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
@@ -169,7 +175,12 @@ export class GenericServiceBase<T extends object = object> extends Service {
   async checkObjectPermissions(object: T): Promise<void> {
     const access = this.context.access;
     if (!access?.checksObjects) return;
-    await access.checkObject(this.context, this, object, () => new ObjectNotFoundError(this.entity.name, this.lookupValue(this.lookupFieldName())));
+    await access.checkObject(
+      this.context,
+      this,
+      object,
+      () => new ObjectNotFoundError(this.entity.name, this.lookupValue(this.lookupFieldName())),
+    );
   }
 
   /** The serializer class. @default `serializerClass` */
@@ -196,7 +207,9 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const Serializer = this.getSerializerClass();
     const base = this.getSerializerContext();
     // Keys of options.context replace the base's (its `em` getter included) without reading them.
-    const context = options.context ? (Object.defineProperties(Object.create(base), Object.getOwnPropertyDescriptors(options.context)) as SerializerContext) : base;
+    const context = options.context
+      ? (Object.defineProperties(Object.create(base), Object.getOwnPropertyDescriptors(options.context)) as SerializerContext)
+      : base;
     return new Serializer(instance ?? null, { ...options, context });
   }
 
@@ -234,7 +247,8 @@ export class GenericServiceBase<T extends object = object> extends Service {
    */
   listQuery(defaultPageSize?: number): ListQuery | undefined {
     const request = this.request as Record<string, unknown>;
-    if (!request.filter && !request.order_by && !request.page_size && !request.page_token && defaultPageSize === undefined) return undefined;
+    if (!request.filter && !request.order_by && !request.page_size && !request.page_token && defaultPageSize === undefined)
+      return undefined;
     const context = this.context;
     return listQueryingOf(this, context.readEm).read(request, {
       defaultPageSize,
@@ -257,18 +271,23 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const reader = queryset.populate?.length ? undefined : this.fastPaths().columnReader(Serializer);
     const populate = reader ? [] : (queryset.populate ?? this.populateFields());
     const em = this.em;
-    const page: PageWindow | undefined = query && (query.after || query.pageSize !== undefined) ? { after: query.after, size: query.pageSize } : undefined;
-    const batches = querysetBatches(em, { ...queryset, orderBy: orderOf(queryset, query), populate }, {
-      maxRows: this.listBatchSize,
-      rowSize: rowSizeOf(Serializer, Serializer.spec().rowBytesEstimate),
-      signal: this.context.signal,
-      reader,
-      memory: this.context.streamMemory,
-      room: this.context.responseRoom,
-      page,
-      narrowing: query?.where,
-      shape: query?.key ?? '',
-    });
+    const page: PageWindow | undefined =
+      query && (query.after || query.pageSize !== undefined) ? { after: query.after, size: query.pageSize } : undefined;
+    const batches = querysetBatches(
+      em,
+      { ...queryset, orderBy: orderOf(queryset, query), populate },
+      {
+        maxRows: this.listBatchSize,
+        rowSize: rowSizeOf(Serializer, Serializer.spec().rowBytesEstimate),
+        signal: this.context.signal,
+        reader,
+        memory: this.context.streamMemory,
+        room: this.context.responseRoom,
+        page,
+        narrowing: query?.where,
+        shape: query?.key ?? '',
+      },
+    );
     for await (const batch of batches) {
       yield batch;
       em.clear(); // the batch has been sent: its entities need not stay in the identity map
@@ -302,7 +321,10 @@ export class GenericServiceBase<T extends object = object> extends Service {
     await serializer.isValid({ raiseException: true });
     this.context.throwIfDeadlinePassed();
     const current = serializer.instance && !serializer.many ? serializer.dataBeforeLoad : {};
-    this.context.assertResponseFits(serializer.dataToMessage({ ...current, ...serializer.validatedToData(serializer.validatedData) }), GENERATED_VALUES_HEADROOM);
+    this.context.assertResponseFits(
+      serializer.dataToMessage({ ...current, ...serializer.validatedToData(serializer.validatedData) }),
+      GENERATED_VALUES_HEADROOM,
+    );
   }
 
   /**
@@ -320,7 +342,10 @@ export class GenericServiceBase<T extends object = object> extends Service {
     let index = 0;
     for await (const message of requests) {
       if (index >= this.maxBulkItems) {
-        throw new GrpcError(status.RESOURCE_EXHAUSTED, `A stream may send at most ${this.maxBulkItems} messages (maxBulkItems); send the rest in another call.`);
+        throw new GrpcError(
+          status.RESOURCE_EXHAUSTED,
+          `A stream may send at most ${this.maxBulkItems} messages (maxBulkItems); send the rest in another call.`,
+        );
       }
       const serializer = this.getSerializer(null, { message });
       if (!(await serializer.isValid())) {
@@ -346,7 +371,11 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * serialized `RELATED_WRITE_BATCH` at a time (a query per batch, as List sends them), the others
    * one by one. `onSaved(i)` follows each save, for a caller that names what failed.
    */
-  async saveMany(serializers: readonly ProtoSerializer<T>[], save: (serializer: ProtoSerializer<T>) => Promise<unknown>, onSaved: (index: number) => void = () => undefined): Promise<ProtoMessage[]> {
+  async saveMany(
+    serializers: readonly ProtoSerializer<T>[],
+    save: (serializer: ProtoSerializer<T>) => Promise<unknown>,
+    onSaved: (index: number) => void = () => undefined,
+  ): Promise<ProtoMessage[]> {
     const Serializer = this.getSerializerClass();
     const relations = isModelSerializerClass(Serializer) ? Serializer.relationsRead() : [];
     const batchSize = relations.length || Serializer.spec().batchFields.length ? RELATED_WRITE_BATCH : 1;
@@ -432,7 +461,9 @@ markDefaults(GenericServiceBase.prototype, ['getQueryset', 'filterQueryset', 'ge
 
 /** The queryset's order, or the List query's. */
 function orderOf<T extends object>(queryset: Queryset<T>, query: ListQuery | undefined): QueryOrderMap<T> {
-  return query?.order ? (Object.fromEntries(query.order.map((key) => [key.property, key.direction])) as QueryOrderMap<T>) : queryset.orderBy;
+  return query?.order
+    ? (Object.fromEntries(query.order.map((key) => [key.property, key.direction])) as QueryOrderMap<T>)
+    : queryset.orderBy;
 }
 
 const requestFieldNames = new Map<string, string>();

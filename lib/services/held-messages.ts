@@ -22,7 +22,10 @@ export class HeldMessages {
   /** Counts one more message of `bytes`; throws RESOURCE_EXHAUSTED over the stream's or the server's limit. */
   async hold(bytes: number): Promise<void> {
     if (this.bytes + bytes > this.maxBytes) {
-      throw new GrpcError(status.RESOURCE_EXHAUSTED, `A stream may send at most ${this.maxBytes} bytes of messages (maxBulkBytes); send the rest in another call.`);
+      throw new GrpcError(
+        status.RESOURCE_EXHAUSTED,
+        `A stream may send at most ${this.maxBytes} bytes of messages (maxBulkBytes); send the rest in another call.`,
+      );
     }
     this.bytes += bytes;
     if (!this.memory) return;
@@ -32,7 +35,10 @@ export class HeldMessages {
       reservation.resize(bytes);
     }
     if (!reservation) {
-      throw new GrpcError(status.RESOURCE_EXHAUSTED, 'The server holds as many streamed messages as it may (streamMemoryBytes); send this stream again later, or in smaller calls.');
+      throw new GrpcError(
+        status.RESOURCE_EXHAUSTED,
+        'The server holds as many streamed messages as it may (streamMemoryBytes); send this stream again later, or in smaller calls.',
+      );
     }
     this.reservations.push(reservation);
   }

@@ -36,7 +36,12 @@ export function listQueryingOrProblems(service: QueryableService, em: EntityMana
   let result = byClass.get(service.constructor);
   if (!result) {
     const meta = em.getMetadata().get(service.entity.name);
-    const created = ListQuerying.create(service, (service.serializerClass ?? service.getSerializerClass()).spec(), meta, containsCondition(em, meta));
+    const created = ListQuerying.create(
+      service,
+      (service.serializerClass ?? service.getSerializerClass()).spec(),
+      meta,
+      containsCondition(em, meta),
+    );
     result = 'querying' in created ? created.querying : created.problems;
     byClass.set(service.constructor, result);
   }

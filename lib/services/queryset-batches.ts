@@ -102,7 +102,9 @@ export async function* querysetBatches<T extends object>(
   }
   if (page?.after && page.after.length !== order.length) {
     // Only a token of this server for this query gets here: the service's own order has changed since.
-    throw new ValidationFailedError([{ field: 'page_token', description: 'page_token was issued for another order of this List; start again without one.' }]);
+    throw new ValidationFailedError([
+      { field: 'page_token', description: 'page_token was issued for another order of this List; start again without one.' },
+    ]);
   }
   const orderBy = Object.fromEntries(order.map(([field, direction]) => [field, direction ?? 'asc'])) as QueryOrderMap<T>;
   const populate = (queryset.populate ?? []) as never;
@@ -129,12 +131,23 @@ export async function* querysetBatches<T extends object>(
       try {
         const compiled =
           reader && keyset && reading.shape !== undefined
-            ? reader.compiledPage(em, reading.shape, () => whereOf([queryset.where, reading.narrowing?.()]), order as [string, Direction][], count, !!last)
+            ? reader.compiledPage(
+                em,
+                reading.shape,
+                () => whereOf([queryset.where, reading.narrowing?.()]),
+                order as [string, Direction][],
+                count,
+                !!last,
+              )
             : undefined;
         let rows: T[] | undefined;
         if (compiled) rows = (await reader!.readPage(em, compiled, last as Record<string, unknown> | undefined)) as T[];
         else {
-          const where = whereOf([queryset.where, reading.narrowing?.(), keyset && last ? after(order as [string, Direction][], last) : undefined]) as FilterQuery<T>;
+          const where = whereOf([
+            queryset.where,
+            reading.narrowing?.(),
+            keyset && last ? after(order as [string, Direction][], last) : undefined,
+          ]) as FilterQuery<T>;
           const pageOffset = keyset ? undefined : offset;
           rows = reader
             ? ((await reader.findPage(em, where as FilterQuery<object>, orderBy as QueryOrderMap<object>, count, pageOffset)) as T[])
@@ -177,7 +190,10 @@ export async function* querysetBatches<T extends object>(
  * An order with the primary key appended (so it is total), and whether pages can continue
  * from a row's values in it (keyset): every key a NOT NULL scalar column, in asc or desc.
  */
-export function totalOrder(meta: EntityMetadata, orderBy: Record<string, unknown>): { order: [string, Direction | undefined][]; keyset: boolean } {
+export function totalOrder(
+  meta: EntityMetadata,
+  orderBy: Record<string, unknown>,
+): { order: [string, Direction | undefined][]; keyset: boolean } {
   const pk = meta.primaryKeys[0];
   const order = normalizeOrder(orderBy);
   if (!order.some(([field]) => field === pk)) order.push([pk, 'asc']);

@@ -117,8 +117,9 @@ export class GrpcTestingApp {
     const methods: TestClient = {};
     for (const [name, method] of Object.entries(Client.service)) {
       const call = (client as unknown as Record<string, RawRpc>)[name].bind(client);
-      const answered = (resolve: (value: unknown) => void, reject: (error: unknown) => void) => (error: grpc.ServiceError | null, response: unknown) =>
-        error ? reject(error) : resolve(response);
+      const answered =
+        (resolve: (value: unknown) => void, reject: (error: unknown) => void) => (error: grpc.ServiceError | null, response: unknown) =>
+          error ? reject(error) : resolve(response);
       if (method.responseStream) methods[name] = call as TestRpc;
       else if (method.requestStream) {
         methods[name] = (messages: object = [], metadata = new grpc.Metadata(), options = {}) =>
@@ -136,7 +137,9 @@ export class GrpcTestingApp {
   }
 
   /** A client made from your own constructor (e.g. generated code) over the in-process channel. */
-  stub<T extends grpc.Client>(ClientClass: new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ClientOptions) => T): T {
+  stub<T extends grpc.Client>(
+    ClientClass: new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ClientOptions) => T,
+  ): T {
     const client = new ClientClass(this.channel.getTarget(), grpc.credentials.createInsecure(), { channelOverride: this.channel });
     this.clients.push(client);
     return client;

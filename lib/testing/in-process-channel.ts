@@ -141,7 +141,14 @@ class InProcessCall implements Call {
     const limit = internalsOf(this.server).options.maxReceiveMessageLength;
     if (limit < 0 || message.length <= limit) return false;
     this.serverCall?.cancel();
-    this.finish({ code: status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${message.length} vs. ${limit})`, metadata: new Metadata() }, true);
+    this.finish(
+      {
+        code: status.RESOURCE_EXHAUSTED,
+        details: `Received message larger than max (${message.length} vs. ${limit})`,
+        metadata: new Metadata(),
+      },
+      true,
+    );
     return true;
   }
 
@@ -149,17 +156,28 @@ class InProcessCall implements Call {
     if (this.finished || this.finalStatus) return;
     const entry = internalsOf(this.server).handlerFor(this.method);
     if (!entry) {
-      this.finish({ code: status.UNIMPLEMENTED, details: `The server does not implement the method ${this.method}`, metadata: new Metadata() });
+      this.finish({
+        code: status.UNIMPLEMENTED,
+        details: `The server does not implement the method ${this.method}`,
+        metadata: new Metadata(),
+      });
       return;
     }
     const request = this.request ?? Buffer.alloc(0);
     if (this.exceedsReceiveLimit(request)) return;
-    const serverCall = new BridgedServerCall(request, this.metadata, this.deadline, this.method, {
-      headers: (metadata) => this.sendHeaders(metadata),
-      message: (bytes, delivered) => this.push(bytes, delivered),
-      status: (s) => this.finish(s),
-      hasRoom: () => this.pending.length < STREAM_HIGH_WATER_MARK,
-    }, IN_PROCESS_PEER);
+    const serverCall = new BridgedServerCall(
+      request,
+      this.metadata,
+      this.deadline,
+      this.method,
+      {
+        headers: (metadata) => this.sendHeaders(metadata),
+        message: (bytes, delivered) => this.push(bytes, delivered),
+        status: (s) => this.finish(s),
+        hasRoom: () => this.pending.length < STREAM_HIGH_WATER_MARK,
+      },
+      IN_PROCESS_PEER,
+    );
     this.serverCall = serverCall;
     this.armDeadline();
     const answer: sendUnaryData<Buffer> = (error, value) => {

@@ -20,7 +20,9 @@ export interface GrpcTestingContext {
   /** The test's EntityManager (inside its transaction with `'transaction'` isolation). */
   readonly em: EntityManager;
   client(service: string): TestClient;
-  stub<T extends grpc.Client>(ClientClass: new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ClientOptions) => T): T;
+  stub<T extends grpc.Client>(
+    ClientClass: new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ClientOptions) => T,
+  ): T;
 }
 
 /**
@@ -41,7 +43,9 @@ export interface GrpcTestingContext {
 export function useGrpcTestingApp(metadata: ModuleMetadata, options: GrpcTestingOptions = {}): GrpcTestingContext {
   const hooks = globalThis as unknown as Partial<JestHooks>;
   if (typeof hooks.beforeAll !== 'function' || typeof hooks.afterEach !== 'function') {
-    throw new Error('useGrpcTestingApp must be called in a test file (it registers beforeAll/afterAll hooks); use GrpcTestingApp.create otherwise.');
+    throw new Error(
+      'useGrpcTestingApp must be called in a test file (it registers beforeAll/afterAll hooks); use GrpcTestingApp.create otherwise.',
+    );
   }
   let app: GrpcTestingApp | undefined;
   const current = (): GrpcTestingApp => {

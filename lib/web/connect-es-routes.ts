@@ -3,7 +3,12 @@ import type { DescMessage, DescMethod, MessageShape } from '@bufbuild/protobuf';
 import { ConnectError, createConnectRouter, createContextKey, createContextValues } from '@connectrpc/connect';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import type { UniversalHandler, UniversalServerResponse } from '@connectrpc/connect/protocol';
-import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from '@connectrpc/connect-node';
 import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import type { CallPeer } from '../server/bridged-server-call';
@@ -58,7 +63,8 @@ export function serveWithConnectEs(route: UniversalHandler, request: WebRequest,
 function addRoute(router: ConnectRouter, method: DescMethod, path: string, entry: InProcessHandler): void {
   const encode = (message: MessageShape<DescMessage>): Buffer => Buffer.from(toBinary(method.input, message));
   const decode = (bytes: Buffer): MessageShape<DescMessage> => fromBinary(method.output, bytes);
-  const start = (request: Buffer, context: HandlerContext): ConnectEsCall => new ConnectEsCall(path, request, context, context.values.get(PEER));
+  const start = (request: Buffer, context: HandlerContext): ConnectEsCall =>
+    new ConnectEsCall(path, request, context, context.values.get(PEER));
   switch (entry.type) {
     case 'unary':
       router.rpc(method as DescMethod & { methodKind: 'unary' }, async (request, context) => {

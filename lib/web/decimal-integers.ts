@@ -14,7 +14,12 @@ const INTEGER_TYPES = new Set([
   ScalarType.SFIXED64,
 ]);
 
-const INTEGER_WRAPPERS = new Set(['google.protobuf.Int32Value', 'google.protobuf.UInt32Value', 'google.protobuf.Int64Value', 'google.protobuf.UInt64Value']);
+const INTEGER_WRAPPERS = new Set([
+  'google.protobuf.Int32Value',
+  'google.protobuf.UInt32Value',
+  'google.protobuf.Int64Value',
+  'google.protobuf.UInt64Value',
+]);
 
 /** A decimal number as proto3's JSON mapping writes integers in strings: digits, optionally with a fraction or exponent that leave a whole number. */
 const DECIMAL = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
@@ -46,7 +51,13 @@ function fieldValue(field: DescField, value: JsonValue, path: string): string | 
       if (!Array.isArray(value)) return undefined;
       for (const [i, item] of value.entries()) {
         const found =
-          field.listKind === 'scalar' ? (INTEGER_TYPES.has(field.scalar) ? integerText(item, `${path}[${i}]`) : undefined) : field.listKind === 'message' ? messageValue(field.message, item, `${path}[${i}]`) : undefined;
+          field.listKind === 'scalar'
+            ? INTEGER_TYPES.has(field.scalar)
+              ? integerText(item, `${path}[${i}]`)
+              : undefined
+            : field.listKind === 'message'
+              ? messageValue(field.message, item, `${path}[${i}]`)
+              : undefined;
         if (found) return found;
       }
       return undefined;

@@ -71,8 +71,13 @@ export function serveHttpCall(match: HttpMatch, request: WebRequest, response: W
   const body = route.rule.body ? readBody(request, maxRequestBytes) : Promise.resolve(Buffer.alloc(0));
   body.then(
     (bytes) => {
-      const fail = (code: status, details: string) => respond(route, request, response, undefined, { code, details, metadata: new Metadata() });
-      if (bytes === undefined) return fail(status.RESOURCE_EXHAUSTED, `The request body is larger than the server accepts (${maxRequestBytes} bytes, maxReceiveMessageLength).`);
+      const fail = (code: status, details: string) =>
+        respond(route, request, response, undefined, { code, details, metadata: new Metadata() });
+      if (bytes === undefined)
+        return fail(
+          status.RESOURCE_EXHAUSTED,
+          `The request body is larger than the server accepts (${maxRequestBytes} bytes, maxReceiveMessageLength).`,
+        );
       const json = requestJson(route.rule, input, variables, new URL(request.url ?? '/', 'http://host').searchParams, bytes);
       if (json instanceof Error) return fail(status.INVALID_ARGUMENT, json.message);
       const message = route.target.json.valueToBinary(input, json);
@@ -80,8 +85,12 @@ export function serveHttpCall(match: HttpMatch, request: WebRequest, response: W
       const timeout = grpcTimeoutMs(header(request.headers, 'grpc-timeout'));
       if (timeout instanceof Error) return fail(status.INVALID_ARGUMENT, timeout.message);
       const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
-      invokeUnary(route.target, { message, metadata: metadataOfNodeHeaders(request.headers), deadline }, peer, response, (headers, outcome, reply) =>
-        respond(route, request, response, headers, outcome, reply),
+      invokeUnary(
+        route.target,
+        { message, metadata: metadataOfNodeHeaders(request.headers), deadline },
+        peer,
+        response,
+        (headers, outcome, reply) => respond(route, request, response, headers, outcome, reply),
       );
     },
     () => response.destroy(),
@@ -94,7 +103,13 @@ export function serveHttpCall(match: HttpMatch, request: WebRequest, response: W
  * the body binds (or a field inside one, or one that holds one) is refused, so that the
  * resource a call acts on is always the one its path names, as proxies and audit logs see it.
  */
-function requestJson(rule: HttpRule, input: DescMessage, variables: Map<string, string>, query: URLSearchParams, body: Buffer): JsonObject | Error {
+function requestJson(
+  rule: HttpRule,
+  input: DescMessage,
+  variables: Map<string, string>,
+  query: URLSearchParams,
+  body: Buffer,
+): JsonObject | Error {
   let json: JsonObject = {};
   const bound: string[][] = [];
   if (rule.body) {
@@ -105,7 +120,8 @@ function requestJson(rule: HttpRule, input: DescMessage, variables: Map<string, 
       return new Error(`The request body is not valid JSON: ${(error as Error).message}`);
     }
     if (rule.body === '*') {
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return new Error(`The request body must be a JSON object (a ${input.typeName}).`);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        return new Error(`The request body must be a JSON object (a ${input.typeName}).`);
       json = parsed;
     } else {
       const fields = fieldPath(input, rule.body);
@@ -171,7 +187,14 @@ function textValue(field: DescField, values: string[]): JsonValue {
 }
 
 /** The answer: the response's JSON (or its `response_body` field), or `google.rpc.Status` as JSON with the HTTP status of its code. */
-function respond(route: HttpRoute, request: WebRequest, response: WebResponse, headers: Metadata | undefined, outcome: StatusObject, message?: Buffer): void {
+function respond(
+  route: HttpRoute,
+  request: WebRequest,
+  response: WebResponse,
+  headers: Metadata | undefined,
+  outcome: StatusObject,
+  message?: Buffer,
+): void {
   if (response.headersSent || response.destroyed) return;
   const out = headers ? plainHeadersOf(headers) : {};
   for (const [key, value] of Object.entries(plainHeadersOf(outcome.metadata, STATUS_DETAILS_KEY))) out[`grpc-trailer-${key}`] = value;
@@ -199,6 +222,9 @@ function responseJson(route: HttpRoute, message: Buffer): Buffer | Error {
 function statusJson(outcome: StatusObject): JsonObject {
   const json: JsonObject = { code: outcome.code, message: outcome.details };
   const details = outcome.metadata.get(STATUS_DETAILS_KEY)[0];
-  json.details = details instanceof Buffer ? decodeStatusDetails(details).map(({ type, debug }) => ({ '@type': `type.googleapis.com/${type}`, ...(debug ?? {}) })) : [];
+  json.details =
+    details instanceof Buffer
+      ? decodeStatusDetails(details).map(({ type, debug }) => ({ '@type': `type.googleapis.com/${type}`, ...(debug ?? {}) }))
+      : [];
   return json;
 }

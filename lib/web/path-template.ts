@@ -36,7 +36,8 @@ export class PathTemplate {
       for (const part of (variable[2] ?? '*').split('/')) this.atoms.push(atomOf(part));
       this.captures.push({ field: variable[1], from, to: this.atoms.length });
     }
-    if (this.atoms.slice(0, -1).some((atom) => atom.kind === 'rest')) throw new Error(`"**" may only end the HTTP path template "${template}"`);
+    if (this.atoms.slice(0, -1).some((atom) => atom.kind === 'rest'))
+      throw new Error(`"**" may only end the HTTP path template "${template}"`);
   }
 
   /** The variables' values when `path` (without its query) fits the template; otherwise undefined. */

@@ -21,7 +21,14 @@ const CONTENT_TYPES: Readonly<Partial<Record<WebProtocol, string>>> = {
  * HTTP response's buffer is full (the same backpressure as gRPC), and the status at the end
  * (Connect's end-stream message, gRPC-Web's trailers). A client that goes away cancels the call.
  */
-export function serveStreamWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {
+export function serveStreamWebCall(
+  target: WebMethod,
+  protocol: WebProtocol,
+  request: WebRequest,
+  response: WebResponse,
+  maxRequestBytes: number,
+  peer: CallPeer,
+): void {
   readWebCall(target, protocol, request, maxRequestBytes).then(
     (call) => {
       const stream = new WebResponseStream(target, protocol, request, response);
@@ -101,7 +108,10 @@ class WebResponseStream implements CallSink {
     if (this.ended) return;
     this.ended = true;
     this.headers();
-    const last = this.protocol === 'connect-stream-proto' || this.protocol === 'connect-stream-json' ? connectEndStream(outcome) : grpcWebTrailers(outcome);
+    const last =
+      this.protocol === 'connect-stream-proto' || this.protocol === 'connect-stream-json'
+        ? connectEndStream(outcome)
+        : grpcWebTrailers(outcome);
     this.flush();
     this.write(last);
     this.response.end();
@@ -124,6 +134,9 @@ class WebResponseStream implements CallSink {
     if (this.response.destroyed) return true;
     const bytes = this.protocol === 'grpc-web-text' ? Buffer.from(frame.toString('base64'), 'latin1') : frame;
     // Node's HTTP/1.1 and HTTP/2 responses write alike; their union type does not say so.
-    return (this.response as { write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean }).write(bytes, delivered && ((error) => delivered(error ?? undefined)));
+    return (this.response as { write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean }).write(
+      bytes,
+      delivered && ((error) => delivered(error ?? undefined)),
+    );
   }
 }

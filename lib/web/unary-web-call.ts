@@ -9,7 +9,14 @@ import { CONNECT_HTTP_STATUS, connectErrorJson, grpcWebTrailers } from './web-pr
 import type { WebMethod } from './web-methods';
 
 /** Answers one unary call over Connect or gRPC-Web with the rpc's handler (see `WebProtocol`). */
-export function serveUnaryWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {
+export function serveUnaryWebCall(
+  target: WebMethod,
+  protocol: WebProtocol,
+  request: WebRequest,
+  response: WebResponse,
+  maxRequestBytes: number,
+  peer: CallPeer,
+): void {
   readWebCall(target, protocol, request, maxRequestBytes).then(
     (call) => {
       const answer: UnaryAnswer = (headers, outcome, message) => respond(target, protocol, request, response, headers, outcome, message);
@@ -37,16 +44,27 @@ export function invokeUnary(target: WebMethod, call: WebCallRequest, peer: CallP
   };
   const serverCall = new BridgedServerCall(call.message, call.metadata, call.deadline, target.path, sink, peer);
   response.once('close', () => answered || serverCall.cancel());
-  target.entry.handler(serverCall as unknown as ServerUnaryCall<Buffer, Buffer>, (error: Partial<ServiceError> | null, value?: Buffer | null, trailers?: Metadata) => {
-    if (answered) return;
-    answered = true;
-    if (error) answer(headers, statusOfError(error));
-    else answer(headers, { code: status.OK, details: '', metadata: trailers ?? new Metadata() }, value ?? Buffer.alloc(0));
-  });
+  target.entry.handler(
+    serverCall as unknown as ServerUnaryCall<Buffer, Buffer>,
+    (error: Partial<ServiceError> | null, value?: Buffer | null, trailers?: Metadata) => {
+      if (answered) return;
+      answered = true;
+      if (error) answer(headers, statusOfError(error));
+      else answer(headers, { code: status.OK, details: '', metadata: trailers ?? new Metadata() }, value ?? Buffer.alloc(0));
+    },
+  );
 }
 
 /** Writes the answer the protocol's way: a Connect unary response or error, or gRPC-Web frames with the status in trailers. */
-function respond(target: WebMethod, protocol: WebProtocol, request: WebRequest, response: WebResponse, headers: Metadata | undefined, outcome: StatusObject, message?: Buffer): void {
+function respond(
+  target: WebMethod,
+  protocol: WebProtocol,
+  request: WebRequest,
+  response: WebResponse,
+  headers: Metadata | undefined,
+  outcome: StatusObject,
+  message?: Buffer,
+): void {
   if (response.headersSent || response.destroyed) return;
   const out = headers ? plainHeadersOf(headers) : {};
   if (mustCloseConnection(request)) out.connection = 'close';
@@ -69,7 +87,10 @@ function respond(target: WebMethod, protocol: WebProtocol, request: WebRequest, 
     }
   } else {
     out['content-type'] = protocol === 'grpc-web-text' ? 'application/grpc-web-text+proto' : 'application/grpc-web+proto';
-    body = outcome.code === status.OK && message ? Buffer.concat([messageFrame(0, message), grpcWebTrailers(outcome)]) : grpcWebTrailers(outcome);
+    body =
+      outcome.code === status.OK && message
+        ? Buffer.concat([messageFrame(0, message), grpcWebTrailers(outcome)])
+        : grpcWebTrailers(outcome);
     if (protocol === 'grpc-web-text') body = Buffer.from(body.toString('base64'), 'latin1');
   }
   out['content-length'] = String(body.length);

@@ -55,14 +55,24 @@ export function webProtocolOf(request: WebRequest, responseStream: boolean): Web
  * message limit, before it is read whole), its message, metadata and deadline; or the status
  * that refuses it.
  */
-export async function readWebCall(target: WebMethod, protocol: WebProtocol, request: WebRequest, maxRequestBytes: number): Promise<WebCallRequest | StatusObject> {
+export async function readWebCall(
+  target: WebMethod,
+  protocol: WebProtocol,
+  request: WebRequest,
+  maxRequestBytes: number,
+): Promise<WebCallRequest | StatusObject> {
   const body = await readBody(request, bodyLimit(protocol, maxRequestBytes));
   if (body === undefined) {
-    return refusal(status.RESOURCE_EXHAUSTED, `The request body is larger than the server accepts (${maxRequestBytes} bytes, maxReceiveMessageLength).`);
+    return refusal(
+      status.RESOURCE_EXHAUSTED,
+      `The request body is larger than the server accepts (${maxRequestBytes} bytes, maxReceiveMessageLength).`,
+    );
   }
   const message = requestMessage(target, protocol, body);
   if (message instanceof Error) return refusal(status.INVALID_ARGUMENT, message.message);
-  const timeout = isConnect(protocol) ? connectTimeoutMs(header(request.headers, 'connect-timeout-ms')) : grpcTimeoutMs(header(request.headers, 'grpc-timeout'));
+  const timeout = isConnect(protocol)
+    ? connectTimeoutMs(header(request.headers, 'connect-timeout-ms'))
+    : grpcTimeoutMs(header(request.headers, 'grpc-timeout'));
   if (timeout instanceof Error) return refusal(status.INVALID_ARGUMENT, timeout.message);
   return { message, metadata: metadataOfNodeHeaders(request.headers), deadline: timeout === undefined ? Infinity : Date.now() + timeout };
 }

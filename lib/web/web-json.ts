@@ -23,7 +23,10 @@ export class WebJson {
   /** A parsed JSON value as the message's binary encoding, or why it is not one. */
   valueToBinary(desc: DescMessage, json: JsonValue): Buffer | Error {
     const notDecimal = nonDecimalInteger(desc, json);
-    if (notDecimal) return new Error(`The request is not valid JSON for ${desc.typeName}: ${notDecimal} must be a decimal integer (proto3's JSON mapping).`);
+    if (notDecimal)
+      return new Error(
+        `The request is not valid JSON for ${desc.typeName}: ${notDecimal} must be a decimal integer (proto3's JSON mapping).`,
+      );
     try {
       return Buffer.from(toBinary(desc, fromJson(desc, json, { ignoreUnknownFields: false })));
     } catch (error) {

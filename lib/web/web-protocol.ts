@@ -69,7 +69,8 @@ export function singleFrameMessage(body: Buffer): Buffer | Error {
   if (body.length < 5) return new Error(`the request body holds ${body.length} bytes, not a gRPC-Web frame`);
   if (body[0] !== 0) return new Error(`the request's frame has flags ${body[0]}, not an uncompressed message`);
   const length = body.readUInt32BE(1);
-  if (body.length !== 5 + length) return new Error(`the request body holds ${body.length - 5} bytes after its frame header, not the ${length} it announces`);
+  if (body.length !== 5 + length)
+    return new Error(`the request body holds ${body.length - 5} bytes after its frame header, not the ${length} it announces`);
   return body.subarray(5);
 }
 
@@ -93,7 +94,8 @@ export function connectEndStream(outcome: StatusObject): Buffer {
   const end: Record<string, unknown> = {};
   if (outcome.code !== grpcStatus.OK) end.error = connectErrorJson(outcome);
   const trailers = plainHeadersOf(outcome.metadata, STATUS_DETAILS_KEY);
-  if (Object.keys(trailers).length) end.metadata = Object.fromEntries(Object.entries(trailers).map(([key, value]) => [key, ([] as string[]).concat(value)]));
+  if (Object.keys(trailers).length)
+    end.metadata = Object.fromEntries(Object.entries(trailers).map(([key, value]) => [key, ([] as string[]).concat(value)]));
   return messageFrame(0x02, Buffer.from(JSON.stringify(end)));
 }
 

@@ -39,7 +39,9 @@ export function webRequestHandler(
   const routes = connectEsRoutes(methods, limits);
   const http = new HttpRoutes(methods.values(), httpRulesByPath(registry, methods.keys()));
   for (const path of http.unserved) {
-    logger.warn(`${path.slice(1)} has a google.api.http option, but only unary rpcs are served as HTTP routes: call it over Connect or gRPC-Web on the web address.`);
+    logger.warn(
+      `${path.slice(1)} has a google.api.http option, but only unary rpcs are served as HTTP routes: call it over Connect or gRPC-Web on the web address.`,
+    );
   }
   const corsHeaders = new Cors(options.cors, http.methods());
   return (request, response) => {

@@ -54,7 +54,10 @@ export class ReviewSerializer extends ModelProtoSerializer(Review, {
  * is no entity property: `MemberService` hashes it into `passwordHash`, which is never sent either.
  * `is_staff` is read-only: no member makes themself staff through the API.
  */
-export class MemberSerializer extends ModelProtoSerializer(Member, { fields: ['id', 'email', 'name', 'isStaff'], readOnlyFields: ['isStaff'] }) {
+export class MemberSerializer extends ModelProtoSerializer(Member, {
+  fields: ['id', 'email', 'name', 'isStaff'],
+  readOnlyFields: ['isStaff'],
+}) {
   @ProtoField({ kind: 'string', writeOnly: true, minLength: 8, maxLength: 128, trim: false })
   password!: string;
 }

@@ -1,4 +1,14 @@
-import { AllowAny, BulkCreateModelMixin, GrpcModelService, IsAuthenticated, IsAuthenticatedOrReadOnly, ModelService, PagedListModelMixin, ProtoSerializer, Queryset } from 'nestjs-grpc-framework';
+import {
+  AllowAny,
+  BulkCreateModelMixin,
+  GrpcModelService,
+  IsAuthenticated,
+  IsAuthenticatedOrReadOnly,
+  ModelService,
+  PagedListModelMixin,
+  ProtoSerializer,
+  Queryset,
+} from 'nestjs-grpc-framework';
 import { Author } from './author.entity';
 import { Book } from './book.entity';
 import { bookstoreAuthenticator, BookstoreUser, IsOwnerOrStaff, IsSelfOrStaff, IsStaffOrReadOnly } from './bookstore-auth';

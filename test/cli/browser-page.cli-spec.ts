@@ -21,7 +21,10 @@ describe('the sample web page, in headless Chromium (npm run sample)', () => {
   let page: Page;
 
   beforeAll(async () => {
-    [sample, browser] = await Promise.all([startSampleProcess(), chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] })]);
+    [sample, browser] = await Promise.all([
+      startSampleProcess(),
+      chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] }),
+    ]);
     page = await browser.newPage();
     await page.goto(`http://${sample.webAddress}/`);
   }, 60_000);
@@ -87,7 +90,10 @@ describe('the sample web page, in headless Chromium (npm run sample)', () => {
       await expectText(status(), `List: OK, 1 books (${label})`);
       await row.locator('button', { hasText: 'Delete' }).click();
       await expectText(status(), `Destroy: OK, book ${id} (${label})`);
-      await eventually(() => row.count(), (count) => count === 0);
+      await eventually(
+        () => row.count(),
+        (count) => count === 0,
+      );
 
       await page.click('#list-books');
       await expectText(status(), `List: OK, 0 books (${label})`);
@@ -99,7 +105,12 @@ describe('the sample web page, in headless Chromium (npm run sample)', () => {
       // A slow network (50 kB/s), so the stream is still arriving when Stop is pressed.
       const network = await page.context().newCDPSession(page);
       await network.send('Network.enable');
-      await network.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 50_000, uploadThroughput: -1 });
+      await network.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: 50_000,
+        uploadThroughput: -1,
+      });
       try {
         await page.click('#list-books');
         await page.locator('#books tr').first().waitFor();
@@ -138,7 +149,12 @@ async function expectText(locator: Locator, expected: string | RegExp): Promise<
 }
 
 async function expectValue(locator: Locator, expected: string): Promise<void> {
-  expect(await eventually(() => locator.inputValue(), (value) => value === expected)).toBe(expected);
+  expect(
+    await eventually(
+      () => locator.inputValue(),
+      (value) => value === expected,
+    ),
+  ).toBe(expected);
 }
 
 /** Creates `count` books over native gRPC (BulkCreate, as staff), so a List streams long enough to stop. */
@@ -150,7 +166,13 @@ async function seedBooks(address: string, count: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const call = books.BulkCreate((error: Error | null) => (error ? reject(error) : resolve()));
     for (let i = 0; i < count; i++) {
-      call.write({ title: `Stream ${i}`, isbn: `979${String(i).padStart(10, '0')}`, author: { name: 'Prolific' }, published: { seconds: 0 }, price: '1.00' });
+      call.write({
+        title: `Stream ${i}`,
+        isbn: `979${String(i).padStart(10, '0')}`,
+        author: { name: 'Prolific' },
+        published: { seconds: 0 },
+        price: '1.00',
+      });
     }
     call.end();
   });

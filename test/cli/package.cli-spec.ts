@@ -26,7 +26,15 @@ describe('npm pack', () => {
       const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
       const files = packed.files.map((file) => file.path);
       expect(files).toEqual(
-        expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/testing/index.js', 'dist/lib/cli/main.js']),
+        expect.arrayContaining([
+          'package.json',
+          'README.md',
+          'LICENSE',
+          'dist/lib/index.js',
+          'dist/lib/index.d.ts',
+          'dist/lib/testing/index.js',
+          'dist/lib/cli/main.js',
+        ]),
       );
       expect(files.filter((file) => !file.startsWith('dist/lib/') && !['package.json', 'README.md', 'LICENSE'].includes(file))).toEqual([]);
 
@@ -44,7 +52,14 @@ describe('npm pack', () => {
       expect(fs.readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
       const help = await run(process.execPath, [bin, '--help'], { cwd: project });
       expect(help.stdout).toContain('Usage: grpc-framework <command> [options]');
-      const api = await run(process.execPath, ['-e', "const f = require('nestjs-grpc-framework'); console.log(typeof f.GrpcFrameworkModule, typeof require('nestjs-grpc-framework/testing').useGrpcTestingApp)"], { cwd: project });
+      const api = await run(
+        process.execPath,
+        [
+          '-e',
+          "const f = require('nestjs-grpc-framework'); console.log(typeof f.GrpcFrameworkModule, typeof require('nestjs-grpc-framework/testing').useGrpcTestingApp)",
+        ],
+        { cwd: project },
+      );
       expect(api.stdout.trim()).toBe('function function');
 
       // The README's quickstart, copied into that project, checks and serves through the packed package.

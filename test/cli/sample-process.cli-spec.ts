@@ -21,7 +21,10 @@ describe('npm run sample (node dist/sample/main.js)', () => {
   it('answers npm run sample:client: the tutorial flow, then the bookstore', async () => {
     const sample = await startSampleProcess();
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'sample', 'client.js'), sample.address]);
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        path.join(__dirname, '..', '..', 'dist', 'sample', 'client.js'),
+        sample.address,
+      ]);
       expect(stdout).toContain('----- Delete -----');
       expect(stdout).toMatch(/author: \{ id: \d+, name: 'Ursula K. Le Guin' \}/);
       expect(stdout).toMatch(/title: 'Kindred',[^]*author: \{ id: \d+, name: 'Octavia E. Butler' \}/);

@@ -27,13 +27,18 @@ interface Running {
 /** Starts `grpc-framework runserver` in a fresh working directory and waits for its banner. */
 /** The address the last "Starting gRPC server at ..." banner names (the bound port, when asked for port 0). */
 function announced(output: string, which: 'grpc' | 'web' = 'grpc'): string {
-  const banners = [...output.matchAll(/Starting gRPC server at (\S+?)(?:, gRPC-Web and Connect at (\S+?))?(?: with \d+ worker processes)?\n/g)];
+  const banners = [
+    ...output.matchAll(/Starting gRPC server at (\S+?)(?:, gRPC-Web and Connect at (\S+?))?(?: with \d+ worker processes)?\n/g),
+  ];
   const last = banners[banners.length - 1];
   if (!last) throw new Error(`no banner yet:\n${output}`);
   return which === 'grpc' ? last[1] : last[2];
 }
 
-async function runserver(args: string[], cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'runserver-'))): Promise<Running & { cwd: string; address: string }> {
+async function runserver(
+  args: string[],
+  cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'runserver-')),
+): Promise<Running & { cwd: string; address: string }> {
   const child = spawn(process.execPath, [CLI, 'runserver', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -70,11 +75,15 @@ describe('grpc-framework check', () => {
     expect(stdout).toMatch(/System check identified no issues\.\n$/);
     // Per service and action, the path it takes, and why not a faster one.
     expect(stdout).toContain('blog_proto.PostController (PostService)\n    List: reads columns straight into messages\n');
-    expect(stdout).toContain('    Create: one statement, without a transaction (an INSERT compiled once, from the validated data without a managed entity)\n');
     expect(stdout).toContain(
-      "account.UserController (UserService)\n    List: loads entities (UserProtoSerializer sends collections (groups))\n",
+      '    Create: one statement, without a transaction (an INSERT compiled once, from the validated data without a managed entity)\n',
     );
-    expect(stdout).toContain("    Create: one flush, in MikroORM's transaction (UserProtoSerializer writes collections (groups), rows of their own)\n");
+    expect(stdout).toContain(
+      'account.UserController (UserService)\n    List: loads entities (UserProtoSerializer sends collections (groups))\n',
+    );
+    expect(stdout).toContain(
+      "    Create: one flush, in MikroORM's transaction (UserProtoSerializer writes collections (groups), rows of their own)\n",
+    );
     expect(stdout).toContain('    Create: in a transaction (BookSerializer writes nested objects (author), rows of their own)\n');
   });
 
@@ -107,7 +116,9 @@ describe('grpc-framework check', () => {
       }
     };
     const before = await tables();
-    const error = await promisify(execFile)(process.execPath, [CLI, 'check', '--module', `${MISTAKES}:ForgottenFeatureAppModule`], { cwd }).catch((e) => e);
+    const error = await promisify(execFile)(process.execPath, [CLI, 'check', '--module', `${MISTAKES}:ForgottenFeatureAppModule`], {
+      cwd,
+    }).catch((e) => e);
     expect(error.code).toBe(1);
     expect(error.stderr).toContain(
       'BookService: entity Book is not known to MikroORM. Register it with `MikroOrmModule.forFeature([Book])` in the imports of LibraryModule',
@@ -119,16 +130,20 @@ describe('grpc-framework check', () => {
   });
 
   it("adds the fix to MikroORM's 'No entities found'", async () => {
-    const error = await check('--module', `${path.join(ROOT, 'test', 'fixtures', 'no-entities.app.ts')}:NoEntitiesAppModule`).catch((e) => e);
+    const error = await check('--module', `${path.join(ROOT, 'test', 'fixtures', 'no-entities.app.ts')}:NoEntitiesAppModule`).catch(
+      (e) => e,
+    );
     expect(error.code).toBe(1);
     expect(error.stderr).toContain('No entities found');
-    expect(error.stderr).toContain('add `MikroOrmModule.forFeature([Post])` (your entities) to the imports of the module that declares the service');
+    expect(error.stderr).toContain(
+      'add `MikroOrmModule.forFeature([Post])` (your entities) to the imports of the module that declares the service',
+    );
   });
 
   it('names a controller decorated with GrpcService from @nestjs/microservices', async () => {
     const error = await check('--module', `${MISTAKES}:NestDecoratedAppModule`).catch((e) => e);
     expect(error.code).toBe(1);
-    expect(error.stderr).toContain("NestDecoratedPostService has methods named after the rpcs of blog_proto.PostController");
+    expect(error.stderr).toContain('NestDecoratedPostService has methods named after the rpcs of blog_proto.PostController');
     expect(error.stderr).toContain("decorate it with @GrpcModelService('blog_proto.PostController')");
   });
 
@@ -139,8 +154,13 @@ describe('grpc-framework check', () => {
     fs.mkdirSync(typescript, { recursive: true });
     fs.writeFileSync(path.join(typescript, 'package.json'), JSON.stringify({ name: 'typescript', version: '7.0.2', main: 'version.cjs' }));
     fs.writeFileSync(path.join(typescript, 'version.cjs'), "module.exports = { version: '7.0.2' };\n");
-    fs.writeFileSync(path.join(cwd, 'app.module.ts'), `export { AppModule } from ${JSON.stringify(path.join(ROOT, 'sample', 'app.module'))};\n`);
-    const error = await promisify(execFile)(process.execPath, [CLI, 'check', '--module', 'app.module.ts:AppModule'], { cwd }).catch((e) => e);
+    fs.writeFileSync(
+      path.join(cwd, 'app.module.ts'),
+      `export { AppModule } from ${JSON.stringify(path.join(ROOT, 'sample', 'app.module'))};\n`,
+    );
+    const error = await promisify(execFile)(process.execPath, [CLI, 'check', '--module', 'app.module.ts:AppModule'], { cwd }).catch(
+      (e) => e,
+    );
     expect(error.code).toBe(1);
     expect(error.stderr).toContain("Loading app.module.ts needs TypeScript's JavaScript API, which typescript 7.0.2 does not have");
     expect(error.stderr).toContain('npm i -D typescript@5');
@@ -181,8 +201,11 @@ describe('grpc-framework runserver', () => {
     // New calls are refused once the signal has been handled (a call just before it is still served).
     const late = makeClient(server.address, 'blog_proto.PostController');
     let lateCall: grpc.ServiceError | undefined;
-    for (const until = Date.now() + 10_000; Date.now() < until; ) {
-      lateCall = await unary(late, 'Retrieve', { id: 1 }).then(() => undefined, (error: grpc.ServiceError) => error);
+    for (const until = Date.now() + 10_000; Date.now() < until;) {
+      lateCall = await unary(late, 'Retrieve', { id: 1 }).then(
+        () => undefined,
+        (error: grpc.ServiceError) => error,
+      );
       if (lateCall?.code === status.UNAVAILABLE) break;
     }
     expect(lateCall).toMatchObject({ code: status.UNAVAILABLE });
@@ -288,7 +311,10 @@ describe('grpc-framework runserver', () => {
     await restarted(1);
     // Saved by rename, as atomic-save editors, `sed -i` and `git checkout` do: twice, so the
     // watcher must still see the file that replaced the first one.
-    for (const [count, note] of [[2, 'renamed once'], [3, 'renamed twice']] as const) {
+    for (const [count, note] of [
+      [2, 'renamed once'],
+      [3, 'renamed twice'],
+    ] as const) {
       fs.writeFileSync(`${moduleFile}.tmp`, `${source}// ${note}\n`);
       fs.renameSync(`${moduleFile}.tmp`, moduleFile);
       await restarted(count);
@@ -304,7 +330,12 @@ describe('grpc-framework runserver', () => {
     fs.writeFileSync(path.join(cwd, 'later.ts'), 'export {};\n');
     await restarted(5);
     expect(restarts()).toBe(5);
-    expect(server.output().match(/(\S+) changed, restarting\./g)!.at(-1)).toBe('later.ts changed, restarting.');
+    expect(
+      server
+        .output()
+        .match(/(\S+) changed, restarting\./g)!
+        .at(-1),
+    ).toBe('later.ts changed, restarting.');
     expect(server.output()).not.toMatch(/error/i);
     await expect(unary(posts, 'Create', { title: 'after reload', content: 'c' })).resolves.toMatchObject({ title: 'after reload' });
     posts.close();

@@ -7,7 +7,10 @@ const ROOT = path.join(__dirname, '..', '..');
 const GENERATED = path.join(ROOT, 'sample', 'web', 'gen');
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) => fs.statSync(path.join(dir, file)).isFile()).sort();
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => fs.statSync(path.join(dir, file)).isFile())
+    .sort();
 }
 
 describe("the sample page's generated code (npm run sample:web:generate)", () => {
@@ -21,7 +24,9 @@ describe("the sample page's generated code (npm run sample:web:generate)", () =>
       expect(filesUnder(fresh)).toEqual(filesUnder(GENERATED));
       for (const file of filesUnder(GENERATED)) {
         // Out of date: run `npm run sample:web:generate` and commit sample/web/gen.
-        expect(`${file}:\n${fs.readFileSync(path.join(fresh, file), 'utf8')}`).toBe(`${file}:\n${fs.readFileSync(path.join(GENERATED, file), 'utf8')}`);
+        expect(`${file}:\n${fs.readFileSync(path.join(fresh, file), 'utf8')}`).toBe(
+          `${file}:\n${fs.readFileSync(path.join(GENERATED, file), 'utf8')}`,
+        );
       }
     } finally {
       fs.rmSync(out, { recursive: true, force: true });

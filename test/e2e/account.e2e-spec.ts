@@ -44,9 +44,7 @@ describe('account.UserController (quickstart)', () => {
   });
 
   it('refuses invalid fields with INVALID_ARGUMENT and BadRequest details, storing nothing', async () => {
-    const error = await failureOf(
-      unary(users, 'Create', { username: 'bad name!', email: 'not-an-email', groups: [groupIds[0], 999] }),
-    );
+    const error = await failureOf(unary(users, 'Create', { username: 'bad name!', email: 'not-an-email', groups: [groupIds[0], 999] }));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(error.details).toContain('username: Enter a valid username.');
     expect(error.details).toContain('email: Enter a valid email address.');
@@ -94,9 +92,7 @@ describe('account.UserController (quickstart)', () => {
   });
 
   it('lets exactly one of 10 concurrent creates of one username win', async () => {
-    const results = await Promise.allSettled(
-      Array.from({ length: 10 }, () => unary(users, 'Create', { username: 'race' })),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => unary(users, 'Create', { username: 'race' })));
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
@@ -128,7 +124,10 @@ describe('account.UserController (quickstart)', () => {
   it('names missing related ids in one violation that every client can receive, and caps their number', async () => {
     const ids = Array.from({ length: 600 }, (_, i) => 100_000 + i);
     const error = await failureOf(unary(users, 'Create', { username: 'many', groups: ids }, undefined, { deadline: Date.now() + 15000 }));
-    const named = ids.slice(0, 10).map((id) => `"${id}"`).join(', ');
+    const named = ids
+      .slice(0, 10)
+      .map((id) => `"${id}"`)
+      .join(', ');
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(error.details).toBe(`groups: Invalid pks ${named} and 590 more - objects do not exist.`);
     expect(badRequestOf(error).violations).toEqual([

@@ -80,7 +80,11 @@ describe('writes are all or nothing', () => {
     await database.dispose();
   });
 
-  const stored = () => running.app.get(MikroORM).em.fork().find(User, {}, { orderBy: { id: 'asc' } });
+  const stored = () =>
+    running.app
+      .get(MikroORM)
+      .em.fork()
+      .find(User, {}, { orderBy: { id: 'asc' } });
 
   it('rolls back a Create whose overridden performCreate fails after saving', async () => {
     const users = running.client('account.UserController');
@@ -137,7 +141,10 @@ describe('a write of one row', () => {
     statements.length = 0;
   });
 
-  const written = () => statements.filter((s) => !/^\S*\s*select\b/.test(s.replace(/^\[query\]\s*/, '')) && /\b(begin|commit|rollback|insert|update|delete)\b/.test(s)).map((s) => s.match(/\b(begin|commit|rollback|insert|update|delete)\b/)![1]);
+  const written = () =>
+    statements
+      .filter((s) => !/^\S*\s*select\b/.test(s.replace(/^\[query\]\s*/, '')) && /\b(begin|commit|rollback|insert|update|delete)\b/.test(s))
+      .map((s) => s.match(/\b(begin|commit|rollback|insert|update|delete)\b/)![1]);
   const usernames = async () => (await orm.em.fork().find(User, {}, { orderBy: { id: 'asc' } })).map((u) => u.username);
 
   it('is one statement, without a transaction around it, for a Create', async () => {
@@ -268,11 +275,13 @@ describe('a write racing a delete of its row', () => {
     if (TEST_DB !== 'postgres') return;
     const connection = orm.em.getConnection();
     for (let i = 0; i < 500; i++) {
-      const [{ waiting }] = await connection.execute<{ waiting: string }[]>("select count(*) as waiting from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()");
+      const [{ waiting }] = await connection.execute<{ waiting: string }[]>(
+        "select count(*) as waiting from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+      );
       if (Number(waiting) > 0) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    throw new Error('the second call never waited for the first one\'s lock');
+    throw new Error("the second call never waited for the first one's lock");
   }
 
   it.each([

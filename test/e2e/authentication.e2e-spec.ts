@@ -13,7 +13,11 @@ const bearer = (token: string) => {
   return metadata;
 };
 const tokenOf = (claims: object, options: { expiresIn?: number; issuer?: string; secret?: string } = {}) =>
-  jwt.sign(claims, { issuer: options.issuer ?? 'gadget-tests', expiresIn: options.expiresIn ?? 60, ...(options.secret ? { secret: options.secret } : {}) });
+  jwt.sign(claims, {
+    issuer: options.issuer ?? 'gadget-tests',
+    expiresIn: options.expiresIn ?? 60,
+    ...(options.secret ? { secret: options.secret } : {}),
+  });
 
 /** Two makers with two gadgets each: ids 1-2 are maker 1's, 3-4 maker 2's. */
 async function seed(em: EntityManager): Promise<void> {
@@ -51,14 +55,20 @@ describe.each(['socket', 'inProcess'] as const)('authentication and permissions 
       'not.a.jwt',
     ];
     for (const token of tokens) {
-      await expect(call('Retrieve', { id: 1 }, bearer(token))).rejects.toMatchObject({ code: status.UNAUTHENTICATED, details: 'Invalid bearer token.' });
+      await expect(call('Retrieve', { id: 1 }, bearer(token))).rejects.toMatchObject({
+        code: status.UNAUTHENTICATED,
+        details: 'Invalid bearer token.',
+      });
     }
   });
 
-  it('checks the object: its own gadget is sent, another maker\'s is PERMISSION_DENIED', async () => {
+  it("checks the object: its own gadget is sent, another maker's is PERMISSION_DENIED", async () => {
     const ann = bearer(tokenOf({ sub: 'ann', maker: 1 }));
     await expect(call('Retrieve', { id: 2 }, ann)).resolves.toEqual({ id: 2, name: 'g2' });
-    await expect(call('Retrieve', { id: 3 }, ann)).rejects.toMatchObject({ code: status.PERMISSION_DENIED, details: 'This gadget belongs to another maker.' });
+    await expect(call('Retrieve', { id: 3 }, ann)).rejects.toMatchObject({
+      code: status.PERMISSION_DENIED,
+      details: 'This gadget belongs to another maker.',
+    });
     await expect(call('Retrieve', { id: 99 }, ann)).rejects.toMatchObject({ code: status.NOT_FOUND });
   });
 
@@ -79,7 +89,10 @@ describe('hideForbiddenObjects', () => {
     try {
       const ann = bearer(tokenOf({ sub: 'ann', maker: 1 }));
       for (const client of Object.values(served.clients)) {
-        await expect(unaryOf(client, 'Retrieve', { id: 3 }, ann)).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'Gadget: 3 not found' });
+        await expect(unaryOf(client, 'Retrieve', { id: 3 }, ann)).rejects.toMatchObject({
+          code: status.NOT_FOUND,
+          details: 'Gadget: 3 not found',
+        });
         await expect(unaryOf(client, 'Retrieve', { id: 1 }, ann)).resolves.toEqual({ id: 1, name: 'g1' });
       }
     } finally {
@@ -89,12 +102,17 @@ describe('hideForbiddenObjects', () => {
 });
 
 describe('querysets scoped to the caller', () => {
-  it('lists only the gadgets of the caller\'s maker (getQueryset reads this.user)', async () => {
+  it("lists only the gadgets of the caller's maker (getQueryset reads this.user)", async () => {
     const served = await serveTwice([OwnGadgetsService], { service: 'gadgets.GuardedController', seed });
     try {
       for (const client of Object.values(served.clients)) {
         const listed = await streamOf(client, bearer(tokenOf({ sub: 'bo', maker: 2 })));
-        expect(listed).toEqual({ messages: [{ id: 3, name: 'g3' }, { id: 4, name: 'g4' }] });
+        expect(listed).toEqual({
+          messages: [
+            { id: 3, name: 'g3' },
+            { id: 4, name: 'g4' },
+          ],
+        });
         expect((await streamOf(client)).error).toMatchObject({ code: status.UNAUTHENTICATED });
       }
     } finally {

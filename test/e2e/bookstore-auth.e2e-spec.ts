@@ -16,20 +16,35 @@ describe('bookstore authentication and permissions', () => {
     staff = await sample.login();
     const author = await unary(sample.client('bookstore.AuthorController', staff), 'Create', { name: 'N. K. Jemisin' });
     book = await unary(sample.client('bookstore.BookController', staff), 'Create', {
-      title: 'The Fifth Season', isbn: '9780316229296', author_id: author.id, published: { seconds: '1438387200', nanos: 0 }, price: '16.99',
+      title: 'The Fifth Season',
+      isbn: '9780316229296',
+      author_id: author.id,
+      published: { seconds: '1438387200', nanos: 0 },
+      price: '16.99',
     });
   });
   afterAll(() => sample.close());
 
   const signUp = async (email: string) => {
-    const member = await unary(sample.client('bookstore.MemberController'), 'Create', { email, name: email.split('@')[0], password: 'a long password' });
+    const member = await unary(sample.client('bookstore.MemberController'), 'Create', {
+      email,
+      name: email.split('@')[0],
+      password: 'a long password',
+    });
     return { member, token: await sample.login(email, 'a long password') };
   };
-  const failure = (call: Promise<unknown>) => call.then(() => ({ code: status.OK, details: '' }), (error: { code: number; details: string }) => ({ code: error.code, details: error.details }));
+  const failure = (call: Promise<unknown>) =>
+    call.then(
+      () => ({ code: status.OK, details: '' }),
+      (error: { code: number; details: string }) => ({ code: error.code, details: error.details }),
+    );
 
   it('logs a member in with a bearer token, and refuses a wrong password or email alike', async () => {
     const auth = sample.client('bookstore.AuthController');
-    const ok = await unary<{ token: string; member: { email: string; is_staff: boolean } }>(auth, 'Login', { email: 'staff@bookstore.example', password: 'staff-password' });
+    const ok = await unary<{ token: string; member: { email: string; is_staff: boolean } }>(auth, 'Login', {
+      email: 'staff@bookstore.example',
+      password: 'staff-password',
+    });
     expect(ok.member).toMatchObject({ email: 'staff@bookstore.example', is_staff: true });
     expect(ok.token.split('.')).toHaveLength(3);
     const wrongPassword = await failure(unary(auth, 'Login', { email: 'staff@bookstore.example', password: 'nope-nope' }));
@@ -43,7 +58,13 @@ describe('bookstore authentication and permissions', () => {
     const anonymous = sample.client('bookstore.BookController');
     await expect(unary(anonymous, 'Retrieve', { id: book.id })).resolves.toMatchObject({ title: 'The Fifth Season' });
     expect(await collect(anonymous, 'List', {})).toHaveLength(1);
-    const create = { title: 'The Obelisk Gate', isbn: '9780316229265', author_id: 1, published: { seconds: '0', nanos: 0 }, price: '16.99' };
+    const create = {
+      title: 'The Obelisk Gate',
+      isbn: '9780316229265',
+      author_id: 1,
+      published: { seconds: '0', nanos: 0 },
+      price: '16.99',
+    };
     await expect(failure(unary(anonymous, 'Create', create))).resolves.toEqual({
       code: status.UNAUTHENTICATED,
       details: 'Authentication credentials were not provided: send a bearer token (authorization: Bearer <JWT>).',
@@ -67,14 +88,22 @@ describe('bookstore authentication and permissions', () => {
     const review = await unary(annReviews, 'Create', { book_id: book.id, rating: 5, text: 'Stunning.', member_id: bob.member.id });
     expect(review).toMatchObject({ member_id: ann.member.id }); // the caller, whatever the message says
 
-    await expect(failure(unary(bobReviews, 'Update', { ...review, text: 'Meh.' }))).resolves.toEqual({ code: status.PERMISSION_DENIED, details: 'You may change only your own reviews.' });
+    await expect(failure(unary(bobReviews, 'Update', { ...review, text: 'Meh.' }))).resolves.toEqual({
+      code: status.PERMISSION_DENIED,
+      details: 'You may change only your own reviews.',
+    });
     await expect(failure(unary(bobReviews, 'Destroy', { id: review.id }))).resolves.toMatchObject({ code: status.PERMISSION_DENIED });
     expect((await sample.orm.em.fork().findOneOrFail(Review, { id: review.id as number })).text).toBe('Stunning.');
     await expect(unary(bobReviews, 'Retrieve', { id: review.id })).resolves.toMatchObject({ text: 'Stunning.' });
 
-    await expect(unary(annReviews, 'Update', { ...review, rating: 4, text: 'Still stunning.' })).resolves.toMatchObject({ rating: 4, member_id: ann.member.id });
+    await expect(unary(annReviews, 'Update', { ...review, rating: 4, text: 'Still stunning.' })).resolves.toMatchObject({
+      rating: 4,
+      member_id: ann.member.id,
+    });
     await expect(unary(sample.client('bookstore.ReviewController', staff), 'Destroy', { id: review.id })).resolves.toEqual({});
-    await expect(failure(unary(sample.client('bookstore.ReviewController'), 'Create', { book_id: book.id, rating: 3 }))).resolves.toMatchObject({ code: status.UNAUTHENTICATED });
+    await expect(
+      failure(unary(sample.client('bookstore.ReviewController'), 'Create', { book_id: book.id, rating: 3 })),
+    ).resolves.toMatchObject({ code: status.UNAUTHENTICATED });
   });
 
   it('shows a member only themself, staff every member, and keeps is_staff out of reach', async () => {
@@ -83,7 +112,10 @@ describe('bookstore authentication and permissions', () => {
     const cyMembers = sample.client('bookstore.MemberController', cy.token);
     expect((await collect(cyMembers, 'List', {})).map((m) => m.email)).toEqual(['cy@example.com']);
     expect((await collect(sample.client('bookstore.MemberController', staff), 'List', {})).length).toBeGreaterThan(2);
-    await expect(failure(unary(cyMembers, 'Retrieve', { id: dee.member.id }))).resolves.toEqual({ code: status.PERMISSION_DENIED, details: 'You may see and change only your own account.' });
+    await expect(failure(unary(cyMembers, 'Retrieve', { id: dee.member.id }))).resolves.toEqual({
+      code: status.PERMISSION_DENIED,
+      details: 'You may see and change only your own account.',
+    });
     const promoted = await unary(cyMembers, 'Update', { id: cy.member.id, email: 'cy@example.com', name: 'Cy', is_staff: true });
     expect(promoted).toMatchObject({ name: 'Cy', is_staff: false });
   });
@@ -91,10 +123,16 @@ describe('bookstore authentication and permissions', () => {
   it('refuses a token signed with another key or expired', async () => {
     const forged = new JwtService({ secret: 'not the bookstore secret' }).sign({ staff: true }, { subject: '1' });
     const books = sample.client('bookstore.BookController', forged);
-    await expect(failure(unary(books, 'Retrieve', { id: book.id }))).resolves.toEqual({ code: status.UNAUTHENTICATED, details: 'Invalid bearer token.' });
+    await expect(failure(unary(books, 'Retrieve', { id: book.id }))).resolves.toEqual({
+      code: status.UNAUTHENTICATED,
+      details: 'Invalid bearer token.',
+    });
     const { bookstoreTokens } = await import('../../sample/bookstore/bookstore-auth');
     const expired = bookstoreTokens.sign({ staff: true }, { subject: '1', expiresIn: -10 });
-    await expect(failure(unary(sample.client('bookstore.BookController', expired), 'Destroy', { id: book.id }))).resolves.toEqual({ code: status.UNAUTHENTICATED, details: 'Invalid bearer token.' });
+    await expect(failure(unary(sample.client('bookstore.BookController', expired), 'Destroy', { id: book.id }))).resolves.toEqual({
+      code: status.UNAUTHENTICATED,
+      details: 'Invalid bearer token.',
+    });
   });
 
   it('refuses a validly signed token whose subject is not a member key', async () => {
@@ -112,7 +150,10 @@ describe('bookstore authentication and permissions', () => {
       }
     }
     const numeric = bookstoreTokens.sign({ staff: false, sub: 1 });
-    await expect(failure(unary(sample.client('bookstore.MemberController', numeric), 'Retrieve', { id: 1 }))).resolves.toEqual({ code: status.UNAUTHENTICATED, details: 'Invalid bearer token.' });
+    await expect(failure(unary(sample.client('bookstore.MemberController', numeric), 'Retrieve', { id: 1 }))).resolves.toEqual({
+      code: status.UNAUTHENTICATED,
+      details: 'Invalid bearer token.',
+    });
   });
 });
 
@@ -125,21 +166,33 @@ describe('bookstore BulkCreate', () => {
   beforeAll(async () => {
     sample = await startSample();
     staff = await sample.login();
-    authorId = ((await unary(sample.client('bookstore.AuthorController', staff), 'Create', { name: 'Becky Chambers' })) as { id: number }).id;
+    authorId = ((await unary(sample.client('bookstore.AuthorController', staff), 'Create', { name: 'Becky Chambers' })) as { id: number })
+      .id;
   });
   afterAll(() => sample.close());
 
-  const book = (i: number) => ({ title: `Wayfarer ${i}`, isbn: String(9790000000000 + i), author_id: authorId, published: { seconds: '0', nanos: 0 }, price: '9.99' });
+  const book = (i: number) => ({
+    title: `Wayfarer ${i}`,
+    isbn: String(9790000000000 + i),
+    author_id: authorId,
+    published: { seconds: '0', nanos: 0 },
+    price: '9.99',
+  });
   const bulk = (token: string | undefined, books: object[]) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
-      const call = sample.client('bookstore.BookController', token).BulkCreate((error: Error | null, reply: Record<string, unknown>) => (error ? reject(error) : resolve(reply)));
+      const call = sample
+        .client('bookstore.BookController', token)
+        .BulkCreate((error: Error | null, reply: Record<string, unknown>) => (error ? reject(error) : resolve(reply)));
       for (const b of books) call.write(b);
       call.end();
     });
   const stored = () => sample.orm.em.fork().count(Book, { title: { $like: 'Wayfarer %' } });
 
   it('creates 40 books (several write batches) and answers with them, authors nested', async () => {
-    const reply = (await bulk(staff, Array.from({ length: 40 }, (_, i) => book(i)))) as { books: { title: string; author: { name: string } }[] };
+    const reply = (await bulk(
+      staff,
+      Array.from({ length: 40 }, (_, i) => book(i)),
+    )) as { books: { title: string; author: { name: string } }[] };
     expect(reply.books).toHaveLength(40);
     expect(reply.books[39]).toMatchObject({ title: 'Wayfarer 39', author: { name: 'Becky Chambers' } });
     expect(await stored()).toBe(40);

@@ -63,7 +63,9 @@ describe('connection limits: slow or silent clients are let go', () => {
 
   it('answers 408 to an HTTP/1.1 request whose body arrives one byte at a time (requestTimeoutMs)', async () => {
     const { socket, received, closed } = await connect(webPort);
-    socket.write('POST /blog_proto.PostController/Create HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n');
+    socket.write(
+      'POST /blog_proto.PostController/Create HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n',
+    );
     trickle(socket, `{"title":"${'t'.repeat(380)}"}`, 50);
     await within(8000, 'the slow body was still being read', (done) => void closed.then(done));
     expect(received()).toMatch(/^HTTP\/1\.1 408/);
@@ -128,13 +130,19 @@ describe('HTTP/2 request bodies on the web address', () => {
     const session = http2.connect(`http://127.0.0.1:${webPort}`);
     session.on('error', () => undefined);
     try {
-      const stream = session.request({ ':method': 'POST', ':path': '/blog_proto.PostController/Create', 'content-type': 'application/json' });
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/blog_proto.PostController/Create',
+        'content-type': 'application/json',
+      });
       stream.on('error', () => undefined);
       const body = `{"title":"${'t'.repeat(380)}"}`;
       let at = 0;
       const trickling = setInterval(() => (stream.writable && at < body.length ? stream.write(body[at++]) : clearInterval(trickling)), 50);
       try {
-        const status = await within(8000, 'the slow HTTP/2 body was still being read', (done) => stream.once('response', (headers) => done(headers[':status'])));
+        const status = await within(8000, 'the slow HTTP/2 body was still being read', (done) =>
+          stream.once('response', (headers) => done(headers[':status'])),
+        );
         expect(status).toBe(408);
       } finally {
         clearInterval(trickling);
@@ -142,7 +150,9 @@ describe('HTTP/2 request bodies on the web address', () => {
       // The session serves its next request.
       const next = session.request({ ':method': 'POST', ':path': '/blog_proto.PostController/Create', 'content-type': 'application/json' });
       next.end(JSON.stringify({ title: 'After a slow one', content: 'c' }));
-      await expect(within(8000, 'no answer on the same session', (done) => next.once('response', (headers) => done(headers[':status'])))).resolves.toBe(200);
+      await expect(
+        within(8000, 'no answer on the same session', (done) => next.once('response', (headers) => done(headers[':status']))),
+      ).resolves.toBe(200);
     } finally {
       // Closed before the next test counts connections.
       session.destroy();
@@ -185,11 +195,17 @@ describe('connection limits on the gRPC address', () => {
     const sessions = Array.from({ length: GRPC_LIMITS.maxConnections }, () => http2.connect(`http://127.0.0.1:${grpcPort}`));
     try {
       for (const session of sessions) session.on('error', () => undefined);
-      await Promise.all(sessions.map((session) => within(8000, 'a session got no settings', (done) => session.once('remoteSettings', () => done(undefined)))));
+      await Promise.all(
+        sessions.map((session) =>
+          within(8000, 'a session got no settings', (done) => session.once('remoteSettings', () => done(undefined))),
+        ),
+      );
       const extra = await connect(grpcPort);
       await within(8000, 'the connection past maxConnections was not closed', (done) => void extra.closed.then(done));
       expect(extra.received()).toBe('');
-      const pings = sessions.map((session) => within(8000, 'a kept session did not answer a ping', (done) => session.ping((error) => done(error))));
+      const pings = sessions.map((session) =>
+        within(8000, 'a kept session did not answer a ping', (done) => session.ping((error) => done(error))),
+      );
       await expect(Promise.all(pings)).resolves.toEqual(sessions.map(() => null));
     } finally {
       for (const session of sessions) session.destroy();

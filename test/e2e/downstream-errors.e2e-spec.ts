@@ -18,8 +18,13 @@ class DownstreamShelfService extends Service {
     const client = new grpc.Client(DownstreamShelfService.downstream, grpc.credentials.createInsecure());
     try {
       await new Promise((resolve, reject) =>
-        client.makeUnaryRequest('/inventory.Stock/Count', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), { deadline: Date.now() + 2000 }, (error, value) =>
-          error ? reject(error) : resolve(value),
+        client.makeUnaryRequest(
+          '/inventory.Stock/Count',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.alloc(0),
+          { deadline: Date.now() + 2000 },
+          (error, value) => (error ? reject(error) : resolve(value)),
         ),
       );
     } catch (error) {

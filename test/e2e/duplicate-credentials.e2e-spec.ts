@@ -9,7 +9,10 @@ import { RunningSample, startSample } from '../utils/sample-app';
 const authorMessage = (name: string) => Buffer.concat([Buffer.from([0x12, Buffer.byteLength(name)]), Buffer.from(name)]);
 /** AuthorRetrieveRequest { id = 1 }. */
 const retrieveMessage = (id: number) => Buffer.from([0x08, id]);
-const GRPC = [['content-type', 'application/grpc'], ['te', 'trailers']] as const;
+const GRPC = [
+  ['content-type', 'application/grpc'],
+  ['te', 'trailers'],
+] as const;
 
 /**
  * Node keeps only the first value of `authorization`, so a staff token followed by a forged one
@@ -35,12 +38,22 @@ describe('duplicate authorization metadata', () => {
 
   it('refuses two credentials on the gRPC address and writes nothing, while one is accepted', async () => {
     const before = await authors();
-    const twice = await rawHttp2Post(grpcPort, '/bookstore.AuthorController/Create', [...GRPC, ['authorization', staff], ['authorization', 'Bearer forged']], frame(authorMessage('Twice')));
+    const twice = await rawHttp2Post(
+      grpcPort,
+      '/bookstore.AuthorController/Create',
+      [...GRPC, ['authorization', staff], ['authorization', 'Bearer forged']],
+      frame(authorMessage('Twice')),
+    );
     // Trailers-only: the call was refused before any response message.
     expect(twice.frames).toEqual(['HEADERS']);
     expect(await authors()).toBe(before);
 
-    const once = await rawHttp2Post(grpcPort, '/bookstore.AuthorController/Create', [...GRPC, ['authorization', staff]], frame(authorMessage('Once')));
+    const once = await rawHttp2Post(
+      grpcPort,
+      '/bookstore.AuthorController/Create',
+      [...GRPC, ['authorization', staff]],
+      frame(authorMessage('Once')),
+    );
     expect(once.frames).toEqual(['HEADERS', 'DATA', 'HEADERS']);
     expect(await authors()).toBe(before + 1);
     const id = once.body[6]; // the new author's id: frame header (5 bytes), tag 0x08, then the varint
@@ -48,14 +61,28 @@ describe('duplicate authorization metadata', () => {
     // Anyone may read an author; two credentials, even two good ones, are refused all the same.
     const anonymous = await rawHttp2Post(grpcPort, '/bookstore.AuthorController/Retrieve', GRPC, frame(retrieveMessage(id)));
     expect(anonymous.frames).toEqual(['HEADERS', 'DATA', 'HEADERS']);
-    const sameTwice = await rawHttp2Post(grpcPort, '/bookstore.AuthorController/Retrieve', [...GRPC, ['authorization', staff], ['authorization', staff]], frame(retrieveMessage(id)));
+    const sameTwice = await rawHttp2Post(
+      grpcPort,
+      '/bookstore.AuthorController/Retrieve',
+      [...GRPC, ['authorization', staff], ['authorization', staff]],
+      frame(retrieveMessage(id)),
+    );
     expect(sameTwice.frames).toEqual(['HEADERS']);
   });
 
   it('refuses two credentials on the web address over HTTP/2, and writes nothing', async () => {
     const before = await authors();
-    const headers = [['content-type', 'application/json'], ['authorization', staff], ['authorization', 'Bearer forged']] as const;
-    const answer = await rawHttp2Post(webPort, '/bookstore.AuthorController/Create', headers, Buffer.from(JSON.stringify({ name: 'Twice over h2' })));
+    const headers = [
+      ['content-type', 'application/json'],
+      ['authorization', staff],
+      ['authorization', 'Bearer forged'],
+    ] as const;
+    const answer = await rawHttp2Post(
+      webPort,
+      '/bookstore.AuthorController/Create',
+      headers,
+      Buffer.from(JSON.stringify({ name: 'Twice over h2' })),
+    );
     expect(JSON.parse(answer.body.toString())).toEqual({ code: 'unauthenticated', message: 'Send one authorization credential, not 2.' });
     expect(await authors()).toBe(before);
   });
@@ -63,12 +90,15 @@ describe('duplicate authorization metadata', () => {
   it('refuses two credentials on the web address over HTTP/1.1, and writes nothing', async () => {
     const before = await authors();
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = http.request({ host: '127.0.0.1', port: webPort, method: 'POST', path: '/bookstore.AuthorController/Create' }, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode!, body }));
-      });
+      const request = http.request(
+        { host: '127.0.0.1', port: webPort, method: 'POST', path: '/bookstore.AuthorController/Create' },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, body }));
+        },
+      );
       request.on('error', reject);
       request.setHeader('content-type', 'application/json');
       request.setHeader('authorization', [staff, 'Bearer forged']); // two header lines

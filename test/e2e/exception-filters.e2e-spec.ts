@@ -88,9 +88,15 @@ describe.each(['socket', 'inProcess'] as const)('Nest exception filters on frame
     const served = await serve([PlainService], { providers: [{ provide: APP_FILTER, useClass: EverythingFilter }] });
     try {
       // An error Nest's base filter does not know: the framework maps it (NOT_FOUND, not INTERNAL).
-      await expect(unary(served.clients[channel], 'Retrieve', { id: 404 })).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'Gadget: 404 not found' });
+      await expect(unary(served.clients[channel], 'Retrieve', { id: 404 })).rejects.toMatchObject({
+        code: status.NOT_FOUND,
+        details: 'Gadget: 404 not found',
+      });
       // An RpcException: Nest's base filter sends its payload, which sets the status.
-      await expect(unary(served.clients[channel], 'Retrieve', { id: 77 })).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: 'slow down' });
+      await expect(unary(served.clients[channel], 'Retrieve', { id: 77 })).rejects.toMatchObject({
+        code: status.RESOURCE_EXHAUSTED,
+        details: 'slow down',
+      });
       expect(EverythingFilter.seen).toEqual(['rpc:ObjectNotFoundError:{"id":404}', 'rpc:RpcException:{"id":77}']);
     } finally {
       await served.close();

@@ -1,7 +1,16 @@
 import { Entity, EntityManager, EventArgs, EventSubscriber, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module, Type } from '@nestjs/common';
-import { GrpcFrameworkModule, GrpcFrameworkServer, GrpcModelService, ModelProtoSerializer, ModelService, ProtoMessage, ProtoSerializer, SerializerOptions } from 'nestjs-grpc-framework';
+import {
+  GrpcFrameworkModule,
+  GrpcFrameworkServer,
+  GrpcModelService,
+  ModelProtoSerializer,
+  ModelService,
+  ProtoMessage,
+  ProtoSerializer,
+  SerializerOptions,
+} from 'nestjs-grpc-framework';
 import { internalsOf } from '../../lib/server/server-internals';
 import { SAMPLE_PROTOS } from '../../sample/app.module';
 import { Person } from '../../sample/hrm/person.entity';
@@ -41,7 +50,10 @@ class CountedPerson {
   @PrimaryKey() id!: number;
   @Property({ length: 100 }) name!: string;
   @Property({ length: 100 }) email!: string;
-  @Property({ nullable: true, onCreate: (_person: CountedPerson, em: EntityManager) => em.getUnitOfWork().getIdentityMap().values().length })
+  @Property({
+    nullable: true,
+    onCreate: (_person: CountedPerson, em: EntityManager) => em.getUnitOfWork().getIdentityMap().values().length,
+  })
   managedBefore?: number;
 }
 
@@ -108,19 +120,31 @@ describe('fast paths', () => {
     statements.length = 0;
     await expect(unary(people, 'Retrieve', { id: amy.id })).resolves.toMatchObject({ name: 'amy' });
     expect(selects().join('\n')).not.toMatch(/\.\*/); // the columns, not an entity
-    expect(report()).toEqual(expect.arrayContaining(['  Retrieve: reads columns straight into messages', '  Create: one statement, without a transaction (an INSERT compiled once, from the validated data without a managed entity)']));
+    expect(report()).toEqual(
+      expect.arrayContaining([
+        '  Retrieve: reads columns straight into messages',
+        '  Create: one statement, without a transaction (an INSERT compiled once, from the validated data without a managed entity)',
+      ]),
+    );
   });
 
   it('Create forks no EntityManager and makes no managed entity, unless an onInit listener wants one', async () => {
     const people = await start(ContextPersonService);
     const orm = running.app.get(MikroORM);
     const forks = jest.spyOn(orm.em, 'fork');
-    await expect(unary(people, 'Create', { name: 'amy', email: 'amy@example.com' })).resolves.toEqual({ id: expect.any(Number), name: 'amy', email: 'amy@example.com' });
+    await expect(unary(people, 'Create', { name: 'amy', email: 'amy@example.com' })).resolves.toEqual({
+      id: expect.any(Number),
+      name: 'amy',
+      email: 'amy@example.com',
+    });
     expect(forks).not.toHaveBeenCalled();
 
     // A subscriber registered at run time is heard: its onInit sees the entity em.create makes.
     const initialised: object[] = [];
-    const subscriber: EventSubscriber<Person> = { getSubscribedEntities: () => [Person], onInit: (args: EventArgs<Person>) => void initialised.push(args.entity) };
+    const subscriber: EventSubscriber<Person> = {
+      getSubscribedEntities: () => [Person],
+      onInit: (args: EventArgs<Person>) => void initialised.push(args.entity),
+    };
     orm.em.getEventManager().registerSubscriber(subscriber);
     await expect(unary(people, 'Create', { name: 'bob', email: 'bob@example.com' })).resolves.toMatchObject({ name: 'bob' });
     expect(forks).toHaveBeenCalledTimes(1);
@@ -132,7 +156,9 @@ describe('fast paths', () => {
     const people = await start(ShoutingPersonService);
     const amy = await unary<{ id: number }>(people, 'Create', { name: 'amy', email: 'amy@example.com' });
     await expect(unary(people, 'Retrieve', { id: amy.id })).resolves.toMatchObject({ email: 'AMY@EXAMPLE.COM' });
-    expect(report()).toContain('  Create: one statement, without a transaction (an INSERT compiled once, of a managed entity: Create is overridden)');
+    expect(report()).toContain(
+      '  Create: one statement, without a transaction (an INSERT compiled once, of a managed entity: Create is overridden)',
+    );
   });
 
   it("gives an onCreate that takes the EntityManager the call's own, not the application's", async () => {
@@ -140,7 +166,9 @@ describe('fast paths', () => {
     const amy = await unary<{ id: number }>(people, 'Create', { name: 'amy', email: 'amy@example.com' });
     const stored = await running.app.get(MikroORM).em.fork().findOneOrFail(CountedPerson, amy.id);
     expect(stored.managedBefore).toBe(0);
-    expect(report()).toContain('  Create: one statement, without a transaction (an INSERT compiled once, from the validated data without a managed entity)');
+    expect(report()).toContain(
+      '  Create: one statement, without a transaction (an INSERT compiled once, from the validated data without a managed entity)',
+    );
   });
 
   it('PartialUpdate uses the performUpdate its service defines, as Update does', async () => {
@@ -165,7 +193,10 @@ describe('fast paths', () => {
     await unary(people, 'Retrieve', { id: amy.id });
     expect(selects().join('\n')).toMatch(/\.\*/);
     expect(report()).toEqual(
-      expect.arrayContaining(['  Retrieve: loads entities (leanReads is false)', "  Create: in a transaction (writeTransactions is 'always')"]),
+      expect.arrayContaining([
+        '  Retrieve: loads entities (leanReads is false)',
+        "  Create: in a transaction (writeTransactions is 'always')",
+      ]),
     );
   });
 });

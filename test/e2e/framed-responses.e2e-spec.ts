@@ -30,11 +30,20 @@ async function rawList(address: string): Promise<{ messages: number; chunks: num
   const session = http2.connect(`http://${address}`);
   try {
     return await new Promise((resolve, reject) => {
-      const stream = session.request({ ':method': 'POST', ':path': '/blog_proto.PostController/List', 'content-type': 'application/grpc', te: 'trailers' });
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/blog_proto.PostController/List',
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('trailers', (trailers) =>
-        resolve({ messages: framesOf(Buffer.concat(chunks)).length, chunks: chunks.length, status: trailers['grpc-status'] as string | undefined }),
+        resolve({
+          messages: framesOf(Buffer.concat(chunks)).length,
+          chunks: chunks.length,
+          status: trailers['grpc-status'] as string | undefined,
+        }),
       );
       stream.on('error', reject);
       stream.end(Buffer.alloc(5)); // an empty ListRequest

@@ -19,15 +19,19 @@ describe('grpc-framework generateproto (run as a user would)', () => {
   it('reproduces the tutorial proto from the TypeScript entity', async () => {
     const { stdout } = await run(
       'generateproto',
-      '--entity', 'sample/blog/post.entity.ts:Post',
-      '--fields', 'id,title,content',
-      '--package', 'blog_proto',
-      '--service', 'PostController',
+      '--entity',
+      'sample/blog/post.entity.ts:Post',
+      '--fields',
+      'id,title,content',
+      '--package',
+      'blog_proto',
+      '--service',
+      'PostController',
     );
     expect(stdout).toBe(read('sample/protos/blog_proto/post.proto'));
   });
 
-  it('reproduces the quickstart proto, relations as repeated ids, and accepts the seed\'s --model', async () => {
+  it("reproduces the quickstart proto, relations as repeated ids, and accepts the seed's --model", async () => {
     const { stdout } = await run('generateproto', '--model', 'sample/account/user.entity.ts:User', '--fields', 'id,username,email,groups');
     expect(stdout).toBe(read('sample/protos/account.proto'));
   });
@@ -35,7 +39,19 @@ describe('grpc-framework generateproto (run as a user would)', () => {
   it('works on compiled JavaScript and writes --file, refusing to overwrite it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'generateproto-'));
     const file = path.join(dir, 'blog_proto', 'post.proto');
-    const args = ['generateproto', '--entity', 'dist/sample/blog/post.entity.js:Post', '--fields', 'id,title,content', '--package', 'blog_proto', '--service', 'PostController', '--file', file];
+    const args = [
+      'generateproto',
+      '--entity',
+      'dist/sample/blog/post.entity.js:Post',
+      '--fields',
+      'id,title,content',
+      '--package',
+      'blog_proto',
+      '--service',
+      'PostController',
+      '--file',
+      file,
+    ];
     await expect(run(...args)).resolves.toMatchObject({ stdout: '' });
     expect(fs.readFileSync(file, 'utf8')).toBe(read('sample/protos/blog_proto/post.proto'));
     await expect(run(...args)).rejects.toMatchObject({ stderr: expect.stringContaining('already exists') });
@@ -80,7 +96,9 @@ describe('grpc-framework generateproto (run as a user would)', () => {
       ].join('\n'),
     );
     expect(stdout).toContain(
-      ['enum GadgetColor {', '    GADGET_COLOR_UNSPECIFIED = 0;', '    GADGET_COLOR_RED = 1;', '    GADGET_COLOR_BLUE = 2;', '}'].join('\n'),
+      ['enum GadgetColor {', '    GADGET_COLOR_UNSPECIFIED = 0;', '    GADGET_COLOR_RED = 1;', '    GADGET_COLOR_BLUE = 2;', '}'].join(
+        '\n',
+      ),
     );
     const wrapped = await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--wrappers');
     expect(wrapped.stdout).toContain('    google.protobuf.StringValue nickname = 9;');
@@ -161,19 +179,43 @@ describe('grpc-framework generateproto --paged', () => {
   it('writes the List querying fields and ListPage, which a paged service serves', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paged-'));
     const file = path.join(dir, 'post.proto');
-    await run('generateproto', '--entity', 'sample/blog/post.entity.ts:Post', '--fields', 'id,title,content,created', '--package', 'paged_blog', '--paged', '--file', file);
+    await run(
+      'generateproto',
+      '--entity',
+      'sample/blog/post.entity.ts:Post',
+      '--fields',
+      'id,title,content,created',
+      '--package',
+      'paged_blog',
+      '--paged',
+      '--file',
+      file,
+    );
     const text = fs.readFileSync(file, 'utf8');
     expect(text).toContain('    rpc ListPage(PostListRequest) returns (PostListPage) {}');
-    expect(text).toMatch(/message PostListRequest \{\n(.*\n)*    string filter = 1;\n(.*\n)*    string order_by = 2;\n(.*\n)*    int32 page_size = 3;\n(.*\n)*    string page_token = 4;\n\}/);
-    expect(text).toContain('message PostListPage {\n    repeated Post results = 1;\n    string next_page_token = 2;\n    int32 total_size = 3;\n}');
+    expect(text).toMatch(
+      /message PostListRequest \{\n(.*\n)*    string filter = 1;\n(.*\n)*    string order_by = 2;\n(.*\n)*    int32 page_size = 3;\n(.*\n)*    string page_token = 4;\n\}/,
+    );
+    expect(text).toContain(
+      'message PostListPage {\n    repeated Post results = 1;\n    string next_page_token = 2;\n    int32 total_size = 3;\n}',
+    );
 
     class PostSerializer extends ModelProtoSerializer(Post, { fields: ['id', 'title', 'content', 'created'] }) {}
-    @GrpcModelService({ service: 'paged_blog.PostController', serializer: PostSerializer, filterFields: { title: [':'] }, orderingFields: ['title', 'id'], countTotal: true })
+    @GrpcModelService({
+      service: 'paged_blog.PostController',
+      serializer: PostSerializer,
+      filterFields: { title: [':'] },
+      orderingFields: ['title', 'id'],
+      countTotal: true,
+    })
     class PagedPostService extends PagedListModelMixin(ModelService(Post)) {}
     const db = testDatabase();
     const app = await GrpcTestingApp.create(
       {
-        imports: [MikroOrmModule.forRoot({ ...db.options, entities: [Post], registerRequestContext: false }), GrpcFrameworkModule.forRoot({ protoPath: file })],
+        imports: [
+          MikroOrmModule.forRoot({ ...db.options, entities: [Post], registerRequestContext: false }),
+          GrpcFrameworkModule.forRoot({ protoPath: file }),
+        ],
         controllers: [PagedPostService],
       },
       { schema: 'create', isolation: 'none' },
@@ -197,11 +239,23 @@ describe('grpc-framework generateproto --presence --null-oneof', () => {
   it('makes a missing required field "required" and lets a nullable one be set back to null', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'presence-'));
     const file = path.join(dir, 'gadgets.proto');
-    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--presence', '--null-oneof', '--package', 'nulls', '--file', file);
+    await run(
+      'generateproto',
+      '--entity',
+      'test/fixtures/gadgets/gadget.entity.ts:Gadget',
+      '--presence',
+      '--null-oneof',
+      '--package',
+      'nulls',
+      '--file',
+      file,
+    );
     const text = fs.readFileSync(file, 'utf8');
     expect(text).toContain('    optional string name = 2;');
     expect(text).toContain('    NullableString nickname = 9;');
-    expect(text).toContain('message NullableString {\n    oneof kind {\n        string value = 1;\n        google.protobuf.NullValue null = 2;\n    }\n}');
+    expect(text).toContain(
+      'message NullableString {\n    oneof kind {\n        string value = 1;\n        google.protobuf.NullValue null = 2;\n    }\n}',
+    );
 
     class GadgetSerializer extends ModelProtoSerializer(Gadget) {}
     @GrpcModelService({ service: 'nulls.GadgetController', serializer: GadgetSerializer })
@@ -209,14 +263,20 @@ describe('grpc-framework generateproto --presence --null-oneof', () => {
     const db = testDatabase();
     const app = await GrpcTestingApp.create(
       {
-        imports: [MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false }), GrpcFrameworkModule.forRoot({ protoPath: file })],
+        imports: [
+          MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false }),
+          GrpcFrameworkModule.forRoot({ protoPath: file }),
+        ],
         controllers: [GadgetService],
       },
       { schema: 'create', isolation: 'none' },
     );
     try {
       const gadgets = app.client('nulls.GadgetController');
-      await expect(gadgets.Create({ description: 'no name' })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('name: This field is required.') });
+      await expect(gadgets.Create({ description: 'no name' })).rejects.toMatchObject({
+        code: 3,
+        details: expect.stringContaining('name: This field is required.'),
+      });
       const created = await gadgets.Create({ name: 'widget', nickname: 'w' });
       expect(created).toMatchObject({ name: 'widget', nickname: 'w' });
       const cleared = await gadgets.Update({ ...created, nickname: null });
@@ -234,10 +294,21 @@ describe('grpc-framework generateproto --serializer', () => {
   it('writes nested messages, marks computed and write-only fields, and the proto serves the serializer', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'from-serializer-'));
     const file = path.join(dir, 'books.proto');
-    await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:BookSerializer', '--package', 'gen_books', '--write-message', '--file', file);
+    await run(
+      'generateproto',
+      '--serializer',
+      'sample/bookstore/bookstore.serializers.ts:BookSerializer',
+      '--package',
+      'gen_books',
+      '--write-message',
+      '--file',
+      file,
+    );
     const text = fs.readFileSync(file, 'utf8');
     expect(text).toContain('    rpc Create(BookWrite) returns (Book) {}');
-    expect(text).toMatch(/message Book \{[^}]*\n    \/\/ Read-only: sent by the server.\n    Author author = \d+;[^}]*\n    \/\/ Read-only: computed by the server.\n    optional double average_rating = \d+;\n\}/);
+    expect(text).toMatch(
+      /message Book \{[^}]*\n    \/\/ Read-only: sent by the server.\n    Author author = \d+;[^}]*\n    \/\/ Read-only: computed by the server.\n    optional double average_rating = \d+;\n\}/,
+    );
     // The nested author is writable: BookWrite carries it, and author_id (its alternative) has presence.
     expect(text).toMatch(
       /message BookWrite \{\n    int32 id = 1;\n(    [^\n]*\n)*    \/\/ Writable: created with this object on Create, updated in place on Update. Send this or author_id, not both.\n    Author author = \d+;\n    \/\/ Send this or author, not both.\n    optional int32 author_id = \d+;\n/,
@@ -245,13 +316,28 @@ describe('grpc-framework generateproto --serializer', () => {
     expect(text.slice(text.indexOf('message BookWrite'))).not.toMatch(/average_rating/);
     expect(text).toContain('message Author {\n    int32 id = 1;\n    string name = 2;\n}');
     // --presence and --null-oneof apply to what a client writes, as for entities.
-    const present = await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:BookSerializer', '--presence', '--null-oneof');
+    const present = await run(
+      'generateproto',
+      '--serializer',
+      'sample/bookstore/bookstore.serializers.ts:BookSerializer',
+      '--presence',
+      '--null-oneof',
+    );
     expect(present.stdout).toMatch(/message Book \{\n    int32 id = 1;\n    optional string title = 2;\n    optional string isbn = 3;\n/);
     expect(present.stdout).toContain('    optional string price = ');
     expect(present.stdout).toContain('    optional double average_rating = '); // read-only: no presence needed, nullable: optional
-    const members = await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:MemberSerializer', '--write-message');
-    expect(members.stdout).toMatch(/message Member \{\n    int32 id = 1;\n    string email = 2;\n    string name = 3;\n    \/\/ Read-only.\n    bool is_staff = 4;\n\}/);
-    expect(members.stdout).toMatch(/message MemberWrite \{[^}]*\/\/ Write-only: read on Create and Update, never sent back.\n    string password = \d+;/);
+    const members = await run(
+      'generateproto',
+      '--serializer',
+      'sample/bookstore/bookstore.serializers.ts:MemberSerializer',
+      '--write-message',
+    );
+    expect(members.stdout).toMatch(
+      /message Member \{\n    int32 id = 1;\n    string email = 2;\n    string name = 3;\n    \/\/ Read-only.\n    bool is_staff = 4;\n\}/,
+    );
+    expect(members.stdout).toMatch(
+      /message MemberWrite \{[^}]*\/\/ Write-only: read on Create and Update, never sent back.\n    string password = \d+;/,
+    );
 
     const { BookSerializer } = await import('../../sample/bookstore/bookstore.serializers');
     const { Author } = await import('../../sample/bookstore/author.entity');
@@ -262,7 +348,10 @@ describe('grpc-framework generateproto --serializer', () => {
     const db = testDatabase();
     const app = await GrpcTestingApp.create(
       {
-        imports: [MikroOrmModule.forRoot({ ...db.options, entities: [Author, Book, Review], registerRequestContext: false }), GrpcFrameworkModule.forRoot({ protoPath: file })],
+        imports: [
+          MikroOrmModule.forRoot({ ...db.options, entities: [Author, Book, Review], registerRequestContext: false }),
+          GrpcFrameworkModule.forRoot({ protoPath: file }),
+        ],
         controllers: [GeneratedBookService],
       },
       { schema: 'create', isolation: 'none' },
@@ -271,7 +360,13 @@ describe('grpc-framework generateproto --serializer', () => {
       const author = app.orm.em.fork().create(Author, { name: 'Le Guin' });
       await app.orm.em.fork().persistAndFlush(author);
       const books = app.client('gen_books.BookController');
-      const created = await books.Create({ title: 'Tehanu', isbn: '9780689315954', author_id: author.id, published: new Date(0), price: '7.50' });
+      const created = await books.Create({
+        title: 'Tehanu',
+        isbn: '9780689315954',
+        author_id: author.id,
+        published: new Date(0),
+        price: '7.50',
+      });
       expect(created).toMatchObject({ title: 'Tehanu', author_id: author.id, author: { id: author.id, name: 'Le Guin' }, price: '7.50' });
     } finally {
       await app.close();
@@ -284,20 +379,97 @@ describe('grpc-framework generateproto --serializer', () => {
 describe('generated protos pass buf lint', () => {
   const BUF = path.join(ROOT, '.tools', 'node_modules', '.bin', 'buf');
 
-  it('with the STANDARD rules except the five the seed\'s shape requires (see test/fixtures/buf.yaml)', async () => {
+  it("with the STANDARD rules except the five the seed's shape requires (see test/fixtures/buf.yaml)", async () => {
     expect(fs.existsSync(BUF)).toBe(true); // installed by `npm run tools` (npm test does it first)
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'buflint-'));
     fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'buf.yaml'), path.join(dir, 'buf.yaml'));
-    await run('generateproto', '--entity', 'sample/blog/post.entity.ts:Post', '--fields', 'id,title,content', '--package', 'blog_proto', '--service', 'PostController', '--file', path.join(dir, 'blog_proto', 'post.proto'));
+    await run(
+      'generateproto',
+      '--entity',
+      'sample/blog/post.entity.ts:Post',
+      '--fields',
+      'id,title,content',
+      '--package',
+      'blog_proto',
+      '--service',
+      'PostController',
+      '--file',
+      path.join(dir, 'blog_proto', 'post.proto'),
+    );
     await run('generateproto', '--entity', 'sample/account/user.entity.ts:User', '--file', path.join(dir, 'account', 'account.proto'));
-    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--file', path.join(dir, 'gadgets', 'gadget.proto'));
-    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--wrappers', '--package', 'wrapped', '--file', path.join(dir, 'wrapped', 'gadget.proto'));
-    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--paged', '--package', 'paged', '--file', path.join(dir, 'paged', 'gadget.proto'));
-    await run('generateproto', '--entity', 'test/fixtures/gadgets/gadget.entity.ts:Gadget', '--presence', '--null-oneof', '--package', 'nulls', '--file', path.join(dir, 'nulls', 'gadget.proto'));
-    await run('generateproto', '--serializer', 'sample/bookstore/bookstore.serializers.ts:BookSerializer', '--write-message', '--paged', '--package', 'books', '--file', path.join(dir, 'books', 'book.proto'));
-    await run('generateproto', '--serializer', 'test/fixtures/gadgets/maker.serializers.ts:MakerSerializer', '--presence', '--package', 'makers', '--file', path.join(dir, 'makers', 'maker.proto'));
-    await run('generateproto', '--serializer', 'test/fixtures/gadgets/maker.serializers.ts:NicknamedGadgetSerializer', '--presence', '--null-oneof', '--package', 'nicknames', '--file', path.join(dir, 'nicknames', 'gadget.proto'));
-    expect(fs.readFileSync(path.join(dir, 'nicknames', 'gadget.proto'), 'utf8')).toMatch(/optional string name = 2;\n    NullableString nickname = 3;[^]*message NullableString \{/);
+    await run(
+      'generateproto',
+      '--entity',
+      'test/fixtures/gadgets/gadget.entity.ts:Gadget',
+      '--file',
+      path.join(dir, 'gadgets', 'gadget.proto'),
+    );
+    await run(
+      'generateproto',
+      '--entity',
+      'test/fixtures/gadgets/gadget.entity.ts:Gadget',
+      '--wrappers',
+      '--package',
+      'wrapped',
+      '--file',
+      path.join(dir, 'wrapped', 'gadget.proto'),
+    );
+    await run(
+      'generateproto',
+      '--entity',
+      'test/fixtures/gadgets/gadget.entity.ts:Gadget',
+      '--paged',
+      '--package',
+      'paged',
+      '--file',
+      path.join(dir, 'paged', 'gadget.proto'),
+    );
+    await run(
+      'generateproto',
+      '--entity',
+      'test/fixtures/gadgets/gadget.entity.ts:Gadget',
+      '--presence',
+      '--null-oneof',
+      '--package',
+      'nulls',
+      '--file',
+      path.join(dir, 'nulls', 'gadget.proto'),
+    );
+    await run(
+      'generateproto',
+      '--serializer',
+      'sample/bookstore/bookstore.serializers.ts:BookSerializer',
+      '--write-message',
+      '--paged',
+      '--package',
+      'books',
+      '--file',
+      path.join(dir, 'books', 'book.proto'),
+    );
+    await run(
+      'generateproto',
+      '--serializer',
+      'test/fixtures/gadgets/maker.serializers.ts:MakerSerializer',
+      '--presence',
+      '--package',
+      'makers',
+      '--file',
+      path.join(dir, 'makers', 'maker.proto'),
+    );
+    await run(
+      'generateproto',
+      '--serializer',
+      'test/fixtures/gadgets/maker.serializers.ts:NicknamedGadgetSerializer',
+      '--presence',
+      '--null-oneof',
+      '--package',
+      'nicknames',
+      '--file',
+      path.join(dir, 'nicknames', 'gadget.proto'),
+    );
+    expect(fs.readFileSync(path.join(dir, 'nicknames', 'gadget.proto'), 'utf8')).toMatch(
+      /optional string name = 2;\n    NullableString nickname = 3;[^]*message NullableString \{/,
+    );
     const lint = await promisify(execFile)(BUF, ['lint'], { cwd: dir }).catch((error) => error);
     expect({ code: lint.code ?? 0, stdout: lint.stdout, stderr: lint.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
     fs.rmSync(dir, { recursive: true });

@@ -25,7 +25,11 @@ describe('@nestjs/microservices controllers beside framework services, on one po
   beforeAll(async () => {
     served = await serveTwice([GadgetService, HeroesController], {
       service: 'gadgets.LeanController',
-      seed: async (em) => void (await em.insertMany(Gadget, [{ id: 1, name: 'lamp' }, { id: 2, name: 'kettle' }] as Gadget[])),
+      seed: async (em) =>
+        void (await em.insertMany(Gadget, [
+          { id: 1, name: 'lamp' },
+          { id: 2, name: 'kettle' },
+        ] as Gadget[])),
     });
     heroes = served.clientsOf('hero.HeroesService');
   });
@@ -36,26 +40,44 @@ describe('@nestjs/microservices controllers beside framework services, on one po
     metadata.set('x-hero-key', 'open sesame');
     return metadata;
   };
-  const failure = (call: Promise<unknown>) => call.then(() => undefined, (e: grpc.ServiceError) => ({ code: e.code, details: e.details }));
+  const failure = (call: Promise<unknown>) =>
+    call.then(
+      () => undefined,
+      (e: grpc.ServiceError) => ({ code: e.code, details: e.details }),
+    );
 
   it.each(both)('serves the framework service and the @GrpcMethod controller on the same server (%s)', async (way) => {
-    expect((await streamOf(served.clients[way])).messages).toMatchObject([{ id: 1, name: 'lamp' }, { id: 2, name: 'kettle' }]);
+    expect((await streamOf(served.clients[way])).messages).toMatchObject([
+      { id: 1, name: 'lamp' },
+      { id: 2, name: 'kettle' },
+    ]);
     await expect(unaryOf(heroes[way], 'FindOne', { id: 2 }, keyed())).resolves.toEqual({ id: 2, name: 'Grace' });
   });
 
   it.each(both)('runs the guard with the metadata as its context, and maps an RpcException to its status (%s)', async (way) => {
-    await expect(failure(unaryOf(heroes[way], 'FindOne', { id: 2 }))).resolves.toEqual({ code: status.PERMISSION_DENIED, details: 'Forbidden resource' });
-    await expect(failure(unaryOf(heroes[way], 'FindOne', { id: 9 }, keyed()))).resolves.toEqual({ code: status.NOT_FOUND, details: 'No hero 9' });
+    await expect(failure(unaryOf(heroes[way], 'FindOne', { id: 2 }))).resolves.toEqual({
+      code: status.PERMISSION_DENIED,
+      details: 'Forbidden resource',
+    });
+    await expect(failure(unaryOf(heroes[way], 'FindOne', { id: 9 }, keyed()))).resolves.toEqual({
+      code: status.NOT_FOUND,
+      details: 'No hero 9',
+    });
   });
 
   it.each(both)('writes each value of an Observable to a server stream (%s)', async (way) => {
     const call = heroes[way].FindAll({}) as grpc.ClientReadableStream<unknown>;
-    expect(await call.toArray()).toEqual([{ id: 1, name: 'Ada' }, { id: 2, name: 'Grace' }]);
+    expect(await call.toArray()).toEqual([
+      { id: 1, name: 'Ada' },
+      { id: 2, name: 'Grace' },
+    ]);
   });
 
   it.each(both)('gives @GrpcStreamMethod the requests as an Observable: client streaming and bidi (%s)', async (way) => {
     const counted = await new Promise((resolve, reject) => {
-      const call = heroes[way].CountNames((error: grpc.ServiceError | null, reply: unknown) => (error ? reject(error) : resolve(reply))) as grpc.ClientWritableStream<object>;
+      const call = heroes[way].CountNames((error: grpc.ServiceError | null, reply: unknown) =>
+        error ? reject(error) : resolve(reply),
+      ) as grpc.ClientWritableStream<object>;
       for (const name of ['a', 'b', 'c']) call.write({ name });
       call.end();
     });
@@ -64,12 +86,17 @@ describe('@nestjs/microservices controllers beside framework services, on one po
     greet.write({ id: 1, name: 'Ada' });
     greet.write({ id: 2, name: 'Grace' });
     greet.end();
-    expect(await greet.toArray()).toEqual([{ id: 1, name: 'Hello, Ada' }, { id: 2, name: 'Hello, Grace' }]);
+    expect(await greet.toArray()).toEqual([
+      { id: 1, name: 'Hello, Ada' },
+      { id: 2, name: 'Hello, Grace' },
+    ]);
   });
 
   it.each(both)('gives @GrpcStreamCall the call: data events, a callback, write() and end() (%s)', async (way) => {
     const tallied = await new Promise((resolve, reject) => {
-      const call = heroes[way].Tally((error: grpc.ServiceError | null, reply: unknown) => (error ? reject(error) : resolve(reply))) as grpc.ClientWritableStream<object>;
+      const call = heroes[way].Tally((error: grpc.ServiceError | null, reply: unknown) =>
+        error ? reject(error) : resolve(reply),
+      ) as grpc.ClientWritableStream<object>;
       for (const name of ['a', 'b']) call.write({ name });
       call.end();
     });
@@ -105,8 +132,13 @@ describe('@nestjs/microservices exception filters', () => {
       const metadata = new grpc.Metadata();
       metadata.set('x-hero-key', 'open sesame');
       metadata.set('x-trace', 'abc');
-      const error = await unaryOf(served.clientsOf('hero.HeroesService')[way], 'FindOne', { id: 7 }, metadata).catch((e: grpc.ServiceError) => e);
-      expect({ code: (error as grpc.ServiceError).code, details: (error as grpc.ServiceError).details }).toEqual({ code: status.NOT_FOUND, details: 'No hero 7 (trace abc)' });
+      const error = await unaryOf(served.clientsOf('hero.HeroesService')[way], 'FindOne', { id: 7 }, metadata).catch(
+        (e: grpc.ServiceError) => e,
+      );
+      expect({ code: (error as grpc.ServiceError).code, details: (error as grpc.ServiceError).details }).toEqual({
+        code: status.NOT_FOUND,
+        details: 'No hero 7 (trace abc)',
+      });
     } finally {
       await served.close();
     }
@@ -125,16 +157,27 @@ describe('@nestjs/microservices controllers at start-up', () => {
       @GrpcStreamCall('HeroesService', 'FindOne') find(): void {}
     }
     const message = await gadgetStartupError([Strays], protos);
-    expect(message).toContain("Strays.villain (@GrpcMethod('VillainsService', 'FindOne')): no service VillainsService in the loaded protos");
-    expect(message).toContain("Strays.fly (@GrpcMethod('HeroesService', 'Fly')): hero.HeroesService has no rpc Fly (its rpcs: FindOne, FindAll, CountNames, Greet, Tally, Roster).");
-    expect(message).toContain("Strays.count (@GrpcMethod('HeroesService', 'CountNames')): CountNames is client streaming: decorate it with @GrpcStreamMethod.");
-    expect(message).toContain("Strays.find (@GrpcStreamCall('HeroesService', 'FindOne')): FindOne takes one request: decorate it with @GrpcMethod.");
+    expect(message).toContain(
+      "Strays.villain (@GrpcMethod('VillainsService', 'FindOne')): no service VillainsService in the loaded protos",
+    );
+    expect(message).toContain(
+      "Strays.fly (@GrpcMethod('HeroesService', 'Fly')): hero.HeroesService has no rpc Fly (its rpcs: FindOne, FindAll, CountNames, Greet, Tally, Roster).",
+    );
+    expect(message).toContain(
+      "Strays.count (@GrpcMethod('HeroesService', 'CountNames')): CountNames is client streaming: decorate it with @GrpcStreamMethod.",
+    );
+    expect(message).toContain(
+      "Strays.find (@GrpcStreamCall('HeroesService', 'FindOne')): FindOne takes one request: decorate it with @GrpcMethod.",
+    );
   });
 
   it("leaves them alone with grpcMethods: 'ignore'", async () => {
     const db = testDatabase();
     const app = await GrpcTestingApp.create(
-      { imports: [gadgetOrm(db), GrpcFrameworkModule.forRoot({ protoPath: protos, grpcMethods: 'ignore' })], controllers: [GadgetService, HeroesController] },
+      {
+        imports: [gadgetOrm(db), GrpcFrameworkModule.forRoot({ protoPath: protos, grpcMethods: 'ignore' })],
+        controllers: [GadgetService, HeroesController],
+      },
       { schema: 'create', isolation: 'none' },
     );
     try {

@@ -27,14 +27,27 @@ describe('HTTP/JSON routes from google.api.http options', () => {
     return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
   }
 
-  const book = (isbn: string, title = 'Kindred') => ({ title, isbn, author: { name: 'Octavia Butler' }, published: '1979-06-01T00:00:00Z', price: '9.50', inStock: true });
+  const book = (isbn: string, title = 'Kindred') => ({
+    title,
+    isbn,
+    author: { name: 'Octavia Butler' },
+    published: '1979-06-01T00:00:00Z',
+    price: '9.50',
+    inStock: true,
+  });
 
   it('creates (POST, body "*"), retrieves (GET with a path variable), replaces (PUT) and deletes (DELETE) a book', async () => {
     const created = await call('POST', '/v1/books', book('9780807083697'), staff);
-    expect(created).toMatchObject({ status: 200, body: { title: 'Kindred', isbn: '9780807083697', published: '1979-06-01T00:00:00Z', inStock: true } });
+    expect(created).toMatchObject({
+      status: 200,
+      body: { title: 'Kindred', isbn: '9780807083697', published: '1979-06-01T00:00:00Z', inStock: true },
+    });
     const id = created.body.id as number;
 
-    expect(await call('GET', `/v1/books/${id}`)).toMatchObject({ status: 200, body: { id, title: 'Kindred', author: { name: 'Octavia Butler' } } });
+    expect(await call('GET', `/v1/books/${id}`)).toMatchObject({
+      status: 200,
+      body: { id, title: 'Kindred', author: { name: 'Octavia Butler' } },
+    });
 
     const replaced = await call('PUT', `/v1/books/${id}`, { ...book('9780807083697', 'Kindred (25th anniversary)'), id: 999999 }, staff);
     // The path's id wins over the body's.
@@ -42,7 +55,10 @@ describe('HTTP/JSON routes from google.api.http options', () => {
 
     expect(await call('DELETE', `/v1/books/${id}`, undefined, staff)).toMatchObject({ status: 200, body: {} });
     await expect(sample.orm.em.fork().count(Book, { id })).resolves.toBe(0);
-    expect(await call('GET', `/v1/books/${id}`)).toMatchObject({ status: 404, body: { code: 5, message: expect.stringContaining('not found') } });
+    expect(await call('GET', `/v1/books/${id}`)).toMatchObject({
+      status: 404,
+      body: { code: 5, message: expect.stringContaining('not found') },
+    });
   });
 
   it('reads the other fields from the query string (GET /v1/books?filter=...&page_size=...)', async () => {
@@ -53,7 +69,10 @@ describe('HTTP/JSON routes from google.api.http options', () => {
     expect(page.status).toBe(200);
     expect((page.body.books as { title: string }[]).map((b) => b.title)).toEqual(['Query book 0', 'Query book 1']);
     expect(page.body.nextPageToken).toEqual(expect.any(String));
-    const next = await call('GET', `/v1/books?filter=${encodeURIComponent('title:"Query book"')}&pageSize=2&order_by=title&page_token=${encodeURIComponent(page.body.nextPageToken as string)}`);
+    const next = await call(
+      'GET',
+      `/v1/books?filter=${encodeURIComponent('title:"Query book"')}&pageSize=2&order_by=title&page_token=${encodeURIComponent(page.body.nextPageToken as string)}`,
+    );
     expect((next.body.books as { title: string }[]).map((b) => b.title)).toEqual(['Query book 2']);
   });
 
@@ -72,20 +91,37 @@ describe('HTTP/JSON routes from google.api.http options', () => {
       body: {
         code: 3,
         message: 'title: This field may not be blank.',
-        details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'title', description: 'This field may not be blank.', reason: 'INVALID' }] }],
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.BadRequest',
+            fieldViolations: [{ field: 'title', description: 'This field may not be blank.', reason: 'INVALID' }],
+          },
+        ],
       },
     });
     expect(await call('POST', '/v1/books', book('9780000000202'))).toMatchObject({ status: 401, body: { code: 16 } });
     const duplicate = await call('POST', '/v1/books', book('9780000000203'), staff);
     expect(duplicate.status).toBe(200);
     expect(await call('POST', '/v1/books', book('9780000000203'), staff)).toMatchObject({ status: 409, body: { code: 6 } });
-    expect(await call('POST', '/v1/login', { email: 'staff@bookstore.example', password: 'wrong' })).toMatchObject({ status: 401, body: { code: 16, message: 'Wrong email or password.' } });
+    expect(await call('POST', '/v1/login', { email: 'staff@bookstore.example', password: 'wrong' })).toMatchObject({
+      status: 401,
+      body: { code: 16, message: 'Wrong email or password.' },
+    });
   });
 
   it('refuses malformed requests without calling the handler', async () => {
-    expect(await call('POST', '/v1/books', '{"title": ', staff)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('not valid JSON') } });
-    expect(await call('POST', '/v1/books', '[1, 2]', staff)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('JSON object') } });
-    expect(await call('GET', '/v1/books?colour=red')).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('"colour"') } });
+    expect(await call('POST', '/v1/books', '{"title": ', staff)).toMatchObject({
+      status: 400,
+      body: { code: 3, message: expect.stringContaining('not valid JSON') },
+    });
+    expect(await call('POST', '/v1/books', '[1, 2]', staff)).toMatchObject({
+      status: 400,
+      body: { code: 3, message: expect.stringContaining('JSON object') },
+    });
+    expect(await call('GET', '/v1/books?colour=red')).toMatchObject({
+      status: 400,
+      body: { code: 3, message: expect.stringContaining('"colour"') },
+    });
     expect(await call('GET', '/v1/books/seven')).toMatchObject({ status: 400, body: { code: 3 } });
     // A path no rule matches, or a method the path does not take.
     expect((await call('GET', '/v1/authors')).status).toBe(404);
@@ -103,7 +139,10 @@ describe('HTTP/JSON routes from google.api.http options', () => {
     expect(await call('GET', `/v1/books/${keptId}?id=${otherId}`)).toMatchObject({ status: 400, body: { code: 3 } });
     expect(await call('GET', `/v1/books/${keptId}`)).toMatchObject({ status: 200, body: { id: keptId, title: 'Kept' } });
     // With body "*" the query is not read at all (google/api/http.proto): the path's book is the one replaced.
-    expect(await call('PUT', `/v1/books/${keptId}?id=${otherId}`, book('9780000000401', 'Renamed'), staff)).toMatchObject({ status: 200, body: { id: keptId } });
+    expect(await call('PUT', `/v1/books/${keptId}?id=${otherId}`, book('9780000000401', 'Renamed'), staff)).toMatchObject({
+      status: 200,
+      body: { id: keptId },
+    });
     expect(await call('GET', `/v1/books/${otherId}`)).toMatchObject({ status: 200, body: { title: 'Other' } });
   });
 
@@ -112,11 +151,20 @@ describe('HTTP/JSON routes from google.api.http options', () => {
     const id = created.body.id as number;
     expect(await call('GET', `/v1/books/${id}`)).toMatchObject({ status: 200 });
     for (const spelling of [`0x${id.toString(16)}`, `0b${id.toString(2)}`, `0o${id.toString(8)}`, `%20${id}`]) {
-      expect(await call('GET', `/v1/books/${spelling}`)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('decimal') } });
+      expect(await call('GET', `/v1/books/${spelling}`)).toMatchObject({
+        status: 400,
+        body: { code: 3, message: expect.stringContaining('decimal') },
+      });
     }
-    expect(await call('GET', '/v1/books?page_size=0x2')).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('pageSize') } });
+    expect(await call('GET', '/v1/books?page_size=0x2')).toMatchObject({
+      status: 400,
+      body: { code: 3, message: expect.stringContaining('pageSize') },
+    });
     const hexAuthor = { ...book('9780000000502'), author: undefined, authorId: '0x1' };
-    expect(await call('POST', '/v1/books', hexAuthor, staff)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining('authorId') } });
+    expect(await call('POST', '/v1/books', hexAuthor, staff)).toMatchObject({
+      status: 400,
+      body: { code: 3, message: expect.stringContaining('authorId') },
+    });
   });
 
   it("allows the routes' methods in CORS preflights", async () => {

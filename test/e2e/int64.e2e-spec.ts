@@ -30,7 +30,10 @@ describe('int64 fields over bigint columns', () => {
     const other = await unary(accounts, 'Create', { owner: 'bob', balance: '1' });
     expect(other.id).not.toBe(created.id);
     await unary(accounts, 'Destroy', { id: other.id });
-    const stored = await running.app.get(MikroORM).em.fork().findOneOrFail(LedgerAccount, { id: created.id as string });
+    const stored = await running.app
+      .get(MikroORM)
+      .em.fork()
+      .findOneOrFail(LedgerAccount, { id: created.id as string });
     expect(stored.balance).toBe(big);
     await expect(unary(accounts, 'Retrieve', { id: created.id })).resolves.toEqual(created);
     const max = '9223372036854775807';

@@ -26,11 +26,17 @@ describe('lean reads of nested objects', () => {
   let gadgets: Gadget[];
 
   beforeAll(async () => {
-    running = await startGadgetApp([LeanNestedService, EntityNestedService], gadgetProtos('gadget-reads.proto', 'gadget-sources.proto'), queries);
+    running = await startGadgetApp(
+      [LeanNestedService, EntityNestedService],
+      gadgetProtos('gadget-reads.proto', 'gadget-sources.proto'),
+      queries,
+    );
     const em = running.app.orm.em.fork();
     const makers = Array.from({ length: 7 }, (_, i) => em.create(Maker, { name: `maker ${i}` }));
     await em.flush();
-    gadgets = Array.from({ length: 1200 }, (_, i) => Object.assign(new Gadget(), { name: `g${i}`, maker: i % 10 === 9 ? null : makers[i % 7] }));
+    gadgets = Array.from({ length: 1200 }, (_, i) =>
+      Object.assign(new Gadget(), { name: `g${i}`, maker: i % 10 === 9 ? null : makers[i % 7] }),
+    );
     em.persist(gadgets);
     await em.flush();
   });
@@ -48,7 +54,12 @@ describe('lean reads of nested objects', () => {
     expect(lean).toHaveLength(1200);
     expect(lean).toEqual(await list('gadgets.NestedMakerEntityController'));
     const withMaker = gadgets[3];
-    expect(lean[3]).toEqual({ id: withMaker.id, name: 'g3', maker: { id: withMaker.maker!.id, name: 'maker 3' }, maker_id: withMaker.maker!.id });
+    expect(lean[3]).toEqual({
+      id: withMaker.id,
+      name: 'g3',
+      maker: { id: withMaker.maker!.id, name: 'maker 3' },
+      maker_id: withMaker.maker!.id,
+    });
     expect(lean[9]).toEqual({ id: gadgets[9].id, name: 'g9' }); // no maker: neither field is set
     for (const gadget of [gadgets[3], gadgets[9]]) {
       const lookup = { id: gadget.id };
@@ -69,7 +80,9 @@ describe('lean reads of nested objects', () => {
     expect(gadgetSelects.join('\n')).not.toMatch(/join|\.\*/i);
     expect(makerSelects[0]).toMatch(/ in \(/i);
     const report = internalsOf(running.app.module.get(GrpcFrameworkServer)).fastPathReport();
-    expect(report).toEqual(expect.arrayContaining(['gadgets.NestedMakerController (LeanNestedService)', '  List: reads columns straight into messages']));
+    expect(report).toEqual(
+      expect.arrayContaining(['gadgets.NestedMakerController (LeanNestedService)', '  List: reads columns straight into messages']),
+    );
   });
 
   it('loads entities when the nested serializer reads more than columns, and says why', async () => {
@@ -78,7 +91,10 @@ describe('lean reads of nested objects', () => {
         return { ...super.toRepresentation(maker), name: maker.name.toUpperCase() };
       }
     }
-    class Outer extends ModelProtoSerializer(Gadget, { fields: ['id', 'name', 'maker'], fieldOptions: { maker: { serializer: ComputingMakerSerializer } } }) {}
+    class Outer extends ModelProtoSerializer(Gadget, {
+      fields: ['id', 'name', 'maker'],
+      fieldOptions: { maker: { serializer: ComputingMakerSerializer } },
+    }) {}
     @GrpcModelService({ service: 'gadgets.NestedMakerController', serializer: Outer })
     class ComputingService extends ReadOnlyModelService(Gadget) {}
     const other = await startGadgetApp([ComputingService], gadgetProtos('gadget-reads.proto', 'gadget-sources.proto'));

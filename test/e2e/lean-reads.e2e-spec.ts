@@ -1,19 +1,27 @@
 import * as path from 'node:path';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import type { EventArgs, EventSubscriber, Options } from '@mikro-orm/core';
-import {
-  GrpcFrameworkModule,
-  GrpcModelService,
-  ModelProtoSerializer,
-  Queryset,
-  ReadOnlyModelService,
-} from 'nestjs-grpc-framework';
+import { GrpcFrameworkModule, GrpcModelService, ModelProtoSerializer, Queryset, ReadOnlyModelService } from 'nestjs-grpc-framework';
 import { GrpcTestingApp } from 'nestjs-grpc-framework/testing';
 import { Gadget, GadgetColor, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
 import { testDatabase } from '../utils/test-database';
 
 // Every column kind except the m:n tags, which need entities: these reads go the lean way.
-const COLUMNS = ['id', 'name', 'description', 'serial', 'weight', 'price', 'active', 'releasedAt', 'nickname', 'rank', 'color', 'specs', 'maker'];
+const COLUMNS = [
+  'id',
+  'name',
+  'description',
+  'serial',
+  'weight',
+  'price',
+  'active',
+  'releasedAt',
+  'nickname',
+  'rank',
+  'color',
+  'specs',
+  'maker',
+];
 
 class GadgetColumnsSerializer extends ModelProtoSerializer(Gadget, { fields: COLUMNS }) {}
 class GadgetWithTagsSerializer extends ModelProtoSerializer(Gadget, { fields: ['id', 'name', 'tags'] }) {}
@@ -121,7 +129,7 @@ describe('lean reads: Retrieve and List without entities', () => {
     expect(listed).toEqual([full, sparse]); // ordered by serial, descending
   });
 
-  it('applies the service\'s base filter, and answers NOT_FOUND outside it', async () => {
+  it("applies the service's base filter, and answers NOT_FOUND outside it", async () => {
     await start();
     const filtered = app.client('gadgets.FilteredController');
     await expect(filtered.Retrieve({ id: ids[0] })).resolves.toMatchObject({ name: 'widget' });
@@ -132,7 +140,7 @@ describe('lean reads: Retrieve and List without entities', () => {
     expect(names).toEqual(['widget']);
   });
 
-  it('selects only the serializer\'s columns, and loads entities when a hook or the serializer needs them', async () => {
+  it("selects only the serializer's columns, and loads entities when a hook or the serializer needs them", async () => {
     // A query logger makes MikroORM run every statement, so the SQL can be read.
     await start({ debug: ['query'], logger: (line: string) => queries.push(line) });
     const select = () => queries.filter((q) => /select/i.test(q) && /gadget_gadget/.test(q)).join('\n');

@@ -1,16 +1,24 @@
 import type { Type } from '@nestjs/common';
-import {
-  GenericService,
-  GrpcModelService,
-  ListModelMixin,
-  ModelProtoSerializer,
-  PagedListModelMixin,
-} from 'nestjs-grpc-framework';
+import { GenericService, GrpcModelService, ListModelMixin, ModelProtoSerializer, PagedListModelMixin } from 'nestjs-grpc-framework';
 import { GrpcTestingApp, TestClient } from 'nestjs-grpc-framework/testing';
 import { Gadget, GadgetColor, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
 import { gadgetProtos, gadgetStartupError, startGadgetApp } from '../utils/gadget-app';
 
-const COLUMNS = ['id', 'name', 'description', 'serial', 'weight', 'price', 'active', 'releasedAt', 'nickname', 'rank', 'color', 'specs', 'maker'];
+const COLUMNS = [
+  'id',
+  'name',
+  'description',
+  'serial',
+  'weight',
+  'price',
+  'active',
+  'releasedAt',
+  'nickname',
+  'rank',
+  'color',
+  'specs',
+  'maker',
+];
 class GadgetColumnsSerializer extends ModelProtoSerializer(Gadget, { fields: COLUMNS }) {}
 class GadgetWithTagsSerializer extends ModelProtoSerializer(Gadget, { fields: ['id', 'name', 'tags'] }) {}
 
@@ -42,7 +50,11 @@ class QueryEntityService extends QueryLeanService {
   override leanReads = false;
 }
 
-@GrpcModelService({ service: 'gadgets.QueryTaggedController', serializer: GadgetWithTagsSerializer, filterFields: { tags: [':'], name: [':'] } })
+@GrpcModelService({
+  service: 'gadgets.QueryTaggedController',
+  serializer: GadgetWithTagsSerializer,
+  filterFields: { tags: [':'], name: [':'] },
+})
 class QueryTaggedService extends ListModelMixin(GenericService(Gadget)) {}
 
 const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-query.proto');
@@ -124,7 +136,7 @@ describe('List querying over every column kind, reading columns or entities', ()
     }
   });
 
-  it('reads filtered pages as columns: only the serializer\'s columns are selected', async () => {
+  it("reads filtered pages as columns: only the serializer's columns are selected", async () => {
     queries.length = 0;
     await listed(app.client('gadgets.QueryLeanController'), { filter: 'name:"gizmo"', order_by: 'weight desc', page_size: 5 });
     const selects = queries.filter((q) => /select/i.test(q) && /gadget_gadget/.test(q));
@@ -146,7 +158,11 @@ describe('List querying over every column kind, reading columns or entities', ()
       const seen: number[] = [];
       let token = '';
       do {
-        const page = (await client.ListPage({ ...request, page_size: 7, page_token: token })) as { results: GadgetMessage[]; next_page_token: string; total_size: string };
+        const page = (await client.ListPage({ ...request, page_size: 7, page_token: token })) as {
+          results: GadgetMessage[];
+          next_page_token: string;
+          total_size: string;
+        };
         expect(page.results.length).toBeLessThanOrEqual(7);
         expect(page.total_size).toBe(String(expected.length));
         seen.push(...page.results.map((g) => g.id));
@@ -159,7 +175,9 @@ describe('List querying over every column kind, reading columns or entities', ()
   it('finds rows whose list of ids has one, with ":"', async () => {
     const tagged = app.client('gadgets.QueryTaggedController');
     expect(await listed(tagged, { filter: `tags:${tags[1].id}` })).toEqual(idsWhere((g) => g.tags.contains(tags[1])));
-    expect(await listed(tagged, { filter: `tags:${tags[0].id} AND name:"gizmo"` })).toEqual(idsWhere((g) => g.tags.contains(tags[0]) && g.name.includes('gizmo')));
+    expect(await listed(tagged, { filter: `tags:${tags[0].id} AND name:"gizmo"` })).toEqual(
+      idsWhere((g) => g.tags.contains(tags[0]) && g.name.includes('gizmo')),
+    );
   });
 
   it('refuses an enum value that is not one, naming the choices', async () => {
@@ -184,9 +202,15 @@ describe('List querying start-up checks', () => {
     class Unsent extends PagedListModelMixin(ListModelMixin(GenericService(Gadget))) {}
     const message = await startupError([Unsent]);
     expect(message).toContain('Unsent (gadgets.QueryLeanController): filterFields "name": unknown comparator ~ (use = != < <= > >= :).');
-    expect(message).toContain('Unsent (gadgets.QueryLeanController): filterFields names "weight", which the serializer does not send (fields it sends: id, name, tags).');
-    expect(message).toContain('Unsent (gadgets.QueryLeanController): filterFields "tags": a list of ids can only be filtered with ":" (has).');
-    expect(message).toContain('Unsent (gadgets.QueryLeanController): orderingFields names "description", which the serializer does not send');
+    expect(message).toContain(
+      'Unsent (gadgets.QueryLeanController): filterFields names "weight", which the serializer does not send (fields it sends: id, name, tags).',
+    );
+    expect(message).toContain(
+      'Unsent (gadgets.QueryLeanController): filterFields "tags": a list of ids can only be filtered with ":" (has).',
+    );
+    expect(message).toContain(
+      'Unsent (gadgets.QueryLeanController): orderingFields names "description", which the serializer does not send',
+    );
 
     @GrpcModelService({
       service: 'gadgets.QueryLeanController',
@@ -196,21 +220,38 @@ describe('List querying start-up checks', () => {
     })
     class Unusable extends PagedListModelMixin(ListModelMixin(GenericService(Gadget))) {}
     const second = await startupError([Unusable]);
-    expect(second).toContain('Unusable (gadgets.QueryLeanController): filterFields "weight": ":" (has) applies to text and lists of ids, not to a float.');
+    expect(second).toContain(
+      'Unusable (gadgets.QueryLeanController): filterFields "weight": ":" (has) applies to text and lists of ids, not to a float.',
+    );
     expect(second).toContain('Unusable (gadgets.QueryLeanController): filterFields "specs": a json field cannot be filtered.');
-    expect(second).toContain("Unusable (gadgets.QueryLeanController): orderingFields \"rank\": rank is nullable; pages continue after the last row's values, so ordering needs a NOT NULL column.");
-    expect(second).toContain('Unusable (gadgets.QueryLeanController): orderingFields "maker": maker is not a column of Gadget (only scalar columns can be ordered by).');
+    expect(second).toContain(
+      'Unusable (gadgets.QueryLeanController): orderingFields "rank": rank is nullable; pages continue after the last row\'s values, so ordering needs a NOT NULL column.',
+    );
+    expect(second).toContain(
+      'Unusable (gadgets.QueryLeanController): orderingFields "maker": maker is not a column of Gadget (only scalar columns can be ordered by).',
+    );
   });
 
   it('names an allowlist whose List request has no field to read it from, and a paged order that cannot continue', async () => {
-    @GrpcModelService({ service: 'gadgets.LeanController', serializer: GadgetColumnsSerializer, filterFields: { name: ['='] }, orderingFields: ['name'] })
+    @GrpcModelService({
+      service: 'gadgets.LeanController',
+      serializer: GadgetColumnsSerializer,
+      filterFields: { name: ['='] },
+      orderingFields: ['name'],
+    })
     class NoRequestFields extends ListModelMixin(GenericService(Gadget)) {}
     const message = await startupError([NoRequestFields]);
-    expect(message).toContain('NoRequestFields (gadgets.LeanController): filterFields is set but gadgets.GadgetListRequest has no `string filter` field to read a filter from; add one.');
-    expect(message).toContain('NoRequestFields (gadgets.LeanController): orderingFields is set but gadgets.GadgetListRequest has no `string order_by` field; add one.');
+    expect(message).toContain(
+      'NoRequestFields (gadgets.LeanController): filterFields is set but gadgets.GadgetListRequest has no `string filter` field to read a filter from; add one.',
+    );
+    expect(message).toContain(
+      'NoRequestFields (gadgets.LeanController): orderingFields is set but gadgets.GadgetListRequest has no `string order_by` field; add one.',
+    );
 
     @GrpcModelService({ service: 'gadgets.QueryLeanController', serializer: GadgetColumnsSerializer })
     class NullableOrder extends ListModelMixin(GenericService(Gadget, { orderBy: { rank: 'asc' } })) {}
-    expect(await startupError([NullableOrder])).toContain('NullableOrder (gadgets.QueryLeanController): List is paged but its order (rank, id) cannot be continued from a row: order by NOT NULL columns, asc or desc.');
+    expect(await startupError([NullableOrder])).toContain(
+      'NullableOrder (gadgets.QueryLeanController): List is paged but its order (rank, id) cannot be continued from a row: order by NOT NULL columns, asc or desc.',
+    );
   });
 });

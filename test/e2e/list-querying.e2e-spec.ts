@@ -52,7 +52,17 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
     books = sample.client('bookstore.BookController');
     const em = sample.orm.em.fork();
     authors = ['Le Guin', 'Herbert', 'Butler'].map((name) => em.create(Author, { name }));
-    const titles = ['Dune', 'The Dispossessed', 'Kindred', 'Dune Messiah', 'A Wizard of Earthsea', 'Parable of the Sower', 'Children of Dune', '100% Pure', 'Lathe_of_Heaven'];
+    const titles = [
+      'Dune',
+      'The Dispossessed',
+      'Kindred',
+      'Dune Messiah',
+      'A Wizard of Earthsea',
+      'Parable of the Sower',
+      'Children of Dune',
+      '100% Pure',
+      'Lathe_of_Heaven',
+    ];
     all = titles.map((title, i) =>
       em.create(Book, {
         title,
@@ -77,7 +87,11 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
       },
       (e: grpc.ServiceError) => e,
     )) as grpc.ServiceError;
-    return { code: error.code, details: error.details, violations: error.code === status.INVALID_ARGUMENT ? badRequestOf(error).violations : [] };
+    return {
+      code: error.code,
+      details: error.details,
+      violations: error.code === status.INVALID_ARGUMENT ? badRequestOf(error).violations : [],
+    };
   };
 
   it('streams every book, in the service order, when the request sets none of the fields', async () => {
@@ -97,8 +111,14 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
       [`isbn = "${9780000000000 + 4}"`, (b) => b.isbn === String(9780000000000 + 4)],
       ['title = "Kindred" OR title = "Dune"', (b) => b.title === 'Kindred' || b.title === 'Dune'],
       ['NOT title:"dune" AND -in_stock = false', (b) => !b.title.toLowerCase().includes('dune') && b.inStock],
-      ['published > "2000-01-03T00:00:00Z" published <= "2000-01-05T00:00:00Z"', (b) => b.published.getTime() > BASE + 2 * DAY && b.published.getTime() <= BASE + 4 * DAY],
-      [`(author_id = ${authors[0].id} OR author_id = ${authors[2].id}) AND price <= 25`, (b) => b.author !== authors[1] && Number(b.price) <= 25],
+      [
+        'published > "2000-01-03T00:00:00Z" published <= "2000-01-05T00:00:00Z"',
+        (b) => b.published.getTime() > BASE + 2 * DAY && b.published.getTime() <= BASE + 4 * DAY,
+      ],
+      [
+        `(author_id = ${authors[0].id} OR author_id = ${authors[2].id}) AND price <= 25`,
+        (b) => b.author !== authors[1] && Number(b.price) <= 25,
+      ],
     ];
     for (const [filter, match] of cases) {
       expect({ filter, ids: ids(await listPage(books, { filter })) }).toEqual({ filter, ids: idsWhere(match) });
@@ -110,7 +130,12 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
     const expected = [...all].sort((a, b) => b.published.getTime() - a.published.getTime() || a.title.localeCompare(b.title));
     expect(ids(page)).toEqual(expected.map((book) => book.id));
     const byPrice = await listPage(books, { order_by: 'price', filter: 'in_stock = true' });
-    expect(ids(byPrice)).toEqual([...all].filter((b) => b.inStock).sort((a, b) => Number(a.price) - Number(b.price) || a.id - b.id).map((b) => b.id));
+    expect(ids(byPrice)).toEqual(
+      [...all]
+        .filter((b) => b.inStock)
+        .sort((a, b) => Number(a.price) - Number(b.price) || a.id - b.id)
+        .map((b) => b.id),
+    );
   });
 
   it('pages a stream: page_size messages, the next token in the trailers, none after the last page', async () => {
@@ -131,7 +156,11 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
   });
 
   it('answers ListPage with one page per response, its next token and the total count', async () => {
-    const first = await unary<{ books: BookMessage[]; next_page_token: string; total_size: number }>(books, 'ListPage', { filter: 'title:"e"', page_size: 3, order_by: 'title' });
+    const first = await unary<{ books: BookMessage[]; next_page_token: string; total_size: number }>(books, 'ListPage', {
+      filter: 'title:"e"',
+      page_size: 3,
+      order_by: 'title',
+    });
     const matching = all.filter((b) => b.title.toLowerCase().includes('e')).sort((a, b) => a.title.localeCompare(b.title) || a.id - b.id);
     expect(ids(first)).toEqual(matching.slice(0, 3).map((b) => b.id));
     expect(first.total_size).toBe(matching.length);
@@ -147,7 +176,12 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
       price: matching[0].price,
       in_stock: matching[0].inStock,
     });
-    const rest = await unary<{ books: BookMessage[]; next_page_token: string }>(books, 'ListPage', { filter: 'title:"e"', page_size: 100, order_by: 'title', page_token: first.next_page_token });
+    const rest = await unary<{ books: BookMessage[]; next_page_token: string }>(books, 'ListPage', {
+      filter: 'title:"e"',
+      page_size: 100,
+      order_by: 'title',
+      page_token: first.next_page_token,
+    });
     expect(ids(rest)).toEqual(matching.slice(3).map((b) => b.id));
     expect(rest.next_page_token).toBe('');
     // Without page_size, ListPage sends defaultPageSize (50) books: all of them here.
@@ -162,7 +196,12 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
       violations: [{ field: 'filter', description: expect.stringMatching(/ends where a value after = was expected/) }],
     });
     await expect(failure({ filter: 'id = 3' })).resolves.toMatchObject({
-      violations: [{ field: 'filter', description: expect.stringMatching(/cannot use id; filterable fields: title, isbn, author_id, published, price, in_stock/) }],
+      violations: [
+        {
+          field: 'filter',
+          description: expect.stringMatching(/cannot use id; filterable fields: title, isbn, author_id, published, price, in_stock/),
+        },
+      ],
     });
     await expect(failure({ filter: 'in_stock != true' })).resolves.toMatchObject({
       violations: [{ field: 'filter', description: 'in_stock cannot be compared with !=; allowed: =.' }],
@@ -181,7 +220,9 @@ describe('List querying: filter, order_by, page_size and page_token', () => {
     const { token } = await listPage(books, request);
     expect(token).toBeDefined();
     const [body, signature] = token!.split('.');
-    const edited = Buffer.from(body, 'base64url').toString().replace(/"a":\[/, '"a":["A",');
+    const edited = Buffer.from(body, 'base64url')
+      .toString()
+      .replace(/"a":\[/, '"a":["A",');
     for (const page_token of [`${Buffer.from(edited).toString('base64url')}.${signature}`, `${body}.${signature.slice(1)}x`, 'garbage']) {
       await expect(failure({ ...request, page_token })).resolves.toMatchObject({
         code: status.INVALID_ARGUMENT,
@@ -219,7 +260,13 @@ describe('paging while other calls insert and delete', () => {
     const em = sample.orm.em.fork();
     const author = em.create(Author, { name: 'Anon' });
     const made = Array.from({ length: 60 }, (_, i) =>
-      em.create(Book, { title: `Book ${String(i).padStart(3, '0')}`, author, published: new Date(BASE + (i % 7) * DAY), isbn: String(9781000000000 + i), price: '9.99' }),
+      em.create(Book, {
+        title: `Book ${String(i).padStart(3, '0')}`,
+        author,
+        published: new Date(BASE + (i % 7) * DAY),
+        isbn: String(9781000000000 + i),
+        price: '9.99',
+      }),
     );
     await em.flush();
     const doomed = new Set(made.filter((_, i) => i % 5 === 0).map((b) => b.id));
@@ -236,7 +283,13 @@ describe('paging while other calls insert and delete', () => {
       const writer = sample.orm.em.fork();
       const victims = [...doomed].slice(round * 2, round * 2 + 2);
       if (victims.length) await writer.nativeDelete(Book, { id: { $in: victims } });
-      await unary(books, 'Create', { title: `New ${round}`, author_id: author.id, published: { seconds: String((BASE + (round % 7) * DAY) / 1000), nanos: 0 }, isbn: String(9782000000000 + round), price: '1.00' });
+      await unary(books, 'Create', {
+        title: `New ${round}`,
+        author_id: author.id,
+        published: { seconds: String((BASE + (round % 7) * DAY) / 1000), nanos: 0 },
+        isbn: String(9782000000000 + round),
+        price: '1.00',
+      });
       round++;
     } while (token);
     expect(new Set(seen).size).toBe(seen.length);

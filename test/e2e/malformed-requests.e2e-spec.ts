@@ -111,7 +111,13 @@ describe('requests are read as the official protobuf runtimes read them', () => 
     const created = await unary<{ id: number }>(snippets, 'Create', { title: 's', language: { value: 'python' } });
     // Update: id as a 6-byte varint, language = null (1a 02 10 00), title "varint2".
     const id = Buffer.from([(created.id & 0x7f) | 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
-    const bytes = Buffer.concat([Buffer.from([0x08]), id, Buffer.from('1a021000', 'hex'), Buffer.from([0x12, 0x07]), Buffer.from('varint2')]);
+    const bytes = Buffer.concat([
+      Buffer.from([0x08]),
+      id,
+      Buffer.from('1a021000', 'hex'),
+      Buffer.from([0x12, 0x07]),
+      Buffer.from('varint2'),
+    ]);
     await rawUnary(sample.address, '/snippets.SnippetController/Update', bytes);
     await expect(unary(snippets, 'Retrieve', { id: created.id })).resolves.toMatchObject({
       title: 'varint2',

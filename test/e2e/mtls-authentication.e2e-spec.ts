@@ -20,7 +20,9 @@ const PROTOS = gadgetProtos('gadget-reads.proto', 'gadget-sources.proto');
 @GrpcModelService({
   service: 'gadgets.GuardedController',
   serializer: GadgetNameSerializer,
-  authenticators: [new MtlsAuthenticator({ user: (certificate) => ({ name: certificate.subject.CN, organisation: certificate.subject.O }) })],
+  authenticators: [
+    new MtlsAuthenticator({ user: (certificate) => ({ name: certificate.subject.CN, organisation: certificate.subject.O }) }),
+  ],
   permissions: [IsAuthenticated],
 })
 class WhoAmIService extends GenericService(Gadget) {
@@ -47,12 +49,20 @@ describe('mutual TLS: the client certificate is the caller', () => {
   const options = { 'grpc.ssl_target_name_override': 'localhost' };
   const retrieve = (client: grpc.Client) =>
     new Promise<Record<string, unknown>>((resolve, reject) =>
-      (client as grpc.Client & Record<string, Function>).Retrieve({ id: 1 }, { deadline: Date.now() + 5000 }, (e: grpc.ServiceError | null, r: Record<string, unknown>) => (e ? reject(e) : resolve(r))),
+      (client as grpc.Client & Record<string, Function>).Retrieve(
+        { id: 1 },
+        { deadline: Date.now() + 5000 },
+        (e: grpc.ServiceError | null, r: Record<string, unknown>) => (e ? reject(e) : resolve(r)),
+      ),
     );
 
   beforeAll(async () => {
     // checkClientCertificate (the last argument): TLS refuses clients without a certificate signed by the CA.
-    const credentials = grpc.ServerCredentials.createSsl(pem('ca.crt'), [{ private_key: pem('server.key'), cert_chain: pem('server.crt') }], true);
+    const credentials = grpc.ServerCredentials.createSsl(
+      pem('ca.crt'),
+      [{ private_key: pem('server.key'), cert_chain: pem('server.crt') }],
+      true,
+    );
     @Module({
       imports: [
         MikroOrmModule.forRoot({ ...db.options, entities: [Gadget, Maker, Tag], registerRequestContext: false }),

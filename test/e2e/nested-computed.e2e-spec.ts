@@ -6,12 +6,19 @@ import { gadgetProtos, startGadgetApp } from '../utils/gadget-app';
 class CountedMakerSerializer extends ModelProtoSerializer(Maker, { fields: ['id', 'name'] }) {
   @ComputedField({ kind: 'integer', batch: true })
   async gadgetCount(makers: readonly Maker[]): Promise<number[]> {
-    const gadgets = await this.context.em!.find(Gadget, { maker: { $in: makers.map((maker) => maker.id) } }, { fields: ['maker'], disableIdentityMap: true });
+    const gadgets = await this.context.em!.find(
+      Gadget,
+      { maker: { $in: makers.map((maker) => maker.id) } },
+      { fields: ['maker'], disableIdentityMap: true },
+    );
     return makers.map((maker) => gadgets.filter((gadget) => gadget.maker?.id === maker.id).length);
   }
 }
 
-class GadgetSerializer extends ModelProtoSerializer(Gadget, { fields: ['id', 'name', 'maker'], fieldOptions: { maker: { serializer: CountedMakerSerializer } } }) {}
+class GadgetSerializer extends ModelProtoSerializer(Gadget, {
+  fields: ['id', 'name', 'maker'],
+  fieldOptions: { maker: { serializer: CountedMakerSerializer } },
+}) {}
 
 @GrpcModelService({ service: 'gadgets.CountedMakerController', serializer: GadgetSerializer })
 class CountedMakerService extends ReadOnlyModelService(Gadget) {}
@@ -28,7 +35,9 @@ describe('batch computed fields in nested serializers', () => {
     const makers = Array.from({ length: 4 }, (_, i) => em.create(Maker, { name: `maker ${i}` }));
     await em.flush();
     // Gadget j belongs to maker j % 4, except every fifth, which has none.
-    gadgets = Array.from({ length: 700 }, (_, j) => Object.assign(new Gadget(), { name: `g${j}`, maker: j % 5 === 4 ? null : makers[j % 4] }));
+    gadgets = Array.from({ length: 700 }, (_, j) =>
+      Object.assign(new Gadget(), { name: `g${j}`, maker: j % 5 === 4 ? null : makers[j % 4] }),
+    );
     em.persist(gadgets);
     await em.flush();
   });
@@ -39,9 +48,14 @@ describe('batch computed fields in nested serializers', () => {
   it('sends the nested computed value, computed in one query per List batch', async () => {
     queries.length = 0;
     const rows: Record<string, unknown>[] = [];
-    for await (const row of running.app.client('gadgets.CountedMakerController').List({}) as AsyncIterable<Record<string, unknown>>) rows.push(row);
+    for await (const row of running.app.client('gadgets.CountedMakerController').List({}) as AsyncIterable<Record<string, unknown>>)
+      rows.push(row);
     expect(rows).toHaveLength(700);
-    expect(rows[1]).toEqual({ id: gadgets[1].id, name: 'g1', maker: { id: gadgets[1].maker!.id, name: 'maker 1', gadget_count: expectedCount(1) } });
+    expect(rows[1]).toEqual({
+      id: gadgets[1].id,
+      name: 'g1',
+      maker: { id: gadgets[1].maker!.id, name: 'maker 1', gadget_count: expectedCount(1) },
+    });
     expect(rows[4]).toEqual({ id: gadgets[4].id, name: 'g4' });
     // 700 gadgets in batches of 500: two batches, so two counting queries (they select only the maker column).
     const counting = queries.filter((q) => /select .*maker_id.* from .gadget_gadget./i.test(q) && / in \(/i.test(q));

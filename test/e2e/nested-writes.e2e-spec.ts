@@ -35,7 +35,13 @@ describe('writable nested objects: bookstore.BookController', () => {
   const count = (entity: typeof Author | typeof Book, where: object) => sample.orm.em.fork().count(entity, where);
 
   it('creates a book with a new author in one call', async () => {
-    const book = await unary(books, 'Create', { title: 'Parable of the Sower', isbn: '9781538732182', author: { name: 'Octavia E. Butler' }, published, price: '17.99' });
+    const book = await unary(books, 'Create', {
+      title: 'Parable of the Sower',
+      isbn: '9781538732182',
+      author: { name: 'Octavia E. Butler' },
+      published,
+      price: '17.99',
+    });
     expect(book).toMatchObject({ title: 'Parable of the Sower', author: { id: expect.any(Number), name: 'Octavia E. Butler' } });
     expect(book.author_id).toBe((book.author as { id: number }).id);
     await expect(unary(books, 'Retrieve', { id: book.id })).resolves.toEqual(book);
@@ -43,16 +49,35 @@ describe('writable nested objects: bookstore.BookController', () => {
   });
 
   it('names the nested field by its path and saves nothing when the author is invalid', async () => {
-    const error = await unary(books, 'Create', { title: 'Nameless', isbn: '9780000000002', author: { name: '  ' }, published, price: '1.00' }).catch((e) => e);
+    const error = await unary(books, 'Create', {
+      title: 'Nameless',
+      isbn: '9780000000002',
+      author: { name: '  ' },
+      published,
+      price: '1.00',
+    }).catch((e) => e);
     expect(error.code).toBe(status.INVALID_ARGUMENT);
-    expect(badRequestOf(error).violations).toEqual([{ field: 'author.name', description: 'This field may not be blank.', reason: 'INVALID' }]);
+    expect(badRequestOf(error).violations).toEqual([
+      { field: 'author.name', description: 'This field may not be blank.', reason: 'INVALID' },
+    ]);
     expect(await count(Book, { title: 'Nameless' })).toBe(0);
   });
 
   it('refuses both author and author_id, and asks for one when neither is sent', async () => {
-    const author = await unary(sample.client('bookstore.AuthorController', await sample.login()), 'Create', { name: 'Kim Stanley Robinson' });
-    const both = await unary(books, 'Create', { title: 'Both', isbn: '9780000000003', author_id: author.id, author: { name: 'Another' }, published, price: '1.00' }).catch((e) => e);
-    expect(badRequestOf(both).violations).toEqual([{ field: 'author_id', description: 'Send either author or author_id, not both.', reason: 'INVALID' }]);
+    const author = await unary(sample.client('bookstore.AuthorController', await sample.login()), 'Create', {
+      name: 'Kim Stanley Robinson',
+    });
+    const both = await unary(books, 'Create', {
+      title: 'Both',
+      isbn: '9780000000003',
+      author_id: author.id,
+      author: { name: 'Another' },
+      published,
+      price: '1.00',
+    }).catch((e) => e);
+    expect(badRequestOf(both).violations).toEqual([
+      { field: 'author_id', description: 'Send either author or author_id, not both.', reason: 'INVALID' },
+    ]);
     const neither = await unary(books, 'Create', { title: 'Neither', isbn: '9780000000004', published, price: '1.00' }).catch((e) => e);
     expect(badRequestOf(neither).violations).toEqual([{ field: 'author_id', description: 'This field is required.', reason: 'REQUIRED' }]);
     expect(await count(Author, { name: 'Another' })).toBe(0);
@@ -64,7 +89,9 @@ describe('writable nested objects: bookstore.BookController', () => {
     // Two creates of the same isbn, each with a new author: whether validation or the database's
     // unique index refuses the second, its author is not kept.
     const racing = await Promise.allSettled(
-      ['Racer A', 'Racer B'].map((name) => unary(books, 'Create', { title: 'Green Mars', isbn: '9780553572391', author: { name }, published, price: '9.99' })),
+      ['Racer A', 'Racer B'].map((name) =>
+        unary(books, 'Create', { title: 'Green Mars', isbn: '9780553572391', author: { name }, published, price: '9.99' }),
+      ),
     );
     const refused = racing.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
     expect(refused).toHaveLength(1);
@@ -75,13 +102,23 @@ describe('writable nested objects: bookstore.BookController', () => {
   });
 
   it("updates the book's author in place, and names nested errors on Update", async () => {
-    const book = await unary(books, 'Create', { title: 'Dune', isbn: '9780441013593', author: { name: 'Frank Herbert' }, published, price: '10.00' });
+    const book = await unary(books, 'Create', {
+      title: 'Dune',
+      isbn: '9780441013593',
+      author: { name: 'Frank Herbert' },
+      published,
+      price: '10.00',
+    });
     const authorId = (book.author as { id: number }).id;
     const updated = await unary(books, 'Update', { ...book, author_id: undefined, author: { name: 'Frank P. Herbert' } });
     expect(updated.author).toEqual({ id: authorId, name: 'Frank P. Herbert' });
     expect(await count(Author, { id: authorId, name: 'Frank P. Herbert' })).toBe(1);
-    const error = await unary(books, 'Update', { ...book, author_id: undefined, title: 'Dune!', author: { name: 'x'.repeat(101) } }).catch((e) => e);
-    expect(badRequestOf(error).violations).toEqual([{ field: 'author.name', description: 'Ensure this field has no more than 100 characters.', reason: 'INVALID' }]);
+    const error = await unary(books, 'Update', { ...book, author_id: undefined, title: 'Dune!', author: { name: 'x'.repeat(101) } }).catch(
+      (e) => e,
+    );
+    expect(badRequestOf(error).violations).toEqual([
+      { field: 'author.name', description: 'Ensure this field has no more than 100 characters.', reason: 'INVALID' },
+    ]);
     expect(await count(Book, { title: 'Dune!' })).toBe(0);
   });
 });
@@ -121,20 +158,33 @@ describe('writable nested lists: a maker with its gadgets', () => {
 
   it('creates the maker and each gadget, pointing at it', async () => {
     const maker = await makers.Create({ name: 'Acme', gadgets: [{ name: 'rocket' }, { name: 'anvil', id: 999 }] });
-    expect(maker).toEqual({ id: expect.any(Number), name: 'Acme', gadgets: [{ id: expect.any(Number), name: 'rocket' }, { id: expect.any(Number), name: 'anvil' }] });
+    expect(maker).toEqual({
+      id: expect.any(Number),
+      name: 'Acme',
+      gadgets: [
+        { id: expect.any(Number), name: 'rocket' },
+        { id: expect.any(Number), name: 'anvil' },
+      ],
+    });
     expect((maker.gadgets as { id: number }[])[1].id).not.toBe(999); // the nested id is read-only
     await expect(makers.Retrieve({ id: maker.id })).resolves.toEqual(maker);
     expect(await count(Gadget, { maker: maker.id as number })).toBe(2);
   });
 
   it('indexes violations of list items, refuses too many, and saves nothing', async () => {
-    const error = await makers.Create({ name: 'Broken', gadgets: [{ name: 'ok' }, { name: '' }, { name: 'y'.repeat(41) }] }).catch((e: unknown) => e);
+    const error = await makers
+      .Create({ name: 'Broken', gadgets: [{ name: 'ok' }, { name: '' }, { name: 'y'.repeat(41) }] })
+      .catch((e: unknown) => e);
     expect(badRequestOf(error as never).violations).toEqual([
       { field: 'gadgets[1].name', description: 'This field may not be blank.', reason: 'INVALID' },
       { field: 'gadgets[2].name', description: 'Ensure this field has no more than 40 characters.', reason: 'INVALID' },
     ]);
-    const many = await makers.Create({ name: 'Broken', gadgets: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }] }).catch((e: unknown) => e);
-    expect(badRequestOf(many as never).violations).toEqual([{ field: 'gadgets', description: 'Ensure this field has no more than 3 elements.', reason: 'INVALID' }]);
+    const many = await makers
+      .Create({ name: 'Broken', gadgets: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }] })
+      .catch((e: unknown) => e);
+    expect(badRequestOf(many as never).violations).toEqual([
+      { field: 'gadgets', description: 'Ensure this field has no more than 3 elements.', reason: 'INVALID' },
+    ]);
     expect(await count(Maker, { name: 'Broken' })).toBe(0);
   });
 
@@ -143,7 +193,11 @@ describe('writable nested lists: a maker with its gadgets', () => {
     await expect(makers.Update({ id: maker.id, name: 'Renamed' })).resolves.toMatchObject({ name: 'Renamed', gadgets: [{ name: 'one' }] });
     const error = await makers.Update({ id: maker.id, name: 'Again', gadgets: [{ name: 'two' }] }).catch((e: unknown) => e);
     expect(badRequestOf(error as never).violations).toEqual([
-      { field: 'gadgets', description: 'Nested gadgets are written when the object is created; change them through their own service.', reason: 'INVALID' },
+      {
+        field: 'gadgets',
+        description: 'Nested gadgets are written when the object is created; change them through their own service.',
+        reason: 'INVALID',
+      },
     ]);
   });
 
@@ -153,7 +207,10 @@ describe('writable nested lists: a maker with its gadgets', () => {
     const other = await startGadgetApp([DecoratedMakerService], PROTOS);
     try {
       const client = other.app.client('gadgets.MakerController') as GrpcClient;
-      await expect(client.Create({ name: 'Decorated', gadgets: [{ name: 'fine' }] })).resolves.toMatchObject({ name: 'Decorated', gadgets: [{ name: 'fine' }] });
+      await expect(client.Create({ name: 'Decorated', gadgets: [{ name: 'fine' }] })).resolves.toMatchObject({
+        name: 'Decorated',
+        gadgets: [{ name: 'fine' }],
+      });
       const error = await client.Create({ name: 'Halfway', gadgets: [{ name: 'first' }, { name: 'boom' }] }).catch((e: unknown) => e);
       expect((error as { code: number; details: string }).code).toBe(status.INTERNAL);
       expect((error as { details: string }).details).not.toContain('disk');
@@ -169,17 +226,26 @@ describe('writable nested lists: a maker with its gadgets', () => {
 describe('writable nested start-up checks', () => {
   it('refuses a writable nested many-to-many, a nested serializer that cannot save, and @ValidateNested without a serializer', async () => {
     const TagSerializer = ModelProtoSerializer(Tag, { fields: ['id', 'label'] });
-    const ManyToMany = ModelProtoSerializer(Gadget, { fields: ['id', 'tags'], fieldOptions: { tags: { serializer: TagSerializer, readOnly: false } } });
+    const ManyToMany = ModelProtoSerializer(Gadget, {
+      fields: ['id', 'tags'],
+      fieldOptions: { tags: { serializer: TagSerializer, readOnly: false } },
+    });
     expect(() => ManyToMany.spec()).toThrow(
       'field "tags": writable nested objects need a many-to-one, an owning one-to-one or a one-to-many relation; tags is m:n. Send keys for it instead (a field without a serializer).',
     );
     class PlainMaker extends ProtoSerializer<Maker> {}
-    const NotAModel = ModelProtoSerializer(Gadget, { fields: ['id', 'maker'], fieldOptions: { maker: { serializer: PlainMaker, readOnly: false } } });
-    expect(() => NotAModel.spec()).toThrow('field "maker": a writable nested object is saved by its serializer, so PlainMaker must be a ModelProtoSerializer.');
+    const NotAModel = ModelProtoSerializer(Gadget, {
+      fields: ['id', 'maker'],
+      fieldOptions: { maker: { serializer: PlainMaker, readOnly: false } },
+    });
+    expect(() => NotAModel.spec()).toThrow(
+      'field "maker": a writable nested object is saved by its serializer, so PlainMaker must be a ModelProtoSerializer.',
+    );
     class Undecided extends ModelProtoSerializer(Maker, { fields: ['id', 'name', 'gadgets'] }) {
       @ValidateNested() gadgets!: Gadget[];
     }
-    expect(() => Undecided.spec()).toThrow('field "gadgets" has @ValidateNested() but no nested serializer to validate with: add @Type(() => TheSerializer) or the serializer option.');
+    expect(() => Undecided.spec()).toThrow(
+      'field "gadgets" has @ValidateNested() but no nested serializer to validate with: add @Type(() => TheSerializer) or the serializer option.',
+    );
   });
-
 });

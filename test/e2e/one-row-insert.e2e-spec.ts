@@ -92,7 +92,11 @@ describe('one new entity inserted by one compiled statement', () => {
 
   const create = (em = orm.em.fork(), data: Partial<Note> = {}) => ({
     em,
-    note: em.create(Note, { title: `note ${Math.random()}`, extra: { a: [1, 'two'] }, pinned: true, tag: em.getReference(Tag, 1), ...data }, { persist: false }),
+    note: em.create(
+      Note,
+      { title: `note ${Math.random()}`, extra: { a: [1, 'two'] }, pinned: true, tag: em.getReference(Tag, 1), ...data },
+      { persist: false },
+    ),
   });
   const stored = async (id: number) => {
     const note = await orm.em.fork().findOneOrFail(Note, id, { populate: ['tags'] });
@@ -209,7 +213,12 @@ describe('one new entity inserted by one compiled statement', () => {
   });
 
   describe('from data, through an instance no EntityManager manages', () => {
-    const memo = (data: Record<string, unknown> = {}) => ({ title: `memo ${Math.random()}`, pinned: true, due: new Date('2025-01-02T03:04:05.000Z'), ...data });
+    const memo = (data: Record<string, unknown> = {}) => ({
+      title: `memo ${Math.random()}`,
+      pinned: true,
+      due: new Date('2025-01-02T03:04:05.000Z'),
+      ...data,
+    });
     const insertOf = (entity: Function) => {
       const insert = OneRowInsert.for(orm.em, orm.getMetadata().get(entity.name));
       if (!(insert instanceof OneRowInsert)) throw new Error(insert.reason);
@@ -254,7 +263,9 @@ describe('one new entity inserted by one compiled statement', () => {
       await expect(insertOf(Memo).insertUnmanaged(orm.em, { title: `memo ${Math.random()}` })).rejects.toBeInstanceOf(ValidationError);
       const first = memo();
       await insertOf(Memo).insertUnmanaged(orm.em, first);
-      await expect(insertOf(Memo).insertUnmanaged(orm.em, memo({ title: first.title }))).rejects.toBeInstanceOf(UniqueConstraintViolationException);
+      await expect(insertOf(Memo).insertUnmanaged(orm.em, memo({ title: first.title }))).rejects.toBeInstanceOf(
+        UniqueConstraintViolationException,
+      );
       expect(await orm.em.fork().count(Memo)).toBe(before + 1);
     });
 

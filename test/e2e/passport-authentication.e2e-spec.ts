@@ -21,17 +21,29 @@ describe('PassportAuthenticator, over a socket and in process', () => {
     metadata.set('authorization', `Bearer ${key}`);
     return metadata;
   };
-  const outcome = (call: Promise<unknown>) => call.then((reply) => ({ reply }), (e: grpc.ServiceError) => ({ code: e.code, details: e.details }));
+  const outcome = (call: Promise<unknown>) =>
+    call.then(
+      (reply) => ({ reply }),
+      (e: grpc.ServiceError) => ({ code: e.code, details: e.details }),
+    );
 
-  it.each(['socket', 'inProcess'] as const)('lets in a key the strategy accepts, refuses one it fails, and asks for one (%s)', async (way) => {
-    const client = served.clients[way];
-    await expect(outcome(unaryOf(client, 'Retrieve', { id: 1 }, withKey('key-of-ada')))).resolves.toMatchObject({ reply: { id: 1, name: 'lamp' } });
-    await expect(outcome(unaryOf(client, 'Retrieve', { id: 1 }, withKey('stolen')))).resolves.toEqual({ code: status.UNAUTHENTICATED, details: 'Invalid credentials.' });
-    await expect(outcome(unaryOf(client, 'Retrieve', { id: 1 }))).resolves.toEqual({
-      code: status.UNAUTHENTICATED,
-      details: 'Authentication credentials were not provided: send an API key (authorization: Bearer <key>).',
-    });
-  });
+  it.each(['socket', 'inProcess'] as const)(
+    'lets in a key the strategy accepts, refuses one it fails, and asks for one (%s)',
+    async (way) => {
+      const client = served.clients[way];
+      await expect(outcome(unaryOf(client, 'Retrieve', { id: 1 }, withKey('key-of-ada')))).resolves.toMatchObject({
+        reply: { id: 1, name: 'lamp' },
+      });
+      await expect(outcome(unaryOf(client, 'Retrieve', { id: 1 }, withKey('stolen')))).resolves.toEqual({
+        code: status.UNAUTHENTICATED,
+        details: 'Invalid credentials.',
+      });
+      await expect(outcome(unaryOf(client, 'Retrieve', { id: 1 }))).resolves.toEqual({
+        code: status.UNAUTHENTICATED,
+        details: 'Authentication credentials were not provided: send an API key (authorization: Bearer <key>).',
+      });
+    },
+  );
 
   it('refuses two credentials rather than letting the strategy see only the first (in process)', async () => {
     const metadata = withKey('key-of-ada');

@@ -42,9 +42,7 @@ describe('patterns', () => {
       const eve = await unary(people, 'Create', { name: 'eve', email: 'eve@demo.com' });
       const error = await failureOf(unary(people, 'PartialUpdate', { id: eve.id, email: { value: 'nope' } }));
       expect(error.code).toBe(status.INVALID_ARGUMENT);
-      expect(badRequestOf(error).violations).toEqual([
-        { field: 'email', description: 'Enter a valid email address.', reason: 'INVALID' },
-      ]);
+      expect(badRequestOf(error).violations).toEqual([{ field: 'email', description: 'Enter a valid email address.', reason: 'INVALID' }]);
       const blank = await failureOf(unary(people, 'PartialUpdate', { id: eve.id, name: { value: '' } }));
       expect(badRequestOf(blank).violations[0]).toMatchObject({ field: 'name', description: 'This field may not be blank.' });
       const stored = await sample.orm.em.fork().findOneOrFail(Person, { id: eve.id as number });

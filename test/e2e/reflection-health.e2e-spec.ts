@@ -73,7 +73,9 @@ describe('server reflection and health checking (on by default)', () => {
     const post = (await call('blog_proto.PostController', 'Create', { title: 't', content: 'c' })) as { id: number };
     await expect(call('blog_proto.PostController', 'Retrieve', { id: post.id })).resolves.toMatchObject({ title: 't' });
     const person = (await call('hrm.PersonController', 'Create', { name: 'amy', email: 'amy@demo.com' })) as { id: number };
-    await expect(call('hrm.PersonController', 'PartialUpdate', { id: person.id, name: 'amelia' })).resolves.toMatchObject({ name: 'amelia' });
+    await expect(call('hrm.PersonController', 'PartialUpdate', { id: person.id, name: 'amelia' })).resolves.toMatchObject({
+      name: 'amelia',
+    });
     await expect(
       call('snippets.SnippetController', 'Create', { title: 's', language: { kind: { case: 'null', value: 0 } } }),
     ).resolves.toMatchObject({ title: 's', language: { kind: { case: 'null' } } });
@@ -145,10 +147,22 @@ describe('health and reflection under the framework decoding', () => {
     };
     return new Promise((resolve) => {
       if (!requestStream) {
-        client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, bytes, { deadline: Date.now() + 5000 }, done(resolve));
+        client.makeUnaryRequest(
+          method,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          { deadline: Date.now() + 5000 },
+          done(resolve),
+        );
         return;
       }
-      const call = client.makeBidiStreamRequest(method, (b: Buffer) => b, (b: Buffer) => b, { deadline: Date.now() + 5000 });
+      const call = client.makeBidiStreamRequest(
+        method,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        { deadline: Date.now() + 5000 },
+      );
       call.on('data', (reply: Buffer) => done(resolve)(null, reply));
       call.on('error', (error: grpc.ServiceError) => done(resolve)(error));
       call.write(bytes);
@@ -163,7 +177,10 @@ describe('health and reflection under the framework decoding', () => {
     ['an unmatched end-group tag', '0c'],
   ])('answers INVALID_ARGUMENT to %s, for Health/Check and ServerReflectionInfo', async (_name, bytes) => {
     const check = await raw('/grpc.health.v1.Health/Check', Buffer.from(bytes, 'hex'));
-    expect(check).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('not a valid grpc.health.v1.HealthCheckRequest') });
+    expect(check).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining('not a valid grpc.health.v1.HealthCheckRequest'),
+    });
     const reflection = await raw('/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', Buffer.from(bytes, 'hex'), true);
     expect(reflection).toMatchObject({ code: status.INVALID_ARGUMENT });
   });

@@ -29,9 +29,9 @@ describe('request field limits', () => {
 
   it('refuses a NUL in a Login email and in a List filter, naming the field, instead of failing in the database', async () => {
     const auth = sample.client('bookstore.AuthController');
-    await expect(violationsOf(unary(auth, 'Login', { email: 'staff@bookstore.example\u0000', password: 'staff-password' }))).resolves.toEqual([
-      { field: 'email', description: 'Null characters are not allowed.', reason: 'INVALID' },
-    ]);
+    await expect(
+      violationsOf(unary(auth, 'Login', { email: 'staff@bookstore.example\u0000', password: 'staff-password' })),
+    ).resolves.toEqual([{ field: 'email', description: 'Null characters are not allowed.', reason: 'INVALID' }]);
     const books = sample.client('bookstore.BookController');
     await expect(violationsOf(collect(books, 'List', { filter: 'title = "\u0000"' }))).resolves.toEqual([
       { field: 'filter', description: 'Null characters are not allowed.', reason: 'INVALID' },
@@ -52,7 +52,13 @@ describe('request field limits', () => {
   });
 
   it('names the message of a client stream that holds a NUL, and stores none of the stream', async () => {
-    const book = (title: string) => ({ title, isbn: `97800000${title.length}0000`.slice(0, 13), author: { name: 'A' }, published: { seconds: '0', nanos: 0 }, price: '1.00' });
+    const book = (title: string) => ({
+      title,
+      isbn: `97800000${title.length}0000`.slice(0, 13),
+      author: { name: 'A' },
+      published: { seconds: '0', nanos: 0 },
+      price: '1.00',
+    });
     const error = await new Promise<Parameters<typeof badRequestOf>[0]>((resolve) => {
       const call = sample.client('bookstore.BookController', staff).BulkCreate((e: Parameters<typeof badRequestOf>[0]) => resolve(e));
       call.write(book('Fine'));
@@ -60,7 +66,9 @@ describe('request field limits', () => {
       call.end();
     });
     expect(error.code).toBe(status.INVALID_ARGUMENT);
-    expect(badRequestOf(error).violations).toEqual([{ field: 'items[1].title', description: 'Null characters are not allowed.', reason: 'INVALID' }]);
+    expect(badRequestOf(error).violations).toEqual([
+      { field: 'items[1].title', description: 'Null characters are not allowed.', reason: 'INVALID' },
+    ]);
     expect(await sample.orm.em.fork().count(Book, {})).toBe(0);
   });
 

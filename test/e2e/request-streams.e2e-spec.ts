@@ -87,13 +87,19 @@ setInterval(() => {}, 1000);
 /** Calls a client-streaming rpc with `messages` and resolves with its response (or rejects with its error). */
 function clientStream(client: StreamingClient, method: string, messages: readonly object[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const call = client[method]((error: grpc.ServiceError | null, response: Record<string, unknown>) => (error ? reject(error) : resolve(response))) as grpc.ClientWritableStream<object>;
+    const call = client[method]((error: grpc.ServiceError | null, response: Record<string, unknown>) =>
+      error ? reject(error) : resolve(response),
+    ) as grpc.ClientWritableStream<object>;
     for (const message of messages) call.write(message);
     call.end();
   });
 }
 
-const failure = (call: Promise<unknown>) => call.then(() => undefined, (error: grpc.ServiceError) => error);
+const failure = (call: Promise<unknown>) =>
+  call.then(
+    () => undefined,
+    (error: grpc.ServiceError) => error,
+  );
 
 describe('client-streaming and bidi rpcs, over a socket and in process', () => {
   let served: Served;
@@ -122,62 +128,108 @@ describe('client-streaming and bidi rpcs, over a socket and in process', () => {
     expect(response).toEqual({ makers: stored.map((m) => ({ id: m.id, name: m.name })) });
   });
 
-  it.each(both.map((way, i) => [way, i] as const))('BulkCreate names each invalid message by its place and writes nothing (%s)', async (way, i) => {
-    const error = await failure(clientStream(served.clients[way], 'BulkCreate', [{ name: 'Fine' }, { name: '' }, { name: 'Fine too' }, { name: 'x'.repeat(51) }]));
-    expect(error?.code).toBe(status.INVALID_ARGUMENT);
-    expect(badRequestOf(error!).violations).toEqual([
-      { field: 'items[1].name', description: 'This field may not be blank.', reason: 'INVALID' },
-      { field: 'items[3].name', description: 'Ensure this field has no more than 50 characters.', reason: 'INVALID' },
-    ]);
-    expect(await makersIn(i)).toEqual([]);
-  });
+  it.each(both.map((way, i) => [way, i] as const))(
+    'BulkCreate names each invalid message by its place and writes nothing (%s)',
+    async (way, i) => {
+      const error = await failure(
+        clientStream(served.clients[way], 'BulkCreate', [{ name: 'Fine' }, { name: '' }, { name: 'Fine too' }, { name: 'x'.repeat(51) }]),
+      );
+      expect(error?.code).toBe(status.INVALID_ARGUMENT);
+      expect(badRequestOf(error!).violations).toEqual([
+        { field: 'items[1].name', description: 'This field may not be blank.', reason: 'INVALID' },
+        { field: 'items[3].name', description: 'Ensure this field has no more than 50 characters.', reason: 'INVALID' },
+      ]);
+      expect(await makersIn(i)).toEqual([]);
+    },
+  );
 
-  it.each(both.map((way, i) => [way, i] as const))('BulkCreate refuses more than maxBulkItems messages and writes nothing (%s)', async (way, i) => {
-    const error = await failure(clientStream(served.clients[way], 'BulkCreate', Array.from({ length: 8 }, (_, n) => ({ name: `Maker ${n}` }))));
-    expect({ code: error?.code, details: error?.details }).toEqual({
-      code: status.RESOURCE_EXHAUSTED,
-      details: 'A stream may send at most 5 messages (maxBulkItems); send the rest in another call.',
-    });
-    expect(await makersIn(i)).toEqual([]);
-  });
+  it.each(both.map((way, i) => [way, i] as const))(
+    'BulkCreate refuses more than maxBulkItems messages and writes nothing (%s)',
+    async (way, i) => {
+      const error = await failure(
+        clientStream(
+          served.clients[way],
+          'BulkCreate',
+          Array.from({ length: 8 }, (_, n) => ({ name: `Maker ${n}` })),
+        ),
+      );
+      expect({ code: error?.code, details: error?.details }).toEqual({
+        code: status.RESOURCE_EXHAUSTED,
+        details: 'A stream may send at most 5 messages (maxBulkItems); send the rest in another call.',
+      });
+      expect(await makersIn(i)).toEqual([]);
+    },
+  );
 
-  it.each(both.map((way, i) => [way, i] as const))('BulkCreate refuses more than maxBulkBytes of messages and writes nothing (%s)', async (way, i) => {
-    const error = await failure(clientStream(served.clients[way], 'BulkCreate', ['x', 'y', 'z'].map((c) => ({ name: c.repeat(45) }))));
-    expect({ code: error?.code, details: error?.details }).toEqual({
-      code: status.RESOURCE_EXHAUSTED,
-      details: 'A stream may send at most 100 bytes of messages (maxBulkBytes); send the rest in another call.',
-    });
-    expect(await makersIn(i)).toEqual([]);
-    // Past an invalid message nothing is held (the call fails anyway): the rest are only validated.
-    const invalidFirst = await failure(clientStream(served.clients[way], 'BulkCreate', [{ name: '' }, ...['x', 'y', 'z'].map((c) => ({ name: c.repeat(45) }))]));
-    expect(badRequestOf(invalidFirst!).violations).toEqual([{ field: 'items[0].name', description: 'This field may not be blank.', reason: 'INVALID' }]);
-  });
+  it.each(both.map((way, i) => [way, i] as const))(
+    'BulkCreate refuses more than maxBulkBytes of messages and writes nothing (%s)',
+    async (way, i) => {
+      const error = await failure(
+        clientStream(
+          served.clients[way],
+          'BulkCreate',
+          ['x', 'y', 'z'].map((c) => ({ name: c.repeat(45) })),
+        ),
+      );
+      expect({ code: error?.code, details: error?.details }).toEqual({
+        code: status.RESOURCE_EXHAUSTED,
+        details: 'A stream may send at most 100 bytes of messages (maxBulkBytes); send the rest in another call.',
+      });
+      expect(await makersIn(i)).toEqual([]);
+      // Past an invalid message nothing is held (the call fails anyway): the rest are only validated.
+      const invalidFirst = await failure(
+        clientStream(served.clients[way], 'BulkCreate', [{ name: '' }, ...['x', 'y', 'z'].map((c) => ({ name: c.repeat(45) }))]),
+      );
+      expect(badRequestOf(invalidFirst!).violations).toEqual([
+        { field: 'items[0].name', description: 'This field may not be blank.', reason: 'INVALID' },
+      ]);
+    },
+  );
 
-  it.each(both.map((way, i) => [way, i] as const))('a malformed message mid-stream is INVALID_ARGUMENT and writes nothing (%s)', async (way, i) => {
-    // A client that sends raw bytes: two good messages around one that is not a MakerDraft.
-    const Raw = grpc.makeGenericClientConstructor(
-      { BulkCreate: { path: '/gadgets.StreamingMakerController/BulkCreate', requestStream: true, responseStream: false, requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b } },
-      'Raw',
-    );
-    const raw = new Raw('unused', grpc.credentials.createInsecure(), { channelOverride: (served.clients[way] as grpc.Client).getChannel() }) as unknown as StreamingClient;
-    const good = Buffer.from([0x12, 0x04, ...Buffer.from('Good')]); // name = "Good"
-    const error = await failure(clientStream(raw, 'BulkCreate', [good, Buffer.from([0x12, 0x09, 0x41]), good]));
-    expect(error?.code).toBe(status.INVALID_ARGUMENT);
-    expect(error?.details).toMatch(/^Message 2 of the request stream is not a valid gadgets\.MakerDraft message: /);
-    expect(await makersIn(i)).toEqual([]);
-  });
+  it.each(both.map((way, i) => [way, i] as const))(
+    'a malformed message mid-stream is INVALID_ARGUMENT and writes nothing (%s)',
+    async (way, i) => {
+      // A client that sends raw bytes: two good messages around one that is not a MakerDraft.
+      const Raw = grpc.makeGenericClientConstructor(
+        {
+          BulkCreate: {
+            path: '/gadgets.StreamingMakerController/BulkCreate',
+            requestStream: true,
+            responseStream: false,
+            requestSerialize: (b: Buffer) => b,
+            requestDeserialize: (b: Buffer) => b,
+            responseSerialize: (b: Buffer) => b,
+            responseDeserialize: (b: Buffer) => b,
+          },
+        },
+        'Raw',
+      );
+      const raw = new Raw('unused', grpc.credentials.createInsecure(), {
+        channelOverride: (served.clients[way] as grpc.Client).getChannel(),
+      }) as unknown as StreamingClient;
+      const good = Buffer.from([0x12, 0x04, ...Buffer.from('Good')]); // name = "Good"
+      const error = await failure(clientStream(raw, 'BulkCreate', [good, Buffer.from([0x12, 0x09, 0x41]), good]));
+      expect(error?.code).toBe(status.INVALID_ARGUMENT);
+      expect(error?.details).toMatch(/^Message 2 of the request stream is not a valid gadgets\.MakerDraft message: /);
+      expect(await makersIn(i)).toEqual([]);
+    },
+  );
 
   // Over a socket, Node's HTTP/2 client ends its half of the stream before it resets it, so the
   // server may take a cancelled upload for a complete one; a client that goes away is unambiguous.
   it('a client process that dies mid-stream writes nothing (socket)', async () => {
     const address = served.clients.socket.getChannel().getTarget().replace(/^dns:/, '');
-    const child = spawn(process.execPath, ['-e', DYING_CLIENT, address, gadgetProtos('gadget-streams.proto')[0]], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', DYING_CLIENT, address, gadgetProtos('gadget-streams.proto')[0]], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     const ended = once(gate.events, 'bulkEnded');
     child.kill('SIGKILL');
     await ended; // the server has ended the dead client's call
     expect(await makersIn(0)).toEqual([]);
-    await expect(clientStream(served.clients.socket, 'BulkCreate', [{ name: 'After' }])).resolves.toMatchObject({ makers: [{ name: 'After' }] });
+    await expect(clientStream(served.clients.socket, 'BulkCreate', [{ name: 'After' }])).resolves.toMatchObject({
+      makers: [{ name: 'After' }],
+    });
   });
 
   it('a client that cancels mid-stream writes nothing (inProcess)', async () => {
@@ -201,14 +253,18 @@ describe('client-streaming and bidi rpcs, over a socket and in process', () => {
     call.cancel();
     await ended;
     expect(await makersIn(1)).toEqual([]);
-    await expect(clientStream(served.clients.inProcess, 'BulkCreate', [{ name: 'After' }])).resolves.toMatchObject({ makers: [{ name: 'After' }] });
+    await expect(clientStream(served.clients.inProcess, 'BulkCreate', [{ name: 'After' }])).resolves.toMatchObject({
+      makers: [{ name: 'After' }],
+    });
   });
 
   it.each(both)('a handler that stops reading holds back its client: writes wait until it reads again (%s)', async (way) => {
     gate.close();
     let call!: grpc.ClientWritableStream<object>;
     const response = new Promise<Record<string, unknown>>((resolve, reject) => {
-      call = served.clients[way].Tally((error: grpc.ServiceError | null, r: Record<string, unknown>) => (error ? reject(error) : resolve(r)));
+      call = served.clients[way].Tally((error: grpc.ServiceError | null, r: Record<string, unknown>) =>
+        error ? reject(error) : resolve(r),
+      );
     });
     const big = 'y'.repeat(1000);
     let written = 0;
@@ -229,14 +285,22 @@ describe('client-streaming and bidi rpcs, over a socket and in process', () => {
       call.on('end', resolve);
     });
     const next = () => new Promise<{ id: number; name: string }>((resolve) => call.once('data', resolve));
-    for (const [id, name] of [[1, 'acme'], [2, 'globex'], [3, 'initech']] as const) {
+    for (const [id, name] of [
+      [1, 'acme'],
+      [2, 'globex'],
+      [3, 'initech'],
+    ] as const) {
       const reply = next();
       call.write({ id, name });
       replies.push(await reply); // answered before the next request is sent
     }
     call.end();
     await ended;
-    expect(replies).toEqual([{ id: 1, name: 'ACME' }, { id: 2, name: 'GLOBEX' }, { id: 3, name: 'INITECH' }]);
+    expect(replies).toEqual([
+      { id: 1, name: 'ACME' },
+      { id: 2, name: 'GLOBEX' },
+      { id: 3, name: 'INITECH' },
+    ]);
   });
 });
 
@@ -254,7 +318,9 @@ describe('the testing toolkit and request streams', () => {
     const { app, close } = await startGadgetApp([CountingMakerService], gadgetProtos('gadget-streams.proto'));
     try {
       const makers = app.client('gadgets.StreamingMakerController');
-      await expect(makers.BulkCreate([{ name: 'Acme' }, { name: 'Globex' }])).resolves.toMatchObject({ makers: [{ name: 'Acme' }, { name: 'Globex' }] });
+      await expect(makers.BulkCreate([{ name: 'Acme' }, { name: 'Globex' }])).resolves.toMatchObject({
+        makers: [{ name: 'Acme' }, { name: 'Globex' }],
+      });
       await expect(makers.BulkCreate([{ name: '' }])).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
       await expect(makers.Tally(new Set([{ name: 'a' }, { name: 'b' }, { name: 'c' }]))).resolves.toEqual({ count: 3 });
     } finally {
@@ -270,7 +336,13 @@ describe('a client stream whose client sets no deadline', () => {
       const staff = await sample.login();
       const error = await new Promise<grpc.ServiceError | null>((resolve) => {
         const call = sample.client('bookstore.BookController', staff).BulkCreate((e: grpc.ServiceError | null) => resolve(e));
-        call.write({ title: 'Never ends', isbn: '9780000000001', author: { name: 'A' }, published: { seconds: '0', nanos: 0 }, price: '1.00' });
+        call.write({
+          title: 'Never ends',
+          isbn: '9780000000001',
+          author: { name: 'A' },
+          published: { seconds: '0', nanos: 0 },
+          price: '1.00',
+        });
         // ...and no call.end(): without the default deadline the server would wait for as long as the client stays.
         const patience = setTimeout(() => resolve(null), 10_000);
         patience.unref();

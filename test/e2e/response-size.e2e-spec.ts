@@ -57,7 +57,9 @@ describe('responses larger than the server sends', () => {
     const posts = running.client('blog_proto.PostController');
     const error = await failureOf(unary(posts, 'Create', { title: 't', content: 'x'.repeat(MAX_SEND) }));
     expect(error.code).toBe(status.RESOURCE_EXHAUSTED);
-    expect(error.details).toMatch(/^The response would be about \d+ bytes, more than this server sends \(maxSendMessageLength 4000\); nothing was written\.$/);
+    expect(error.details).toMatch(
+      /^The response would be about \d+ bytes, more than this server sends \(maxSendMessageLength 4000\); nothing was written\.$/,
+    );
     expect(await count()).toBe(0);
     const small = await unary<{ id: number }>(posts, 'Create', { title: 't', content: 'small' });
     await expect(failureOf(unary(posts, 'Update', { id: small.id, title: 't', content: 'x'.repeat(MAX_SEND) }))).resolves.toMatchObject({

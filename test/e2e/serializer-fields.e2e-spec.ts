@@ -49,7 +49,9 @@ describe('write-only fields: bookstore.MemberController', () => {
   it('refuses a short password without echoing it, and stores nothing', async () => {
     const error = await unary(members, 'Create', { email: 'bob@example.com', name: 'Bob', password: 'hunter2' }).catch((e) => e);
     expect(error.code).toBe(status.INVALID_ARGUMENT);
-    expect(badRequestOf(error).violations).toEqual([{ field: 'password', description: 'Ensure this field has at least 8 characters.', reason: 'INVALID' }]);
+    expect(badRequestOf(error).violations).toEqual([
+      { field: 'password', description: 'Ensure this field has at least 8 characters.', reason: 'INVALID' },
+    ]);
     expect(`${error.details} ${JSON.stringify(badRequestOf(error))}`).not.toContain('hunter2');
     expect(await sample.orm.em.fork().count(Member, { email: 'bob@example.com' })).toBe(0);
     const missing = await unary(members, 'Create', { email: 'cy@example.com', name: 'Cy' }).catch((e) => e);
@@ -81,7 +83,9 @@ describe('source: another property, or a path through relations', () => {
     app = running.app;
     const em = app.orm.em.fork();
     makers = Array.from({ length: 5 }, (_, i) => em.create(Maker, { name: `maker ${i}` }));
-    gadgets = Array.from({ length: 40 }, (_, i) => Object.assign(new Gadget(), { name: `g${i}`, maker: i % 6 === 5 ? null : makers[i % 5] }));
+    gadgets = Array.from({ length: 40 }, (_, i) =>
+      Object.assign(new Gadget(), { name: `g${i}`, maker: i % 6 === 5 ? null : makers[i % 5] }),
+    );
     em.persist(gadgets);
     await em.flush();
   });
@@ -89,7 +93,12 @@ describe('source: another property, or a path through relations', () => {
 
   it('sends the related name and the relation under another name, loading makers once per batch', async () => {
     const client = app.client('gadgets.SourcedController');
-    await expect(client.Retrieve({ id: gadgets[1].id })).resolves.toEqual({ id: gadgets[1].id, name: 'g1', maker_name: 'maker 1', made_by: makers[1].id });
+    await expect(client.Retrieve({ id: gadgets[1].id })).resolves.toEqual({
+      id: gadgets[1].id,
+      name: 'g1',
+      maker_name: 'maker 1',
+      made_by: makers[1].id,
+    });
     // No maker: no id, and the name is unset ('' as proto3 reads an unset string).
     await expect(client.Retrieve({ id: gadgets[5].id })).resolves.toEqual({ id: gadgets[5].id, name: 'g5', maker_name: '' });
     queries.length = 0;
@@ -97,17 +106,27 @@ describe('source: another property, or a path through relations', () => {
     for await (const row of client.List({}) as AsyncIterable<Record<string, unknown>>) listed.push(row);
     expect(listed).toHaveLength(40);
     // (By id: with makers' gadgets as a collection, PostgreSQL's flush may insert them in another order.)
-    expect(listed.find((row) => row.id === gadgets[7].id)).toEqual({ id: gadgets[7].id, name: 'g7', maker_name: 'maker 2', made_by: makers[2].id });
+    expect(listed.find((row) => row.id === gadgets[7].id)).toEqual({
+      id: gadgets[7].id,
+      name: 'g7',
+      maker_name: 'maker 2',
+      made_by: makers[2].id,
+    });
     // One query for the gadgets and one for their makers: not one per gadget.
     expect(queries.filter((q) => /select/i.test(q) && /gadget_maker/.test(q))).toHaveLength(1);
   });
 
   it('names a nested serializer for the wrong entity, or on a column', async () => {
     const { AuthorSerializer } = await import('../../sample/bookstore/bookstore.serializers');
-    const WrongEntity = ModelProtoSerializer(Gadget, { fields: ['id', 'maker'], fieldOptions: { maker: { serializer: AuthorSerializer } } });
+    const WrongEntity = ModelProtoSerializer(Gadget, {
+      fields: ['id', 'maker'],
+      fieldOptions: { maker: { serializer: AuthorSerializer } },
+    });
     expect(() => WrongEntity.spec()).toThrow('field "maker": AuthorSerializer serializes Author, but maker holds Maker.');
     const OnColumn = ModelProtoSerializer(Gadget, { fields: ['id', 'name'], fieldOptions: { name: { serializer: AuthorSerializer } } });
-    expect(() => OnColumn.spec()).toThrow('field "name": a nested serializer (AuthorSerializer) needs a relation to serialize; name is a column.');
+    expect(() => OnColumn.spec()).toThrow(
+      'field "name": a nested serializer (AuthorSerializer) needs a relation to serialize; name is a column.',
+    );
   });
 
   it('writes through the renamed field, and validates it as the relation it writes', async () => {
@@ -115,7 +134,9 @@ describe('source: another property, or a path through relations', () => {
     const updated = await client.Update({ id: gadgets[0].id, name: 'g0', made_by: makers[3].id, maker_name: 'ignored: read-only' });
     expect(updated).toEqual({ id: gadgets[0].id, name: 'g0', maker_name: 'maker 3', made_by: makers[3].id });
     const error = await client.Update({ id: gadgets[0].id, name: 'g0', made_by: 999 }).catch((e: unknown) => e);
-    expect(badRequestOf(error as never).violations).toEqual([{ field: 'made_by', description: 'Invalid pk "999" - object does not exist.', reason: 'DOES_NOT_EXIST' }]);
+    expect(badRequestOf(error as never).violations).toEqual([
+      { field: 'made_by', description: 'Invalid pk "999" - object does not exist.', reason: 'DOES_NOT_EXIST' },
+    ]);
   });
 });
 
@@ -127,7 +148,9 @@ describe('serializer field start-up checks', () => {
     @GrpcModelService({ service: 'gadgets.LeakyController', serializer: LeakySerializer })
     class LeakyService extends RetrieveModelMixin(CreateModelMixin(GenericService(Gadget))) {}
     const message = await gadgetStartupError([LeakyService], PROTOS);
-    expect(message).toContain('field "secret" is write-only, but gadgets.GadgetView, which the service only sends, declares it: take it out of that message');
+    expect(message).toContain(
+      'field "secret" is write-only, but gadgets.GadgetView, which the service only sends, declares it: take it out of that message',
+    );
     expect(message).toContain('field "secret" is write-only but gadgets.GadgetDraft, which Create receives, does not declare it.');
   });
 });
@@ -153,10 +176,23 @@ describe('nested serializers: bookstore.BookController', () => {
       published: { seconds: '296611200', nanos: 0 },
       price: '15.00',
     });
-    expect(book).toMatchObject({ title: 'Kindred', author_id: author.id, author: { id: author.id, name: 'Octavia E. Butler' }, price: '15.00' });
+    expect(book).toMatchObject({
+      title: 'Kindred',
+      author_id: author.id,
+      author: { id: author.id, name: 'Octavia E. Butler' },
+      price: '15.00',
+    });
     await expect(unary(books, 'Retrieve', { id: book.id })).resolves.toEqual(book);
-    const error = await unary(books, 'Create', { title: 'X', isbn: '9780000000001', author_id: 12345, published: { seconds: '0', nanos: 0 }, price: '1.00' }).catch((e) => e);
-    expect(badRequestOf(error).violations).toEqual([{ field: 'author_id', description: 'Invalid pk "12345" - object does not exist.', reason: 'DOES_NOT_EXIST' }]);
+    const error = await unary(books, 'Create', {
+      title: 'X',
+      isbn: '9780000000001',
+      author_id: 12345,
+      published: { seconds: '0', nanos: 0 },
+      price: '1.00',
+    }).catch((e) => e);
+    expect(badRequestOf(error).violations).toEqual([
+      { field: 'author_id', description: 'Invalid pk "12345" - object does not exist.', reason: 'DOES_NOT_EXIST' },
+    ]);
   });
 
   it('lists 1,000 books with their authors in a constant number of queries per batch', async () => {
@@ -165,7 +201,13 @@ describe('nested serializers: bookstore.BookController', () => {
     const { Book } = await import('../../sample/bookstore/book.entity');
     const authors = Array.from({ length: 50 }, (_, i) => em.create(Author, { name: `Author ${i}` }));
     for (let i = 0; i < 1000; i++) {
-      em.create(Book, { title: `Book ${i}`, isbn: String(9790000000000 + i), author: authors[i % 50], published: new Date(Date.UTC(2000, 0, 1 + i)), price: '10.00' });
+      em.create(Book, {
+        title: `Book ${i}`,
+        isbn: String(9790000000000 + i),
+        author: authors[i % 50],
+        published: new Date(Date.UTC(2000, 0, 1 + i)),
+        price: '10.00',
+      });
     }
     await em.flush();
     queries.length = 0;
@@ -195,11 +237,26 @@ describe('computed fields: bookstore average ratings', () => {
     const reviews = sample.client('bookstore.ReviewController', staff);
     const author = await unary(sample.client('bookstore.AuthorController', staff), 'Create', { name: 'Ursula K. Le Guin' });
     const published = { seconds: '0', nanos: 0 };
-    const reviewed = await unary(books, 'Create', { title: 'The Dispossessed', isbn: '9780060512750', author_id: author.id, published, price: '9.99' });
-    const quiet = await unary(books, 'Create', { title: 'Lavinia', isbn: '9780151014248', author_id: author.id, published, price: '12.00' });
+    const reviewed = await unary(books, 'Create', {
+      title: 'The Dispossessed',
+      isbn: '9780060512750',
+      author_id: author.id,
+      published,
+      price: '9.99',
+    });
+    const quiet = await unary(books, 'Create', {
+      title: 'Lavinia',
+      isbn: '9780151014248',
+      author_id: author.id,
+      published,
+      price: '12.00',
+    });
     expect(reviewed._average_rating).toBeUndefined(); // no reviews yet: the optional field is unset
     for (const rating of [4, 5, 5]) await unary(reviews, 'Create', { book_id: reviewed.id, rating, text: 'good' });
-    await expect(unary(books, 'Retrieve', { id: reviewed.id })).resolves.toMatchObject({ average_rating: 4.67, _average_rating: 'average_rating' });
+    await expect(unary(books, 'Retrieve', { id: reviewed.id })).resolves.toMatchObject({
+      average_rating: 4.67,
+      _average_rating: 'average_rating',
+    });
     await expect(unary(books, 'Retrieve', { id: quiet.id })).resolves.not.toHaveProperty('_average_rating', 'average_rating');
     const error = await unary(reviews, 'Create', { book_id: reviewed.id, rating: 6 }).catch((e) => e);
     expect(badRequestOf(error).violations).toEqual([{ field: 'rating', description: 'A rating is 1 to 5 stars.', reason: 'INVALID' }]);

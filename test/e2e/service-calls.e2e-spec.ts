@@ -16,9 +16,7 @@ describe('Service: per-call state, pipeline, streaming and errors', () => {
   afterAll(() => running.close());
 
   it('gives each of 64 overlapping calls its own request, context and action', async () => {
-    const replies = await Promise.all(
-      Array.from({ length: 64 }, (_, id) => unary(echo, 'Echo', { id, delay_ms: (id * 7) % 23 })),
-    );
+    const replies = await Promise.all(Array.from({ length: 64 }, (_, id) => unary(echo, 'Echo', { id, delay_ms: (id * 7) % 23 })));
     replies.forEach((reply, id) => expect(reply).toEqual({ id, action: 'Echo', seen_by: `request ${id}` }));
   });
 

@@ -91,7 +91,9 @@ describe('start-up checks', () => {
     @GrpcModelService({ service: 'hrm.PersonController', serializer: PostProtoSerializer })
     class ListOnly extends ListModelMixin(GenericService(Post)) {}
     const message = await startupError([ListOnly]);
-    expect(message).toContain('rpc PartialUpdate has no handler. Add a `PartialUpdate(request, context)` method or compose UpdateModelMixin (it serves PartialUpdate too)');
+    expect(message).toContain(
+      'rpc PartialUpdate has no handler. Add a `PartialUpdate(request, context)` method or compose UpdateModelMixin (it serves PartialUpdate too)',
+    );
   });
 
   it('names a service missing from the loaded protos and lists the declared ones', async () => {
@@ -138,7 +140,9 @@ describe('start-up checks', () => {
     class MismatchService extends ModelService(Post) {}
     const message = await startupError([MismatchService], [path.join(__dirname, '..', 'fixtures', 'protos', 'mismatch.proto')]);
     expect(message).toContain(
-      'MismatchService (mismatch.PostController, ' + path.join(__dirname, '..', 'fixtures', 'protos', 'mismatch.proto') + '): serializer PostProtoSerializer field "content" is not in message mismatch.Post.',
+      'MismatchService (mismatch.PostController, ' +
+        path.join(__dirname, '..', 'fixtures', 'protos', 'mismatch.proto') +
+        '): serializer PostProtoSerializer field "content" is not in message mismatch.Post.',
     );
     expect(message).toContain('field "title": a string property cannot travel as int32 (use string or google.protobuf.StringValue).');
     expect(message).toContain('List must be server streaming: declare it as `rpc List(PostListRequest) returns (stream Post)`.');

@@ -17,7 +17,7 @@ class ShoutingInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const oddOnly = context.switchToRpc().getContext<CallContext>().metadata.get('x-odd-only').length > 0;
     return next.handle().pipe(
-        tap(() => ShoutingInterceptor.seen++),
+      tap(() => ShoutingInterceptor.seen++),
       filter((gadget: { id: number; name: string }) => !oddOnly || gadget.id % 2 === 1),
       map((gadget: { id: number; name: string }) => ({ ...gadget, name: gadget.name.toUpperCase() })),
     );
@@ -35,13 +35,17 @@ describe('interceptors see a server stream message by message, over a socket and
     served = await serveTwice([ShoutedGadgetService], {
       service: 'gadgets.LeanController',
       seed: async (em) => {
-        await em.insertMany(Gadget, Array.from({ length: ROWS }, (_, i) => ({ id: i + 1, name: `gadget ${i + 1}` })));
+        await em.insertMany(
+          Gadget,
+          Array.from({ length: ROWS }, (_, i) => ({ id: i + 1, name: `gadget ${i + 1}` })),
+        );
       },
     });
   }, 60_000);
   afterAll(() => served.close());
 
-  const list = (client: Served['clients']['socket'], metadata = new grpc.Metadata()) => client.List({}, metadata) as grpc.ClientReadableStream<{ id: number; name: string }>;
+  const list = (client: Served['clients']['socket'], metadata = new grpc.Metadata()) =>
+    client.List({}, metadata) as grpc.ClientReadableStream<{ id: number; name: string }>;
 
   it.each(['socket', 'inProcess'] as const)('map and tap apply to each message (%s)', async (way) => {
     ShoutingInterceptor.seen = 0;
@@ -68,7 +72,9 @@ describe('interceptors see a server stream message by message, over a socket and
     expect(first).toMatchObject({ id: 1 });
     call.pause();
     const retrieve = () =>
-      new Promise((resolve, reject) => served.clients[way].Retrieve({ id: 7 }, (error: Error | null, gadget: unknown) => (error ? reject(error) : resolve(gadget))));
+      new Promise((resolve, reject) =>
+        served.clients[way].Retrieve({ id: 7 }, (error: Error | null, gadget: unknown) => (error ? reject(error) : resolve(gadget))),
+      );
     try {
       // The server goes on until what the transport and the client hold is full (the client
       // reads from its socket a while after pause()), then waits for good.

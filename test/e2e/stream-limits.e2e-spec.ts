@@ -28,13 +28,15 @@ async function insertRaw(sample: SampleProcess, database: string | undefined, co
     const client = new Client({ connectionString: database });
     await client.connect();
     for (const [i, content] of contents.entries()) {
-      await client.query("insert into blog_post (title, content, created) values ($1, $2, to_timestamp($3))", [`raw ${i}`, content, i]);
+      await client.query('insert into blog_post (title, content, created) values ($1, $2, to_timestamp($3))', [`raw ${i}`, content, i]);
     }
     await client.end();
     return;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Sqlite = require('better-sqlite3') as new (file: string) => { prepare(sql: string): { run(...args: unknown[]): void }; close(): void };
+  const Sqlite = require('better-sqlite3') as new (file: string) => {
+    prepare(sql: string): { run(...args: unknown[]): void };
+    close(): void;
+  };
   const db = new Sqlite(path.join(sample.cwd, 'sample.sqlite3'));
   for (const [i, content] of contents.entries()) {
     db.prepare('insert into blog_post (title, content, created) values (?, ?, ?)').run(`raw ${i}`, content, i);
@@ -61,7 +63,9 @@ describe('limits of response streams', () => {
 
   const createPosts = async (count: number, content = 'c'.repeat(200)) => {
     for (let i = 0; i < count; i += 100) {
-      await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, j) => unary(posts, 'Create', { title: `p${i + j}`, content })));
+      await Promise.all(
+        Array.from({ length: Math.min(100, count - i) }, (_, j) => unary(posts, 'Create', { title: `p${i + j}`, content })),
+      );
     }
   };
 
@@ -87,9 +91,11 @@ describe('limits of response streams', () => {
     let peak = 0;
     let slowestHealth = 0;
     try {
-      for (const until = Date.now() + 8000; Date.now() < until; ) {
+      for (const until = Date.now() + 8000; Date.now() < until;) {
         const started = Date.now();
-        await expect(unary(health, 'Check', { service: '' }, undefined, { deadline: Date.now() + 1000 })).resolves.toEqual({ status: 'SERVING' });
+        await expect(unary(health, 'Check', { service: '' }, undefined, { deadline: Date.now() + 1000 })).resolves.toEqual({
+          status: 'SERVING',
+        });
         slowestHealth = Math.max(slowestHealth, Date.now() - started);
         peak = Math.max(peak, sample.rss());
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -107,7 +113,11 @@ describe('limits of response streams', () => {
 
   it('holds no rows past streamMemoryBytes for 200 streams of 256 KiB rows whose clients took 16 and stopped, as a paused grpc-js client does', async () => {
     const row = 262144; // the largest text a model serializer takes by default
-    await insertRaw(sample, database, Array.from({ length: 400 }, (_, i) => String(i % 10).repeat(row)));
+    await insertRaw(
+      sample,
+      database,
+      Array.from({ length: 400 }, (_, i) => String(i % 10).repeat(row)),
+    );
     const idle = await sample.liveMemory();
     const sessions = Array.from({ length: 4 }, () => http2.connect(`http://${sample.address}`));
     const calls: http2.ClientHttp2Stream[] = [];

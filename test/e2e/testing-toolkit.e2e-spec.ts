@@ -144,7 +144,13 @@ describe('the in-process channel', () => {
   it('answers UNIMPLEMENTED for a service the app does not serve', async () => {
     const raw = app.stub(grpc.makeGenericClientConstructor({}, 'x') as unknown as typeof grpc.Client);
     const error = await new Promise<grpc.ServiceError>((resolve) =>
-      raw.makeUnaryRequest('/nope.Nope/Call', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (e) => resolve(e!)),
+      raw.makeUnaryRequest(
+        '/nope.Nope/Call',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (e) => resolve(e!),
+      ),
     );
     expect(error.code).toBe(status.UNIMPLEMENTED);
   });

@@ -26,7 +26,12 @@ describe('the web address over TLS (web.tls)', () => {
     await new Promise((resolve) => session.once('connect', resolve));
     expect(session.alpnProtocol).toBe('h2');
     session.close();
-    const transport = createConnectTransport({ baseUrl: `https://${server.webAddress!}`, httpVersion: '2', useBinaryFormat: true, nodeOptions: { ca: read('ca.crt') } });
+    const transport = createConnectTransport({
+      baseUrl: `https://${server.webAddress!}`,
+      httpVersion: '2',
+      useBinaryFormat: true,
+      nodeOptions: { ca: read('ca.crt') },
+    });
     const posts = createClient(webSchemas(server).getService('blog_proto.PostController')!, transport) as unknown as {
       create(request: object): Promise<{ id: number; title: string }>;
     };

@@ -21,7 +21,8 @@ const postSelects = (): number => (logged ?? []).filter((line) => /select/.test(
 
 /** The field violations of a web error, decoded from its `google.rpc.BadRequest` detail as a gRPC client decodes them. */
 function violationsOf(error: ConnectError) {
-  const detail = error.details.find((d) => 'type' in d && d.type === 'google.rpc.BadRequest') as { type: string; value: Uint8Array } | undefined;
+  const detail = error.details.find((d) => 'type' in d && d.type === 'google.rpc.BadRequest') as
+    { type: string; value: Uint8Array } | undefined;
   if (!detail) throw new Error(`no BadRequest detail on ${error.message}`);
   const bytes = encodeStatus(error.code, error.rawMessage, detail.value);
   const metadata = new Metadata();
@@ -94,7 +95,9 @@ describe('gRPC-Web and Connect on the web address', () => {
       expect(created.id).toBeGreaterThan(0);
       // gRPC sees what the web wrote.
       const grpc = sample.client('blog_proto.PostController');
-      await expect(new Promise((resolve, reject) => grpc.Retrieve({ id: created.id }, (e: Error, r: unknown) => (e ? reject(e) : resolve(r))))).resolves.toMatchObject({
+      await expect(
+        new Promise((resolve, reject) => grpc.Retrieve({ id: created.id }, (e: Error, r: unknown) => (e ? reject(e) : resolve(r)))),
+      ).resolves.toMatchObject({
         title: `Over ${protocol}`,
       });
 
@@ -128,7 +131,14 @@ describe('gRPC-Web and Connect on the web address', () => {
       const created = await postJson(
         server,
         '/bookstore.BookController/Create',
-        { title: 'Dune', isbn: '9780441013593', author: { name: 'Frank Herbert' }, published: '1965-08-01T00:00:00Z', price: '9.99', in_stock: true },
+        {
+          title: 'Dune',
+          isbn: '9780441013593',
+          author: { name: 'Frank Herbert' },
+          published: '1965-08-01T00:00:00Z',
+          price: '9.99',
+          in_stock: true,
+        },
         auth,
       );
       expect(created.status).toBe(200);
@@ -154,10 +164,15 @@ describe('gRPC-Web and Connect on the web address', () => {
       const withValue = await postJson(server, '/snippets.SnippetController/Create', { title: 'Python', language: { value: 'py' } });
       expect(withValue).toMatchObject({ status: 200, body: { title: 'Python', language: { value: 'py' } } });
       const snippets = webClient(server, 'snippets.SnippetController', 'connect+json');
-      const listed = await collect(snippets.list({}) as AsyncIterable<{ id: number; language?: { kind: { case?: string; value?: unknown } } }>);
+      const listed = await collect(
+        snippets.list({}) as AsyncIterable<{ id: number; language?: { kind: { case?: string; value?: unknown } } }>,
+      );
       expect(listed.find((s) => s.id === withNull.body.id)?.language?.kind.case).toBe('null');
       expect(listed.find((s) => s.id === withValue.body.id)?.language?.kind).toEqual({ case: 'value', value: 'py' });
-      const stored = await sample.orm.em.fork().getConnection().execute('select language from snippets_snippet where id = ?', [withNull.body.id]);
+      const stored = await sample.orm.em
+        .fork()
+        .getConnection()
+        .execute('select language from snippets_snippet where id = ?', [withNull.body.id]);
       expect(stored[0].language).toBeNull();
     });
 
@@ -186,18 +201,28 @@ describe('gRPC-Web and Connect on the web address', () => {
       const forged = await postJson(server, '/bookstore.BookController/Create', book, { authorization: 'Bearer not-a-token' });
       expect(forged).toMatchObject({ status: 401, body: { code: 'unauthenticated' } });
 
-      const member = await postJson(server, '/bookstore.MemberController/Create', { email: 'reader@example.com', name: 'Reader', password: 'a-long-password' });
+      const member = await postJson(server, '/bookstore.MemberController/Create', {
+        email: 'reader@example.com',
+        name: 'Reader',
+        password: 'a-long-password',
+      });
       expect(member.status).toBe(200);
       expect(member.body).not.toHaveProperty('password');
       const login = await postJson(server, '/bookstore.AuthController/Login', { email: 'reader@example.com', password: 'a-long-password' });
       expect(login.status).toBe(200);
-      const asMember = await postJson(server, '/bookstore.BookController/Create', book, { authorization: `Bearer ${login.body.token as string}` });
+      const asMember = await postJson(server, '/bookstore.BookController/Create', book, {
+        authorization: `Bearer ${login.body.token as string}`,
+      });
       expect(asMember).toMatchObject({ status: 403, body: { code: 'permission_denied' } });
     });
 
     it('refuses bad requests with the protocol errors', async () => {
       const address = `http://${server.webAddress!}`;
-      const wrongType = await fetch(`${address}/blog_proto.PostController/Retrieve`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+      const wrongType = await fetch(`${address}/blog_proto.PostController/Retrieve`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: '{}',
+      });
       expect(wrongType.status).toBe(415);
 
       const malformed = await postJson(server, '/blog_proto.PostController/Retrieve', '{"id": ');
@@ -225,9 +250,14 @@ describe('gRPC-Web and Connect on the web address', () => {
       expect(unknownService.status).toBe(404);
     });
 
-    it("refuses an integer in a JSON string that is not decimal (\"0x1\"), as proto3's JSON mapping says", async () => {
-      const { id } = (await postJson(server, '/blog_proto.PostController/Create', { title: 'Decimal', content: 'only' })).body as { id: number };
-      expect(await postJson(server, '/blog_proto.PostController/Retrieve', { id: String(id) })).toMatchObject({ status: 200, body: { id } });
+    it('refuses an integer in a JSON string that is not decimal ("0x1"), as proto3\'s JSON mapping says', async () => {
+      const { id } = (await postJson(server, '/blog_proto.PostController/Create', { title: 'Decimal', content: 'only' })).body as {
+        id: number;
+      };
+      expect(await postJson(server, '/blog_proto.PostController/Retrieve', { id: String(id) })).toMatchObject({
+        status: 200,
+        body: { id },
+      });
       for (const spelling of [`0x${id.toString(16)}`, `0b${id.toString(2)}`, ` ${id}`]) {
         const refused = await postJson(server, '/blog_proto.PostController/Retrieve', { id: spelling });
         expect(refused).toMatchObject({ status: 400, body: { code: 'invalid_argument', message: expect.stringContaining('decimal') } });
@@ -260,7 +290,10 @@ describe('gRPC-Web and Connect on the web address', () => {
   describe('timeouts and compression', () => {
     it('takes the deadline from connect-timeout-ms or grpc-timeout and refuses a malformed one', async () => {
       const malformed = await postJson(server, '/blog_proto.PostController/Retrieve', { id: 1 }, { 'connect-timeout-ms': 'soon' });
-      expect(malformed).toMatchObject({ status: 400, body: { code: 'invalid_argument', message: expect.stringContaining('connect-timeout-ms') } });
+      expect(malformed).toMatchObject({
+        status: 400,
+        body: { code: 'invalid_argument', message: expect.stringContaining('connect-timeout-ms') },
+      });
       const withTime = await postJson(server, '/blog_proto.PostController/Retrieve', { id: 987654 }, { 'connect-timeout-ms': '5000' });
       expect(withTime).toMatchObject({ status: 404, body: { code: 'not_found' } });
       const grpcWeb = await fetch(`http://${server.webAddress!}/blog_proto.PostController/Retrieve`, {
@@ -268,7 +301,9 @@ describe('gRPC-Web and Connect on the web address', () => {
         headers: { 'content-type': 'application/grpc-web+proto', 'grpc-timeout': 'later' },
         body: Buffer.from([0, 0, 0, 0, 2, 0x08, 1]),
       });
-      const trailers = framesOf(Buffer.from(await grpcWeb.arrayBuffer())).at(-1)!.data.toString();
+      const trailers = framesOf(Buffer.from(await grpcWeb.arrayBuffer()))
+        .at(-1)!
+        .data.toString();
       expect(trailers).toMatch(/grpc-status: 3\r\n/);
       expect(trailers).toContain('grpc-timeout');
     });
@@ -335,7 +370,11 @@ describe('gRPC-Web and Connect on the web address', () => {
     const preflight = (origin: string) =>
       fetch(`http://${server.webAddress!}/blog_proto.PostController/Create`, {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-grpc-web,authorization' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,x-grpc-web,authorization',
+        },
       });
 
     it("answers an allowed origin's preflight with the methods and headers gRPC-Web and Connect need", async () => {
@@ -344,7 +383,8 @@ describe('gRPC-Web and Connect on the web address', () => {
       expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
       expect(response.headers.get('access-control-allow-methods')).toContain('POST');
       const allowed = response.headers.get('access-control-allow-headers')!.toLowerCase();
-      for (const header of ['content-type', 'x-grpc-web', 'authorization', 'connect-protocol-version', 'grpc-timeout']) expect(allowed).toContain(header);
+      for (const header of ['content-type', 'x-grpc-web', 'authorization', 'connect-protocol-version', 'grpc-timeout'])
+        expect(allowed).toContain(header);
     });
 
     it("exposes the status headers and trailers to an allowed origin's page", async () => {
@@ -368,7 +408,10 @@ describe('gRPC-Web and Connect on the web address', () => {
     it('stops reading rows when the client aborts a List', async () => {
       const em = sample.orm.em.fork();
       for (let offset = 0; offset < ROWS; offset += 1000) {
-        await em.insertMany(Post, Array.from({ length: 1000 }, (_, j) => ({ title: `Bulk ${offset + j}`, content: 'x', created: new Date() })));
+        await em.insertMany(
+          Post,
+          Array.from({ length: 1000 }, (_, j) => ({ title: `Bulk ${offset + j}`, content: 'x', created: new Date() })),
+        );
       }
       const posts = webClient(server, 'blog_proto.PostController', 'connect+json', '1.1');
       const abort = new AbortController();
@@ -400,19 +443,29 @@ describe('gRPC-Web and Connect on the web address', () => {
       const token = await sample.login();
       for (const n of [1, 2]) {
         const isbn = String(9781100000000 + ++isbnCount);
-        const created = await postJson(server, '/bookstore.BookController/Create', { title: `Paged ${protocol} ${n}`, isbn, author: { name: 'Pager' }, published: '2001-01-01T00:00:00Z', price: '1.00' }, { authorization: `Bearer ${token}` });
+        const created = await postJson(
+          server,
+          '/bookstore.BookController/Create',
+          { title: `Paged ${protocol} ${n}`, isbn, author: { name: 'Pager' }, published: '2001-01-01T00:00:00Z', price: '1.00' },
+          { authorization: `Bearer ${token}` },
+        );
         expect(created.status).toBe(200);
       }
       const books = webClient(server, 'bookstore.BookController', protocol, httpVersion);
       let trailers: Headers | undefined;
-      const page = await collect(books.list({ pageSize: 1, orderBy: 'id' }, { onTrailer: (t: Headers) => (trailers = t) }) as AsyncIterable<{ id: number }>);
+      const page = await collect(
+        books.list({ pageSize: 1, orderBy: 'id' }, { onTrailer: (t: Headers) => (trailers = t) }) as AsyncIterable<{ id: number }>,
+      );
       expect(page).toHaveLength(1);
       expect(trailers?.get('next-page-token')).toEqual(expect.any(String));
     });
 
     it("ends a List at the deadline the client's timeout sets", async () => {
       const em = sample.orm.em.fork();
-      await em.insertMany(Post, Array.from({ length: 5000 }, (_, i) => ({ title: `Timed ${i}`, content: 'x', created: new Date() })));
+      await em.insertMany(
+        Post,
+        Array.from({ length: 5000 }, (_, i) => ({ title: `Timed ${i}`, content: 'x', created: new Date() })),
+      );
       const response = await fetch(`http://${server.webAddress!}/blog_proto.PostController/List`, {
         method: 'POST',
         headers: { 'content-type': 'application/connect+json', 'connect-timeout-ms': '1' },
@@ -427,11 +480,18 @@ describe('gRPC-Web and Connect on the web address', () => {
     it('holds a List while its client does not read (HTTP/2 flow control), then finishes it', async () => {
       const em = sample.orm.em.fork();
       const before = await em.count(Post);
-      await em.insertMany(Post, Array.from({ length: 2000 }, (_, i) => ({ title: `Wide ${i}`, content: 'w'.repeat(2000), created: new Date() })));
+      await em.insertMany(
+        Post,
+        Array.from({ length: 2000 }, (_, i) => ({ title: `Wide ${i}`, content: 'w'.repeat(2000), created: new Date() })),
+      );
       const session = http2.connect(`http://${server.webAddress!}`);
       const streams = new StreamStates('/blog_proto.PostController/List');
       try {
-        const stream = session.request({ ':method': 'POST', ':path': '/blog_proto.PostController/List', 'content-type': 'application/connect+proto' });
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/blog_proto.PostController/List',
+          'content-type': 'application/connect+proto',
+        });
         stream.end(Buffer.from([0, 0, 0, 0, 0]));
         logged = [];
         const selects = postSelects;
@@ -439,7 +499,8 @@ describe('gRPC-Web and Connect on the web address', () => {
         // Not read: the server fills the flow-control window and its buffer, then waits, and
         // reads no more while it answers other calls.
         // A call that reads no post (the selects counted are of posts).
-        const retrieve = async () => expect((await postJson(server, '/bookstore.BookController/Retrieve', { id: 424242 })).status).toBe(404);
+        const retrieve = async () =>
+          expect((await postJson(server, '/bookstore.BookController/Retrieve', { id: 424242 })).status).toBe(404);
         await streams.untilStalled(retrieve);
         const stalled = selects();
         await retrieve();
@@ -463,7 +524,14 @@ describe('gRPC-Web and Connect on the web address', () => {
       const token = await sample.login();
       const books = webClient(server, 'bookstore.BookController', 'connect+proto', '2');
       async function* newBooks() {
-        for (let i = 0; i < 3; i++) yield { title: `Streamed ${i}`, isbn: `97800000000${i}${i}`, author: { name: 'Anon' }, published: { seconds: 0n }, price: '1.00' };
+        for (let i = 0; i < 3; i++)
+          yield {
+            title: `Streamed ${i}`,
+            isbn: `97800000000${i}${i}`,
+            author: { name: 'Anon' },
+            published: { seconds: 0n },
+            price: '1.00',
+          };
       }
       const response = await books.bulkCreate(newBooks(), { headers: { authorization: `Bearer ${token}` } });
       expect(response.books.map((book: { title: string }) => book.title)).toEqual(['Streamed 0', 'Streamed 1', 'Streamed 2']);
@@ -478,7 +546,7 @@ interface Frame {
 
 function framesOf(bytes: Buffer): Frame[] {
   const frames: Frame[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const length = bytes.readUInt32BE(at + 1);
     frames.push({ flags: bytes[at], data: bytes.subarray(at + 5, at + 5 + length) });
     at += 5 + length;

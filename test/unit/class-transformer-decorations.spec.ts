@@ -41,7 +41,9 @@ describe('class-transformer internals', () => {
     expect(property('stamp')?.exclude).toBe('in');
     expect(property('displayName')).toMatchObject({ exposed: true, name: 'display_name' });
     expect(property('child')?.type?.()).toBe(Nested);
-    expect(property('shout')?.toMessage.map((fn) => fn({ value: 'hi', key: 'shout', obj: {}, type: CLASS_TO_PLAIN, options: {} }))).toEqual(['HI']);
+    expect(property('shout')?.toMessage.map((fn) => fn({ value: 'hi', key: 'shout', obj: {}, type: CLASS_TO_PLAIN, options: {} }))).toEqual(
+      ['HI'],
+    );
     expect(property('shout')?.fromMessage).toEqual([]);
     expect(property('tidy')?.fromMessage).toHaveLength(1);
     expect(decorations.exposedOnly).toBe(false);

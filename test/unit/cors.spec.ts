@@ -17,7 +17,16 @@ describe('Cors', () => {
   const preflight = { origin: 'https://app.example', 'access-control-request-method': 'POST' };
 
   it('allows the configured extras: headers, exposed headers, credentials, max age and methods', () => {
-    const cors = new Cors({ origins: ['https://app.example'], allowedHeaders: ['X-Tenant'], exposedHeaders: ['X-Request-Id'], credentials: true, maxAgeSeconds: 60 }, ['DELETE']);
+    const cors = new Cors(
+      {
+        origins: ['https://app.example'],
+        allowedHeaders: ['X-Tenant'],
+        exposedHeaders: ['X-Request-Id'],
+        credentials: true,
+        maxAgeSeconds: 60,
+      },
+      ['DELETE'],
+    );
     const ask = exchange('OPTIONS', preflight);
     expect(cors.handle(ask.request, ask.response)).toBe(true);
     expect(ask.status()).toBe(204);

@@ -51,15 +51,24 @@ describe('FailureLog', () => {
 
   it("logs a database error without its SQL, which holds the request's values", async () => {
     // A table never created: the query fails in the database, as MikroORM reports it.
-    const Thing = new EntitySchema<{ id: number; email: string }>({ name: 'Thing', tableName: 'missing_table', properties: { id: { type: 'number', primary: true }, email: { type: 'string' } } });
+    const Thing = new EntitySchema<{ id: number; email: string }>({
+      name: 'Thing',
+      tableName: 'missing_table',
+      properties: { id: { type: 'number', primary: true }, email: { type: 'string' } },
+    });
     const orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Thing] });
-    const error = await orm.em.fork().findOne(Thing, { email: 'secret@example.com - with a dash' }).catch((e: Error) => e);
+    const error = await orm.em
+      .fork()
+      .findOne(Thing, { email: 'secret@example.com - with a dash' })
+      .catch((e: Error) => e);
     await orm.close();
     expect((error as Error).message).toContain('secret@example.com'); // what MikroORM and knex put in it
     const clock = { now: 0 };
     const { log, lines, stacks } = logWith(clock);
     log.failed('/x/Y', error, internal);
-    expect(stacks[0]).toMatch(/^TableNotFoundException: no such table: missing_table \(the SQL is not logged: it holds request values\)\n\s+at /);
+    expect(stacks[0]).toMatch(
+      /^TableNotFoundException: no such table: missing_table \(the SQL is not logged: it holds request values\)\n\s+at /,
+    );
     log.failed('/x/Y', error, unavailable);
     expect(lines.join('\n') + stacks.join('\n')).not.toContain('secret');
   });

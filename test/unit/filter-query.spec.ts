@@ -33,7 +33,9 @@ describe('filterCondition', () => {
   });
 
   it('refuses fields, comparators and values the service does not allow, naming them', () => {
-    expect(refusal('content = "x"')).toBe('The filter cannot use content; filterable fields: title, created, id, published, author_id, groups, balance.');
+    expect(refusal('content = "x"')).toBe(
+      'The filter cannot use content; filterable fields: title, created, id, published, author_id, groups, balance.',
+    );
     expect(refusal('title < "b"')).toBe('title cannot be compared with <; allowed: = != :.');
     expect(refusal('id = 1.5')).toBe('id: "1.5" is not an integer.');
     expect(refusal('id = "1"')).toBe('id: "1" is not an integer.');

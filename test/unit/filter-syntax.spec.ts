@@ -106,15 +106,41 @@ describe('parseFilter (a subset of AIP-160)', () => {
   });
 
   it('answers any text with a tree or a FilterSyntaxError, never another error', () => {
-    const pieces = fc.constantFrom('(', ')', '"', "'", '\\', '-', 'AND', 'OR', 'NOT', '=', '!=', '<', '<=', ':', ' ', 'id', '1', 'x.y', '\u00e9');
+    const pieces = fc.constantFrom(
+      '(',
+      ')',
+      '"',
+      "'",
+      '\\',
+      '-',
+      'AND',
+      'OR',
+      'NOT',
+      '=',
+      '!=',
+      '<',
+      '<=',
+      ':',
+      ' ',
+      'id',
+      '1',
+      'x.y',
+      '\u00e9',
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(pieces).map((p) => p.join(''))), (text) => {
-        try {
-          parseFilter(text);
-        } catch (error) {
-          expect(error).toBeInstanceOf(FilterSyntaxError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(pieces).map((p) => p.join('')),
+        ),
+        (text) => {
+          try {
+            parseFilter(text);
+          } catch (error) {
+            expect(error).toBeInstanceOf(FilterSyntaxError);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -7,12 +7,25 @@ import { framedResponseWriterOf, http2ServersOf, http2StreamOf } from '../../lib
 describe('grpc-js internals the framework relies on', () => {
   it.each([
     ['without server interceptors', []],
-    ['with a server interceptor', [(_options: unknown, call: grpc.ServerInterceptingCallInterface) => new grpc.ServerInterceptingCall(call)]],
+    [
+      'with a server interceptor',
+      [(_options: unknown, call: grpc.ServerInterceptingCallInterface) => new grpc.ServerInterceptingCall(call)],
+    ],
   ] as const)('a server call (%s) leads to its HTTP/2 stream through .call(.nextCall)*.stream', async (_name, interceptors) => {
     const server = new grpc.Server({ interceptors: [...interceptors] as grpc.ServerInterceptor[] });
     let found: http2.ServerHttp2Stream | undefined;
     server.addService(
-      { Stream: { path: '/t.T/Stream', requestStream: false, responseStream: true, requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b } },
+      {
+        Stream: {
+          path: '/t.T/Stream',
+          requestStream: false,
+          responseStream: true,
+          requestSerialize: (b: Buffer) => b,
+          requestDeserialize: (b: Buffer) => b,
+          responseSerialize: (b: Buffer) => b,
+          responseDeserialize: (b: Buffer) => b,
+        },
+      },
       {
         Stream: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
           found = http2StreamOf(call);
@@ -25,7 +38,12 @@ describe('grpc-js internals the framework relies on', () => {
     );
     const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     await new Promise<void>((resolve) => {
-      const call = client.makeServerStreamRequest('/t.T/Stream', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0));
+      const call = client.makeServerStreamRequest(
+        '/t.T/Stream',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+      );
       call.on('data', () => undefined);
       call.on('status', () => resolve());
       call.on('error', () => resolve());
@@ -35,7 +53,15 @@ describe('grpc-js internals the framework relies on', () => {
     expect(found?.constructor.name).toBe('ServerHttp2Stream');
   });
 
-  const STREAM = { path: '/t.T/Stream', requestStream: false, responseStream: true, requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b };
+  const STREAM = {
+    path: '/t.T/Stream',
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: (b: Buffer) => b,
+    responseDeserialize: (b: Buffer) => b,
+  };
 
   async function serveOnce(interceptors: grpc.ServerInterceptor[], handler: (call: grpc.ServerWritableStream<Buffer, Buffer>) => void) {
     const server = new grpc.Server({ interceptors });
@@ -46,7 +72,12 @@ describe('grpc-js internals the framework relies on', () => {
     const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const received: { messages: string[]; headers?: grpc.Metadata; status?: grpc.StatusObject } = { messages: [] };
     await new Promise<void>((resolve) => {
-      const call = client.makeServerStreamRequest('/t.T/Stream', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0));
+      const call = client.makeServerStreamRequest(
+        '/t.T/Stream',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+      );
       call.on('metadata', (headers: grpc.Metadata) => (received.headers = headers));
       call.on('data', (message: Buffer) => received.messages.push(message.toString()));
       call.on('status', (status: grpc.StatusObject) => {
@@ -60,7 +91,7 @@ describe('grpc-js internals the framework relies on', () => {
     return received;
   }
 
-  it('a server call without server interceptors is grpc-js\'s BaseServerInterceptingCall (.call with .stream and .sendMetadata): framed messages written to its stream reach the client as messages, before the status', async () => {
+  it("a server call without server interceptors is grpc-js's BaseServerInterceptingCall (.call with .stream and .sendMetadata): framed messages written to its stream reach the client as messages, before the status", async () => {
     let writer: ReturnType<typeof framedResponseWriterOf>;
     const received = await serveOnce([], (call) => {
       writer = framedResponseWriterOf(call);

@@ -10,12 +10,18 @@ describe('HeldMessages', () => {
     const first = new HeldMessages(memory, 700, signal);
     await first.hold(400);
     await first.hold(300);
-    await expect(first.hold(1)).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED, message: expect.stringContaining('at most 700 bytes of messages (maxBulkBytes)') });
+    await expect(first.hold(1)).rejects.toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+      message: expect.stringContaining('at most 700 bytes of messages (maxBulkBytes)'),
+    });
 
     // Another stream that already holds some, and finds no room, is refused rather than left waiting.
     const second = new HeldMessages(memory, 700, signal);
     await second.hold(300);
-    await expect(second.hold(1)).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED, message: expect.stringContaining('(streamMemoryBytes)') });
+    await expect(second.hold(1)).rejects.toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+      message: expect.stringContaining('(streamMemoryBytes)'),
+    });
 
     // One that holds nothing waits for room, which a release makes.
     const third = new HeldMessages(memory, 700, signal);

@@ -23,7 +23,10 @@ describe('keyset pages', () => {
   beforeAll(async () => {
     orm = await MikroORM.init({ driver: BetterSqliteDriver, dbName: ':memory:', entities: [Row], allowGlobalContext: true });
     await orm.getSchemaGenerator().createSchema();
-    await orm.em.fork().insertMany(Row, Array.from({ length: 2000 }, (_, i) => ({ at: new Date(Date.UTC(2024, 0, 1) + (i % 300) * 1000), label: `row ${i}` })));
+    await orm.em.fork().insertMany(
+      Row,
+      Array.from({ length: 2000 }, (_, i) => ({ at: new Date(Date.UTC(2024, 0, 1) + (i % 300) * 1000), label: `row ${i}` })),
+    );
   });
   afterAll(() => orm.close());
 
@@ -36,13 +39,17 @@ describe('keyset pages', () => {
   /** Every row of the table in `orderBy`, read in batches of 150 by `reader` (compiled pages when `shape` is given). */
   async function readAll(em: EntityManager, reader: ColumnReader, orderBy: object, shape?: string): Promise<Row[]> {
     const read: Row[] = [];
-    const batches = querysetBatches(em, { entity: Row, where: {}, orderBy: orderBy as QueryOrderMap<Row> }, {
-      maxRows: 150,
-      rowSize: new RowSize(16),
-      signal: new AbortController().signal,
-      reader,
-      shape,
-    });
+    const batches = querysetBatches(
+      em,
+      { entity: Row, where: {}, orderBy: orderBy as QueryOrderMap<Row> },
+      {
+        maxRows: 150,
+        rowSize: new RowSize(16),
+        signal: new AbortController().signal,
+        reader,
+        shape,
+      },
+    );
     for await (const batch of batches) read.push(...(batch as Row[]));
     return read;
   }
@@ -69,7 +76,10 @@ describe('keyset pages', () => {
     const findPage = reader.findPage.bind(reader);
     reader.findPage = (pageEm, where, order, limit, offset) => {
       const qb = (pageEm as unknown as SqlEntityManagerLike).createQueryBuilder('Row');
-      qb.select(['id', 'at', 'label']).where(where as object).orderBy(order as object).limit(limit);
+      qb.select(['id', 'at', 'label'])
+        .where(where as object)
+        .orderBy(order as object)
+        .limit(limit);
       const { nativeSql, bindings } = compileSelect(qb);
       plans.push(queryPlan(nativeSql, bindings));
       return findPage(pageEm, where as FilterQuery<object>, order as QueryOrderMap<object>, limit, offset);

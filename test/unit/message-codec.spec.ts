@@ -1,11 +1,10 @@
 import * as path from 'node:path';
 import { ProtoRegistry } from 'nestjs-grpc-framework';
 
-const registry = ProtoRegistry.load(
-  [path.join(__dirname, '..', 'fixtures', 'protos', 'codec.proto')],
-  [],
-  { longs: String, enums: String },
-);
+const registry = ProtoRegistry.load([path.join(__dirname, '..', 'fixtures', 'protos', 'codec.proto')], [], {
+  longs: String,
+  enums: String,
+});
 const codec = registry.codec('codec.Everything');
 
 describe('message codec', () => {

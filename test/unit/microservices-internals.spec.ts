@@ -1,13 +1,26 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall, GrpcStreamMethod, Transport } from '@nestjs/microservices';
 import * as constants from '@nestjs/microservices/constants';
-import { GRPC_TRANSPORT, grpcPatternsOf, PARAM_ARGS_METADATA, PATTERN_METADATA, rpcParamsFactory, STREAMING, TRANSPORT_METADATA } from '../../lib/server/microservices-internals';
+import {
+  GRPC_TRANSPORT,
+  grpcPatternsOf,
+  PARAM_ARGS_METADATA,
+  PATTERN_METADATA,
+  rpcParamsFactory,
+  STREAMING,
+  TRANSPORT_METADATA,
+} from '../../lib/server/microservices-internals';
 
 // lib/server/microservices-internals.ts reads what @nestjs/microservices' gRPC decorators leave
 // on a method; this fails, naming the value, when an upgrade changes it.
 describe('@nestjs/microservices internals the framework relies on', () => {
   it('keeps its metadata keys and the GRPC transport number', () => {
-    expect({ PATTERN_METADATA: constants.PATTERN_METADATA, TRANSPORT_METADATA: constants.TRANSPORT_METADATA, PARAM_ARGS_METADATA: constants.PARAM_ARGS_METADATA, GRPC: Transport.GRPC }).toEqual({
+    expect({
+      PATTERN_METADATA: constants.PATTERN_METADATA,
+      TRANSPORT_METADATA: constants.TRANSPORT_METADATA,
+      PARAM_ARGS_METADATA: constants.PARAM_ARGS_METADATA,
+      GRPC: Transport.GRPC,
+    }).toEqual({
       PATTERN_METADATA,
       TRANSPORT_METADATA,
       PARAM_ARGS_METADATA,
@@ -23,8 +36,12 @@ describe('@nestjs/microservices internals the framework relies on', () => {
       @GrpcStreamCall('HeroesService') record(): void {}
     }
     expect(grpcPatternsOf(Heroes.prototype.findOne)).toEqual([{ service: 'HeroesService', rpc: 'FindOne', streaming: STREAMING.none }]);
-    expect(grpcPatternsOf(Heroes.prototype.findMany)).toEqual([{ service: 'hero.HeroesService', rpc: 'FindMany', streaming: STREAMING.rx }]);
-    expect(grpcPatternsOf(Heroes.prototype.record)).toEqual([{ service: 'HeroesService', rpc: 'Record', streaming: STREAMING.passThrough }]);
+    expect(grpcPatternsOf(Heroes.prototype.findMany)).toEqual([
+      { service: 'hero.HeroesService', rpc: 'FindMany', streaming: STREAMING.rx },
+    ]);
+    expect(grpcPatternsOf(Heroes.prototype.record)).toEqual([
+      { service: 'HeroesService', rpc: 'Record', streaming: STREAMING.passThrough },
+    ]);
   });
 
   it('makes handler arguments from @Payload(), @Ctx() and @GrpcCall() with RpcParamsFactory', () => {

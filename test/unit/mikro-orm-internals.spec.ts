@@ -52,13 +52,17 @@ describe('MikroORM internals the framework relies on', () => {
 
   it('the same compiles a page after a row: the keyset condition with placeholder bindings in place, the limit written in the SQL', () => {
     const qb = (orm.em.fork() as unknown as SqlEntityManagerLike).createQueryBuilder('Item');
-    qb.select(['id', 'name']).where({ name: { $ne: 'x' } }).orderBy({ name: 'desc', id: 'asc' });
+    qb.select(['id', 'name'])
+      .where({ name: { $ne: 'x' } })
+      .orderBy({ name: 'desc', id: 'asc' });
     const keys = [
       { column: `${qb.alias}.item_name`, direction: 'desc' as const, placeholder: 'NAME' },
       { column: `${qb.alias}.id`, direction: 'asc' as const, placeholder: 'ID' },
     ];
     const compiled = compilePage(qb, keys, 51);
-    expect(compiled.sql).toMatch(/where .*item_name.* != \? and .*item_name.* <= \? and \(\(.*item_name.* < \?\) or \(.*item_name.* = \? and .*id.* > \?\)\) order by .* limit 51$/);
+    expect(compiled.sql).toMatch(
+      /where .*item_name.* != \? and .*item_name.* <= \? and \(\(.*item_name.* < \?\) or \(.*item_name.* = \? and .*id.* > \?\)\) order by .* limit 51$/,
+    );
     expect(compiled.bindings).toEqual(['x', 'NAME', 'NAME', 'NAME', 'ID']);
     expect(compiled.nativeBindings).toEqual(['x', 'NAME', 'NAME', 'NAME', 'ID']);
     expect(compilePage(qb, [], 10).sql).toMatch(/limit 10$/);
@@ -66,7 +70,10 @@ describe('MikroORM internals the framework relies on', () => {
 
   it('the same compiles a select as it stands, its values as bindings in order', () => {
     const qb = (orm.em.fork() as unknown as SqlEntityManagerLike).createQueryBuilder('Item');
-    qb.select(['id', 'name']).where({ name: 'first', id: { $gt: 0 } }).orderBy({ id: 'asc' }).limit(51);
+    qb.select(['id', 'name'])
+      .where({ name: 'first', id: { $gt: 0 } })
+      .orderBy({ id: 'asc' })
+      .limit(51);
     const compiled = compileSelect(qb);
     expect(compiled.sql).toMatch(/select .*item_name.* from `internals_item` .*where .*item_name.* = \? .*order by .* limit \?/);
     expect(compiled.bindings).toEqual(['first', 0, 51]);
@@ -110,7 +117,7 @@ describe('MikroORM internals the framework relies on', () => {
     expect(orm.em.getComparator().prepareEntity(plain)).toMatchObject({ on: false, label: 'set' });
   });
 
-  it("helper(entity).__meta and __initialized, and UnitOfWork.register, as a flush leaves an inserted entity", async () => {
+  it('helper(entity).__meta and __initialized, and UnitOfWork.register, as a flush leaves an inserted entity', async () => {
     const em = orm.em.fork();
     const reference = em.getReference(Item, 1);
     expect(metadataOf(reference).className).toBe('Item'); // helper(entity).__meta
@@ -125,7 +132,12 @@ describe('MikroORM internals the framework relies on', () => {
     expect(em.getUnitOfWork().getChangeSets()).toEqual([]); // registered with its data: nothing changed
     item.name = 'changed';
     em.getUnitOfWork().computeChangeSets();
-    expect(em.getUnitOfWork().getChangeSets().map((set) => [set.type, set.payload])).toEqual([['update', { name: 'changed' }]]);
+    expect(
+      em
+        .getUnitOfWork()
+        .getChangeSets()
+        .map((set) => [set.type, set.payload]),
+    ).toEqual([['update', { name: 'changed' }]]);
     await em.nativeDelete(Item, { id: item.id });
   });
 

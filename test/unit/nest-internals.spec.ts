@@ -1,5 +1,11 @@
 import { ExternalContextCreator, NestContainer } from '@nestjs/core';
-import { ENHANCER_CREATORS, FILTER_INTERNALS, PIPES_CREATOR, REPLACED_CONTEXT_CREATOR_METHODS, STREAM_ENHANCER_INTERNALS } from '../../lib/server/nest-internals';
+import {
+  ENHANCER_CREATORS,
+  FILTER_INTERNALS,
+  PIPES_CREATOR,
+  REPLACED_CONTEXT_CREATOR_METHODS,
+  STREAM_ENHANCER_INTERNALS,
+} from '../../lib/server/nest-internals';
 
 // lib/server/nest-internals.ts overrides private methods of Nest's ExternalContextCreator; this
 // fails, naming the method, when an upgrade renames or removes one.
@@ -8,18 +14,26 @@ describe('@nestjs/core internals the framework relies on', () => {
     expect(typeof (ExternalContextCreator.prototype as unknown as Record<string, unknown>)[name]).toBe('function');
   });
 
-  it.each([...ENHANCER_CREATORS, FILTER_INTERNALS.creator, PIPES_CREATOR])('an ExternalContextCreator still has its %s with a create() method', (name) => {
-    const creator = ExternalContextCreator.fromContainer(new NestContainer());
-    expect(typeof (creator as unknown as Record<string, { create?: unknown }>)[name]?.create).toBe('function');
-  });
+  it.each([...ENHANCER_CREATORS, FILTER_INTERNALS.creator, PIPES_CREATOR])(
+    'an ExternalContextCreator still has its %s with a create() method',
+    (name) => {
+      const creator = ExternalContextCreator.fromContainer(new NestContainer());
+      expect(typeof (creator as unknown as Record<string, { create?: unknown }>)[name]?.create).toBe('function');
+    },
+  );
 
   it(`an ExternalContextCreator still has its ${STREAM_ENHANCER_INTERNALS.consumer} with an intercept() method`, () => {
     const creator = ExternalContextCreator.fromContainer(new NestContainer());
-    expect(typeof (creator as unknown as Record<string, { intercept?: unknown }>)[STREAM_ENHANCER_INTERNALS.consumer]?.intercept).toBe('function');
+    expect(typeof (creator as unknown as Record<string, { intercept?: unknown }>)[STREAM_ENHANCER_INTERNALS.consumer]?.intercept).toBe(
+      'function',
+    );
   });
 
   it('an ExternalContextCreator still makes exception handlers that keep their filters in a private filters array', () => {
-    const creator = ExternalContextCreator.fromContainer(new NestContainer()) as unknown as Record<string, { create(...args: unknown[]): Record<string, unknown> }>;
+    const creator = ExternalContextCreator.fromContainer(new NestContainer()) as unknown as Record<
+      string,
+      { create(...args: unknown[]): Record<string, unknown> }
+    >;
     class Controller {
       handle(): void {}
     }

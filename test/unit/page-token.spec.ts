@@ -23,17 +23,22 @@ describe('PageTokens', () => {
     const token = tokens.encode(QUERY, { after: [1] });
     const refused = 'page_token is not a token this service issued; start again without one.';
     expect(thrownMessage(() => new PageTokens('another secret').decode(QUERY, token), PageTokenError)).toBe(refused);
-    for (const text of ['', 'abc', 'a.b.c', '.', `${token}.x`]) expect(thrownMessage(() => tokens.decode(QUERY, text), PageTokenError)).toBe(refused);
+    for (const text of ['', 'abc', 'a.b.c', '.', `${token}.x`])
+      expect(thrownMessage(() => tokens.decode(QUERY, text), PageTokenError)).toBe(refused);
   });
 
   it('refuses every edit of a token, never reading it as another position', () => {
     const token = tokens.encode(QUERY, { after: [new Date('2024-01-01T00:00:00Z'), 17] });
     fc.assert(
-      fc.property(fc.nat({ max: token.length - 1 }), fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'), (at, char) => {
-        const edited = token.slice(0, at) + char + token.slice(at + 1);
-        fc.pre(edited !== token);
-        expect(() => tokens.decode(QUERY, edited)).toThrow(PageTokenError);
-      }),
+      fc.property(
+        fc.nat({ max: token.length - 1 }),
+        fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'),
+        (at, char) => {
+          const edited = token.slice(0, at) + char + token.slice(at + 1);
+          fc.pre(edited !== token);
+          expect(() => tokens.decode(QUERY, edited)).toThrow(PageTokenError);
+        },
+      ),
       { numRuns: 500 },
     );
   });

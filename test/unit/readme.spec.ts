@@ -28,7 +28,11 @@ function anchors(text: string): Set<string> {
     if (/^\s*```/.test(line)) inCode = !inCode;
     const heading = !inCode && /^#{1,6}\s+(.*)$/.exec(line);
     if (!heading) continue;
-    const base = heading[1].trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = heading[1]
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const count = seen.get(base) ?? 0;
     seen.set(base, count + 1);
     result.add(count ? `${base}-${count}` : base);

@@ -40,13 +40,17 @@ describe('resolveOptions', () => {
 
   it('signs page tokens with the given key, the one runserver shares among its workers, else a random one per process', () => {
     const given = 'k'.repeat(32);
-    expect(resolveOptions({ protoPath: 'a.proto', pageTokenSecret: given }, { pageTokenSecret: 's'.repeat(32) }).pageTokenSecret).toBe(given);
+    expect(resolveOptions({ protoPath: 'a.proto', pageTokenSecret: given }, { pageTokenSecret: 's'.repeat(32) }).pageTokenSecret).toBe(
+      given,
+    );
     expect(resolveOptions({ protoPath: 'a.proto' }, { pageTokenSecret: 's'.repeat(32) }).pageTokenSecret).toBe('s'.repeat(32));
     const first = resolveOptions({ protoPath: 'a.proto' }).pageTokenSecret;
     const second = resolveOptions({ protoPath: 'a.proto' }).pageTokenSecret;
     expect(Buffer.byteLength(first)).toBe(32);
     expect(first).not.toEqual(second);
-    expect(() => resolveOptions({ protoPath: 'a.proto', pageTokenSecret: 'short' })).toThrow(/pageTokenSecret is 5 bytes; give at least 32/);
+    expect(() => resolveOptions({ protoPath: 'a.proto', pageTokenSecret: 'short' })).toThrow(
+      /pageTokenSecret is 5 bytes; give at least 32/,
+    );
   });
 
   it('refuses options without protoPath, saying what to give', () => {

@@ -71,9 +71,7 @@ describe('serializers', () => {
   describe('ModelProtoSerializer field derivation', () => {
     it('derives kinds, lengths, nullability, read-only keys and proto names from the entity', () => {
       const fields = Object.fromEntries(ArticleSerializer.spec().fields.map((f) => [f.property, f]));
-      expect(Object.keys(fields)).toEqual([
-        'id', 'title', 'body', 'views', 'score', 'published', 'color', 'extra', 'author', 'createdAt',
-      ]);
+      expect(Object.keys(fields)).toEqual(['id', 'title', 'body', 'views', 'score', 'published', 'color', 'extra', 'author', 'createdAt']);
       expect(fields.id).toMatchObject({ kind: 'integer', readOnly: true, required: false });
       expect(fields.title).toMatchObject({ kind: 'string', maxLength: 10, required: true, nullable: false });
       expect(fields.body).toMatchObject({ kind: 'text', nullable: true, required: false, maxLength: 262144 }); // text without a length: the default
@@ -84,7 +82,11 @@ describe('serializers', () => {
       expect(fields.extra).toMatchObject({ kind: 'json', nullable: true });
       expect(fields.author).toMatchObject({ kind: 'relation', target: { entityName: 'Author', primaryKey: 'id' } });
       expect(fields.createdAt).toMatchObject({ kind: 'date', readOnly: true, protoName: 'created_at' });
-      const authorFields = Object.fromEntries(ModelProtoSerializer(Author).spec().fields.map((f) => [f.property, f]));
+      const authorFields = Object.fromEntries(
+        ModelProtoSerializer(Author)
+          .spec()
+          .fields.map((f) => [f.property, f]),
+      );
       expect(authorFields.name).toMatchObject({ unique: true, maxLength: 50 });
     });
 
@@ -103,7 +105,15 @@ describe('serializers', () => {
     it('serializes an entity to a message with proto names and relation ids', () => {
       const em = orm.em.fork();
       const author = em.create(Author, { id: 7, name: 'ann' });
-      const article = em.create(Article, { id: 1, title: 'hello', views: '9007199254740993', author, score: 0, published: false, color: Color.Red });
+      const article = em.create(Article, {
+        id: 1,
+        title: 'hello',
+        views: '9007199254740993',
+        author,
+        score: 0,
+        published: false,
+        color: Color.Red,
+      });
       const message = new ArticleSerializer(article).message;
       expect(message).toMatchObject({ id: 1, title: 'hello', views: '9007199254740993', author: 7, body: null });
       expect(new ArticleSerializer([article, article], { many: true }).messages).toHaveLength(2);
@@ -176,10 +186,19 @@ describe('serializers', () => {
       class ArticleService extends ModelService(Article) {}
       const paths = FastPaths.decide(new ArticleService(), orm.em);
       expect(paths.write('Create', ArticleSerializer)).toEqual({ path: 'one-statement', reasons: [] });
-      expect(paths.write('Create', AuditedArticleSerializer)).toEqual({ path: 'transaction', reasons: ['AuditedArticleSerializer overrides create'] });
+      expect(paths.write('Create', AuditedArticleSerializer)).toEqual({
+        path: 'transaction',
+        reasons: ['AuditedArticleSerializer overrides create'],
+      });
       // Update and Destroy read their row locked, in the transaction they write in.
-      expect(paths.write('Update', StampedArticleSerializer)).toEqual({ path: 'transaction', reasons: ['it reads the row it changes, locked until it commits'] });
-      expect(paths.write('Destroy', ArticleSerializer)).toEqual({ path: 'transaction', reasons: ['it reads the row it changes, locked until it commits'] });
+      expect(paths.write('Update', StampedArticleSerializer)).toEqual({
+        path: 'transaction',
+        reasons: ['it reads the row it changes, locked until it commits'],
+      });
+      expect(paths.write('Destroy', ArticleSerializer)).toEqual({
+        path: 'transaction',
+        reasons: ['it reads the row it changes, locked until it commits'],
+      });
     });
   });
 
@@ -240,7 +259,10 @@ describe('serializers', () => {
       // Validated data is keyed by the property each field writes (`source`), as DRF's validated_data.
       expect(ok.validatedData).toEqual({ email: 'a@b.c', password: 'long enough secret', displayName: 'zed' });
       expect(ok.message).toEqual({ email: 'a@b.c', nickname: 'zed' });
-      expect(new SignupSerializer({ email: 'a@b.c', password: 'x', displayName: 'zed' } as never).message).toEqual({ email: 'a@b.c', nickname: 'zed' });
+      expect(new SignupSerializer({ email: 'a@b.c', password: 'x', displayName: 'zed' } as never).message).toEqual({
+        email: 'a@b.c',
+        nickname: 'zed',
+      });
 
       const bad = new SignupSerializer(null, { message: { email: 'a@b.c', password: 'short', code: 'hunter22', nickname: 'z' } });
       expect(await bad.isValid()).toBe(false);
@@ -253,9 +275,18 @@ describe('serializers', () => {
     });
 
     it('reads a dotted source through relations, read-only, and names a path that does not exist', () => {
-      const Named = ModelProtoSerializer(Article, { fields: ['id', 'authorName', 'writer'], fieldOptions: { authorName: { source: 'author.name' }, writer: { source: 'author' } } });
+      const Named = ModelProtoSerializer(Article, {
+        fields: ['id', 'authorName', 'writer'],
+        fieldOptions: { authorName: { source: 'author.name' }, writer: { source: 'author' } },
+      });
       const fields = Object.fromEntries(Named.spec().fields.map((f) => [f.name, f]));
-      expect(fields.authorName).toMatchObject({ property: 'author', path: ['author', 'name'], kind: 'string', readOnly: true, protoName: 'author_name' });
+      expect(fields.authorName).toMatchObject({
+        property: 'author',
+        path: ['author', 'name'],
+        kind: 'string',
+        readOnly: true,
+        protoName: 'author_name',
+      });
       expect(fields.writer).toMatchObject({ property: 'author', kind: 'relation', readOnly: false, protoName: 'writer' });
       const em = orm.em.fork();
       const author = em.create(Author, { id: 8, name: 'bea' });
@@ -267,10 +298,18 @@ describe('serializers', () => {
 
       const Broken = ModelProtoSerializer(Article, { fields: ['id', 'authorAge'], fieldOptions: { authorAge: { source: 'author.age' } } });
       expect(() => Broken.spec()).toThrow('field "authorAge": source "author.age": Author has no property "age" (properties: id, name).');
-      const Through = ModelProtoSerializer(Article, { fields: ['id', 'titleLength'], fieldOptions: { titleLength: { source: 'title.length' } } });
+      const Through = ModelProtoSerializer(Article, {
+        fields: ['id', 'titleLength'],
+        fieldOptions: { titleLength: { source: 'title.length' } },
+      });
       expect(() => Through.spec()).toThrow('source "title.length": Article.title is not a to-one relation');
-      const Both = ModelProtoSerializer(Article, { fields: ['id', 'authorName'], fieldOptions: { authorName: { source: 'author.name', writeOnly: true } } });
-      expect(() => Both.spec()).toThrow('field "authorName" cannot be both read-only and write-only (a dotted source, author.name, is read-only).');
+      const Both = ModelProtoSerializer(Article, {
+        fields: ['id', 'authorName'],
+        fieldOptions: { authorName: { source: 'author.name', writeOnly: true } },
+      });
+      expect(() => Both.spec()).toThrow(
+        'field "authorName" cannot be both read-only and write-only (a dotted source, author.name, is read-only).',
+      );
     });
   });
 
@@ -303,7 +342,9 @@ describe('serializers', () => {
         { id: 0, points: [] },
       ];
       const serializer = new ScoreSerializer(items, { many: true });
-      expect(() => serializer.messages).toThrow('ScoreSerializer.rank is computed per batch: await serializer.load() before reading message(s).');
+      expect(() => serializer.messages).toThrow(
+        'ScoreSerializer.rank is computed per batch: await serializer.load() before reading message(s).',
+      );
       await serializer.load();
       expect(serializer.calls).toBe(1);
       expect(serializer.messages).toEqual([
@@ -319,9 +360,15 @@ describe('serializers', () => {
           return [1];
         }
       }
-      await expect(new Short([{ id: 1, points: [] }, { id: 2, points: [] }], { many: true }).load()).rejects.toThrow(
-        'Short.rank must resolve with one value per object, in order (2); it gave 1.',
-      );
+      await expect(
+        new Short(
+          [
+            { id: 1, points: [] },
+            { id: 2, points: [] },
+          ],
+          { many: true },
+        ).load(),
+      ).rejects.toThrow('Short.rank must resolve with one value per object, in order (2); it gave 1.');
     });
   });
 
@@ -356,10 +403,20 @@ describe('serializers', () => {
       expect(fields.penName).toMatchObject({ serializer: PenName, readOnly: true });
       expect(OnlyExposed.spec().fields.map((f) => f.name)).toEqual(['shown']);
 
-      const incoming = new Profile(null, { message: { pin: '1234', display_name: 'Ann', handle: 'a', code: 'AbC', badge: 'x', internal_note: 'n' } });
+      const incoming = new Profile(null, {
+        message: { pin: '1234', display_name: 'Ann', handle: 'a', code: 'AbC', badge: 'x', internal_note: 'n' },
+      });
       expect(await incoming.isValid()).toBe(true);
       expect(incoming.validatedData).toEqual({ pin: '1234', displayName: 'Ann', nick: 'a', code: 'abc' });
-      const outgoing = new Profile({ pin: '1234', badge: 'gold', displayName: 'Ann', nick: 'a', code: 'abc', internalNote: 'n', penName: { name: 'Zed', secret: 'x' } } as never).message;
+      const outgoing = new Profile({
+        pin: '1234',
+        badge: 'gold',
+        displayName: 'Ann',
+        nick: 'a',
+        code: 'abc',
+        internalNote: 'n',
+        penName: { name: 'Zed', secret: 'x' },
+      } as never).message;
       expect(outgoing).toEqual({ badge: 'gold', display_name: 'Ann', handle: 'a', code: 'ABC', pen_name: { name: 'Zed' } });
     });
   });

@@ -1,5 +1,10 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { ConnectionException, DriverException, ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import {
+  ConnectionException,
+  DriverException,
+  ForeignKeyConstraintViolationException,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
 import { RpcException } from '@nestjs/microservices';
 import { ForbiddenException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { GrpcError, toGrpcStatus, ValidationFailedError } from 'nestjs-grpc-framework';
@@ -69,7 +74,12 @@ describe('toGrpcStatus', () => {
 describe('status size', () => {
   /** What a C-core client counts against its 8 KiB header limit: name + value + 32 per entry. */
   const headerBytes = (details: string, bin?: Buffer) =>
-    'grpc-status'.length + 2 + 32 + 'grpc-message'.length + encodeURIComponent(details).length + 32 +
+    'grpc-status'.length +
+    2 +
+    32 +
+    'grpc-message'.length +
+    encodeURIComponent(details).length +
+    32 +
     (bin ? 'grpc-status-details-bin'.length + Math.ceil(bin.length / 3) * 4 + 32 : 0);
 
   it('stays within what every client accepts, however many and however long the violations', () => {

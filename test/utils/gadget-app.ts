@@ -23,7 +23,11 @@ export const gadgetOrm = (db: ReturnType<typeof testDatabase>, queries?: string[
   });
 
 /** Serves `controllers` over the gadget entities, in process; with `queries`, every SQL statement is logged there. */
-export async function startGadgetApp(controllers: Type[], protoPath: string[], queries?: string[]): Promise<{ app: GrpcTestingApp; close(): Promise<void> }> {
+export async function startGadgetApp(
+  controllers: Type[],
+  protoPath: string[],
+  queries?: string[],
+): Promise<{ app: GrpcTestingApp; close(): Promise<void> }> {
   const db = testDatabase();
   const app = await GrpcTestingApp.create(
     { imports: [gadgetOrm(db, queries), GrpcFrameworkModule.forRoot({ protoPath, loader: { includeDirs: [PROTO_DIR] } })], controllers },
@@ -59,6 +63,7 @@ export async function gadgetStartupError(controllers: Type[], protoPath: string[
   if (error) await moduleRef.get(MikroORM).close();
   else await moduleRef.close();
   await db.dispose();
-  if (!(error instanceof ImproperlyConfiguredError)) throw new Error(`expected the start to fail with ImproperlyConfiguredError, got ${String(error)}`);
+  if (!(error instanceof ImproperlyConfiguredError))
+    throw new Error(`expected the start to fail with ImproperlyConfiguredError, got ${String(error)}`);
   return error.message;
 }

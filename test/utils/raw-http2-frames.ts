@@ -5,8 +5,14 @@ import * as net from 'node:net';
 // of how the server treats duplicate credentials needs to write the request itself.
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-const DATA = 0x0, HEADERS = 0x1, RST_STREAM = 0x3, SETTINGS = 0x4, GOAWAY = 0x7;
-const END_STREAM = 0x1, END_HEADERS = 0x4, ACK = 0x1;
+const DATA = 0x0,
+  HEADERS = 0x1,
+  RST_STREAM = 0x3,
+  SETTINGS = 0x4,
+  GOAWAY = 0x7;
+const END_STREAM = 0x1,
+  END_HEADERS = 0x4,
+  ACK = 0x1;
 
 /** What the server sent on the request's stream. */
 export interface RawHttp2Answer {
@@ -42,7 +48,8 @@ function lengthOf(value: number): Buffer {
 function headerBlock(headers: ReadonlyArray<readonly [string, string]>): Buffer {
   const parts: Buffer[] = [];
   for (const [name, value] of headers) {
-    const n = Buffer.from(name), v = Buffer.from(value);
+    const n = Buffer.from(name),
+      v = Buffer.from(value);
     parts.push(Buffer.from([0x00]), lengthOf(n.length), n, lengthOf(v.length), v);
   }
   return Buffer.concat(parts);
@@ -53,7 +60,12 @@ function headerBlock(headers: ReadonlyArray<readonly [string, string]>): Buffer 
  * given (repeated names included) after the pseudo-headers, and `body` as one DATA frame;
  * resolves once the server ends the stream, resets it or closes the connection.
  */
-export function rawHttp2Post(port: number, path: string, headers: ReadonlyArray<readonly [string, string]>, body: Buffer): Promise<RawHttp2Answer> {
+export function rawHttp2Post(
+  port: number,
+  path: string,
+  headers: ReadonlyArray<readonly [string, string]>,
+  body: Buffer,
+): Promise<RawHttp2Answer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const answer: RawHttp2Answer = { frames: [], body: Buffer.alloc(0) };
@@ -65,18 +77,27 @@ export function rawHttp2Post(port: number, path: string, headers: ReadonlyArray<
     socket.on('error', reject);
     socket.on('close', () => resolve(answer));
     socket.on('connect', () => {
-      const pseudo: Array<readonly [string, string]> = [[':method', 'POST'], [':scheme', 'http'], [':authority', `127.0.0.1:${port}`], [':path', path]];
-      socket.write(Buffer.concat([
-        PREFACE,
-        frameOf(SETTINGS, 0, 0, Buffer.alloc(0)),
-        frameOf(HEADERS, END_HEADERS, 1, headerBlock([...pseudo, ...headers])),
-        frameOf(DATA, END_STREAM, 1, body),
-      ]));
+      const pseudo: Array<readonly [string, string]> = [
+        [':method', 'POST'],
+        [':scheme', 'http'],
+        [':authority', `127.0.0.1:${port}`],
+        [':path', path],
+      ];
+      socket.write(
+        Buffer.concat([
+          PREFACE,
+          frameOf(SETTINGS, 0, 0, Buffer.alloc(0)),
+          frameOf(HEADERS, END_HEADERS, 1, headerBlock([...pseudo, ...headers])),
+          frameOf(DATA, END_STREAM, 1, body),
+        ]),
+      );
     });
     socket.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
       while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
-        const length = pending.readUIntBE(0, 3), type = pending[3], flags = pending[4];
+        const length = pending.readUIntBE(0, 3),
+          type = pending[3],
+          flags = pending[4];
         const stream = pending.readUInt32BE(5) & 0x7fffffff;
         const payload = pending.subarray(9, 9 + length);
         pending = pending.subarray(9 + length);

@@ -10,10 +10,13 @@ import type { GrpcClient } from './sample-app';
 const REFLECTION_PROTO_DIR = path.join(path.dirname(require.resolve('@grpc/reflection')), '..', 'proto');
 
 export const loaded = grpc.loadPackageDefinition(
-  protoLoader.loadSync(
-    ['grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto', healthProtoPath],
-    { keepCase: true, enums: String, defaults: true, oneofs: true, includeDirs: [REFLECTION_PROTO_DIR] },
-  ),
+  protoLoader.loadSync(['grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto', healthProtoPath], {
+    keepCase: true,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [REFLECTION_PROTO_DIR],
+  }),
 ) as unknown as {
   grpc: {
     reflection: Record<'v1' | 'v1alpha', { ServerReflection: typeof grpc.Client }>;
@@ -49,7 +52,8 @@ export async function filesFromReflection(address: string, version: 'v1' | 'v1al
   try {
     const files = new Map<string, FileDescriptorProto>();
     const take = (response: ReflectionResponse, asked: string): void => {
-      if (!response.file_descriptor_response) throw new Error(`reflection answered ${JSON.stringify(response.error_response)} for ${asked}`);
+      if (!response.file_descriptor_response)
+        throw new Error(`reflection answered ${JSON.stringify(response.error_response)} for ${asked}`);
       for (const bytes of response.file_descriptor_response.file_descriptor_proto) {
         const file = fromBinary(FileDescriptorProtoSchema, bytes);
         if (!files.has(file.name)) files.set(file.name, file);

@@ -30,13 +30,16 @@ export const loaderOptions: protoLoader.Options = { keepCase: true, longs: Strin
 let packageObject: grpc.GrpcObject | undefined;
 export function clientPackage(): grpc.GrpcObject {
   // bookstore.proto imports google/api/annotations.proto, which google-proto-files holds.
-  packageObject ??= grpc.loadPackageDefinition(protoLoader.loadSync(SAMPLE_PROTOS, { ...loaderOptions, includeDirs: [PROTO_DIR, path.dirname(getProtoPath())] }));
+  packageObject ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(SAMPLE_PROTOS, { ...loaderOptions, includeDirs: [PROTO_DIR, path.dirname(getProtoPath())] }),
+  );
   return packageObject;
 }
 
 export function makeClient<T = GrpcClient>(address: string, service: string, token?: string): T {
-  const ctor = service.split('.').reduce<unknown>((ns, part) => (ns as Record<string, unknown>)[part], clientPackage()) as
-    typeof grpc.Client;
+  const ctor = service
+    .split('.')
+    .reduce<unknown>((ns, part) => (ns as Record<string, unknown>)[part], clientPackage()) as typeof grpc.Client;
   return new ctor(address, grpc.credentials.createInsecure(), token ? { interceptors: [bearer(token)] } : {}) as T;
 }
 

@@ -43,11 +43,15 @@ export async function startSampleProcess(env: NodeJS.ProcessEnv = {}, options: S
   const nodeArgs = options.liveMemory ? ['--require', report] : [];
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sample-'));
   // Port 0 for both: the log lines name the ports bound.
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'sample', 'main.js'), '127.0.0.1:0', '--web', '127.0.0.1:0'], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(ROOT, 'dist', 'sample', 'main.js'), '127.0.0.1:0', '--web', '127.0.0.1:0'],
+    {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -72,7 +76,7 @@ export async function startSampleProcess(env: NodeJS.ProcessEnv = {}, options: S
       const reports = () => output.split('\n').filter((line) => line.startsWith('live-memory ')).length;
       const before = reports();
       child.kill('SIGUSR2');
-      for (const until = Date.now() + 10000; reports() === before; ) {
+      for (const until = Date.now() + 10000; reports() === before;) {
         if (Date.now() > until) throw new Error(`the sample process did not report its memory:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

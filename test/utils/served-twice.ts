@@ -30,9 +30,16 @@ export interface ServeOptions {
 }
 
 /** The controllers served twice: by a server on a loopback port, and in process by the testing toolkit. */
-export async function serveTwice(controllers: Type[], { providers = [], service = 'gadgets.NestedMakerController', seed }: ServeOptions = {}): Promise<Served> {
+export async function serveTwice(
+  controllers: Type[],
+  { providers = [], service = 'gadgets.NestedMakerController', seed }: ServeOptions = {},
+): Promise<Served> {
   const socketDb = testDatabase();
-  @Module({ imports: [gadgetOrm(socketDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS, url: '127.0.0.1:0' })], controllers, providers })
+  @Module({
+    imports: [gadgetOrm(socketDb), GrpcFrameworkModule.forRoot({ protoPath: PROTOS, url: '127.0.0.1:0' })],
+    controllers,
+    providers,
+  })
   class SocketModule {}
   const moduleRef = await Test.createTestingModule({ imports: [SocketModule] }).compile();
   moduleRef.useLogger(false);
@@ -44,8 +51,11 @@ export async function serveTwice(controllers: Type[], { providers = [], service 
   });
   await socketApp.get(MikroORM).getSchemaGenerator().refreshDatabase();
   await seed?.(socketApp.get(MikroORM).em.fork());
-  const definition = grpc.loadPackageDefinition(protoLoader.loadSync(PROTOS, { keepCase: true, defaults: true, includeDirs: [gadgetProtos('')[0]] }));
-  const clientClass = (name: string) => name.split('.').reduce<unknown>((ns, part) => (ns as Record<string, unknown>)[part], definition) as typeof grpc.Client;
+  const definition = grpc.loadPackageDefinition(
+    protoLoader.loadSync(PROTOS, { keepCase: true, defaults: true, includeDirs: [gadgetProtos('')[0]] }),
+  );
+  const clientClass = (name: string) =>
+    name.split('.').reduce<unknown>((ns, part) => (ns as Record<string, unknown>)[part], definition) as typeof grpc.Client;
   const address = `127.0.0.1:${socketApp.get(GrpcFrameworkServer).port}`;
   const socket = new (clientClass(service))(address, grpc.credentials.createInsecure()) as Served['clients']['socket'];
   const others: grpc.Client[] = [];
@@ -77,7 +87,9 @@ export async function serveTwice(controllers: Type[], { providers = [], service 
 
 export const unaryOf = (client: grpc.Client & Record<string, Function>, method: string, request: object, metadata = new grpc.Metadata()) =>
   new Promise<Record<string, unknown>>((resolve, reject) =>
-    client[method](request, metadata, (error: grpc.ServiceError | null, response: Record<string, unknown>) => (error ? reject(error) : resolve(response))),
+    client[method](request, metadata, (error: grpc.ServiceError | null, response: Record<string, unknown>) =>
+      error ? reject(error) : resolve(response),
+    ),
   );
 
 export const streamOf = (client: grpc.Client & Record<string, Function>, metadata = new grpc.Metadata()) =>
@@ -88,4 +100,3 @@ export const streamOf = (client: grpc.Client & Record<string, Function>, metadat
     call.on('error', (error: grpc.ServiceError) => resolve({ messages, error }));
     call.on('end', () => resolve({ messages }));
   });
-

@@ -29,7 +29,12 @@ export function webTransport(baseUrl: string, protocol: WebProtocol, httpVersion
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type WebClient = Record<string, (request: any, options?: CallOptions) => any>;
 
-export function webClient(server: GrpcFrameworkServer, service: string, protocol: WebProtocol, httpVersion: '1.1' | '2' = '1.1'): WebClient {
+export function webClient(
+  server: GrpcFrameworkServer,
+  service: string,
+  protocol: WebProtocol,
+  httpVersion: '1.1' | '2' = '1.1',
+): WebClient {
   const desc: DescService | undefined = webSchemas(server).getService(service);
   if (!desc) throw new Error(`no service ${service}`);
   return createClient(desc, webTransport(`http://${server.webAddress!}`, protocol, httpVersion)) as unknown as WebClient;
