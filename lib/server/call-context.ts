@@ -72,6 +72,7 @@ export class CallContext {
    */
   responseRoom?: ResponseRoom;
 
+  /** @internal Made by the call handlers, one per call. */
   constructor(
     /** The grpc-js call. */
     readonly call: ServedCall,

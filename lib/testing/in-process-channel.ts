@@ -11,13 +11,14 @@ import {
   status,
   StatusObject,
 } from '@grpc/grpc-js';
-// Type-only: grpc-js's index exports the Channel class, not the interface a channelOverride
-// implements, nor the call interface a channel returns.
-import type { Call, InterceptingListener, MessageContext } from '@grpc/grpc-js/build/src/call-interface';
-import type { Channel } from '@grpc/grpc-js/build/src/channel';
+import type { ChannelInterface as Channel, InterceptingListener } from '@grpc/grpc-js';
 import type { GrpcFrameworkServer } from '../server/grpc-framework.server';
 import { BridgedServerCall, statusOfError } from '../server/bridged-server-call';
 import { internalsOf } from '../server/server-internals';
+
+// grpc-js exports the interface a channelOverride implements, not the call a channel makes.
+type Call = ReturnType<Channel['createCall']>;
+type MessageContext = Parameters<Call['sendMessageWithContext']>[0];
 
 /** Messages a server stream may have waiting for the client before `write()` asks it to wait for `drain`. */
 const STREAM_HIGH_WATER_MARK = 16;
