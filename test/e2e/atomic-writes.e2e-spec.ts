@@ -184,6 +184,8 @@ describe('a write of one row', () => {
 
 /** Tells the slow Create below to go on (set by the test once the client has been answered). */
 let slowStepDone: () => void = () => undefined;
+/** The slow Create's call signal: the server's own deadline, which may pass a little after the client's. */
+let slowCallSignal: AbortSignal | undefined;
 const slowCreate = new EventEmitter();
 
 /** Saves, then takes its time before the transaction commits (a slow second step, a stalled database). */
@@ -191,6 +193,7 @@ const slowCreate = new EventEmitter();
 class SlowUserService extends ModelService(User) {
   override async performCreate(serializer: ProtoSerializer<object>): Promise<unknown> {
     const saved = await serializer.save();
+    slowCallSignal = this.context.signal;
     await new Promise<void>((resolve) => (slowStepDone = resolve));
     return saved;
   }
@@ -224,7 +227,10 @@ describe('deadlines', () => {
     const users = running.client('account.UserController');
     const error = await failureOf(unary(users, 'Create', { username: 'late' }, undefined, { deadline: Date.now() + 150 }));
     expect(error.code).toBe(status.DEADLINE_EXCEEDED);
-    // The handler goes on after its caller was answered, and must then not commit.
+    // The handler goes on once the server's deadline has passed too (the client's timer can fire
+    // first, and until the server's passes a commit is in time), and must then not commit.
+    const signal = slowCallSignal!;
+    if (!signal.aborted) await once(signal, 'abort');
     const ended = once(slowCreate, 'ended');
     slowStepDone();
     await ended;
