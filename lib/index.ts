@@ -9,8 +9,7 @@ export type {
   GrpcLoaderOptions,
   GrpcWebOptions,
 } from './interfaces/grpc-framework-options.interface';
-export type { WebCorsOptions, WebRequest, WebResponse } from './web/cors';
-export type { WebTlsOptions } from './web/web-listener';
+export type { WebCorsOptions, WebRequest, WebResponse, WebTlsOptions } from './interfaces/grpc-web-options.interface';
 export type { GrpcModelServiceOptions } from './interfaces/grpc-model-service-options.interface';
 export { GrpcModelService } from './decorators/grpc-model-service.decorator';
 export { ProtoField } from './decorators/proto-field.decorator';
@@ -30,7 +29,7 @@ export {
   DestroyService,
   ReadOnlyModelService,
   ModelService,
-} from './services/concrete-services';
+} from './mixins/concrete-services';
 
 export { ListModelMixin, NEXT_PAGE_TOKEN_KEY } from './mixins/list-model.mixin';
 export type { ListModelActions } from './mixins/list-model.mixin';
@@ -61,9 +60,9 @@ export type { ModelProtoSerializerOptions, EntityClass } from './serializers/mod
 export type { FieldOptions, FieldKind } from './serializers/field-spec';
 export { Int64Type } from './orm/int64.type';
 
-export { CallContext } from './server/call-context';
-export type { ResponseRoom } from './server/response-stream';
-export { RequestStream } from './server/request-stream';
+export { CallContext } from './call/call-context';
+export type { ResponseRoom } from './call/response-room';
+export { RequestStream } from './call/request-stream';
 export { AuthenticationFailedError } from './auth/authenticator';
 export type { Authenticator } from './auth/authenticator';
 export { JwtAuthenticator } from './auth/jwt-authenticator';
@@ -74,7 +73,7 @@ export type { PassportAuthenticatorOptions, PassportRequest, PassportStrategyLik
 export type { MtlsAuthenticatorOptions } from './auth/mtls-authenticator';
 export { AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly, READ_ACTIONS } from './auth/permissions';
 export type { Permission, PermissionLike, ServicePermissions } from './auth/permissions';
-export { GrpcFrameworkServer } from './server/grpc-framework.server';
+export { GrpcFrameworkServer } from './module/grpc-framework.server';
 export { STREAM_STATE_CHANNEL } from './server/diagnostics';
 export type { StreamStateMessage } from './server/diagnostics';
 

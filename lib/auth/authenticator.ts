@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { Metadata } from '@grpc/grpc-js';
 import { GrpcError } from '../errors/grpc-error';
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 
 /**
  * Turns a call's metadata into a caller, as a Django REST framework authentication class does:

@@ -1,4 +1,4 @@
-import type { CallContext } from '../server/call-context';
+import type { CallContext, ObjectAccess } from '../call/call-context';
 import { authenticate, Authenticator } from './authenticator';
 import { Permission, PermissionLike, refusal, ServicePermissions } from './permissions';
 
@@ -7,7 +7,7 @@ import { Permission, PermissionLike, refusal, ServicePermissions } from './permi
  * permissions are asked, before Nest's guards and the handler run (DRF's `initial()`); object
  * permissions are asked when `getObject()` has found the object. Made once per rpc at start-up.
  */
-export class CallAccess {
+export class CallAccess implements ObjectAccess {
   private constructor(
     private readonly authenticators: readonly Authenticator[],
     private readonly permissions: readonly Permission[],

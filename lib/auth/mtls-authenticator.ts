@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 import type { Authenticator } from './authenticator';
 
 export interface MtlsAuthenticatorOptions {

@@ -1,5 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 import { AuthenticationFailedError, Authenticator } from './authenticator';
 
 /** What a Passport strategy calls to say how authentication went (passport-strategy's actions). */

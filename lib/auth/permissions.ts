@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { CanActivate, ExecutionContext } from '@nestjs/common';
 import { GrpcError } from '../errors/grpc-error';
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 
 /**
  * A Django REST framework permission class, in Nest's words: `hasPermission` is asked before

@@ -1,12 +1,11 @@
-import type { CallAccess } from '../auth/call-access';
 import { Metadata, ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream, status } from '@grpc/grpc-js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { EventEmitter } from 'node:events';
 import { GrpcError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { MessageCodec } from '../proto/message-codec';
-import type { PageTokens } from '../querying/page-token';
-import type { ResponseRoom } from './response-stream';
+import type { PageTokens } from './page-token';
+import type { ResponseRoom } from './response-room';
 import type { StreamMemory } from './stream-memory';
 
 /** Why a call's signal aborted; shared, as they carry nothing of the call (an Error made per call costs its stack). */
@@ -19,6 +18,14 @@ export type ServedCall =
   | ServerWritableStream<Buffer, Buffer>
   | ServerReadableStream<Buffer, Buffer>
   | ServerDuplexStream<Buffer, Buffer>;
+
+/** What `getObject()` asks about each object it finds, for the permissions that check objects (`CallAccess`). @internal */
+export interface ObjectAccess {
+  /** Whether objects are checked when found (`checkObject` has work). */
+  readonly checksObjects: boolean;
+  /** Refuses `object` unless every permission allows it; `notFound` is the error that hides it. */
+  checkObject(call: CallContext, service: object, object: object, notFound: () => Error): Promise<void>;
+}
 
 /** What every call of one rpc shares, made once when the server starts. @internal */
 export interface RpcSetup {
@@ -64,7 +71,7 @@ export class CallContext {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   user: any = null;
   /** Who may make this call: checked before the handler, asked again about objects `getObject()` finds. @internal */
-  access?: CallAccess;
+  access?: ObjectAccess;
   /**
    * A server stream's room for more: how much its client takes now. A handler that reads no
    * more than this before it yields holds nothing while its client does not read (List reads

@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { withStartupHint } from '../errors/startup-hints';
-import { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { GrpcFrameworkServer } from '../module/grpc-framework.server';
 import { internalsOf } from '../server/server-internals';
 import { loadExport } from './load-module';
 

@@ -1,9 +1,9 @@
 import { EntityMetadata, EntityProperty } from '@mikro-orm/core';
-import { defaultFieldNames, fieldKindOf } from '../orm/entity-properties';
+import { defaultFieldNames, fieldKindOf } from '../serializers/entity-properties';
 import { entityFieldSpec } from '../serializers/entity-field-specs';
 import { FieldKind, toSnakeCase } from '../serializers/field-spec';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import { upperSnake } from './enum-names';
+import { upperSnake } from '../proto/enum-names';
 
 export interface ProtoGenerationOptions {
   /** Entity properties to include, in order. @default every scalar and owned relation */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { withStartupHint } from '../errors/startup-hints';
 import { COMMAND_LINE_ENV, CommandLineSettings, commandLineSettingsOf } from '../module/resolve-options';
-import { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { GrpcFrameworkServer } from '../module/grpc-framework.server';
 import { runWithReloader } from './dev-reloader';
 import { loadExport } from './load-module';
 

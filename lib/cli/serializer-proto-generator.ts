@@ -1,8 +1,8 @@
 import type { MetadataStorage } from '@mikro-orm/core';
-import { fieldKindOf } from '../orm/entity-properties';
+import { fieldKindOf } from '../serializers/entity-properties';
 import type { FieldSpec } from '../serializers/field-spec';
 import type { SerializerSpec } from '../serializers/serializer-spec';
-import { upperSnake } from './enum-names';
+import { upperSnake } from '../proto/enum-names';
 import {
   nullableDefinitions,
   ProtoField,

@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { GRPC_MODEL_SERVICE_METADATA } from '../constants';
+import { GRPC_MODEL_SERVICE_METADATA } from '../common/constants';
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
 
 const PROTOTYPE_DEFAULTS: ReadonlyArray<[keyof GrpcModelServiceOptions, string]> = [

@@ -10,7 +10,7 @@ import {
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
 import { HttpException } from '@nestjs/common';
-import { INTERNAL_ERROR_MESSAGE } from '../constants';
+import { INTERNAL_ERROR_MESSAGE } from '../common/constants';
 import { GrpcError } from './grpc-error';
 import { badRequestMetadata } from './status-details';
 import { boundedMessage } from './status-limits';

@@ -1,14 +1,14 @@
 import { EntityManager, EntityMetadata, EventType, FilterQuery, ReferenceKind } from '@mikro-orm/core';
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 import { ColumnReader, CompiledLookup, RelatedColumns } from '../orm/column-reader';
 import { withoutImplicitTransactions } from '../orm/mikro-orm-internals';
 import { flushIsOneRow } from '../orm/one-row-flush';
 import { OneRowInsert } from '../orm/one-row-insert';
-import { offerUnmanagedInsert } from './unmanaged-insert';
+import { offerUnmanagedInsert } from '../serializers/unmanaged-insert';
 import type { Awaitable } from '../orm/row-queries';
 import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
 import type { SerializerSpec } from '../serializers/serializer-spec';
-import { isDefault } from '../services/default-hooks';
+import { isDefault } from '../serializers/default-hooks';
 
 /** A serializer class, as far as the fast paths look at it. */
 export type SerializerClassLike = Function & { spec(): SerializerSpec };

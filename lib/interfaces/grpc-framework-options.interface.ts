@@ -3,8 +3,7 @@ import type { ServicePermissions } from '../auth/permissions';
 import type { ChannelOptions, Server, ServerCredentials, ServerInterceptor } from '@grpc/grpc-js';
 import type { ProtoRegistry } from '../proto/proto-registry';
 import type { NestInterceptor, Type } from '@nestjs/common';
-import type { WebCorsOptions, WebRequest, WebResponse } from '../web/cors';
-import type { WebConnectionLimits, WebTlsOptions } from '../web/web-listener';
+import type { WebConnectionLimits, WebCorsOptions, WebRequest, WebResponse, WebTlsOptions } from './grpc-web-options.interface';
 
 /**
  * A second address answering gRPC-Web and the Connect protocol (HTTP/1.1 and HTTP/2) for

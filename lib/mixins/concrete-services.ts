@@ -1,10 +1,10 @@
-import { CreateModelMixin } from '../mixins/create-model.mixin';
-import { DestroyModelMixin } from '../mixins/destroy-model.mixin';
-import { ListModelMixin } from '../mixins/list-model.mixin';
-import { RetrieveModelMixin } from '../mixins/retrieve-model.mixin';
-import { UpdateModelMixin } from '../mixins/update-model.mixin';
+import { CreateModelMixin } from './create-model.mixin';
+import { DestroyModelMixin } from './destroy-model.mixin';
+import { ListModelMixin } from './list-model.mixin';
+import { RetrieveModelMixin } from './retrieve-model.mixin';
+import { UpdateModelMixin } from './update-model.mixin';
 import type { EntityClass } from '../serializers/model-proto-serializer';
-import { GenericService, GenericServiceOptions } from './generic-service';
+import { GenericService, GenericServiceOptions } from '../services/generic-service';
 
 // Concrete services are only compositions of GenericService and mixins.
 

@@ -1,6 +1,6 @@
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 import type { ProtoMessage, ProtoSerializer } from '../serializers/proto-serializer';
-import { markDefaults } from '../services/default-hooks';
+import { markDefaults } from '../serializers/default-hooks';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 
 export interface CreateModelActions {

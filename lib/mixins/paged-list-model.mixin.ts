@@ -1,6 +1,6 @@
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { pageResponseShape } from '../querying/page-response';
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 import type { ProtoMessage } from '../serializers/proto-serializer';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 

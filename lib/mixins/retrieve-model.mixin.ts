@@ -1,4 +1,4 @@
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 import type { ProtoMessage } from '../serializers/proto-serializer';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 

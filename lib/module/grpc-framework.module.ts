@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { GrpcFrameworkServer } from './grpc-framework.server';
 import { GrpcFrameworkConfigurableModule } from './grpc-framework.module-definition';
 
 /**

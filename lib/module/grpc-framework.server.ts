@@ -10,28 +10,28 @@ import type {
   ResolvedGrpcFrameworkOptions,
   ResolvedGrpcWebOptions,
 } from '../interfaces/grpc-framework-options.interface';
-import { DEFAULT_KEEPALIVE_TIME_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../constants';
-import { GRPC_FRAMEWORK_OPTIONS } from '../module/grpc-framework.module-definition';
-import { commandLineSettingsOf, resolveOptions } from '../module/resolve-options';
+import { DEFAULT_KEEPALIVE_TIME_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS } from '../common/constants';
+import { GRPC_FRAMEWORK_OPTIONS } from './grpc-framework.module-definition';
+import { commandLineSettingsOf, resolveOptions } from './resolve-options';
 import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
-import { HandlerEnvironment, handlerOf, InProcessHandler } from './call-handlers';
-import { frameworkServicesRegistry, underFrameworkDecoding } from './framework-services';
-import { DeadlineWatch } from './deadline-watch';
-import { keepDuplicateCredentials } from './duplicate-credentials';
-import { limitGrpcConnections } from './grpc-connection-limits';
-import { http2ServersOf } from './grpc-js-internals';
-import { FailureLog } from './failure-log';
-import { StreamCounts } from './response-stream';
-import { PageTokens } from '../querying/page-token';
-import { StreamMemory } from './stream-memory';
-import { addReflection, ServingHealth } from './reflection-and-health';
+import { HandlerEnvironment, handlerOf, InProcessHandler } from '../server/call-handlers';
+import { frameworkServicesRegistry, underFrameworkDecoding } from '../server/framework-services';
+import { DeadlineWatch } from '../server/deadline-watch';
+import { keepDuplicateCredentials } from '../server/duplicate-credentials';
+import { limitGrpcConnections } from '../server/grpc-connection-limits';
+import { http2ServersOf } from '../server/grpc-js-internals';
+import { FailureLog } from '../server/failure-log';
+import { StreamCounts } from '../server/response-stream';
+import { PageTokens } from '../call/page-token';
+import { StreamMemory } from '../call/stream-memory';
+import { addReflection, ServingHealth } from '../server/reflection-and-health';
 import { fastPathsFor } from '../fast-paths/fast-paths';
 import { GenericServiceBase } from '../services/generic-service';
-import { BoundRpc, bindService, checkModelService, servicesAmong, ServiceToBind } from './service-binding';
-import { registerInternals } from './server-internals';
-import { undecoratedImplementations } from './undecorated-controllers';
-import { bindGrpcMethods, grpcMethodHandlersAmong } from './grpc-method-binding';
+import { BoundRpc, bindService, checkModelService, servicesAmong, ServiceToBind } from '../server/service-binding';
+import { registerInternals } from '../server/server-internals';
+import { undecoratedImplementations } from '../server/undecorated-controllers';
+import { bindGrpcMethods, grpcMethodHandlersAmong } from '../server/grpc-method-binding';
 import { WebListener } from '../web/web-listener';
 import { webRequestHandler } from '../web/web-transport';
 

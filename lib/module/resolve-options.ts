@@ -15,7 +15,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_WEB_REQUEST_TIMEOUT_MS,
-} from '../constants';
+} from '../common/constants';
 import { randomBytes } from 'node:crypto';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { GrpcFrameworkOptions, ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';

@@ -1,6 +1,6 @@
 import { EntityManager, EntityMetadata, raw } from '@mikro-orm/core';
-import type { Condition, ContainsBuilder } from '../querying/filter-query';
-import { driverPoolOf } from './mikro-orm-internals';
+import type { Condition, ContainsBuilder } from './filter-query';
+import { driverPoolOf } from '../orm/mikro-orm-internals';
 
 /**
  * "The column contains the value", ignoring case (ASCII case on SQLite), as a condition with

@@ -5,7 +5,7 @@ import type { SerializerSpec } from '../serializers/serializer-spec';
 import { Condition, ContainsBuilder, filterCondition, FilterableField, FilterRefusedError, TEXT_KINDS } from './filter-query';
 import { Comparator, FilterSyntaxError, parseFilter } from './filter-syntax';
 import { OrderByRefusedError, OrderKey, parseOrderBy } from './order-by';
-import { KeyValue, PageTokenError, PageTokens } from './page-token';
+import { KeyValue, PageTokenError, PageTokens } from '../call/page-token';
 
 /** Which fields clients may filter on, by proto field name, and with which comparators. */
 export type FilterFields = Readonly<Record<string, readonly Comparator[]>>;

@@ -1,5 +1,5 @@
 import { EntityMetadata, EntityProperty, ReferenceKind } from '@mikro-orm/core';
-import { fieldKindOf } from '../orm/entity-properties';
+import { fieldKindOf } from './entity-properties';
 import { DEFAULT_MAX_BYTES_LENGTH, DEFAULT_MAX_ITEMS, DEFAULT_MAX_TEXT_LENGTH, FieldKind, FieldSpec, toSnakeCase } from './field-spec';
 
 /** Field specs derived from an entity property: type, length, nullability, uniqueness, read-only keys. */

@@ -1,5 +1,5 @@
 import { EntityMetadata, EntityProperty, ReferenceKind } from '@mikro-orm/core';
-import type { FieldKind } from '../serializers/field-spec';
+import type { FieldKind } from './field-spec';
 
 const FLOAT_TYPES = new Set(['float', 'double', 'real', 'double precision', 'float4', 'float8']);
 const DATE_TYPES = new Set(['date', 'datetime', 'time', 'timestamp', 'timestamptz']);

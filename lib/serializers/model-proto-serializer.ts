@@ -1,6 +1,6 @@
 import { equalTo } from '../orm/equal-to';
 import { OneRowInsert } from '../orm/one-row-insert';
-import { takeUnmanagedInsert } from '../fast-paths/unmanaged-insert';
+import { takeUnmanagedInsert } from './unmanaged-insert';
 import {
   Collection,
   EntityManager,
@@ -16,7 +16,7 @@ import {
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import { defaultFieldNames } from '../orm/entity-properties';
+import { defaultFieldNames } from './entity-properties';
 import { entityFieldSpec } from './entity-field-specs';
 import { entityMetadataOf } from './entity-metadata-source';
 import { FieldOptions, FieldSpec, resolveFieldSpec } from './field-spec';
@@ -31,7 +31,7 @@ import {
   withClassTransformer,
   withValidateNested,
 } from './serializer-spec';
-import { markDefaults } from '../services/default-hooks';
+import { markDefaults } from './default-hooks';
 
 /** An entity class, as MikroORM knows it. */
 export type EntityClass<T extends object = object> = new (...args: never[]) => T;

@@ -2,14 +2,14 @@ import { EntityManager, Reference } from '@mikro-orm/core';
 import { validate } from 'class-validator';
 import { FieldViolation, groupByField, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 import { DEFAULT_MAX_ITEMS, FieldSpec, resolveFieldSpec } from './field-spec';
 import { isSent, listItems, nestedBatchFields, nestedObjects, nestedViolations } from './nested-fields';
 import { validateFieldValue } from './field-validation';
 import { choiceOfEnumName } from '../proto/enum-names';
 import { CLASS_TO_PLAIN, PLAIN_TO_CLASS, TransformFn } from './class-transformer-decorations';
 import { buildSpec, declaredProtoFields, SerializerSpec, withClassTransformer, withValidateNested } from './serializer-spec';
-import { markDefaults } from '../services/default-hooks';
+import { markDefaults } from './default-hooks';
 
 /** A proto message as handlers see it: field names as in the .proto. */
 export type ProtoMessage = Record<string, unknown>;

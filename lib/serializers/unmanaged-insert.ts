@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { OneRowInsert } from '../orm/one-row-insert';
-import type { CallContext } from '../server/call-context';
-import type { SerializerContext } from '../serializers/proto-serializer';
+import type { CallContext } from '../call/call-context';
+import type { SerializerContext } from './proto-serializer';
 
 /** An insert of an unmanaged instance, offered to one serializer class for one call's Create. */
 interface Offer {

@@ -1,7 +1,7 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { GrpcError } from '../errors/grpc-error';
-import type { CallContext } from './call-context';
+import type { CallContext } from '../call/call-context';
 import type { ExceptionFiltersOfHandler } from './nest-internals';
 
 /** What Nest's `BaseRpcExceptionFilter` answers for an error it does not know: the framework's own mapping then applies. */

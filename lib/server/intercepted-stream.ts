@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { CallContext } from './call-context';
+import type { CallContext } from '../call/call-context';
 import type { StreamEnhancers } from './nest-internals';
 import { handlerMessages } from './response-stream';
 import type { Invoke, RpcRequest } from './service-binding';

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import * as protobuf from 'protobufjs';
 import { pageResponseShape } from '../querying/page-response';
 import type { ServiceDefinition } from '../proto/proto-registry';
-import { isDefault } from '../services/default-hooks';
+import { isDefault } from '../serializers/default-hooks';
 import type { GenericServiceBase } from '../services/generic-service';
 import { listQueryingOrProblems } from '../services/list-querying-of';
 import { totalOrder } from '../services/queryset-batches';

@@ -1,7 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
-import type { CallContext } from './call-context';
-import type { RequestStream } from './request-stream';
+import type { CallContext } from '../call/call-context';
+import type { RequestStream } from '../call/request-stream';
 
 /** Response messages a bidi `@GrpcStreamCall` handler may queue before `write()` says wait. */
 const HIGH_WATER_MARK = 16;

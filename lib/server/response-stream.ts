@@ -1,5 +1,6 @@
 import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
 import { dataFrames } from '../proto/message-frames';
+import type { ResponseRoom } from '../call/response-room';
 import { publishStreamState } from './diagnostics';
 import { FramedResponseWriter, framedResponseWriterOf } from './grpc-js-internals';
 
@@ -16,21 +17,6 @@ export const STREAM_PENDING_BYTES = 256 * 1024;
  * framework: one write per 32 KiB (about 300 List rows) instead of one per message.
  */
 export const FRAMED_WRITE_BYTES = 32 * 1024;
-
-/**
- * How much a server stream's handler may read now: what the response stream takes before it
- * waits for the client. A handler that reads no more than this holds nothing while its client
- * does not read (List reads this way).
- */
-export interface ResponseRoom {
-  /** The bytes the stream takes now before it waits for the client (0 when it waits). */
-  readonly bytes: number;
-  /**
-   * Resolves once the stream takes `bytes` more (all of `STREAM_PENDING_BYTES` at most), or the
-   * call is over. What the stream holds is sent first.
-   */
-  wait(bytes: number): Promise<void>;
-}
 
 /**
  * Writes one call's response messages, holding back while the transport has a full queue

@@ -9,7 +9,7 @@ import { afterFilters } from './exception-filters';
 import { controllerContextCreator, exceptionFiltersOf, pipesOf, runsEnhancers, streamEnhancersOf } from './nest-internals';
 import { interceptedInvoke } from './intercepted-stream';
 import { PipedRequest } from './piped-request';
-import { RequestStream } from './request-stream';
+import { RequestStream } from '../call/request-stream';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
 import { registerEntityHint } from '../errors/startup-hints';
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
@@ -20,7 +20,7 @@ import { checkListQuerying } from './list-querying-check';
 import { checkSerializerAgainstProto } from './serializer-proto-check';
 import { GenericServiceBase } from '../services/generic-service';
 import { Service, serviceView } from '../services/service';
-import type { CallContext } from './call-context';
+import type { CallContext } from '../call/call-context';
 
 /** What a handler receives: the decoded request message, or the request stream of a client-streaming or bidi rpc. */
 export type RpcRequest = Record<string, unknown> | RequestStream;

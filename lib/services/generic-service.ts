@@ -7,7 +7,7 @@ import {
   DEFAULT_MAX_BULK_ITEMS,
   DEFAULT_MAX_PAGE_SIZE,
   DEFAULT_PAGE_SIZE,
-} from '../constants';
+} from '../common/constants';
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, GrpcError, ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
@@ -22,15 +22,15 @@ import type {
 } from '../serializers/proto-serializer';
 import { toSnakeCase } from '../serializers/field-spec';
 import type { FilterFields, ListQuery } from '../querying/list-querying';
-import type { KeyValue } from '../querying/page-token';
+import type { KeyValue } from '../call/page-token';
 import { equalTo } from '../orm/equal-to';
-import { RequestStream } from '../server/request-stream';
+import { RequestStream } from '../call/request-stream';
 import type { HeldMessages } from './held-messages';
-import { markDefaults } from './default-hooks';
+import { markDefaults } from '../serializers/default-hooks';
 import { listQueryingOf } from './list-querying-of';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
 import { Service } from './service';
-import type { CallContext } from '../server/call-context';
+import type { CallContext } from '../call/call-context';
 
 /** The set of rows a service works on: Django's queryset, as MikroORM query parts. */
 export interface Queryset<T extends object> {

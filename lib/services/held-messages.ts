@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { GrpcError } from '../errors/grpc-error';
-import type { Reservation, StreamMemory } from '../server/stream-memory';
+import type { Reservation, StreamMemory } from '../call/stream-memory';
 
 /**
  * The bytes of a client stream's messages that a handler keeps until it has written them

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import { containsCondition } from '../orm/contains-condition';
+import { containsCondition } from '../querying/contains-condition';
 import { FilterFields, ListQuerying } from '../querying/list-querying';
 import type { SerializerSpec } from '../serializers/serializer-spec';
 

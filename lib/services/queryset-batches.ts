@@ -1,8 +1,8 @@
 import type { EntityManager, EntityMetadata, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
 import { ValidationFailedError } from '../errors/grpc-error';
 import type { ColumnReader } from '../orm/column-reader';
-import type { ResponseRoom } from '../server/response-stream';
-import type { Reservation, StreamMemory } from '../server/stream-memory';
+import type { ResponseRoom } from '../call/response-room';
+import type { Reservation, StreamMemory } from '../call/stream-memory';
 import type { Queryset } from './generic-service';
 
 type Direction = 'asc' | 'desc';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { CALL_STATE } from '../constants';
-import type { CallContext } from '../server/call-context';
+import { CALL_STATE } from '../common/constants';
+import type { CallContext } from '../call/call-context';
 import { explainRefusal } from '../serializers/model-proto-serializer';
 
 interface CallState {

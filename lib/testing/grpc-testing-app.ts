@@ -4,7 +4,7 @@ import { MikroORM } from '@mikro-orm/core';
 import type { ModuleMetadata } from '@nestjs/common';
 import { Test, TestingModule, TestingModuleBuilder } from '@nestjs/testing';
 import { withStartupHint } from '../errors/startup-hints';
-import { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import { GrpcFrameworkServer } from '../module/grpc-framework.server';
 import { internalsOf } from '../server/server-internals';
 import { clientServiceDefinition } from './client-definition';
 import { InProcessChannel } from './in-process-channel';

@@ -12,7 +12,7 @@ import {
   StatusObject,
 } from '@grpc/grpc-js';
 import type { ChannelInterface as Channel, InterceptingListener } from '@grpc/grpc-js';
-import type { GrpcFrameworkServer } from '../server/grpc-framework.server';
+import type { GrpcFrameworkServer } from '../module/grpc-framework.server';
 import { BridgedServerCall, statusOfError } from '../server/bridged-server-call';
 import { internalsOf } from '../server/server-internals';
 

@@ -13,7 +13,7 @@ import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerW
 import { Logger } from '@nestjs/common';
 import type { CallPeer } from '../server/bridged-server-call';
 import type { InProcessHandler } from '../server/call-handlers';
-import type { WebRequest, WebResponse } from './cors';
+import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { ConnectEsCall } from './connect-es-call';
 import { mustCloseConnection } from './web-call-request';
 import type { WebMethod } from './web-methods';

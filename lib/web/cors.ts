@@ -1,23 +1,5 @@
 import { cors as connectCors } from '@connectrpc/connect';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-
-/** Which browser pages may call the web address (CORS). */
-export interface WebCorsOptions {
-  /** Origins allowed to call from a browser, exactly as browsers send them (`https://app.example.com`), or `'*'` for any. @default [] (none) */
-  origins?: readonly string[] | '*';
-  /** Request headers pages may send besides those gRPC-Web and Connect need and `authorization`. @default [] */
-  allowedHeaders?: readonly string[];
-  /** Response headers and trailers pages may read besides those gRPC-Web and Connect need. @default [] */
-  exposedHeaders?: readonly string[];
-  /** Allow requests with credentials (cookies, TLS client certificates). @default false */
-  credentials?: boolean;
-  /** How long a browser may reuse a preflight's answer, in seconds. @default 7200 */
-  maxAgeSeconds?: number;
-}
-
-export type WebRequest = IncomingMessage | Http2ServerRequest;
-export type WebResponse = ServerResponse | Http2ServerResponse;
+import type { WebCorsOptions, WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 
 /**
  * CORS for the web address: the allowed origins get the headers gRPC-Web and Connect clients

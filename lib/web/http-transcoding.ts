@@ -4,7 +4,7 @@ import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../errors/status-details';
 import type { HttpRule } from '../proto/http-rules';
 import type { CallPeer } from '../server/bridged-server-call';
-import type { WebRequest, WebResponse } from './cors';
+import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { PathTemplate } from './path-template';
 import { invokeUnary } from './unary-web-call';
 import { header, mustCloseConnection, readBody } from './web-call-request';

@@ -1,5 +1,5 @@
 import * as http2 from 'node:http2';
-import type { WebRequest, WebResponse } from './cors';
+import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 
 /**
  * Gives an HTTP/2 request `timeoutMs` for its body to arrive, as Node's `requestTimeout` does

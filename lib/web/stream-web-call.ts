@@ -1,7 +1,7 @@
 import { Metadata, ServerWritableStream, status, StatusObject } from '@grpc/grpc-js';
 import { BridgedServerCall, CallPeer, CallSink } from '../server/bridged-server-call';
 import { FRAMED_WRITE_BYTES } from '../server/response-stream';
-import type { WebRequest, WebResponse } from './cors';
+import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { mustCloseConnection, readWebCall, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { dataFrames } from '../proto/message-frames';

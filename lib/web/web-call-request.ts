@@ -1,6 +1,6 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { WebRequest } from './cors';
+import type { WebRequest } from '../interfaces/grpc-web-options.interface';
 import { metadataOfNodeHeaders } from './web-metadata';
 import type { WebMethod } from './web-methods';
 import { connectTimeoutMs, decodeBase64Text, grpcTimeoutMs, singleFrameMessage } from './web-protocol';

@@ -1,25 +1,10 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type * as net from 'node:net';
-import type { WebRequest, WebResponse } from './cors';
+import type { WebConnectionLimits, WebRequest, WebResponse, WebTlsOptions } from '../interfaces/grpc-web-options.interface';
 
 /** The first bytes of every HTTP/2 connection without TLS ("prior knowledge", RFC 9113 3.4). */
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-
-/** TLS for the web address: what Node's `tls.createServer` takes (`key`, `cert`, `ca`, ...). */
-export type WebTlsOptions = Omit<http2.SecureServerOptions, 'allowHTTP1'>;
-
-/** How long the web address waits for a client, and how many it serves at once. */
-export interface WebConnectionLimits {
-  /** A request's headers (and a new connection's first bytes, or its TLS handshake) must arrive within this. */
-  headersTimeoutMs: number;
-  /** A whole HTTP/1.1 request, headers and body, must arrive within this (HTTP/2 bodies: see `limitHttp2Body`). */
-  requestTimeoutMs: number;
-  /** A connection or HTTP/2 session over which nothing is sent or received for this long is closed. */
-  idleTimeoutMs: number;
-  /** Connections open at once; more are closed as they are accepted. */
-  maxConnections: number;
-}
 
 /**
  * The web address's socket: HTTP/1.1 (browsers, curl) and HTTP/2 on one port. With TLS, ALPN

@@ -1,5 +1,5 @@
 import { Entity, MikroORM, PrimaryKey, Property } from '@mikro-orm/core';
-import { containsCondition } from '../../lib/orm/contains-condition';
+import { containsCondition } from '../../lib/querying/contains-condition';
 import { filterCondition, FilterableField } from '../../lib/querying/filter-query';
 import { parseFilter } from '../../lib/querying/filter-syntax';
 import { testDatabase, TestDatabase } from '../utils/test-database';

@@ -1,5 +1,5 @@
 import { GrpcModelService, ModelProtoSerializer, ReadOnlyModelService } from 'nestjs-grpc-framework';
-import { GrpcFrameworkServer } from '../../lib/server/grpc-framework.server';
+import { GrpcFrameworkServer } from '../../lib/module/grpc-framework.server';
 import { internalsOf } from '../../lib/server/server-internals';
 import { Gadget, Maker } from '../fixtures/gadgets/gadget.entity';
 import { gadgetProtos, startGadgetApp } from '../utils/gadget-app';

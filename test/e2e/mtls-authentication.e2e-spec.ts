@@ -6,7 +6,7 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { GenericService, GrpcFrameworkModule, GrpcModelService, IsAuthenticated, MtlsAuthenticator } from 'nestjs-grpc-framework';
-import { GrpcFrameworkServer } from '../../lib/server/grpc-framework.server';
+import { GrpcFrameworkServer } from '../../lib/module/grpc-framework.server';
 import { Gadget, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
 import { GadgetNameSerializer } from '../fixtures/pipeline/pipeline-examples';
 import { gadgetProtos } from '../utils/gadget-app';

@@ -1,4 +1,5 @@
-import { Cors, WebRequest, WebResponse } from '../../lib/web/cors';
+import { Cors } from '../../lib/web/cors';
+import type { WebRequest, WebResponse } from '../../lib/interfaces/grpc-web-options.interface';
 
 /** A request and a response that record what Cors sets: Cors only reads headers and the method, and sets headers. */
 function exchange(method: string, headers: Record<string, string>) {

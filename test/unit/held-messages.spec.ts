@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { HeldMessages } from '../../lib/services/held-messages';
-import { StreamMemory } from '../../lib/server/stream-memory';
+import { StreamMemory } from '../../lib/call/stream-memory';
 
 describe('HeldMessages', () => {
   const signal = new AbortController().signal;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { PageTokenError, PageTokens } from '../../lib/querying/page-token';
+import { PageTokenError, PageTokens } from '../../lib/call/page-token';
 import { thrownMessage } from '../utils/thrown';
 
 const QUERY = JSON.stringify({ filter: 'title:"a"', order_by: 'created desc' });

@@ -5,7 +5,7 @@ import { Module, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { GrpcFrameworkModule } from 'nestjs-grpc-framework';
 import { GrpcTestingApp } from 'nestjs-grpc-framework/testing';
-import { GrpcFrameworkServer } from '../../lib/server/grpc-framework.server';
+import { GrpcFrameworkServer } from '../../lib/module/grpc-framework.server';
 import { gadgetOrm, gadgetProtos } from './gadget-app';
 import { testDatabase } from './test-database';
 

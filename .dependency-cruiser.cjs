@@ -1,0 +1,23 @@
+// Folders of lib/ import one another in one direction only: a folder-level cycle fails `npm test`.
+// Bottom to top: common, errors, proto, orm, call, serializers, querying, auth, interfaces,
+// decorators, fast-paths, services, mixins, server, web, module, testing, cli.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-folder-cycles',
+      severity: 'error',
+      comment: 'A folder of lib/ takes part in an import cycle with other folders: move the shared piece down a layer.',
+      scope: 'folder',
+      from: { path: '^lib/' },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    // Type-only imports count: they tie folders together as much as value imports do.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    includeOnly: '^lib/',
+  },
+};
