@@ -1,6 +1,7 @@
 // Folders of lib/ import one another in one direction only: a folder-level cycle fails `npm test`.
 // Bottom to top: common, errors, proto, orm, call, serializers, querying, auth, interfaces,
-// decorators, fast-paths, services, mixins, server, web, module, testing, cli.
+// decorators, fast-paths, services, mixins, checks (start-up checks), transport (grpc-js calls),
+// nest (binding services and controllers into Nest's pipeline), web, module, testing, cli.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [

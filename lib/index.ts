@@ -74,8 +74,8 @@ export type { MtlsAuthenticatorOptions } from './auth/mtls-authenticator';
 export { AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly, READ_ACTIONS } from './auth/permissions';
 export type { Permission, PermissionLike, ServicePermissions } from './auth/permissions';
 export { GrpcFrameworkServer } from './module/grpc-framework.server';
-export { STREAM_STATE_CHANNEL } from './server/diagnostics';
-export type { StreamStateMessage } from './server/diagnostics';
+export { STREAM_STATE_CHANNEL } from './transport/diagnostics';
+export type { StreamStateMessage } from './transport/diagnostics';
 
 export { GrpcError, ValidationFailedError, ObjectNotFoundError } from './errors/grpc-error';
 export type { FieldViolation } from './errors/grpc-error';

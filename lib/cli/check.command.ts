@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { withStartupHint } from '../errors/startup-hints';
 import { GrpcFrameworkServer } from '../module/grpc-framework.server';
-import { internalsOf } from '../server/server-internals';
+import { internalsOf } from '../transport/server-internals';
 import { loadExport } from './load-module';
 
 /**

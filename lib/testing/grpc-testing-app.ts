@@ -5,7 +5,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 import { Test, TestingModule, TestingModuleBuilder } from '@nestjs/testing';
 import { withStartupHint } from '../errors/startup-hints';
 import { GrpcFrameworkServer } from '../module/grpc-framework.server';
-import { internalsOf } from '../server/server-internals';
+import { internalsOf } from '../transport/server-internals';
 import { clientServiceDefinition } from './client-definition';
 import { InProcessChannel } from './in-process-channel';
 

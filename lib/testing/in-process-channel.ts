@@ -13,8 +13,8 @@ import {
 } from '@grpc/grpc-js';
 import type { ChannelInterface as Channel, InterceptingListener } from '@grpc/grpc-js';
 import type { GrpcFrameworkServer } from '../module/grpc-framework.server';
-import { BridgedServerCall, statusOfError } from '../server/bridged-server-call';
-import { internalsOf } from '../server/server-internals';
+import { BridgedServerCall, statusOfError } from '../transport/bridged-server-call';
+import { internalsOf } from '../transport/server-internals';
 
 // grpc-js exports the interface a channelOverride implements, not the call a channel makes.
 type Call = ReturnType<Channel['createCall']>;

@@ -2,7 +2,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import type { HandlerContext } from '@connectrpc/connect';
 import { Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../errors/status-details';
-import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../server/bridged-server-call';
+import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../transport/bridged-server-call';
 import { headersOfMetadata, metadataOfHeaders } from './web-metadata';
 
 /** Response messages a stream may have waiting for the HTTP response before the handler waits for 'drain'. */

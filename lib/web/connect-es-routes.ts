@@ -11,8 +11,8 @@ import {
 } from '@connectrpc/connect-node';
 import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
-import type { CallPeer } from '../server/bridged-server-call';
-import type { InProcessHandler } from '../server/call-handlers';
+import type { CallPeer } from '../transport/bridged-server-call';
+import type { InProcessHandler } from '../transport/call-handlers';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { ConnectEsCall } from './connect-es-call';
 import { mustCloseConnection } from './web-call-request';

@@ -3,7 +3,7 @@ import type { DescField, DescMessage, JsonValue } from '@bufbuild/protobuf';
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../errors/status-details';
 import type { HttpRule } from '../proto/http-rules';
-import type { CallPeer } from '../server/bridged-server-call';
+import type { CallPeer } from '../transport/bridged-server-call';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { PathTemplate } from './path-template';
 import { invokeUnary } from './unary-web-call';

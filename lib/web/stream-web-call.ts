@@ -1,6 +1,6 @@
 import { Metadata, ServerWritableStream, status, StatusObject } from '@grpc/grpc-js';
-import { BridgedServerCall, CallPeer, CallSink } from '../server/bridged-server-call';
-import { FRAMED_WRITE_BYTES } from '../server/response-stream';
+import { BridgedServerCall, CallPeer, CallSink } from '../transport/bridged-server-call';
+import { FRAMED_WRITE_BYTES } from '../transport/response-stream';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { mustCloseConnection, readWebCall, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';

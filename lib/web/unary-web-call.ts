@@ -1,6 +1,6 @@
 import { Metadata, ServerUnaryCall, ServiceError, status, StatusObject } from '@grpc/grpc-js';
 import { STATUS_DETAILS_KEY } from '../errors/status-details';
-import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../server/bridged-server-call';
+import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../transport/bridged-server-call';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { mustCloseConnection, readWebCall, WebCallRequest, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';

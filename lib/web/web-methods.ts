@@ -2,7 +2,7 @@ import { create, createFileRegistry } from '@bufbuild/protobuf';
 import type { DescMethod } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import type { ProtoRegistry } from '../proto/proto-registry';
-import type { InProcessHandler } from '../server/call-handlers';
+import type { InProcessHandler } from '../transport/call-handlers';
 import { WebJson } from './web-json';
 
 /** A served rpc as the web transports see it: its schema (for JSON) and its handler. */

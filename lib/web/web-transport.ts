@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { HttpRule } from '../proto/http-rules';
 import type { ProtoRegistry } from '../proto/proto-registry';
-import type { InProcessHandler } from '../server/call-handlers';
+import type { InProcessHandler } from '../transport/call-handlers';
 import type { GrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
 import { Cors } from './cors';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
@@ -11,7 +11,7 @@ import { serveStreamWebCall } from './stream-web-call';
 import { serveUnaryWebCall } from './unary-web-call';
 import { webProtocolOf } from './web-call-request';
 import { webMethods } from './web-methods';
-import { keepDuplicateCredentials } from '../server/duplicate-credentials';
+import { keepDuplicateCredentials } from '../transport/duplicate-credentials';
 import { limitHttp2Body } from './http2-request-timeout';
 
 const logger = new Logger('GrpcFramework');

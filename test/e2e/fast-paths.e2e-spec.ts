@@ -11,7 +11,7 @@ import {
   ProtoSerializer,
   SerializerOptions,
 } from 'nestjs-grpc-framework';
-import { internalsOf } from '../../lib/server/server-internals';
+import { internalsOf } from '../../lib/transport/server-internals';
 import { SAMPLE_PROTOS } from '../../sample/app.module';
 import { Person } from '../../sample/hrm/person.entity';
 import { PersonProtoSerializer } from '../../sample/hrm/person.serializer';

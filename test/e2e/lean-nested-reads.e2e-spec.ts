@@ -1,6 +1,6 @@
 import { GrpcModelService, ModelProtoSerializer, ReadOnlyModelService } from 'nestjs-grpc-framework';
 import { GrpcFrameworkServer } from '../../lib/module/grpc-framework.server';
-import { internalsOf } from '../../lib/server/server-internals';
+import { internalsOf } from '../../lib/transport/server-internals';
 import { Gadget, Maker } from '../fixtures/gadgets/gadget.entity';
 import { gadgetProtos, startGadgetApp } from '../utils/gadget-app';
 

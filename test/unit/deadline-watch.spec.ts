@@ -1,4 +1,4 @@
-import { DeadlineWatch } from '../../lib/server/deadline-watch';
+import { DeadlineWatch } from '../../lib/transport/deadline-watch';
 
 describe('DeadlineWatch', () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { EntitySchema, MikroORM } from '@mikro-orm/core';
-import { FailureLog } from '../../lib/server/failure-log';
+import { FailureLog } from '../../lib/transport/failure-log';
 
 describe('FailureLog', () => {
   const unavailable = { code: status.UNAVAILABLE, details: 'The database is unavailable; try again later.', unexpected: true };

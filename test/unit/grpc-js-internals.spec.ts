@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
-import { framedResponseWriterOf, http2ServersOf, http2StreamOf } from '../../lib/server/grpc-js-internals';
+import { framedResponseWriterOf, http2ServersOf, http2StreamOf } from '../../lib/transport/grpc-js-internals';
 
-// lib/server/grpc-js-internals.ts reaches into @grpc/grpc-js's private call chain; this fails,
+// lib/transport/grpc-js-internals.ts reaches into @grpc/grpc-js's private call chain; this fails,
 // naming the path, when an upgrade moves it.
 describe('grpc-js internals the framework relies on', () => {
   it.each([

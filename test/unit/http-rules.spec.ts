@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { ProtoRegistry } from '../../lib/proto/proto-registry';
-import type { InProcessHandler } from '../../lib/server/call-handlers';
+import type { InProcessHandler } from '../../lib/transport/call-handlers';
 import { webRequestHandler } from '../../lib/web/web-transport';
 
 const PROTO = `

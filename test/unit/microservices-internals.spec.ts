@@ -9,9 +9,9 @@ import {
   rpcParamsFactory,
   STREAMING,
   TRANSPORT_METADATA,
-} from '../../lib/server/microservices-internals';
+} from '../../lib/nest/microservices-internals';
 
-// lib/server/microservices-internals.ts reads what @nestjs/microservices' gRPC decorators leave
+// lib/nest/microservices-internals.ts reads what @nestjs/microservices' gRPC decorators leave
 // on a method; this fails, naming the value, when an upgrade changes it.
 describe('@nestjs/microservices internals the framework relies on', () => {
   it('keeps its metadata keys and the GRPC transport number', () => {

@@ -5,9 +5,9 @@ import {
   PIPES_CREATOR,
   REPLACED_CONTEXT_CREATOR_METHODS,
   STREAM_ENHANCER_INTERNALS,
-} from '../../lib/server/nest-internals';
+} from '../../lib/nest/nest-internals';
 
-// lib/server/nest-internals.ts overrides private methods of Nest's ExternalContextCreator; this
+// lib/nest/nest-internals.ts overrides private methods of Nest's ExternalContextCreator; this
 // fails, naming the method, when an upgrade renames or removes one.
 describe('@nestjs/core internals the framework relies on', () => {
   it.each(REPLACED_CONTEXT_CREATOR_METHODS)('ExternalContextCreator.prototype.%s is still a method', (name) => {

@@ -31,7 +31,7 @@ import { FailureLog, stackOf } from './failure-log';
 import { handlerMessages, ResponseStream, StreamCounts } from './response-stream';
 import type { StreamMemory } from '../call/stream-memory';
 import type { PageTokens } from '../call/page-token';
-import type { BoundRpc, RpcRequest } from './service-binding';
+import type { BoundRpc, RpcRequest } from './bound-rpc';
 
 const logger = new Logger('GrpcFramework');
 

@@ -6,10 +6,11 @@ import type { CallContext } from '../call/call-context';
 import { afterFilters } from './exception-filters';
 import { GrpcMethodPattern, grpcPatternsOf, PARAM_ARGS_METADATA, rpcParamsFactory, STREAMING } from './microservices-internals';
 import { controllerContextCreator, exceptionFiltersOf, streamEnhancersOf } from './nest-internals';
-import { PassThroughCall } from './pass-through-call';
+import { PassThroughCall } from '../transport/pass-through-call';
 import { RequestStream } from '../call/request-stream';
 import { interceptedInvoke } from './intercepted-stream';
-import type { BoundRpc, DiscoveredController, Invoke, RpcRequest } from './service-binding';
+import type { DiscoveredController } from './service-binding';
+import type { BoundRpc, Invoke, RpcRequest } from '../transport/bound-rpc';
 import { methodNames } from './undecorated-controllers';
 
 /** A `@GrpcMethod`, `@GrpcStreamMethod` or `@GrpcStreamCall` handler of one of the application's controllers. */

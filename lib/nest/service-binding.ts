@@ -1,4 +1,3 @@
-import { MikroORM } from '@mikro-orm/core';
 import type { NestInterceptor } from '@nestjs/common';
 import { UseInterceptors } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
@@ -11,32 +10,11 @@ import { interceptedInvoke } from './intercepted-stream';
 import { PipedRequest } from './piped-request';
 import { RequestStream } from '../call/request-stream';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
-import { registerEntityHint } from '../errors/startup-hints';
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
 import type { RpcDefinition, ServiceDefinition } from '../proto/proto-registry';
-import { ModelProtoSerializerBase } from '../serializers/model-proto-serializer';
-import type { SerializerSpec } from '../serializers/serializer-spec';
-import { checkListQuerying } from './list-querying-check';
-import { checkSerializerAgainstProto } from './serializer-proto-check';
-import { GenericServiceBase } from '../services/generic-service';
 import { Service, serviceView } from '../services/service';
 import type { CallContext } from '../call/call-context';
-
-/** What a handler receives: the decoded request message, or the request stream of a client-streaming or bidi rpc. */
-export type RpcRequest = Record<string, unknown> | RequestStream;
-
-/** One rpc ready to serve: decode, run the Nest pipeline and the handler, encode. */
-export interface BoundRpc {
-  rpc: RpcDefinition;
-  service: string;
-  invoke(request: RpcRequest, context: CallContext): Promise<unknown>;
-  /**
-   * Runs the handler's Nest exception filters on an error of the call (from the pipeline, the
-   * handler or, for a stream, its messages): resolves with what answers the call instead, or
-   * rejects with the call's error. Absent when no filter applies.
-   */
-  recover?(error: unknown, request: RpcRequest, context: CallContext): Promise<unknown>;
-}
+import type { BoundRpc, Invoke, RpcRequest } from '../transport/bound-rpc';
 
 export interface ServiceToBind {
   instance: object;
@@ -139,8 +117,6 @@ export interface AccessDefaults {
   permissions?: ServicePermissions;
 }
 
-export type Invoke = (request: RpcRequest, context: CallContext) => Promise<unknown>;
-
 /** The call checked first (the caller found, the permissions asked), when the rpc has anything to check. */
 function withAccess(access: CallAccess | undefined, instance: object, invoke: Invoke): Invoke {
   if (!access) return invoke;
@@ -174,62 +150,6 @@ const MIXIN_OF_RPC: Readonly<Record<string, string>> = {
 
 function mixinHint(rpc: string): string {
   return MIXIN_OF_RPC[rpc] ? ` or compose ${MIXIN_OF_RPC[rpc]}` : '';
-}
-
-/** Start-up checks of a model service's configuration: entity, serializer and lookup field. */
-export function checkModelService(
-  instance: object,
-  moduleName: string,
-  orm: MikroORM | undefined,
-  definition: ServiceDefinition,
-  problems: string[],
-): void {
-  if (!(instance instanceof GenericServiceBase)) return;
-  const className = instance.constructor.name;
-  const entity = (instance.constructor as typeof GenericServiceBase).entity;
-  if (!entity) {
-    problems.push(`${className}: no entity. Extend GenericService(Entity) or a concrete service such as ModelService(Entity).`);
-    return;
-  }
-  if (!orm) {
-    problems.push(`${className}: model services need MikroORM. Import MikroOrmModule.forRoot({...}) in the application module.`);
-    return;
-  }
-  const meta = orm.getMetadata().find(entity.name);
-  if (!meta) {
-    problems.push(`${className}: entity ${entity.name} is not known to MikroORM. ${registerEntityHint(entity.name, moduleName)}`);
-    return;
-  }
-  const lookupField = instance.lookupField;
-  if (lookupField && !(lookupField in meta.properties)) {
-    problems.push(
-      `${className}: lookupField "${lookupField}" is not a property of ${entity.name} ` +
-        `(properties: ${Object.keys(meta.properties).join(', ')}).`,
-    );
-  }
-  const serializer = instance.serializerClass;
-  if (!serializer) {
-    problems.push(
-      `${className}: no serializer. Pass \`serializer\` to @GrpcModelService({ service, serializer }) or set \`serializerClass\`.`,
-    );
-    return;
-  }
-  let spec: SerializerSpec;
-  try {
-    spec = (serializer as unknown as typeof ModelProtoSerializerBase).spec();
-  } catch (error) {
-    problems.push(`${className}: serializer ${serializer.name}: ${(error as Error).message}`);
-    return;
-  }
-  checkSerializerAgainstProto(className, serializer.name, spec, definition, problems);
-  checkListQuerying(instance, orm, definition, problems);
-  const list = definition.rpcs.find((rpc) => rpc.name === 'List');
-  if (list && !list.responseStream && typeof (instance as { List?: unknown }).List === 'function') {
-    problems.push(
-      `${className} (${definition.name}.List${definition.file ? `, ${definition.file}` : ''}): List must be server streaming: ` +
-        `declare it as \`rpc List(${list.request.type.name}) returns (stream ${list.response.type.name})\`.`,
-    );
-  }
 }
 
 /** Every controller decorated with `@GrpcModelService`, with its options. */

@@ -1,8 +1,8 @@
 import { Observable } from 'rxjs';
 import type { CallContext } from '../call/call-context';
 import type { StreamEnhancers } from './nest-internals';
-import { handlerMessages } from './response-stream';
-import type { Invoke, RpcRequest } from './service-binding';
+import { handlerMessages } from '../transport/response-stream';
+import type { Invoke, RpcRequest } from '../transport/bound-rpc';
 
 /**
  * A server stream through guards and interceptors that see its messages one by one
