@@ -140,7 +140,7 @@ export async function* querysetBatches<T extends object>(
                 !!last,
               )
             : undefined;
-        let rows: T[] | undefined;
+        let rows: T[];
         if (compiled) rows = (await reader!.readPage(em, compiled, last as Record<string, unknown> | undefined)) as T[];
         else {
           const where = whereOf([
@@ -167,7 +167,6 @@ export async function* querysetBatches<T extends object>(
           // The batch has been sent: emptied, it keeps no rows for whoever still refers to it (a
           // consumer's loop variable) while the next one waits.
           rows.length = 0;
-          rows = undefined;
           if (room && reservation && bytes > batchBytes) {
             reservation.resize(bytes - batchBytes);
             pastRoom = reservation;

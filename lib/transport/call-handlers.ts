@@ -231,10 +231,10 @@ async function streamResponses(
   const out = new ResponseStream(call, signal, bound.rpc.path);
   context.responseRoom = out;
   const result = await bound.invoke(request, context);
-  const written = { count: 0 };
+  let sent = 0;
   try {
     for await (const item of handlerMessages(result, bound.rpc.path)) {
-      await writeItem(bound, out, item, written, context);
+      sent += await writeItem(bound, out, item, sent, context);
       // Everything the handler has given so far goes out before it is asked for more.
       out.flush();
       if (signal.aborted) break;
@@ -248,17 +248,11 @@ async function streamResponses(
 }
 
 /**
- * Writes one item a server-streaming handler gave: a message, or a batch of them (an array).
- * A function of its own so that, once it returns, nothing of the item (its last message, that
+ * Writes one item a server-streaming handler gave: a message, or a batch of them (an array),
+ * after the `sent` messages before it; resolves with how many it wrote. A function of its own so that, once it returns, nothing of the item (its last message, that
  * message's bytes) stays reachable while the handler reads the next one.
  */
-async function writeItem(
-  bound: BoundRpc,
-  out: ResponseStream,
-  item: unknown,
-  written: { count: number },
-  context: CallContext,
-): Promise<void> {
+async function writeItem(bound: BoundRpc, out: ResponseStream, item: unknown, sent: number, context: CallContext): Promise<number> {
   const { signal, maxResponseBytes: max } = context;
   const { response } = bound.rpc;
   const batch = Array.isArray(item) ? item : undefined;
@@ -267,13 +261,13 @@ async function writeItem(
     // A message waits until the client has taken enough; the next item is asked for once this
     // one is written, so a handler that reads by `context.responseRoom` waits holding nothing.
     if (!out.hasRoom) await out.room();
-    if (signal.aborted) return;
+    if (signal.aborted) return i;
     const message: unknown = batch ? batch[i] : item;
     const bytes = Buffer.isBuffer(message) ? message : response.encode(message);
-    if (bytes.length > max) throw tooLargeToStream(bound, message, written.count, bytes.length, max);
-    written.count++;
+    if (bytes.length > max) throw tooLargeToStream(bound, message, sent + i, bytes.length, max);
     out.write(bytes);
   }
+  return count;
 }
 
 /** How long a call whose deadline passed gets to deliver its status before its HTTP/2 stream is reset. */
