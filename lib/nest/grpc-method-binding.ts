@@ -7,6 +7,7 @@ import { afterFilters } from './exception-filters';
 import { GrpcMethodPattern, grpcPatternsOf, PARAM_ARGS_METADATA, rpcParamsFactory, STREAMING } from './microservices-internals';
 import { controllerContextCreator, exceptionFiltersOf, streamEnhancersOf } from './nest-internals';
 import { PassThroughCall } from '../transport/pass-through-call';
+import { guardedHandler } from './nest-pipeline';
 import { RequestStream } from '../call/request-stream';
 import { interceptedInvoke } from './intercepted-stream';
 import type { DiscoveredController } from './service-binding';
@@ -112,20 +113,7 @@ function bindHandler(
   ];
   let invoke: Invoke;
   if (handler.pattern.streaming === STREAMING.passThrough) {
-    invoke = passThroughInvoke(
-      creator.create(
-        instance,
-        callback,
-        handler.name,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        { guards: true, interceptors: true, filters: false },
-        'rpc',
-      ) as (...args: unknown[]) => Promise<unknown>,
-      rpc.responseStream,
-    );
+    invoke = passThroughInvoke(guardedHandler(creator, instance, callback, handler.name), rpc.responseStream);
   } else if (rpc.responseStream) {
     invoke = interceptedInvoke(
       streamEnhancersOf(creator, instance, callback, moduleKey, true)!,
@@ -134,17 +122,10 @@ function bindHandler(
       args,
     );
   } else {
-    const pipeline = creator.create(
-      instance,
-      callback,
-      handler.name,
-      PARAM_ARGS_METADATA,
-      rpcParamsFactory() as never,
-      undefined,
-      undefined,
-      { guards: true, interceptors: true, filters: false },
-      'rpc',
-    ) as (...args: unknown[]) => Promise<unknown>;
+    const pipeline = guardedHandler(creator, instance, callback, handler.name, {
+      metadataKey: PARAM_ARGS_METADATA,
+      factory: rpcParamsFactory() as never,
+    });
     invoke = (request, context) => pipeline(...args(request, context));
   }
   const filters = exceptionFiltersOf(creator, instance, callback, moduleKey);

@@ -7,6 +7,7 @@ import type { ServicePermissions } from '../auth/permissions';
 import { afterFilters } from './exception-filters';
 import { controllerContextCreator, exceptionFiltersOf, pipesOf, runsEnhancers, streamEnhancersOf } from './nest-internals';
 import { interceptedInvoke } from './intercepted-stream';
+import { guardedHandler } from './nest-pipeline';
 import { PipedRequest } from './piped-request';
 import { RequestStream } from '../call/request-stream';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
@@ -97,18 +98,7 @@ function pipelineOf(
   const streamEnhancers = rpc.responseStream ? streamEnhancersOf(creator, instance, callback, moduleKey) : undefined;
   if (streamEnhancers) return interceptedInvoke(streamEnhancers, callback, rpc.path);
   if (!runsEnhancers(creator, instance, callback, moduleKey)) return directly(callback);
-  const handler = callback as (...args: unknown[]) => unknown;
-  return creator.create(
-    instance,
-    handler,
-    rpc.name,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    { guards: true, interceptors: true, filters: false },
-    'rpc',
-  ) as Invoke;
+  return guardedHandler(creator, instance, callback, rpc.name) as Invoke;
 }
 
 /** The module's authenticators and permissions, for services that name none. */
