@@ -1,7 +1,8 @@
 // Folders of lib/ import one another in one direction only: a folder-level cycle fails `npm test`.
-// Bottom to top: common, errors, proto, orm, call, serializers, querying, auth, interfaces,
-// decorators, fast-paths, services, mixins, checks (start-up checks), transport (grpc-js calls),
-// nest (binding services and controllers into Nest's pipeline), web, module, testing, cli.
+// Bottom to top: common, errors, proto, plan (service plans' pure decisions), orm, call,
+// serializers, querying, auth, interfaces, decorators, planning (the plans of service classes),
+// services, mixins, checks (start-up checks), transport (grpc-js calls), nest (binding services
+// and controllers into Nest's pipeline), web, module, testing, cli.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [

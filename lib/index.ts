@@ -19,6 +19,7 @@ export type { ComputedFieldOptions } from './decorators/computed-field.decorator
 export { Service } from './services/service';
 export { GenericService, GenericServiceBase } from './services/generic-service';
 export type { Queryset, GenericServiceOptions } from './services/generic-service';
+export type { ListBatches } from './services/list-batches';
 export type { FilterFields, ListQuery } from './querying/list-querying';
 export type { Comparator } from './querying/filter-syntax';
 export {

@@ -23,14 +23,14 @@ export interface ListModelActions {
 export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<ListModelActions> {
   class ListModel extends Base implements ListModelActions {
     async *List(): AsyncGenerator<ProtoMessage[]> {
-      const query = this.listQuery();
-      for await (const batch of this.listBatches(query)) {
+      const batches = this.listBatches(this.listQuery());
+      for await (const batch of batches) {
         const messages = (await this.getSerializer(batch, { many: true }).load()).messages;
         yield messages; // the transport writes a batch message by message
         // Written: emptied, so nothing keeps its messages while the next batch waits for memory.
         messages.length = 0;
       }
-      if (query?.nextPageToken) this.context.trailingMetadata.set(NEXT_PAGE_TOKEN_KEY, query.nextPageToken);
+      if (batches.nextPageToken) this.context.trailingMetadata.set(NEXT_PAGE_TOKEN_KEY, batches.nextPageToken);
     }
   }
   nameMixin(ListModel, 'ListModelMixin', Base);

@@ -25,8 +25,9 @@ export function PagedListModelMixin<TBase extends GenericServiceConstructor>(Bas
       if (typeof shape === 'string') throw new ImproperlyConfiguredError(`${this.constructor.name}.ListPage: ${shape}`);
       const query = this.listQuery(this.defaultPageSize)!;
       const results: ProtoMessage[] = [];
-      for await (const batch of this.listBatches(query)) results.push(...(await this.getSerializer(batch, { many: true }).load()).messages);
-      const response: ProtoMessage = { [shape.results]: results, [shape.nextPageToken]: query.nextPageToken ?? '' };
+      const batches = this.listBatches(query);
+      for await (const batch of batches) results.push(...(await this.getSerializer(batch, { many: true }).load()).messages);
+      const response: ProtoMessage = { [shape.results]: results, [shape.nextPageToken]: batches.nextPageToken ?? '' };
       if (shape.totalSize && this.countTotal) response[shape.totalSize] = await this.countObjects(query);
       return response;
     }

@@ -26,7 +26,8 @@ import { StreamCounts } from '../transport/response-stream';
 import { PageTokens } from '../call/page-token';
 import { StreamMemory } from '../call/stream-memory';
 import { addReflection, ServingHealth } from '../transport/reflection-and-health';
-import { fastPathsFor } from '../fast-paths/fast-paths';
+import { planOf } from '../planning/service-plans';
+import { describePlan } from '../plan/describe-plan';
 import { GenericServiceBase } from '../services/generic-service';
 import { checkModelService } from '../checks/model-service-check';
 import { bindService, servicesAmong, ServiceToBind } from '../nest/service-binding';
@@ -249,7 +250,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     if (problems.length) {
       throw new ImproperlyConfiguredError(`The gRPC services are not configured correctly:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
-    if (orm) this.decideFastPaths(services, orm, bound);
+    if (orm) this.decidePlans(services, orm, bound);
     return this.createServer(bound, orm);
   }
 
@@ -305,12 +306,12 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     return server;
   }
 
-  /** Decides each model service's fast paths now, and says which they are (debug log, `grpc-framework check`). */
-  private decideFastPaths(services: readonly ServiceToBind[], orm: MikroORM, bound: readonly BoundRpc[]): void {
+  /** Decides each model service's plan now, and says which paths it takes (debug log, `grpc-framework check`). */
+  private decidePlans(services: readonly ServiceToBind[], orm: MikroORM, bound: readonly BoundRpc[]): void {
     for (const service of services) {
       if (!(service.instance instanceof GenericServiceBase)) continue;
       const actions = bound.filter((b) => b.service === service.options.service).map((b) => b.rpc.name);
-      const lines = fastPathsFor(service.instance, orm.em).describe(actions);
+      const lines = describePlan(planOf(service.instance, orm.em).plan, actions);
       this.report.push(`${service.options.service} (${service.instance.constructor.name})`, ...lines.map((line) => `  ${line}`));
     }
     if (this.report.length) this.logger.debug(`Fast paths:\n${this.report.join('\n')}`);

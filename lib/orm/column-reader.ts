@@ -76,14 +76,8 @@ export class ColumnReader {
     properties: readonly string[],
     related: readonly RelatedColumns[] = [],
   ): { reader: ColumnReader } | { reason: string } {
-    if (!isSqlEntityManager(em)) return { reason: 'the driver is not an SQL driver' };
-    if (meta.discriminatorColumn || meta.virtual || meta.expression)
-      return { reason: `${meta.className} uses inheritance or is a virtual entity` };
-    // `@OnLoad` hooks and subscribers expect entities to be loaded.
-    if (em.getEventManager().hasListeners(EventType.onLoad, meta)) return { reason: `${meta.className} has onLoad hooks or subscribers` };
-    if (Object.keys(meta.filters ?? {}).length || Object.keys(em.config.get('filters') ?? {}).length) {
-      return { reason: `${meta.className} has MikroORM filters` };
-    }
+    const entityReason = ColumnReader.entityReason(em, meta);
+    if (entityReason) return { reason: entityReason };
     const unique = [...new Set(properties)];
     const notPlain = unique.filter((name) => {
       const prop = meta.properties[name as keyof typeof meta.properties] as EntityProperty | undefined;
@@ -98,6 +92,18 @@ export class ColumnReader {
     );
     if (foreign.length) return { reason: `${foreign.map((r) => r.property).join(', ')} is not a relation` };
     return { reader: new ColumnReader(meta, [...new Set([...unique, ...related.map((r) => r.property)])], related) };
+  }
+
+  /** Why no row of an entity can be read as plain columns, whichever columns: undefined when rows can. */
+  static entityReason(em: EntityManager, meta: EntityMetadata): string | undefined {
+    if (!isSqlEntityManager(em)) return 'the driver is not an SQL driver';
+    if (meta.discriminatorColumn || meta.virtual || meta.expression) return `${meta.className} uses inheritance or is a virtual entity`;
+    // `@OnLoad` hooks and subscribers expect entities to be loaded.
+    if (em.getEventManager().hasListeners(EventType.onLoad, meta)) return `${meta.className} has onLoad hooks or subscribers`;
+    if (Object.keys(meta.filters ?? {}).length || Object.keys(em.config.get('filters') ?? {}).length) {
+      return `${meta.className} has MikroORM filters`;
+    }
+    return undefined;
   }
 
   /** Row -> data keyed by property. */
@@ -295,7 +301,7 @@ export function isOwnColumn(prop: EntityProperty): boolean {
 }
 
 /** A property read from exactly one column of the entity's own table, with no side effects (no lazy loading, no reference wrapper). */
-function isPlainColumn(prop: EntityProperty): boolean {
+export function isPlainColumn(prop: EntityProperty): boolean {
   return isOwnColumn(prop) && !prop.lazy && !prop.ref;
 }
 

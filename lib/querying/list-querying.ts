@@ -31,8 +31,6 @@ export interface ListQuery {
   after?: KeyValue[];
   /** Read at most this many rows; undefined for all. */
   pageSize?: number;
-  /** The token of the page after this one; set once the rows have been read, when more remain. */
-  nextPageToken?: string;
   /** What page tokens of this query are bound to. @internal */
   readonly key: string;
 }

@@ -4,7 +4,7 @@ const defaults = new WeakSet<Function>();
 /**
  * Marks the methods `names` of `prototype` as the framework's defaults. The fast paths (lean
  * reads, writes without a transaction) hold only while these are not replaced; `isDefault` is
- * how they ask, in one place (`fast-paths/`), instead of comparing prototypes everywhere.
+ * how they ask, in one place (`plan/`), instead of comparing prototypes everywhere.
  */
 export function markDefaults(prototype: object, names: readonly string[]): void {
   for (const name of names) {

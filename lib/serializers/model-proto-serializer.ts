@@ -1,6 +1,5 @@
 import { equalTo } from '../orm/equal-to';
 import { OneRowInsert } from '../orm/one-row-insert';
-import { takeUnmanagedInsert } from './unmanaged-insert';
 import {
   Collection,
   EntityManager,
@@ -180,9 +179,9 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
   }
 
   protected override async create(data: SerializerData): Promise<T> {
-    // A service's Create may have decided its object only becomes the response (fast-paths/).
-    const unmanaged = takeUnmanagedInsert(this, this.context);
-    if (unmanaged) return (await unmanaged.insert.insertUnmanaged(unmanaged.em, this.entityData(data))) as T;
+    // A service's plan may have decided its Create's object only becomes the response.
+    const created = this.context.creator?.create(this as ProtoSerializer<object>, this.entityData(data));
+    if (created) return (await created) as T;
     const entity = this.em.create(this.model.entity as EntityClass<T>, this.entityData(await this.withNestedSaved(data)) as never, {
       persist: false,
     });

@@ -26,7 +26,19 @@ export interface SerializerContext {
   /** Who is calling (`CallContext.user`): null for an anonymous call. */
   user?: unknown;
   em?: EntityManager;
+  /** Writes a Create's new object as the service's plan decided (a model service's context has one during a Create). */
+  creator?: ObjectCreator;
   [key: string]: unknown;
+}
+
+/**
+ * How a serializer's `create` writes its new object when the service's plan decided it only
+ * becomes the response: inserted from the validated data, without an entity an EntityManager
+ * manages (see `grpc-framework check`).
+ */
+export interface ObjectCreator {
+  /** The inserted object, or undefined when this serializer, now, must make a managed entity. */
+  create(serializer: ProtoSerializer<object>, data: Record<string, unknown>): Promise<object> | undefined;
 }
 
 export interface SerializerOptions {

@@ -11,9 +11,11 @@ import {
 import { status } from '@grpc/grpc-js';
 import { FieldViolation, GrpcError, ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import { FastPaths, fastPathsOf } from '../fast-paths/fast-paths';
+import { PlannedClass, planOf } from '../planning/service-plans';
+import { WRITE_HOOKS, WriteAction } from '../plan/service-plan';
 import { EntityClass, isModelSerializerClass } from '../serializers/model-proto-serializer';
 import type {
+  ObjectCreator,
   ProtoMessage,
   ProtoSerializer,
   ProtoSerializerClass,
@@ -28,6 +30,7 @@ import { RequestStream } from '../call/request-stream';
 import type { HeldMessages } from './held-messages';
 import { markDefaults } from '../serializers/default-hooks';
 import { listQueryingOf } from './list-querying-of';
+import { ListBatches } from './list-batches';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
 import { Service } from './service';
 import type { CallContext } from '../call/call-context';
@@ -61,7 +64,7 @@ const GENERATED_VALUES_HEADROOM = 1024;
  *
  * The steps take the fastest path that gives the same result (reading columns straight into
  * messages, a write of one row without a transaction around it); which one, and why not a
- * faster one, is decided once per class (`fast-paths/`) and listed by `grpc-framework check`.
+ * faster one, is decided once per class (its plan, `plan/`) and listed by `grpc-framework check`.
  *
  * Configure with the `@GrpcModelService` options or override the attributes and methods here.
  *
@@ -199,7 +202,8 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * EntityManager (forked when a serializer first reads it: reading columns needs none).
    */
   getSerializerContext(): SerializerContext {
-    return new CallSerializerContext(this);
+    // A Create's serializer writes through the plan's creator, when the plan has one.
+    return new CallSerializerContext(this, this.action === 'Create' ? this.planned().creator : undefined);
   }
 
   /** A serializer for this call, with the serializer context filled in (and `options.context` over it). */
@@ -221,8 +225,12 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const em = this.context.readEm; // no fork for a read of columns
     const lookupField = this.lookupFieldName();
     const value = this.lookupValue(lookupField);
+    const planned = this.planned();
     // Object permissions are asked about the object as an entity: no columns then.
-    const reading = this.context.access?.checksObjects ? undefined : this.fastPaths().retrieveColumns(this, em, lookupField, value);
+    const reading =
+      this.context.access?.checksObjects || value === undefined || this.getSerializerClass() !== planned.serializerClass
+        ? undefined
+        : planned.executor.readOne(em, lookupField, value);
     if (reading === undefined) return this.getObject();
     // Read at once on SQLite's idle connection: nothing to wait for.
     const columns = reading instanceof Promise ? await reading : reading;
@@ -261,14 +269,15 @@ export class GenericServiceBase<T extends object = object> extends Service {
   /**
    * What List streams: the queryset's objects (narrowed, ordered and paged by `query`), read
    * batch by batch as the client takes them (entities, or columns when that is all the
-   * serializer reads), stopping when the call ends. When a page ends with rows left, the
-   * query's `nextPageToken` is set.
+   * serializer reads), stopping when the call ends. Once read, their `nextPageToken` is the
+   * next page's when the page ended with rows left.
    */
-  async *listBatches(query?: ListQuery): AsyncGenerator<T[]> {
+  listBatches(query?: ListQuery): ListBatches<T> {
     const queryset = this.filterQueryset(this.getQueryset());
     const Serializer = this.getSerializerClass();
     // Read as columns, nested objects come with the rows; entities load their relations.
-    const reader = queryset.populate?.length ? undefined : this.fastPaths().columnReader(Serializer);
+    const planned = this.planned();
+    const reader = queryset.populate?.length || Serializer !== planned.serializerClass ? undefined : planned.executor.reader;
     const populate = reader ? [] : (queryset.populate ?? this.populateFields());
     const em = this.em;
     const page: PageWindow | undefined =
@@ -288,11 +297,9 @@ export class GenericServiceBase<T extends object = object> extends Service {
         shape: query?.key ?? '',
       },
     );
-    for await (const batch of batches) {
-      yield batch;
-      em.clear(); // the batch has been sent: its entities need not stay in the identity map
-    }
-    if (query && page?.next) query.nextPageToken = this.context.pageTokens.encode(query.key, { after: page.next as KeyValue[] });
+    const tokens = this.context.pageTokens;
+    const key = query?.key ?? '';
+    return new ListBatches(batches, em, (after) => tokens.encode(key, { after: after as KeyValue[] }));
   }
 
   /** How many objects the queryset holds with `query`'s filter (a paged List's `total_size`). */
@@ -308,7 +315,9 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * transaction.
    */
   atomically<R>(work: () => Promise<R>): Promise<R> {
-    return this.fastPaths().runWrite(this, this.serializerClass, work);
+    const action = this.action;
+    if (!(action in WRITE_HOOKS)) return this.inTransaction(work);
+    return this.planned().executor.runWrite(action as WriteAction, this.context.readEm, this, work);
   }
 
   /**
@@ -420,9 +429,9 @@ export class GenericServiceBase<T extends object = object> extends Service {
     return message;
   }
 
-  /** The fast paths of this class (decided once). */
-  private fastPaths(): FastPaths {
-    return fastPathsOf(this);
+  /** The plan of this class (decided once, as the server starts). */
+  private planned(): PlannedClass {
+    return planOf(this, this.context.readEm);
   }
 
   /** `lookupField`, else the primary key (metadata is the same in every fork, so none is made for it). */
@@ -511,11 +520,13 @@ class CallSerializerContext implements SerializerContext {
   readonly call: CallContext;
   readonly service: Service;
   readonly user: unknown;
+  readonly creator: ObjectCreator | undefined;
   /** The service `em` is read from, apart from `service`, which a caller's `options.context` may replace. */
   private readonly [SERVICE]: Service;
 
-  constructor(service: Service) {
+  constructor(service: Service, creator: ObjectCreator | undefined) {
     this.request = service.request;
+    this.creator = creator;
     this.call = service.context;
     this.service = service;
     this.user = this.call.user;

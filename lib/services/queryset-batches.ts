@@ -60,14 +60,12 @@ export function rowSizeOf(owner: object, worstCase: number): RowSize {
   return size;
 }
 
-/** A page of a queryset: where it starts and how many rows it has; told where the next one starts. */
+/** A page of a queryset: where it starts and how many rows it has. */
 export interface PageWindow {
   /** Starts after the row with these values of the order keys (the primary key included, last). */
   after?: readonly unknown[];
   /** The most rows the page reads. @default every row left */
   size?: number;
-  /** Set when the rows have been read and more remain: the last row's values of the order keys. */
-  next?: unknown[];
 }
 
 /** Paging that cannot be done because the order is not one pages can continue from. */
@@ -84,14 +82,14 @@ export class OrderNotPageableError extends Error {}
  * the size the last batch had). With `memory`, each batch first waits for room in the server's budget.
  *
  * With `page`, it reads one page: from after `page.after` (a keyset position: costs the same
- * however deep), at most `page.size` rows, and sets `page.next` when rows remain. Paging
- * needs an order every key of which is a NOT NULL column (`OrderNotPageableError` otherwise).
+ * however deep), at most `page.size` rows, and returns where the next page starts (the last
+ * row's values of the order keys) when rows remain. Paging needs an order every key of which is a NOT NULL column (`OrderNotPageableError` otherwise).
  */
 export async function* querysetBatches<T extends object>(
   em: EntityManager,
   queryset: Queryset<T>,
   reading: BatchReading,
-): AsyncGenerator<T[]> {
+): AsyncGenerator<T[], unknown[] | undefined> {
   const { signal, reader, memory, page } = reading;
   const meta = em.getMetadata().get(queryset.entity.name);
   const { order, keyset } = totalOrder(meta, queryset.orderBy as Record<string, unknown>);
@@ -173,8 +171,7 @@ export async function* querysetBatches<T extends object>(
             reservation = undefined;
           }
         }
-        if (more && page) page.next = order.map(([field]) => (last as Record<string, unknown>)[field]);
-        if (read < limit || lastQuery) return;
+        if (read < limit || lastQuery) return more ? order.map(([field]) => (last as Record<string, unknown>)[field]) : undefined;
         offset += read;
       } finally {
         reservation?.release();

@@ -13,7 +13,8 @@ import {
   ValidationFailedError,
   ComputedField,
 } from 'nestjs-grpc-framework';
-import { FastPaths } from '../../lib/fast-paths/fast-paths';
+import { planFactsOf } from '../../lib/planning/plan-facts-of';
+import { decidePlan } from '../../lib/plan/service-plan';
 import { useEntityMetadata } from '../../lib/serializers/entity-metadata-source';
 
 enum Color {
@@ -171,7 +172,7 @@ describe('serializers', () => {
       expect(error).toMatchObject({ code: status.ALREADY_EXISTS, message: 'name: Author with this name already exists.' });
     });
 
-    it('decides once per serializer class how a write runs, and says why it is not the fastest', () => {
+    it('decides once per service class how a write runs, from its serializer, and says why it is not the fastest', () => {
       class AuditedArticleSerializer extends ArticleSerializer {
         protected override async create(data: Record<string, unknown>): Promise<Article> {
           return super.create(data);
@@ -182,20 +183,22 @@ describe('serializers', () => {
           return super.save({ ...extra, title: 'stamped' });
         }
       }
-      @GrpcModelService({ service: 'x.Articles', serializer: ArticleSerializer })
-      class ArticleService extends ModelService(Article) {}
-      const paths = FastPaths.decide(new ArticleService(), orm.em);
-      expect(paths.write('Create', ArticleSerializer)).toEqual({ path: 'one-statement', reasons: [] });
-      expect(paths.write('Create', AuditedArticleSerializer)).toEqual({
+      const planWith = (serializer: typeof ArticleSerializer) => {
+        @GrpcModelService({ service: 'x.Articles', serializer })
+        class ArticleService extends ModelService(Article) {}
+        return decidePlan(planFactsOf(new ArticleService(), orm.em));
+      };
+      expect(planWith(ArticleSerializer).writes.Create).toEqual({ path: 'one-statement', reasons: [] });
+      expect(planWith(AuditedArticleSerializer).writes.Create).toEqual({
         path: 'transaction',
         reasons: ['AuditedArticleSerializer overrides create'],
       });
       // Update and Destroy read their row locked, in the transaction they write in.
-      expect(paths.write('Update', StampedArticleSerializer)).toEqual({
+      expect(planWith(StampedArticleSerializer).writes.Update).toEqual({
         path: 'transaction',
         reasons: ['it reads the row it changes, locked until it commits'],
       });
-      expect(paths.write('Destroy', ArticleSerializer)).toEqual({
+      expect(planWith(ArticleSerializer).writes.Destroy).toEqual({
         path: 'transaction',
         reasons: ['it reads the row it changes, locked until it commits'],
       });
