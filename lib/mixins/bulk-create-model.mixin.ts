@@ -3,6 +3,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ValidationFailedError } from '../errors/grpc-error';
 import { HeldMessages } from '../services/held-messages';
 import type { ProtoMessage, ProtoSerializer } from '../serializers/proto-serializer';
+import { respondMany, saveMany, validateStream } from './bulk-writes';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 
 export interface BulkCreateModelActions {
@@ -31,17 +32,18 @@ export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Ba
     async BulkCreate(requests: AsyncIterable<ProtoMessage>): Promise<ProtoMessage> {
       const held = new HeldMessages(this.context.streamMemory, this.maxBulkBytes, this.context.signal);
       try {
-        const serializers = await this.validateStream(requests, held);
+        const serializers = await validateStream(this, requests, held);
         let saved = 0;
         try {
           return await this.inTransaction(async () => {
-            const messages = await this.saveMany(
+            const messages = await saveMany(
+              this,
               serializers,
               (serializer) => this.performCreate(serializer),
               (index) => (saved = index + 1),
             );
             this.context.signal.throwIfAborted(); // a client that left while it was written is not answered: undo it
-            return this.respondMany(messages);
+            return respondMany(this, messages);
           });
         } catch (error) {
           throw saved < serializers.length ? refusalOfItem(error, saved) : error;

@@ -8,8 +8,7 @@ import {
   DEFAULT_MAX_PAGE_SIZE,
   DEFAULT_PAGE_SIZE,
 } from '../common/constants';
-import { status } from '@grpc/grpc-js';
-import { FieldViolation, GrpcError, ObjectNotFoundError, ValidationFailedError } from '../errors/grpc-error';
+import { ObjectNotFoundError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { PlannedClass, planOf } from '../planning/service-plans';
 import { WRITE_HOOKS, WriteAction } from '../plan/service-plan';
@@ -26,8 +25,6 @@ import { toSnakeCase } from '../serializers/field-spec';
 import type { FilterFields, ListQuery } from '../querying/list-querying';
 import type { KeyValue } from '../call/page-token';
 import { equalTo } from '../orm/equal-to';
-import { RequestStream } from '../call/request-stream';
-import type { HeldMessages } from './held-messages';
 import { markDefaults } from '../serializers/default-hooks';
 import { listQueryingOf } from './list-querying-of';
 import { ListBatches } from './list-batches';
@@ -134,7 +131,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
   /**
    * The queryset the class's options give (`GenericService(Entity, { where, orderBy })`): what
    * `getQueryset()` returns unless overridden. Start-up decisions read it, without a call (an
-   * overridden `getQueryset()` may read `this.user` or `this.request`).
+   * overridden `getQueryset()` may read `this.user` or `this.request`). @internal
    */
   classQueryset(): Queryset<T> {
     const options = (this.constructor as typeof GenericServiceBase).querysetOptions as GenericServiceOptions<T>;
@@ -337,84 +334,6 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /**
-   * A serializer per message of a request stream, each validated as it arrives (before the next
-   * is read): INVALID_ARGUMENT naming the fields by the message's place (`items[3].email`) once
-   * the stream has ended, or RESOURCE_EXHAUSTED at once for more than `maxBulkItems` messages.
-   * Once one message is invalid the call fails, so no message is kept after it (the rest are
-   * read and validated to name every invalid field). With `held`, the kept messages count
-   * against the stream's `maxBulkBytes` and the server's `streamMemoryBytes`.
-   */
-  async validateStream(requests: AsyncIterable<ProtoMessage>, held?: HeldMessages): Promise<ProtoSerializer<T>[]> {
-    const serializers: ProtoSerializer<T>[] = [];
-    const violations: FieldViolation[] = [];
-    const sized = requests instanceof RequestStream ? requests : undefined;
-    let index = 0;
-    for await (const message of requests) {
-      if (index >= this.maxBulkItems) {
-        throw new GrpcError(
-          status.RESOURCE_EXHAUSTED,
-          `A stream may send at most ${this.maxBulkItems} messages (maxBulkItems); send the rest in another call.`,
-        );
-      }
-      const serializer = this.getSerializer(null, { message });
-      if (!(await serializer.isValid())) {
-        const prefix = `items[${index}]`;
-        for (const v of serializer.fieldViolations) violations.push({ ...v, field: `${prefix}.${v.field}` });
-        serializers.length = 0;
-        held?.release();
-      } else if (!violations.length) {
-        await held?.hold(sized?.lastMessageBytes ?? 0);
-        serializers.push(serializer);
-      }
-      index++;
-    }
-    if (violations.length) throw new ValidationFailedError(violations);
-    return serializers;
-  }
-
-  /**
-   * Saves the serializers' new objects, each through `save` (a mixin's `performCreate`), and
-   * returns their messages. The EntityManager lets go of what it has saved and serialized before
-   * the next save: a save's flush looks at every object it holds, and only a save into an empty
-   * one is a single INSERT. Objects whose messages read relations or batch computed fields are
-   * serialized `RELATED_WRITE_BATCH` at a time (a query per batch, as List sends them), the others
-   * one by one. `onSaved(i)` follows each save, for a caller that names what failed.
-   */
-  async saveMany(
-    serializers: readonly ProtoSerializer<T>[],
-    save: (serializer: ProtoSerializer<T>) => Promise<unknown>,
-    onSaved: (index: number) => void = () => undefined,
-  ): Promise<ProtoMessage[]> {
-    const Serializer = this.getSerializerClass();
-    const relations = isModelSerializerClass(Serializer) ? Serializer.relationsRead() : [];
-    const batchSize = relations.length || Serializer.spec().batchFields.length ? RELATED_WRITE_BATCH : 1;
-    const messages: ProtoMessage[] = [];
-    for (let start = 0; start < serializers.length; start += batchSize) {
-      const batch = serializers.slice(start, start + batchSize);
-      for (let i = 0; i < batch.length; i++) {
-        await save(batch[i]);
-        onSaved(start + i);
-      }
-      const objects = batch.map((serializer) => serializer.instance as T);
-      if (relations.length) await this.em.populate(objects, relations as never);
-      messages.push(...(await this.getSerializer(objects, { many: true }).load()).messages);
-      this.em.clear();
-    }
-    return messages;
-  }
-
-  /**
-   * The response of a write of many objects: their messages in the response's repeated field
-   * (encoded now, inside the write, as `respond()` does), or an empty response when it has none.
-   */
-  respondMany(messages: readonly ProtoMessage[]): ProtoMessage {
-    const field = this.context.responseType.fieldsArray.find((f) => f.repeated && f.resolvedType);
-    const response: ProtoMessage = field ? { [field.name]: messages } : {};
-    this.context.encodeResponse(response);
-    return response;
-  }
-
-  /**
    * The saved object's message, encoded now, inside the write: one that cannot be sent undoes a
    * write in a transaction instead of leaving it stored behind an error.
    */
@@ -450,13 +369,6 @@ export class GenericServiceBase<T extends object = object> extends Service {
     return isModelSerializerClass(Serializer) ? Serializer.populateFields() : [];
   }
 }
-
-/**
- * Objects `saveMany` saves before it serializes them (when that costs a query) and lets them go:
- * a save's flush costs as many as the EntityManager holds. 10,000 posts a stream: 16 at a time
- * wrote 7,900/s, one by one 12,100/s, 50 at a time 6,500/s, 500 at a time 2,100/s.
- */
-const RELATED_WRITE_BATCH = 16;
 
 GenericServiceBase.prototype.listBatchSize = DEFAULT_LIST_BATCH_SIZE;
 GenericServiceBase.prototype.leanReads = true;
