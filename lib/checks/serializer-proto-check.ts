@@ -1,29 +1,9 @@
 import * as protobuf from 'protobufjs';
 import { nullableShape } from '../proto/message-codec';
 import type { ServiceDefinition } from '../proto/proto-registry';
-import type { FieldKind, FieldSpec } from '../serializers/field-spec';
+import { FIELD_KINDS } from '../serializers/field-kinds';
+import type { FieldSpec } from '../serializers/field-spec';
 import type { SerializerSpec } from '../serializers/serializer-spec';
-
-const INTEGERS = ['int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64'];
-const WRAPPED = (scalars: string[]) => scalars.map((s) => `.google.protobuf.${s}Value`);
-
-/** Proto types a field of each kind can travel as (scalars by name, messages by full name). */
-const COMPATIBLE: Readonly<Record<FieldKind, readonly string[] | undefined>> = {
-  string: ['string', ...WRAPPED(['String'])],
-  text: ['string', ...WRAPPED(['String'])],
-  integer: [...INTEGERS, 'double', 'float', ...WRAPPED(['Int32', 'Int64', 'UInt32', 'UInt64'])],
-  bigint: ['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64', 'string', ...WRAPPED(['Int64', 'UInt64', 'String'])],
-  float: ['double', 'float', ...WRAPPED(['Double', 'Float'])],
-  decimal: ['string', 'double', ...WRAPPED(['String', 'Double'])],
-  boolean: ['bool', ...WRAPPED(['Bool'])],
-  date: ['.google.protobuf.Timestamp', 'string'],
-  json: ['.google.protobuf.Struct', '.google.protobuf.Value', 'string'],
-  enum: undefined, // a proto enum or a string
-  bytes: ['bytes', ...WRAPPED(['Bytes'])],
-  relation: [...INTEGERS, 'string'],
-  relations: [...INTEGERS, 'string'],
-  any: undefined,
-};
 
 /**
  * Checks a serializer against the message its service sends (the Retrieve/Create response):
@@ -139,7 +119,7 @@ function incompatibility(field: FieldSpec, protoField: protobuf.Field): string |
   if (resolved instanceof protobuf.Enum)
     return field.kind === 'enum' || field.kind === 'any' ? undefined : `${field.kind} cannot travel as enum ${type}.`;
   if (resolved instanceof protobuf.Type && nullableShape(resolved)) return undefined;
-  const allowed = COMPATIBLE[field.kind];
+  const allowed = FIELD_KINDS[field.kind].travelsAs;
   if (!allowed || allowed.includes(type)) return undefined;
   return `a ${field.kind} property cannot travel as ${type.replace(/^\./, '')} (use ${allowed.map((t) => t.replace(/^\./, '')).join(' or ')}).`;
 }

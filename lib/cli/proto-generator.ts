@@ -2,6 +2,7 @@ import { EntityMetadata, EntityProperty } from '@mikro-orm/core';
 import { defaultFieldNames, fieldKindOf } from '../serializers/entity-properties';
 import { entityFieldSpec } from '../serializers/entity-field-specs';
 import { FieldKind, toSnakeCase } from '../serializers/field-spec';
+import { FIELD_KINDS } from '../serializers/field-kinds';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { upperSnake } from '../proto/enum-names';
 
@@ -34,26 +35,10 @@ export interface ProtoGenerationOptions {
   nullOneof?: boolean;
 }
 
-/**
- * Proto scalar of each field kind. Floats map to `double` because JavaScript numbers are
- * doubles (a `float` would lose digits); decimals map to `string` so no digit is lost.
- */
-export const SCALAR_OF_KIND: Readonly<Record<FieldKind, string | undefined>> = {
-  string: 'string',
-  text: 'string',
-  integer: 'int32',
-  bigint: 'int64',
-  float: 'double',
-  decimal: 'string',
-  boolean: 'bool',
-  date: 'google.protobuf.Timestamp',
-  json: 'google.protobuf.Struct',
-  enum: 'string', // enums with known values become proto enums (see enumDefinition)
-  bytes: 'bytes',
-  relation: undefined,
-  relations: undefined,
-  any: 'string',
-};
+/** The proto scalar of a field kind (its `FIELD_KINDS` entry's `protoType`). */
+export function scalarOfKind(kind: FieldKind): string | undefined {
+  return FIELD_KINDS[kind].protoType;
+}
 
 const WRAPPER_OF_SCALAR: Readonly<Record<string, string>> = {
   string: 'google.protobuf.StringValue',
@@ -224,11 +209,11 @@ function protoField(prop: EntityProperty, wrappers: boolean, model: string, enum
   if (kind === 'relation' || kind === 'relations') {
     const target = prop.targetMeta;
     const targetPk = target?.properties[target.primaryKeys[0] as keyof typeof target.properties] as EntityProperty | undefined;
-    const type = targetPk ? (SCALAR_OF_KIND[fieldKindOf(targetPk)] ?? 'int32') : 'int32';
+    const type = targetPk ? (scalarOfKind(fieldKindOf(targetPk)) ?? 'int32') : 'int32';
     if (kind === 'relations') return { name, type, label: 'repeated ' };
     return nullableField(name, type, !!prop.nullable, wrappers);
   }
-  const type = SCALAR_OF_KIND[kind] ?? 'string';
+  const type = scalarOfKind(kind) ?? 'string';
   return nullableField(name, type, !!prop.nullable && !prop.primary, wrappers);
 }
 

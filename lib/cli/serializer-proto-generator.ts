@@ -7,7 +7,7 @@ import {
   nullableDefinitions,
   ProtoField,
   ProtoGenerationOptions,
-  SCALAR_OF_KIND,
+  scalarOfKind,
   withNullAndPresence,
   writeServiceProto,
 } from './proto-generator';
@@ -122,7 +122,7 @@ function protoFieldOf(field: FieldSpec, owner: string, metadata: MetadataStorage
   if (field.kind === 'relation' || field.kind === 'relations') {
     const target = field.target ? metadata.find(field.target.entityName) : undefined;
     const key = target?.properties[field.target!.primaryKey as keyof typeof target.properties];
-    const type = key ? (SCALAR_OF_KIND[fieldKindOf(key)] ?? 'int32') : 'int32';
+    const type = key ? (scalarOfKind(fieldKindOf(key)) ?? 'int32') : 'int32';
     return { name, type, label: field.kind === 'relations' ? 'repeated ' : optional };
   }
   if (field.kind === 'enum' && field.choices?.length) {
@@ -140,6 +140,6 @@ function protoFieldOf(field: FieldSpec, owner: string, metadata: MetadataStorage
     }
     return { name, type, label: optional };
   }
-  const type = SCALAR_OF_KIND[field.kind] ?? 'string';
+  const type = scalarOfKind(field.kind) ?? 'string';
   return { name, type, label: type.startsWith('google.protobuf.') ? '' : optional };
 }

@@ -1,8 +1,9 @@
 import { EntityMetadata, EntityProperty, ReferenceKind } from '@mikro-orm/core';
 import { ValidationFailedError } from '../errors/grpc-error';
+import { FIELD_KINDS } from '../serializers/field-kinds';
 import type { FieldSpec } from '../serializers/field-spec';
 import type { SerializerSpec } from '../serializers/serializer-spec';
-import { Condition, ContainsBuilder, filterCondition, FilterableField, FilterRefusedError, TEXT_KINDS } from './filter-query';
+import { Condition, ContainsBuilder, filterCondition, FilterableField, FilterRefusedError } from './filter-query';
 import { Comparator, FilterSyntaxError, parseFilter } from './filter-syntax';
 import { OrderByRefusedError, OrderKey, parseOrderBy } from './order-by';
 import { KeyValue, PageTokenError, PageTokens } from '../call/page-token';
@@ -47,7 +48,6 @@ export interface Paging {
 
 /** Every comparator, in the order messages list them. */
 const ALL_COMPARATORS: readonly Comparator[] = ['=', '!=', '<', '<=', '>', '>=', ':'];
-const UNORDERED_KINDS = new Set(['json', 'bytes', 'any', 'relations']);
 
 /**
  * What clients may ask a List of one service for: the filterable fields and their comparators,
@@ -187,9 +187,9 @@ function filterProblem(field: FieldSpec, comparators: readonly Comparator[], met
   ) {
     return `${field.property} is not a column of ${meta.className}.`;
   }
-  if (comparators.includes(':') && !TEXT_KINDS.has(field.kind))
+  if (comparators.includes(':') && !FIELD_KINDS[field.kind].containsText)
     return `":" (has) applies to text and lists of ids, not to a ${field.kind}.`;
-  if (UNORDERED_KINDS.has(field.kind)) return `a ${field.kind} field cannot be filtered.`;
+  if (!FIELD_KINDS[field.kind].ordered) return `a ${field.kind} field cannot be filtered.`;
   return undefined;
 }
 
@@ -200,7 +200,7 @@ function orderProblem(field: FieldSpec, meta: EntityMetadata): string | undefine
   if (!prop || prop.kind !== ReferenceKind.SCALAR || prop.persist === false || prop.formula || prop.embedded) {
     return `${field.property} is not a column of ${meta.className} (only scalar columns can be ordered by).`;
   }
-  if (UNORDERED_KINDS.has(field.kind)) return `a ${field.kind} field cannot be ordered by.`;
+  if (!FIELD_KINDS[field.kind].ordered) return `a ${field.kind} field cannot be ordered by.`;
   if (prop.nullable)
     return `${field.property} is nullable; pages continue after the last row's values, so ordering needs a NOT NULL column.`;
   return undefined;

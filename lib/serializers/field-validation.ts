@@ -6,46 +6,10 @@ export type FieldResult = { ok: true; value: unknown } | { ok: false; error: str
 const INTEGER_RE = /^-?\d+$/;
 const DECIMAL_RE = /^-?(\d+\.?\d*|\.\d+)$/;
 
-const ok = (value: unknown): FieldResult => ({ ok: true, value });
-const fail = (error: string): FieldResult => ({ ok: false, error });
+export const ok = (value: unknown): FieldResult => ({ ok: true, value });
+export const fail = (error: string): FieldResult => ({ ok: false, error });
 
-/**
- * Coerces and checks one present value (not `undefined`) against its field, with Django REST
- * framework's semantics: strings are trimmed, blank and NUL characters are refused, lengths
- * count Unicode code points.
- */
-export function validateFieldValue(spec: FieldSpec, value: unknown): FieldResult {
-  if (value === null) return spec.nullable ? ok(null) : fail('This field may not be null.');
-  switch (spec.kind) {
-    case 'string':
-    case 'text':
-      return validateString(spec, value);
-    case 'integer':
-      return validateInteger(value);
-    case 'bigint':
-      return validateBigint(value);
-    case 'float':
-      return typeof value === 'number' && Number.isFinite(value) ? ok(value) : fail('A valid number is required.');
-    case 'decimal':
-      return validateDecimal(spec, value);
-    case 'boolean':
-      return typeof value === 'boolean' ? ok(value) : fail('Must be a valid boolean.');
-    case 'date':
-      return validateDate(value);
-    case 'enum':
-      return spec.choices?.includes(value as string | number) ? ok(value) : fail(`"${String(value)}" is not a valid choice.`);
-    case 'relation':
-      return validatePrimaryKey(value);
-    case 'relations':
-      return validatePrimaryKeyList(spec, value);
-    case 'bytes':
-      return validateBytes(spec, value);
-    default:
-      return ok(value);
-  }
-}
-
-function validateString(spec: FieldSpec, value: unknown): FieldResult {
+export function validateString(spec: FieldSpec, value: unknown): FieldResult {
   if (typeof value !== 'string') {
     if (typeof value === 'number' || typeof value === 'boolean') value = String(value);
     else return fail('Not a valid string.');
@@ -85,7 +49,7 @@ export function codePointLength(text: string): number {
   return length;
 }
 
-function validateInteger(value: unknown): FieldResult {
+export function validateInteger(value: unknown): FieldResult {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return ok(value);
   if (typeof value === 'string' && INTEGER_RE.test(value.trim())) {
     const n = Number(value.trim());
@@ -94,14 +58,14 @@ function validateInteger(value: unknown): FieldResult {
   return fail('A valid integer is required.');
 }
 
-function validateBigint(value: unknown): FieldResult {
+export function validateBigint(value: unknown): FieldResult {
   if (typeof value === 'bigint') return ok(value.toString());
   if (typeof value === 'number' && Number.isSafeInteger(value)) return ok(String(value));
   if (typeof value === 'string' && INTEGER_RE.test(value.trim())) return ok(BigInt(value.trim()).toString());
   return fail('A valid integer is required.');
 }
 
-function validateDecimal(spec: FieldSpec, value: unknown): FieldResult {
+export function validateDecimal(spec: FieldSpec, value: unknown): FieldResult {
   let text: string;
   if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
   else if (typeof value === 'string' && DECIMAL_RE.test(value.trim())) text = value.trim();
@@ -119,26 +83,26 @@ export function formatDecimal(value: string, scale: number): string {
   return negative ? `-${digits}` : digits;
 }
 
-function validateDate(value: unknown): FieldResult {
+export function validateDate(value: unknown): FieldResult {
   const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) return fail('Datetime has wrong format.');
   return ok(date);
 }
 
-function validatePrimaryKey(value: unknown): FieldResult {
+export function validatePrimaryKey(value: unknown): FieldResult {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return ok(value);
   if (typeof value === 'string' && value !== '') return ok(value);
   return fail(`Incorrect type. Expected pk value, received ${typeof value}.`);
 }
 
-function validateBytes(spec: FieldSpec, value: unknown): FieldResult {
+export function validateBytes(spec: FieldSpec, value: unknown): FieldResult {
   if (!(Buffer.isBuffer(value) || value instanceof Uint8Array)) return fail('Expected bytes.');
   if (spec.maxLength !== undefined && value.length > spec.maxLength)
     return fail(`Ensure this field has no more than ${spec.maxLength} bytes.`);
   return ok(value);
 }
 
-function validatePrimaryKeyList(spec: FieldSpec, value: unknown): FieldResult {
+export function validatePrimaryKeyList(spec: FieldSpec, value: unknown): FieldResult {
   if (!Array.isArray(value)) return fail(`Expected a list of items but got type "${typeof value}".`);
   if (spec.maxItems !== undefined && value.length > spec.maxItems) {
     return fail(`Ensure this field has no more than ${spec.maxItems} elements.`);

@@ -5,7 +5,7 @@ import { ImproperlyConfiguredError } from '../errors/improperly-configured.error
 import type { CallContext } from '../call/call-context';
 import { DEFAULT_MAX_ITEMS, FieldSpec, resolveFieldSpec } from './field-spec';
 import { isSent, listItems, nestedBatchFields, nestedObjects, nestedViolations } from './nested-fields';
-import { validateFieldValue } from './field-validation';
+import { validateFieldValue } from './field-kinds';
 import { choiceOfEnumName } from '../proto/enum-names';
 import { CLASS_TO_PLAIN, PLAIN_TO_CLASS, TransformFn } from './class-transformer-decorations';
 import { buildSpec, declaredProtoFields, SerializerSpec, withClassTransformer, withValidateNested } from './serializer-spec';

@@ -1,5 +1,6 @@
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import { classDecorations } from './class-transformer-decorations';
+import { FIELD_KINDS } from './field-kinds';
 import type { FieldOptions, FieldSpec } from './field-spec';
 import type { ProtoSerializer } from './proto-serializer';
 
@@ -27,9 +28,6 @@ export interface SerializerSpec {
   /** Writable nested objects and lists (the related rows are saved with the object). */
   nestedWrites: readonly FieldSpec[];
 }
-
-/** What a field without a size limit is assumed to hold at most, for sizing List batches. */
-const UNBOUNDED_FIELD_BYTES = 64 * 1024;
 
 type ClassWithFields = { [PROTO_FIELDS]?: Map<string, FieldOptions> };
 
@@ -73,25 +71,10 @@ export function buildSpec(fields: FieldSpec[], cls: Function): SerializerSpec {
     hasClassValidatorRules: classValidatorProperties(cls).length > 0,
     batchFields: fields.filter((f) => f.computed === 'batch'),
 
-    rowBytesEstimate: fields.filter((f) => !f.writeOnly).reduce((sum, field) => sum + fieldBytesEstimate(field), 0),
+    rowBytesEstimate: fields.filter((f) => !f.writeOnly).reduce((sum, field) => sum + FIELD_KINDS[field.kind].bytesAtMost(field), 0),
     alternatives: new Map([...byProperty].filter(([, group]) => group.length > 1)),
     nestedWrites: writable.filter((f) => f.serializer),
   };
-}
-
-function fieldBytesEstimate(field: FieldSpec): number {
-  switch (field.kind) {
-    case 'string':
-    case 'text':
-    case 'bytes':
-    case 'json':
-    case 'any':
-      return field.maxLength ?? UNBOUNDED_FIELD_BYTES;
-    case 'relations':
-      return 8 * (field.maxItems ?? 1);
-    default:
-      return 16;
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { resolveFieldSpec, toSnakeCase } from '../../lib/serializers/field-spec';
-import { codePointLength, validateFieldValue } from '../../lib/serializers/field-validation';
+import { validateFieldValue } from '../../lib/serializers/field-kinds';
+import { codePointLength } from '../../lib/serializers/field-validation';
 
 const stringField = (options = {}) => resolveFieldSpec('title', { kind: 'string', maxLength: 5, ...options });
 
