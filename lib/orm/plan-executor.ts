@@ -22,7 +22,6 @@ export interface WriteScope {
 export class PlanExecutor {
   /** Lookups compiled so far, by property (null: not a plain column). */
   private readonly lookups = new Map<string, CompiledLookup | null>();
-  private readonly writesFastPath: Readonly<Record<WriteAction, boolean>>;
 
   private constructor(
     readonly plan: ServicePlan,
@@ -33,15 +32,7 @@ export class PlanExecutor {
     readonly reader: ColumnReader | undefined,
     /** The INSERT a Create of an unmanaged object runs; undefined when the plan's Create makes an entity. */
     private readonly unmanagedInsert: OneRowInsert | undefined,
-  ) {
-    const writes = plan.writes;
-    this.writesFastPath = {
-      Create: writes.Create.path !== 'transaction',
-      Update: writes.Update.path !== 'transaction',
-      PartialUpdate: writes.PartialUpdate.path !== 'transaction',
-      Destroy: writes.Destroy.path !== 'transaction',
-    };
-  }
+  ) {}
 
   /** The executor of `plan` for the entity `meta` on the ORM of `em`. */
   static build(em: EntityManager, plan: ServicePlan, meta: EntityMetadata, where: FilterQuery<object>): PlanExecutor {
@@ -74,8 +65,9 @@ export class PlanExecutor {
    * own is asked for only when the write flushes.
    */
   runWrite<R>(action: WriteAction, em: EntityManager, scope: WriteScope, work: () => Promise<R>): Promise<R> {
-    if (!this.writesFastPath[action] || em.isInTransaction()) return scope.inTransaction(work);
-    if (this.plan.writes[action].path !== 'one-statement' || !flushIsOneRow(em, this.meta)) return work();
+    const { path } = this.plan.writes[action];
+    if (path === 'transaction' || em.isInTransaction()) return scope.inTransaction(work);
+    if (path !== 'one-statement' || !flushIsOneRow(em, this.meta)) return work();
     // An unmanaged insert (`createUnmanaged`) flushes nothing: no fork for it.
     if (action === 'Create' && this.insertsUnmanagedNow(em)) return work();
     return withoutImplicitTransactions(scope.em, work);
