@@ -62,6 +62,7 @@ export type { FieldOptions, FieldKind } from './serializers/field-spec';
 export { Int64Type } from './orm/int64.type';
 
 export { CallContext } from './call/call-context';
+export type { CallPort, PeerAuth } from './call/call-port';
 export type { ResponseRoom } from './call/response-room';
 export { RequestStream } from './call/request-stream';
 export { AuthenticationFailedError } from './auth/authenticator';

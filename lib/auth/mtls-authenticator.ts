@@ -23,8 +23,7 @@ export class MtlsAuthenticator implements Authenticator {
   constructor(private readonly options: MtlsAuthenticatorOptions = {}) {}
 
   authenticate(_metadata: Metadata, call: CallContext): unknown {
-    const certificate = (call.call as { getAuthContext?(): { sslPeerCertificate?: PeerCertificate } | null }).getAuthContext?.()
-      ?.sslPeerCertificate;
+    const certificate = call.call.getAuthContext().sslPeerCertificate;
     if (!certificate || !certificate.fingerprint256) return null;
     if (this.options.user) return this.options.user(certificate);
     const { subject, issuer, fingerprint256, serialNumber } = certificate;

@@ -1,9 +1,9 @@
-import { Metadata, ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream, status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import type { EntityManager } from '@mikro-orm/core';
-import type { EventEmitter } from 'node:events';
 import { GrpcError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { MessageCodec } from '../proto/message-codec';
+import type { CallPort } from './call-port';
 import type { PageTokens } from './page-token';
 import type { ResponseRoom } from './response-room';
 import type { StreamMemory } from './stream-memory';
@@ -11,13 +11,6 @@ import type { StreamMemory } from './stream-memory';
 /** Why a call's signal aborted; shared, as they carry nothing of the call (an Error made per call costs its stack). */
 const CANCELLED = new GrpcError(status.CANCELLED, 'Cancelled by the client');
 const DEADLINE_EXCEEDED = new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded');
-
-/** The grpc-js calls the framework serves. */
-export type ServedCall =
-  | ServerUnaryCall<Buffer, Buffer>
-  | ServerWritableStream<Buffer, Buffer>
-  | ServerReadableStream<Buffer, Buffer>
-  | ServerDuplexStream<Buffer, Buffer>;
 
 /** What `getObject()` asks about each object it finds, for the permissions that check objects (`CallAccess`). @internal */
 export interface ObjectAccess {
@@ -81,8 +74,8 @@ export class CallContext {
 
   /** @internal Made by the call handlers, one per call. */
   constructor(
-    /** The grpc-js call. */
-    readonly call: ServedCall,
+    /** The call as its transport carries it (a grpc-js server call, or a web or in-process one). */
+    readonly call: CallPort,
     private readonly rpc: RpcSetup,
   ) {
     const deadline = call.getDeadline();
@@ -203,7 +196,7 @@ export class CallContext {
       else if (this.call.cancelled) controller.abort(CANCELLED);
       else {
         // grpc-js also reports 'cancelled' when a unary call has been answered: one shared reason, no Error per call.
-        (this.call as EventEmitter).once('cancelled', () => controller.abort(CANCELLED));
+        this.call.once('cancelled', () => controller.abort(CANCELLED));
         if (Number.isFinite(this.deadlineAt)) {
           this.deadlineTimer = setTimeout(() => controller.abort(DEADLINE_EXCEEDED), this.deadlineAt - Date.now());
           this.deadlineTimer.unref();

@@ -15,7 +15,8 @@ import { GRPC_FRAMEWORK_OPTIONS } from './grpc-framework.module-definition';
 import { commandLineSettingsOf, resolveOptions } from './resolve-options';
 import { ProtoRegistry } from '../proto/proto-registry';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
-import { HandlerEnvironment, handlerOf, InProcessHandler } from '../transport/call-handlers';
+import { grpcJsHandlerOf, HandlerEnvironment, handlerOf } from '../transport/call-handlers';
+import type { RpcHandler } from '../call/call-port';
 import { frameworkServicesRegistry, underFrameworkDecoding } from '../transport/framework-services';
 import { DeadlineWatch } from '../transport/deadline-watch';
 import { keepDuplicateCredentials } from '../transport/duplicate-credentials';
@@ -58,7 +59,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   private registryCache?: ProtoRegistry;
   private inProcessOnly = false;
   /** Handlers by method path, for in-process calls (see `nestjs-grpc-framework/testing`). */
-  private readonly handlers = new Map<string, InProcessHandler>();
+  private readonly handlers = new Map<string, RpcHandler>();
   private readonly env: HandlerEnvironment;
   private defaultForkEntityManager?: () => EntityManager;
   private health?: ServingHealth;
@@ -288,7 +289,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
           originalName: b.rpc.name,
         };
         const handler = handlerOf(b, env);
-        implementation[b.rpc.name] = handler.handler;
+        implementation[b.rpc.name] = grpcJsHandlerOf(handler);
         this.handlers.set(b.rpc.path, handler);
       }
       server.addService(definition as GrpcServiceDefinition, implementation);

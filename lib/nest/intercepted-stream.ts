@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import type { CallContext } from '../call/call-context';
 import type { StreamEnhancers } from './nest-internals';
 import { handlerMessages } from '../transport/response-stream';
+import { MessageQueue } from '../call/message-queue';
 import type { Invoke, RpcRequest } from '../transport/bound-rpc';
 
 /**
@@ -47,14 +48,8 @@ export function interceptedStream(
 }
 
 class InterceptedStream {
-  private readonly queue: unknown[] = [];
-  private head = 0;
-  private ended = false;
-  private failure?: { error: unknown };
-  /** The transport waits here for the next message. */
-  private wakeTransport?: () => void;
-  /** The handler's iteration waits here for the transport to want more. */
-  private wakeSource?: () => void;
+  /** What the interceptors let through, until the transport takes it; the transport waiting on it is what pulls the handler on. */
+  private readonly queue = new MessageQueue<unknown>({ highWaterMark: Infinity });
 
   constructor(
     private readonly intercept: Intercept,
@@ -76,34 +71,12 @@ class InterceptedStream {
             subscriber.complete();
           });
     const subscription = output.subscribe({
-      next: (message) => {
-        this.queue.push(message);
-        this.wake('transport');
-      },
-      error: (error: unknown) => {
-        this.failure = { error };
-        this.wake('transport');
-      },
-      complete: () => {
-        this.ended = true;
-        this.wake('transport');
-      },
+      next: (message) => this.queue.push(message),
+      error: (error: unknown) => this.queue.fail(error),
+      complete: () => this.queue.end(),
     });
     try {
-      for (;;) {
-        if (this.head < this.queue.length) {
-          const message = this.queue[this.head];
-          this.queue[this.head++] = undefined;
-          yield message;
-          continue;
-        }
-        this.queue.length = this.head = 0;
-        if (this.failure) throw this.failure.error;
-        if (this.ended) return;
-        const arrived = new Promise<void>((resolve) => (this.wakeTransport = resolve));
-        this.wake('source');
-        await arrived;
-      }
+      for await (const message of this.queue) yield message;
     } finally {
       subscription.unsubscribe();
     }
@@ -113,34 +86,24 @@ class InterceptedStream {
   private sourceMessages(source: AsyncIterable<unknown> | Iterable<unknown>): Observable<unknown> {
     return new Observable((subscriber) => {
       const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
-      let stopped = false;
+      let stop!: () => void;
+      const stopped = new Promise<'stopped'>((resolve) => (stop = () => resolve('stopped')));
       void (async () => {
         for (;;) {
           const next = await iterator.next();
-          if (stopped) return;
           if (next.done) break;
           const batch: unknown[] = Array.isArray(next.value) ? next.value : [next.value];
           for (const message of batch) subscriber.next(message);
-          // Nothing reached the transport (dropped, or delayed by an operator) while it waits: pull on.
-          if (this.wakeTransport && this.head >= this.queue.length) continue;
-          await new Promise<void>((resolve) => (this.wakeSource = resolve));
-          if (stopped) return;
+          // On once the transport waits with nothing to take (what was emitted went out, or an operator dropped or delayed it).
+          if ((await Promise.race([this.queue.wanted(), stopped])) === 'stopped') return;
         }
         subscriber.complete();
       })().catch((error: unknown) => subscriber.error(error));
       return () => {
-        stopped = true;
-        this.wake('source');
+        stop();
         // Ends the handler's generator (a List stops reading the database).
         void Promise.resolve(iterator.return?.()).catch(() => undefined);
       };
     });
-  }
-
-  private wake(which: 'transport' | 'source'): void {
-    const resolve = which === 'transport' ? this.wakeTransport : this.wakeSource;
-    if (which === 'transport') this.wakeTransport = undefined;
-    else this.wakeSource = undefined;
-    resolve?.();
   }
 }

@@ -1,18 +1,8 @@
-import {
-  connectivityState,
-  Deadline,
-  Metadata,
-  ServerDuplexStream,
-  ServerReadableStream,
-  ServerUnaryCall,
-  ServerWritableStream,
-  ServiceError,
-  sendUnaryData,
-  status,
-  StatusObject,
-} from '@grpc/grpc-js';
+import { connectivityState, Deadline, Metadata, status, StatusObject } from '@grpc/grpc-js';
 import type { ChannelInterface as Channel, InterceptingListener } from '@grpc/grpc-js';
 import type { GrpcFrameworkServer } from '../module/grpc-framework.server';
+import type { Answer } from '../call/call-port';
+import { MessageQueue } from '../call/message-queue';
 import { BridgedServerCall, statusOfError } from '../transport/bridged-server-call';
 import { internalsOf } from '../transport/server-internals';
 
@@ -20,8 +10,6 @@ import { internalsOf } from '../transport/server-internals';
 type Call = ReturnType<Channel['createCall']>;
 type MessageContext = Parameters<Call['sendMessageWithContext']>[0];
 
-/** Messages a server stream may have waiting for the client before `write()` asks it to wait for `drain`. */
-const STREAM_HIGH_WATER_MARK = 16;
 const PEER = 'in-process';
 const IN_PROCESS_PEER = { peer: PEER };
 
@@ -68,9 +56,10 @@ class InProcessCall implements Call {
   private listener?: InterceptingListener;
   private metadata = new Metadata();
   private request?: Buffer;
-  private readonly pending: Buffer[] = [];
-  /** Called as each pending message is delivered (a server write's callback: it has gone out). */
-  private readonly onDelivered: (((error?: Error) => void) | undefined)[] = [];
+  /** Response messages the client has not read yet, with the server write's callback (it has gone out once read). */
+  private readonly pending = new MessageQueue<{ bytes: Buffer; delivered?: (error?: Error) => void }>({
+    onDrain: () => this.serverCall?.drained(),
+  });
   private readsWanted = 0;
   private headersSent = false;
   private finalStatus?: StatusObject;
@@ -175,14 +164,14 @@ class InProcessCall implements Call {
         headers: (metadata) => this.sendHeaders(metadata),
         message: (bytes, delivered) => this.push(bytes, delivered),
         status: (s) => this.finish(s),
-        hasRoom: () => this.pending.length < STREAM_HIGH_WATER_MARK,
+        hasRoom: () => this.pending.hasRoom,
       },
       IN_PROCESS_PEER,
     );
     this.serverCall = serverCall;
     this.armDeadline();
-    const answer: sendUnaryData<Buffer> = (error, value) => {
-      if (error) this.finish(statusOfError(error as Partial<ServiceError>));
+    const answer: Answer = (error, value) => {
+      if (error) this.finish(statusOfError(error));
       else {
         this.push(value as Buffer);
         this.finish({ code: status.OK, details: 'OK', metadata: new Metadata() });
@@ -190,16 +179,16 @@ class InProcessCall implements Call {
     };
     switch (entry.type) {
       case 'unary':
-        entry.handler(serverCall as unknown as ServerUnaryCall<Buffer, Buffer>, answer);
+        entry.handler(serverCall, answer);
         break;
       case 'serverStream':
-        entry.handler(serverCall as unknown as ServerWritableStream<Buffer, Buffer>);
+        entry.handler(serverCall);
         break;
       case 'clientStream':
-        entry.handler(serverCall as unknown as ServerReadableStream<Buffer, Buffer>, answer);
+        entry.handler(serverCall, answer);
         break;
       case 'bidi':
-        entry.handler(serverCall as unknown as ServerDuplexStream<Buffer, Buffer>);
+        entry.handler(serverCall);
         break;
     }
   }
@@ -225,8 +214,7 @@ class InProcessCall implements Call {
 
   private push(bytes: Buffer, delivered?: (error?: Error) => void): void {
     if (this.finished) return;
-    this.pending.push(bytes);
-    this.onDelivered.push(delivered);
+    this.pending.push({ bytes, delivered });
     this.flush();
   }
 
@@ -234,7 +222,7 @@ class InProcessCall implements Call {
     if (this.finalStatus) return;
     this.finalStatus = s;
     clearTimeout(this.deadlineTimer);
-    if (now) this.pending.length = this.onDelivered.length = 0; // cancelled or timed out: what was not read is dropped
+    if (now) this.pending.clear(); // cancelled or timed out: what was not read is dropped
     this.flush();
   }
 
@@ -245,10 +233,10 @@ class InProcessCall implements Call {
     this.sendHeaders();
     while (this.readsWanted > 0 && this.pending.length) {
       this.readsWanted--;
-      this.listener.onReceiveMessage(this.pending.shift()!);
-      this.onDelivered.shift()?.();
+      const { bytes, delivered } = this.pending.shift()!;
+      this.listener.onReceiveMessage(bytes);
+      delivered?.();
     }
-    if (this.pending.length < STREAM_HIGH_WATER_MARK) this.serverCall?.drained();
     if (this.finalStatus && !this.pending.length) {
       this.finished = true;
       const listener = this.listener;

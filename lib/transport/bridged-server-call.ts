@@ -1,6 +1,8 @@
 import { Deadline, Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
-import { Readable } from 'node:stream';
+import { MessageQueue } from '../call/message-queue';
+import { GrpcError } from '../errors/grpc-error';
+import type { PeerAuth, RequestMessagePort, RequestStreamPort, ResponseStreamPort } from '../call/call-port';
 
 /** Where a bridged call's answer goes: the client side of the bridge. */
 export interface CallSink {
@@ -18,19 +20,18 @@ export interface CallPeer {
   peer: string;
 }
 
-/** Request messages a handler may have waiting before the client's next write waits. */
-const REQUEST_HIGH_WATER_MARK = 16;
-
 /**
  * What a grpc-js server call offers the framework's handlers, played by something other than
  * grpc-js: the in-process test channel and the gRPC-Web / Connect transports. The handlers
  * see the same call either way, so every path runs one pipeline.
  */
-export class BridgedServerCall extends EventEmitter {
+export class BridgedServerCall extends EventEmitter implements RequestMessagePort, RequestStreamPort, ResponseStreamPort {
   cancelled = false;
+  /** Set once the handler has ended the response (OK or an error). */
+  writableEnded = false;
   private waitingForDrain = false;
-  /** The request stream of a client-streaming or bidi call, read as grpc-js's server calls are (made on first use: unary calls have none). */
-  private requestStream?: Readable;
+  /** The request messages of a client-streaming or bidi call (made on first use: unary calls have none). */
+  private requestQueue?: MessageQueue<Buffer>;
   /** Completes the client's write that found the request stream full. */
   private pendingAck?: () => void;
 
@@ -44,7 +45,10 @@ export class BridgedServerCall extends EventEmitter {
   ) {
     super();
     // A server stream ends with an error by emitting it on the call.
-    this.on('error', (error: Partial<ServiceError>) => this.sink.status(statusOfError(error)));
+    this.on('error', (error: Partial<ServiceError>) => {
+      this.writableEnded = true;
+      this.sink.status(statusOfError(error));
+    });
   }
 
   getDeadline(): Deadline {
@@ -56,7 +60,7 @@ export class BridgedServerCall extends EventEmitter {
   }
 
   /** No peer certificate reaches a bridged call (mutual TLS authenticates native gRPC calls only). */
-  getAuthContext(): { transportSecurityType?: string } {
+  getAuthContext(): PeerAuth {
     return {};
   }
 
@@ -76,6 +80,7 @@ export class BridgedServerCall extends EventEmitter {
   }
 
   end(metadata?: Metadata): void {
+    this.writableEnded = true;
     this.sink.status({ code: status.OK, details: 'OK', metadata: metadata ?? new Metadata() });
   }
 
@@ -83,29 +88,31 @@ export class BridgedServerCall extends EventEmitter {
     if (this.cancelled) return;
     this.cancelled = true;
     this.emit('cancelled', 'cancelled');
-    this.requestStream?.destroy();
+    this.requestQueue?.clear();
+    this.requestQueue?.fail(CANCELLED);
     this.takeAck();
   }
 
-  iterator(options?: { destroyOnReturn?: boolean }): AsyncIterator<Buffer> {
-    return this.requests.iterator(options);
+  /** The request messages, read as the handler takes them (ending the iteration early leaves the call open either way). */
+  iterator(_options: { destroyOnReturn: boolean }): AsyncIterator<Buffer> {
+    return this.requests[Symbol.asyncIterator]();
   }
 
   /** A request message from the client; `ack` runs once the stream has room for the next. */
   pushRequest(bytes: Buffer, ack: () => void): void {
-    if (this.cancelled || this.requests.destroyed) return ack(); // nobody reads any more: the write completes, as grpc-js's does
+    if (this.cancelled || this.requests.closed) return ack(); // nobody reads any more: the write completes, as grpc-js's does
     if (this.requests.push(bytes)) ack();
     else this.pendingAck = ack;
   }
 
-  private get requests(): Readable {
-    this.requestStream ??= new Readable({ objectMode: true, highWaterMark: REQUEST_HIGH_WATER_MARK, read: () => this.takeAck() });
-    return this.requestStream;
+  private get requests(): MessageQueue<Buffer> {
+    this.requestQueue ??= new MessageQueue({ onDrain: () => this.takeAck() });
+    return this.requestQueue;
   }
 
   /** The client half-closed: no more request messages. */
   endRequests(): void {
-    if (!this.requests.destroyed) this.requests.push(null);
+    this.requests.end();
   }
 
   /** The client side has room again: a server stream waiting for 'drain' goes on. */
@@ -121,6 +128,9 @@ export class BridgedServerCall extends EventEmitter {
     ack?.();
   }
 }
+
+/** What reading a cancelled call's requests throws (the handler's signal says the same). */
+const CANCELLED = new GrpcError(status.CANCELLED, 'Cancelled by the client');
 
 /** The status a handler's error carries. */
 export function statusOfError(error: Partial<ServiceError>): StatusObject {

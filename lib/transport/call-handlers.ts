@@ -1,17 +1,10 @@
-import {
-  Metadata,
-  ServerDuplexStream,
-  ServerReadableStream,
-  ServerUnaryCall,
-  ServerWritableStream,
-  ServiceError,
-  status,
-  StatusObject,
-  sendUnaryData,
+import { Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
+import type {
   handleBidiStreamingCall,
   handleClientStreamingCall,
   handleServerStreamingCall,
   handleUnaryCall,
+  UntypedHandleCall,
 } from '@grpc/grpc-js';
 import type { EntityManager } from '@mikro-orm/core';
 import { Logger } from '@nestjs/common';
@@ -19,10 +12,10 @@ import { StatusMappingOptions, toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
 import { RequestFieldError } from '../proto/wire-format';
 import * as http2 from 'node:http2';
-import type { Readable } from 'node:stream';
 import { INTERNAL_ERROR_MESSAGE } from '../common/constants';
 import { GrpcError, ValidationFailedError } from '../errors/grpc-error';
 import { CallContext, RpcSetup } from '../call/call-context';
+import type { Answer, RequestMessagePort, RequestStreamPort, ResponseStreamPort, RpcHandler } from '../call/call-port';
 import { RequestStream } from '../call/request-stream';
 import { http2StreamOf } from './grpc-js-internals';
 import { publishStreamState } from './diagnostics';
@@ -60,15 +53,8 @@ export interface HandlerEnvironment {
   statusMapping: StatusMappingOptions;
 }
 
-/** A handler as grpc-js calls it, tagged with its kind. */
-export type InProcessHandler =
-  | { type: 'unary'; handler: handleUnaryCall<Buffer, Buffer> }
-  | { type: 'serverStream'; handler: handleServerStreamingCall<Buffer, Buffer> }
-  | { type: 'clientStream'; handler: handleClientStreamingCall<Buffer, Buffer> }
-  | { type: 'bidi'; handler: handleBidiStreamingCall<Buffer, Buffer> };
-
-/** The handler of a bound rpc, by its kind. */
-export function handlerOf(bound: BoundRpc, env: HandlerEnvironment): InProcessHandler {
+/** The handler of a bound rpc, by its kind: grpc-js calls it, and so do the web protocols and the in-process channel. */
+export function handlerOf(bound: BoundRpc, env: HandlerEnvironment): RpcHandler {
   const { requestStream, responseStream } = bound.rpc;
   if (requestStream)
     return responseStream
@@ -79,9 +65,34 @@ export function handlerOf(bound: BoundRpc, env: HandlerEnvironment): InProcessHa
     : { type: 'unary', handler: unaryHandler(bound, env) };
 }
 
-export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUnaryCall<Buffer, Buffer> {
+/**
+ * The handler as grpc-js's server takes it. grpc-js's calls are the ports as they are: a type
+ * error here means an upgrade changed them.
+ */
+export function grpcJsHandlerOf(entry: RpcHandler): UntypedHandleCall {
+  switch (entry.type) {
+    case 'unary': {
+      const handler: handleUnaryCall<Buffer, Buffer> = entry.handler;
+      return handler;
+    }
+    case 'serverStream': {
+      const handler: handleServerStreamingCall<Buffer, Buffer> = entry.handler;
+      return handler;
+    }
+    case 'clientStream': {
+      const handler: handleClientStreamingCall<Buffer, Buffer> = entry.handler;
+      return handler;
+    }
+    case 'bidi': {
+      const handler: handleBidiStreamingCall<Buffer, Buffer> = entry.handler;
+      return handler;
+    }
+  }
+}
+
+function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestMessagePort, answer: Answer) => void {
   const setup = rpcSetup(bound, env);
-  return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+  return (call, callback) => {
     const request = decodeRequest(bound, call.request);
     if (request instanceof Error) {
       callback(serviceError(malformed(bound, request)));
@@ -92,24 +103,18 @@ export function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): handleUn
 }
 
 /** A client-streaming rpc: the handler receives the request messages as a `RequestStream` and answers once. */
-export function clientStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): handleClientStreamingCall<Buffer, Buffer> {
+function clientStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestStreamPort, answer: Answer) => void {
   const setup = rpcSetup(bound, env);
-  return (call: ServerReadableStream<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+  return (call, callback) => {
     const context = new CallContext(call, setup);
     answer(bound, env, context, requestStreamOf(bound, call, context), callback);
   };
 }
 
 /** Runs a call with one response and answers it once: with the handler's response, its error, or DEADLINE_EXCEEDED. */
-function answer(
-  bound: BoundRpc,
-  env: HandlerEnvironment,
-  context: CallContext,
-  request: RpcRequest,
-  callback: sendUnaryData<Buffer>,
-): void {
+function answer(bound: BoundRpc, env: HandlerEnvironment, context: CallContext, request: RpcRequest, callback: Answer): void {
   let answered = false;
-  const answerOnce: sendUnaryData<Buffer> = (error, bytes, trailers) => {
+  const answerOnce: Answer = (error, bytes, trailers) => {
     if (answered) return;
     answered = true;
     callback(error, bytes, trailers);
@@ -150,9 +155,9 @@ function answer(
   );
 }
 
-export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): handleServerStreamingCall<Buffer, Buffer> {
+function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestMessagePort & ResponseStreamPort) => void {
   const setup = rpcSetup(bound, env);
-  return (call: ServerWritableStream<Buffer, Buffer>) => {
+  return (call) => {
     const request = decodeRequest(bound, call.request);
     if (request instanceof Error) {
       call.emit('error', serviceError(malformed(bound, request)));
@@ -163,16 +168,16 @@ export function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment)
 }
 
 /** A bidi rpc: the handler receives the request messages as a `RequestStream` and returns the responses as a server-streaming one does. */
-export function bidiStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): handleBidiStreamingCall<Buffer, Buffer> {
+function bidiStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestStreamPort & ResponseStreamPort) => void {
   const setup = rpcSetup(bound, env);
-  return (call: ServerDuplexStream<Buffer, Buffer>) => stream(bound, env, call, (context) => requestStreamOf(bound, call, context), setup);
+  return (call) => stream(bound, env, call, (context) => requestStreamOf(bound, call, context), setup);
 }
 
 /** Runs a call with a response stream, within the server's and the peer's cap on open streams. */
 function stream(
   bound: BoundRpc,
   env: HandlerEnvironment,
-  call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
+  call: ResponseStreamPort,
   requestOf: (context: CallContext) => RpcRequest,
   setup: RpcSetup,
 ): void {
@@ -207,7 +212,7 @@ function stream(
 }
 
 /** The request messages of a client-streaming or bidi call, decoded as the handler takes them. */
-function requestStreamOf(bound: BoundRpc, call: Pick<Readable, 'iterator'>, context: CallContext): RequestStream {
+function requestStreamOf(bound: BoundRpc, call: RequestStreamPort, context: CallContext): RequestStream {
   // Node's default iterator destroys the stream when the iteration ends, which for a bidi call
   // would end its responses too.
   const messages: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
@@ -220,12 +225,7 @@ function requestStreamOf(bound: BoundRpc, call: Pick<Readable, 'iterator'>, cont
  * Stops at once when the client cancels or the deadline passes (no more reads), and throws the
  * reason then.
  */
-async function streamResponses(
-  bound: BoundRpc,
-  call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
-  request: RpcRequest,
-  context: CallContext,
-): Promise<void> {
+async function streamResponses(bound: BoundRpc, call: ResponseStreamPort, request: RpcRequest, context: CallContext): Promise<void> {
   const signal = context.signal;
   if (signal.aborted) throw signal.reason;
   const out = new ResponseStream(call, signal, bound.rpc.path);
@@ -279,7 +279,7 @@ const RESET_AFTER_DEADLINE_MS = 250;
  * C-core does): such a stream is reset (RST_STREAM CANCEL), so it holds nothing past its
  * deadline. A client that set the deadline reports DEADLINE_EXCEEDED by itself.
  */
-function resetUnlessEnded(call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>): void {
+function resetUnlessEnded(call: ResponseStreamPort): void {
   const timer = setTimeout(() => {
     const stream = http2StreamOf(call);
     if (stream && !stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);

@@ -90,7 +90,7 @@ function requestReader(method: MethodDefinition<unknown, unknown>, codec: Messag
 function guard(method: MethodDefinition<unknown, unknown>, handler: UntypedHandleCall, read: RequestReader): UntypedHandleCall {
   if (method.requestStream) {
     const bidi = handler as handleBidiStreamingCall<unknown, unknown>;
-    return ((call: ServerDuplexStream<Buffer, unknown>) => bidi(decodingStream(call, read))) as UntypedHandleCall;
+    return ((call: ServerDuplexStream<unknown, unknown>) => bidi(decodingStream(call, read))) as UntypedHandleCall;
   }
   if (method.responseStream) {
     const streaming = handler as handleServerStreamingCall<unknown, unknown>;
@@ -120,7 +120,7 @@ function withRequest<C extends object>(call: C, request: unknown): C {
 }
 
 /** A request stream whose `data` events carry decoded messages; a malformed one ends the call. */
-function decodingStream(call: ServerDuplexStream<Buffer, unknown>, read: RequestReader): ServerDuplexStream<unknown, unknown> {
+function decodingStream(call: ServerDuplexStream<unknown, unknown>, read: RequestReader): ServerDuplexStream<unknown, unknown> {
   const on = (event: string, listener: (...args: unknown[]) => void) => {
     if (event !== 'data') return call.on(event, listener);
     return call.on('data', (bytes: Buffer) => {
@@ -131,7 +131,7 @@ function decodingStream(call: ServerDuplexStream<Buffer, unknown>, read: Request
   };
   return new Proxy(call, {
     get: (target, property) => (property === 'on' || property === 'addListener' ? on : bound(target, property)),
-  }) as unknown as ServerDuplexStream<unknown, unknown>;
+  });
 }
 
 function bound(target: object, property: string | symbol): unknown {

@@ -1,4 +1,4 @@
-import { Metadata, Server, ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, Server } from '@grpc/grpc-js';
 import type { Http2SecureServer, Http2Server, ServerHttp2Stream } from 'node:http2';
 
 // The one place that reaches into @grpc/grpc-js's private structure (checked against 1.14);
@@ -15,7 +15,8 @@ interface InterceptingCallChain {
   cancelled?: boolean;
 }
 
-type StreamingCall = ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
+/** A response stream's call: grpc-js's own, or one of the framework's (which have no HTTP/2 stream of grpc-js's). */
+type StreamingCall = object;
 
 /**
  * The HTTP/2 stream under a grpc-js server call. grpc-js offers no way to reset a stream

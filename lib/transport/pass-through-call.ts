@@ -2,23 +2,19 @@ import type { Metadata } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import type { CallContext } from '../call/call-context';
 import type { RequestStream } from '../call/request-stream';
-
-/** Response messages a bidi `@GrpcStreamCall` handler may queue before `write()` says wait. */
-const HIGH_WATER_MARK = 16;
+import { MessageQueue } from '../call/message-queue';
 
 /**
  * The call a `@GrpcStreamCall` handler receives, as Nest's gRPC transport gives it the grpc-js
  * call: request messages as `'data'` events (decoded, from the first `'data'` listener on, or
  * through `for await`), then `'end'`; `'cancelled'` when the client goes away; `write()` and
  * `end()` for a bidi call's responses, which the framework sends as a server stream's, with
- * backpressure (`write()` returns false past 16 waiting, `'drain'` follows).
+ * backpressure (`write()` returns false past `QUEUE_HIGH_WATER_MARK` waiting, `'drain'` follows).
  */
 export class PassThroughCall extends EventEmitter {
   private started = false;
-  private readonly queue: unknown[] = [];
-  private ended = false;
-  private failure?: { error: unknown };
-  private wakeResponses?: () => void;
+  /** The handler's response messages (bidi), until the framework writes them. */
+  private readonly queue = new MessageQueue<unknown>({ onDrain: () => this.emit('drain') });
 
   constructor(
     private readonly requests: RequestStream,
@@ -57,43 +53,25 @@ export class PassThroughCall extends EventEmitter {
 
   /** Queues a response message (bidi); false once the client is behind, until `'drain'`. */
   write(message: unknown, callback?: () => void): boolean {
-    this.queue.push(message);
-    this.wake();
+    const room = this.queue.push(message);
     callback?.();
-    return this.queue.length < HIGH_WATER_MARK;
+    return room;
   }
 
   /** Ends the responses (bidi). */
   end(): void {
-    this.ended = true;
-    this.wake();
+    this.queue.end();
   }
 
   /** Ends the responses with the handler's error. @internal */
   fail(error: unknown): void {
-    this.failure = { error };
-    this.wake();
+    this.queue.fail(error);
   }
 
   /** The responses as the framework writes them. @internal */
   async *responses(): AsyncGenerator<unknown> {
-    for (;;) {
-      if (this.queue.length) {
-        const batch = this.queue.splice(0);
-        this.emit('drain');
-        yield batch; // an array: written as a batch, each message as the client has room
-        continue;
-      }
-      if (this.failure) throw this.failure.error;
-      if (this.ended) return;
-      await new Promise<void>((resolve) => (this.wakeResponses = resolve));
-    }
-  }
-
-  private wake(): void {
-    const wake = this.wakeResponses;
-    this.wakeResponses = undefined;
-    wake?.();
+    // Each batch is an array: written as a batch, each message as the client has room.
+    for (let batch = await this.queue.nextBatch(); batch; batch = await this.queue.nextBatch()) yield batch;
   }
 
   private async pump(): Promise<void> {

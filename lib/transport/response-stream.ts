@@ -1,4 +1,4 @@
-import type { ServerDuplexStream, ServerWritableStream } from '@grpc/grpc-js';
+import type { ResponseStreamPort } from '../call/call-port';
 import { dataFrames } from '../proto/message-frames';
 import type { ResponseRoom } from '../call/response-room';
 import { publishStreamState } from './diagnostics';
@@ -36,7 +36,7 @@ export class ResponseStream implements ResponseRoom {
   private heldBytes = 0;
 
   constructor(
-    private readonly call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
+    private readonly call: ResponseStreamPort,
     private readonly signal: AbortSignal,
     private readonly rpc: string,
   ) {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';
-import type { InProcessHandler } from './call-handlers';
+import type { RpcHandler } from '../call/call-port';
 
 /** What the testing toolkit reaches inside a `GrpcFrameworkServer`: not part of the public API. */
 export interface ServerInternals {
@@ -9,7 +9,7 @@ export interface ServerInternals {
   /** Binds the services without listening: calls then only arrive in process. */
   serveInProcessOnly(): void;
   /** The handler of a method path such as `/blog_proto.PostController/Create`, once prepared. */
-  handlerFor(path: string): InProcessHandler | undefined;
+  handlerFor(path: string): RpcHandler | undefined;
   /** Replaces how each call's EntityManager is made (forks bound to a test's transaction), or restores it. */
   useEntityManagerFactory(factory: (() => EntityManager) | undefined): void;
   /** Per model service, the path each action takes (fast or not, and why), once prepared. */

@@ -1,12 +1,11 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { HandlerContext } from '@connectrpc/connect';
-import { Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
+import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../errors/status-details';
+import type { Answer } from '../call/call-port';
 import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../transport/bridged-server-call';
 import { headersOfMetadata, metadataOfHeaders } from './web-metadata';
-
-/** Response messages a stream may have waiting for the HTTP response before the handler waits for 'drain'. */
-const STREAM_HIGH_WATER_MARK = 16;
+import { MessageQueue } from '../call/message-queue';
 
 interface PendingMessage {
   bytes: Buffer;
@@ -21,9 +20,9 @@ interface PendingMessage {
  */
 export class ConnectEsCall implements CallSink {
   readonly call: BridgedServerCall;
-  private readonly queue: PendingMessage[] = [];
+  /** The handler's response messages, waiting for Connect to take them. */
+  private readonly queue: MessageQueue<PendingMessage>;
   private final?: StatusObject;
-  private wake?: () => void;
   private headersSent = false;
 
   constructor(
@@ -35,6 +34,7 @@ export class ConnectEsCall implements CallSink {
     const timeout = context.timeoutMs();
     const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
     this.call = new BridgedServerCall(request, metadataOfHeaders(context.requestHeader), deadline, path, this, peer);
+    this.queue = new MessageQueue({ onDrain: () => this.call.drained() });
     // Connect aborts the signal when a call ends however it ended: only an unfinished call is cancelled.
     context.signal.addEventListener('abort', () => this.abandon(), { once: true });
   }
@@ -46,23 +46,21 @@ export class ConnectEsCall implements CallSink {
   }
 
   message(bytes: Buffer, delivered?: (error?: Error) => void): void {
-    if (this.final) return;
     this.queue.push({ bytes, delivered });
-    this.wakeUp();
   }
 
   status(s: StatusObject): void {
     if (this.final) return;
     this.final = s;
-    this.wakeUp();
+    this.queue.end();
   }
 
   hasRoom(): boolean {
-    return this.queue.length < STREAM_HIGH_WATER_MARK;
+    return this.queue.hasRoom;
   }
 
   /** The answer of a unary or client-streaming handler, as grpc-js's `sendUnaryData` callback. */
-  answer = (error: Partial<ServiceError> | null, value?: Buffer | null, trailers?: Metadata): void => {
+  answer: Answer = (error, value, trailers) => {
     if (error) this.status(statusOfError(error));
     else {
       if (value) this.message(value);
@@ -81,21 +79,13 @@ export class ConnectEsCall implements CallSink {
    * when Connect asks for it, which is when the previous one was written.
    */
   async *messages(): AsyncGenerator<Buffer> {
-    for (;;) {
-      const next = this.queue.shift();
-      if (next) {
-        next.delivered?.();
-        if (this.queue.length < STREAM_HIGH_WATER_MARK) this.call.drained();
-        yield next.bytes;
-        continue;
-      }
-      if (this.final) {
-        if (this.final.code !== status.OK) throw connectErrorOf(this.final);
-        headersOfMetadata(this.final.metadata, this.context.responseTrailer);
-        return;
-      }
-      await new Promise<void>((resolve) => (this.wake = resolve));
+    for await (const next of this.queue) {
+      next.delivered?.();
+      yield next.bytes;
     }
+    // The queue ends with the status.
+    if (this.final!.code !== status.OK) throw connectErrorOf(this.final!);
+    headersOfMetadata(this.final!.metadata, this.context.responseTrailer);
   }
 
   /** Ends the call with the request stream's failure and cancels the handler. */
@@ -104,18 +94,11 @@ export class ConnectEsCall implements CallSink {
     this.call.cancel();
   }
 
-  private wakeUp(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
   private abandon(): void {
     if (this.final && !this.queue.length) return;
-    this.final ??= { code: status.CANCELLED, details: 'Cancelled', metadata: new Metadata() };
-    this.queue.length = 0;
+    this.queue.clear();
+    this.status({ code: status.CANCELLED, details: 'Cancelled', metadata: new Metadata() });
     this.call.cancel();
-    this.wakeUp();
   }
 }
 

@@ -9,10 +9,9 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from '@connectrpc/connect-node';
-import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import type { CallPeer } from '../transport/bridged-server-call';
-import type { InProcessHandler } from '../transport/call-handlers';
+import type { RpcHandler } from '../call/call-port';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { ConnectEsCall } from './connect-es-call';
 import { mustCloseConnection } from './web-call-request';
@@ -60,7 +59,7 @@ export function serveWithConnectEs(route: UniversalHandler, request: WebRequest,
     });
 }
 
-function addRoute(router: ConnectRouter, method: DescMethod, path: string, entry: InProcessHandler): void {
+function addRoute(router: ConnectRouter, method: DescMethod, path: string, entry: RpcHandler): void {
   const encode = (message: MessageShape<DescMessage>): Buffer => Buffer.from(toBinary(method.input, message));
   const decode = (bytes: Buffer): MessageShape<DescMessage> => fromBinary(method.output, bytes);
   const start = (request: Buffer, context: HandlerContext): ConnectEsCall =>
@@ -69,21 +68,21 @@ function addRoute(router: ConnectRouter, method: DescMethod, path: string, entry
     case 'unary':
       router.rpc(method as DescMethod & { methodKind: 'unary' }, async (request, context) => {
         const call = start(encode(request), context);
-        entry.handler(call.call as unknown as ServerUnaryCall<Buffer, Buffer>, call.answer);
+        entry.handler(call.call, call.answer);
         return decode(await call.response());
       });
       break;
     case 'serverStream':
       router.rpc(method as DescMethod & { methodKind: 'server_streaming' }, async function* (request, context) {
         const call = start(encode(request), context);
-        entry.handler(call.call as unknown as ServerWritableStream<Buffer, Buffer>);
+        entry.handler(call.call);
         for await (const bytes of call.messages()) yield decode(bytes);
       });
       break;
     case 'clientStream':
       router.rpc(method as DescMethod & { methodKind: 'client_streaming' }, async (requests, context) => {
         const call = start(EMPTY, context);
-        entry.handler(call.call as unknown as ServerReadableStream<Buffer, Buffer>, call.answer);
+        entry.handler(call.call, call.answer);
         void feed(call, requests, encode);
         return decode(await call.response());
       });
@@ -91,7 +90,7 @@ function addRoute(router: ConnectRouter, method: DescMethod, path: string, entry
     case 'bidi':
       router.rpc(method as DescMethod & { methodKind: 'bidi_streaming' }, async function* (requests, context) {
         const call = start(EMPTY, context);
-        entry.handler(call.call as unknown as ServerDuplexStream<Buffer, Buffer>);
+        entry.handler(call.call);
         void feed(call, requests, encode);
         for await (const bytes of call.messages()) yield decode(bytes);
       });

@@ -1,4 +1,4 @@
-import { Metadata, ServerWritableStream, status, StatusObject } from '@grpc/grpc-js';
+import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { BridgedServerCall, CallPeer, CallSink } from '../transport/bridged-server-call';
 import { FRAMED_WRITE_BYTES } from '../transport/response-stream';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
@@ -69,7 +69,7 @@ class WebResponseStream implements CallSink {
       call.drained();
     });
     // The deadline is the handler's: its context's signal ends the stream with DEADLINE_EXCEEDED.
-    this.target.entry.handler(call as unknown as ServerWritableStream<Buffer, Buffer>);
+    this.target.entry.handler(call);
   }
 
   headers(metadata?: Metadata): void {

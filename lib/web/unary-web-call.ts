@@ -1,4 +1,4 @@
-import { Metadata, ServerUnaryCall, ServiceError, status, StatusObject } from '@grpc/grpc-js';
+import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { STATUS_DETAILS_KEY } from '../errors/status-details';
 import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../transport/bridged-server-call';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
@@ -44,15 +44,12 @@ export function invokeUnary(target: WebMethod, call: WebCallRequest, peer: CallP
   };
   const serverCall = new BridgedServerCall(call.message, call.metadata, call.deadline, target.path, sink, peer);
   response.once('close', () => answered || serverCall.cancel());
-  target.entry.handler(
-    serverCall as unknown as ServerUnaryCall<Buffer, Buffer>,
-    (error: Partial<ServiceError> | null, value?: Buffer | null, trailers?: Metadata) => {
-      if (answered) return;
-      answered = true;
-      if (error) answer(headers, statusOfError(error));
-      else answer(headers, { code: status.OK, details: '', metadata: trailers ?? new Metadata() }, value ?? Buffer.alloc(0));
-    },
-  );
+  target.entry.handler(serverCall, (error, value, trailers) => {
+    if (answered) return;
+    answered = true;
+    if (error) answer(headers, statusOfError(error));
+    else answer(headers, { code: status.OK, details: '', metadata: trailers ?? new Metadata() }, value ?? Buffer.alloc(0));
+  });
 }
 
 /** Writes the answer the protocol's way: a Connect unary response or error, or gRPC-Web frames with the status in trailers. */

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { HttpRule } from '../proto/http-rules';
 import type { ProtoRegistry } from '../proto/proto-registry';
-import type { InProcessHandler } from '../transport/call-handlers';
+import type { RpcHandler } from '../call/call-port';
 import type { GrpcWebOptions } from '../interfaces/grpc-framework-options.interface';
 import { Cors } from './cors';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
@@ -31,7 +31,7 @@ export interface WebTransportLimits {
  */
 export function webRequestHandler(
   registry: ProtoRegistry,
-  handlers: ReadonlyMap<string, InProcessHandler>,
+  handlers: ReadonlyMap<string, RpcHandler>,
   options: Pick<GrpcWebOptions, 'cors' | 'fallback'> & { requestTimeoutMs: number },
   limits: WebTransportLimits,
 ): (request: WebRequest, response: WebResponse) => void {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { ProtoRegistry } from '../../lib/proto/proto-registry';
-import type { InProcessHandler } from '../../lib/transport/call-handlers';
+import type { RpcHandler } from '../../lib/call/call-port';
 import { webRequestHandler } from '../../lib/web/web-transport';
 
 const PROTO = `
@@ -58,7 +58,7 @@ describe('google.api.http rules read from the protos', () => {
     try {
       withRegistry((registry) => {
         const noop = () => undefined;
-        const handlers = new Map<string, InProcessHandler>([
+        const handlers = new Map<string, RpcHandler>([
           ['/shelf.Shelves/Get', { type: 'unary', handler: noop }],
           ['/shelf.Shelves/Watch', { type: 'serverStream', handler: noop }],
         ]);
