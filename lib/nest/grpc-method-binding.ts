@@ -1,17 +1,13 @@
-import { NestInterceptor, UseInterceptors } from '@nestjs/common';
+import type { NestInterceptor } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import type { ProtoRegistry, RpcDefinition, ServiceDefinition } from '../proto/proto-registry';
-import type { CallContext } from '../call/call-context';
-import { afterFilters } from './exception-filters';
 import { GrpcMethodPattern, grpcPatternsOf, PARAM_ARGS_METADATA, rpcParamsFactory, STREAMING } from './microservices-internals';
-import { controllerContextCreator, exceptionFiltersOf, streamEnhancersOf } from './nest-internals';
 import { PassThroughCall } from '../transport/pass-through-call';
-import { guardedHandler } from './nest-pipeline';
 import { RequestStream } from '../call/request-stream';
-import { interceptedInvoke } from './intercepted-stream';
+import { bindRpc } from './rpc-binding';
 import type { DiscoveredController } from './service-binding';
-import type { BoundRpc, Invoke, RpcRequest } from '../transport/bound-rpc';
+import type { BoundRpc, Invoke } from '../transport/bound-rpc';
 import { methodNames } from './undecorated-controllers';
 
 /** A `@GrpcMethod`, `@GrpcStreamMethod` or `@GrpcStreamCall` handler of one of the application's controllers. */
@@ -97,50 +93,22 @@ function bindHandler(
 ): BoundRpc {
   const { instance, moduleKey } = handler.controller;
   const method = handler.method;
-  const callback = function (this: unknown, ...args: unknown[]): unknown {
-    return method.apply(instance, args);
-  };
-  Object.defineProperty(callback, 'name', { value: handler.name });
-  // Method decorators (@UseGuards, @UsePipes, ...) belong to the handler Nest sees.
-  for (const key of Reflect.getMetadataKeys(method)) Reflect.defineMetadata(key, Reflect.getMetadata(key, method), callback);
-  if (interceptors.length) UseInterceptors(...interceptors)(callback);
-  const creator = controllerContextCreator(contextCreator, moduleKey);
-  // Nest's arguments: the request (an Observable of them for @GrpcStreamMethod), the metadata, the call.
-  const args = (request: RpcRequest, context: CallContext): unknown[] => [
-    request instanceof RequestStream ? observableOf(request) : request,
-    context.metadata,
-    context.call,
-  ];
-  let invoke: Invoke;
-  if (handler.pattern.streaming === STREAMING.passThrough) {
-    invoke = passThroughInvoke(guardedHandler(creator, instance, callback, handler.name), rpc.responseStream);
-  } else if (rpc.responseStream) {
-    invoke = interceptedInvoke(
-      streamEnhancersOf(creator, instance, callback, moduleKey, true)!,
-      (request, context) => callback(...args(request, context)),
-      rpc.path,
-      args,
-    );
-  } else {
-    const pipeline = guardedHandler(creator, instance, callback, handler.name, {
-      metadataKey: PARAM_ARGS_METADATA,
-      factory: rpcParamsFactory() as never,
-    });
-    invoke = (request, context) => pipeline(...args(request, context));
-  }
-  const filters = exceptionFiltersOf(creator, instance, callback, moduleKey);
-  return {
+  const passThrough = handler.pattern.streaming === STREAMING.passThrough;
+  return bindRpc<unknown[]>({
     rpc,
     service: definition.name,
-    invoke,
-    // Filters see the arguments guards saw: the request (or the request stream), the metadata, the call.
-    ...(filters
-      ? {
-          recover: (error: unknown, request: RpcRequest, context: CallContext) =>
-            afterFilters(filters, error, request, context, callback, instance.constructor, [request, context.metadata, context.call]),
-        }
-      : {}),
-  };
+    instance,
+    moduleKey,
+    name: handler.name,
+    decorated: method,
+    run: (...args) => method.apply(instance, args),
+    // Nest's arguments: the request (an Observable of them for @GrpcStreamMethod), the metadata, the call.
+    argsOf: (request, context) => [request instanceof RequestStream ? observableOf(request) : request, context.metadata, context.call],
+    interceptors,
+    contextCreator,
+    microservices: { params: { metadataKey: PARAM_ARGS_METADATA, factory: rpcParamsFactory() as never } },
+    ...(passThrough ? { invokeWith: (pipeline) => passThroughInvoke(pipeline, rpc.responseStream) } : {}),
+  });
 }
 
 /**
