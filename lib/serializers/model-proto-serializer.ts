@@ -1,4 +1,3 @@
-import { equalTo } from '../orm/equal-to';
 import { OneRowInsert } from '../orm/one-row-insert';
 import {
   Collection,
@@ -31,6 +30,14 @@ import {
   withValidateNested,
 } from './serializer-spec';
 import { markDefaults } from './default-hooks';
+import {
+  CheckedRows,
+  databaseViolations,
+  missingRelations,
+  refusalInWordsOfValidation,
+  refusalToExplain,
+  takenValues,
+} from './database-checks';
 
 /** An entity class, as MikroORM knows it. */
 export type EntityClass<T extends object = object> = new (...args: never[]) => T;
@@ -159,23 +166,15 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
       // Inside a transaction the database may not answer until it rolls back (PostgreSQL aborts
       // it): the transaction explains the refusal once it has (`explainRefusal`).
       if (this.em.isInTransaction()) {
-        refusals.set(error, this as ModelProtoSerializerBase<object>);
-        throw error;
+        throw refusalToExplain(error, this.em, this);
       }
       throw await this.refusalOf(error);
     }
   }
 
   /** @internal The refusal in the words of validation, when the database shows which field it was; else the error. */
-  async refusalOf(error: unknown): Promise<unknown> {
-    const isUnique = error instanceof UniqueConstraintViolationException;
-    // Look from a fork, inside the outer transaction if there is one (a test's).
-    const fork = this.em.fork();
-    const outer = this.em.getTransactionContext();
-    if (outer) fork.setTransactionContext(outer);
-    const violations = isUnique ? await this.uniqueViolations(fork) : await this.relationViolations(fork);
-    if (!violations.length) return error;
-    return new ValidationFailedError(violations, isUnique ? status.ALREADY_EXISTS : status.INVALID_ARGUMENT);
+  refusalOf(error: unknown): Promise<unknown> {
+    return refusalInWordsOfValidation(this.em, error, this);
   }
 
   protected override async create(data: SerializerData): Promise<T> {
@@ -266,19 +265,8 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
   }
 
   protected override async checkAgainstDatabase(data: SerializerData, fields: readonly FieldSpec[]): Promise<FieldViolation[]> {
-    const violations: FieldViolation[] = [];
-    for (const field of fields) {
-      const value = data[field.property];
-      if (value === null || value === undefined) continue;
-      const isRelation = (field.kind === 'relation' || field.kind === 'relations') && field.target !== undefined;
-      if (!isRelation && !(field.unique && value !== '')) continue;
-      // Read only when a field needs it: a service's context forks an EntityManager on first read.
-      const em = this.context.em;
-      if (!em) return violations;
-      if (isRelation) violations.push(...(await missingRelated(em, field, value)));
-      else if (await this.isTaken(em, field, value)) violations.push(this.taken(field));
-    }
-    return violations;
+    // Read only when a field needs it: a service's context forks an EntityManager on first read.
+    return databaseViolations(() => this.context.em, this.checkedRows(), data, fields);
   }
 
   protected override validationError(violations: FieldViolation[]): ValidationFailedError {
@@ -290,61 +278,25 @@ export class ModelProtoSerializerBase<T extends object = object> extends ProtoSe
    * Which unique fields of the validated data are already taken; used to name the field when
    * the database's unique index, not validation, caught a duplicate (two concurrent creates).
    */
-  async uniqueViolations(em: EntityManager): Promise<FieldViolation[]> {
-    const data = this.validatedData;
-    const unique = this.spec.writable.filter((f) => f.unique && data[f.property] != null && data[f.property] !== '');
-    const violations: FieldViolation[] = [];
-    for (const field of unique) {
-      if (await this.isTaken(em, field, data[field.property])) violations.push(this.taken(field));
-    }
-    return violations;
+  uniqueViolations(em: EntityManager): Promise<FieldViolation[]> {
+    return takenValues(em, this.checkedRows(), this.validatedData, this.spec.writable);
   }
 
   /** Which related ids of the validated data do not exist; used when a foreign key refused the write. */
-  async relationViolations(em: EntityManager): Promise<FieldViolation[]> {
-    const data = this.validatedData;
-    const violations: FieldViolation[] = [];
-    for (const field of this.spec.writable) {
-      if ((field.kind === 'relation' || field.kind === 'relations') && field.target && data[field.property] != null) {
-        violations.push(...(await missingRelated(em, field, data[field.property])));
-      }
-    }
-    return violations;
+  relationViolations(em: EntityManager): Promise<FieldViolation[]> {
+    return missingRelations(em, this.validatedData, this.spec.writable);
   }
 
-  /** Django REST framework's words for a unique value already taken. */
-  private taken(field: FieldSpec): FieldViolation {
-    return {
-      field: field.protoName,
-      description: `${this.model.entity.name} with this ${field.protoName} already exists.`,
-      reason: 'UNIQUE',
-    };
-  }
-
-  private async isTaken(em: EntityManager, field: FieldSpec, value: unknown): Promise<boolean> {
+  /** The rows a unique value is checked against: the entity's, but for the instance being updated. */
+  private checkedRows(): CheckedRows {
     const meta = this.model.entityMetadata();
-    const where: Record<string, unknown> = { [field.property]: equalTo(value) };
-    if (this.instance && !this.many) {
-      const pk = meta.primaryKeys[0];
-      where[pk] = { $ne: (this.instance as Record<string, unknown>)[pk] };
-    }
-    return (await em.count(meta.className, where)) > 0;
+    const pk = meta.primaryKeys[0];
+    const excluding = this.instance && !this.many ? { property: pk, value: (this.instance as Record<string, unknown>)[pk] } : undefined;
+    return { meta, excluding };
   }
 }
 
 markDefaults(ModelProtoSerializerBase.prototype, ['save', 'create', 'update', 'toRepresentation']);
-
-/** Refusals a serializer's save met inside a transaction, to explain once it has rolled back. */
-const refusals = new WeakMap<object, ModelProtoSerializerBase<object>>();
-
-/**
- * A unique or foreign-key refusal met by a serializer's save inside a transaction, turned into
- * the field violation validation would have reported; call it after the transaction rolled back.
- */
-export async function explainRefusal(error: unknown): Promise<unknown> {
-  const serializer = error && typeof error === 'object' ? refusals.get(error) : undefined;
-  return serializer ? serializer.refusalOf(error) : error;
-}
 
 /** Whether a serializer class was made by `ModelProtoSerializer(Entity)`. */
 export function isModelSerializerClass(cls: Function): cls is typeof ModelProtoSerializerBase {
@@ -506,27 +458,4 @@ function collectionIds(value: unknown, field: FieldSpec): unknown[] {
   if (value instanceof Collection) return value.getIdentifiers();
   if (Array.isArray(value)) return value.map((item) => primaryKeyOf(item, field));
   return [];
-}
-
-/** Related ids named in one violation before the rest are counted. */
-const NAMED_MISSING_IDS = 10;
-
-/** One query for the field's ids; one violation naming the ids that do not exist. */
-async function missingRelated(em: EntityManager, field: FieldSpec, value: unknown): Promise<FieldViolation[]> {
-  const target = field.target!;
-  const ids = Array.isArray(value) ? value : [value];
-  if (!ids.length) return [];
-  // Outside the identity map: a key-only entity left there would pass for the loaded object later.
-  const rows = await em.find(target.entityName, { [target.primaryKey]: { $in: ids } } as never, {
-    fields: [target.primaryKey] as never,
-    disableIdentityMap: true,
-  });
-  const found = new Set(rows.map((row) => String((row as Record<string, unknown>)[target.primaryKey])));
-  const missing = ids.filter((id) => !found.has(String(id))).map((id) => `"${String(id)}"`);
-  if (!missing.length) return [];
-  const named = missing.slice(0, NAMED_MISSING_IDS).join(', ');
-  const more = missing.length > NAMED_MISSING_IDS ? ` and ${missing.length - NAMED_MISSING_IDS} more` : '';
-  const description =
-    missing.length === 1 ? `Invalid pk ${named} - object does not exist.` : `Invalid pks ${named}${more} - objects do not exist.`;
-  return [{ field: field.protoName, description, reason: 'DOES_NOT_EXIST' }];
 }

@@ -1,5 +1,4 @@
 import { EntityManager, Reference } from '@mikro-orm/core';
-import { validate } from 'class-validator';
 import { FieldViolation, groupByField, ValidationFailedError } from '../errors/grpc-error';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { CallContext } from '../call/call-context';
@@ -10,6 +9,7 @@ import { choiceOfEnumName } from '../proto/enum-names';
 import { CLASS_TO_PLAIN, PLAIN_TO_CLASS, TransformFn } from './class-transformer-decorations';
 import { buildSpec, declaredProtoFields, SerializerSpec, withClassTransformer, withValidateNested } from './serializer-spec';
 import { markDefaults } from './default-hooks';
+import { chosenAlternatives, classValidatorViolations, redacted } from './message-validation';
 
 /** A proto message as handlers see it: field names as in the .proto. */
 export type ProtoMessage = Record<string, unknown>;
@@ -401,7 +401,7 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
     const violations: FieldViolation[] = [];
     const present: FieldSpec[] = [];
     const creating = !this.instance;
-    const skipped = this.chooseAlternatives(violations, creating);
+    const skipped = chosenAlternatives(this.spec, this.writableFields, this.initialMessage ?? {}, violations, creating && !this.partial);
     this.nestedWrites = new Map();
     for (const field of this.writableFields) {
       if (skipped.has(field)) continue;
@@ -428,43 +428,19 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
       }
     }
     if (this.spec.hasClassValidatorRules) {
-      violations.push(...(await this.runClassValidator(cleaned, present)));
+      violations.push(...(await classValidatorViolations(this.constructor.prototype as object, this.spec, cleaned, present)));
     }
     const failed = new Set(violations.map((v) => v.field));
     const checkable = present.filter((f) => !failed.has(f.protoName));
     violations.push(...(await this.checkAgainstDatabase(cleaned, checkable)));
-    if (violations.length) return { cleaned, violations: this.redacted(violations, data) };
+    if (violations.length) return { cleaned, violations: redacted(violations, this.writableFields, data) };
     try {
       return { cleaned: await this.validate(cleaned), violations };
     } catch (error) {
-      if (error instanceof ValidationFailedError) return { cleaned, violations: this.redacted([...error.fieldViolations], data) };
+      if (error instanceof ValidationFailedError)
+        return { cleaned, violations: redacted([...error.fieldViolations], this.writableFields, data) };
       throw error;
     }
-  }
-
-  /**
-   * Of fields that write the same property (a nested `author` and its key `author_id`), the one
-   * the message sends is validated; sending both is refused, and sending none is "required" once,
-   * on the key. Returns the fields to skip.
-   */
-  private chooseAlternatives(violations: FieldViolation[], creating: boolean): Set<FieldSpec> {
-    const skipped = new Set<FieldSpec>();
-    if (!this.spec.alternatives.size) return skipped;
-    const message = this.initialMessage ?? {};
-    for (const group of this.spec.alternatives.values()) {
-      const fields = group.filter((field) => this.writableFields.includes(field));
-      if (fields.length < 2) continue;
-      const sent = fields.filter((field) => isSent(field, message[field.protoName]));
-      for (const field of fields) if (field !== sent[0]) skipped.add(field);
-      if (sent.length > 1) {
-        skipped.add(sent[0]);
-        violations.push({ field: sent[1].protoName, description: `Send either ${sent.map((f) => f.protoName).join(' or ')}, not both.` });
-      } else if (!sent.length && creating && !this.partial && fields.some((field) => field.required)) {
-        const named = fields.find((field) => field.required && !field.serializer) ?? fields.find((field) => field.required)!;
-        violations.push({ field: named.protoName, description: 'This field is required.', reason: 'REQUIRED' });
-      }
-    }
-    return skipped;
   }
 
   /**
@@ -503,39 +479,6 @@ export class ProtoSerializer<TInstance extends object = SerializerData> {
   /** The object a writable nested to-one field of the instance holds, which a nested message updates; null for none. */
   protected async relatedForWrite(field: FieldSpec): Promise<object | null> {
     return ((this.instance as Record<string, unknown>)[field.property] as object | undefined) ?? null;
-  }
-
-  /** Violations with what write-only fields were sent taken out of every description (a password is never echoed). */
-  private redacted(violations: FieldViolation[], data: SerializerData): FieldViolation[] {
-    const secrets = this.writableFields
-      .filter((field) => field.writeOnly)
-      .map((field) => data[field.property])
-      .filter((value): value is string | number => (typeof value === 'string' && value.trim() !== '') || typeof value === 'number')
-      .map(String);
-    if (!secrets.length) return violations;
-    return violations.map((v) => ({
-      ...v,
-      description: secrets.reduce((text, secret) => text.split(secret).join('[hidden]'), v.description),
-    }));
-  }
-
-  private async runClassValidator(cleaned: SerializerData, present: readonly FieldSpec[]): Promise<FieldViolation[]> {
-    // Validate a bare object of this class: the serializer's own state never mixes with the data.
-    const target = Object.create(this.constructor.prototype) as Record<string, unknown>;
-    for (const field of present) {
-      const value = cleaned[field.property];
-      // DRF skips validators for blank-allowed '' and for null; class-validator skips missing values.
-      if (value === '' || value === null) continue;
-      // The rules decorate the serializer's properties: the fields' names.
-      Object.defineProperty(target, field.name, { value, enumerable: true, writable: true, configurable: true });
-    }
-    const errors = await validate(target, { skipMissingProperties: true, forbidUnknownValues: false });
-    return errors.flatMap((error) =>
-      Object.values(error.constraints ?? {}).map((description) => ({
-        field: this.spec.fields.find((f) => f.name === error.property)?.protoName ?? error.property,
-        description,
-      })),
-    );
   }
 }
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { CALL_STATE } from '../common/constants';
 import type { CallContext } from '../call/call-context';
-import { explainRefusal } from '../serializers/model-proto-serializer';
+import { explainRefusal } from '../serializers/database-checks';
 
 interface CallState {
   request: unknown;
