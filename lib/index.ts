@@ -20,7 +20,9 @@ export { Service } from './services/service';
 export { GenericService, GenericServiceBase } from './services/generic-service';
 export type { Queryset, GenericServiceOptions } from './services/generic-service';
 export type { ListBatches } from './services/list-batches';
-export type { FilterFields, ListQuery } from './querying/list-querying';
+export type { FilterFields, ListQuery, ListNarrowing } from './querying/list-querying';
+export { AipFilterBackend, KeysetPagination } from './querying/list-backends';
+export type { FilterBackend, ListCall, PageRequest, PaginationBackend } from './querying/list-backends';
 export type { Comparator } from './querying/filter-syntax';
 export {
   CreateService,

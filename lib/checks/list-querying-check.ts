@@ -4,7 +4,7 @@ import { pageResponseShape } from '../querying/page-response';
 import type { ServiceDefinition } from '../proto/proto-registry';
 import { isDefault } from '../serializers/default-hooks';
 import type { GenericServiceBase } from '../services/generic-service';
-import { listQueryingOrProblems } from '../services/list-querying-of';
+import { listQueryingOrProblems } from '../querying/list-querying-of';
 import { totalOrder } from '../services/queryset-batches';
 
 /** The List request fields the framework reads, and the proto types each may have. */

@@ -11,6 +11,8 @@ const PROTOTYPE_DEFAULTS: ReadonlyArray<[keyof GrpcModelServiceOptions, string]>
   ['writeTransactions', 'writeTransactions'],
   ['filterFields', 'filterFields'],
   ['orderingFields', 'orderingFields'],
+  ['filterBackends', 'filterBackends'],
+  ['pagination', 'pagination'],
   ['maxPageSize', 'maxPageSize'],
   ['defaultPageSize', 'defaultPageSize'],
   ['countTotal', 'countTotal'],

@@ -1,6 +1,7 @@
 import type { Authenticator } from '../auth/authenticator';
 import type { ServicePermissions } from '../auth/permissions';
 import type { FilterFields } from '../querying/list-querying';
+import type { FilterBackend, PaginationBackend } from '../querying/list-backends';
 import type { ProtoSerializerClass } from '../serializers/proto-serializer';
 
 /** Options of `@GrpcModelService` (and `@GrpcService`). */
@@ -28,6 +29,10 @@ export interface GrpcModelServiceOptions {
   filterFields?: FilterFields;
   /** The fields List's `order_by` may name. @default none: `order_by` is refused */
   orderingFields?: readonly string[];
+  /** What narrows and orders a List from its request, in order (DRF's `filter_backends`). @default [new AipFilterBackend()] */
+  filterBackends?: readonly FilterBackend[];
+  /** How a List is paged (DRF's `pagination_class`). @default new KeysetPagination() */
+  pagination?: PaginationBackend;
   /** The largest `page_size`; larger ones are lowered to it. @default 1000 */
   maxPageSize?: number;
   /** The page size of `ListPage` when the request sends none. @default 50 */

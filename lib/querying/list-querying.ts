@@ -6,7 +6,7 @@ import type { SerializerSpec } from '../serializers/serializer-spec';
 import { Condition, ContainsBuilder, filterCondition, FilterableField, FilterRefusedError } from './filter-query';
 import { Comparator, FilterSyntaxError, parseFilter } from './filter-syntax';
 import { OrderByRefusedError, OrderKey, parseOrderBy } from './order-by';
-import { KeyValue, PageTokenError, PageTokens } from '../call/page-token';
+import type { KeyValue } from '../call/page-token';
 
 /** Which fields clients may filter on, by proto field name, and with which comparators. */
 export type FilterFields = Readonly<Record<string, readonly Comparator[]>>;
@@ -19,12 +19,22 @@ export interface ListRequestFields {
   page_token?: string;
 }
 
+/** What a filter backend makes of a List request. */
+export interface ListNarrowing {
+  /**
+   * A condition to AND with the queryset's: made anew for each query, because MikroORM
+   * consumes a raw SQL fragment (text search uses one) in the query that runs it.
+   */
+  where?: () => Condition;
+  /** The order (primary key last), instead of the queryset's. */
+  order?: OrderKey[];
+  /** The request's text this came from: page tokens are bound to it, so a token made for another query is refused. */
+  key: string;
+}
+
 /** What one List call reads: its filter, order and page, checked. */
 export interface ListQuery {
-  /**
-   * The filter's condition, to AND with the queryset's: made anew for each query, because
-   * MikroORM consumes a raw SQL fragment (text search uses one) in the query that runs it.
-   */
+  /** The filter's condition, to AND with the queryset's (see `ListNarrowing.where`). */
   where?: () => Condition;
   /** The client's order (primary key last); undefined for the service's. */
   order?: OrderKey[];
@@ -34,16 +44,6 @@ export interface ListQuery {
   pageSize?: number;
   /** What page tokens of this query are bound to. @internal */
   readonly key: string;
-}
-
-/** Paging of one call: the service's sizes and the server's token signer. */
-export interface Paging {
-  /** `page_size` when the client sends 0; undefined: every row (streaming List). */
-  defaultPageSize?: number;
-  maxPageSize: number;
-  tokens: PageTokens;
-  /** The service the call is for: a token made for one service is refused by another. */
-  serviceName: string;
 }
 
 /** Every comparator, in the order messages list them. */
@@ -109,30 +109,11 @@ export class ListQuerying {
   }
 
   /**
-   * Reads a List request's `filter`, `order_by`, `page_size` and `page_token` (those its message
-   * declares; absent ones are unset). Throws INVALID_ARGUMENT naming the field for anything
-   * malformed, not allowed, or a token not issued for this query.
+   * Reads a List request's `filter` and `order_by`: throws INVALID_ARGUMENT naming the field for
+   * anything malformed or not allowed.
    */
-  read(request: ListRequestFields, paging: Paging): ListQuery {
-    const filterText = request.filter ?? '';
-    const orderText = request.order_by ?? '';
-    const key = `${paging.serviceName}\n${filterText}\n${orderText}`;
-    const query: ListQuery = { key };
-    query.where = this.where(filterText);
-    query.order = this.order(orderText);
-    const size = Number(request.page_size ?? 0); // an int64 page_size arrives as a string
-    if (!Number.isInteger(size) || size < 0) throw invalid('page_size', `page_size must be 0 or more, not ${size}.`);
-    // AIP-158: a page size above the maximum is lowered to it, not refused.
-    const pageSize = size === 0 ? paging.defaultPageSize : size;
-    if (pageSize !== undefined) query.pageSize = Math.min(pageSize, paging.maxPageSize);
-    if (request.page_token) {
-      try {
-        query.after = paging.tokens.decode(key, request.page_token).after;
-      } catch (error) {
-        throw error instanceof PageTokenError ? invalid('page_token', error.message) : error;
-      }
-    }
-    return query;
+  narrowing(filterText: string, orderText: string): ListNarrowing {
+    return { where: this.where(filterText), order: this.order(orderText), key: `${filterText}\n${orderText}` };
   }
 
   private where(text: string): (() => Condition) | undefined {
@@ -143,7 +124,7 @@ export class ListQuerying {
       filterCondition(node, this.filterable, this.checkOnly); // refuses now what is not allowed, before any query
       return () => filterCondition(node, this.filterable, this.contains);
     } catch (error) {
-      if (error instanceof FilterSyntaxError || error instanceof FilterRefusedError) throw invalid('filter', error.message);
+      if (error instanceof FilterSyntaxError || error instanceof FilterRefusedError) throw invalidListField('filter', error.message);
       throw error;
     }
   }
@@ -152,13 +133,14 @@ export class ListQuerying {
     try {
       return parseOrderBy(text, this.orderable, this.primaryKey);
     } catch (error) {
-      if (error instanceof OrderByRefusedError) throw invalid('order_by', error.message);
+      if (error instanceof OrderByRefusedError) throw invalidListField('order_by', error.message);
       throw error;
     }
   }
 }
 
-function invalid(field: keyof ListRequestFields, description: string): ValidationFailedError {
+/** INVALID_ARGUMENT naming a List request field. */
+export function invalidListField(field: keyof ListRequestFields, description: string): ValidationFailedError {
   return new ValidationFailedError([{ field, description }]);
 }
 

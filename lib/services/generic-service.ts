@@ -26,7 +26,7 @@ import type { FilterFields, ListQuery } from '../querying/list-querying';
 import type { KeyValue } from '../call/page-token';
 import { equalTo } from '../orm/equal-to';
 import { markDefaults } from '../serializers/default-hooks';
-import { listQueryingOf } from './list-querying-of';
+import { AipFilterBackend, FilterBackend, KeysetPagination, ListCall, PaginationBackend } from '../querying/list-backends';
 import { ListBatches } from './list-batches';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
 import { Service } from './service';
@@ -102,6 +102,13 @@ export class GenericServiceBase<T extends object = object> extends Service {
   filterFields?: FilterFields;
   /** The fields List's `order_by` may name (NOT NULL columns the serializer sends). Unset: `order_by` is refused. */
   orderingFields?: readonly string[];
+  /**
+   * What narrows and orders a List from its request, in order (Django REST framework's
+   * `filter_backends`). @default [new AipFilterBackend()]: `filter` and `order_by`, within `filterFields` and `orderingFields`
+   */
+  declare filterBackends: readonly FilterBackend[];
+  /** How a List is paged (Django REST framework's `pagination_class`). @default new KeysetPagination(): `page_size` and `page_token` (AIP-158) */
+  declare pagination: PaginationBackend;
   /** The largest `page_size`; a larger one is lowered to it (AIP-158). @default 1000 */
   declare maxPageSize: number;
   /** The page size of a paged List (`ListPage`) whose request sends none. A streaming List without `page_size` sends every row. @default 50 */
@@ -245,22 +252,32 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /**
-   * The List request's `filter`, `order_by`, `page_size` and `page_token` (the fields its
-   * message declares), checked against `filterFields` and `orderingFields`: INVALID_ARGUMENT
-   * naming the field otherwise. Undefined when the request asks for none of them and
-   * `defaultPageSize` is not given (a streaming List of every row).
+   * What the List request asks for, as the service's `filterBackends` and `pagination` read it
+   * (by default its `filter`, `order_by`, `page_size` and `page_token`, checked against
+   * `filterFields`, `orderingFields` and `maxPageSize`): INVALID_ARGUMENT naming the field for
+   * what they refuse. Undefined when it asks for nothing and `defaultPageSize` is not given (a
+   * streaming List of every row).
    */
   listQuery(defaultPageSize?: number): ListQuery | undefined {
-    const request = this.request as Record<string, unknown>;
-    if (!request.filter && !request.order_by && !request.page_size && !request.page_token && defaultPageSize === undefined)
-      return undefined;
-    const context = this.context;
-    return listQueryingOf(this, context.readEm).read(request, {
-      defaultPageSize,
-      maxPageSize: this.maxPageSize,
-      tokens: context.pageTokens,
-      serviceName: context.serviceName,
-    });
+    const call = this.listCall();
+    let where: ListQuery['where'];
+    let order: ListQuery['order'];
+    let key = this.context.serviceName;
+    for (const backend of this.filterBackends) {
+      const narrowing = backend.narrowing(call);
+      if (!narrowing) continue;
+      where = both(where, narrowing.where);
+      order = narrowing.order ?? order;
+      key += `\n${narrowing.key}`;
+    }
+    const page = this.pagination.page(call, key, defaultPageSize);
+    if (!where && !order && page.size === undefined && !page.after) return undefined;
+    return { where, order, after: page.after, pageSize: page.size, key };
+  }
+
+  /** This call as List's backends read it. */
+  private listCall(): ListCall {
+    return { request: this.request as Record<string, unknown>, service: this, context: this.context };
   }
 
   /**
@@ -294,9 +311,8 @@ export class GenericServiceBase<T extends object = object> extends Service {
         shape: query?.key ?? '',
       },
     );
-    const tokens = this.context.pageTokens;
     const key = query?.key ?? '';
-    return new ListBatches(batches, em, (after) => tokens.encode(key, { after: after as KeyValue[] }));
+    return new ListBatches(batches, em, (after) => this.pagination.nextPageToken(this.listCall(), key, after as KeyValue[]));
   }
 
   /** How many objects the queryset holds with `query`'s filter (a paged List's `total_size`). */
@@ -374,6 +390,8 @@ GenericServiceBase.prototype.listBatchSize = DEFAULT_LIST_BATCH_SIZE;
 GenericServiceBase.prototype.leanReads = true;
 GenericServiceBase.prototype.writeTransactions = 'when-needed';
 GenericServiceBase.prototype.maxPageSize = DEFAULT_MAX_PAGE_SIZE;
+GenericServiceBase.prototype.filterBackends = [new AipFilterBackend()];
+GenericServiceBase.prototype.pagination = new KeysetPagination();
 GenericServiceBase.prototype.defaultPageSize = DEFAULT_PAGE_SIZE;
 GenericServiceBase.prototype.countTotal = false;
 GenericServiceBase.prototype.maxBulkItems = DEFAULT_MAX_BULK_ITEMS;
@@ -381,6 +399,12 @@ GenericServiceBase.prototype.maxBulkBytes = DEFAULT_MAX_BULK_BYTES;
 markDefaults(GenericServiceBase.prototype, ['getQueryset', 'filterQueryset', 'getObject']);
 
 /** The queryset's order, or the List query's. */
+/** Both conditions, ANDed, each made anew per query. */
+function both(a: ListQuery['where'], b: ListQuery['where']): ListQuery['where'] {
+  if (!a || !b) return a ?? b;
+  return () => ({ $and: [a(), b()] });
+}
+
 function orderOf<T extends object>(queryset: Queryset<T>, query: ListQuery | undefined): QueryOrderMap<T> {
   return query?.order
     ? (Object.fromEntries(query.order.map((key) => [key.property, key.direction])) as QueryOrderMap<T>)

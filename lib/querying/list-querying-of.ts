@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import { containsCondition } from '../querying/contains-condition';
-import { FilterFields, ListQuerying } from '../querying/list-querying';
+import { containsCondition } from './contains-condition';
+import { FilterFields, ListQuerying } from './list-querying';
 import type { SerializerSpec } from '../serializers/serializer-spec';
 
 type SerializerClassLike = { name: string; spec(): SerializerSpec };
