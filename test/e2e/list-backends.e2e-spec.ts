@@ -13,7 +13,7 @@ import {
   PagedListModelMixin,
 } from 'nestjs-grpc-framework';
 import { GrpcTestingApp, TestClient } from 'nestjs-grpc-framework/testing';
-import { Gadget } from '../fixtures/gadgets/gadget.entity';
+import { Gadget, GadgetColor } from '../fixtures/gadgets/gadget.entity';
 import { gadgetProtos, startGadgetApp } from '../utils/gadget-app';
 
 class GadgetSerializer extends ModelProtoSerializer(Gadget, { fields: ['id', 'name', 'weight', 'active'] }) {}
@@ -65,7 +65,15 @@ describe('List filter backends and pagination are the service’s to choose', ()
     paired = app.client('gadgets.QueryEntityController');
     const em = app.orm.em.fork();
     gadgets = Array.from({ length: 9 }, (_, i) =>
-      em.create(Gadget, { name: `g${i}`, description: '', weight: i % 4, active: i % 3 !== 0 }),
+      em.create(Gadget, {
+        name: `g${i}`,
+        description: '',
+        serial: String(i),
+        price: '1.00',
+        color: GadgetColor.Red,
+        weight: i % 4,
+        active: i % 3 !== 0,
+      }),
     );
     await em.flush();
   });
