@@ -47,9 +47,15 @@ export interface RpcBinding<Args extends unknown[] = [RpcRequest, CallContext]> 
 export function bindRpc<Args extends unknown[]>(binding: RpcBinding<Args>): BoundRpc {
   const { instance, moduleKey, name, decorated, run, argsOf } = binding;
   // Nest's pipeline calls it with the arguments argsOf made (with Nest's parameter decorators, those they resolve).
-  const callback = function (this: unknown, ...args: unknown[]): unknown {
-    return run(...(args as Args));
-  };
+  // Without argsOf the handler takes (request, context) as they are: no arguments array per call.
+  const runAny = run as (...args: unknown[]) => unknown;
+  const callback: (...args: unknown[]) => unknown = argsOf
+    ? function (this: unknown, ...args: unknown[]): unknown {
+        return runAny(...args);
+      }
+    : function (this: unknown, request: unknown, context: unknown): unknown {
+        return runAny(request, context);
+      };
   Object.defineProperty(callback, 'name', { value: name });
   for (const key of Reflect.getMetadataKeys(decorated)) Reflect.defineMetadata(key, Reflect.getMetadata(key, decorated), callback);
   if (binding.interceptors.length) UseInterceptors(...binding.interceptors)(callback);
