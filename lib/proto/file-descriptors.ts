@@ -17,6 +17,7 @@ import type {
   EnumDescriptorProto,
   FieldDescriptorProto,
   FileDescriptorProto,
+  MethodDescriptorProto,
   ServiceDescriptorProto,
 } from '@bufbuild/protobuf/wkt';
 import { protoCamelCase } from '@bufbuild/protobuf/reflect';
@@ -294,10 +295,18 @@ class FileBuilder {
           outputType: this.reference(method.resolvedResponseType!),
           clientStreaming: !!method.requestStream,
           serverStreaming: !!method.responseStream,
+          options: methodOptions(method),
         });
       }),
     });
   }
+}
+
+/** A method's `idempotency_level`, the one method option clients act on (Connect's GET, retries). */
+function methodOptions(method: protobuf.Method): MethodDescriptorProto['options'] {
+  const level = method.options?.idempotency_level as string | undefined;
+  const idempotencyLevel = level && wkt.MethodOptions_IdempotencyLevel[level as keyof typeof wkt.MethodOptions_IdempotencyLevel];
+  return idempotencyLevel ? create(wkt.MethodOptionsSchema, { idempotencyLevel }) : undefined;
 }
 
 function enumDescriptor(type: protobuf.Enum): EnumDescriptorProto {

@@ -1,9 +1,27 @@
-import { cors as connectCors } from '@connectrpc/connect';
 import type { WebCorsOptions, WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
+
+/** The methods and headers of the Connect and gRPC-Web protocols a browser's page must be allowed to use and read. */
+export const WEB_PROTOCOL_CORS = {
+  allowedMethods: ['POST', 'GET'],
+  allowedHeaders: [
+    'Content-Type',
+    'Connect-Protocol-Version',
+    'Connect-Timeout-Ms',
+    'Connect-Content-Encoding',
+    'Connect-Accept-Encoding',
+    'Content-Encoding',
+    'Accept-Encoding',
+    'Grpc-Message-Type',
+    'X-Grpc-Web',
+    'X-User-Agent',
+    'Grpc-Timeout',
+  ],
+  exposedHeaders: ['Grpc-Status', 'Grpc-Message', 'Grpc-Status-Details-Bin', 'Content-Encoding', 'Connect-Content-Encoding'],
+} as const;
 
 /**
  * CORS for the web address: the allowed origins get the headers gRPC-Web and Connect clients
- * need (connect-es's lists), preflights are answered here, and any other origin gets no CORS
+ * need (`WEB_PROTOCOL_CORS`), preflights are answered here, and any other origin gets no CORS
  * header at all, so browsers keep its pages from reading the answers.
  */
 export class Cors {
@@ -21,9 +39,9 @@ export class Cors {
   ) {
     this.anyOrigin = options.origins === '*';
     this.origins = new Set(options.origins === '*' ? [] : (options.origins ?? []));
-    this.allowMethods = unique([...connectCors.allowedMethods, ...methods]).join(', ');
-    this.allowHeaders = unique([...connectCors.allowedHeaders, 'Authorization', ...(options.allowedHeaders ?? [])]).join(', ');
-    this.exposeHeaders = unique([...connectCors.exposedHeaders, ...(options.exposedHeaders ?? [])]).join(', ');
+    this.allowMethods = unique([...WEB_PROTOCOL_CORS.allowedMethods, ...methods]).join(', ');
+    this.allowHeaders = unique([...WEB_PROTOCOL_CORS.allowedHeaders, 'Authorization', ...(options.allowedHeaders ?? [])]).join(', ');
+    this.exposeHeaders = unique([...WEB_PROTOCOL_CORS.exposedHeaders, ...(options.exposedHeaders ?? [])]).join(', ');
     this.maxAge = String(options.maxAgeSeconds ?? 7200);
   }
 

@@ -1,25 +1,42 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
-import { BridgedServerCall, CallPeer, CallSink } from '../transport/bridged-server-call';
+import type { Answer } from '../call/call-port';
+import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../transport/bridged-server-call';
 import { FRAMED_WRITE_BYTES } from '../transport/response-stream';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
-import { mustCloseConnection, readWebCall, WebProtocol } from './web-call-request';
+import type { BodyEncoding } from './body-compression';
+import { Envelope, EnvelopeReader } from './request-envelopes';
+import {
+  isConnect,
+  isJson,
+  messageOfEnvelope,
+  mustCloseConnection,
+  readWebCall,
+  refusal,
+  requestEncoding,
+  webCallHeaders,
+  WebProtocol,
+} from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { dataFrames } from '../proto/message-frames';
-import { connectEndStream, grpcWebTrailers } from './web-protocol';
+import { connectEndStream, GRPC_WEB_CONTENT_TYPES, grpcWebTrailers } from './web-protocol';
 import type { WebMethod } from './web-methods';
 
 const CONTENT_TYPES: Readonly<Partial<Record<WebProtocol, string>>> = {
   'connect-stream-proto': 'application/connect+proto',
   'connect-stream-json': 'application/connect+json',
-  'grpc-web': 'application/grpc-web+proto',
-  'grpc-web-text': 'application/grpc-web-text+proto',
+  ...GRPC_WEB_CONTENT_TYPES,
 };
 
+const NO_MESSAGE = Buffer.alloc(0);
+
 /**
- * Answers a server-streaming call (List) over Connect or gRPC-Web: each message as a frame (the
- * frames a handler writes together go out in one write), with the handler waiting while the
- * HTTP response's buffer is full (the same backpressure as gRPC), and the status at the end
- * (Connect's end-stream message, gRPC-Web's trailers). A client that goes away cancels the call.
+ * Answers a streaming call over Connect or gRPC-Web: a server stream (List) reads its one
+ * request message first; a client or bidi stream hands the handler each request message as
+ * its frame arrives, reading no further while the handler has not taken the last ones. Each
+ * response message goes out as a frame (the frames a handler writes together in one write),
+ * with the handler waiting while the HTTP response's buffer is full (the same backpressure as
+ * gRPC), and the status at the end (Connect's end-stream message, gRPC-Web's trailers). A
+ * client that goes away cancels the call.
  */
 export function serveStreamWebCall(
   target: WebMethod,
@@ -29,14 +46,77 @@ export function serveStreamWebCall(
   maxRequestBytes: number,
   peer: CallPeer,
 ): void {
-  readWebCall(target, protocol, request, maxRequestBytes).then(
-    (call) => {
-      const stream = new WebResponseStream(target, protocol, request, response);
-      if ('code' in call) stream.status(call);
-      else stream.start(call.message, call.metadata, call.deadline, peer);
-    },
-    () => response.destroy(),
-  );
+  const stream = new WebResponseStream(target, protocol, request, response);
+  if (target.entry.type === 'serverStream') {
+    readWebCall(target, protocol, request, maxRequestBytes).then(
+      (call) => {
+        if ('code' in call) stream.status(call);
+        else stream.start(call.message, call.metadata, call.deadline, peer);
+      },
+      () => response.destroy(),
+    );
+    return;
+  }
+  const headers = webCallHeaders(protocol, request);
+  if ('code' in headers) return stream.status(headers);
+  const encoding = requestEncoding(protocol, request);
+  if (typeof encoding !== 'string') return stream.status(encoding);
+  const call = stream.start(NO_MESSAGE, headers.metadata, headers.deadline, peer);
+  feedRequests(target, protocol, encoding, request, call, stream, maxRequestBytes);
+}
+
+/**
+ * Hands a client or bidi stream's request messages to its call as their frames arrive; the
+ * body is paused while the handler has not taken them. A malformed, oversized or cut-off frame
+ * ends the call with its status; the client's half-close ends the request stream.
+ */
+function feedRequests(
+  target: WebMethod,
+  protocol: WebProtocol,
+  encoding: BodyEncoding,
+  request: WebRequest,
+  call: BridgedServerCall,
+  stream: WebResponseStream,
+  maxRequestBytes: number,
+): void {
+  const envelopes = new EnvelopeReader(maxRequestBytes);
+  let delivered = Promise.resolve();
+  let failed = false;
+  const fail = (outcome: StatusObject) => {
+    if (failed) return;
+    failed = true;
+    request.off('data', onData);
+    stream.refuse(outcome);
+  };
+  const onData = (chunk: Buffer) => {
+    let found: Envelope[];
+    try {
+      found = envelopes.push(chunk);
+    } catch (error) {
+      return fail(refusal(status.RESOURCE_EXHAUSTED, (error as Error).message));
+    }
+    if (!found.length) return;
+    request.pause();
+    delivered = delivered.then(async () => {
+      for (const envelope of found) {
+        if (failed || call.cancelled) return;
+        const message = await messageOfEnvelope(target, protocol, encoding, envelope, maxRequestBytes);
+        if (!Buffer.isBuffer(message)) return fail(message);
+        await new Promise<void>((ack) => call.pushRequest(message, ack));
+      }
+      request.resume();
+    });
+  };
+  request.on('data', onData);
+  request.once('end', () => {
+    void delivered.then(() => {
+      if (failed) return;
+      if (envelopes.partial) fail(refusal(status.INVALID_ARGUMENT, 'The request body ended inside a message frame.'));
+      else call.endRequests();
+    });
+  });
+  // A body cut off by the client ends in the response's 'close', which cancels the call.
+  request.on('error', () => undefined);
 }
 
 class WebResponseStream implements CallSink {
@@ -60,8 +140,7 @@ class WebResponseStream implements CallSink {
     private readonly response: WebResponse,
   ) {}
 
-  start(message: Buffer, metadata: Metadata, deadline: number, peer: CallPeer): void {
-    if (this.target.entry.type !== 'serverStream') return;
+  start(message: Buffer, metadata: Metadata, deadline: number, peer: CallPeer): BridgedServerCall {
     const call = (this.call = new BridgedServerCall(message, metadata, deadline, this.target.path, this, peer));
     this.response.once('close', () => this.ended || call.cancel());
     this.response.on('drain', () => {
@@ -69,7 +148,23 @@ class WebResponseStream implements CallSink {
       call.drained();
     });
     // The deadline is the handler's: its context's signal ends the stream with DEADLINE_EXCEEDED.
-    this.target.entry.handler(call);
+    const entry = this.target.entry;
+    if (entry.type === 'serverStream' || entry.type === 'bidi') entry.handler(call);
+    else if (entry.type === 'clientStream') entry.handler(call, this.answer);
+    return call;
+  }
+
+  /** A client-streaming handler's answer: its one message, then its status. */
+  private readonly answer: Answer = (error, value, trailers) => {
+    if (error) return this.status(statusOfError(error));
+    if (value) this.message(value);
+    this.status({ code: status.OK, details: 'OK', metadata: trailers ?? new Metadata() });
+  };
+
+  /** Ends the call with a refusal of its request stream, and cancels the handler. */
+  refuse(outcome: StatusObject): void {
+    this.status(outcome);
+    this.call?.cancel();
   }
 
   headers(metadata?: Metadata): void {
@@ -83,7 +178,7 @@ class WebResponseStream implements CallSink {
   message(bytes: Buffer, delivered?: (error?: Error) => void): void {
     if (this.ended) return;
     let payload: Buffer | Error = bytes;
-    if (this.protocol === 'connect-stream-json') payload = this.target.json.toJson(this.target.method.output, bytes);
+    if (isJson(this.protocol)) payload = this.target.json.toJson(this.target.method.output, bytes);
     if (payload instanceof Error) {
       this.status({ code: status.INTERNAL, details: payload.message, metadata: new Metadata() });
       this.call?.cancel();
@@ -108,10 +203,7 @@ class WebResponseStream implements CallSink {
     if (this.ended) return;
     this.ended = true;
     this.headers();
-    const last =
-      this.protocol === 'connect-stream-proto' || this.protocol === 'connect-stream-json'
-        ? connectEndStream(outcome)
-        : grpcWebTrailers(outcome);
+    const last = isConnect(this.protocol) ? connectEndStream(outcome) : grpcWebTrailers(outcome);
     this.flush();
     this.write(last);
     this.response.end();

@@ -2,10 +2,10 @@ import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { STATUS_DETAILS_KEY } from '../errors/status-details';
 import { BridgedServerCall, CallPeer, CallSink, statusOfError } from '../transport/bridged-server-call';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
-import { mustCloseConnection, readWebCall, WebCallRequest, WebProtocol } from './web-call-request';
+import { isJson, mustCloseConnection, readWebCall, WebCallRequest, WebProtocol } from './web-call-request';
 import { plainHeadersOf } from './web-metadata';
 import { messageFrame } from '../proto/message-frames';
-import { CONNECT_HTTP_STATUS, connectErrorJson, grpcWebTrailers } from './web-protocol';
+import { CONNECT_HTTP_STATUS, connectErrorJson, GRPC_WEB_CONTENT_TYPES, grpcWebTrailers } from './web-protocol';
 import type { WebMethod } from './web-methods';
 
 /** Answers one unary call over Connect or gRPC-Web with the rpc's handler (see `WebProtocol`). */
@@ -67,13 +67,13 @@ function respond(
   if (mustCloseConnection(request)) out.connection = 'close';
   let httpStatus = 200;
   let body: Buffer;
+  let encoded = message && (isJson(protocol) ? target.json.toJson(target.method.output, message) : message);
+  if (encoded instanceof Error) {
+    outcome = { code: status.INTERNAL, details: encoded.message, metadata: new Metadata() };
+    encoded = undefined;
+  }
   if (protocol === 'connect-proto' || protocol === 'connect-json') {
     for (const [key, value] of Object.entries(plainHeadersOf(outcome.metadata, STATUS_DETAILS_KEY))) out[`trailer-${key}`] = value;
-    let encoded = message && (protocol === 'connect-proto' ? message : target.json.toJson(target.method.output, message));
-    if (encoded instanceof Error) {
-      outcome = { code: status.INTERNAL, details: encoded.message, metadata: new Metadata() };
-      encoded = undefined;
-    }
     if (outcome.code === status.OK && encoded) {
       out['content-type'] = protocol === 'connect-proto' ? 'application/proto' : 'application/json';
       body = encoded;
@@ -83,10 +83,10 @@ function respond(
       body = Buffer.from(JSON.stringify(connectErrorJson(outcome)));
     }
   } else {
-    out['content-type'] = protocol === 'grpc-web-text' ? 'application/grpc-web-text+proto' : 'application/grpc-web+proto';
+    out['content-type'] = GRPC_WEB_CONTENT_TYPES[protocol];
     body =
-      outcome.code === status.OK && message
-        ? Buffer.concat([messageFrame(0, message), grpcWebTrailers(outcome)])
+      outcome.code === status.OK && encoded
+        ? Buffer.concat([messageFrame(0, encoded), grpcWebTrailers(outcome)])
         : grpcWebTrailers(outcome);
     if (protocol === 'grpc-web-text') body = Buffer.from(body.toString('base64'), 'latin1');
   }

@@ -1,6 +1,8 @@
-import { decodeBinaryHeader, encodeBinaryHeader } from '@connectrpc/connect';
 import { Metadata } from '@grpc/grpc-js';
 import type { IncomingHttpHeaders } from 'node:http';
+
+/** A `-bin` header's value: base64 in either alphabet, padded or not (the gRPC and Connect specifications allow both). */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /**
  * Request headers that belong to HTTP or to the web protocols themselves, not to the call's
@@ -34,13 +36,6 @@ const PROTOCOL_HEADERS = new Set([
 const METADATA_KEY = /^[0-9a-z_.-]+$/;
 
 /** A web request's headers as the metadata a framework handler reads (`-bin` values decoded from base64). */
-export function metadataOfHeaders(headers: Headers): Metadata {
-  const metadata = new Metadata();
-  headers.forEach((value, key) => addHeader(metadata, key, value));
-  return metadata;
-}
-
-/** The same, from Node's header object. */
 export function metadataOfNodeHeaders(headers: IncomingHttpHeaders): Metadata {
   const metadata = new Metadata();
   for (const key in headers) {
@@ -54,11 +49,8 @@ export function metadataOfNodeHeaders(headers: IncomingHttpHeaders): Metadata {
 function addHeader(metadata: Metadata, key: string, value: string): void {
   if (PROTOCOL_HEADERS.has(key) || key.startsWith('sec-') || key.startsWith('access-control-') || !METADATA_KEY.test(key)) return;
   if (key.endsWith('-bin')) {
-    try {
-      metadata.add(key, Buffer.from(decodeBinaryHeader(value)));
-    } catch {
-      // Not base64: the header is dropped, as grpc-js drops a value it cannot decode.
-    }
+    // Not base64: the header is dropped, as grpc-js drops a value it cannot decode.
+    if (BASE64.test(value)) metadata.add(key, Buffer.from(value, 'base64'));
   } else metadata.add(key, value);
 }
 
@@ -67,15 +59,8 @@ export function plainHeadersOf(metadata: Metadata, skip?: string): Record<string
   const headers: Record<string, string | string[]> = {};
   for (const key of Object.keys(metadata.getMap())) {
     if (key === skip) continue;
-    const values = metadata.get(key).map((value) => (typeof value === 'string' ? value : encodeBinaryHeader(value)));
+    const values = metadata.get(key).map((value) => (typeof value === 'string' ? value : value.toString('base64').replace(/=+$/, '')));
     headers[key] = values.length === 1 ? values[0] : values;
   }
   return headers;
-}
-
-/** Copies a handler's metadata into response headers or trailers (`-bin` values as base64), leaving out `skip`. */
-export function headersOfMetadata(metadata: Metadata, into: Headers, skip?: string): void {
-  for (const [key, value] of Object.entries(plainHeadersOf(metadata, skip))) {
-    for (const one of ([] as string[]).concat(value)) into.append(key, one);
-  }
 }

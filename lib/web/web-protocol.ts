@@ -2,6 +2,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import type { StatusObject } from '@grpc/grpc-js';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../errors/status-details';
 import { messageFrame } from '../proto/message-frames';
+import type { Envelope } from './request-envelopes';
 import { plainHeadersOf } from './web-metadata';
 
 // What the Connect and gRPC-Web specifications fix for unary and server-streaming calls, written out once:
@@ -47,6 +48,13 @@ export const CONNECT_HTTP_STATUS: Readonly<Record<number, number>> = {
   [grpcStatus.UNAUTHENTICATED]: 401,
 };
 
+/** The response content type of each gRPC-Web protocol. */
+export const GRPC_WEB_CONTENT_TYPES: Readonly<Record<string, string>> = {
+  'grpc-web': 'application/grpc-web+proto',
+  'grpc-web-json': 'application/grpc-web+json',
+  'grpc-web-text': 'application/grpc-web-text+proto',
+};
+
 /** `connect-timeout-ms`: up to 10 digits of milliseconds. */
 export function connectTimeoutMs(header: string | undefined): number | undefined | Error {
   if (header === undefined) return undefined;
@@ -64,14 +72,13 @@ export function grpcTimeoutMs(header: string | undefined): number | undefined | 
   return Number(match[1]) * GRPC_TIMEOUT_UNITS[match[2]];
 }
 
-/** The one message of a unary gRPC-Web request's body, or why there is not exactly one uncompressed message. */
-export function singleFrameMessage(body: Buffer): Buffer | Error {
+/** The one frame of a request body that holds one message, or why the body is not one frame. */
+export function singleFrame(body: Buffer): Envelope | Error {
   if (body.length < 5) return new Error(`the request body holds ${body.length} bytes, not a gRPC-Web frame`);
-  if (body[0] !== 0) return new Error(`the request's frame has flags ${body[0]}, not an uncompressed message`);
   const length = body.readUInt32BE(1);
   if (body.length !== 5 + length)
     return new Error(`the request body holds ${body.length - 5} bytes after its frame header, not the ${length} it announces`);
-  return body.subarray(5);
+  return { flags: body[0], data: body.subarray(5) };
 }
 
 /** Connect's JSON error: its code name, message and details (each `google.rpc.BadRequest` readable in `debug`). */

@@ -6,7 +6,6 @@ import type { GrpcWebOptions } from '../interfaces/grpc-framework-options.interf
 import { Cors } from './cors';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { HttpRoutes, serveHttpCall } from './http-transcoding';
-import { connectEsRoutes, serveWithConnectEs } from './connect-es-routes';
 import { serveStreamWebCall } from './stream-web-call';
 import { serveUnaryWebCall } from './unary-web-call';
 import { webProtocolOf } from './web-call-request';
@@ -25,8 +24,9 @@ export interface WebTransportLimits {
 
 /**
  * The web address's request handler: CORS, then gRPC-Web (binary, JSON and text) and the
- * Connect protocol (binary and JSON) for every rpc the gRPC server serves, and HTTP/JSON routes
- * from `google.api.http` options, all answered by the same handlers. Native gRPC stays on the
+ * Connect protocol (binary and JSON, POST and GET) for every rpc the gRPC server serves, and
+ * HTTP/JSON routes from `google.api.http` options, all answered by the same handlers, the
+ * protocol picked here once per request (see `WebProtocol`). Native gRPC stays on the
  * gRPC address.
  */
 export function webRequestHandler(
@@ -37,7 +37,6 @@ export function webRequestHandler(
 ): (request: WebRequest, response: WebResponse) => void {
   const fallback = options.fallback ?? notFound;
   const methods = webMethods(registry, handlers);
-  const routes = connectEsRoutes(methods, limits);
   const http = new HttpRoutes(methods.values(), httpRulesByPath(registry, methods.keys()));
   for (const path of http.unserved) {
     logger.warn(
@@ -59,16 +58,11 @@ export function webRequestHandler(
       } else fallback(request, response);
       return;
     }
-    const kind = target.entry.type;
-    if (kind === 'unary' || kind === 'serverStream') limitHttp2Body(request, response, options.requestTimeoutMs);
-    const protocol = kind === 'unary' || kind === 'serverStream' ? webProtocolOf(request, kind === 'serverStream') : undefined;
-    // Unary and server-streaming calls of one uncompressed message are the framework's own; connect-es takes the rest.
-    if (protocol) {
-      const serve = kind === 'unary' ? serveUnaryWebCall : serveStreamWebCall;
-      serve(target, protocol, request, response, limits.maxRequestBytes, peer);
-      return;
-    }
-    serveWithConnectEs(routes.get(path)!, request, response, peer);
+    const protocol = webProtocolOf(request, target);
+    if (!protocol) return unsupported(request, response);
+    if (target.entry.type === 'unary' || target.entry.type === 'serverStream') limitHttp2Body(request, response, options.requestTimeoutMs);
+    const serve = target.entry.type === 'unary' ? serveUnaryWebCall : serveStreamWebCall;
+    serve(target, protocol, request, response, limits.maxRequestBytes, peer);
   };
 }
 
@@ -78,6 +72,13 @@ function httpRulesByPath(registry: ProtoRegistry, paths: Iterable<string>): Map<
   const rules = new Map<string, HttpRule[]>();
   for (const name of services) for (const rpc of registry.service(name)?.rpcs ?? []) rules.set(rpc.path, rpc.http);
   return rules;
+}
+
+/** A request for a served rpc in a way it cannot be called: a GET of an rpc not declared free of side effects, or another content type. */
+function unsupported(request: WebRequest, response: WebResponse): void {
+  if (request.method === 'GET') response.writeHead(405, { allow: 'POST' });
+  else response.writeHead(415);
+  response.end();
 }
 
 function notFound(_request: WebRequest, response: WebResponse): void {
