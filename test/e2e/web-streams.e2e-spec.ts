@@ -6,7 +6,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { GrpcFrameworkModule, GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { TallyService, WEB_STREAMS_PROTO } from '../fixtures/web-streams.app';
 import { startApp } from '../utils/start-app';
-import { WEB_PROTOCOLS, WebClient, webSchemas, WebProtocol } from '../utils/web-clients';
+import { framesOf, WEB_PROTOCOLS, WebClient, webSchemas, WebProtocol } from '../utils/web-clients';
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 
@@ -23,26 +23,11 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 })
 class WebStreamsModule {}
 
-interface Frame {
-  flags: number;
-  data: Buffer;
-}
-
 function frame(data: Buffer, flags = 0): Buffer {
   const header = Buffer.alloc(5);
   header[0] = flags;
   header.writeUInt32BE(data.length, 1);
   return Buffer.concat([header, data]);
-}
-
-function framesOf(bytes: Buffer): Frame[] {
-  const frames: Frame[] = [];
-  for (let at = 0; at < bytes.length;) {
-    const length = bytes.readUInt32BE(at + 1);
-    frames.push({ flags: bytes[at], data: bytes.subarray(at + 5, at + 5 + length) });
-    at += 5 + length;
-  }
-  return frames;
 }
 
 /** Connect and gRPC-Web on the web address, for the calls that stream requests, compress them or use GET. */

@@ -8,7 +8,7 @@ import { Post } from '../../sample/blog/post.entity';
 import { RunningSample, startSample } from '../utils/sample-app';
 import { badRequestOf } from '../utils/status-details';
 import { StreamStates } from '../utils/stream-states';
-import { postJson, WEB_PROTOCOLS, WebClient, webClient, WebProtocol } from '../utils/web-clients';
+import { framesOf, postJson, WEB_PROTOCOLS, WebClient, webClient, WebProtocol } from '../utils/web-clients';
 
 const ALLOWED_ORIGIN = 'https://books.example';
 const MAX_REQUEST_BYTES = 64 * 1024;
@@ -545,18 +545,3 @@ describe('gRPC-Web and Connect on the web address', () => {
     });
   });
 });
-
-interface Frame {
-  flags: number;
-  data: Buffer;
-}
-
-function framesOf(bytes: Buffer): Frame[] {
-  const frames: Frame[] = [];
-  for (let at = 0; at < bytes.length;) {
-    const length = bytes.readUInt32BE(at + 1);
-    frames.push({ flags: bytes[at], data: bytes.subarray(at + 5, at + 5 + length) });
-    at += 5 + length;
-  }
-  return frames;
-}

@@ -55,3 +55,20 @@ export async function postJson(
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
+
+/** A Connect or gRPC-Web frame: its flags and data. */
+export interface Frame {
+  flags: number;
+  data: Buffer;
+}
+
+/** The frames of a Connect-streaming or gRPC-Web body, in order. */
+export function framesOf(bytes: Buffer): Frame[] {
+  const frames: Frame[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const length = bytes.readUInt32BE(at + 1);
+    frames.push({ flags: bytes[at], data: bytes.subarray(at + 5, at + 5 + length) });
+    at += 5 + length;
+  }
+  return frames;
+}
