@@ -18,6 +18,8 @@ export interface RpcDefinition {
   response: MessageCodec;
   /** Its HTTP bindings (`google.api.http`), for HTTP/JSON transcoding. */
   http: HttpRule[];
+  /** Its `idempotency_level` option, e.g. `NO_SIDE_EFFECTS`, when declared. */
+  idempotency?: string;
 }
 
 export interface ServiceDefinition {
@@ -101,6 +103,7 @@ export class ProtoRegistry {
         request: this.codecs.codec(method.resolvedRequestType!),
         response: this.codecs.codec(method.resolvedResponseType!),
         http: httpRulesOf(method),
+        idempotency: method.options?.idempotency_level as string | undefined,
       };
     });
     return { name: fullName, file: found.filename ?? undefined, rpcs };

@@ -1,8 +1,8 @@
-import { ScalarType } from '@bufbuild/protobuf';
-import type { DescField, DescMessage, JsonValue } from '@bufbuild/protobuf';
+import * as protobuf from 'protobufjs';
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '../errors/status-details';
 import type { HttpRule } from '../proto/http-rules';
+import type { JsonField, JsonObject, JsonValue, ProtoJson } from '../proto/proto-json';
 import type { CallPeer } from '../transport/bridged-server-call';
 import type { WebRequest, WebResponse } from '../interfaces/grpc-web-options.interface';
 import { PathTemplate } from './path-template';
@@ -11,8 +11,6 @@ import { header, mustCloseConnection, readBody } from './web-call-request';
 import { metadataOfNodeHeaders, plainHeadersOf } from './web-metadata';
 import { CONNECT_HTTP_STATUS, grpcTimeoutMs } from './web-protocol';
 import type { WebMethod } from './web-methods';
-
-type JsonObject = { [key: string]: JsonValue };
 
 interface HttpRoute {
   rule: HttpRule;
@@ -67,7 +65,7 @@ export class HttpRoutes {
 /** Serves one transcoded call: builds the request message, runs the handler, answers with JSON or an error body. */
 export function serveHttpCall(match: HttpMatch, request: WebRequest, response: WebResponse, maxRequestBytes: number, peer: CallPeer): void {
   const { route, variables } = match;
-  const input = route.target.method.input;
+  const input = route.target.input;
   const body = route.rule.body ? readBody(request, maxRequestBytes) : Promise.resolve(Buffer.alloc(0));
   body.then(
     (bytes) => {
@@ -78,7 +76,14 @@ export function serveHttpCall(match: HttpMatch, request: WebRequest, response: W
           status.RESOURCE_EXHAUSTED,
           `The request body is larger than the server accepts (${maxRequestBytes} bytes, maxReceiveMessageLength).`,
         );
-      const json = requestJson(route.rule, input, variables, new URL(request.url ?? '/', 'http://host').searchParams, bytes);
+      const json = requestJson(
+        route.target.json.mapping,
+        route.rule,
+        input,
+        variables,
+        new URL(request.url ?? '/', 'http://host').searchParams,
+        bytes,
+      );
       if (json instanceof Error) return fail(status.INVALID_ARGUMENT, json.message);
       const message = route.target.json.valueToBinary(input, json);
       if (message instanceof Error) return fail(status.INVALID_ARGUMENT, message.message);
@@ -104,8 +109,9 @@ export function serveHttpCall(match: HttpMatch, request: WebRequest, response: W
  * resource a call acts on is always the one its path names, as proxies and audit logs see it.
  */
 function requestJson(
+  mapping: ProtoJson,
   rule: HttpRule,
-  input: DescMessage,
+  input: protobuf.Type,
   variables: Map<string, string>,
   query: URLSearchParams,
   body: Buffer,
@@ -121,26 +127,26 @@ function requestJson(
     }
     if (rule.body === '*') {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        return new Error(`The request body must be a JSON object (a ${input.typeName}).`);
+        return new Error(`The request body must be a JSON object (a ${input.fullName.slice(1)}).`);
       json = parsed;
     } else {
-      const fields = fieldPath(input, rule.body);
+      const fields = fieldPath(mapping, input, rule.body);
       if (fields instanceof Error) return fields;
       setField(json, fields, parsed);
-      bound.push(fields.map((field) => field.name));
+      bound.push(fields.map(({ field }) => field.name));
     }
   }
   for (const [path, value] of variables) {
-    const fields = fieldPath(input, path);
+    const fields = fieldPath(mapping, input, path);
     if (fields instanceof Error) return fields;
     setField(json, fields, value, true);
-    bound.push(fields.map((field) => field.name));
+    bound.push(fields.map(({ field }) => field.name));
   }
   if (rule.body !== '*') {
     for (const key of new Set(query.keys())) {
-      const fields = fieldPath(input, key);
+      const fields = fieldPath(mapping, input, key);
       if (fields instanceof Error) return fields;
-      const names = fields.map((field) => field.name);
+      const names = fields.map(({ field }) => field.name);
       const clash = bound.find((path) => path.every((name, i) => i >= names.length || names[i] === name));
       if (clash) {
         const where = clash.join('.') === rule.body ? 'the request body' : `the path (${rule.path})`;
@@ -153,37 +159,34 @@ function requestJson(
 }
 
 /** The fields a dotted path of proto or JSON names leads through, or why it leads nowhere. */
-function fieldPath(desc: DescMessage, path: string): DescField[] | Error {
-  const fields: DescField[] = [];
-  let message: DescMessage | undefined = desc;
+function fieldPath(mapping: ProtoJson, type: protobuf.Type, path: string): JsonField[] | Error {
+  const fields: JsonField[] = [];
+  let message: protobuf.Type | undefined = type;
   for (const name of path.split('.')) {
-    const field: DescField | undefined = message?.fields.find((f) => f.name === name || f.jsonName === name);
-    if (!field) return new Error(`${message?.typeName ?? desc.typeName} has no field "${name}" (from "${path}").`);
-    fields.push(field);
-    message = field.fieldKind === 'message' ? field.message : undefined;
+    const found: JsonField | undefined = message && mapping.fieldOf(message, name);
+    if (!found) return new Error(`${(message ?? type).fullName.slice(1)} has no field "${name}" (from "${path}").`);
+    fields.push(found);
+    message = found.field.resolvedType instanceof protobuf.Type ? found.field.resolvedType : undefined;
   }
   return fields;
 }
 
 /** Sets the field at the end of `fields` in a request's JSON. Text from the path or query is made the JSON the field's type reads (a bool, a list). */
-function setField(json: JsonObject, fields: DescField[], value: JsonValue | string[], fromText = false): void {
+function setField(json: JsonObject, fields: JsonField[], value: JsonValue | string[], fromText = false): void {
   let object = json;
-  for (const field of fields.slice(0, -1)) {
-    const next = object[field.jsonName];
-    object = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (object[field.jsonName] = {})) as JsonObject;
+  for (const { jsonName } of fields.slice(0, -1)) {
+    const next = object[jsonName];
+    object = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (object[jsonName] = {})) as JsonObject;
   }
   const last = fields[fields.length - 1];
-  object[last.jsonName] = fromText ? textValue(last, ([] as string[]).concat(value as string | string[])) : value;
+  object[last.jsonName] = fromText ? textValue(last.field, ([] as string[]).concat(value as string | string[])) : value;
 }
 
 /** Query or path text as the JSON a field reads: numbers and enums stay strings (proto3 JSON reads them), bools become bools. */
-function textValue(field: DescField, values: string[]): JsonValue {
-  const one = (text: string): JsonValue => {
-    const isBool = (field.fieldKind === 'scalar' || field.fieldKind === 'list') && field.scalar === ScalarType.BOOL;
-    const isBoolWrapper = field.fieldKind === 'message' && field.message.typeName === 'google.protobuf.BoolValue';
-    return (isBool || isBoolWrapper) && (text === 'true' || text === 'false') ? text === 'true' : text;
-  };
-  return field.fieldKind === 'list' ? values.map(one) : one(values[values.length - 1]);
+function textValue(field: protobuf.Field, values: string[]): JsonValue {
+  const isBool = field.type === 'bool' || field.resolvedType?.fullName === '.google.protobuf.BoolValue';
+  const one = (text: string): JsonValue => (isBool && (text === 'true' || text === 'false') ? text === 'true' : text);
+  return field.repeated ? values.map(one) : one(values[values.length - 1]);
 }
 
 /** The answer: the response's JSON (or its `response_body` field), or `google.rpc.Status` as JSON with the HTTP status of its code. */
@@ -209,12 +212,12 @@ function respond(
 }
 
 function responseJson(route: HttpRoute, message: Buffer): Buffer | Error {
-  const { output } = route.target.method;
+  const { output, json: webJson } = route.target;
   const field = route.rule.responseBody;
-  if (!field) return route.target.json.toJson(output, message);
-  const json = route.target.json.toJsonValue(output, message);
+  if (!field) return webJson.toJson(output, message);
+  const json = webJson.toJsonValue(output, message);
   if (json instanceof Error) return json;
-  const jsonName = output.fields.find((f) => f.name === field || f.jsonName === field)?.jsonName ?? field;
+  const jsonName = webJson.mapping.fieldOf(output, field)?.jsonName ?? field;
   return Buffer.from(JSON.stringify((json as JsonObject)[jsonName] ?? null));
 }
 

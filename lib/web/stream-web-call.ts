@@ -178,7 +178,7 @@ class WebResponseStream implements CallSink {
   message(bytes: Buffer, delivered?: (error?: Error) => void): void {
     if (this.ended) return;
     let payload: Buffer | Error = bytes;
-    if (isJson(this.protocol)) payload = this.target.json.toJson(this.target.method.output, bytes);
+    if (isJson(this.protocol)) payload = this.target.json.toJson(this.target.output, bytes);
     if (payload instanceof Error) {
       this.status({ code: status.INTERNAL, details: payload.message, metadata: new Metadata() });
       this.call?.cancel();

@@ -67,7 +67,7 @@ function respond(
   if (mustCloseConnection(request)) out.connection = 'close';
   let httpStatus = 200;
   let body: Buffer;
-  let encoded = message && (isJson(protocol) ? target.json.toJson(target.method.output, message) : message);
+  let encoded = message && (isJson(protocol) ? target.json.toJson(target.output, message) : message);
   if (encoded instanceof Error) {
     outcome = { code: status.INTERNAL, details: encoded.message, metadata: new Metadata() };
     encoded = undefined;

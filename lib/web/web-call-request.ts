@@ -1,5 +1,4 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
-import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebRequest } from '../interfaces/grpc-web-options.interface';
 import { ACCEPTED_ENCODINGS, BodyEncoding, bodyEncodingOf, DecompressionError, decompress } from './body-compression';
@@ -41,7 +40,7 @@ export type WebCallHeaders = Omit<WebCallRequest, 'message'>;
 export function webProtocolOf(request: WebRequest, target: WebMethod): WebProtocol | undefined {
   const kind = target.entry.type;
   if (request.method === 'GET') {
-    if (kind !== 'unary' || target.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) return undefined;
+    if (kind !== 'unary' || !target.noSideEffects) return undefined;
     const encoding = queryOf(request).get('encoding');
     return encoding === 'proto' ? 'connect-proto' : encoding === 'json' ? 'connect-json' : undefined;
   }
@@ -141,7 +140,7 @@ export async function messageOfEnvelope(
     }
   }
   if (!isJson(protocol)) return data;
-  const binary = target.json.toBinary(target.method.input, data);
+  const binary = target.json.toBinary(target.input, data);
   return binary instanceof Error ? refusal(status.INVALID_ARGUMENT, binary.message) : binary;
 }
 
