@@ -1,17 +1,7 @@
-import { create } from '@bufbuild/protobuf';
-import type { DescFile } from '@bufbuild/protobuf';
-import * as wkt from '@bufbuild/protobuf/wkt';
-import {
-  DescriptorProtoSchema,
-  Edition,
-  EnumDescriptorProtoSchema,
-  FieldDescriptorProto_Label,
-  FieldDescriptorProto_Type,
-  FieldDescriptorProtoSchema,
-  FileDescriptorProtoSchema,
-  MethodDescriptorProtoSchema,
-  ServiceDescriptorProtoSchema,
-} from '@bufbuild/protobuf/wkt';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as protobuf from 'protobufjs';
+import { FileDescriptorProto as FileDescriptorProtoType } from 'protobufjs/ext/descriptor';
 import type {
   DescriptorProto,
   EnumDescriptorProto,
@@ -19,47 +9,39 @@ import type {
   FileDescriptorProto,
   MethodDescriptorProto,
   ServiceDescriptorProto,
-} from '@bufbuild/protobuf/wkt';
-import { protoCamelCase } from '@bufbuild/protobuf/reflect';
-import * as protobuf from 'protobufjs';
+} from './descriptor-types';
+import { lowerCamelCase } from './proto-json';
+import { GOOGLE_PROTOS_ROOT } from './proto-files';
 
-/**
- * The official descriptors of the well-known types (every `file_google_protobuf_*` that
- * @bufbuild/protobuf ships), by file name. protobufjs has its own copies of most of them
- * without file names; reflection serves these instead.
- */
-const WELL_KNOWN_FILES: ReadonlyMap<string, FileDescriptorProto> = new Map(
-  Object.entries(wkt)
-    .filter(([name]) => name.startsWith('file_google_protobuf_'))
-    .map(([, file]) => (file as DescFile).proto)
-    .map((proto) => [proto.name, proto]),
-);
+const SCALAR_TYPES: Readonly<Record<string, FieldDescriptorProto['type']>> = {
+  double: 'TYPE_DOUBLE',
+  float: 'TYPE_FLOAT',
+  int64: 'TYPE_INT64',
+  uint64: 'TYPE_UINT64',
+  int32: 'TYPE_INT32',
+  fixed64: 'TYPE_FIXED64',
+  fixed32: 'TYPE_FIXED32',
+  bool: 'TYPE_BOOL',
+  string: 'TYPE_STRING',
+  bytes: 'TYPE_BYTES',
+  uint32: 'TYPE_UINT32',
+  sfixed32: 'TYPE_SFIXED32',
+  sfixed64: 'TYPE_SFIXED64',
+  sint32: 'TYPE_SINT32',
+  sint64: 'TYPE_SINT64',
+};
 
-/** Which well-known file declares each top-level name (`google.protobuf.Timestamp`, ...). */
-const WELL_KNOWN_FILE_OF = new Map<string, string>();
-for (const [name, file] of WELL_KNOWN_FILES) {
-  for (const item of [...file.messageType, ...file.enumType, ...file.service]) {
-    WELL_KNOWN_FILE_OF.set(`${file.package}.${item.name}`, name);
-  }
+/** A file's descriptor as bytes, by the file's name: what reflection serves and descriptor pools read. */
+export interface EncodedFileDescriptor {
+  name: string;
+  bytes: Buffer;
 }
 
-const SCALAR_TYPES: Readonly<Record<string, FieldDescriptorProto_Type>> = {
-  double: FieldDescriptorProto_Type.DOUBLE,
-  float: FieldDescriptorProto_Type.FLOAT,
-  int64: FieldDescriptorProto_Type.INT64,
-  uint64: FieldDescriptorProto_Type.UINT64,
-  int32: FieldDescriptorProto_Type.INT32,
-  fixed64: FieldDescriptorProto_Type.FIXED64,
-  fixed32: FieldDescriptorProto_Type.FIXED32,
-  bool: FieldDescriptorProto_Type.BOOL,
-  string: FieldDescriptorProto_Type.STRING,
-  bytes: FieldDescriptorProto_Type.BYTES,
-  uint32: FieldDescriptorProto_Type.UINT32,
-  sfixed32: FieldDescriptorProto_Type.SFIXED32,
-  sfixed64: FieldDescriptorProto_Type.SFIXED64,
-  sint32: FieldDescriptorProto_Type.SINT32,
-  sint64: FieldDescriptorProto_Type.SINT64,
-};
+/** A descriptor's binary encoding (protobufjs's copy of descriptor.proto writes it). */
+export function encodeFileDescriptor(file: FileDescriptorProto): EncodedFileDescriptor {
+  const bytes = FileDescriptorProtoType.encode(FileDescriptorProtoType.fromObject(file as unknown as Record<string, unknown>)).finish();
+  return { name: file.name, bytes: Buffer.from(bytes) };
+}
 
 /** The name a loaded file is known by (its import path), given its path on disk. */
 export type FileNamer = (filename: string) => string;
@@ -69,18 +51,31 @@ export type FileNamer = (filename: string) => string;
  * protoc describes them: one per .proto file, named by its import path, with the files it
  * depends on, fully qualified type names, proto3 `optional` fields and map entries. protobufjs
  * itself describes one file per package without dependencies, which strict descriptor pools
- * (Python's, grpcurl's) refuse. Well-known types come as their official descriptors.
+ * (Python's, grpcurl's) refuse. Well-known types come as their official sources describe them.
  */
 export function fileDescriptorsOf(root: protobuf.Root, nameOf: FileNamer): FileDescriptorProto[] {
-  const builders = new Map<string, FileBuilder>();
+  const known = wellKnownFiles();
   const fileOf = (object: protobuf.ReflectionObject): string => {
     if (object.filename) return nameOf(object.filename);
     // protobufjs's bundled well-known types carry no file name.
-    const topLevel = topLevelName(object);
-    const file = WELL_KNOWN_FILE_OF.get(topLevel);
+    const file = known.fileOf.get(topLevelName(object));
     if (!file) throw new Error(`protobufjs gave no file for ${object.fullName}`);
     return file;
   };
+  const files = describeFiles(root, fileOf, (name) => known.files.has(name));
+  const needed = new Set(files.flatMap((file) => file.dependency).filter((name) => known.files.has(name)));
+  // Well-known files depend only on each other (api.proto imports source_context and type).
+  for (const name of needed) for (const dependency of known.files.get(name)!.dependency) needed.add(dependency);
+  return dependenciesFirst([...[...needed].sort().map((name) => known.files.get(name)!), ...files]);
+}
+
+/** One descriptor per file of the root's declarations, leaving out the files `skip` says. */
+function describeFiles(
+  root: protobuf.Root,
+  fileOf: (object: protobuf.ReflectionObject) => string,
+  skip: (file: string) => boolean,
+): FileDescriptorProto[] {
+  const builders = new Map<string, FileBuilder>();
   const visit = (namespace: protobuf.NamespaceBase): void => {
     for (const nested of namespace.nestedArray) {
       if (
@@ -90,7 +85,7 @@ export function fileDescriptorsOf(root: protobuf.Root, nameOf: FileNamer): FileD
         nested instanceof protobuf.Field
       ) {
         const name = fileOf(nested);
-        if (WELL_KNOWN_FILES.has(name)) continue;
+        if (skip(name)) continue;
         let builder = builders.get(name);
         if (!builder) builders.set(name, (builder = new FileBuilder(name, packageOf(namespace), fileOf)));
         builder.add(nested);
@@ -100,11 +95,59 @@ export function fileDescriptorsOf(root: protobuf.Root, nameOf: FileNamer): FileD
     }
   };
   visit(root);
-  const files = [...builders.values()].map((builder) => builder.build());
-  const needed = new Set(files.flatMap((file) => file.dependency).filter((name) => WELL_KNOWN_FILES.has(name)));
-  // Well-known files depend only on each other (api.proto imports source_context and type).
-  for (const name of needed) for (const dependency of WELL_KNOWN_FILES.get(name)!.dependency) needed.add(dependency);
-  return dependenciesFirst([...[...needed].sort().map((name) => WELL_KNOWN_FILES.get(name)!), ...files]);
+  return [...builders.values()].map((builder) => builder.build());
+}
+
+/** The well-known files a .proto may import, in an order where each comes after those it imports. */
+const WELL_KNOWN_SOURCES = [
+  'any',
+  'source_context',
+  'type',
+  'api',
+  'descriptor',
+  'duration',
+  'empty',
+  'field_mask',
+  'struct',
+  'timestamp',
+  'wrappers',
+];
+
+interface WellKnownFiles {
+  files: ReadonlyMap<string, FileDescriptorProto>;
+  /** Which file declares each top-level name (`google.protobuf.Timestamp`, ...). */
+  fileOf: ReadonlyMap<string, string>;
+}
+
+let wellKnown: WellKnownFiles | undefined;
+
+/**
+ * The well-known files (`google/protobuf/*.proto`) described from their official sources, read
+ * once. Each is parsed on its own, as protobufjs's loader would take its bundled copies instead
+ * (without file names, and with other field names).
+ */
+function wellKnownFiles(): WellKnownFiles {
+  if (wellKnown) return wellKnown;
+  const root = new protobuf.Root();
+  const fileOf = new Map<string, string>();
+  for (const source of WELL_KNOWN_SOURCES) {
+    const name = `google/protobuf/${source}.proto`;
+    protobuf.parse(readFileSync(path.join(GOOGLE_PROTOS_ROOT, name), 'utf8'), root, { keepCase: true });
+    const declarations = (root.lookup('google.protobuf') as protobuf.Namespace).nestedArray;
+    for (const declaration of declarations) {
+      if (declaration.filename) continue;
+      declaration.filename = name;
+      fileOf.set(declaration.fullName.slice(1), name);
+    }
+  }
+  root.resolveAll();
+  const files = describeFiles(
+    root,
+    (object) => fileOf.get(topLevelName(object))!,
+    () => false,
+  );
+  wellKnown = { files: new Map(files.map((file) => [file.name, file])), fileOf };
+  return wellKnown;
 }
 
 /** The files with each one after those it imports, as protoc lists them (descriptor pools such as @bufbuild/protobuf's need it). */
@@ -166,7 +209,7 @@ class FileBuilder {
 
   build(): FileDescriptorProto {
     const editions = this.syntax !== 'proto2' && this.syntax !== 'proto3';
-    return create(FileDescriptorProtoSchema, {
+    return {
       name: this.name,
       package: this.packageName,
       dependency: [...this.dependencies].sort(),
@@ -175,8 +218,8 @@ class FileBuilder {
       service: this.services,
       extension: this.extensions,
       syntax: editions ? 'editions' : this.syntax,
-      edition: editions ? Edition.EDITION_2023 : undefined,
-    });
+      edition: editions ? 'EDITION_2023' : undefined,
+    };
   }
 
   /** `.pkg.Type`, and the file declaring it becomes a dependency. */
@@ -204,7 +247,7 @@ class FileBuilder {
       else if (nested instanceof protobuf.Enum) enums.push(enumDescriptor(nested));
       else if (nested instanceof protobuf.Field) extensions.push(this.field(nested));
     }
-    return create(DescriptorProtoSchema, {
+    return {
       name: type.name,
       field: fields,
       nestedType: nestedTypes,
@@ -216,32 +259,27 @@ class FileBuilder {
         .map(([start, end]) => ({ start, end: end + 1 })),
       reservedName: (type.reserved ?? []).filter((range): range is string => typeof range === 'string'),
       extensionRange: (type.extensions ?? []).map(([start, end]) => ({ start, end: end + 1 })),
-    });
+    };
   }
 
   private field(field: protobuf.Field, oneofs: protobuf.OneOf[] = []): FieldDescriptorProto {
     field.resolve();
     const resolved = field.resolvedType;
-    const descriptor = create(FieldDescriptorProtoSchema, {
+    const descriptor: FieldDescriptorProto = {
       name: field.name,
       // protoc always writes the JSON name; JSON codecs (Connect's) read it from here.
-      jsonName: (field.options?.json_name as string | undefined) ?? protoCamelCase(field.name),
+      jsonName: (field.options?.json_name as string | undefined) ?? lowerCamelCase(field.name),
       number: field.id,
-      label:
-        field.repeated || field instanceof protobuf.MapField
-          ? FieldDescriptorProto_Label.REPEATED
-          : field.required
-            ? FieldDescriptorProto_Label.REQUIRED
-            : FieldDescriptorProto_Label.OPTIONAL,
-    });
+      label: field.repeated || field instanceof protobuf.MapField ? 'LABEL_REPEATED' : field.required ? 'LABEL_REQUIRED' : 'LABEL_OPTIONAL',
+    };
     if (field instanceof protobuf.MapField) {
-      descriptor.type = FieldDescriptorProto_Type.MESSAGE;
+      descriptor.type = 'TYPE_MESSAGE';
       descriptor.typeName = `${field.parent!.fullName}.${mapEntryName(field.name)}`;
     } else if (resolved instanceof protobuf.Type) {
-      descriptor.type = (resolved as { group?: boolean }).group ? FieldDescriptorProto_Type.GROUP : FieldDescriptorProto_Type.MESSAGE;
+      descriptor.type = (resolved as { group?: boolean }).group ? 'TYPE_GROUP' : 'TYPE_MESSAGE';
       descriptor.typeName = this.reference(resolved);
     } else if (resolved instanceof protobuf.Enum) {
-      descriptor.type = FieldDescriptorProto_Type.ENUM;
+      descriptor.type = 'TYPE_ENUM';
       descriptor.typeName = this.reference(resolved);
     } else {
       descriptor.type = SCALAR_TYPES[field.type];
@@ -255,69 +293,66 @@ class FileBuilder {
     if (field.partOf?.isProto3Optional) descriptor.proto3Optional = true;
     const jsonName = field.options?.json_name;
     if (typeof jsonName === 'string') descriptor.jsonName = jsonName;
+    if (field.options?.default !== undefined) descriptor.defaultValue = String(field.options.default);
     if (field.options?.deprecated === true) descriptor.options = { deprecated: true } as FieldDescriptorProto['options'];
     return descriptor;
   }
 
   /** The nested `<Name>Entry` message protoc writes for a map field. */
   private mapEntry(field: protobuf.MapField, descriptor: FieldDescriptorProto): DescriptorProto {
-    const value = create(FieldDescriptorProtoSchema, {
+    const value: FieldDescriptorProto = {
       name: 'value',
       jsonName: 'value',
       number: 2,
-      label: FieldDescriptorProto_Label.OPTIONAL,
-    });
+      label: 'LABEL_OPTIONAL',
+    };
     const resolved = field.resolvedType;
     if (resolved) {
-      value.type = resolved instanceof protobuf.Enum ? FieldDescriptorProto_Type.ENUM : FieldDescriptorProto_Type.MESSAGE;
+      value.type = resolved instanceof protobuf.Enum ? 'TYPE_ENUM' : 'TYPE_MESSAGE';
       value.typeName = this.reference(resolved);
     } else {
       value.type = SCALAR_TYPES[field.type];
     }
-    return create(DescriptorProtoSchema, {
-      name: descriptor.typeName.slice(descriptor.typeName.lastIndexOf('.') + 1),
-      field: [
-        { name: 'key', jsonName: 'key', number: 1, label: FieldDescriptorProto_Label.OPTIONAL, type: SCALAR_TYPES[field.keyType] },
-        value,
-      ],
+    return {
+      name: descriptor.typeName!.slice(descriptor.typeName!.lastIndexOf('.') + 1),
+      field: [{ name: 'key', jsonName: 'key', number: 1, label: 'LABEL_OPTIONAL', type: SCALAR_TYPES[field.keyType] }, value],
       options: { mapEntry: true },
-    });
+    };
   }
 
   private service(service: protobuf.Service): ServiceDescriptorProto {
-    return create(ServiceDescriptorProtoSchema, {
+    return {
       name: service.name,
       method: service.methodsArray.map((method) => {
         method.resolve();
-        return create(MethodDescriptorProtoSchema, {
+        return {
           name: method.name,
           inputType: this.reference(method.resolvedRequestType!),
           outputType: this.reference(method.resolvedResponseType!),
           clientStreaming: !!method.requestStream,
           serverStreaming: !!method.responseStream,
           options: methodOptions(method),
-        });
+        };
       }),
-    });
+    };
   }
 }
 
 /** A method's `idempotency_level`, the one method option clients act on (Connect's GET, retries). */
 function methodOptions(method: protobuf.Method): MethodDescriptorProto['options'] {
-  const level = method.options?.idempotency_level as string | undefined;
-  const idempotencyLevel = level && wkt.MethodOptions_IdempotencyLevel[level as keyof typeof wkt.MethodOptions_IdempotencyLevel];
-  return idempotencyLevel ? create(wkt.MethodOptionsSchema, { idempotencyLevel }) : undefined;
+  const level = method.options?.idempotency_level as NonNullable<MethodDescriptorProto['options']>['idempotencyLevel'];
+  return level ? { idempotencyLevel: level } : undefined;
 }
 
 function enumDescriptor(type: protobuf.Enum): EnumDescriptorProto {
   const numbers = Object.values(type.values);
-  return create(EnumDescriptorProtoSchema, {
+  return {
     name: type.name,
     value: Object.entries(type.values).map(([name, number]) => ({ name, number })),
     options: new Set(numbers).size < numbers.length ? { allowAlias: true } : undefined,
     reservedName: (type.reserved ?? []).filter((range): range is string => typeof range === 'string'),
     reservedRange: (type.reserved ?? []).filter((range): range is number[] => Array.isArray(range)).map(([start, end]) => ({ start, end })),
-  });
+  };
 }
 
 /** protoc's name for a map field's entry message: `tags` -> `TagsEntry`, `my_map` -> `MyMapEntry`. */

@@ -4,7 +4,7 @@ import { getProtoPath } from 'google-proto-files';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 
 /** Where `google/api/*.proto`, `google/rpc/*.proto`, `google/type/*.proto` and the rest of Google's protos are found. */
-const GOOGLE_PROTOS_ROOT = path.dirname(getProtoPath());
+export const GOOGLE_PROTOS_ROOT = path.dirname(getProtoPath());
 
 /** A proto file to load, and, when it has a canonical import path of its own, that name. */
 export interface ProtoSource {

@@ -1,7 +1,6 @@
-import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 import * as protobuf from 'protobufjs';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
-import { fileDescriptorsOf } from './file-descriptors';
+import { EncodedFileDescriptor, encodeFileDescriptor, fileDescriptorsOf } from './file-descriptors';
 import { HttpRule, httpRulesOf } from './http-rules';
 import { DecodeOptions, MessageCodec, MessageCodecFactory } from './message-codec';
 import { ProtoFileResolver, ProtoSource } from './proto-files';
@@ -37,7 +36,7 @@ export interface ServiceDefinition {
  */
 export class ProtoRegistry {
   private readonly codecs: MessageCodecFactory;
-  private descriptors?: FileDescriptorProto[];
+  private descriptors?: EncodedFileDescriptor[];
 
   private constructor(
     readonly root: protobuf.Root,
@@ -66,12 +65,12 @@ export class ProtoRegistry {
   }
 
   /**
-   * Every loaded file as a `google.protobuf.FileDescriptorProto`, named by its import path,
-   * with its dependencies (the well-known types' official descriptors included): what server
-   * reflection serves.
+   * Every loaded file as an encoded `google.protobuf.FileDescriptorProto`, named by its import
+   * path, with its dependencies (the well-known files included), each after those it imports:
+   * what server reflection serves.
    */
-  fileDescriptors(): readonly FileDescriptorProto[] {
-    this.descriptors ??= fileDescriptorsOf(this.root, (file) => this.files.nameOf(file));
+  fileDescriptors(): readonly EncodedFileDescriptor[] {
+    this.descriptors ??= fileDescriptorsOf(this.root, (file) => this.files.nameOf(file)).map(encodeFileDescriptor);
     return this.descriptors;
   }
 

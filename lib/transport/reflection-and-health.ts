@@ -1,5 +1,3 @@
-import { toBinary } from '@bufbuild/protobuf';
-import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { Server } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, ServingStatusMap } from 'grpc-health-check';
@@ -11,14 +9,12 @@ import type { ProtoRegistry } from '../proto/proto-registry';
  * under its import path with its real dependencies (see `ProtoRegistry.fileDescriptors`).
  */
 export function addReflection(server: Pick<Server, 'addService'>, registries: readonly ProtoRegistry[]): void {
-  const byName = new Map<string, Uint8Array>();
+  const byName = new Map<string, Buffer>();
   for (const registry of registries) {
-    for (const file of registry.fileDescriptors()) {
-      if (!byName.has(file.name)) byName.set(file.name, toBinary(FileDescriptorProtoSchema, file));
-    }
+    for (const file of registry.fileDescriptors()) if (!byName.has(file.name)) byName.set(file.name, file.bytes);
   }
   // @grpc/reflection reads the `fileDescriptorProtos` of a proto-loader package definition; only that part is given.
-  const definition = { files: { fileDescriptorProtos: [...byName.values()].map((bytes) => Buffer.from(bytes)) } };
+  const definition = { files: { fileDescriptorProtos: [...byName.values()] } };
   new ReflectionService(definition as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
 }
 

@@ -1,9 +1,9 @@
-import { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson } from '@bufbuild/protobuf';
+import { fromBinary, fromJson, toBinary, toJson } from '@bufbuild/protobuf';
 import type { DescMessage, JsonValue } from '@bufbuild/protobuf';
-import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import * as path from 'node:path';
 import { ProtoRegistry } from '../../lib/proto/proto-registry';
 import { ProtoJson } from '../../lib/proto/proto-json';
+import { descriptorPool } from '../utils/web-clients';
 
 // The JSON mapping on protobufjs, checked against @bufbuild/protobuf's (which passes protobuf's
 // conformance suite) on the same descriptors: the same JSON reads as the same message, the
@@ -13,7 +13,7 @@ const registry = ProtoRegistry.load([path.join(__dirname, '..', 'fixtures', 'pro
   longs: String,
   enums: String,
 });
-const schemas = createFileRegistry(create(FileDescriptorSetSchema, { file: [...registry.fileDescriptors()] }));
+const schemas = descriptorPool(registry);
 const json = new ProtoJson();
 
 const typeOf = (name: string) => registry.root.lookupType(name);

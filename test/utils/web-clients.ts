@@ -1,10 +1,10 @@
-import { create, createFileRegistry } from '@bufbuild/protobuf';
+import { create, createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import type { DescService, FileRegistry } from '@bufbuild/protobuf';
-import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { createClient } from '@connectrpc/connect';
 import type { CallOptions, Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
-import type { GrpcFrameworkServer } from 'nestjs-grpc-framework';
+import type { GrpcFrameworkServer, ProtoRegistry } from 'nestjs-grpc-framework';
 
 /** The ways a web client can call the web address. */
 export const WEB_PROTOCOLS = ['connect+json', 'connect+proto', 'grpc-web+proto', 'grpc-web+json'] as const;
@@ -12,7 +12,13 @@ export type WebProtocol = (typeof WEB_PROTOCOLS)[number];
 
 /** The server's protos as @bufbuild/protobuf descriptors, the way a client generated from them sees them. */
 export function webSchemas(server: GrpcFrameworkServer): FileRegistry {
-  return createFileRegistry(create(FileDescriptorSetSchema, { file: [...server.registry.fileDescriptors()] }));
+  return descriptorPool(server.registry);
+}
+
+/** A registry's files in @bufbuild/protobuf's validating descriptor pool (it refuses a file whose imports or types are missing). */
+export function descriptorPool(registry: ProtoRegistry): FileRegistry {
+  const files = registry.fileDescriptors().map((file) => fromBinary(FileDescriptorProtoSchema, file.bytes));
+  return createFileRegistry(create(FileDescriptorSetSchema, { file: files }));
 }
 
 export function webTransport(baseUrl: string, protocol: WebProtocol, httpVersion: '1.1' | '2' = '1.1'): Transport {
