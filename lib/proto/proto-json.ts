@@ -41,6 +41,10 @@ const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 const WRAPPERS = new Set(
   ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((n) => `.google.protobuf.${n}Value`),
 );
+/** The other well-known types whose JSON is not an object of their fields. */
+const OWN_JSON_FORMS = new Set(
+  ['Timestamp', 'Duration', 'FieldMask', 'Struct', 'ListValue', 'Value', 'Any', 'Empty'].map((n) => `.google.protobuf.${n}`),
+);
 
 /** The JSON name protoc gives a field: its `json_name`, or its name in lowerCamelCase. */
 export function jsonNameOf(field: protobuf.Field): string {
@@ -83,6 +87,8 @@ interface FieldPlan extends JsonField {
 }
 
 interface MessagePlan {
+  /** A well-known type with a JSON form of its own (`Timestamp` as a string, ...). */
+  wellKnown: boolean;
   fields: FieldPlan[];
   /** Each field by its JSON name and its proto name. */
   byKey: Map<string, FieldPlan>;
@@ -128,7 +134,7 @@ export class ProtoJson {
     });
     const byKey = new Map<string, FieldPlan>();
     for (const field of fields) byKey.set(field.name, field).set(field.jsonName, field);
-    plan = { fields, byKey };
+    plan = { wellKnown: WRAPPERS.has(type.fullName) || OWN_JSON_FORMS.has(type.fullName), fields, byKey };
     this.plans.set(type, plan);
     return plan;
   }
@@ -136,10 +142,9 @@ export class ProtoJson {
   // Reading: JSON -> the object protobufjs's `fromObject` takes.
 
   private readMessage(type: protobuf.Type, json: JsonValue, path: string): WireObject {
-    const special = this.readWellKnown(type, json, path);
-    if (special !== undefined) return special;
-    if (!isObject(json)) throw fail(path, `must be a JSON object (a ${typeName(type)}), not ${describe(json)}`);
     const plan = this.plan(type);
+    if (plan.wellKnown) return this.readWellKnown(type, json, path)!;
+    if (!isObject(json)) throw fail(path, `must be a JSON object (a ${typeName(type)}), not ${describe(json)}`);
     const out: WireObject = {};
     const oneofs = new Map<string, string>();
     for (const key in json) {
@@ -186,7 +191,6 @@ export class ProtoJson {
   /** The well-known types with a JSON form of their own; undefined for any other type. */
   private readWellKnown(type: protobuf.Type, json: JsonValue, path: string): WireObject | undefined {
     const name = type.fullName;
-    if (!name.startsWith('.google.protobuf.')) return undefined;
     const field = (id: number) => type.fieldsById[id].name;
     if (WRAPPERS.has(name)) return { [field(1)]: readScalar(type.fieldsById[1].type, json, path) };
     switch (name) {
@@ -263,10 +267,10 @@ export class ProtoJson {
   // Writing: a decoded message -> JSON.
 
   private writeMessage(type: protobuf.Type, message: WireObject): JsonValue {
-    const special = this.writeWellKnown(type, message);
-    if (special !== undefined) return special;
+    const plan = this.plan(type);
+    if (plan.wellKnown) return this.writeWellKnown(type, message)!;
     const out: JsonObject = {};
-    for (const field of this.plan(type).fields) {
+    for (const field of plan.fields) {
       const value = message[field.name];
       if (field.map) {
         const entries: JsonObject = {};
@@ -293,14 +297,13 @@ export class ProtoJson {
 
   private writeWellKnown(type: protobuf.Type, message: WireObject): JsonValue | undefined {
     const name = type.fullName;
-    if (!name.startsWith('.google.protobuf.')) return undefined;
     const get = (id: number) => message[type.fieldsById[id].name];
     if (WRAPPERS.has(name)) return writeScalar(type.fieldsById[1].type, get(1));
     switch (name) {
       case '.google.protobuf.Timestamp':
-        return timestampToJson(String(get(1)), Number(get(2)));
+        return timestampToJson(longNumber(get(1)), Number(get(2) ?? 0));
       case '.google.protobuf.Duration':
-        return durationToJson(String(get(1)), Number(get(2)));
+        return durationToJson(longNumber(get(1)), Number(get(2) ?? 0));
       case '.google.protobuf.FieldMask':
         return ((get(1) as string[] | undefined) ?? []).map(lowerCamelCase).join(',');
       case '.google.protobuf.Struct': {
@@ -377,21 +380,39 @@ function readInt32(type: string, value: JsonValue, path: string): number {
   return number;
 }
 
-/** An int64 as the decimal string protobufjs reads without losing digits. */
-function readInt64(type: string, value: JsonValue, path: string): string {
+/** An int64 as protobufjs reads it without losing digits: a number when it is a safe integer, else decimal text. */
+function readInt64(type: string, value: JsonValue, path: string): number | string {
   let big: bigint;
   if (typeof value === 'string') {
     if (!/^-?\d+$/.test(value)) throw fail(path, `must be a decimal integer (proto3's JSON mapping), not ${describe(value)}`);
+    if (value.length < 16) return checkInt64(type, Number(value), value, path);
     big = BigInt(value);
   } else {
     const number = integerOf(value, path);
-    if (!Number.isSafeInteger(number) && typeof value === 'number')
-      throw fail(path, `${describe(value)} is past what a JSON number holds exactly: send it as a string`);
-    big = BigInt(number);
+    if (!Number.isSafeInteger(number)) throw fail(path, `${describe(value)} is past what a JSON number holds exactly: send it as a string`);
+    return checkInt64(type, number, value, path);
   }
   const [min, max] = INT64_RANGES[type];
   if (big < min || big > max) throw fail(path, `${describe(value)} is out of range for ${type}`);
   return big.toString();
+}
+
+/** A safe integer's range check: only the unsigned types have a bound a safe integer can pass. */
+function checkInt64(type: string, number: number, value: JsonValue, path: string): number {
+  if (number < 0 && (type === 'uint64' || type === 'fixed64')) throw fail(path, `${describe(value)} is out of range for ${type}`);
+  return number;
+}
+
+/** A decoded int64 (protobufjs's Long, or a number) as a number; for values that fit one, such as a Timestamp's seconds. */
+function longNumber(value: WireValue): number {
+  return typeof value === 'object' && value !== null ? (value as { toNumber(): number }).toNumber() : Number(value ?? 0);
+}
+
+/** A decoded int64 as decimal text, without Long's slow division when the value fits a number. */
+function longText(value: WireValue): string {
+  if (typeof value !== 'object' || value === null) return String(value ?? 0);
+  const number = (value as { toNumber(): number }).toNumber();
+  return Number.isSafeInteger(number) ? String(number) : String(value);
 }
 
 function integerOf(value: JsonValue, path: string): number {
@@ -445,7 +466,7 @@ function writeScalar(type: string, value: WireValue): JsonValue {
     case 'float':
       return Number.isFinite(value) ? (value as number) : String(value);
     default:
-      return type in INT64_RANGES ? String(value ?? 0) : (value as number);
+      return type in INT64_RANGES ? longText(value) : (value as number);
   }
 }
 
