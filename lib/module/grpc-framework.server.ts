@@ -173,7 +173,6 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   private async listenWeb(options: ResolvedGrpcWebOptions): Promise<void> {
     const handle = webRequestHandler(this.registry, this.handlers, options, {
       maxRequestBytes: this.options.maxReceiveMessageLength,
-      maxResponseBytes: this.options.maxSendMessageLength,
     });
     const web = new WebListener(handle, options);
     try {

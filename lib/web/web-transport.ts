@@ -18,8 +18,6 @@ const logger = new Logger('GrpcFramework');
 export interface WebTransportLimits {
   /** Largest request message, in bytes (`maxReceiveMessageLength`): a larger body is refused before it is read whole. */
   maxRequestBytes: number;
-  /** Largest response message, in bytes (`maxSendMessageLength`). */
-  maxResponseBytes: number;
 }
 
 /**

@@ -5,6 +5,7 @@ import { Module } from '@nestjs/common';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { GrpcFrameworkModule, GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { TallyService, WEB_STREAMS_PROTO } from '../fixtures/web-streams.app';
+import { frame } from '../utils/raw-http2';
 import { startApp } from '../utils/start-app';
 import { framesOf, WEB_PROTOCOLS, WebClient, webSchemas, WebProtocol } from '../utils/web-clients';
 
@@ -22,13 +23,6 @@ const MAX_REQUEST_BYTES = 64 * 1024;
   controllers: [TallyService],
 })
 class WebStreamsModule {}
-
-function frame(data: Buffer, flags = 0): Buffer {
-  const header = Buffer.alloc(5);
-  header[0] = flags;
-  header.writeUInt32BE(data.length, 1);
-  return Buffer.concat([header, data]);
-}
 
 /** Connect and gRPC-Web on the web address, for the calls that stream requests, compress them or use GET. */
 describe('client and bidi streams, compressed bodies and GET on the web address', () => {

@@ -62,7 +62,7 @@ describe('google.api.http rules read from the protos', () => {
           ['/shelf.Shelves/Get', { type: 'unary', handler: noop }],
           ['/shelf.Shelves/Watch', { type: 'serverStream', handler: noop }],
         ]);
-        webRequestHandler(registry, handlers, { requestTimeoutMs: 30_000 }, { maxRequestBytes: 1024, maxResponseBytes: 1024 });
+        webRequestHandler(registry, handlers, { requestTimeoutMs: 30_000 }, { maxRequestBytes: 1024 });
       });
       expect(warn.mock.calls.map(([message]) => message)).toEqual([
         'shelf.Shelves/Watch has a google.api.http option, but only unary rpcs are served as HTTP routes: call it over Connect or gRPC-Web on the web address.',

@@ -11,9 +11,10 @@ export interface RawCall {
   close(): void;
 }
 
-/** Frames a message as gRPC does: a flag byte, a 4-byte length, the bytes. */
-export function frame(message: Buffer): Buffer {
+/** Frames a message as gRPC does: a flag byte (1: compressed), a 4-byte length, the bytes. */
+export function frame(message: Buffer, flags = 0): Buffer {
   const header = Buffer.alloc(5);
+  header[0] = flags;
   header.writeUInt32BE(message.length, 1);
   return Buffer.concat([header, message]);
 }
