@@ -12,6 +12,8 @@ export type {
 export type { WebCorsOptions, WebRequest, WebResponse, WebTlsOptions } from './interfaces/grpc-web-options.interface';
 export type { GrpcModelServiceOptions } from './interfaces/grpc-model-service-options.interface';
 export { GrpcModelService } from './decorators/grpc-model-service.decorator';
+export { GrpcAction } from './decorators/grpc-action.decorator';
+export type { ActionFields, ActionMessage, GrpcActionOptions } from './decorators/grpc-action.decorator';
 export { ProtoField } from './decorators/proto-field.decorator';
 export { ComputedField } from './decorators/computed-field.decorator';
 export type { ComputedFieldOptions } from './decorators/computed-field.decorator';

@@ -19,20 +19,24 @@ export function checkSerializerAgainstProto(
   const rpc = definition.rpcs.find((r) => r.name === 'Retrieve') ?? definition.rpcs.find((r) => r.name === 'Create');
   if (!rpc) return;
   const where = `${className} (${definition.name}${definition.file ? `, ${definition.file}` : ''})`;
-  checkFields(where, serializerName, spec, rpc.response.type, problems, '');
+  checkSerializerFields(where, serializerName, spec, rpc.response.type, problems);
   checkWriteOnlyFields(where, serializerName, spec, definition, problems);
 }
 
-/** Every readable field of a serializer exists in `message` with a compatible type; nested serializers against their fields' messages. */
-function checkFields(
+/**
+ * Every field a serializer sends (`readable`) or reads (`writable`) exists in `message` with a
+ * compatible type; nested serializers against their fields' messages.
+ */
+export function checkSerializerFields(
   where: string,
   serializerName: string,
   spec: SerializerSpec,
   message: protobuf.Type,
   problems: string[],
-  prefix: string,
+  side: 'readable' | 'writable' = 'readable',
+  prefix = '',
 ): void {
-  for (const field of spec.readable) {
+  for (const field of spec[side]) {
     const name = `${prefix}${field.protoName}`;
     const protoField = message.fields[field.protoName];
     if (!protoField) {
@@ -43,7 +47,7 @@ function checkFields(
       continue;
     }
     if (field.serializer) {
-      checkNestedField(where, serializerName, field, protoField, problems, name);
+      checkNestedField(where, serializerName, field, protoField, problems, side, name);
       continue;
     }
     const problem = incompatibility(field, protoField);
@@ -58,6 +62,7 @@ function checkNestedField(
   field: FieldSpec,
   protoField: protobuf.Field,
   problems: string[],
+  side: 'readable' | 'writable',
   name: string,
 ): void {
   protoField.resolve();
@@ -70,7 +75,7 @@ function checkNestedField(
     );
     return;
   }
-  checkFields(where, serializerName, field.serializer!.spec(), type, problems, `${name}.`);
+  checkSerializerFields(where, serializerName, field.serializer!.spec(), type, problems, side, `${name}.`);
 }
 
 /**

@@ -3,6 +3,8 @@ import { fieldKindOf } from '../serializers/entity-properties';
 import type { FieldSpec } from '../serializers/field-spec';
 import type { SerializerSpec } from '../serializers/serializer-spec';
 import { upperSnake } from '../proto/enum-names';
+import { serializerMessageName } from '../checks/action-check';
+import type { ProtoSerializerClass } from '../serializers/proto-serializer';
 import {
   nullableDefinitions,
   ProtoField,
@@ -77,7 +79,7 @@ export function generateProtoFromSerializer(
 }
 
 function modelName(Serializer: SerializerLike): string {
-  return Serializer.entity?.name ?? Serializer.name.replace(/Serializer$/, '');
+  return serializerMessageName(Serializer as unknown as ProtoSerializerClass);
 }
 
 function primaryKeyOf(Serializer: SerializerLike, metadata: MetadataStorage): string | undefined {

@@ -6,6 +6,9 @@ import type { ServicePermissions } from '../auth/permissions';
 import { controllerContextCreator, pipesOf } from './nest-internals';
 import { PipedRequest } from './piped-request';
 import { bindRpc } from './rpc-binding';
+import { checkActions } from '../checks/action-check';
+import { ActionDeclaration, actionsOf } from '../decorators/grpc-action.decorator';
+import { ActionHandler, actionHandler } from '../services/custom-action';
 import { RequestStream } from '../call/request-stream';
 import { grpcServiceOptionsOf } from '../decorators/grpc-model-service.decorator';
 import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
@@ -42,6 +45,8 @@ export function bindService(
   const { instance } = target;
   const className = instance.constructor.name;
   const bound: BoundRpc[] = [];
+  const actions = actionsOf(instance.constructor);
+  checkActions(className, actions, definition, problems);
   for (const rpc of definition.rpcs) {
     const where = `${className} (${definition.name}.${rpc.name}${definition.file ? `, ${definition.file}` : ''})`;
     const method = (instance as Record<string, unknown>)[rpc.name];
@@ -52,10 +57,12 @@ export function bindService(
       );
       continue;
     }
-    const handler = method as (...args: unknown[]) => unknown;
+    const decorated = method as ActionHandler;
+    const action = actions.get(rpc.name);
+    const handler = action ? actionHandler(action, decorated) : decorated;
     // Pipes transform a request message; a request stream reaches the handler as it is.
     const creator = controllerContextCreator(contextCreator, target.moduleKey);
-    const pipes = PipedRequest.of(pipesOf(creator, instance, handler, target.moduleKey), instance, rpc.name);
+    const pipes = PipedRequest.of(pipesOf(creator, instance, decorated, target.moduleKey), instance, rpc.name);
     const run = (request: RpcRequest, context: CallContext): unknown => {
       if (pipes && !(request instanceof RequestStream))
         return pipes.apply(request).then((piped) => handler.call(serviceView(instance as Service, piped, context), piped, context));
@@ -68,15 +75,37 @@ export function bindService(
         instance,
         moduleKey: target.moduleKey,
         name: rpc.name,
-        decorated: handler,
+        decorated,
         run,
         interceptors,
         contextCreator,
-        access: CallAccess.of(rpc.name, target.options, access),
+        access: CallAccess.of(rpc.name, accessOptions(target.options, action, where, problems), access),
       }),
     );
   }
   return bound;
+}
+
+/**
+ * The service's access options for one rpc: an action's own `permissions` replace the
+ * service's for it; the service may not name them for the action as well.
+ */
+function accessOptions(
+  options: GrpcModelServiceOptions,
+  action: ActionDeclaration | undefined,
+  where: string,
+  problems: string[],
+): GrpcModelServiceOptions {
+  if (!action?.permissions) return options;
+  const perAction =
+    options.permissions && !Array.isArray(options.permissions) ? (options.permissions as Record<string, unknown>) : undefined;
+  if (perAction && Object.prototype.hasOwnProperty.call(perAction, action.name)) {
+    problems.push(
+      `${where}: the permissions of ${action.name} are given twice, by @GrpcAction({ permissions }) and by the service's ` +
+        `permissions.${action.name}; keep one.`,
+    );
+  }
+  return { ...options, permissions: action.permissions };
 }
 
 /** The module's authenticators and permissions, for services that name none. */

@@ -26,6 +26,7 @@ import type { FilterFields, ListQuery } from '../querying/list-querying';
 import type { KeyValue } from '../call/page-token';
 import { equalTo } from '../orm/equal-to';
 import { markDefaults } from '../serializers/default-hooks';
+import { serializedMessage } from '../serializers/serialized-message';
 import { AipFilterBackend, FilterBackend, KeysetPagination, ListCall, PaginationBackend } from '../querying/list-backends';
 import { ListBatches } from './list-batches';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
@@ -355,11 +356,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
    */
   async respond(serializer: ProtoSerializer<T>): Promise<ProtoMessage> {
     // What the response reads through relations (nested objects, dotted sources) may be references only.
-    const Serializer = serializer.constructor as ProtoSerializerClass<T>;
-    const relations = isModelSerializerClass(Serializer) ? Serializer.relationsRead() : [];
-    if (relations.length && serializer.instance && !serializer.many) await this.em.populate(serializer.instance as T, relations as never);
-    if (serializer.loadsBatches) await serializer.load();
-    const message = serializer.message;
+    const message = (await serializedMessage(serializer, () => this.em)) as ProtoMessage;
     this.context.encodeResponse(message);
     return message;
   }

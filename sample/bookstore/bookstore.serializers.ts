@@ -1,7 +1,7 @@
 import { raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { Max, Min } from 'class-validator';
-import { ComputedField, ModelProtoSerializer, ProtoField } from 'nestjs-grpc-framework';
+import { ComputedField, ModelProtoSerializer, ProtoField, ProtoSerializer } from 'nestjs-grpc-framework';
 import { Author } from './author.entity';
 import { Book } from './book.entity';
 import { Member } from './member.entity';
@@ -60,4 +60,14 @@ export class MemberSerializer extends ModelProtoSerializer(Member, {
 }) {
   @ProtoField({ kind: 'string', writeOnly: true, minLength: 8, maxLength: 128, trim: false })
   password!: string;
+}
+
+/** What `BookController.Discount` reads: a book, and a percentage off its price (1 to 90). */
+export class DiscountSerializer extends ProtoSerializer {
+  @ProtoField({ kind: 'integer' }) id!: number;
+
+  @Min(1, { message: 'A discount is 1 to 90 percent.' })
+  @Max(90, { message: 'A discount is 1 to 90 percent.' })
+  @ProtoField({ kind: 'integer' })
+  percent!: number;
 }

@@ -1,6 +1,7 @@
 import {
   AllowAny,
   BulkCreateModelMixin,
+  GrpcAction,
   GrpcModelService,
   IsAuthenticated,
   IsAuthenticatedOrReadOnly,
@@ -12,7 +13,7 @@ import {
 import { Author } from './author.entity';
 import { Book } from './book.entity';
 import { bookstoreAuthenticator, BookstoreUser, IsOwnerOrStaff, IsSelfOrStaff, IsStaffOrReadOnly } from './bookstore-auth';
-import { AuthorSerializer, BookSerializer, MemberSerializer, ReviewSerializer } from './bookstore.serializers';
+import { AuthorSerializer, BookSerializer, DiscountSerializer, MemberSerializer, ReviewSerializer } from './bookstore.serializers';
 import { Member } from './member.entity';
 import { Review } from './review.entity';
 import { hashPassword } from './password';
@@ -28,7 +29,7 @@ export class AuthorService extends ModelService(Author) {}
 /**
  * Books can be filtered, ordered and paged: as a stream (`List`, the next page's token in the
  * trailing metadata `next-page-token`) or one page per response (`ListPage`); staff add many
- * at once with `BulkCreate`.
+ * at once with `BulkCreate`, and take a percentage off a price with `Discount`.
  */
 @GrpcModelService({
   service: 'bookstore.BookController',
@@ -48,7 +49,19 @@ export class AuthorService extends ModelService(Author) {}
   defaultPageSize: 50,
   countTotal: true,
 })
-export class BookService extends BulkCreateModelMixin(PagedListModelMixin(ModelService(Book))) {}
+export class BookService extends BulkCreateModelMixin(PagedListModelMixin(ModelService(Book))) {
+  /** A custom action: the request validated by its serializer, the book sent back as Retrieve sends it. */
+  @GrpcAction({ request: DiscountSerializer, response: BookSerializer })
+  async Discount({ percent }: { percent: number }): Promise<Book> {
+    return this.atomically(async () => {
+      const book = await this.getObject(); // the request's `id`, locked until the write commits
+      const cents = Math.round(Number(book.price) * 100);
+      book.price = (Math.round((cents * (100 - percent)) / 100) / 100).toFixed(2);
+      await this.em.flush();
+      return book;
+    });
+  }
+}
 
 /**
  * Members: anyone may sign up (Create); a member sees and changes only themself, staff everyone.

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { GrpcError, GrpcModelService, ProtoField, ProtoMessage, ProtoSerializer, Service } from 'nestjs-grpc-framework';
+import { GrpcAction, GrpcError, GrpcModelService, ProtoField, ProtoMessage, ProtoSerializer, Service } from 'nestjs-grpc-framework';
 import { issueToken } from './bookstore-auth';
 import { MemberSerializer } from './bookstore.serializers';
 import { Member } from './member.entity';
@@ -20,11 +20,8 @@ class LoginRequestSerializer extends ProtoSerializer {
 /** `Login`: an email and password in, a bearer token for the other bookstore services out. */
 @GrpcModelService('bookstore.AuthController')
 export class LoginService extends Service {
-  async Login(request: ProtoMessage): Promise<ProtoMessage> {
-    const login = new LoginRequestSerializer(null, { message: request });
-    await login.isValid({ raiseException: true });
-    const { email, password } = login.validatedData as { email: string; password: string };
-
+  @GrpcAction({ request: LoginRequestSerializer, response: 'LoginResponse' })
+  async Login({ email, password }: { email: string; password: string }): Promise<ProtoMessage> {
     const member = await this.em.findOne(Member, { email });
     const matches = await verifyPassword(password, member?.passwordHash ?? NO_MEMBER_HASH);
     if (!member || !matches) throw new GrpcError(status.UNAUTHENTICATED, 'Wrong email or password.');

@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { JwtService } from '@nestjs/jwt';
 import { Book } from '../../sample/bookstore/book.entity';
 import { Review } from '../../sample/bookstore/review.entity';
-import { badRequestOf } from '../utils/status-details';
+import { badRequestOf, failureOf } from '../utils/status-details';
 import { collect, RunningSample, startSample, unary } from '../utils/sample-app';
 
 /** The bookstore sample's accounts: Login, staff-only catalogue writes, members' own reviews. */
@@ -78,6 +78,29 @@ describe('bookstore authentication and permissions', () => {
       code: status.UNAUTHENTICATED,
       details: 'Invalid bearer token.',
     });
+  });
+
+  it('lets staff discount a book (a custom action), validated, and no one else', async () => {
+    const { token } = await signUp('bargain@example.com');
+    await expect(
+      failure(unary(sample.client('bookstore.BookController', token), 'Discount', { id: book.id, percent: 50 })),
+    ).resolves.toEqual({
+      code: status.PERMISSION_DENIED,
+      details: 'Only staff may change the catalogue.',
+    });
+    const books = sample.client('bookstore.BookController', staff);
+    const tooMuch = await failureOf(unary(books, 'Discount', { id: book.id, percent: 95 }));
+    expect(badRequestOf(tooMuch).violations).toEqual([
+      expect.objectContaining({ field: 'percent', description: 'A discount is 1 to 90 percent.' }),
+    ]);
+    await expect(unary(books, 'Discount', { id: book.id, percent: 10 })).resolves.toMatchObject({
+      id: book.id,
+      price: '15.29',
+      author: { name: 'N. K. Jemisin' },
+    });
+    await expect(unary(books, 'Retrieve', { id: book.id })).resolves.toMatchObject({ price: '15.29' });
+    await expect(failure(unary(books, 'Discount', { id: 999999, percent: 10 }))).resolves.toMatchObject({ code: status.NOT_FOUND });
+    await sample.orm.em.fork().nativeUpdate(Book, { id: book.id }, { price: '16.99' });
   });
 
   it('lets a member write reviews and change only their own', async () => {

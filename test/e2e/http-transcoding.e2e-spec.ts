@@ -61,6 +61,17 @@ describe('HTTP/JSON routes from google.api.http options', () => {
     });
   });
 
+  it("serves a custom action's custom method route (POST /v1/books/{id}:discount)", async () => {
+    const id = (await call('POST', '/v1/books', book('9780807083698', 'Dawn'), staff)).body.id as number;
+    expect(await call('POST', `/v1/books/${id}:discount`, { percent: 20 }, staff)).toMatchObject({
+      status: 200,
+      body: { id, price: '7.60' },
+    });
+    expect(await call('POST', `/v1/books/${id}:discount`, { percent: 0 }, staff)).toMatchObject({ status: 400 });
+    expect(await call('POST', `/v1/books/${id}:discount`, { percent: 20 })).toMatchObject({ status: 401 });
+    await call('DELETE', `/v1/books/${id}`, undefined, staff);
+  });
+
   it('reads the other fields from the query string (GET /v1/books?filter=...&page_size=...)', async () => {
     for (const [i, isbn] of ['9780000000101', '9780000000102', '9780000000103'].entries()) {
       expect((await call('POST', '/v1/books', book(isbn, `Query book ${i}`), staff)).status).toBe(200);

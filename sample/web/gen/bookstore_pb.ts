@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bookstore.proto.
  */
 export const file_bookstore: GenFile = /*@__PURE__*/
-  fileDesc("Cg9ib29rc3RvcmUucHJvdG8SCWJvb2tzdG9yZSIiCgZBdXRob3ISCgoCaWQYASABKAUSDAoEbmFtZRgCIAEoCSITChFBdXRob3JMaXN0UmVxdWVzdCIjChVBdXRob3JSZXRyaWV2ZVJlcXVlc3QSCgoCaWQYASABKAUi+AEKBEJvb2sSCgoCaWQYASABKAUSDQoFdGl0bGUYAiABKAkSDAoEaXNibhgDIAEoCRIWCglhdXRob3JfaWQYBCABKAVIAIgBARItCglwdWJsaXNoZWQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXByaWNlGAYgASgJEhAKCGluX3N0b2NrGAcgASgIEiEKBmF1dGhvchgIIAEoCzIRLmJvb2tzdG9yZS5BdXRob3ISGwoOYXZlcmFnZV9yYXRpbmcYCSABKAFIAYgBAUIMCgpfYXV0aG9yX2lkQhEKD19hdmVyYWdlX3JhdGluZyJaCg9Cb29rTGlzdFJlcXVlc3QSDgoGZmlsdGVyGAEgASgJEhAKCG9yZGVyX2J5GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIiEKE0Jvb2tSZXRyaWV2ZVJlcXVlc3QSCgoCaWQYASABKAUiKgoIQm9va0xpc3QSHgoFYm9va3MYASADKAsyDy5ib29rc3RvcmUuQm9vayJbCgxCb29rTGlzdFBhZ2USHgoFYm9va3MYASADKAsyDy5ib29rc3RvcmUuQm9vaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoBSJnCgZNZW1iZXISCgoCaWQYASABKAUSDQoFZW1haWwYAiABKAkSDAoEbmFtZRgDIAEoCRIVCghwYXNzd29yZBgEIAEoCUgAiAEBEhAKCGlzX3N0YWZmGAUgASgIQgsKCV9wYXNzd29yZCIvCgxMb2dpblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiQQoNTG9naW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIhCgZtZW1iZXIYAiABKAsyES5ib29rc3RvcmUuTWVtYmVyIhMKEU1lbWJlckxpc3RSZXF1ZXN0IiMKFU1lbWJlclJldHJpZXZlUmVxdWVzdBIKCgJpZBgBIAEoBSJpCgZSZXZpZXcSCgoCaWQYASABKAUSDwoHYm9va19pZBgCIAEoBRIOCgZyYXRpbmcYAyABKAUSDAoEdGV4dBgEIAEoCRIWCgltZW1iZXJfaWQYBSABKAVIAIgBAUIMCgpfbWVtYmVyX2lkIhMKEVJldmlld0xpc3RSZXF1ZXN0IiMKFVJldmlld1JldHJpZXZlUmVxdWVzdBIKCgJpZBgBIAEoBTJiCg5BdXRoQ29udHJvbGxlchJQCgVMb2dpbhIXLmJvb2tzdG9yZS5Mb2dpblJlcXVlc3QaGC5ib29rc3RvcmUuTG9naW5SZXNwb25zZSIUgtPkkwIOOgEqIgkvdjEvbG9naW4yrgIKEEF1dGhvckNvbnRyb2xsZXISOwoETGlzdBIcLmJvb2tzdG9yZS5BdXRob3JMaXN0UmVxdWVzdBoRLmJvb2tzdG9yZS5BdXRob3IiADABEjAKBkNyZWF0ZRIRLmJvb2tzdG9yZS5BdXRob3IaES5ib29rc3RvcmUuQXV0aG9yIgASQQoIUmV0cmlldmUSIC5ib29rc3RvcmUuQXV0aG9yUmV0cmlldmVSZXF1ZXN0GhEuYm9va3N0b3JlLkF1dGhvciIAEjAKBlVwZGF0ZRIRLmJvb2tzdG9yZS5BdXRob3IaES5ib29rc3RvcmUuQXV0aG9yIgASNgoHRGVzdHJveRIRLmJvb2tzdG9yZS5BdXRob3IaFi5nb29nbGUucHJvdG9idWYuRW1wdHkiADKVBAoOQm9va0NvbnRyb2xsZXISNwoETGlzdBIaLmJvb2tzdG9yZS5Cb29rTGlzdFJlcXVlc3QaDy5ib29rc3RvcmUuQm9vayIAMAESaAoITGlzdFBhZ2USGi5ib29rc3RvcmUuQm9va0xpc3RSZXF1ZXN0GhcuYm9va3N0b3JlLkJvb2tMaXN0UGFnZSIngtPkkwIhWhRiBWJvb2tzEgsvdjEvY2F0YWxvZxIJL3YxL2Jvb2tzEkAKBkNyZWF0ZRIPLmJvb2tzdG9yZS5Cb29rGg8uYm9va3N0b3JlLkJvb2siFILT5JMCDjoBKiIJL3YxL2Jvb2tzElMKCFJldHJpZXZlEh4uYm9va3N0b3JlLkJvb2tSZXRyaWV2ZVJlcXVlc3QaDy5ib29rc3RvcmUuQm9vayIWgtPkkwIQEg4vdjEvYm9va3Mve2lkfRJFCgZVcGRhdGUSDy5ib29rc3RvcmUuQm9vaxoPLmJvb2tzdG9yZS5Cb29rIhmC0+STAhM6ASoaDi92MS9ib29rcy97aWR9EkoKB0Rlc3Ryb3kSDy5ib29rc3RvcmUuQm9vaxoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eSIWgtPkkwIQKg4vdjEvYm9va3Mve2lkfRI2CgpCdWxrQ3JlYXRlEg8uYm9va3N0b3JlLkJvb2saEy5ib29rc3RvcmUuQm9va0xpc3QiACgBMq4CChBNZW1iZXJDb250cm9sbGVyEjsKBExpc3QSHC5ib29rc3RvcmUuTWVtYmVyTGlzdFJlcXVlc3QaES5ib29rc3RvcmUuTWVtYmVyIgAwARIwCgZDcmVhdGUSES5ib29rc3RvcmUuTWVtYmVyGhEuYm9va3N0b3JlLk1lbWJlciIAEkEKCFJldHJpZXZlEiAuYm9va3N0b3JlLk1lbWJlclJldHJpZXZlUmVxdWVzdBoRLmJvb2tzdG9yZS5NZW1iZXIiABIwCgZVcGRhdGUSES5ib29rc3RvcmUuTWVtYmVyGhEuYm9va3N0b3JlLk1lbWJlciIAEjYKB0Rlc3Ryb3kSES5ib29rc3RvcmUuTWVtYmVyGhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5IgAyrgIKEFJldmlld0NvbnRyb2xsZXISOwoETGlzdBIcLmJvb2tzdG9yZS5SZXZpZXdMaXN0UmVxdWVzdBoRLmJvb2tzdG9yZS5SZXZpZXciADABEjAKBkNyZWF0ZRIRLmJvb2tzdG9yZS5SZXZpZXcaES5ib29rc3RvcmUuUmV2aWV3IgASQQoIUmV0cmlldmUSIC5ib29rc3RvcmUuUmV2aWV3UmV0cmlldmVSZXF1ZXN0GhEuYm9va3N0b3JlLlJldmlldyIAEjAKBlVwZGF0ZRIRLmJvb2tzdG9yZS5SZXZpZXcaES5ib29rc3RvcmUuUmV2aWV3IgASNgoHRGVzdHJveRIRLmJvb2tzdG9yZS5SZXZpZXcaFi5nb29nbGUucHJvdG9idWYuRW1wdHkiAGIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_empty, file_google_protobuf_timestamp]);
+  fileDesc("Cg9ib29rc3RvcmUucHJvdG8SCWJvb2tzdG9yZSIiCgZBdXRob3ISCgoCaWQYASABKAUSDAoEbmFtZRgCIAEoCSITChFBdXRob3JMaXN0UmVxdWVzdCIjChVBdXRob3JSZXRyaWV2ZVJlcXVlc3QSCgoCaWQYASABKAUi+AEKBEJvb2sSCgoCaWQYASABKAUSDQoFdGl0bGUYAiABKAkSDAoEaXNibhgDIAEoCRIWCglhdXRob3JfaWQYBCABKAVIAIgBARItCglwdWJsaXNoZWQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXByaWNlGAYgASgJEhAKCGluX3N0b2NrGAcgASgIEiEKBmF1dGhvchgIIAEoCzIRLmJvb2tzdG9yZS5BdXRob3ISGwoOYXZlcmFnZV9yYXRpbmcYCSABKAFIAYgBAUIMCgpfYXV0aG9yX2lkQhEKD19hdmVyYWdlX3JhdGluZyJaCg9Cb29rTGlzdFJlcXVlc3QSDgoGZmlsdGVyGAEgASgJEhAKCG9yZGVyX2J5GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIiEKE0Jvb2tSZXRyaWV2ZVJlcXVlc3QSCgoCaWQYASABKAUiLgoPRGlzY291bnRSZXF1ZXN0EgoKAmlkGAEgASgFEg8KB3BlcmNlbnQYAiABKAUiKgoIQm9va0xpc3QSHgoFYm9va3MYASADKAsyDy5ib29rc3RvcmUuQm9vayJbCgxCb29rTGlzdFBhZ2USHgoFYm9va3MYASADKAsyDy5ib29rc3RvcmUuQm9vaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoBSJnCgZNZW1iZXISCgoCaWQYASABKAUSDQoFZW1haWwYAiABKAkSDAoEbmFtZRgDIAEoCRIVCghwYXNzd29yZBgEIAEoCUgAiAEBEhAKCGlzX3N0YWZmGAUgASgIQgsKCV9wYXNzd29yZCIvCgxMb2dpblJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiQQoNTG9naW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIhCgZtZW1iZXIYAiABKAsyES5ib29rc3RvcmUuTWVtYmVyIhMKEU1lbWJlckxpc3RSZXF1ZXN0IiMKFU1lbWJlclJldHJpZXZlUmVxdWVzdBIKCgJpZBgBIAEoBSJpCgZSZXZpZXcSCgoCaWQYASABKAUSDwoHYm9va19pZBgCIAEoBRIOCgZyYXRpbmcYAyABKAUSDAoEdGV4dBgEIAEoCRIWCgltZW1iZXJfaWQYBSABKAVIAIgBAUIMCgpfbWVtYmVyX2lkIhMKEVJldmlld0xpc3RSZXF1ZXN0IiMKFVJldmlld1JldHJpZXZlUmVxdWVzdBIKCgJpZBgBIAEoBTJiCg5BdXRoQ29udHJvbGxlchJQCgVMb2dpbhIXLmJvb2tzdG9yZS5Mb2dpblJlcXVlc3QaGC5ib29rc3RvcmUuTG9naW5SZXNwb25zZSIUgtPkkwIOOgEqIgkvdjEvbG9naW4yrgIKEEF1dGhvckNvbnRyb2xsZXISOwoETGlzdBIcLmJvb2tzdG9yZS5BdXRob3JMaXN0UmVxdWVzdBoRLmJvb2tzdG9yZS5BdXRob3IiADABEjAKBkNyZWF0ZRIRLmJvb2tzdG9yZS5BdXRob3IaES5ib29rc3RvcmUuQXV0aG9yIgASQQoIUmV0cmlldmUSIC5ib29rc3RvcmUuQXV0aG9yUmV0cmlldmVSZXF1ZXN0GhEuYm9va3N0b3JlLkF1dGhvciIAEjAKBlVwZGF0ZRIRLmJvb2tzdG9yZS5BdXRob3IaES5ib29rc3RvcmUuQXV0aG9yIgASNgoHRGVzdHJveRIRLmJvb2tzdG9yZS5BdXRob3IaFi5nb29nbGUucHJvdG9idWYuRW1wdHkiADLyBAoOQm9va0NvbnRyb2xsZXISNwoETGlzdBIaLmJvb2tzdG9yZS5Cb29rTGlzdFJlcXVlc3QaDy5ib29rc3RvcmUuQm9vayIAMAESaAoITGlzdFBhZ2USGi5ib29rc3RvcmUuQm9va0xpc3RSZXF1ZXN0GhcuYm9va3N0b3JlLkJvb2tMaXN0UGFnZSIngtPkkwIhWhRiBWJvb2tzEgsvdjEvY2F0YWxvZxIJL3YxL2Jvb2tzEkAKBkNyZWF0ZRIPLmJvb2tzdG9yZS5Cb29rGg8uYm9va3N0b3JlLkJvb2siFILT5JMCDjoBKiIJL3YxL2Jvb2tzElMKCFJldHJpZXZlEh4uYm9va3N0b3JlLkJvb2tSZXRyaWV2ZVJlcXVlc3QaDy5ib29rc3RvcmUuQm9vayIWgtPkkwIQEg4vdjEvYm9va3Mve2lkfRJFCgZVcGRhdGUSDy5ib29rc3RvcmUuQm9vaxoPLmJvb2tzdG9yZS5Cb29rIhmC0+STAhM6ASoaDi92MS9ib29rcy97aWR9EkoKB0Rlc3Ryb3kSDy5ib29rc3RvcmUuQm9vaxoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eSIWgtPkkwIQKg4vdjEvYm9va3Mve2lkfRI2CgpCdWxrQ3JlYXRlEg8uYm9va3N0b3JlLkJvb2saEy5ib29rc3RvcmUuQm9va0xpc3QiACgBElsKCERpc2NvdW50EhouYm9va3N0b3JlLkRpc2NvdW50UmVxdWVzdBoPLmJvb2tzdG9yZS5Cb29rIiKC0+STAhw6ASoiFy92MS9ib29rcy97aWR9OmRpc2NvdW50Mq4CChBNZW1iZXJDb250cm9sbGVyEjsKBExpc3QSHC5ib29rc3RvcmUuTWVtYmVyTGlzdFJlcXVlc3QaES5ib29rc3RvcmUuTWVtYmVyIgAwARIwCgZDcmVhdGUSES5ib29rc3RvcmUuTWVtYmVyGhEuYm9va3N0b3JlLk1lbWJlciIAEkEKCFJldHJpZXZlEiAuYm9va3N0b3JlLk1lbWJlclJldHJpZXZlUmVxdWVzdBoRLmJvb2tzdG9yZS5NZW1iZXIiABIwCgZVcGRhdGUSES5ib29rc3RvcmUuTWVtYmVyGhEuYm9va3N0b3JlLk1lbWJlciIAEjYKB0Rlc3Ryb3kSES5ib29rc3RvcmUuTWVtYmVyGhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5IgAyrgIKEFJldmlld0NvbnRyb2xsZXISOwoETGlzdBIcLmJvb2tzdG9yZS5SZXZpZXdMaXN0UmVxdWVzdBoRLmJvb2tzdG9yZS5SZXZpZXciADABEjAKBkNyZWF0ZRIRLmJvb2tzdG9yZS5SZXZpZXcaES5ib29rc3RvcmUuUmV2aWV3IgASQQoIUmV0cmlldmUSIC5ib29rc3RvcmUuUmV2aWV3UmV0cmlldmVSZXF1ZXN0GhEuYm9va3N0b3JlLlJldmlldyIAEjAKBlVwZGF0ZRIRLmJvb2tzdG9yZS5SZXZpZXcaES5ib29rc3RvcmUuUmV2aWV3IgASNgoHRGVzdHJveRIRLmJvb2tzdG9yZS5SZXZpZXcaFi5nb29nbGUucHJvdG9idWYuRW1wdHkiAGIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_empty, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message bookstore.Author
@@ -188,6 +188,30 @@ export const BookRetrieveRequestSchema: GenMessage<BookRetrieveRequest> = /*@__P
   messageDesc(file_bookstore, 5);
 
 /**
+ * @generated from message bookstore.DiscountRequest
+ */
+export type DiscountRequest = Message<"bookstore.DiscountRequest"> & {
+  /**
+   * @generated from field: int32 id = 1;
+   */
+  id: number;
+
+  /**
+   * 1 to 90.
+   *
+   * @generated from field: int32 percent = 2;
+   */
+  percent: number;
+};
+
+/**
+ * Describes the message bookstore.DiscountRequest.
+ * Use `create(DiscountRequestSchema)` to create a new message.
+ */
+export const DiscountRequestSchema: GenMessage<DiscountRequest> = /*@__PURE__*/
+  messageDesc(file_bookstore, 6);
+
+/**
  * @generated from message bookstore.BookList
  */
 export type BookList = Message<"bookstore.BookList"> & {
@@ -202,7 +226,7 @@ export type BookList = Message<"bookstore.BookList"> & {
  * Use `create(BookListSchema)` to create a new message.
  */
 export const BookListSchema: GenMessage<BookList> = /*@__PURE__*/
-  messageDesc(file_bookstore, 6);
+  messageDesc(file_bookstore, 7);
 
 /**
  * @generated from message bookstore.BookListPage
@@ -229,7 +253,7 @@ export type BookListPage = Message<"bookstore.BookListPage"> & {
  * Use `create(BookListPageSchema)` to create a new message.
  */
 export const BookListPageSchema: GenMessage<BookListPage> = /*@__PURE__*/
-  messageDesc(file_bookstore, 7);
+  messageDesc(file_bookstore, 8);
 
 /**
  * @generated from message bookstore.Member
@@ -271,7 +295,7 @@ export type Member = Message<"bookstore.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_bookstore, 8);
+  messageDesc(file_bookstore, 9);
 
 /**
  * @generated from message bookstore.LoginRequest
@@ -293,7 +317,7 @@ export type LoginRequest = Message<"bookstore.LoginRequest"> & {
  * Use `create(LoginRequestSchema)` to create a new message.
  */
 export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
-  messageDesc(file_bookstore, 9);
+  messageDesc(file_bookstore, 10);
 
 /**
  * @generated from message bookstore.LoginResponse
@@ -317,7 +341,7 @@ export type LoginResponse = Message<"bookstore.LoginResponse"> & {
  * Use `create(LoginResponseSchema)` to create a new message.
  */
 export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
-  messageDesc(file_bookstore, 10);
+  messageDesc(file_bookstore, 11);
 
 /**
  * @generated from message bookstore.MemberListRequest
@@ -330,7 +354,7 @@ export type MemberListRequest = Message<"bookstore.MemberListRequest"> & {
  * Use `create(MemberListRequestSchema)` to create a new message.
  */
 export const MemberListRequestSchema: GenMessage<MemberListRequest> = /*@__PURE__*/
-  messageDesc(file_bookstore, 11);
+  messageDesc(file_bookstore, 12);
 
 /**
  * @generated from message bookstore.MemberRetrieveRequest
@@ -347,7 +371,7 @@ export type MemberRetrieveRequest = Message<"bookstore.MemberRetrieveRequest"> &
  * Use `create(MemberRetrieveRequestSchema)` to create a new message.
  */
 export const MemberRetrieveRequestSchema: GenMessage<MemberRetrieveRequest> = /*@__PURE__*/
-  messageDesc(file_bookstore, 12);
+  messageDesc(file_bookstore, 13);
 
 /**
  * @generated from message bookstore.Review
@@ -388,7 +412,7 @@ export type Review = Message<"bookstore.Review"> & {
  * Use `create(ReviewSchema)` to create a new message.
  */
 export const ReviewSchema: GenMessage<Review> = /*@__PURE__*/
-  messageDesc(file_bookstore, 13);
+  messageDesc(file_bookstore, 14);
 
 /**
  * @generated from message bookstore.ReviewListRequest
@@ -401,7 +425,7 @@ export type ReviewListRequest = Message<"bookstore.ReviewListRequest"> & {
  * Use `create(ReviewListRequestSchema)` to create a new message.
  */
 export const ReviewListRequestSchema: GenMessage<ReviewListRequest> = /*@__PURE__*/
-  messageDesc(file_bookstore, 14);
+  messageDesc(file_bookstore, 15);
 
 /**
  * @generated from message bookstore.ReviewRetrieveRequest
@@ -418,7 +442,7 @@ export type ReviewRetrieveRequest = Message<"bookstore.ReviewRetrieveRequest"> &
  * Use `create(ReviewRetrieveRequestSchema)` to create a new message.
  */
 export const ReviewRetrieveRequestSchema: GenMessage<ReviewRetrieveRequest> = /*@__PURE__*/
-  messageDesc(file_bookstore, 15);
+  messageDesc(file_bookstore, 16);
 
 /**
  * Members log in for a bearer token: send it as `authorization: Bearer <token>` metadata.
@@ -556,6 +580,16 @@ export const BookController: GenService<{
     methodKind: "client_streaming";
     input: typeof BookSchema;
     output: typeof BookListSchema;
+  },
+  /**
+   * Takes a percentage off a book's price (a custom action; staff only).
+   *
+   * @generated from rpc bookstore.BookController.Discount
+   */
+  discount: {
+    methodKind: "unary";
+    input: typeof DiscountRequestSchema;
+    output: typeof BookSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_bookstore, 2);
