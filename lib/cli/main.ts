@@ -1,142 +1,158 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { parseArgs } from 'node:util';
+import { Command, InvalidArgumentError } from 'commander';
 import { appModuleReference } from './app-module-reference';
 import { checkCommand } from './check.command';
 import { generateProtoCommand } from './generate-proto.command';
 import { runServerCommand } from './run-server.command';
 
-const USAGE = `Usage: grpc-framework <command> [options]
+const MODULE_SOURCES = `The application module comes from --module, else "module" in grpc-framework.json, else the
+"grpc-framework": { "module" } field of package.json.`;
 
-Commands:
-  generateproto --entity <module>:<Class> [--fields a,b,c] [--package name]
-                [--service Name] [--file path.proto] [--wrappers] [--paged]
-                [--presence] [--null-oneof]
-  generateproto --serializer <module>:<Class> [--package name] [--service Name]
-                [--file path.proto] [--paged] [--write-message] [--presence] [--null-oneof]
-      Writes the .proto of a model service for a MikroORM entity (stdout unless --file).
-      <module> is a .ts or .js file; --package defaults to the entity's folder name.
-      --paged adds filter, order_by, page_size and page_token to the List request, and a
-      unary ListPage rpc (PagedListModelMixin). --presence gives the fields a Create must
-      send proto3 presence (optional), so a missing one is "This field is required." rather
-      than 0 or ''; --null-oneof sends nullable scalars in the null pattern (NullableString:
-      a oneof of the value and google.protobuf.NullValue), so clients can set them to null.
-      --serializer writes the messages from a serializer's fields instead: nested serializers
-      as messages, computed and write-only fields marked; --write-message gives Create and
-      Update a <Model>Write message, and keeps write-only fields out of the one sent.
-      --presence and --null-oneof apply to the fields a client writes; a key field beside a
-      writable nested object (author_id beside author) always gets presence.
+/** The command line: one subcommand per task, each answering --help with its own options. */
+function program(argv: string[]): Command {
+  const cli = new Command('grpc-framework')
+    .usage('<command> [options]')
+    .description('Serve MikroORM models over gRPC with NestJS: generate protos, run the server, check the configuration.')
+    .showHelpAfterError('(run the command with --help for its options)')
+    .showSuggestionAfterError()
+    .addHelpText('after', `\n${MODULE_SOURCES}\n`);
 
-  runserver [address] [--module <module>:<Export>] [--dev] [--workers N]
-            [--max-workers N] [--grace-period ms] [--web address]
-      Serves the application module (default address 127.0.0.1:50051; 0.0.0.0:50051 listens
-      on every interface). --dev restarts on source changes; --workers N runs N processes on
-      one port; --max-workers caps concurrent calls per connection; --grace-period is how long
-      in-flight calls get on SIGTERM/SIGINT (default 5000 ms); --web also answers gRPC-Web and
-      Connect calls on that address (the module's web.url).
+  cli
+    .command('generateproto')
+    .description('Writes the .proto of a model service for a MikroORM entity or a serializer (stdout unless --file).')
+    .option('--entity <module:Class>', 'the entity, e.g. src/blog/post.entity.ts:Post (a .ts or .js file)')
+    .option('--model <module:Class>', "the same as --entity (django-grpc-framework's name)")
+    .option('--serializer <module:Class>', "the messages follow a serializer's fields instead: nested, computed and write-only fields")
+    .option('--fields <a,b,c>', 'with --entity: the entity properties to include, in order')
+    .option('--package <name>', "the proto package (default: the module's folder name)")
+    .option('--service <Name>', 'the service name (default: <Model>Controller)')
+    .option('--file <path.proto>', 'write the file (never over an existing one) instead of printing it')
+    .option('--wrappers', 'with --entity: nullable scalars as google.protobuf.*Value wrappers instead of proto3 optional')
+    .option('--paged', 'List requests get filter, order_by, page_size and page_token, and the service a unary ListPage')
+    .option('--presence', 'fields a Create must send get proto3 presence (optional), so a missing one is "This field is required."')
+    .option('--null-oneof', 'nullable scalars in the null pattern (NullableString: a oneof of the value and NullValue)')
+    .option(
+      '--write-message',
+      'with --serializer: Create and Update receive a <Model>Write message; write-only fields stay out of the one sent',
+    )
+    .addHelpText(
+      'after',
+      `
+--presence and --null-oneof apply to the fields a client writes; a key field beside a writable
+nested object (author_id beside author) always gets presence.
 
-  check [--module <module>:<Export>]
-      Runs the start-up checks without listening; exits 1 and lists the problems if any.
-
-The application module comes from --module, else "module" in grpc-framework.json, else the
-"grpc-framework": { "module" } field of package.json.
-`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
-    return command ? 0 : 1;
-  }
-  if (command === 'generateproto') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        entity: { type: 'string' },
-        model: { type: 'string' },
-        fields: { type: 'string' },
-        package: { type: 'string' },
-        service: { type: 'string' },
-        file: { type: 'string' },
-        wrappers: { type: 'boolean' },
-        paged: { type: 'boolean' },
-        serializer: { type: 'string' },
-        'write-message': { type: 'boolean' },
-        presence: { type: 'boolean' },
-        'null-oneof': { type: 'boolean' },
-      },
+Examples:
+  grpc-framework generateproto --entity src/blog/post.entity.ts:Post --fields id,title,content
+  grpc-framework generateproto --serializer src/bookstore/book.serializer.ts:BookSerializer --paged --file protos/bookstore.proto
+`,
+    )
+    .action(async (options: GenerateOptions) => {
+      const entity = options.entity ?? options.model;
+      if (!entity && !options.serializer) {
+        throw new Error(
+          'generateproto needs --entity <module>:<Class> (or --serializer <module>:<Class>), e.g. --entity src/blog/post.entity.ts:Post',
+        );
+      }
+      const text = await generateProtoCommand({
+        entity,
+        fields: options.fields
+          ?.split(',')
+          .map((f) => f.trim())
+          .filter(Boolean),
+        packageName: options.package,
+        serviceName: options.service,
+        file: options.file,
+        wrappers: options.wrappers,
+        paged: options.paged,
+        presence: options.presence,
+        nullOneof: options.nullOneof,
+        serializer: options.serializer,
+        writeMessage: options.writeMessage,
+      });
+      if (!options.file) process.stdout.write(text);
     });
-    const entity = values.entity ?? values.model;
-    if (!entity && !values.serializer)
-      throw new Error(
-        'generateproto needs --entity <module>:<Class> (or --serializer <module>:<Class>), e.g. --entity src/blog/post.entity.ts:Post',
+
+  cli
+    .command('runserver')
+    .description('Serves the application module until SIGTERM or SIGINT.')
+    .argument('[address]', 'where to listen; 0.0.0.0:50051 listens on every interface', '127.0.0.1:50051')
+    .option('--module <module:Export>', 'the application module, e.g. src/app.module.ts:AppModule')
+    .option('--dev', 'restart on source changes')
+    .option('--workers <n>', 'run n processes on one port', positiveInteger, 1)
+    .option('--max-workers <n>', 'the most concurrent calls per connection', positiveInteger)
+    .option('--grace-period <ms>', 'how long in-flight calls get on SIGTERM or SIGINT (default 5000)', positiveInteger)
+    .option('--web <address>', "also answer gRPC-Web, Connect and HTTP/JSON calls on this address (the module's web.url)")
+    .addHelpText('after', `\n${MODULE_SOURCES}\n`)
+    .action(async (address: string, options: RunServerOptions) => {
+      await runServerCommand(
+        {
+          address,
+          module: appModuleReference(options.module),
+          dev: options.dev ?? false,
+          workers: options.workers,
+          maxWorkers: options.maxWorkers,
+          gracePeriodMs: options.gracePeriod,
+          web: options.web,
+        },
+        argv,
       );
-    const text = await generateProtoCommand({
-      entity,
-      fields: values.fields
-        ?.split(',')
-        .map((f) => f.trim())
-        .filter(Boolean),
-      packageName: values.package,
-      serviceName: values.service,
-      file: values.file,
-      wrappers: values.wrappers,
-      paged: values.paged,
-      presence: values.presence,
-      nullOneof: values['null-oneof'],
-      serializer: values.serializer,
-      writeMessage: values['write-message'],
+      keepRunning = true; // the server exits on its own
     });
-    if (!values.file) process.stdout.write(text);
-    return 0;
-  }
-  if (command === 'runserver') {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        module: { type: 'string' },
-        dev: { type: 'boolean' },
-        workers: { type: 'string' },
-        'max-workers': { type: 'string' },
-        'grace-period': { type: 'string' },
-        web: { type: 'string' },
-      },
+
+  cli
+    .command('check')
+    .description('Runs the start-up checks without listening; exits 1 and lists the problems if any.')
+    .option('--module <module:Export>', 'the application module, e.g. src/app.module.ts:AppModule')
+    .addHelpText('after', `\n${MODULE_SOURCES}\n`)
+    .action(async (options: { module?: string }) => {
+      if (!(await checkCommand(appModuleReference(options.module)))) process.exitCode = 1;
     });
-    await runServerCommand(
-      {
-        address: positionals[0] ?? '127.0.0.1:50051',
-        module: appModuleReference(values.module),
-        dev: values.dev ?? false,
-        workers: positiveInteger(values.workers ?? '1', '--workers'),
-        maxWorkers: values['max-workers'] === undefined ? undefined : positiveInteger(values['max-workers'], '--max-workers'),
-        gracePeriodMs: values['grace-period'] === undefined ? undefined : positiveInteger(values['grace-period'], '--grace-period'),
-        web: values.web,
-      },
-      argv,
-    );
-    return -1; // keep running; the command exits on its own
-  }
-  if (command === 'check') {
-    const { values } = parseArgs({ args: rest, options: { module: { type: 'string' } } });
-    return (await checkCommand(appModuleReference(values.module))) ? 0 : 1;
-  }
-  process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
-  return 1;
+
+  return cli;
 }
 
-function positiveInteger(text: string, flag: string): number {
+interface GenerateOptions {
+  entity?: string;
+  model?: string;
+  serializer?: string;
+  fields?: string;
+  package?: string;
+  service?: string;
+  file?: string;
+  wrappers?: boolean;
+  paged?: boolean;
+  presence?: boolean;
+  nullOneof?: boolean;
+  writeMessage?: boolean;
+}
+
+interface RunServerOptions {
+  module?: string;
+  dev?: boolean;
+  workers: number;
+  maxWorkers?: number;
+  gracePeriod?: number;
+  web?: string;
+}
+
+let keepRunning = false;
+
+function positiveInteger(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive whole number, got "${text}".`);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`It needs a positive whole number, got "${text}".`);
   return value;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (error: Error) => {
-    process.stderr.write(`grpc-framework: ${error.message}\n`);
-    process.exit(1);
-  },
-);
+const argv = process.argv.slice(2);
+program(argv)
+  .parseAsync(argv, { from: 'user' })
+  .then(
+    () => {
+      if (!keepRunning) process.exit(process.exitCode ?? 0);
+    },
+    (error: Error) => {
+      process.stderr.write(`grpc-framework: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
