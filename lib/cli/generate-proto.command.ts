@@ -1,8 +1,8 @@
 import { MetadataStorage, MikroORM, Options } from '@mikro-orm/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { generateProto } from './proto-generator';
-import { generateProtoFromSerializer, SerializerLike } from './serializer-proto-generator';
+import { generateProto } from '../contract/entity-proto';
+import { generateProtoFromSerializer, SerializerLike } from '../contract/serializer-proto';
 import { useEntityMetadata } from '../serializers/entity-metadata-source';
 import { loadExport } from './load-module';
 
