@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { appModuleReference } from './app-module-reference';
 import { checkCommand } from './check.command';
+import { generateModuleCommand } from './generate-module.command';
 import { generateProtoCommand } from './generate-proto.command';
 import { runServerCommand } from './run-server.command';
 
@@ -20,7 +21,19 @@ function program(argv: string[]): Command {
 
   cli
     .command('generateproto')
-    .description('Writes the .proto of a model service for a MikroORM entity or a serializer (stdout unless --file).')
+    .description(
+      'Writes the protos of the application (--module), or the .proto of one model service for an entity or a serializer (stdout unless --file).',
+    )
+    .option('--module <module:Export>', 'generate every registered service, one file per package, keeping field numbers stable')
+    .option(
+      '--out <dir>',
+      "with --module: where a package without a file gets <package>.proto (default: the module's first proto's folder)",
+    )
+    .option('--check', 'with --module: write nothing; print a diff and exit 1 when the files differ from what the application generates')
+    .option(
+      '--allow-breaking',
+      'with --module: write changes that break deployed clients (a type change, a removed rpc) instead of refusing them',
+    )
     .option('--entity <module:Class>', 'the entity, e.g. src/blog/post.entity.ts:Post (a .ts or .js file)')
     .option('--model <module:Class>', "the same as --entity (django-grpc-framework's name)")
     .option('--serializer <module:Class>', "the messages follow a serializer's fields instead: nested, computed and write-only fields")
@@ -42,12 +55,41 @@ function program(argv: string[]): Command {
 --presence and --null-oneof apply to the fields a client writes; a key field beside a writable
 nested object (author_id beside author) always gets presence.
 
+With --module, an existing file keeps every field's and enum value's number and name; new fields
+take the next free numbers and removed ones become reserved. A file whose first lines carry
+"// grpc-framework: hand-written" is not written; --check checks it against the services.
+
 Examples:
+  grpc-framework generateproto --module src/app.module.ts:AppModule --out protos
+  grpc-framework generateproto --module src/app.module.ts:AppModule --check
   grpc-framework generateproto --entity src/blog/post.entity.ts:Post --fields id,title,content
   grpc-framework generateproto --serializer src/bookstore/book.serializer.ts:BookSerializer --paged --file protos/bookstore.proto
 `,
     )
     .action(async (options: GenerateOptions) => {
+      if (options.module) {
+        if (options.entity || options.model || options.serializer) {
+          throw new Error(
+            'generateproto takes --module or --entity/--serializer, not both: --module generates every service of the application.',
+          );
+        }
+        const ok = await generateModuleCommand({
+          module: options.module,
+          out: options.out,
+          check: options.check,
+          allowBreaking: options.allowBreaking,
+          presence: options.presence,
+          nullOneof: options.nullOneof,
+          writeMessage: options.writeMessage,
+        });
+        if (!ok) process.exitCode = 1;
+        return;
+      }
+      if (options.check || options.allowBreaking || options.out) {
+        throw new Error(
+          '--check, --allow-breaking and --out work with --module, e.g. generateproto --module src/app.module.ts:AppModule --check',
+        );
+      }
       const entity = options.entity ?? options.model;
       if (!entity && !options.serializer) {
         throw new Error(
@@ -113,6 +155,10 @@ Examples:
 }
 
 interface GenerateOptions {
+  module?: string;
+  out?: string;
+  check?: boolean;
+  allowBreaking?: boolean;
   entity?: string;
   model?: string;
   serializer?: string;

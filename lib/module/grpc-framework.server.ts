@@ -31,7 +31,7 @@ import { planOf } from '../planning/service-plans';
 import { describePlan } from '../plan/describe-plan';
 import { GenericServiceBase } from '../services/generic-service';
 import { checkModelService } from '../checks/model-service-check';
-import { bindService, servicesAmong, ServiceToBind } from '../nest/service-binding';
+import { bindService, DiscoveredController, servicesAmong, ServiceToBind } from '../nest/service-binding';
 import type { BoundRpc } from '../transport/bound-rpc';
 import { registerInternals } from '../transport/server-internals';
 import { undecoratedImplementations } from '../nest/undecorated-controllers';
@@ -90,6 +90,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       },
       handlerFor: (path) => this.handlers.get(path),
       fastPathReport: () => [...this.report],
+      registeredServices: () => servicesAmong(this.discoveredControllers()),
+      entityMetadata: () => this.findOrm()?.getMetadata(),
       useEntityManagerFactory: (factory) => {
         this.env.forkEntityManager = factory ?? this.defaultForkEntityManager;
         this.env.readEntityManager = factory ? undefined : this.findOrm()?.em;
@@ -214,11 +216,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     if (orm) useEntityMetadata(orm.getMetadata());
     const registry = this.registry;
     const interceptors = await this.interceptorInstances();
-    const controllers = this.discovery.getControllers().map((wrapper) => ({
-      instance: wrapper.instance,
-      moduleKey: wrapper.host?.token ?? '',
-      moduleName: wrapper.host?.metatype?.name ?? 'its module',
-    }));
+    const controllers = this.discoveredControllers();
     const services = servicesAmong(controllers);
     const problems: string[] = [];
     const bound: BoundRpc[] = [];
@@ -315,6 +313,14 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       this.report.push(`${service.options.service} (${service.instance.constructor.name})`, ...lines.map((line) => `  ${line}`));
     }
     if (this.report.length) this.logger.debug(`Fast paths:\n${this.report.join('\n')}`);
+  }
+
+  private discoveredControllers(): DiscoveredController[] {
+    return this.discovery.getControllers().map((wrapper) => ({
+      instance: wrapper.instance,
+      moduleKey: wrapper.host?.token ?? '',
+      moduleName: wrapper.host?.metatype?.name ?? 'its module',
+    }));
   }
 
   private findOrm(): MikroORM | undefined {

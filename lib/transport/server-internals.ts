@@ -1,4 +1,5 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, MetadataStorage } from '@mikro-orm/core';
+import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
 import type { ResolvedGrpcFrameworkOptions } from '../interfaces/grpc-framework-options.interface';
 import type { RpcHandler } from '../call/call-port';
 
@@ -14,6 +15,10 @@ export interface ServerInternals {
   useEntityManagerFactory(factory: (() => EntityManager) | undefined): void;
   /** Per model service, the path each action takes (fast or not, and why), once prepared. */
   fastPathReport(): string[];
+  /** The controllers decorated with `@GrpcModelService`, with their options, in module order. */
+  registeredServices(): { instance: object; options: GrpcModelServiceOptions }[];
+  /** MikroORM's entity metadata, when the application has MikroORM. */
+  entityMetadata(): MetadataStorage | undefined;
 }
 
 const internals = new WeakMap<object, ServerInternals>();

@@ -63,7 +63,7 @@ export class MemberSerializer extends ModelProtoSerializer(Member, {
 }
 
 /** What `BookController.Discount` reads: a book, and a percentage off its price (1 to 90). */
-export class DiscountSerializer extends ProtoSerializer {
+export class DiscountRequestSerializer extends ProtoSerializer {
   @ProtoField({ kind: 'integer' }) id!: number;
 
   @Min(1, { message: 'A discount is 1 to 90 percent.' })

@@ -13,7 +13,7 @@ import {
 import { Author } from './author.entity';
 import { Book } from './book.entity';
 import { bookstoreAuthenticator, BookstoreUser, IsOwnerOrStaff, IsSelfOrStaff, IsStaffOrReadOnly } from './bookstore-auth';
-import { AuthorSerializer, BookSerializer, DiscountSerializer, MemberSerializer, ReviewSerializer } from './bookstore.serializers';
+import { AuthorSerializer, BookSerializer, DiscountRequestSerializer, MemberSerializer, ReviewSerializer } from './bookstore.serializers';
 import { Member } from './member.entity';
 import { Review } from './review.entity';
 import { hashPassword } from './password';
@@ -51,7 +51,7 @@ export class AuthorService extends ModelService(Author) {}
 })
 export class BookService extends BulkCreateModelMixin(PagedListModelMixin(ModelService(Book))) {
   /** A custom action: the request validated by its serializer, the book sent back as Retrieve sends it. */
-  @GrpcAction({ request: DiscountSerializer, response: BookSerializer })
+  @GrpcAction({ request: DiscountRequestSerializer, response: BookSerializer })
   async Discount({ percent }: { percent: number }): Promise<Book> {
     return this.atomically(async () => {
       const book = await this.getObject(); // the request's `id`, locked until the write commits

@@ -1,0 +1,173 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { createTwoFilesPatch } from 'diff';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { applicationContract, ContractOptions } from '../contract/application-contract';
+import type { ProtoFileModel } from '../contract/proto-model';
+import { isHandWritten, ProtoFileError, readProtoFile } from '../contract/proto-reader';
+import { writeProtoFile } from '../contract/proto-writer';
+import { mergeIntoExisting } from '../contract/stable-numbers';
+import { withStartupHint } from '../errors/startup-hints';
+import { useEntityMetadata } from '../serializers/entity-metadata-source';
+import { GrpcFrameworkServer } from '../module/grpc-framework.server';
+import { ProtoFileResolver } from '../proto/proto-files';
+import { internalsOf } from '../transport/server-internals';
+import { buildWithoutStarting } from './application-context';
+import { loadExport } from './load-module';
+
+export interface GenerateModuleArgs extends ContractOptions {
+  /** `<module>:<Export>` of the application module. */
+  module: string;
+  /** Where a package without a file yet gets `<package>.proto`. @default the folder of the module's first proto file, else `protos` */
+  out?: string;
+  /** Compare instead of writing: print a unified diff and fail when the files differ. */
+  check?: boolean;
+  /** Write changes that break deployed clients (a type change, a removed rpc) instead of refusing them. */
+  allowBreaking?: boolean;
+}
+
+/** One file as generation leaves it. */
+interface PlannedFile {
+  path: string;
+  text: string;
+  /** The text on disk, when the file exists. */
+  before?: string;
+}
+
+/**
+ * `grpc-framework generateproto --module`: writes one file per package with every registered
+ * service, merged into the file on disk so that numbers stay (see `mergeIntoExisting`); files
+ * marked hand-written are left alone and checked against the services instead. Nothing is
+ * written unless every file could be generated; a change that breaks deployed clients is
+ * refused without `allowBreaking`. With `check`, resolves false (and prints a diff) when the
+ * files on disk are not what the application generates.
+ */
+export async function generateModuleCommand(args: GenerateModuleArgs, out: NodeJS.WritableStream = process.stdout): Promise<boolean> {
+  let app: INestApplicationContext | undefined;
+  try {
+    app = await buildWithoutStarting(loadExport(args.module, '--module'), 'generateproto');
+    const server = app.get(GrpcFrameworkServer, { strict: false });
+    const { files, handWritten } = plan(server, args);
+    if (!args.check) {
+      writeAll(files, out);
+      return true;
+    }
+    const drifted = files.filter((file) => file.before !== file.text);
+    for (const file of drifted) out.write(createTwoFilesPatch(file.path, file.path, file.before ?? '', file.text, 'on disk', 'generated'));
+    // Hand-written files (and the rest) must still serve the services: the start-up checks say so.
+    await server.prepare().catch((error: unknown) => {
+      throw withStartupHint(error);
+    });
+    if (drifted.length) {
+      out.write(
+        `\n${drifted.length} proto file${drifted.length > 1 ? 's differ' : ' differs'} from what the application generates: ` +
+          `run grpc-framework generateproto --module ${args.module} and commit the result.\n`,
+      );
+      return false;
+    }
+    out.write(
+      `The protos match the application: ${files.length} generated${handWritten.length ? `, ${handWritten.length} hand-written checked against the services (${handWritten.join(', ')})` : ''}.\n`,
+    );
+    return true;
+  } finally {
+    await app?.close();
+  }
+}
+
+/** Every generated file's new text, or an error naming what stops generation. */
+function plan(server: GrpcFrameworkServer, args: GenerateModuleArgs): { files: PlannedFile[]; handWritten: string[] } {
+  const internals = internalsOf(server);
+  const { protoPath, loader } = internals.options;
+  const onDisk = protoFilesOf(protoPath, loader.includeDirs);
+  const problems = [...onDisk.problems];
+  const byPackage = new Map<string, ProtoFileModel[]>();
+  for (const file of onDisk.files) byPackage.set(file.package, [...(byPackage.get(file.package) ?? []), file]);
+  const handWritten = onDisk.files.filter(isHandWritten);
+  const handWrittenPackages = new Set(handWritten.map((file) => file.package));
+  const services = internals.registeredServices().filter((service) => !handWrittenPackages.has(packageOf(service.options.service)));
+  const existing = (pkg: string): ProtoFileModel | undefined => {
+    const declaring = (byPackage.get(pkg) ?? []).filter((file) => file.services.length || file.types.length);
+    if (declaring.length > 1) {
+      problems.push(
+        `package ${pkg} is split over ${declaring.map((f) => f.path).join(' and ')}; generation writes one file per package: ` +
+          'move its declarations into one file, or mark the files hand-written.',
+      );
+    }
+    return declaring[0];
+  };
+  const metadata = internals.entityMetadata();
+  if (!metadata) throw new Error('generateproto --module needs MikroORM in the application module (MikroOrmModule.forRoot).');
+  useEntityMetadata(metadata);
+  const contract = applicationContract(services, metadata, existing, args);
+  problems.push(...contract.problems);
+  const breaking: string[] = [];
+  const outDir = args.out ?? (onDisk.wanted[0] ? path.dirname(onDisk.wanted[0]) : 'protos');
+  const files = contract.files.map((generated): PlannedFile => {
+    const before = existing(generated.package);
+    const target =
+      before?.path ??
+      onDisk.missing.find((file) => path.basename(file) === `${generated.package}.proto`) ??
+      path.join(outDir, `${generated.package}.proto`);
+    const merged = mergeIntoExisting({ ...generated, path: target }, before);
+    breaking.push(...merged.breaking);
+    return { path: target, text: writeProtoFile(merged.file), before: before ? fs.readFileSync(before.path, 'utf8') : undefined };
+  });
+  if (problems.length)
+    throw new Error(
+      `generateproto --module could not generate the protos (nothing was written):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  if (breaking.length && !args.allowBreaking) {
+    throw new Error(
+      `generateproto --module refused changes that break deployed clients (nothing was written):\n${breaking.map((b) => `  - ${b}`).join('\n')}\n` +
+        'Keep the old fields and rpcs, or pass --allow-breaking if every client is updated with the server.',
+    );
+  }
+  return { files, handWritten: handWritten.map((file) => file.path) };
+}
+
+/** The module's proto files that exist, read; the paths of those that do not (yet). */
+function protoFilesOf(protoPath: readonly string[], includeDirs: readonly string[]) {
+  const resolver = new ProtoFileResolver(includeDirs);
+  const files: ProtoFileModel[] = [];
+  const missing: string[] = [];
+  const wanted: string[] = [];
+  const problems: string[] = [];
+  for (const entry of protoPath) {
+    let file: string;
+    try {
+      file = resolver.resolveSource({ file: entry });
+    } catch {
+      missing.push(entry);
+      wanted.push(entry);
+      continue;
+    }
+    const relative = path.relative(process.cwd(), file) || file;
+    wanted.push(relative);
+    try {
+      files.push(readProtoFile(relative, fs.readFileSync(file, 'utf8')));
+    } catch (error) {
+      if (!(error instanceof ProtoFileError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  return { files, missing, wanted, problems };
+}
+
+function packageOf(service: string): string {
+  const dot = service.lastIndexOf('.');
+  return dot > 0 ? service.slice(0, dot) : '';
+}
+
+/** Writes every changed file: each to a temporary name first, then all renamed, so a failure leaves no half-written file. */
+function writeAll(files: readonly PlannedFile[], out: NodeJS.WritableStream): void {
+  const changed = files.filter((file) => file.before !== file.text);
+  const temporary = changed.map((file) => {
+    fs.mkdirSync(path.dirname(path.resolve(file.path)), { recursive: true });
+    const name = `${file.path}.${process.pid}.tmp`;
+    fs.writeFileSync(name, file.text);
+    return name;
+  });
+  changed.forEach((file, i) => fs.renameSync(temporary[i], file.path));
+  for (const file of files)
+    out.write(`${file.path}: ${file.before === undefined ? 'written' : file.before === file.text ? 'up to date' : 'updated'}\n`);
+}
