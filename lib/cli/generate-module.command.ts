@@ -54,10 +54,6 @@ export async function generateModuleCommand(args: GenerateModuleArgs, out: NodeJ
     }
     const drifted = files.filter((file) => file.before !== file.text);
     for (const file of drifted) out.write(createTwoFilesPatch(file.path, file.path, file.before ?? '', file.text, 'on disk', 'generated'));
-    // Hand-written files (and the rest) must still serve the services: the start-up checks say so.
-    await server.prepare().catch((error: unknown) => {
-      throw withStartupHint(error);
-    });
     if (drifted.length) {
       out.write(
         `\n${drifted.length} proto file${drifted.length > 1 ? 's differ' : ' differs'} from what the application generates: ` +
@@ -65,6 +61,10 @@ export async function generateModuleCommand(args: GenerateModuleArgs, out: NodeJ
       );
       return false;
     }
+    // Hand-written files (and the rest) must still serve the services: the start-up checks say so.
+    await server.prepare().catch((error: unknown) => {
+      throw withStartupHint(error);
+    });
     out.write(
       `The protos match the application: ${files.length} generated${handWritten.length ? `, ${handWritten.length} hand-written checked against the services (${handWritten.join(', ')})` : ''}.\n`,
     );

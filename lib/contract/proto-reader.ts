@@ -18,7 +18,7 @@ export function readProtoFile(path: string, source: string): ProtoFileModel {
   try {
     parsed = protobuf.parse(source, { keepCase: true, alternateCommentMode: true });
   } catch (error) {
-    throw new ProtoFileError(`${path}: ${(error as Error).message}`);
+    throw new ProtoFileError(`${path}: ${duplicateNumber(source, (error as Error).message) ?? (error as Error).message}`);
   }
   const pkg = parsed.package ?? '';
   const namespace = pkg ? parsed.root.lookup(pkg) : parsed.root;
@@ -29,8 +29,8 @@ export function readProtoFile(path: string, source: string): ProtoFileModel {
     else if (nested instanceof protobuf.Type) types.push(messageOf(path, nested));
     else if (nested instanceof protobuf.Enum) types.push(enumOf(nested));
   }
-  const syntaxAt = source.search(/^\s*syntax\s*=/m);
-  const header = syntaxAt > 0 ? source.slice(0, syntaxAt).replace(/\n+$/, '').split('\n') : undefined;
+  const syntaxAt = source.search(/^[ \t]*syntax\s*=/m);
+  const header = syntaxAt > 0 ? source.slice(0, syntaxAt).replace(/\n$/, '').split('\n') : undefined;
   return { path, package: pkg, header, services, types, imports: [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])] };
 }
 
@@ -152,6 +152,18 @@ function bodyLines(text: string): string[] {
   while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
   const indent = Math.min(...lines.filter((line) => line.trim()).map((line) => /^\s*/.exec(line)![0].length));
   return lines.map((line) => (line.trim() ? `    ${line.slice(indent)}` : ''));
+}
+
+/** protobufjs's "duplicate id 2 in Type Item" with the fields named, as the generator reports it. */
+function duplicateNumber(source: string, message: string): string | undefined {
+  const found = /duplicate id (\d+) in Type (\w+)/.exec(message);
+  if (!found) return undefined;
+  const [, number, type] = found;
+  const code = blankedCommentsAndStrings(source);
+  const start = new RegExp(`\\bmessage\\s+${type}\\s*\\{`).exec(code);
+  const block = start ? code.slice(start.index, closingBrace(code, start.index + start[0].length - 1)) : '';
+  const names = [...block.matchAll(new RegExp(`(\\w+)\\s*=\\s*${number}\\s*[;\\[]`, 'g'))].map((m) => m[1]);
+  return `message ${type}: fields ${names.join(' and ')} both have number ${number}; give one a free number.`;
 }
 
 /** The index of the brace closing the one at `open`. */

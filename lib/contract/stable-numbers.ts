@@ -14,7 +14,7 @@ export interface MergedFile {
  * messages and fields keep their order, new ones come after what precedes them in the
  * generated file (new fields last); comments and rpc options written in
  * the file are kept (the generator's comments fill in where the file has none), and so is a
- * field's `optional`, which changes neither the wire nor JSON. A type or cardinality change, a
+ * field's `optional` (which changes neither the wire nor JSON; the generator may add it). A type or cardinality change, a
  * removed or changed rpc, or a removed service is reported as breaking.
  */
 export function mergeIntoExisting(generated: ProtoFileModel, existing: ProtoFileModel | undefined): MergedFile {
@@ -87,15 +87,21 @@ function mergeMessage(at: string, old: MessageModel, next: MessageModel, breakin
     const now = next.fields.find((f) => f.name === field.name)!;
     const change = fieldChange(field, now);
     if (change) breaking.push(`${at}: message ${old.name} field ${field.name} = ${field.number} ${change}.`);
-    // `optional` is the file's choice: presence changes neither the wire nor JSON.
-    const label = change || (field.label !== 'optional' && now.label !== 'optional') ? now.label : field.label;
+    // `optional`, once written, stays (presence changes neither the wire nor JSON), and the generator may add it.
+    const label = !change && now.label !== 'repeated' && (field.label === 'optional' || now.label === 'optional') ? 'optional' : now.label;
     fields.push({ ...now, label, number: field.number, comment: field.comment ?? now.comment });
   }
   for (const field of next.fields) {
     if (oldFields.has(field.name)) continue;
-    // A name given back by a regeneration takes a new number; its old one stays reserved.
-    reserved.names = reserved.names.filter((name) => name !== field.name);
-    fields.push({ ...field, number: free++ });
+    const number = free++;
+    if (reserved.names.includes(field.name)) {
+      // A name given back takes a new number (its old one stays reserved): JSON clients that still send it would set the new field.
+      reserved.names = reserved.names.filter((name) => name !== field.name);
+      breaking.push(
+        `${at}: message ${old.name} field ${field.name} comes back as number ${number}, but the name is reserved (an earlier field).`,
+      );
+    }
+    fields.push({ ...field, number });
   }
   for (const field of old.fields) {
     if (nextNames.has(field.name)) continue;
