@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.tools/', 'node_modules/', 'coverage/', 'sample/web/gen/', 'bench/results/'] },
+  { ignores: ['dist/', '.tools/', 'node_modules/', 'coverage/', 'sample/web/gen/', 'sample/types/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

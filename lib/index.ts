@@ -80,6 +80,9 @@ export type { MtlsAuthenticatorOptions } from './auth/mtls-authenticator';
 export { AllowAny, BasePermission, IsAuthenticated, IsAuthenticatedOrReadOnly, READ_ACTIONS } from './auth/permissions';
 export type { Permission, PermissionLike, ServicePermissions } from './auth/permissions';
 export { GrpcFrameworkServer } from './module/grpc-framework.server';
+export { createGrpcClient } from './client/create-grpc-client';
+export type { GrpcClientOf, GrpcClientOptions } from './client/create-grpc-client';
+export type { ClientRpc, PromiseClient } from './client/promise-client';
 export { STREAM_STATE_CHANNEL } from './transport/diagnostics';
 export type { StreamStateMessage } from './transport/diagnostics';
 

@@ -2,7 +2,10 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { createTwoFilesPatch } from 'diff';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { applicationContract, ContractOptions } from '../contract/application-contract';
+import * as protobuf from 'protobufjs';
+import { applicationContract, ContractOptions, ContractService } from '../contract/application-contract';
+import { HandlerShape, typeScriptOfPackage } from '../contract/typescript-types';
+import { actionMessageKind, actionsOf } from '../decorators/grpc-action.decorator';
 import type { ProtoFileModel } from '../contract/proto-model';
 import { isHandWritten, ProtoFileError, readProtoFile } from '../contract/proto-reader';
 import { writeProtoFile } from '../contract/proto-writer';
@@ -24,6 +27,8 @@ export interface GenerateModuleArgs extends ContractOptions {
   check?: boolean;
   /** Write changes that break deployed clients (a type change, a removed rpc) instead of refusing them. */
   allowBreaking?: boolean;
+  /** Also write the TypeScript types of every package (generated and hand-written) to `<types>/<package>.ts`. */
+  types?: string;
 }
 
 /** One file as generation leaves it. */
@@ -47,7 +52,9 @@ export async function generateModuleCommand(args: GenerateModuleArgs, out: NodeJ
   try {
     app = await buildWithoutStarting(loadExport(args.module, '--module'), 'generateproto');
     const server = app.get(GrpcFrameworkServer, { strict: false });
-    const { files, handWritten } = plan(server, args);
+    const planned = plan(server, args);
+    const { handWritten } = planned;
+    const files = args.types ? [...planned.files, ...typeFiles(planned, args.types)] : planned.files;
     if (!args.check) {
       writeAll(files, out);
       return true;
@@ -66,7 +73,7 @@ export async function generateModuleCommand(args: GenerateModuleArgs, out: NodeJ
       throw withStartupHint(error);
     });
     out.write(
-      `The protos match the application: ${files.length} generated${handWritten.length ? `, ${handWritten.length} hand-written checked against the services (${handWritten.join(', ')})` : ''}.\n`,
+      `The protos match the application: ${planned.files.length} generated${args.types ? `, types of ${files.length - planned.files.length} packages` : ''}${handWritten.length ? `, ${handWritten.length} hand-written checked against the services (${handWritten.join(', ')})` : ''}.\n`,
     );
     return true;
   } finally {
@@ -75,7 +82,18 @@ export async function generateModuleCommand(args: GenerateModuleArgs, out: NodeJ
 }
 
 /** Every generated file's new text, or an error naming what stops generation. */
-function plan(server: GrpcFrameworkServer, args: GenerateModuleArgs): { files: PlannedFile[]; handWritten: string[] } {
+/** What generation leaves: the generated files, and what the types are made from. */
+interface Plan {
+  files: PlannedFile[];
+  /** Paths of the files marked hand-written. */
+  handWritten: string[];
+  /** Every proto file's text after generation (path, package, text), generated and not. */
+  protos: { path: string; package: string; text: string }[];
+  /** How each action's handler receives and answers, by `service/rpc`. */
+  handlers: Map<string, HandlerShape>;
+}
+
+function plan(server: GrpcFrameworkServer, args: GenerateModuleArgs): Plan {
   const internals = internalsOf(server);
   const { protoPath, loader } = internals.options;
   const onDisk = protoFilesOf(protoPath, loader.includeDirs);
@@ -122,7 +140,59 @@ function plan(server: GrpcFrameworkServer, args: GenerateModuleArgs): { files: P
         'Keep the old fields and rpcs, or pass --allow-breaking if every client is updated with the server.',
     );
   }
-  return { files, handWritten: handWritten.map((file) => file.path) };
+  const generatedPaths = new Set(files.map((file) => file.path));
+  const protos = [
+    ...contract.files.map((generated, i) => ({ path: files[i].path, package: generated.package, text: files[i].text })),
+    ...onDisk.files
+      .filter((file) => !generatedPaths.has(file.path))
+      .map((file) => ({ path: file.path, package: file.package, text: fs.readFileSync(file.path, 'utf8') })),
+  ];
+  return { files, handWritten: handWritten.map((file) => file.path), protos, handlers: handlerShapes(internals.registeredServices()) };
+}
+
+/** The shapes of the handlers whose actions put serializers between them and the messages. */
+function handlerShapes(services: readonly ContractService[]): Map<string, HandlerShape> {
+  const shapes = new Map<string, HandlerShape>();
+  for (const { instance, options } of services) {
+    for (const action of actionsOf(instance.constructor).values()) {
+      const request = actionMessageKind(action.request);
+      const response = actionMessageKind(action.response);
+      shapes.set(`${options.service}/${action.name}`, {
+        validatedRequest: request.kind === 'serializer',
+        serializedResponse: response.kind === 'serializer',
+        mayReturnNothing: response.kind === 'message' && response.name === 'google.protobuf.Empty',
+      });
+    }
+  }
+  return shapes;
+}
+
+/** The JSON protobufjs keeps its well-known files in. */
+interface WellKnownJson {
+  nested?: { google?: { nested?: { protobuf?: { nested?: Record<string, protobuf.AnyNestedObject> } } } };
+}
+
+/** One `<package>.ts` per package, from every proto as generation leaves it. */
+function typeFiles(planned: Plan, dir: string): PlannedFile[] {
+  const root = new protobuf.Root();
+  // The well-known types, from protobufjs's copies (several files declare some of them).
+  const wellKnown = root.define('google.protobuf');
+  for (const file of Object.values(protobuf.common as unknown as Record<string, WellKnownJson>)) {
+    for (const [name, json] of Object.entries(file?.nested?.google?.nested?.protobuf?.nested ?? {})) {
+      if (!wellKnown.get(name)) wellKnown.addJSON({ [name]: json });
+    }
+  }
+  for (const proto of planned.protos) protobuf.parse(proto.text, root, { keepCase: true });
+  root.resolveAll();
+  const packages = [...new Set(planned.protos.map((proto) => proto.package))].sort();
+  return packages.map((pkg) => {
+    const target = path.join(dir, `${pkg || 'default'}.ts`);
+    const sources = planned.protos.filter((proto) => proto.package === pkg).map((proto) => proto.path.split(path.sep).join('/'));
+    const text = typeScriptOfPackage(root, pkg, sources.join(', '), {
+      handlerOf: (service, rpc) => planned.handlers.get(`${service}/${rpc}`),
+    });
+    return { path: target, text, before: fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : undefined };
+  });
 }
 
 /** The module's proto files that exist, read; the paths of those that do not (yet). */

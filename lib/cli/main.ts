@@ -29,6 +29,7 @@ function program(argv: string[]): Command {
       '--out <dir>',
       "with --module: where a package without a file gets <package>.proto (default: the module's first proto's folder)",
     )
+    .option('--types <dir>', 'with --module: also write the TypeScript types of every package to <dir>/<package>.ts')
     .option('--check', 'with --module: write nothing; print a diff and exit 1 when the files differ from what the application generates')
     .option(
       '--allow-breaking',
@@ -78,6 +79,7 @@ Examples:
           out: options.out,
           check: options.check,
           allowBreaking: options.allowBreaking,
+          types: options.types,
           presence: options.presence,
           nullOneof: options.nullOneof,
           writeMessage: options.writeMessage,
@@ -85,9 +87,9 @@ Examples:
         if (!ok) process.exitCode = 1;
         return;
       }
-      if (options.check || options.allowBreaking || options.out) {
+      if (options.check || options.allowBreaking || options.out || options.types) {
         throw new Error(
-          '--check, --allow-breaking and --out work with --module, e.g. generateproto --module src/app.module.ts:AppModule --check',
+          '--check, --allow-breaking, --out and --types work with --module, e.g. generateproto --module src/app.module.ts:AppModule --check',
         );
       }
       const entity = options.entity ?? options.model;
@@ -159,6 +161,7 @@ interface GenerateOptions {
   out?: string;
   check?: boolean;
   allowBreaking?: boolean;
+  types?: string;
   entity?: string;
   model?: string;
   serializer?: string;

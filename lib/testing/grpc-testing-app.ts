@@ -6,7 +6,7 @@ import { Test, TestingModule, TestingModuleBuilder } from '@nestjs/testing';
 import { withStartupHint } from '../errors/startup-hints';
 import { GrpcFrameworkServer } from '../module/grpc-framework.server';
 import { internalsOf } from '../transport/server-internals';
-import { clientServiceDefinition } from './client-definition';
+import { ClientRpc, clientServiceDefinition, PromiseClient, promiseMethods } from '../client/promise-client';
 import { InProcessChannel } from './in-process-channel';
 
 /**
@@ -29,15 +29,10 @@ export interface GrpcTestingOptions {
   configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
-/**
- * A method of a test client: unary methods take a request and return a promise, client-streaming
- * ones take the messages to send, server-streaming and bidi ones return grpc-js's stream.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type TestRpc = (request?: object, metadata?: grpc.Metadata, options?: grpc.CallOptions) => any;
-type RawRpc = (...args: unknown[]) => unknown;
-/** A grpc-js client over the in-process channel whose unary methods return promises. */
-export type TestClient = Record<string, TestRpc>;
+/** A method of a test client (see `ClientRpc`). */
+export type TestRpc = ClientRpc;
+/** A grpc-js client over the in-process channel whose unary methods return promises (untyped: see `client<C>()`). */
+export type TestClient = PromiseClient;
 
 /**
  * A Nest application whose gRPC services are called in process: the real handler pipeline
@@ -108,32 +103,17 @@ export class GrpcTestingApp {
   /**
    * A client of a service by its full name: unary methods return promises, client-streaming
    * ones take the messages to send (an array or an iterable) and return a promise of the
-   * response; server-streaming and bidi methods are grpc-js's calls.
+   * response; server-streaming and bidi methods are grpc-js's calls. Give the generated
+   * `<Service>Client` interface for types: `t.client<BookControllerClient>('bookstore.BookController')`.
    */
-  client(service: string): TestClient {
-    const Client = grpc.makeGenericClientConstructor(this.serviceDefinition(service), service);
+  client<C = TestClient>(service: string): C;
+  client(service: string): TestClient;
+  client(service: string): unknown {
+    const definition = this.serviceDefinition(service);
+    const Client = grpc.makeGenericClientConstructor(definition, service);
     const client = new Client(this.channel.getTarget(), grpc.credentials.createInsecure(), { channelOverride: this.channel });
     this.clients.push(client);
-    const methods: TestClient = {};
-    for (const [name, method] of Object.entries(Client.service)) {
-      const call = (client as unknown as Record<string, RawRpc>)[name].bind(client);
-      const answered =
-        (resolve: (value: unknown) => void, reject: (error: unknown) => void) => (error: grpc.ServiceError | null, response: unknown) =>
-          error ? reject(error) : resolve(response);
-      if (method.responseStream) methods[name] = call as TestRpc;
-      else if (method.requestStream) {
-        methods[name] = (messages: object = [], metadata = new grpc.Metadata(), options = {}) =>
-          new Promise((resolve, reject) => {
-            const stream = call(metadata, options, answered(resolve, reject)) as grpc.ClientWritableStream<object>;
-            for (const message of messages as Iterable<object>) stream.write(message);
-            stream.end();
-          });
-      } else {
-        methods[name] = (request = {}, metadata = new grpc.Metadata(), options = {}) =>
-          new Promise((resolve, reject) => call(request, metadata, options, answered(resolve, reject)));
-      }
-    }
-    return methods;
+    return promiseMethods(client, definition);
   }
 
   /** A client made from your own constructor (e.g. generated code) over the in-process channel. */

@@ -19,7 +19,8 @@ export interface GrpcTestingContext {
   readonly orm: MikroORM;
   /** The test's EntityManager (inside its transaction with `'transaction'` isolation). */
   readonly em: EntityManager;
-  client(service: string): TestClient;
+  /** A client of a service by its full name (see `GrpcTestingApp.client`); give the generated `<Service>Client` interface for types. */
+  client<C = TestClient>(service: string): C;
   stub<T extends grpc.Client>(
     ClientClass: new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ClientOptions) => T,
   ): T;
@@ -74,7 +75,7 @@ export function useGrpcTestingApp(metadata: ModuleMetadata, options: GrpcTesting
     get em() {
       return current().em;
     },
-    client: (service) => current().client(service),
+    client: <C>(service: string) => current().client<C>(service),
     stub: (ClientClass) => current().stub(ClientClass),
   };
 }

@@ -17,6 +17,7 @@ import { AuthorSerializer, BookSerializer, DiscountRequestSerializer, MemberSeri
 import { Member } from './member.entity';
 import { Review } from './review.entity';
 import { hashPassword } from './password';
+import type { AuthorController, BookController, MemberController, ReviewController } from '../types/bookstore';
 
 // Every bookstore service reads the caller from a bearer token (`AuthController.Login` issues
 // it); the other sample services have no authentication.
@@ -24,7 +25,7 @@ const authenticators = [bookstoreAuthenticator];
 
 /** Anyone may read the catalogue; only staff may change it. */
 @GrpcModelService({ service: 'bookstore.AuthorController', serializer: AuthorSerializer, authenticators, permissions: [IsStaffOrReadOnly] })
-export class AuthorService extends ModelService(Author) {}
+export class AuthorService extends ModelService(Author) implements AuthorController {}
 
 /**
  * Books can be filtered, ordered and paged: as a stream (`List`, the next page's token in the
@@ -49,7 +50,7 @@ export class AuthorService extends ModelService(Author) {}
   defaultPageSize: 50,
   countTotal: true,
 })
-export class BookService extends BulkCreateModelMixin(PagedListModelMixin(ModelService(Book))) {
+export class BookService extends BulkCreateModelMixin(PagedListModelMixin(ModelService(Book))) implements BookController {
   /** A custom action: the request validated by its serializer, the book sent back as Retrieve sends it. */
   @GrpcAction({ request: DiscountRequestSerializer, response: BookSerializer })
   async Discount({ percent }: { percent: number }): Promise<Book> {
@@ -73,7 +74,7 @@ export class BookService extends BulkCreateModelMixin(PagedListModelMixin(ModelS
   authenticators,
   permissions: { default: [IsAuthenticated, IsSelfOrStaff], Create: [AllowAny] },
 })
-export class MemberService extends ModelService(Member) {
+export class MemberService extends ModelService(Member) implements MemberController {
   /** List shows a member only themself; staff, every member. */
   override getQueryset(): Queryset<Member> {
     const queryset = super.getQueryset();
@@ -99,7 +100,7 @@ export class MemberService extends ModelService(Member) {
   authenticators,
   permissions: [IsAuthenticatedOrReadOnly, IsOwnerOrStaff],
 })
-export class ReviewService extends ModelService(Review) {
+export class ReviewService extends ModelService(Review) implements ReviewController {
   override performCreate(serializer: ProtoSerializer<Review>): Promise<Review> {
     return serializer.save({ member: this.em.getReference(Member, (this.user as BookstoreUser).id) });
   }

@@ -11,7 +11,7 @@ import { Post } from '../../sample/blog/post.entity';
 import { EchoAppModule } from '../fixtures/echo.app';
 import { serverErrorsDuring } from '../utils/captured-logs';
 import { badRequestOf } from '../utils/status-details';
-import { clientServiceDefinition } from '../../lib/testing/client-definition';
+import { clientServiceDefinition } from '../../lib/client/promise-client';
 import { clientPackage, startSample, unary, collect, GrpcClient, RunningSample } from '../utils/sample-app';
 import { testDatabase } from '../utils/test-database';
 

@@ -3,7 +3,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
-import { clientServiceDefinition } from '../../lib/testing/client-definition';
+import { clientServiceDefinition } from '../../lib/client/promise-client';
 import { GrpcClient, loaderOptions } from './sample-app';
 
 /**
