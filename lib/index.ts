@@ -10,7 +10,7 @@ export type {
   GrpcWebOptions,
 } from './interfaces/grpc-framework-options.interface';
 export type { WebCorsOptions, WebRequest, WebResponse, WebTlsOptions } from './interfaces/grpc-web-options.interface';
-export type { GrpcModelServiceOptions } from './interfaces/grpc-model-service-options.interface';
+export type { GrpcModelServiceOptions, HttpRoute } from './interfaces/grpc-model-service-options.interface';
 export { GrpcModelService } from './decorators/grpc-model-service.decorator';
 export { GrpcAction } from './decorators/grpc-action.decorator';
 export type { ActionFields, ActionMessage, GrpcActionOptions } from './decorators/grpc-action.decorator';

@@ -25,6 +25,14 @@ export function checkActions(
       );
       continue;
     }
+    const unset = (['request', 'response'] as const).filter((side) => side in action && action[side] === undefined);
+    if (unset.length) {
+      problems.push(
+        `${where}: ${unset.join(' and ')} ${unset.length > 1 ? 'are' : 'is'} undefined, as an import cycle leaves a class it names: ` +
+          'import the serializer from a module that does not import this one, or leave the option out for google.protobuf.Empty.',
+      );
+      continue;
+    }
     const rpc = definition.rpcs.find((candidate) => candidate.name === action.name);
     if (!rpc) {
       problems.push(

@@ -1,7 +1,7 @@
 import type { MetadataStorage } from '@mikro-orm/core';
 import { actionMessageName, parseFieldType } from '../checks/action-check';
 import { ActionDeclaration, actionMessageKind, actionsOf } from '../decorators/grpc-action.decorator';
-import type { GrpcModelServiceOptions } from '../interfaces/grpc-model-service-options.interface';
+import type { GrpcModelServiceOptions, HttpRoute } from '../interfaces/grpc-model-service-options.interface';
 import { toSnakeCase } from '../serializers/field-spec';
 import type { ProtoSerializerClass } from '../serializers/proto-serializer';
 import { GenericServiceBase } from '../services/generic-service';
@@ -57,6 +57,8 @@ export function applicationContract(
 class PackageBuilder {
   private readonly services: ServiceModel[] = [];
   private readonly types = new Map<string, { type: TypeModel; from: string }>();
+  /** Inline fields' types, checked once every message of the package is known. */
+  private readonly inlineTypes: { from: string; field: string; type: string }[] = [];
 
   constructor(
     private readonly pkg: string,
@@ -66,6 +68,19 @@ class PackageBuilder {
   ) {}
 
   file(): ProtoFileModel {
+    for (const { from, field, type } of this.inlineTypes) {
+      if (
+        SCALARS.has(type) ||
+        type.startsWith('google.protobuf.') ||
+        this.types.has(type) ||
+        this.existing?.types.some((t) => t.name === type)
+      )
+        continue;
+      this.problems.push(
+        `${from} field "${field}" has type "${type}", which is no proto scalar and no message or enum of package ${this.pkg}: ` +
+          'use a scalar (string, int32, int64, double, bool, bytes, ...), a well-known type, or a message of the package.',
+      );
+    }
     return { path: '', package: this.pkg, services: this.services, types: [...this.types.values()].map((entry) => entry.type) };
   }
 
@@ -97,6 +112,13 @@ class PackageBuilder {
       }
     }
     for (const action of actions.values()) {
+      const unset = (['request', 'response'] as const).filter((side) => side in action && action[side] === undefined);
+      if (unset.length) {
+        this.problems.push(
+          `${className}.${action.name}: @GrpcAction's ${unset.join(' and ')} is undefined (an import cycle?): name the serializer or message.`,
+        );
+        continue;
+      }
       rpcs.push({
         name: action.name,
         request: this.messageName(action, 'request', modelMessage),
@@ -107,6 +129,14 @@ class PackageBuilder {
       for (const side of ['request', 'response'] as const) this.addActionMessage(className, action, side, modelMessage, types);
     }
     for (const type of types.defined) this.addType(type, `${className}'s actions`);
+    for (const rpc of rpcs) {
+      const route = actions.get(rpc.name)?.http ?? service.options.http?.[rpc.name];
+      if (route) rpc.body = this.httpOption(`${className}.${rpc.name}`, route);
+    }
+    for (const name of Object.keys(service.options.http ?? {})) {
+      if (!rpcs.some((rpc) => rpc.name === name))
+        this.problems.push(`${className}: @GrpcModelService's http names ${name}, which the service does not serve.`);
+    }
     this.checkUndescribedHandlers(className, name, instance, rpcs);
     this.services.push({ name, rpcs });
   }
@@ -147,6 +177,7 @@ class PackageBuilder {
       this.addType(types.messageOf(kind.serializer as unknown as SerializerLike, name, side === 'request' ? 'writable' : 'readable'), from);
     } else if (kind.kind === 'fields') {
       const fields = Object.entries(kind.fields).map(([field, declaration]) => ({ name: field, ...parseFieldType(declaration) }));
+      for (const field of fields) this.inlineTypes.push({ from, field: field.name, type: field.type });
       this.addType({ kind: 'message', name, fields: numbered(fields) }, from);
     } else if (!name.startsWith('google.protobuf.') && !this.types.has(name)) {
       // A message named, not described: the package's file declares it.
@@ -173,6 +204,21 @@ class PackageBuilder {
     }
   }
 
+  /** `option (google.api.http) = { post: "/v1/books" body: "*" };` */
+  private httpOption(where: string, route: HttpRoute): string[] | undefined {
+    const methods = (['get', 'post', 'put', 'patch', 'delete'] as const).filter((method) => route[method] !== undefined);
+    if (methods.length !== 1) {
+      this.problems.push(
+        `${where}: an HTTP route has one method (get, post, put, patch or delete) and its path; this one has ${methods.join(', ') || 'none'}.`,
+      );
+      return undefined;
+    }
+    const parts = [`${methods[0]}: ${JSON.stringify(route[methods[0]])}`];
+    if (route.body !== undefined) parts.push(`body: ${JSON.stringify(route.body)}`);
+    if (route.responseBody !== undefined) parts.push(`response_body: ${JSON.stringify(route.responseBody)}`);
+    return [`    option (google.api.http) = { ${parts.join(' ')} };`];
+  }
+
   /** Adds a message or enum once; a second one of the same name must have the same fields. */
   private addType(type: TypeModel, from: string): void {
     const known = this.types.get(type.name);
@@ -188,6 +234,24 @@ class PackageBuilder {
     }
   }
 }
+
+const SCALARS = new Set([
+  'double',
+  'float',
+  'int32',
+  'int64',
+  'uint32',
+  'uint64',
+  'sint32',
+  'sint64',
+  'fixed32',
+  'fixed64',
+  'sfixed32',
+  'sfixed64',
+  'bool',
+  'string',
+  'bytes',
+]);
 
 /** The List request fields a service reads: `filter` and `order_by` when it allows them, pages with ListPage or either. */
 function listFieldsOf(instance: GenericServiceBase, rpcs: readonly StandardRpc[]): { filter: boolean; orderBy: boolean; page: boolean } {

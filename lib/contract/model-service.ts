@@ -103,7 +103,8 @@ export function modelServiceParts(shape: ModelServiceShape, options: ModelRpcOpt
     ...(page ? [LIST_FIELDS.pageSize, LIST_FIELDS.pageToken] : []),
   ].map((field) => ({ ...field, label: '' as const }));
   const types: TypeModel[] = [message(model, shape.fields)];
-  if (shape.writeFields) types.push(message(write, shape.writeFields));
+  const writes = ['Create', 'Update', 'PartialUpdate', 'BulkCreate'].some((name) => has.has(name));
+  if (shape.writeFields && writes) types.push(message(write, shape.writeFields));
   if (has.has('List') || has.has('ListPage')) types.push(message(`${model}ListRequest`, listRequest));
   if (has.has('ListPage')) {
     types.push(

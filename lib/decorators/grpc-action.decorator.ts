@@ -1,4 +1,5 @@
 import type { PermissionLike } from '../auth/permissions';
+import type { HttpRoute } from '../interfaces/grpc-model-service-options.interface';
 import type { ProtoSerializerClass } from '../serializers/proto-serializer';
 
 /**
@@ -40,6 +41,11 @@ export interface GrpcActionOptions {
    * rpc's name when `permissions` is per action, else its `default`, else the module's
    */
   permissions?: readonly PermissionLike[];
+  /**
+   * Its HTTP route, written by `generateproto --module` as the rpc's `google.api.http` option
+   * (AIP-136's custom methods: `{ post: '/v1/books/{id}:discount', body: '*' }`).
+   */
+  http?: HttpRoute;
 }
 
 /** A custom action as the framework reads it: the rpc's name (the method's) and its options. */

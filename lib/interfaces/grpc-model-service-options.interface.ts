@@ -4,6 +4,21 @@ import type { FilterFields } from '../querying/list-querying';
 import type { FilterBackend, PaginationBackend } from '../querying/list-backends';
 import type { ProtoSerializerClass } from '../serializers/proto-serializer';
 
+/**
+ * An HTTP route of an rpc (`google.api.http`), as `generateproto --module` writes it: one
+ * method with its path template, the request field the body fills (`'*'`: the whole request)
+ * and the response field answered (default: the whole response).
+ */
+export interface HttpRoute {
+  get?: string;
+  post?: string;
+  put?: string;
+  patch?: string;
+  delete?: string;
+  body?: string;
+  responseBody?: string;
+}
+
 /** Options of `@GrpcModelService` (and `@GrpcService`). */
 export interface GrpcModelServiceOptions {
   /** The fully qualified proto service this class implements, e.g. `blog_proto.PostController`. */
@@ -55,4 +70,11 @@ export interface GrpcModelServiceOptions {
    * did not exist, instead of PERMISSION_DENIED. @default false
    */
   hideForbiddenObjects?: boolean;
+  /**
+   * HTTP routes of the mixins' rpcs, which `generateproto --module` writes as `google.api.http`
+   * options: `{ Retrieve: { get: '/v1/books/{id}' }, Create: { post: '/v1/books', body: '*' } }`
+   * (a custom action takes its own in `@GrpcAction({ http })`). Declare a route here or in the
+   * .proto, not both: the one here replaces the file's.
+   */
+  http?: Readonly<Record<string, HttpRoute>>;
 }

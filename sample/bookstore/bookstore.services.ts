@@ -52,7 +52,7 @@ export class AuthorService extends ModelService(Author) implements AuthorControl
 })
 export class BookService extends BulkCreateModelMixin(PagedListModelMixin(ModelService(Book))) implements BookController {
   /** A custom action: the request validated by its serializer, the book sent back as Retrieve sends it. */
-  @GrpcAction({ request: DiscountRequestSerializer, response: BookSerializer })
+  @GrpcAction({ request: DiscountRequestSerializer, response: BookSerializer, http: { post: '/v1/books/{id}:discount', body: '*' } })
   async Discount({ percent }: { percent: number }): Promise<Book> {
     return this.atomically(async () => {
       const book = await this.getObject(); // the request's `id`, locked until the write commits

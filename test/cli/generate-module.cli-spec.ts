@@ -50,8 +50,21 @@ describe('grpc-framework generateproto --module', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(GOLDEN);
     await expect(generate(dir)).resolves.toMatchObject({ code: 0, stdout: expect.stringContaining('contract.proto: up to date') });
 
+    // buf builds the google.api imports of the HTTP routes from copies beside it, and lints only the generated file.
     fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'buf.yaml'), path.join(dir, 'buf.yaml'));
-    await expect(promisify(execFile)(BUF, ['lint'], { cwd: dir })).resolves.toMatchObject({ stdout: '' });
+    fs.mkdirSync(path.join(dir, 'google', 'api'), { recursive: true });
+    for (const name of ['annotations.proto', 'http.proto']) {
+      fs.copyFileSync(path.join(ROOT, 'node_modules', 'google-proto-files', 'google', 'api', name), path.join(dir, 'google', 'api', name));
+    }
+    await expect(promisify(execFile)(BUF, ['lint', '--path', 'contract'], { cwd: dir })).resolves.toMatchObject({ stdout: '' });
+  });
+
+  it('writes the write message, presence and the null pattern with --write-message --presence --null-oneof', async () => {
+    fs.writeFileSync(file, CENSUS);
+    await expect(generate(dir, '--write-message', '--presence', '--null-oneof')).resolves.toMatchObject({ code: 0 });
+    expect(fs.readFileSync(file, 'utf8')).toBe(
+      fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'contract', 'contract.patterns.golden.proto'), 'utf8'),
+    );
   });
 
   it('--check exits 0 on a matching tree and 1 with a unified diff on a drifted one', async () => {

@@ -149,6 +149,9 @@ describe('custom actions are checked at start-up', () => {
 
       @GrpcAction({ permissions: [] })
       async Purge(): Promise<void> {}
+
+      @GrpcAction({ request: undefined, response: 'CountResponse' })
+      async Count(): Promise<void> {}
     }
     const message = await startupError([WrongTaskService]);
     const where = (action: string) => `WrongTaskService.${action} (@GrpcAction, actions.TaskController in ${ACTIONS_PROTO})`;
@@ -161,6 +164,7 @@ describe('custom actions are checked at start-up', () => {
     expect(message).toContain(`${where('Rename')}: the action's request is Task, but the rpc's is actions.RenameRequest.`);
     expect(message).toContain(`${where('Create')}: Create is already an rpc handler of CreateModelMixin(`);
     expect(message).toContain('the permissions of Purge are given twice, by @GrpcAction({ permissions }) and by the service');
+    expect(message).toContain(`${where('Count')}: request is undefined, as an import cycle leaves a class it names`);
     // Rpcs of the proto without a handler are still named as before.
     expect(message).toContain('rpc Import has no handler');
   });
