@@ -14,6 +14,8 @@ export interface ProtoFileModel {
   types: TypeModel[];
   /** Further imports than the types used need (a file read from disk keeps its own). */
   imports?: string[];
+  /** File options as written after `package` (`go_package = "..."`), without `option` and `;`. */
+  options?: string[];
 }
 
 export interface ServiceModel {
@@ -41,6 +43,8 @@ export interface MessageModel {
   comment?: string;
   fields: FieldModel[];
   reserved?: Reserved;
+  /** Message options (`deprecated = true`), without `option` and `;`. */
+  options?: string[];
 }
 
 export type FieldLabel = '' | 'optional' | 'repeated';
@@ -54,6 +58,8 @@ export interface FieldModel {
   comment?: string;
   /** The oneof it belongs to (the null pattern's `kind`). */
   oneof?: string;
+  /** What goes between its brackets: `deprecated = true, json_name = "title"`. */
+  options?: string;
 }
 
 export interface EnumModel {
@@ -68,6 +74,8 @@ export interface EnumValueModel {
   name: string;
   number: number;
   comment?: string;
+  /** What goes between its brackets. */
+  options?: string;
 }
 
 /** Numbers and names a message or enum may not use again. */

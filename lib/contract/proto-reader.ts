@@ -31,7 +31,16 @@ export function readProtoFile(path: string, source: string): ProtoFileModel {
   }
   const syntaxAt = source.search(/^[ \t]*syntax\s*=/m);
   const header = syntaxAt > 0 ? source.slice(0, syntaxAt).replace(/\n$/, '').split('\n') : undefined;
-  return { path, package: pkg, header, services, types, imports: [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])] };
+  const options = optionEntries((namespace as protobuf.Namespace | null)?.options);
+  return {
+    path,
+    package: pkg,
+    header,
+    services,
+    types,
+    imports: [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])],
+    ...(options.length ? { options } : {}),
+  };
 }
 
 /** Whether a file carries the hand-written marker above `syntax`. */
@@ -79,6 +88,7 @@ function messageOf(path: string, type: protobuf.Type): MessageModel {
       number: field.id,
       ...(field.comment ? { comment: field.comment } : {}),
       ...(oneof ? { oneof } : {}),
+      ...optionsText(field.options),
     };
   });
   const reserved = reservedOf(type.reserved);
@@ -89,10 +99,12 @@ function messageOf(path: string, type: protobuf.Type): MessageModel {
       );
     }
   }
+  const options = optionEntries(type.options);
   return {
     kind: 'message',
     name: type.name,
     ...(type.comment ? { comment: type.comment } : {}),
+    ...(options.length ? { options } : {}),
     fields,
     ...(reserved ? { reserved } : {}),
   };
@@ -108,9 +120,37 @@ function enumOf(type: protobuf.Enum): EnumModel {
       name,
       number,
       ...(type.comments[name] ? { comment: type.comments[name] } : {}),
+      ...optionsText((type as { valuesOptions?: Record<string, Record<string, unknown>> }).valuesOptions?.[name]),
     })),
     ...(reserved ? { reserved } : {}),
   };
+}
+
+/** Options as written: `go_package = "x/y"`, `deprecated = true`, `(my.rule) = { min: 1 }`; proto3's own `optional` marker left out. */
+function optionEntries(options: Record<string, unknown> | undefined): string[] {
+  return Object.entries(options ?? {})
+    .filter(([name]) => name !== 'proto3_optional')
+    .map(
+      ([name, value]) => `${/^[a-z_][a-z0-9_]*$/i.test(name) || name.startsWith('(') ? name : `(${name})`} = ${optionValue(name, value)}`,
+    );
+}
+
+function optionsText(options: Record<string, unknown> | undefined): { options?: string } {
+  const entries = optionEntries(options);
+  return entries.length ? { options: entries.join(', ') } : {};
+}
+
+/** Enum-valued options protobufjs keeps as strings: their values are written bare. */
+const ENUM_OPTIONS = new Set(['optimize_for', 'ctype', 'jstype', 'idempotency_level', 'retention']);
+
+function optionValue(name: string, value: unknown): string {
+  if (typeof value === 'string') return ENUM_OPTIONS.has(name) ? value : JSON.stringify(value);
+  if (value && typeof value === 'object') {
+    return `{ ${Object.entries(value as Record<string, unknown>)
+      .flatMap(([key, inner]) => (Array.isArray(inner) ? inner : [inner]).map((item) => `${key}: ${optionValue(key, item)}`))
+      .join(' ')} }`;
+  }
+  return String(value);
 }
 
 function reservedOf(reserved: (number[] | string)[] | undefined): Reserved | undefined {

@@ -25,6 +25,7 @@ export function importOfType(type: string): string | undefined {
 /** Writes a file in the layout the generator has always used: four-space indents, a blank line between blocks. */
 export function writeProtoFile(file: ProtoFileModel): string {
   const lines = [...(file.header ?? []), 'syntax = "proto3";', '', `package ${file.package};`, ''];
+  if (file.options?.length) lines.push(...file.options.map((option) => `option ${option};`), '');
   const imports = importsOf(file);
   if (imports.length) lines.push(...imports.map((name) => `import "${name}";`), '');
   for (const service of file.services) lines.push(...serviceLines(service), '');
@@ -70,7 +71,11 @@ function rpcLines(rpc: RpcModel): string[] {
 }
 
 function messageLines(message: MessageModel): string[] {
-  const lines = [...commentLines(message.comment, ''), `message ${message.name} {`];
+  const lines = [
+    ...commentLines(message.comment, ''),
+    `message ${message.name} {`,
+    ...(message.options ?? []).map((option) => `${INDENT}option ${option};`),
+  ];
   const written = new Set<string>();
   for (const field of message.fields) {
     if (!field.oneof) {
@@ -89,14 +94,18 @@ function messageLines(message: MessageModel): string[] {
 
 function fieldLines(field: FieldModel, indent: string): string[] {
   const label = field.label ? `${field.label} ` : '';
-  return [...commentLines(field.comment, indent), `${indent}${label}${field.type} ${field.name} = ${field.number};`];
+  const options = field.options ? ` [${field.options}]` : '';
+  return [...commentLines(field.comment, indent), `${indent}${label}${field.type} ${field.name} = ${field.number}${options};`];
 }
 
 function enumLines(type: EnumModel): string[] {
   return [
     ...commentLines(type.comment, ''),
     `enum ${type.name} {`,
-    ...type.values.flatMap((value) => [...commentLines(value.comment, INDENT), `${INDENT}${value.name} = ${value.number};`]),
+    ...type.values.flatMap((value) => [
+      ...commentLines(value.comment, INDENT),
+      `${INDENT}${value.name} = ${value.number}${value.options ? ` [${value.options}]` : ''};`,
+    ]),
     ...reservedLines(type.reserved),
     '}',
   ];

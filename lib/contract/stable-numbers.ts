@@ -11,11 +11,12 @@ export interface MergedFile {
  * Merges a generated file into the existing one so that what deployed clients rely on stays:
  * every field and enum value keeps its number and name, new ones take the next free numbers
  * (never a reserved one), removed ones become `reserved` (number and name). Services, rpcs,
- * messages and fields keep their order, new ones come after what precedes them in the
- * generated file (new fields last); comments and rpc options written in
- * the file are kept (the generator's comments fill in where the file has none), and so is a
- * field's `optional` (which changes neither the wire nor JSON; the generator may add it). A type or cardinality change, a
- * removed or changed rpc, or a removed service is reported as breaking.
+ * messages and fields keep their order; new ones come after what precedes them in the
+ * generated file (new fields last). What the file says beyond the generator is kept: comments
+ * (the generator's fill in where there are none), rpc, file, message and field options, and a
+ * field's `optional` (which changes neither the wire nor JSON; the generator may add it). A
+ * type or cardinality change, a removed or changed rpc, a removed service or a reserved name
+ * given back is reported as breaking.
  */
 export function mergeIntoExisting(generated: ProtoFileModel, existing: ProtoFileModel | undefined): MergedFile {
   if (!existing) return { file: generated, breaking: [] };
@@ -30,7 +31,18 @@ export function mergeIntoExisting(generated: ProtoFileModel, existing: ProtoFile
   const types = ordered(existing.types, generated.types, (old, next) => mergeType(at, old, next, breaking));
   // Imports the file declares beyond the well-known ones stay: they name other packages' files.
   const imports = (existing.imports ?? []).filter((name) => !name.startsWith('google/'));
-  return { file: { ...generated, path: existing.path, header: existing.header, services, types, imports }, breaking };
+  return {
+    file: {
+      ...generated,
+      path: existing.path,
+      header: existing.header,
+      options: existing.options ?? generated.options,
+      services,
+      types,
+      imports,
+    },
+    breaking,
+  };
 }
 
 /**
@@ -89,7 +101,7 @@ function mergeMessage(at: string, old: MessageModel, next: MessageModel, breakin
     if (change) breaking.push(`${at}: message ${old.name} field ${field.name} = ${field.number} ${change}.`);
     // `optional`, once written, stays (presence changes neither the wire nor JSON), and the generator may add it.
     const label = !change && now.label !== 'repeated' && (field.label === 'optional' || now.label === 'optional') ? 'optional' : now.label;
-    fields.push({ ...now, label, number: field.number, comment: field.comment ?? now.comment });
+    fields.push({ ...now, label, number: field.number, comment: field.comment ?? now.comment, options: field.options ?? now.options });
   }
   for (const field of next.fields) {
     if (oldFields.has(field.name)) continue;
@@ -108,7 +120,7 @@ function mergeMessage(at: string, old: MessageModel, next: MessageModel, breakin
     reserved.numbers.push(field.number);
     reserved.names.push(field.name);
   }
-  return { ...next, comment: old.comment ?? next.comment, fields, ...reservedIfAny(reserved) };
+  return { ...next, comment: old.comment ?? next.comment, options: old.options ?? next.options, fields, ...reservedIfAny(reserved) };
 }
 
 /** How a field's type changes in a way old clients would misread, if it does. */

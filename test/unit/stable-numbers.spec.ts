@@ -244,6 +244,34 @@ describe('reading a proto for regeneration', () => {
     }
   });
 
+  it('keeps file, message, field and enum value options through a regeneration', () => {
+    const existing = shop(`
+message Item {
+    option deprecated = true;
+    string name = 1 [deprecated = true, json_name = "title"];
+    int32 old = 2;
+}
+
+enum ItemColor {
+    ITEM_COLOR_UNSPECIFIED = 0;
+    ITEM_COLOR_RED = 1 [deprecated = true];
+}
+`).replace('package shop;\n', 'package shop;\n\noption go_package = "example.com/shop";\noption java_multiple_files = true;\n');
+    expect(writeProtoFile(readProtoFile('shop.proto', existing))).toBe(existing);
+    const generated = shop(`
+message Item {
+    string name = 1;
+    int32 old = 2;
+}
+
+enum ItemColor {
+    ITEM_COLOR_UNSPECIFIED = 0;
+    ITEM_COLOR_RED = 1;
+}
+`);
+    expect(regenerate(existing, generated).text).toBe(existing);
+  });
+
   it('refuses two fields with one number, a field on a reserved number, and nested messages, naming them', () => {
     expect(() => readProtoFile('a.proto', shop('message Item {\n    int32 id = 1;\n    string name = 1;\n}'))).toThrow(
       'a.proto: message Item: fields id and name both have number 1; give one a free number.',
