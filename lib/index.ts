@@ -8,6 +8,7 @@ export type {
   GrpcFrameworkOptionsFactory,
   GrpcLoaderOptions,
   GrpcWebOptions,
+  TlsOptions,
 } from './interfaces/grpc-framework-options.interface';
 export type { WebCorsOptions, WebRequest, WebResponse, WebTlsOptions } from './interfaces/grpc-web-options.interface';
 export type { GrpcModelServiceOptions, HttpRoute } from './interfaces/grpc-model-service-options.interface';

@@ -9,11 +9,12 @@ export interface MtlsAuthenticatorOptions {
 }
 
 /**
- * The caller is the client certificate of a mutual-TLS connection. TLS has already checked the
- * certificate against your CA when the server requires one: serve with
- * `ServerCredentials.createSsl(ca, [{ private_key, cert_chain }], true)` (the last argument,
- * `checkClientCertificate`, must be true, or a client could present any certificate). Without a
- * client certificate (an insecure or one-way TLS connection) the call is anonymous.
+ * The caller is the client certificate of a mutual-TLS connection, on the gRPC address or the
+ * web address. TLS has already checked the certificate against your CA when the server requires
+ * one: serve with `tls: { cert, key, clientCa }` (or grpc-js
+ * `ServerCredentials.createSsl(ca, [{ private_key, cert_chain }], true)`, whose last argument
+ * must be true, or a client could present any certificate). Without a client certificate (an
+ * insecure or one-way TLS connection, or in process) the call is anonymous.
  *
  * @publicApi
  */

@@ -127,8 +127,19 @@ Examples:
     .option('--max-workers <n>', 'the most concurrent calls per connection', positiveInteger)
     .option('--grace-period <ms>', 'how long in-flight calls get on SIGTERM or SIGINT (default 5000)', positiveInteger)
     .option('--web <address>', "also answer gRPC-Web, Connect and HTTP/JSON calls on this address (the module's web.url)")
+    .option(
+      '--tls-cert <file>',
+      'serve TLS on both addresses with this PEM certificate (with --tls-key); reloaded when it changes or on SIGHUP',
+    )
+    .option('--tls-key <file>', "the certificate's PEM private key")
+    .option('--tls-client-ca <file>', 'mutual TLS: refuse clients without a certificate this PEM CA signed')
     .addHelpText('after', `\n${MODULE_SOURCES}\n`)
     .action(async (address: string, options: RunServerOptions) => {
+      if (!options.tlsCert !== !options.tlsKey || (options.tlsClientCa && !options.tlsCert)) {
+        throw new Error(
+          'TLS needs --tls-cert and --tls-key together (and --tls-client-ca only with them), e.g. --tls-cert server.pem --tls-key server-key.pem',
+        );
+      }
       await runServerCommand(
         {
           address,
@@ -138,6 +149,7 @@ Examples:
           maxWorkers: options.maxWorkers,
           gracePeriodMs: options.gracePeriod,
           web: options.web,
+          tls: options.tlsCert ? { cert: options.tlsCert, key: options.tlsKey!, clientCa: options.tlsClientCa } : undefined,
         },
         argv,
       );
@@ -183,6 +195,9 @@ interface RunServerOptions {
   maxWorkers?: number;
   gracePeriod?: number;
   web?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
 }
 
 let keepRunning = false;

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { withStartupHint } from '../errors/startup-hints';
@@ -16,6 +17,8 @@ export interface RunServerArgs {
   gracePeriodMs?: number;
   /** The web address (gRPC-Web and Connect). */
   web?: string;
+  /** `--tls-cert`, `--tls-key`, `--tls-client-ca`: PEM files for both addresses. */
+  tls?: { cert: string; key: string; clientCa?: string };
 }
 
 /** `grpc-framework runserver`: one process, N cluster workers on one port, or a reloading dev server. */
@@ -27,6 +30,11 @@ export async function runServerCommand(args: RunServerArgs, argv: string[]): Pro
     shutdownGracePeriodMs: args.gracePeriodMs,
     maxConcurrentStreams: args.maxWorkers,
     pageTokenSecret: commandLineSettingsOf(process.env).pageTokenSecret,
+    tls: args.tls && {
+      cert: path.resolve(args.tls.cert),
+      key: path.resolve(args.tls.key),
+      ...(args.tls.clientCa ? { clientCa: path.resolve(args.tls.clientCa) } : {}),
+    },
   });
   if (args.dev) return runWithReloader([process.argv[1], ...argv.filter((arg) => arg !== '--dev')]);
   if (args.workers > 1 && cluster.isPrimary) return runCluster(args);
@@ -89,6 +97,10 @@ function runCluster(args: RunServerArgs): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Each worker reloads its TLS certificates on SIGHUP (and when the files change).
+  process.on('SIGHUP', () => {
+    for (const worker of workers) if (!worker.isDead()) worker.process.kill('SIGHUP');
+  });
   return new Promise((resolve) => {
     let alive = workers.length;
     cluster.on('exit', (_worker, code, signal) => {

@@ -32,6 +32,18 @@ export interface GrpcWebOptions {
   maxConnections?: number;
 }
 
+/** The server's certificate, its key and, for mutual TLS, the CA client certificates must be signed by. */
+export interface TlsOptions {
+  /** The certificate (chain) as PEM: a file path or its contents. */
+  cert: string | Buffer;
+  /** Its private key as PEM: a file path or its contents. */
+  key: string | Buffer;
+  /** The CA that signs client certificates; given, every client must present one (mutual TLS). */
+  clientCa?: string | Buffer;
+  /** How often files given by path are looked at for a rotation (SIGHUP reloads at once). @default 60000 */
+  reloadIntervalMs?: number;
+}
+
 /** How request messages are decoded for handlers. */
 export interface GrpcLoaderOptions {
   /** Directories searched for the proto files and their imports. @default [] (the working directory and each file's own folder are always searched) */
@@ -52,7 +64,15 @@ export interface GrpcFrameworkOptions {
   protoPath: string | string[];
   /** Address to listen on; `0.0.0.0:50051` listens on every interface, port 0 picks a free port. @default '127.0.0.1:50051' */
   url?: string;
-  /** Server credentials (TLS). @default ServerCredentials.createInsecure() */
+  /**
+   * TLS for the gRPC address and the web address alike, from PEM files (or buffers): with
+   * `clientCa`, mutual TLS (a client without a certificate that CA signed is refused at the
+   * handshake, and `MtlsAuthenticator` reads the certificate on both addresses). Files are read
+   * again when they change, and on SIGHUP: a rotated certificate is served with no restart.
+   * `grpc-framework runserver --tls-cert F --tls-key F [--tls-client-ca F]` sets it. @default plain text
+   */
+  tls?: TlsOptions;
+  /** grpc-js server credentials, for full control of the gRPC address's TLS (instead of `tls`). @default ServerCredentials.createInsecure() */
   credentials?: ServerCredentials;
   /** Nest interceptors run around every framework handler (classes are created by Nest's injector). @default [] */
   interceptors?: Array<Type<NestInterceptor> | NestInterceptor>;
@@ -162,6 +182,7 @@ export interface GrpcFrameworkOptionsFactory {
 export interface ResolvedGrpcFrameworkOptions {
   protoPath: string[];
   url: string;
+  tls?: TlsOptions;
   credentials?: ServerCredentials;
   interceptors: Array<Type<NestInterceptor> | NestInterceptor>;
   serverInterceptors: ServerInterceptor[];

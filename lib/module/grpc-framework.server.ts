@@ -20,6 +20,7 @@ import type { RpcHandler } from '../call/call-port';
 import { frameworkServicesRegistry, underFrameworkDecoding } from '../transport/framework-services';
 import { DeadlineWatch } from '../transport/deadline-watch';
 import { keepDuplicateCredentials } from '../transport/duplicate-credentials';
+import { ServerTls } from '../transport/server-tls';
 import { limitGrpcConnections } from '../transport/grpc-connection-limits';
 import { http2ServersOf } from '../transport/grpc-js-internals';
 import { FailureLog } from '../transport/failure-log';
@@ -55,6 +56,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   private built?: Promise<Server>;
   private boundPort?: number;
   private web?: WebListener;
+  /** The `tls` option's certificates, served to both addresses and reloaded on rotation. */
+  private tls?: ServerTls;
   private boundWebPort?: number;
   private registryCache?: ProtoRegistry;
   private inProcessOnly = false;
@@ -149,7 +152,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   async listen(): Promise<number> {
     if (this.server) return this.port;
     const server = await this.prepare();
-    const credentials = this.options.credentials ?? ServerCredentials.createInsecure();
+    if (this.options.tls) this.tls = new ServerTls(this.options.tls, (message) => this.logger.warn(message));
+    const credentials = this.tls?.grpcCredentials() ?? this.options.credentials ?? ServerCredentials.createInsecure();
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(this.options.url, credentials, (error, port) => {
         if (error) {
@@ -166,17 +170,22 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       );
     }
     this.server = server;
-    this.logger.log(`gRPC server listening on ${this.address}`);
-    if (this.options.web) await this.listenWeb(this.options.web);
+    this.logger.log(`gRPC server listening on ${this.address}${this.tls ? ' (TLS)' : ''}`);
+    const web = this.options.web;
+    // The `tls` certificates serve the web address too, unless it has TLS options of its own.
+    const sharesTls = this.tls !== undefined && !web?.tls;
+    if (web) await this.listenWeb(sharesTls ? { ...web, tls: this.tls!.webOptions() } : web, sharesTls);
+    this.tls?.watch();
     return this.boundPort;
   }
 
   /** Serves the same handlers over gRPC-Web and Connect on the web address. */
-  private async listenWeb(options: ResolvedGrpcWebOptions): Promise<void> {
+  private async listenWeb(options: ResolvedGrpcWebOptions, sharesTls: boolean): Promise<void> {
     const handle = webRequestHandler(this.registry, this.handlers, options, {
       maxRequestBytes: this.options.maxReceiveMessageLength,
     });
     const web = new WebListener(handle, options);
+    if (sharesTls && web.secure) this.tls!.follow(web.secure);
     try {
       this.boundWebPort = await web.listen(options.url);
     } catch (error) {
@@ -186,7 +195,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       );
     }
     this.web = web;
-    this.logger.log(`gRPC-Web and Connect listening on ${this.options.web?.tls ? 'https' : 'http'}://${this.webAddress!}`);
+    this.logger.log(`gRPC-Web and Connect listening on ${options.tls ? 'https' : 'http'}://${this.webAddress!}`);
   }
 
   /** Stops accepting calls, lets in-flight ones finish within the grace period, then cancels the rest. */
@@ -194,6 +203,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.tls?.stop();
     this.health?.notServing();
     const web = this.web?.close(this.options.shutdownGracePeriodMs);
     this.web = undefined;

@@ -33,6 +33,8 @@ export interface CommandLineSettings {
   maxConcurrentStreams?: number;
   /** The page token key `runserver --workers N` makes once for all its workers (used unless the module gives one). */
   pageTokenSecret?: string;
+  /** `--tls-cert`, `--tls-key` and `--tls-client-ca`: paths of PEM files. */
+  tls?: { cert: string; key: string; clientCa?: string };
 }
 
 /**
@@ -65,6 +67,10 @@ function withCommandLine(options: GrpcFrameworkOptions, settings: CommandLineSet
   const merged: GrpcFrameworkOptions = { ...options };
   if (settings.url) merged.url = settings.url;
   if (settings.webUrl) merged.web = { ...options.web, url: settings.webUrl };
+  if (settings.tls) {
+    merged.tls = settings.tls;
+    delete merged.credentials; // the command line's TLS is the last word, as its address is
+  }
   if (settings.shutdownGracePeriodMs !== undefined) merged.shutdownGracePeriodMs = settings.shutdownGracePeriodMs;
   if (settings.pageTokenSecret && options.pageTokenSecret === undefined) merged.pageTokenSecret = settings.pageTokenSecret;
   if (settings.maxConcurrentStreams !== undefined) {
@@ -87,9 +93,16 @@ export function resolveOptions(given: GrpcFrameworkOptions, commandLine: Command
         "{ protoPath: ['protos/blog_proto/post.proto'] }.",
     );
   }
+  if (options.tls && options.credentials) {
+    throw new ImproperlyConfiguredError(
+      'GrpcFrameworkModule.forRoot() got both `tls` and `credentials`: give `tls: { cert, key, clientCa }` (both addresses, reloaded on rotation), ' +
+        'or grpc-js `credentials` for full control of the gRPC address, not both.',
+    );
+  }
   return {
     protoPath,
     url: options.url ?? DEFAULT_URL,
+    tls: options.tls,
     credentials: options.credentials,
     interceptors: options.interceptors ?? [],
     serverInterceptors: options.serverInterceptors ?? [],

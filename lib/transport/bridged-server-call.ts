@@ -18,6 +18,8 @@ export interface CallSink {
 export interface CallPeer {
   /** What `call.getPeer()` answers: it keys the per-connection stream cap. */
   peer: string;
+  /** The TLS the call came over, with the client's certificate on a mutual TLS connection. */
+  auth?: PeerAuth;
 }
 
 /**
@@ -59,9 +61,9 @@ export class BridgedServerCall extends EventEmitter implements RequestMessagePor
     return this.from.peer;
   }
 
-  /** No peer certificate reaches a bridged call (mutual TLS authenticates native gRPC calls only). */
+  /** The client's TLS, as the web address's connection has it (none in process). */
   getAuthContext(): PeerAuth {
-    return {};
+    return this.from.auth ?? {};
   }
 
   getPath(): string {

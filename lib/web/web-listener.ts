@@ -20,6 +20,8 @@ export class WebListener {
   private readonly http1?: http.Server;
   private readonly sessions = new Set<http2.Http2Session>();
   private readonly sockets = new Set<net.Socket>();
+  /** The TLS server, whose certificate a rotation replaces (`setSecureContext`). */
+  readonly secure?: http2.Http2SecureServer;
 
   constructor(handle: (request: WebRequest, response: WebResponse) => void, limits: WebConnectionLimits & { tls?: WebTlsOptions }) {
     const tls = limits.tls;
@@ -34,7 +36,7 @@ export class WebListener {
       // The settings of its HTTP/1.1 fallback, which Node's typings leave off the secure server.
       Object.assign(secure, nodeTimeouts);
       secure.on('session', (session) => this.track(session));
-      this.server = secure;
+      this.server = this.secure = secure;
     } else {
       const plain = http2.createServer(handle);
       plain.on('session', (session) => this.track(session));

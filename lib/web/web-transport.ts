@@ -1,3 +1,4 @@
+import { webPeerOf } from './web-peer';
 import { Logger } from '@nestjs/common';
 import type { HttpRule } from '../proto/http-rules';
 import type { ProtoRegistry } from '../proto/proto-registry';
@@ -47,7 +48,7 @@ export function webRequestHandler(
     if (corsHeaders.handle(request, response)) return;
     const path = request.url?.split('?', 1)[0] ?? '';
     const target = methods.get(path);
-    const peer = { peer: `${request.socket.remoteAddress}:${request.socket.remotePort}` };
+    const peer = webPeerOf(request);
     if (!target) {
       const match = http.find(request.method, path);
       if (match) {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MikroORM } from '@mikro-orm/core';
 import { Post } from '../../sample/blog/post.entity';
-import { makeClient, unary, GrpcClient } from '../utils/sample-app';
+import { clientPackage, makeClient, unary, GrpcClient } from '../utils/sample-app';
 
 // Each test starts real server processes that compile the sample's TypeScript: allow for a busy machine.
 jest.setTimeout(90000);
@@ -175,6 +175,51 @@ describe('grpc-framework check', () => {
 });
 
 describe('grpc-framework runserver', () => {
+  it("serves mutual TLS with --tls-cert, --tls-key and --tls-client-ca, and names a key that is not the certificate's", async () => {
+    const tls = (name: string) => path.join(ROOT, 'test', 'fixtures', 'tls', name);
+    const server = await runserver([
+      '127.0.0.1:0',
+      '--module',
+      SAMPLE_MODULE,
+      '--tls-cert',
+      tls('server.crt'),
+      '--tls-key',
+      tls('server.key'),
+      '--tls-client-ca',
+      tls('ca.crt'),
+    ]);
+    const ctor = (clientPackage() as unknown as { blog_proto: { PostController: typeof grpc.Client } }).blog_proto.PostController;
+    const pem = (name: string) => fs.readFileSync(tls(name));
+    const options = { 'grpc.ssl_target_name_override': 'localhost' };
+    const mutual = new ctor(
+      server.address,
+      grpc.credentials.createSsl(pem('ca.crt'), pem('client.key'), pem('client.crt')),
+      options,
+    ) as GrpcClient;
+    const anonymous = new ctor(server.address, grpc.credentials.createSsl(pem('ca.crt')), options) as GrpcClient;
+    try {
+      await ready(mutual);
+      await expect(unary(anonymous, 'Retrieve', { id: 0 }, new grpc.Metadata(), { deadline: Date.now() + 3000 })).rejects.toMatchObject({
+        code: status.UNAVAILABLE,
+      });
+    } finally {
+      mutual.close();
+      anonymous.close();
+      server.child.kill('SIGTERM');
+    }
+    expect(await server.exited).toBe(0);
+
+    const wrong = await promisify(execFile)(
+      process.execPath,
+      [CLI, 'runserver', '127.0.0.1:0', '--module', SAMPLE_MODULE, '--tls-cert', tls('server.crt'), '--tls-key', tls('client.key')],
+      { cwd: ROOT },
+    ).then(
+      () => ({ stderr: '' }),
+      (error: { stderr: string }) => error,
+    );
+    expect(wrong.stderr).toContain(`the key in ${tls('client.key')} does not match the certificate in ${tls('server.crt')}`);
+  });
+
   it('serves, refuses new calls on SIGTERM, lets an in-flight List finish, and exits 0', async () => {
     const server = await runserver(['127.0.0.1:0', '--module', SAMPLE_MODULE, '--grace-period', '4000']);
     const posts = makeClient(server.address, 'blog_proto.PostController');
