@@ -16,6 +16,7 @@ import { Task } from '../fixtures/actions/task.entity';
 import { badRequestOf, failureOf } from '../utils/status-details';
 import { collect, GrpcClient, unary } from '../utils/sample-app';
 import { startApp } from '../utils/start-app';
+import { startupErrorOf } from '../utils/startup-error';
 import { testDatabase } from '../utils/test-database';
 
 const as = (user: string) => {
@@ -111,13 +112,7 @@ async function startupError(controllers: Type[]): Promise<string> {
     controllers,
   })
   class AppModule {}
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  moduleRef.useLogger(false);
-  const error = await moduleRef.init().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  await moduleRef.get(MikroORM).close();
+  const error = await startupErrorOf(await Test.createTestingModule({ imports: [AppModule] }).compile());
   expect(error).toBeInstanceOf(ImproperlyConfiguredError);
   return (error as Error).message;
 }

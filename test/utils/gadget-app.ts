@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { GrpcFrameworkModule, ImproperlyConfiguredError } from 'nestjs-grpc-framework';
 import { GrpcTestingApp } from 'nestjs-grpc-framework/testing';
 import { Gadget, Maker, Tag } from '../fixtures/gadgets/gadget.entity';
+import { startupErrorOf } from './startup-error';
 import { testDatabase } from './test-database';
 
 const PROTO_DIR = path.join(__dirname, '..', 'fixtures', 'gadgets');
@@ -53,15 +53,7 @@ export async function gadgetStartupError(controllers: Type[], protoPath: string[
     controllers,
   })
   class AppModule {}
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  moduleRef.useLogger(false);
-  const error = await moduleRef.init().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  // Nest's close() rethrows a failed init without running shutdown hooks: close the ORM here.
-  if (error) await moduleRef.get(MikroORM).close();
-  else await moduleRef.close();
+  const error = await startupErrorOf(await Test.createTestingModule({ imports: [AppModule] }).compile());
   await db.dispose();
   if (!(error instanceof ImproperlyConfiguredError))
     throw new Error(`expected the start to fail with ImproperlyConfiguredError, got ${String(error)}`);
