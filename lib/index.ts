@@ -8,8 +8,10 @@ export type {
   GrpcFrameworkOptionsFactory,
   GrpcLoaderOptions,
   GrpcWebOptions,
+  RequestLogOptions,
   TlsOptions,
 } from './interfaces/grpc-framework-options.interface';
+export type { RequestLogLine } from './transport/request-log';
 export type { WebCorsOptions, WebRequest, WebResponse, WebTlsOptions } from './interfaces/grpc-web-options.interface';
 export type { GrpcModelServiceOptions, HttpRoute } from './interfaces/grpc-model-service-options.interface';
 export { GrpcModelService } from './decorators/grpc-model-service.decorator';

@@ -44,6 +44,14 @@ export interface TlsOptions {
   reloadIntervalMs?: number;
 }
 
+/** How calls are logged (`requestLogs`). */
+export interface RequestLogOptions {
+  /** The Nest log level of the lines. @default 'log' */
+  level?: 'log' | 'error' | 'warn' | 'debug' | 'verbose';
+  /** The id of an authenticated caller in a line. @default its `id`, `sub` or `name` */
+  caller?: (user: unknown) => string | undefined;
+}
+
 /** How request messages are decoded for handlers. */
 export interface GrpcLoaderOptions {
   /** Directories searched for the proto files and their imports. @default [] (the working directory and each file's own folder are always searched) */
@@ -72,6 +80,13 @@ export interface GrpcFrameworkOptions {
    * `grpc-framework runserver --tls-cert F --tls-key F [--tls-client-ca F]` sets it. @default plain text
    */
   tls?: TlsOptions;
+  /**
+   * One structured line per call as it ends, through Nest's logger (a pino or winston logger the
+   * application installs receives the object): `{ rpc, code, ms, peer, caller, requestId }`, on
+   * both addresses. Never a message body or a credential; `requestId` is the call's
+   * `x-request-id` metadata. @default false
+   */
+  requestLogs?: boolean | RequestLogOptions;
   /** grpc-js server credentials, for full control of the gRPC address's TLS (instead of `tls`). @default ServerCredentials.createInsecure() */
   credentials?: ServerCredentials;
   /** Nest interceptors run around every framework handler (classes are created by Nest's injector). @default [] */
@@ -183,6 +198,8 @@ export interface ResolvedGrpcFrameworkOptions {
   protoPath: string[];
   url: string;
   tls?: TlsOptions;
+  /** Undefined: no request logs. */
+  requestLogs?: RequestLogOptions;
   credentials?: ServerCredentials;
   interceptors: Array<Type<NestInterceptor> | NestInterceptor>;
   serverInterceptors: ServerInterceptor[];

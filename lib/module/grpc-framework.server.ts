@@ -21,6 +21,7 @@ import { frameworkServicesRegistry, underFrameworkDecoding } from '../transport/
 import { DeadlineWatch } from '../transport/deadline-watch';
 import { keepDuplicateCredentials } from '../transport/duplicate-credentials';
 import { ServerTls } from '../transport/server-tls';
+import { RequestLog } from '../transport/request-log';
 import { limitGrpcConnections } from '../transport/grpc-connection-limits';
 import { http2ServersOf } from '../transport/grpc-js-internals';
 import { FailureLog } from '../transport/failure-log';
@@ -85,6 +86,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       deadlines: new DeadlineWatch(),
       failures: new FailureLog(this.logger),
       statusMapping: {},
+      requestLog: this.options.requestLogs ? new RequestLog(this.options.requestLogs) : undefined,
     };
     registerInternals(this, {
       options: this.options,

@@ -103,6 +103,7 @@ export function resolveOptions(given: GrpcFrameworkOptions, commandLine: Command
     protoPath,
     url: options.url ?? DEFAULT_URL,
     tls: options.tls,
+    requestLogs: options.requestLogs === true ? {} : options.requestLogs || undefined,
     credentials: options.credentials,
     interceptors: options.interceptors ?? [],
     serverInterceptors: options.serverInterceptors ?? [],

@@ -8,6 +8,7 @@ import type {
 } from '@grpc/grpc-js';
 import type { EntityManager } from '@mikro-orm/core';
 import { Logger } from '@nestjs/common';
+import type { RequestLog } from './request-log';
 import { StatusMappingOptions, toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
 import { RequestFieldError } from '../proto/wire-format';
@@ -51,6 +52,8 @@ export interface HandlerEnvironment {
   failures: FailureLog;
   /** What status mapping knows of the application (the database's port). */
   statusMapping: StatusMappingOptions;
+  /** One line per call (`requestLogs`), when on. */
+  requestLog?: RequestLog;
 }
 
 /** The handler of a bound rpc, by its kind: grpc-js calls it, and so do the web protocols and the in-process channel. */
@@ -114,10 +117,13 @@ function clientStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call
 /** Runs a call with one response and answers it once: with the handler's response, its error, or DEADLINE_EXCEEDED. */
 function answer(bound: BoundRpc, env: HandlerEnvironment, context: CallContext, request: RpcRequest, callback: Answer): void {
   let answered = false;
+  const log = env.requestLog;
+  const startedAt = log ? performance.now() : 0;
   const answerOnce: Answer = (error, bytes, trailers) => {
     if (answered) return;
     answered = true;
     callback(error, bytes, trailers);
+    log?.record(context, error ? (error.code ?? status.UNKNOWN) : status.OK, startedAt);
   };
   // At the deadline the caller is answered, whatever the handler is still waiting for (a
   // stalled database). Not through the context's AbortSignal: grpc-js ends every unary call
@@ -189,8 +195,12 @@ function stream(
   }
   const context = new CallContext(call, setup);
   const request = requestOf(context);
+  const log = env.requestLog;
+  const startedAt = log ? performance.now() : 0;
+  let code: number = status.OK;
   streamResponses(bound, call, request, context)
     .catch(async (error: unknown) => {
+      code = codeOf(error);
       // grpc-js may have ended the call at the deadline already (and, writing after that end,
       // errored it): the stream still has to go if its status cannot follow its data.
       if (context.deadlineExceeded) resetUnlessEnded(call);
@@ -199,16 +209,26 @@ function stream(
         if (!bound.recover) throw error;
         // An exception filter that answers instead of raising ends the stream where it stopped.
         await bound.recover(error, request, context);
+        code = status.OK;
         if (!call.cancelled && !call.writableEnded) call.end(context.trailingMetadataIfSet);
       } catch (final) {
-        if (!call.cancelled && !call.writableEnded) call.emit('error', serviceError(statusFor(bound, env, final)));
+        const failed = statusFor(bound, env, final);
+        code = failed.code;
+        if (!call.cancelled && !call.writableEnded) call.emit('error', serviceError(failed));
       }
     })
     .finally(() => {
+      log?.record(context, call.cancelled && code === status.OK ? status.CANCELLED : code, startedAt);
       env.streams.leave(peer);
       context.release();
       publishStreamState(bound.rpc.path, 'ended');
     });
+}
+
+/** The status code an error carries (a `GrpcError`'s, the signal's reason's), UNKNOWN otherwise. */
+function codeOf(error: unknown): number {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : status.UNKNOWN;
 }
 
 /** The request messages of a client-streaming or bidi call, decoded as the handler takes them. */
