@@ -16,6 +16,11 @@ export class StreamMemory {
 
   constructor(readonly limit: number) {}
 
+  /** The bytes held now (what metrics report). */
+  get inUse(): number {
+    return this.used;
+  }
+
   /**
    * Holds `bytes` for a batch about to be read, first waiting until they fit; rejects with the
    * signal's reason if the call ends while waiting. A reservation larger than the whole limit is

@@ -149,6 +149,7 @@ Examples:
           maxWorkers: options.maxWorkers,
           gracePeriodMs: options.gracePeriod,
           web: options.web,
+          metrics: options.metrics,
           tls: options.tlsCert ? { cert: options.tlsCert, key: options.tlsKey!, clientCa: options.tlsClientCa } : undefined,
         },
         argv,
@@ -195,6 +196,7 @@ interface RunServerOptions {
   maxWorkers?: number;
   gracePeriod?: number;
   web?: string;
+  metrics?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;

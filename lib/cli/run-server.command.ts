@@ -17,6 +17,8 @@ export interface RunServerArgs {
   gracePeriodMs?: number;
   /** The web address (gRPC-Web and Connect). */
   web?: string;
+  /** `--metrics`: where Prometheus scrapes. */
+  metrics?: string;
   /** `--tls-cert`, `--tls-key`, `--tls-client-ca`: PEM files for both addresses. */
   tls?: { cert: string; key: string; clientCa?: string };
 }
@@ -27,6 +29,7 @@ export async function runServerCommand(args: RunServerArgs, argv: string[]): Pro
   passCommandLine({
     url: args.address,
     webUrl: args.web,
+    metricsUrl: args.metrics,
     shutdownGracePeriodMs: args.gracePeriodMs,
     maxConcurrentStreams: args.maxWorkers,
     pageTokenSecret: commandLineSettingsOf(process.env).pageTokenSecret,

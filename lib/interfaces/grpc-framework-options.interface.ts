@@ -44,6 +44,16 @@ export interface TlsOptions {
   reloadIntervalMs?: number;
 }
 
+/** Prometheus metrics on an HTTP address of their own (`metrics`). */
+export interface MetricsOptions {
+  /** Where `GET /metrics` answers, e.g. `127.0.0.1:9464` (port 0 picks a free port). */
+  url: string;
+  /** Also Node's process metrics (CPU, memory, event loop lag, GC). @default false */
+  processMetrics?: boolean;
+  /** Buckets of `grpc_server_handling_seconds`, in seconds. @default go-grpc-prometheus's (0.005 to 10) */
+  buckets?: number[];
+}
+
 /** How calls are logged (`requestLogs`). */
 export interface RequestLogOptions {
   /** The Nest log level of the lines. @default 'log' */
@@ -87,6 +97,12 @@ export interface GrpcFrameworkOptions {
    * `x-request-id` metadata. @default false
    */
   requestLogs?: boolean | RequestLogOptions;
+  /**
+   * Prometheus metrics (prom-client, an optional peer dependency) on an HTTP address of their own,
+   * named as go-grpc-prometheus names them (`grpc_server_handled_total{grpc_code}`, ...) with a
+   * `protocol` label for web calls. `grpc-framework runserver --metrics 127.0.0.1:9464` sets it. @default off
+   */
+  metrics?: MetricsOptions;
   /** grpc-js server credentials, for full control of the gRPC address's TLS (instead of `tls`). @default ServerCredentials.createInsecure() */
   credentials?: ServerCredentials;
   /** Nest interceptors run around every framework handler (classes are created by Nest's injector). @default [] */
@@ -200,6 +216,7 @@ export interface ResolvedGrpcFrameworkOptions {
   tls?: TlsOptions;
   /** Undefined: no request logs. */
   requestLogs?: RequestLogOptions;
+  metrics?: MetricsOptions;
   credentials?: ServerCredentials;
   interceptors: Array<Type<NestInterceptor> | NestInterceptor>;
   serverInterceptors: ServerInterceptor[];

@@ -22,6 +22,7 @@ import { DeadlineWatch } from '../transport/deadline-watch';
 import { keepDuplicateCredentials } from '../transport/duplicate-credentials';
 import { ServerTls } from '../transport/server-tls';
 import { RequestLog } from '../transport/request-log';
+import { ServerMetrics } from '../transport/server-metrics';
 import { limitGrpcConnections } from '../transport/grpc-connection-limits';
 import { http2ServersOf } from '../transport/grpc-js-internals';
 import { FailureLog } from '../transport/failure-log';
@@ -60,6 +61,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   /** The `tls` option's certificates, served to both addresses and reloaded on rotation. */
   private tls?: ServerTls;
   private boundWebPort?: number;
+  private boundMetricsPort?: number;
   private registryCache?: ProtoRegistry;
   private inProcessOnly = false;
   /** Handlers by method path, for in-process calls (see `nestjs-grpc-framework/testing`). */
@@ -88,6 +90,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       statusMapping: {},
       requestLog: this.options.requestLogs ? new RequestLog(this.options.requestLogs) : undefined,
     };
+    const memory = this.env.memory;
+    if (this.options.metrics) this.env.metrics = new ServerMetrics(this.options.metrics, () => memory.inUse);
     registerInternals(this, {
       options: this.options,
       serveInProcessOnly: () => {
@@ -178,7 +182,25 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     const sharesTls = this.tls !== undefined && !web?.tls;
     if (web) await this.listenWeb(sharesTls ? { ...web, tls: this.tls!.webOptions() } : web, sharesTls);
     this.tls?.watch();
+    if (this.env.metrics) await this.listenMetrics(this.env.metrics);
     return this.boundPort;
+  }
+
+  /** Serves `GET /metrics` on the metrics address. */
+  private async listenMetrics(metrics: ServerMetrics): Promise<void> {
+    try {
+      this.boundMetricsPort = await metrics.listen();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    this.logger.log(`Metrics at http://${withPort(this.options.metrics!.url, this.boundMetricsPort)}/metrics`);
+  }
+
+  /** `host:port` of the metrics address (the `metrics` option) once it listens; otherwise undefined. */
+  get metricsAddress(): string | undefined {
+    const url = this.options.metrics?.url;
+    return url && this.boundMetricsPort !== undefined ? withPort(url, this.boundMetricsPort) : undefined;
   }
 
   /** Serves the same handlers over gRPC-Web and Connect on the web address. */
@@ -206,6 +228,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     if (!server) return;
     this.server = undefined;
     this.tls?.stop();
+    const metrics = this.env.metrics?.close();
     this.health?.notServing();
     const web = this.web?.close(this.options.shutdownGracePeriodMs);
     this.web = undefined;
@@ -221,6 +244,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       });
     });
     await web;
+    await metrics;
   }
 
   private async build(): Promise<Server> {

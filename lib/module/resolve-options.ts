@@ -33,6 +33,8 @@ export interface CommandLineSettings {
   maxConcurrentStreams?: number;
   /** The page token key `runserver --workers N` makes once for all its workers (used unless the module gives one). */
   pageTokenSecret?: string;
+  /** `--metrics`: the metrics address. */
+  metricsUrl?: string;
   /** `--tls-cert`, `--tls-key` and `--tls-client-ca`: paths of PEM files. */
   tls?: { cert: string; key: string; clientCa?: string };
 }
@@ -67,6 +69,7 @@ function withCommandLine(options: GrpcFrameworkOptions, settings: CommandLineSet
   const merged: GrpcFrameworkOptions = { ...options };
   if (settings.url) merged.url = settings.url;
   if (settings.webUrl) merged.web = { ...options.web, url: settings.webUrl };
+  if (settings.metricsUrl) merged.metrics = { ...options.metrics, url: settings.metricsUrl };
   if (settings.tls) {
     merged.tls = settings.tls;
     delete merged.credentials; // the command line's TLS is the last word, as its address is
@@ -104,6 +107,7 @@ export function resolveOptions(given: GrpcFrameworkOptions, commandLine: Command
     url: options.url ?? DEFAULT_URL,
     tls: options.tls,
     requestLogs: options.requestLogs === true ? {} : options.requestLogs || undefined,
+    metrics: options.metrics,
     credentials: options.credentials,
     interceptors: options.interceptors ?? [],
     serverInterceptors: options.serverInterceptors ?? [],

@@ -1,3 +1,4 @@
+import type { CallProtocol } from './server-metrics';
 import { Deadline, Metadata, ServiceError, status, StatusObject } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { MessageQueue } from '../call/message-queue';
@@ -20,6 +21,8 @@ export interface CallPeer {
   peer: string;
   /** The TLS the call came over, with the client's certificate on a mutual TLS connection. */
   auth?: PeerAuth;
+  /** How the call arrived, as metrics label it. @default 'in-process' */
+  protocol?: CallProtocol;
 }
 
 /**
@@ -59,6 +62,11 @@ export class BridgedServerCall extends EventEmitter implements RequestMessagePor
 
   getPeer(): string {
     return this.from.peer;
+  }
+
+  /** How the call arrived (a grpc-js call has no such property: its calls are `grpc`). */
+  get protocol(): CallProtocol {
+    return this.from.protocol ?? 'in-process';
   }
 
   /** The client's TLS, as the web address's connection has it (none in process). */

@@ -9,6 +9,7 @@ import type {
 import type { EntityManager } from '@mikro-orm/core';
 import { Logger } from '@nestjs/common';
 import type { RequestLog } from './request-log';
+import type { CallProtocol, RpcMetrics, ServerMetrics } from './server-metrics';
 import { StatusMappingOptions, toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
 import { RequestFieldError } from '../proto/wire-format';
@@ -54,6 +55,8 @@ export interface HandlerEnvironment {
   statusMapping: StatusMappingOptions;
   /** One line per call (`requestLogs`), when on. */
   requestLog?: RequestLog;
+  /** Prometheus metrics (`metrics`), when on. */
+  metrics?: ServerMetrics;
 }
 
 /** The handler of a bound rpc, by its kind: grpc-js calls it, and so do the web protocols and the in-process channel. */
@@ -95,35 +98,51 @@ export function grpcJsHandlerOf(entry: RpcHandler): UntypedHandleCall {
 
 function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestMessagePort, answer: Answer) => void {
   const setup = rpcSetup(bound, env);
+  const metricsOf = rpcMetrics(bound, env);
   return (call, callback) => {
     const request = decodeRequest(bound, call.request);
     if (request instanceof Error) {
       callback(serviceError(malformed(bound, request)));
       return;
     }
-    answer(bound, env, new CallContext(call, setup), request, callback);
+    answer(bound, env, new CallContext(call, setup), request, callback, metricsOf?.(call));
   };
 }
 
 /** A client-streaming rpc: the handler receives the request messages as a `RequestStream` and answers once. */
 function clientStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestStreamPort, answer: Answer) => void {
   const setup = rpcSetup(bound, env);
+  const metricsOf = rpcMetrics(bound, env);
   return (call, callback) => {
     const context = new CallContext(call, setup);
-    answer(bound, env, context, requestStreamOf(bound, call, context), callback);
+    answer(bound, env, context, requestStreamOf(bound, call, context), callback, metricsOf?.(call));
   };
 }
 
 /** Runs a call with one response and answers it once: with the handler's response, its error, or DEADLINE_EXCEEDED. */
-function answer(bound: BoundRpc, env: HandlerEnvironment, context: CallContext, request: RpcRequest, callback: Answer): void {
+function answer(
+  bound: BoundRpc,
+  env: HandlerEnvironment,
+  context: CallContext,
+  request: RpcRequest,
+  callback: Answer,
+  metrics: RpcMetrics | undefined,
+): void {
   let answered = false;
   const log = env.requestLog;
-  const startedAt = log ? performance.now() : 0;
+  const startedAt = log || metrics ? performance.now() : 0;
+  metrics?.started();
   const answerOnce: Answer = (error, bytes, trailers) => {
     if (answered) return;
     answered = true;
     callback(error, bytes, trailers);
-    log?.record(context, error ? (error.code ?? status.UNKNOWN) : status.OK, startedAt);
+    const code = error ? (error.code ?? status.UNKNOWN) : status.OK;
+    log?.record(context, code, startedAt);
+    if (metrics) {
+      metrics.received(request instanceof RequestStream ? request.received : 1);
+      if (!error) metrics.sent(1);
+      metrics.handled(code, (performance.now() - startedAt) / 1000);
+    }
   };
   // At the deadline the caller is answered, whatever the handler is still waiting for (a
   // stalled database). Not through the context's AbortSignal: grpc-js ends every unary call
@@ -163,20 +182,22 @@ function answer(bound: BoundRpc, env: HandlerEnvironment, context: CallContext, 
 
 function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestMessagePort & ResponseStreamPort) => void {
   const setup = rpcSetup(bound, env);
+  const metricsOf = rpcMetrics(bound, env);
   return (call) => {
     const request = decodeRequest(bound, call.request);
     if (request instanceof Error) {
       call.emit('error', serviceError(malformed(bound, request)));
       return;
     }
-    stream(bound, env, call, () => request, setup);
+    stream(bound, env, call, () => request, setup, metricsOf?.(call));
   };
 }
 
 /** A bidi rpc: the handler receives the request messages as a `RequestStream` and returns the responses as a server-streaming one does. */
 function bidiStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestStreamPort & ResponseStreamPort) => void {
   const setup = rpcSetup(bound, env);
-  return (call) => stream(bound, env, call, (context) => requestStreamOf(bound, call, context), setup);
+  const metricsOf = rpcMetrics(bound, env);
+  return (call) => stream(bound, env, call, (context) => requestStreamOf(bound, call, context), setup, metricsOf?.(call));
 }
 
 /** Runs a call with a response stream, within the server's and the peer's cap on open streams. */
@@ -186,6 +207,7 @@ function stream(
   call: ResponseStreamPort,
   requestOf: (context: CallContext) => RpcRequest,
   setup: RpcSetup,
+  metrics: RpcMetrics | undefined,
 ): void {
   const peer = call.getPeer();
   const refused = env.streams.enter(peer);
@@ -196,9 +218,10 @@ function stream(
   const context = new CallContext(call, setup);
   const request = requestOf(context);
   const log = env.requestLog;
-  const startedAt = log ? performance.now() : 0;
+  const startedAt = log || metrics ? performance.now() : 0;
+  metrics?.started();
   let code: number = status.OK;
-  streamResponses(bound, call, request, context)
+  streamResponses(bound, call, request, context, metrics)
     .catch(async (error: unknown) => {
       code = codeOf(error);
       // grpc-js may have ended the call at the deadline already (and, writing after that end,
@@ -218,11 +241,27 @@ function stream(
       }
     })
     .finally(() => {
-      log?.record(context, call.cancelled && code === status.OK ? status.CANCELLED : code, startedAt);
+      const ended = call.cancelled && code === status.OK ? status.CANCELLED : code;
+      log?.record(context, ended, startedAt);
+      if (metrics) {
+        metrics.received(request instanceof RequestStream ? request.received : 1);
+        metrics.handled(ended, (performance.now() - startedAt) / 1000);
+      }
       env.streams.leave(peer);
       context.release();
       publishStreamState(bound.rpc.path, 'ended');
     });
+}
+
+/** The metrics of an rpc for a call's protocol (a grpc-js call has no `protocol`), made once per protocol; undefined when metrics are off. */
+function rpcMetrics(bound: BoundRpc, env: HandlerEnvironment): ((call: object) => RpcMetrics) | undefined {
+  const metrics = env.metrics;
+  if (!metrics) return undefined;
+  const made: Partial<Record<CallProtocol, RpcMetrics>> = {};
+  return (call) => {
+    const protocol = (call as { protocol?: CallProtocol }).protocol ?? 'grpc';
+    return (made[protocol] ??= metrics.rpc(bound.rpc, bound.service, protocol));
+  };
 }
 
 /** The status code an error carries (a `GrpcError`'s, the signal's reason's), UNKNOWN otherwise. */
@@ -245,7 +284,13 @@ function requestStreamOf(bound: BoundRpc, call: RequestStreamPort, context: Call
  * Stops at once when the client cancels or the deadline passes (no more reads), and throws the
  * reason then.
  */
-async function streamResponses(bound: BoundRpc, call: ResponseStreamPort, request: RpcRequest, context: CallContext): Promise<void> {
+async function streamResponses(
+  bound: BoundRpc,
+  call: ResponseStreamPort,
+  request: RpcRequest,
+  context: CallContext,
+  metrics: RpcMetrics | undefined,
+): Promise<void> {
   const signal = context.signal;
   if (signal.aborted) throw signal.reason;
   const out = new ResponseStream(call, signal, bound.rpc.path);
@@ -254,7 +299,9 @@ async function streamResponses(bound: BoundRpc, call: ResponseStreamPort, reques
   let sent = 0;
   try {
     for await (const item of handlerMessages(result, bound.rpc.path)) {
-      sent += await writeItem(bound, out, item, sent, context);
+      const written = await writeItem(bound, out, item, sent, context);
+      sent += written;
+      metrics?.sent(written);
       // Everything the handler has given so far goes out before it is asked for more.
       out.flush();
       if (signal.aborted) break;

@@ -13,7 +13,11 @@ const peers = new WeakMap<object, CallPeer>();
 export function webPeerOf(request: WebRequest): CallPeer {
   const socket = request.socket;
   let peer = peers.get(socket);
-  if (!peer) peers.set(socket, (peer = { peer: `${socket.remoteAddress}:${socket.remotePort}`, ...tlsOf(socket as Partial<TLSSocket>) }));
+  if (!peer)
+    peers.set(
+      socket,
+      (peer = { peer: `${socket.remoteAddress}:${socket.remotePort}`, protocol: 'web', ...tlsOf(socket as Partial<TLSSocket>) }),
+    );
   return peer;
 }
 

@@ -1,0 +1,190 @@
+import * as http from 'node:http';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
+import type { MetricsOptions } from '../interfaces/grpc-framework-options.interface';
+import type { RpcDefinition } from '../proto/proto-registry';
+
+/** The part of prom-client used here (an optional peer dependency, loaded only when metrics are on). */
+type PromClient = typeof import('prom-client');
+
+/** go-grpc-prometheus's default buckets of `grpc_server_handling_seconds`. */
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** How a call reached the server: a label of every metric. */
+export type CallProtocol = 'grpc' | 'web' | 'in-process';
+
+const STATUS_NAMES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+];
+
+/** One rpc's metrics for one protocol, with their label values bound once (prom-client hashes labels on every lookup). */
+export interface RpcMetrics {
+  started(): void;
+  received(count: number): void;
+  sent(count: number): void;
+  /** The call ended with `code` after `seconds`. */
+  handled(code: number, seconds: number): void;
+}
+
+/**
+ * Prometheus metrics under the names dashboards built for go-grpc-prometheus read
+ * (`grpc_server_started_total`, `grpc_server_handled_total{grpc_code}`,
+ * `grpc_server_msg_received_total`, `grpc_server_msg_sent_total`,
+ * `grpc_server_handling_seconds`), with a `protocol` label (`grpc`, `web`, `in-process`), plus
+ * calls in flight and the List streams' memory. Labels come from the rpcs bound at start-up,
+ * never from what a client sends, so their number is bounded. Served as text on `metrics.url`.
+ */
+export class ServerMetrics {
+  readonly registry: Registry;
+  private readonly startedTotal: Counter<string>;
+  private readonly handledTotal: Counter<string>;
+  private readonly receivedTotal: Counter<string>;
+  private readonly sentTotal: Counter<string>;
+  private readonly seconds: Histogram<string>;
+  private readonly inFlight: Gauge<string>;
+  private readonly byRpc = new Map<string, RpcMetrics>();
+  private server?: http.Server;
+
+  constructor(
+    private readonly options: MetricsOptions,
+    streamMemoryInUse: () => number,
+  ) {
+    const prom = promClient();
+    const registry = (this.registry = new prom.Registry());
+    const labels = ['grpc_type', 'grpc_service', 'grpc_method', 'protocol'];
+    const counter = (name: string, help: string, names = labels) =>
+      new prom.Counter({ name, help, labelNames: names, registers: [registry] });
+    this.startedTotal = counter('grpc_server_started_total', 'Total number of RPCs started on the server.');
+    this.handledTotal = counter(
+      'grpc_server_handled_total',
+      'Total number of RPCs completed on the server, regardless of success or failure.',
+      [...labels, 'grpc_code'],
+    );
+    this.receivedTotal = counter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.');
+    this.sentTotal = counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.');
+    this.seconds = new prom.Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      labelNames: labels,
+      buckets: options.buckets ?? DEFAULT_BUCKETS,
+      registers: [registry],
+    });
+    this.inFlight = new prom.Gauge({
+      name: 'grpc_server_in_flight_calls',
+      help: 'RPCs being served now.',
+      labelNames: ['protocol'],
+      registers: [registry],
+    });
+    new prom.Gauge({
+      name: 'grpc_framework_stream_memory_bytes',
+      help: 'Bytes of rows List streams hold, within streamMemoryBytes.',
+      registers: [registry],
+      collect() {
+        this.set(streamMemoryInUse());
+      },
+    });
+    if (options.processMetrics) prom.collectDefaultMetrics({ register: registry });
+  }
+
+  /** The metrics of one rpc over one protocol (made once, then reused by every call). */
+  rpc(rpc: RpcDefinition, service: string, protocol: CallProtocol): RpcMetrics {
+    const key = `${protocol} ${rpc.path}`;
+    let found = this.byRpc.get(key);
+    if (found) return found;
+    const type = rpc.requestStream
+      ? rpc.responseStream
+        ? 'bidi_stream'
+        : 'client_stream'
+      : rpc.responseStream
+        ? 'server_stream'
+        : 'unary';
+    const labels = { grpc_type: type, grpc_service: service, grpc_method: rpc.name, protocol };
+    const started = this.startedTotal.labels(labels);
+    const received = this.receivedTotal.labels(labels);
+    const sent = this.sentTotal.labels(labels);
+    const seconds = this.seconds.labels(labels);
+    const inFlight = this.inFlight.labels({ protocol });
+    const handled = STATUS_NAMES.map((code) => this.handledTotal.labels({ ...labels, grpc_code: code }));
+    found = {
+      started: () => {
+        started.inc();
+        inFlight.inc();
+      },
+      received: (count) => received.inc(count),
+      sent: (count) => sent.inc(count),
+      handled: (code, elapsed) => {
+        inFlight.dec();
+        (handled[code] ?? handled[2]).inc();
+        seconds.observe(elapsed);
+      },
+    };
+    this.byRpc.set(key, found);
+    return found;
+  }
+
+  /** Serves `GET /metrics` on the metrics address; resolves with the bound port. */
+  async listen(): Promise<number> {
+    const [host, port] = splitAddress(this.options.url);
+    const server = (this.server = http.createServer((request, response) => {
+      if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('Metrics are at GET /metrics.\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
+      );
+    }));
+    return new Promise((resolve, reject) => {
+      server.once('error', (error) =>
+        reject(
+          new ImproperlyConfiguredError(
+            `GrpcFrameworkModule could not serve metrics on ${this.options.url}: ${error.message}. Choose another metrics.url (or runserver --metrics), or stop the other server.`,
+          ),
+        ),
+      );
+      server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+    });
+  }
+
+  /** Stops serving metrics; a scrape under way is answered first. */
+  close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  }
+}
+
+function splitAddress(url: string): [string, number] {
+  const at = url.lastIndexOf(':');
+  const host = url.slice(0, at).replace(/^\[|\]$/g, '');
+  return [host || '127.0.0.1', Number(url.slice(at + 1))];
+}
+
+function promClient(): PromClient {
+  try {
+    return require(require.resolve('prom-client', { paths: [process.cwd(), __dirname] })) as PromClient;
+  } catch {
+    throw new ImproperlyConfiguredError('The `metrics` option needs prom-client: npm i prom-client@15.');
+  }
+}

@@ -1,0 +1,99 @@
+import * as grpc from '@grpc/grpc-js';
+import { Metadata, ServiceError, status } from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { MikroORM } from '@mikro-orm/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { GrpcFrameworkServer, ProtoMessage } from 'nestjs-grpc-framework';
+import { ACTIONS_PROTO, tasksAppModule } from '../fixtures/actions/tasks.app';
+import { collect, unary } from '../utils/sample-app';
+import { startupErrorOf } from '../utils/startup-error';
+import { testDatabase } from '../utils/test-database';
+
+describe('Prometheus metrics (metrics: { url })', () => {
+  const database = testDatabase();
+  let app: INestApplicationContext;
+  let server: GrpcFrameworkServer;
+  let client: grpc.Client & Record<string, Function>;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [tasksAppModule(database.options, { metrics: { url: '127.0.0.1:0' }, web: { url: '127.0.0.1:0' } })],
+    }).compile();
+    moduleRef.useLogger(false);
+    app = await moduleRef.init();
+    await app.get(MikroORM).getSchemaGenerator().refreshDatabase();
+    server = app.get(GrpcFrameworkServer);
+    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(ACTIONS_PROTO, { keepCase: true, defaults: true }));
+    const Client = (pkg.actions as grpc.GrpcObject).TaskController as typeof grpc.Client;
+    client = new Client(server.address, grpc.credentials.createInsecure()) as typeof client;
+  });
+  afterAll(async () => {
+    client.close();
+    await app.close();
+    await database.dispose();
+  });
+
+  const scrape = async () => {
+    const response = await fetch(`http://${server.metricsAddress!}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    return response.text();
+  };
+  const labels = (method: string, type = 'unary', protocol = 'grpc') =>
+    `grpc_type="${type}",grpc_service="actions.TaskController",grpc_method="${method}",protocol="${protocol}"`;
+
+  it("counts every kind of call by go-grpc-prometheus's names, codes and buckets, and web calls with their protocol", async () => {
+    const created = await unary<{ id: number }>(client as never, 'Create', { title: 'one' });
+    await unary(client as never, 'Create', { title: 'two' });
+    await expect(unary(client as never, 'Retrieve', { id: 999 })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    const viewer = new Metadata();
+    viewer.set('x-user', 'ann:viewer');
+    await expect(unary(client as never, 'MarkDone', { id: created.id }, viewer)).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+    expect(await collect(client as never, 'Search', { prefix: '' })).toHaveLength(2);
+    await new Promise<ProtoMessage>((resolve, reject) => {
+      const call = client.Import((error: ServiceError | null, response: ProtoMessage) => (error ? reject(error) : resolve(response)));
+      for (const title of ['three', 'four', 'five']) call.write({ title });
+      call.end();
+    });
+    const web = await fetch(`http://${server.webAddress!}/actions.TaskController/Count`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(await web.json()).toEqual({ count: 5 });
+
+    const text = await scrape();
+    expect(text).toContain(`grpc_server_started_total{${labels('Create')}} 2`);
+    expect(text).toContain(`grpc_server_handled_total{${labels('Create')},grpc_code="OK"} 2`);
+    expect(text).toContain(`grpc_server_handled_total{${labels('Retrieve')},grpc_code="NotFound"} 1`);
+    expect(text).toContain(`grpc_server_handled_total{${labels('MarkDone')},grpc_code="PermissionDenied"} 1`);
+    expect(text).toContain(`grpc_server_msg_sent_total{${labels('Search', 'server_stream')}} 2`);
+    expect(text).toContain(`grpc_server_msg_received_total{${labels('Import', 'client_stream')}} 3`);
+    expect(text).toContain(`grpc_server_handled_total{${labels('Count', 'unary', 'web')},grpc_code="OK"} 1`);
+    expect(text).toContain(`grpc_server_handling_seconds_bucket{le="0.005",${labels('Create')}}`);
+    expect(text).toContain(`grpc_server_handling_seconds_count{${labels('Create')}} 2`);
+    expect(text).toContain('grpc_server_in_flight_calls{protocol="grpc"} 0');
+    expect(text).toMatch(/^grpc_framework_stream_memory_bytes 0$/m);
+    // Node's process metrics are opt-in; labels only name rpcs the server serves.
+    expect(text).not.toContain('process_cpu');
+    expect(text).not.toContain('grpc_method="Unknown');
+  });
+
+  it('names a metrics address in use at start-up', async () => {
+    const other = testDatabase();
+    const moduleRef = await Test.createTestingModule({
+      imports: [tasksAppModule(other.options, { metrics: { url: server.metricsAddress! } })],
+    }).compile();
+    const error = await startupErrorOf(moduleRef);
+    await other.dispose();
+    expect((error as Error).message).toContain(
+      `GrpcFrameworkModule could not serve metrics on ${server.metricsAddress!}: listen EADDRINUSE`,
+    );
+    expect((error as Error).message).toContain('Choose another metrics.url (or runserver --metrics)');
+  });
+
+  it('answers 404 off /metrics', async () => {
+    expect((await fetch(`http://${server.metricsAddress!}/other`)).status).toBe(404);
+  });
+});
