@@ -8,6 +8,7 @@ export type {
   GrpcFrameworkOptionsFactory,
   GrpcLoaderOptions,
   GrpcWebOptions,
+  MetricsOptions,
   RequestLogOptions,
   TlsOptions,
 } from './interfaces/grpc-framework-options.interface';
