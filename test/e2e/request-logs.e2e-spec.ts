@@ -34,7 +34,12 @@ describe('request logs', () => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [tasksAppModule(database.options, { requestLogs: { level: 'debug', caller: (user) => (user as { name: string }).name } })],
+      imports: [
+        tasksAppModule(database.options, {
+          requestLogs: { level: 'debug', caller: (user) => (user as { name: string }).name },
+          web: { url: '127.0.0.1:0' },
+        }),
+      ],
     }).compile();
     moduleRef.useLogger(logger);
     app = await moduleRef.init();
@@ -54,7 +59,7 @@ describe('request logs', () => {
       .filter((line) => line.context === 'GrpcRequest')
       .map((line) => ({ level: line.level, ...(line.message as RequestLogLine) }));
 
-  it('logs one structured line per call, of every kind, with its status, duration, peer, caller and request id', async () => {
+  it('logs one structured line per call, of every kind and on both addresses, with its status, duration, peer, caller and request id', async () => {
     logger.lines.length = 0;
     const traced = new Metadata();
     traced.set('x-request-id', 'req-42');
@@ -70,6 +75,12 @@ describe('request logs', () => {
       call.write({ title: 'two' });
       call.end();
     });
+    const web = await fetch(`http://${app.get(GrpcFrameworkServer).webAddress!}/actions.TaskController/Count`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'from-the-browser' },
+      body: '{}',
+    });
+    expect(web.status).toBe(200);
     const lines = requestLines();
     expect(lines.map(({ rpc, code, caller, requestId, level }) => ({ rpc, code, caller, requestId, level }))).toEqual([
       { rpc: '/actions.TaskController/Create', code: 'OK', caller: 'bob', requestId: 'req-42', level: 'debug' },
@@ -77,6 +88,7 @@ describe('request logs', () => {
       { rpc: '/actions.TaskController/MarkDone', code: 'PERMISSION_DENIED', caller: 'ann', requestId: undefined, level: 'debug' },
       { rpc: '/actions.TaskController/Search', code: 'OK', caller: undefined, requestId: undefined, level: 'debug' },
       { rpc: '/actions.TaskController/Import', code: 'OK', caller: undefined, requestId: undefined, level: 'debug' },
+      { rpc: '/actions.TaskController/Count', code: 'OK', caller: undefined, requestId: 'from-the-browser', level: 'debug' },
     ]);
     for (const line of lines) {
       expect(line.ms).toBeGreaterThanOrEqual(0);
