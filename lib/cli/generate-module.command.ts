@@ -98,21 +98,23 @@ function plan(server: GrpcFrameworkServer, args: GenerateModuleArgs): Plan {
   const { protoPath, loader } = internals.options;
   const onDisk = protoFilesOf(protoPath, loader.includeDirs);
   const problems = [...onDisk.problems];
-  const byPackage = new Map<string, ProtoFileModel[]>();
-  for (const file of onDisk.files) byPackage.set(file.package, [...(byPackage.get(file.package) ?? []), file]);
   const handWritten = onDisk.files.filter(isHandWritten);
   const handWrittenPackages = new Set(handWritten.map((file) => file.package));
-  const services = internals.registeredServices().filter((service) => !handWrittenPackages.has(packageOf(service.options.service)));
-  const existing = (pkg: string): ProtoFileModel | undefined => {
-    const declaring = (byPackage.get(pkg) ?? []).filter((file) => file.services.length || file.types.length);
-    if (declaring.length > 1) {
+  const registered = internals.registeredServices();
+  const services = registered.filter((service) => !handWrittenPackages.has(packageOf(service.options.service)));
+  const byPackage = new Map<string, ProtoFileModel>();
+  for (const file of onDisk.files) {
+    if (!file.services.length && !file.types.length) continue;
+    const other = byPackage.get(file.package);
+    if (!other) byPackage.set(file.package, file);
+    else if (!handWrittenPackages.has(file.package)) {
       problems.push(
-        `package ${pkg} is split over ${declaring.map((f) => f.path).join(' and ')}; generation writes one file per package: ` +
+        `package ${file.package} is split over ${other.path} and ${file.path}; generation writes one file per package: ` +
           'move its declarations into one file, or mark the files hand-written.',
       );
     }
-    return declaring[0];
-  };
+  }
+  const existing = (pkg: string): ProtoFileModel | undefined => byPackage.get(pkg);
   const metadata = internals.entityMetadata();
   if (!metadata) throw new Error('generateproto --module needs MikroORM in the application module (MikroOrmModule.forRoot).');
   useEntityMetadata(metadata);
@@ -128,7 +130,7 @@ function plan(server: GrpcFrameworkServer, args: GenerateModuleArgs): Plan {
       path.join(outDir, `${generated.package}.proto`);
     const merged = mergeIntoExisting({ ...generated, path: target }, before);
     breaking.push(...merged.breaking);
-    return { path: target, text: writeProtoFile(merged.file), before: before ? fs.readFileSync(before.path, 'utf8') : undefined };
+    return { path: target, text: writeProtoFile(merged.file), before: before && onDisk.sources.get(before.path) };
   });
   if (problems.length)
     throw new Error(
@@ -145,9 +147,9 @@ function plan(server: GrpcFrameworkServer, args: GenerateModuleArgs): Plan {
     ...contract.files.map((generated, i) => ({ path: files[i].path, package: generated.package, text: files[i].text })),
     ...onDisk.files
       .filter((file) => !generatedPaths.has(file.path))
-      .map((file) => ({ path: file.path, package: file.package, text: fs.readFileSync(file.path, 'utf8') })),
+      .map((file) => ({ path: file.path, package: file.package, text: onDisk.sources.get(file.path)! })),
   ];
-  return { files, handWritten: handWritten.map((file) => file.path), protos, handlers: handlerShapes(internals.registeredServices()) };
+  return { files, handWritten: handWritten.map((file) => file.path), protos, handlers: handlerShapes(registered) };
 }
 
 /** The shapes of the handlers whose actions put serializers between them and the messages. */
@@ -195,10 +197,11 @@ function typeFiles(planned: Plan, dir: string): PlannedFile[] {
   });
 }
 
-/** The module's proto files that exist, read; the paths of those that do not (yet). */
+/** The module's proto files that exist, read (their text by path in `sources`); the paths of those that do not (yet). */
 function protoFilesOf(protoPath: readonly string[], includeDirs: readonly string[]) {
   const resolver = new ProtoFileResolver(includeDirs);
   const files: ProtoFileModel[] = [];
+  const sources = new Map<string, string>();
   const missing: string[] = [];
   const wanted: string[] = [];
   const problems: string[] = [];
@@ -213,14 +216,16 @@ function protoFilesOf(protoPath: readonly string[], includeDirs: readonly string
     }
     const relative = path.relative(process.cwd(), file) || file;
     wanted.push(relative);
+    const text = fs.readFileSync(file, 'utf8');
+    sources.set(relative, text);
     try {
-      files.push(readProtoFile(relative, fs.readFileSync(file, 'utf8')));
+      files.push(readProtoFile(relative, text));
     } catch (error) {
       if (!(error instanceof ProtoFileError)) throw error;
       problems.push(error.message);
     }
   }
-  return { files, missing, wanted, problems };
+  return { files, sources, missing, wanted, problems };
 }
 
 function packageOf(service: string): string {

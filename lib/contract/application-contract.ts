@@ -2,6 +2,7 @@ import type { MetadataStorage } from '@mikro-orm/core';
 import { actionMessageName, parseFieldType } from '../checks/action-check';
 import { ActionDeclaration, actionMessageKind, actionsOf } from '../decorators/grpc-action.decorator';
 import type { GrpcModelServiceOptions, HttpRoute } from '../interfaces/grpc-model-service-options.interface';
+import { PROTO_SCALARS } from '../proto/scalar-types';
 import { toSnakeCase } from '../serializers/field-spec';
 import type { ProtoSerializerClass } from '../serializers/proto-serializer';
 import { GenericServiceBase } from '../services/generic-service';
@@ -70,7 +71,7 @@ class PackageBuilder {
   file(): ProtoFileModel {
     for (const { from, field, type } of this.inlineTypes) {
       if (
-        SCALARS.has(type) ||
+        PROTO_SCALARS.has(type) ||
         type.startsWith('google.protobuf.') ||
         this.types.has(type) ||
         this.existing?.types.some((t) => t.name === type)
@@ -234,24 +235,6 @@ class PackageBuilder {
     }
   }
 }
-
-const SCALARS = new Set([
-  'double',
-  'float',
-  'int32',
-  'int64',
-  'uint32',
-  'uint64',
-  'sint32',
-  'sint64',
-  'fixed32',
-  'fixed64',
-  'sfixed32',
-  'sfixed64',
-  'bool',
-  'string',
-  'bytes',
-]);
 
 /** The List request fields a service reads: `filter` and `order_by` when it allows them, pages with ListPage or either. */
 function listFieldsOf(instance: GenericServiceBase, rpcs: readonly StandardRpc[]): { filter: boolean; orderBy: boolean; page: boolean } {

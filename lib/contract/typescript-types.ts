@@ -1,5 +1,6 @@
 import * as protobuf from 'protobufjs';
 import { nullableShape } from '../proto/message-codec';
+import { LONG_SCALARS, NUMBER_SCALARS } from '../proto/scalar-types';
 
 /** How an rpc's handler receives and answers, when a custom action's serializers stand between it and the messages. */
 export interface HandlerShape {
@@ -20,8 +21,6 @@ export interface TypeScriptOptions {
   moduleOfPackage?: (pkg: string) => string;
 }
 
-const INTEGERS = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
-const LONGS = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const WRAPPERS: Readonly<Record<string, string>> = {
   DoubleValue: 'double',
   FloatValue: 'float',
@@ -229,8 +228,8 @@ class TypeWriter {
   }
 
   private scalar(type: string, side: Side): string {
-    if (INTEGERS.has(type)) return 'number';
-    if (LONGS.has(type)) return side === 'sent' ? 'string | number | bigint' : 'string';
+    if (NUMBER_SCALARS.has(type)) return 'number';
+    if (LONG_SCALARS.has(type)) return side === 'sent' ? 'string | number | bigint' : 'string';
     if (type === 'bool') return 'boolean';
     if (type === 'string') return 'string';
     if (type === 'bytes') return side === 'sent' ? 'Uint8Array' : 'Buffer';

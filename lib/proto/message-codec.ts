@@ -1,5 +1,6 @@
 import * as protobuf from 'protobufjs';
 import { upperSnake } from './enum-names';
+import { LONG_SCALARS } from './scalar-types';
 import { MalformedMessageError, StrictReader } from './strict-reader';
 import { checkWireFormat, RequestFieldError, RequestFieldLimits } from './wire-format';
 
@@ -143,7 +144,7 @@ export class MessageCodecFactory {
         converters.push({ name: field.name, repeated: field.repeated, convert: this.wireValue(fieldType) });
       } else if (fieldType instanceof protobuf.Enum) {
         converters.push({ name: field.name, repeated: field.repeated, convert: enumNameOf(fieldType) });
-      } else if (isLongType(field.type)) {
+      } else if (LONG_SCALARS.has(field.type)) {
         converters.push({ name: field.name, repeated: field.repeated, convert: bigintToString });
       }
     }
@@ -240,10 +241,6 @@ export function nullableShape(type: protobuf.Type): NullableShape | undefined {
   const valueField = oneof.fieldsArray.find((f) => f !== nullField);
   if (!nullField || !valueField) return undefined;
   return { oneof: oneof.name, valueField: valueField.name, nullField: nullField.name };
-}
-
-function isLongType(type: string): boolean {
-  return type === 'int64' || type === 'uint64' || type === 'sint64' || type === 'fixed64' || type === 'sfixed64';
 }
 
 function bigintToString(value: unknown): unknown {

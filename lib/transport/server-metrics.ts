@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { hostAndPort } from '../common/address';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { MetricsOptions } from '../interfaces/grpc-framework-options.interface';
@@ -140,7 +141,7 @@ export class ServerMetrics {
 
   /** Serves `GET /metrics` on the metrics address; resolves with the bound port. */
   async listen(): Promise<number> {
-    const [host, port] = splitAddress(this.options.url);
+    const { host, port } = hostAndPort(this.options.url);
     const server = (this.server = http.createServer((request, response) => {
       if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
         response.writeHead(404, { 'content-type': 'text/plain' }).end('Metrics are at GET /metrics.\n');
@@ -173,12 +174,6 @@ export class ServerMetrics {
       server.closeIdleConnections();
     });
   }
-}
-
-function splitAddress(url: string): [string, number] {
-  const at = url.lastIndexOf(':');
-  const host = url.slice(0, at).replace(/^\[|\]$/g, '');
-  return [host || '127.0.0.1', Number(url.slice(at + 1))];
 }
 
 function promClient(): PromClient {

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { hostAndPort } from '../common/address';
 import * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import type { WebConnectionLimits, WebRequest, WebResponse, WebTlsOptions } from '../interfaces/grpc-web-options.interface';
@@ -63,9 +64,7 @@ export class WebListener {
 
   /** Starts listening on `host:port` (port 0 picks one); resolves with the port. */
   listen(url: string): Promise<number> {
-    const colon = url.lastIndexOf(':');
-    const host = url.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-    const port = Number(url.slice(colon + 1));
+    const { host, port } = hostAndPort(url);
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
