@@ -11,6 +11,7 @@ export type {
   MetricsOptions,
   RequestLogOptions,
   TlsOptions,
+  TracingOptions,
 } from './interfaces/grpc-framework-options.interface';
 export type { RequestLogLine } from './transport/request-log';
 export type { WebCorsOptions, WebRequest, WebResponse, WebTlsOptions } from './interfaces/grpc-web-options.interface';

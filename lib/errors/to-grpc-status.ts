@@ -1,9 +1,12 @@
 import { Metadata, status, StatusObject } from '@grpc/grpc-js';
 import { driverMessageOf } from './driver-message';
 import {
+  CheckConstraintViolationException,
   ConnectionException,
+  DeadlockException,
   DriverException,
   ForeignKeyConstraintViolationException,
+  LockWaitTimeoutException,
   NotFoundError,
   NotNullConstraintViolationException,
   OptimisticLockError,
@@ -97,6 +100,31 @@ export function toGrpcStatus(error: unknown, options: StatusMappingOptions = {})
   const rpc = rpcExceptionStatus(error);
   if (rpc) return expected(rpc.code, rpc.details);
   return { code: status.INTERNAL, details: INTERNAL_ERROR_MESSAGE, unexpected: true };
+}
+
+/** What went wrong in the database, as a metric's label: a fixed set, never a driver's text. */
+export type DatabaseErrorKind =
+  | 'unique_violation'
+  | 'foreign_key_violation'
+  | 'not_null_violation'
+  | 'check_violation'
+  | 'deadlock'
+  | 'lock_timeout'
+  | 'optimistic_lock'
+  | 'unavailable'
+  | 'other';
+
+/** The kind of database failure `error` is, or undefined when it is not the database's. */
+export function databaseErrorKind(error: unknown, options: StatusMappingOptions = {}): DatabaseErrorKind | undefined {
+  if (error instanceof UniqueConstraintViolationException) return 'unique_violation';
+  if (error instanceof ForeignKeyConstraintViolationException) return 'foreign_key_violation';
+  if (error instanceof NotNullConstraintViolationException) return 'not_null_violation';
+  if (error instanceof CheckConstraintViolationException) return 'check_violation';
+  if (error instanceof DeadlockException) return 'deadlock';
+  if (error instanceof LockWaitTimeoutException) return 'lock_timeout';
+  if (error instanceof OptimisticLockError) return 'optimistic_lock';
+  if (error instanceof ConnectionException || isDatabaseUnreachable(error, options.databasePort)) return 'unavailable';
+  return error instanceof DriverException ? 'other' : undefined;
 }
 
 /**

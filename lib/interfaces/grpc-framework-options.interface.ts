@@ -54,6 +54,20 @@ export interface MetricsOptions {
   buckets?: number[];
 }
 
+/** How calls are traced (`tracing`). */
+export interface TracingOptions {
+  /**
+   * Where spans come from: an OpenTelemetry `TracerProvider`.
+   * @default the global one, which the SDK's `NodeSDK.start()` or `provider.register()` sets
+   */
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
+  /**
+   * A span for each statement the framework runs on the driver itself (its prepared statements
+   * for Retrieve, List and Create, which knex instrumentation never sees). @default true
+   */
+  databaseSpans?: boolean;
+}
+
 /** How calls are logged (`requestLogs`). */
 export interface RequestLogOptions {
   /** The Nest log level of the lines. @default 'log' */
@@ -103,6 +117,12 @@ export interface GrpcFrameworkOptions {
    * `protocol` label for web calls. `grpc-framework runserver --metrics 127.0.0.1:9464` sets it. @default off
    */
   metrics?: MetricsOptions;
+  /**
+   * OpenTelemetry spans (`@opentelemetry/api`, an optional peer dependency) for every call on
+   * every address, by the RPC semantic conventions, continuing the caller's `traceparent`, with
+   * a child span for each query. The application registers the SDK and exporter. @default off
+   */
+  tracing?: boolean | TracingOptions;
   /** grpc-js server credentials, for full control of the gRPC address's TLS (instead of `tls`). @default ServerCredentials.createInsecure() */
   credentials?: ServerCredentials;
   /** Nest interceptors run around every framework handler (classes are created by Nest's injector). @default [] */
@@ -217,6 +237,7 @@ export interface ResolvedGrpcFrameworkOptions {
   /** Undefined: no request logs. */
   requestLogs?: RequestLogOptions;
   metrics?: MetricsOptions;
+  tracing?: TracingOptions;
   credentials?: ServerCredentials;
   interceptors: Array<Type<NestInterceptor> | NestInterceptor>;
   serverInterceptors: ServerInterceptor[];

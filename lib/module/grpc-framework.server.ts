@@ -23,6 +23,8 @@ import { keepDuplicateCredentials } from '../transport/duplicate-credentials';
 import { ServerTls } from '../transport/server-tls';
 import { RequestLog } from '../transport/request-log';
 import { ServerMetrics } from '../transport/server-metrics';
+import { ServerTracing } from '../transport/server-tracing';
+import { driverPoolOf, PoolConnections } from '../orm/mikro-orm-internals';
 import { limitGrpcConnections } from '../transport/grpc-connection-limits';
 import { http2ServersOf } from '../transport/grpc-js-internals';
 import { FailureLog } from '../transport/failure-log';
@@ -92,6 +94,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     };
     const memory = this.env.memory;
     if (this.options.metrics) this.env.metrics = new ServerMetrics(this.options.metrics, () => memory.inUse);
+    if (this.options.tracing) this.env.tracing = new ServerTracing(this.options.tracing);
     registerInternals(this, {
       options: this.options,
       serveInProcessOnly: () => {
@@ -229,6 +232,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     this.server = undefined;
     this.tls?.stop();
     const metrics = this.env.metrics?.close();
+    this.env.tracing?.close();
     this.health?.notServing();
     const web = this.web?.close(this.options.shutdownGracePeriodMs);
     this.web = undefined;
@@ -300,6 +304,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     });
     this.defaultForkEntityManager = orm ? () => orm.em.fork() : undefined;
     this.env.statusMapping.databasePort = orm ? databasePortOf(orm) : undefined;
+    if (orm) this.env.metrics?.watchPool(() => poolConnectionsOf(orm));
     if (!this.env.forkEntityManager) {
       this.env.forkEntityManager = this.defaultForkEntityManager;
       this.env.readEntityManager = orm?.em;
@@ -391,6 +396,15 @@ function withPort(url: string, port: number): string {
 function databasePortOf(orm: MikroORM): number | undefined {
   const port = orm.config.get('port') ?? urlPort(orm.config.get('clientUrl'));
   return port ? Number(port) : undefined;
+}
+
+/** The primary's pool, for the metrics; undefined for a driver without a knex pool. */
+function poolConnectionsOf(orm: MikroORM): PoolConnections | undefined {
+  try {
+    return driverPoolOf(orm.em, 'write').connections();
+  } catch {
+    return undefined;
+  }
 }
 
 function urlPort(url: string | undefined): string | undefined {

@@ -108,6 +108,7 @@ export function resolveOptions(given: GrpcFrameworkOptions, commandLine: Command
     tls: options.tls,
     requestLogs: options.requestLogs === true ? {} : options.requestLogs || undefined,
     metrics: options.metrics,
+    tracing: options.tracing === true ? {} : options.tracing || undefined,
     credentials: options.credentials,
     interceptors: options.interceptors ?? [],
     serverInterceptors: options.serverInterceptors ?? [],

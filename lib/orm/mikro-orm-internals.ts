@@ -123,6 +123,7 @@ interface KnexClientLike {
 /** tarn's Pool (knex's pool): the counters are public API, `free` is not. */
 interface TarnPoolLike {
   numUsed(): number;
+  numFree(): number;
   numPendingAcquires(): number;
   numPendingCreates(): number;
   numPendingValidations(): number;
@@ -140,6 +141,14 @@ export interface DriverPool {
    * it is done, so it needs no acquire (which costs two timers and a chain of promises).
    */
   idleConnection(): unknown;
+  /** How many connections are in use, free and waited for (undefined without a knex pool). */
+  connections(): PoolConnections | undefined;
+}
+
+export interface PoolConnections {
+  used: number;
+  free: number;
+  pending: number;
 }
 
 /**
@@ -155,6 +164,10 @@ export function driverPoolOf(em: EntityManager, type: 'read' | 'write' = 'read')
       acquire: () => client.acquireConnection(),
       release: (connection) => client.releaseConnection(connection),
       idleConnection: () => idleConnectionOf(client.pool),
+      connections: () => {
+        const tarn = client.pool;
+        return tarn && { used: tarn.numUsed(), free: tarn.numFree(), pending: tarn.numPendingAcquires() };
+      },
     };
     pools.set(client, pool);
   }

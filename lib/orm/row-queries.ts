@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
+import type { Span } from '@opentelemetry/api';
 import { DriverPool, driverPoolOf, queriesAreObserved, Row } from './mikro-orm-internals';
+import { endQuerySpan, startQuerySpan } from './query-spans';
 
 export type { Row };
 
@@ -67,14 +69,33 @@ export function runQuery(em: EntityManager, query: PreparableQuery, params: unkn
   // better-sqlite3 runs a statement synchronously, so an idle connection can be used in place
   // (no acquire, and no async step: a lean Retrieve's only query is answered at once).
   const idle = pool.driverName === 'better-sqlite3' ? pool.idleConnection() : undefined;
+  const span = startQuerySpan(pool.driverName, query.nativeSql);
   if (idle) {
     try {
-      return sqliteRows(idle as BetterSqliteDatabase, query, params);
+      const rows = sqliteRows(idle as BetterSqliteDatabase, query, params);
+      if (span) endQuerySpan(span);
+      return rows;
     } catch (error) {
+      if (span) endQuerySpan(span, error);
       throw em.getDriver().convertException(error as Error);
     }
   }
-  return runOnAcquired(em, pool, query, params);
+  const rows = runOnAcquired(em, pool, query, params);
+  return span ? endedWith(rows, span) : rows;
+}
+
+/** The rows of a statement, its span ended when they come (or the statement fails). */
+function endedWith(rows: Promise<Row[]>, span: Span): Promise<Row[]> {
+  return rows.then(
+    (found) => {
+      endQuerySpan(span);
+      return found;
+    },
+    (error: unknown) => {
+      endQuerySpan(span, error);
+      throw error;
+    },
+  );
 }
 
 /** The statement on a connection taken from the pool for it, then given back. */

@@ -10,7 +10,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Logger } from '@nestjs/common';
 import type { RequestLog } from './request-log';
 import type { CallProtocol, RpcMetrics, ServerMetrics } from './server-metrics';
-import { StatusMappingOptions, toGrpcStatus } from '../errors/to-grpc-status';
+import type { RpcTracing, ServerTracing } from './server-tracing';
+import { databaseErrorKind, StatusMappingOptions, toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
 import { RequestFieldError } from '../proto/wire-format';
 import * as http2 from 'node:http2';
@@ -57,6 +58,8 @@ export interface HandlerEnvironment {
   requestLog?: RequestLog;
   /** Prometheus metrics (`metrics`), when on. */
   metrics?: ServerMetrics;
+  /** OpenTelemetry spans (`tracing`), when on. */
+  tracing?: ServerTracing;
 }
 
 /** The handler of a bound rpc, by its kind: grpc-js calls it, and so do the web protocols and the in-process channel. */
@@ -99,13 +102,14 @@ export function grpcJsHandlerOf(entry: RpcHandler): UntypedHandleCall {
 function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestMessagePort, answer: Answer) => void {
   const setup = rpcSetup(bound, env);
   const metricsOf = rpcMetrics(bound, env);
+  const tracing = env.tracing?.rpc(bound.rpc, bound.service);
   return (call, callback) => {
     const request = decodeRequest(bound, call.request);
     if (request instanceof Error) {
       callback(serviceError(malformed(bound, request)));
       return;
     }
-    answer(bound, env, new CallContext(call, setup), request, callback, metricsOf?.(call));
+    answer(bound, env, new CallContext(call, setup), request, callback, metricsOf?.(call), tracing);
   };
 }
 
@@ -113,9 +117,10 @@ function unaryHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestM
 function clientStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestStreamPort, answer: Answer) => void {
   const setup = rpcSetup(bound, env);
   const metricsOf = rpcMetrics(bound, env);
+  const tracing = env.tracing?.rpc(bound.rpc, bound.service);
   return (call, callback) => {
     const context = new CallContext(call, setup);
-    answer(bound, env, context, requestStreamOf(bound, call, context), callback, metricsOf?.(call));
+    answer(bound, env, context, requestStreamOf(bound, call, context), callback, metricsOf?.(call), tracing);
   };
 }
 
@@ -127,11 +132,13 @@ function answer(
   request: RpcRequest,
   callback: Answer,
   metrics: RpcMetrics | undefined,
+  tracing: RpcTracing | undefined,
 ): void {
   let answered = false;
   const log = env.requestLog;
   const startedAt = log || metrics ? performance.now() : 0;
   metrics?.started();
+  const span = tracing?.start(context.metadata);
   const answerOnce: Answer = (error, bytes, trailers) => {
     if (answered) return;
     answered = true;
@@ -143,6 +150,7 @@ function answer(
       if (!error) metrics.sent(1);
       metrics.handled(code, (performance.now() - startedAt) / 1000);
     }
+    if (span) tracing!.end(span, code, error?.details);
   };
   // At the deadline the caller is answered, whatever the handler is still waiting for (a
   // stalled database). Not through the context's AbortSignal: grpc-js ends every unary call
@@ -154,9 +162,11 @@ function answer(
     if (watched) env.deadlines.release(watched);
     context.release();
   };
-  const result = bound.recover
-    ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context))
-    : bound.invoke(request, context);
+  const run = () =>
+    bound.recover
+      ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context))
+      : bound.invoke(request, context);
+  const result = span ? tracing!.within(span, run) : run();
   result.then(
     (response) => {
       ended();
@@ -183,13 +193,14 @@ function answer(
 function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestMessagePort & ResponseStreamPort) => void {
   const setup = rpcSetup(bound, env);
   const metricsOf = rpcMetrics(bound, env);
+  const tracing = env.tracing?.rpc(bound.rpc, bound.service);
   return (call) => {
     const request = decodeRequest(bound, call.request);
     if (request instanceof Error) {
       call.emit('error', serviceError(malformed(bound, request)));
       return;
     }
-    stream(bound, env, call, () => request, setup, metricsOf?.(call));
+    stream(bound, env, call, () => request, setup, metricsOf?.(call), tracing);
   };
 }
 
@@ -197,7 +208,8 @@ function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call
 function bidiStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestStreamPort & ResponseStreamPort) => void {
   const setup = rpcSetup(bound, env);
   const metricsOf = rpcMetrics(bound, env);
-  return (call) => stream(bound, env, call, (context) => requestStreamOf(bound, call, context), setup, metricsOf?.(call));
+  const tracing = env.tracing?.rpc(bound.rpc, bound.service);
+  return (call) => stream(bound, env, call, (context) => requestStreamOf(bound, call, context), setup, metricsOf?.(call), tracing);
 }
 
 /** Runs a call with a response stream, within the server's and the peer's cap on open streams. */
@@ -208,6 +220,7 @@ function stream(
   requestOf: (context: CallContext) => RpcRequest,
   setup: RpcSetup,
   metrics: RpcMetrics | undefined,
+  tracing: RpcTracing | undefined,
 ): void {
   const peer = call.getPeer();
   const refused = env.streams.enter(peer);
@@ -220,8 +233,11 @@ function stream(
   const log = env.requestLog;
   const startedAt = log || metrics ? performance.now() : 0;
   metrics?.started();
+  const span = tracing?.start(context.metadata);
   let code: number = status.OK;
-  streamResponses(bound, call, request, context, metrics)
+  let details: string | undefined;
+  const respond = () => streamResponses(bound, call, request, context, metrics);
+  (span ? tracing!.within(span, respond) : respond())
     .catch(async (error: unknown) => {
       code = codeOf(error);
       // grpc-js may have ended the call at the deadline already (and, writing after that end,
@@ -237,6 +253,7 @@ function stream(
       } catch (final) {
         const failed = statusFor(bound, env, final);
         code = failed.code;
+        details = failed.details;
         if (!call.cancelled && !call.writableEnded) call.emit('error', serviceError(failed));
       }
     })
@@ -247,6 +264,7 @@ function stream(
         metrics.received(request instanceof RequestStream ? request.received : 1);
         metrics.handled(ended, (performance.now() - startedAt) / 1000);
       }
+      if (span) tracing!.end(span, ended, details);
       env.streams.leave(peer);
       context.release();
       publishStreamState(bound.rpc.path, 'ended');
@@ -404,6 +422,10 @@ function malformed(bound: BoundRpc, error: Error): Status {
 function statusFor(bound: BoundRpc, env: HandlerEnvironment, error: unknown): Status {
   const mapped = toGrpcStatus(error, env.statusMapping);
   env.failures.failed(bound.rpc.path, error, mapped);
+  if (env.metrics) {
+    const kind = databaseErrorKind(error, env.statusMapping);
+    if (kind) env.metrics.databaseFailed(kind);
+  }
   return { code: mapped.code, details: mapped.details, metadata: mapped.metadata };
 }
 

@@ -4,6 +4,8 @@ import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { MetricsOptions } from '../interfaces/grpc-framework-options.interface';
 import type { RpcDefinition } from '../proto/proto-registry';
+import type { PoolConnections } from '../orm/mikro-orm-internals';
+import type { DatabaseErrorKind } from '../errors/to-grpc-status';
 
 /** The part of prom-client used here (an optional peer dependency, loaded only when metrics are on). */
 type PromClient = typeof import('prom-client');
@@ -59,6 +61,9 @@ export class ServerMetrics {
   private readonly sentTotal: Counter<string>;
   private readonly seconds: Histogram<string>;
   private readonly inFlight: Gauge<string>;
+  private readonly databaseErrors: Counter<string>;
+  /** The database's connection pool, once the server knows its ORM. */
+  private pool?: () => PoolConnections | undefined;
   private readonly byRpc = new Map<string, RpcMetrics>();
   private server?: http.Server;
 
@@ -100,7 +105,34 @@ export class ServerMetrics {
         this.set(streamMemoryInUse());
       },
     });
+    this.databaseErrors = counter(
+      'grpc_framework_db_errors_total',
+      'Calls that failed in the database, by kind (unique_violation, deadlock, unavailable, ...).',
+      ['kind'],
+    );
+    const pool = () => this.pool?.();
+    new prom.Gauge({
+      name: 'grpc_framework_db_pool_connections',
+      help: "Connections of the database's pool (the primary's), by state: used, free, pending (awaited).",
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const connections = pool();
+        if (!connections) return;
+        for (const state of ['used', 'free', 'pending'] as const) this.set({ state }, connections[state]);
+      },
+    });
     if (options.processMetrics) prom.collectDefaultMetrics({ register: registry });
+  }
+
+  /** Reports the connections of the database's pool at each scrape. */
+  watchPool(connections: () => PoolConnections | undefined): void {
+    this.pool = connections;
+  }
+
+  /** Counts a call that failed in the database. */
+  databaseFailed(kind: DatabaseErrorKind): void {
+    this.databaseErrors.inc({ kind });
   }
 
   /** The metrics of one rpc over one protocol (made once, then reused by every call). */

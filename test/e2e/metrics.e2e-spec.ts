@@ -56,6 +56,15 @@ describe('Prometheus metrics (metrics: { url })', () => {
       for (const title of ['three', 'four', 'five']) call.write({ title });
       call.end();
     });
+    const lookup = client.Lookup();
+    const found: Array<{ title: string }> = [];
+    lookup.on('data', (task: { title: string }) => found.push(task));
+    const lookedUp = new Promise((resolve, reject) => lookup.on('end', resolve).on('error', reject));
+    lookup.write({ id: created.id });
+    lookup.write({ id: created.id + 1 });
+    lookup.end();
+    await lookedUp;
+    expect(found.map((task) => task.title)).toEqual(['one', 'two']);
     const web = await fetch(`http://${server.webAddress!}/actions.TaskController/Count`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -71,6 +80,12 @@ describe('Prometheus metrics (metrics: { url })', () => {
     expect(text).toContain(`grpc_server_msg_sent_total{${labels('Search', 'server_stream')}} 2`);
     expect(text).toContain(`grpc_server_msg_received_total{${labels('Import', 'client_stream')}} 3`);
     expect(text).toContain(`grpc_server_handled_total{${labels('Count', 'unary', 'web')},grpc_code="OK"} 1`);
+    expect(text).toContain(`grpc_server_msg_received_total{${labels('Lookup', 'bidi_stream')}} 2`);
+    expect(text).toContain(`grpc_server_msg_sent_total{${labels('Lookup', 'bidi_stream')}} 2`);
+    expect(text).toContain(`grpc_server_handled_total{${labels('Lookup', 'bidi_stream')},grpc_code="OK"} 1`);
+    // The pool's connections: none in use between calls.
+    expect(text).toMatch(/^grpc_framework_db_pool_connections\{state="used"\} 0$/m);
+    expect(text).toMatch(/^grpc_framework_db_pool_connections\{state="free"\} [1-9]/m);
     expect(text).toContain(`grpc_server_handling_seconds_bucket{le="0.005",${labels('Create')}}`);
     expect(text).toContain(`grpc_server_handling_seconds_count{${labels('Create')}} 2`);
     expect(text).toContain('grpc_server_in_flight_calls{protocol="grpc"} 0');
@@ -78,6 +93,17 @@ describe('Prometheus metrics (metrics: { url })', () => {
     // Node's process metrics are opt-in; labels only name rpcs the server serves.
     expect(text).not.toContain('process_cpu');
     expect(text).not.toContain('grpc_method="Unknown');
+  });
+
+  it('counts calls that failed in the database by kind', async () => {
+    const orm = app.get(MikroORM);
+    await orm.em.getConnection().execute('drop table actions_task');
+    try {
+      await expect(unary(client as never, 'Count', {})).rejects.toMatchObject({ code: status.INTERNAL });
+      expect(await scrape()).toContain('grpc_framework_db_errors_total{kind="other"} 1');
+    } finally {
+      await orm.getSchemaGenerator().refreshDatabase();
+    }
   });
 
   it('names a metrics address in use at start-up', async () => {

@@ -146,11 +146,13 @@ describe('MikroORM internals the framework relies on', () => {
     const idle = pool.idleConnection() as { prepare(sql: string): { all(): unknown[] } } | undefined;
     expect(idle).toBeDefined(); // tarn's Pool.free[0].resource
     expect(idle!.prepare('select item_name from internals_item').all()).toEqual([{ item_name: 'first' }]);
+    expect(pool.connections()).toEqual({ used: 0, free: 1, pending: 0 }); // tarn's numUsed(), numFree(), numPendingAcquires()
     const held = await pool.acquire();
     try {
       expect(held).toBe(idle);
       expect(pool.idleConnection()).toBeUndefined(); // tarn's numUsed()
       const waiting = pool.acquire();
+      expect(pool.connections()).toEqual({ used: 1, free: 0, pending: 1 });
       await pool.release(held);
       await pool.release(await waiting);
     } finally {

@@ -1,13 +1,16 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import {
   ConnectionException,
+  DeadlockException,
   DriverException,
   ForeignKeyConstraintViolationException,
+  NotFoundError,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
 import { RpcException } from '@nestjs/microservices';
 import { ForbiddenException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { GrpcError, toGrpcStatus, ValidationFailedError } from 'nestjs-grpc-framework';
+import { databaseErrorKind } from '../../lib/errors/to-grpc-status';
 
 describe('toGrpcStatus', () => {
   it('keeps framework errors and adds BadRequest details for field violations', () => {
@@ -31,6 +34,16 @@ describe('toGrpcStatus', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', port: 5432 });
     expect(toGrpcStatus(refused, { databasePort: 5432 }).code).toBe(status.UNAVAILABLE);
     expect(toGrpcStatus(new DriverException(refused)).code).toBe(status.UNAVAILABLE);
+  });
+
+  it('tells which kind of database failure an error is, for the metrics, and nothing of other errors', () => {
+    const driverError = Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    expect(databaseErrorKind(new UniqueConstraintViolationException(driverError))).toBe('unique_violation');
+    expect(databaseErrorKind(new DeadlockException(driverError))).toBe('deadlock');
+    expect(databaseErrorKind(new ConnectionException(driverError))).toBe('unavailable');
+    expect(databaseErrorKind(new DriverException(driverError))).toBe('other');
+    expect(databaseErrorKind(NotFoundError.findOneFailed('Post', { id: 1 }))).toBeUndefined();
+    expect(databaseErrorKind(new GrpcError(status.NOT_FOUND, 'gone'))).toBeUndefined();
   });
 
   it('maps Nest HTTP exceptions (guards, auth) to their gRPC counterparts', () => {
