@@ -97,7 +97,13 @@ export function webAddressOf(address: string): string {
 }
 
 export const SERVERS = ['framework', 'baseline', 'nest-plain', 'ceiling'] as const;
-export type ServerName = (typeof SERVERS)[number];
+/**
+ * The framework's server with Prometheus metrics on, and with metrics and OpenTelemetry tracing
+ * on (an SDK with a batching no-op exporter): measured only by the workloads that name them,
+ * against the framework's server with both off.
+ */
+export const OBSERVED_SERVERS = ['framework-metrics', 'framework-traced'] as const;
+export type ServerName = (typeof SERVERS)[number] | (typeof OBSERVED_SERVERS)[number];
 
 /** A Post message as the hand-written servers build it. */
 export interface PostMessage {

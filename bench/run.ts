@@ -8,7 +8,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { Post } from '../sample/blog/post.entity';
 import { Author } from '../sample/bookstore/author.entity';
 import { Book } from '../sample/bookstore/book.entity';
-import { benchDatabase, CREATE_CONTENT, createdTitle, postReplyBytes, SERVERS, ServerName } from './common';
+import { benchDatabase, CREATE_CONTENT, createdTitle, OBSERVED_SERVERS, postReplyBytes, SERVERS, ServerName } from './common';
 import { h2loadCreateOutcome, hasH2load } from './h2load';
 import type { LoadResult, LoadSpec } from './load';
 
@@ -35,7 +35,7 @@ const ONLY_SERVERS = process.argv
   .find((arg) => arg.startsWith('--servers='))
   ?.slice('--servers='.length)
   .split(',') as ServerName[] | undefined;
-const RUN_SERVERS = ONLY_SERVERS ?? SERVERS;
+const RUN_SERVERS: readonly ServerName[] = ONLY_SERVERS ?? [...SERVERS, ...OBSERVED_SERVERS];
 const HAS_TASKSET = (() => {
   try {
     execFileSync('taskset', ['-c', '0', 'true']);
@@ -51,7 +51,7 @@ interface Workload {
   /** The headline figure and whether higher is better. */
   metric: keyof LoadResult;
   higherIsBetter: boolean;
-  /** The servers that serve it. @default every server */
+  /** The servers that serve it. @default every server but the observed ones (metrics, tracing), which serve only the workloads naming them */
   servers?: readonly ServerName[];
 }
 
@@ -59,7 +59,13 @@ const isList = (workload: LoadSpec['workload']): boolean => workload === 'list' 
 
 const UNARY_WORKLOADS: Workload[] = [
   { name: 'retrieve c=1', spec: { workload: 'retrieve', concurrency: 1, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
-  { name: 'retrieve c=64', spec: { workload: 'retrieve', concurrency: 64, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
+  {
+    name: 'retrieve c=64',
+    spec: { workload: 'retrieve', concurrency: 64, durationMs: UNARY_MS },
+    metric: 'rps',
+    higherIsBetter: true,
+    servers: [...SERVERS, ...OBSERVED_SERVERS],
+  },
   { name: 'create c=16', spec: { workload: 'create', concurrency: 16, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
   // 10,000 posts per BulkCreate stream, in one transaction each: against create c=16 above (framework only).
   {
@@ -80,6 +86,7 @@ if (H2LOAD) {
     spec: { workload: 'retrieve-h2load', concurrency: 64, durationMs: QUICK ? 1000 : 5000 },
     metric: 'rps',
     higherIsBetter: true,
+    servers: [...SERVERS, ...OBSERVED_SERVERS],
   });
   // The same Retrieve behind a bearer JWT verified per call: what authentication costs (framework only).
   UNARY_WORKLOADS.splice(3, 0, {
@@ -127,7 +134,8 @@ const booksWorkload: Workload = {
   // The ceiling touches no database: a join is not its kind of work.
   servers: ['framework', 'baseline', 'nest-plain'],
 };
-const serves = (workload: Workload, name: ServerName): boolean => !workload.servers || workload.servers.includes(name);
+const isObserved = (name: ServerName): boolean => (OBSERVED_SERVERS as readonly string[]).includes(name);
+const serves = (workload: Workload, name: ServerName): boolean => (workload.servers ? workload.servers.includes(name) : !isObserved(name));
 
 interface Sample extends LoadResult {
   memoryGrowthMb?: number;
@@ -564,10 +572,7 @@ function report(results: Record<string, Record<string, Summary>>): void {
       cpu_ratio_vs_baseline: m('framework', cpu) / m('baseline', cpu),
       cpu_ratio_vs_nest_plain: m('framework', cpu) / m('nest-plain', cpu),
     };
-    const cell = (name: string) => {
-      const s = byServer[name]?.[workload.metric as string];
-      return s ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : '-';
-    };
+    const cell = (name: string) => cellOf(byServer, name, workload.metric as string);
     lines.push(
       `| ${workload.name} | ${workload.metric === 'rps' ? 'calls/s' : 'total ms'} | ${cell('framework')} | ${cell('baseline')} | ${cell('nest-plain')} | ${cell('ceiling')} | ${ratio('baseline').toFixed(2)} | ${ratio('nest-plain').toFixed(2)} |`,
     );
@@ -605,6 +610,23 @@ function report(results: Record<string, Record<string, Summary>>): void {
     json[key] = web / plain;
     lines.push(`| ${name} | calls/s against native gRPC | ${(web / plain).toFixed(2)} | | | | | |`);
   }
+  // What observability costs: the same Retrieve with metrics, and with metrics and tracing, on.
+  for (const name of ['retrieve c=64 (h2load)', 'retrieve c=64']) {
+    const off = results[name]?.framework?.rps?.median;
+    for (const [server, what, key] of [
+      ['framework-metrics', 'metrics on', 'metrics'],
+      ['framework-traced', 'metrics and tracing on', 'metrics_and_tracing'],
+    ] as const) {
+      const on = results[name]?.[server]?.rps?.median;
+      if (!off || !on) continue;
+      const cost = 1 - on / off;
+      json[`${key}_cost${name.includes('h2load') ? '_h2load' : ''}`] = cost;
+      const cpu = results[name]![server]?.cpuUsPerCall?.median ?? NaN;
+      lines.push(
+        `| ${name}, ${what} | calls/s (against both off: ${(cost * 100).toFixed(1)}% fewer; server CPU ${fmt(cpu)} µs/call) | ${cellOf(results[name]!, server, 'rps')} | | | | | |`,
+      );
+    }
+  }
   for (const name of workerRows) {
     const s = results[name].framework.rps;
     lines.push(`| ${name} (framework, PostgreSQL) | calls/s | ${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)}) | | | | | |`);
@@ -619,6 +641,12 @@ function report(results: Record<string, Record<string, Summary>>): void {
   const stem = POSTGRES ? 'latest-postgresql' : 'latest';
   fs.writeFileSync(path.join(outDir, `${stem}.json`), `${JSON.stringify(json, null, 2)}\n`);
   fs.writeFileSync(path.join(outDir, `${stem}.md`), `${table}\n`);
+}
+
+/** A server's median figure with its range, e.g. `5210 (5102-5300)`. */
+function cellOf(byServer: Record<string, Summary>, server: string, metric: string): string {
+  const s = byServer[server]?.[metric];
+  return s ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})` : '-';
 }
 
 /** A row of costs (lower is better) with the framework's ratios to baseline and nest-plain. */

@@ -1,6 +1,7 @@
 // The sample's ModelService, exactly as a user writes it, on the benchmark's database.
 import 'reflect-metadata';
 import cluster from 'node:cluster';
+import * as path from 'node:path';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -32,10 +33,16 @@ import {
   serveBenchControl,
   webAddressOf,
 } from '../common';
+import { registerTracingSdk } from './tracing-sdk';
 
 serveBenchControl();
 
 const [port, dbFile] = process.argv.slice(2);
+/** Run as `framework-metrics.js` or `framework-traced.js`: this server with metrics, or metrics and tracing, on. */
+const variant = path.basename(process.argv[1] ?? '', '.js');
+const metrics = variant === 'framework-metrics' || variant === 'framework-traced';
+const tracing = variant === 'framework-traced';
+if (tracing) registerTracingSdk();
 
 /** The paged List, as a user writes it: an allowlist and the mixin. */
 @GrpcModelService({ service: 'bench_pages.PostPages', serializer: PostProtoSerializer, filterFields: { title: [':'] } })
@@ -72,6 +79,8 @@ class PostBulkService extends BulkCreateModelMixin(GenericService(Post)) {}
       reflection: false,
       health: false,
       web: { url: webAddressOf(`127.0.0.1:${port}`) },
+      ...(metrics ? { metrics: { url: '127.0.0.1:0' } } : {}),
+      ...(tracing ? { tracing: true } : {}),
     }),
   ],
   controllers: [PostService, PostPagesService, BookListService, AuthedPostService, PostBulkService],

@@ -232,7 +232,6 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     this.server = undefined;
     this.tls?.stop();
     const metrics = this.env.metrics?.close();
-    this.env.tracing?.close();
     this.health?.notServing();
     const web = this.web?.close(this.options.shutdownGracePeriodMs);
     this.web = undefined;

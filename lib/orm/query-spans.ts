@@ -1,37 +1,39 @@
-import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 
 type OpenTelemetryApi = typeof import('@opentelemetry/api');
 
-/** What the spans of the framework's own queries are made with (set by a server with `tracing`). */
-export interface QueryTracing {
-  readonly api: OpenTelemetryApi;
-  readonly tracer: Tracer;
-}
-
-let tracing: QueryTracing | undefined;
+/** The OpenTelemetry API once a server traces (an optional peer dependency, so not imported here). */
+let api: OpenTelemetryApi | undefined;
+/** The key under which a call's context holds the tracer of its queries. */
+let tracerKey: symbol | undefined;
 
 /**
- * Turns on (or off, with undefined) a CLIENT span for each statement the framework runs on the
- * driver's connection itself: its prepared statements, which knex (and so
- * `@opentelemetry/instrumentation-knex`) never sees. Queries MikroORM runs go through knex.
+ * Lets statements the framework runs on the driver itself be traced: its prepared statements,
+ * which knex (and so `@opentelemetry/instrumentation-knex`) never sees. A call's context says
+ * whether its queries are traced, and by which tracer (`withQueryTracer`).
  */
-export function traceQueries(next: QueryTracing | undefined): void {
-  tracing = next;
+export function traceQueriesWith(openTelemetry: OpenTelemetryApi): void {
+  api = openTelemetry;
+  tracerKey ??= openTelemetry.createContextKey('nestjs-grpc-framework query tracer');
+}
+
+/** The call's context, with its queries traced by `tracer`. */
+export function withQueryTracer(context: Context, tracer: Tracer): Context {
+  return context.setValue(tracerKey!, tracer);
 }
 
 const DATABASE_SYSTEMS: Readonly<Record<string, string>> = { 'better-sqlite3': 'sqlite', pg: 'postgresql' };
 
 /**
- * The span of one statement, a child of the span active now (the call's), following the
- * database semantic conventions (`db.system.name`, `db.operation.name`, `db.query.text`: the
- * statement with placeholders, never its values); undefined when tracing is off or no call is
- * being traced.
+ * The span of one statement, a child of the call's span, following the database semantic
+ * conventions (`db.system.name`, `db.operation.name`, `db.query.text`: the statement with
+ * placeholders, never its values); undefined when the call's queries are not traced.
  */
 export function startQuerySpan(driverName: string, sql: string): Span | undefined {
-  if (!tracing) return undefined;
-  const { api, tracer } = tracing;
+  if (!api) return undefined;
   const active = api.context.active();
-  if (!api.trace.getSpan(active)) return undefined;
+  const tracer = active.getValue(tracerKey!) as Tracer | undefined;
+  if (!tracer) return undefined;
   const operation = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'QUERY';
   const attributes: Attributes = {
     'db.system.name': DATABASE_SYSTEMS[driverName] ?? driverName,
@@ -43,8 +45,8 @@ export function startQuerySpan(driverName: string, sql: string): Span | undefine
 
 /** Ends a statement's span, marked as an error when the statement failed. */
 export function endQuerySpan(span: Span, error?: unknown): void {
-  if (error !== undefined && tracing) {
-    span.setStatus({ code: tracing.api.SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'Error' });
+  if (error !== undefined && api) {
+    span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'Error' });
   }
   span.end();
 }

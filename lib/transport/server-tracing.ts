@@ -3,7 +3,7 @@ import type { Attributes, Context, Span, TextMapGetter, Tracer, TracerProvider }
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { TracingOptions } from '../interfaces/grpc-framework-options.interface';
 import type { RpcDefinition } from '../proto/proto-registry';
-import { traceQueries } from '../orm/query-spans';
+import { traceQueriesWith, withQueryTracer } from '../orm/query-spans';
 
 /** The OpenTelemetry API (an optional peer dependency, loaded only when tracing is on). */
 export type OpenTelemetryApi = typeof import('@opentelemetry/api');
@@ -58,17 +58,19 @@ export interface RpcTracing {
 export class ServerTracing {
   private readonly api: OpenTelemetryApi;
   private readonly tracer: Tracer;
+  private readonly databaseSpans: boolean;
 
   constructor(options: TracingOptions) {
     const api = (this.api = openTelemetryApi());
     const provider = (options.tracerProvider as TracerProvider | undefined) ?? api.trace.getTracerProvider();
     this.tracer = provider.getTracer(TRACER_NAME);
-    if (options.databaseSpans !== false) traceQueries({ api, tracer: this.tracer });
+    this.databaseSpans = options.databaseSpans !== false;
+    if (this.databaseSpans) traceQueriesWith(api);
   }
 
   /** The tracing of one rpc, made once when the server starts. */
   rpc(rpc: RpcDefinition, service: string): RpcTracing {
-    const { api, tracer } = this;
+    const { api, tracer, databaseSpans } = this;
     const name = `${service}/${rpc.name}`;
     const attributes: Attributes = { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': rpc.name };
     const options = { kind: api.SpanKind.SERVER, attributes };
@@ -77,7 +79,8 @@ export class ServerTracing {
         const active = api.context.active();
         const parent = api.trace.getSpan(active)?.isRecording() ? active : api.propagation.extract(active, metadata, METADATA_GETTER);
         const span = tracer.startSpan(name, options, parent);
-        return { span, context: api.trace.setSpan(parent, span) };
+        const context = api.trace.setSpan(parent, span);
+        return { span, context: databaseSpans ? withQueryTracer(context, tracer) : context };
       },
       within: (call, work) => api.context.with(call.context, work),
       end({ span }, code, details) {
@@ -86,11 +89,6 @@ export class ServerTracing {
         span.end();
       },
     };
-  }
-
-  /** Stops the spans of the framework's own queries (the server closed). */
-  close(): void {
-    traceQueries(undefined);
   }
 }
 
