@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import { hostAndPort } from '../common/address';
-import type { Counter, Histogram, Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { labelPairs, LatencyHistogram } from './latency-histogram';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import type { MetricsOptions } from '../interfaces/grpc-framework-options.interface';
 import type { RpcDefinition } from '../proto/proto-registry';
@@ -58,10 +59,17 @@ class RpcCounts implements RpcMetrics {
   sentCount = 0;
   readonly handledCounts: number[] = STATUS_NAMES.map(() => 0);
 
+  readonly seconds: LatencyHistogram;
+  /** The labels as the text format writes them, made once. */
+  readonly labelText: string;
+
   constructor(
     readonly labels: RpcLabels,
-    private readonly seconds: { observe(value: number): void },
-  ) {}
+    buckets: readonly number[],
+  ) {
+    this.seconds = new LatencyHistogram(buckets);
+    this.labelText = labelPairs(labels);
+  }
 
   started(): void {
     this.startedCount++;
@@ -93,7 +101,7 @@ class RpcCounts implements RpcMetrics {
  */
 export class ServerMetrics {
   readonly registry: Registry;
-  private readonly seconds: Histogram<string>;
+  private readonly buckets: readonly number[];
   private readonly databaseErrors: Counter<string>;
   private readonly byRpc = new Map<string, RpcCounts>();
   /** The database's connection pool, once the server knows its ORM. */
@@ -137,13 +145,7 @@ export class ServerMetrics {
     });
     counted('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', (rpc) => rpc.receivedCount);
     counted('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', (rpc) => rpc.sentCount);
-    this.seconds = new prom.Histogram({
-      name: 'grpc_server_handling_seconds',
-      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
-      labelNames: labels,
-      buckets: options.buckets ?? DEFAULT_BUCKETS,
-      registers: [registry],
-    });
+    this.buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b);
     new prom.Gauge({
       name: 'grpc_server_in_flight_calls',
       help: 'RPCs being served now.',
@@ -211,9 +213,20 @@ export class ServerMetrics {
         ? 'server_stream'
         : 'unary';
     const labels = { grpc_type: type, grpc_service: service, grpc_method: rpc.name, protocol };
-    found = new RpcCounts(labels, this.seconds.labels(labels));
+    found = new RpcCounts(labels, this.buckets);
     this.byRpc.set(key, found);
     return found;
+  }
+
+  /** Every metric in Prometheus's text format: prom-client's registry, then the latency histogram. */
+  async text(): Promise<string> {
+    const name = 'grpc_server_handling_seconds';
+    const histogram = [
+      `# HELP ${name} Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.`,
+      `# TYPE ${name} histogram`,
+    ];
+    for (const rpc of this.byRpc.values()) histogram.push(...rpc.seconds.lines(name, rpc.labelText));
+    return `${await this.registry.metrics()}\n${histogram.join('\n')}\n`;
   }
 
   /** Serves `GET /metrics` on the metrics address; resolves with the bound port. */
@@ -224,7 +237,7 @@ export class ServerMetrics {
         response.writeHead(404, { 'content-type': 'text/plain' }).end('Metrics are at GET /metrics.\n');
         return;
       }
-      this.registry.metrics().then(
+      this.text().then(
         (text) => response.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
         (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
       );

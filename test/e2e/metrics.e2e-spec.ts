@@ -95,6 +95,41 @@ describe('Prometheus metrics (metrics: { url })', () => {
     expect(text).not.toContain('grpc_method="Unknown');
   });
 
+  it('counts every status code under its go-grpc-prometheus name', async () => {
+    const codes = Object.entries(status).filter(([, code]) => typeof code === 'number' && code > 0) as [string, number][];
+    for (const [, code] of codes) {
+      await expect(unary(client as never, 'Fail', { code })).rejects.toMatchObject({ code });
+    }
+    const text = await scrape();
+    // go-grpc-prometheus writes Go's names for the codes: Canceled, InvalidArgument, ...
+    const names = ['Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied'];
+    names.push('ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable');
+    names.push('DataLoss', 'Unauthenticated');
+    expect(codes).toHaveLength(names.length);
+    for (const name of names) expect(text).toContain(`grpc_server_handled_total{${labels('Fail')},grpc_code="${name}"} 1`);
+    expect(text).toContain(`grpc_server_started_total{${labels('Fail')}} ${names.length}`);
+  });
+
+  it('answers or closes cleanly a scrape that arrives while the server shuts down', async () => {
+    const other = testDatabase();
+    const moduleRef = await Test.createTestingModule({
+      imports: [tasksAppModule(other.options, { metrics: { url: '127.0.0.1:0' } })],
+    }).compile();
+    moduleRef.useLogger(false);
+    const closing = await moduleRef.init();
+    const address = closing.get(GrpcFrameworkServer).metricsAddress!;
+    const scrapes = Array.from({ length: 5 }, () =>
+      fetch(`http://${address}/metrics`).then(
+        (response) => response.status,
+        () => 'closed',
+      ),
+    );
+    await closing.close();
+    await other.dispose();
+    for (const outcome of await Promise.all(scrapes)) expect([200, 'closed']).toContain(outcome);
+    await expect(fetch(`http://${address}/metrics`)).rejects.toThrow();
+  });
+
   it('counts calls that failed in the database by kind', async () => {
     const orm = app.get(MikroORM);
     await orm.em.getConnection().execute('drop table actions_task');
