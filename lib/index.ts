@@ -17,6 +17,7 @@ export type { RequestLogLine } from './transport/request-log';
 export type { WebCorsOptions, WebRequest, WebResponse, WebTlsOptions } from './interfaces/grpc-web-options.interface';
 export type { GrpcModelServiceOptions, HttpRoute } from './interfaces/grpc-model-service-options.interface';
 export { GrpcModelService } from './decorators/grpc-model-service.decorator';
+export { GrpcRequestRecord } from './idempotency/request-record.entity';
 export { GrpcAction } from './decorators/grpc-action.decorator';
 export type { ActionFields, ActionMessage, GrpcActionOptions } from './decorators/grpc-action.decorator';
 export { ProtoField } from './decorators/proto-field.decorator';

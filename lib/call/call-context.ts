@@ -7,6 +7,7 @@ import type { CallPort } from './call-port';
 import type { PageTokens } from './page-token';
 import type { ResponseRoom } from './response-room';
 import type { StreamMemory } from './stream-memory';
+import type { RequestRecords } from '../idempotency/request-records';
 
 /** Why a call's signal aborted; shared, as they carry nothing of the call (an Error made per call costs its stack). */
 const CANCELLED = new GrpcError(status.CANCELLED, 'Cancelled by the client');
@@ -39,6 +40,8 @@ export interface RpcSetup {
     memory?: StreamMemory;
     /** Signs and reads List page tokens. */
     pageTokens?: PageTokens;
+    /** Idempotent writes' stored responses (`request_id`). */
+    requestRecords?: RequestRecords;
   };
 }
 
@@ -71,6 +74,12 @@ export class CallContext {
    * this way). Undefined for calls that do not stream responses.
    */
   responseRoom?: ResponseRoom;
+  /**
+   * Turns what a custom action's handler returns into its response message (the action's
+   * response serializer), so a write that stores its response for retries stores that. @internal
+   */
+  serializeResponse?: (value: unknown) => Promise<unknown>;
+  private replayed?: unknown;
 
   /** @internal Made by the call handlers, one per call. */
   constructor(
@@ -133,6 +142,27 @@ export class CallContext {
     }
     this.encoded = { message, bytes };
     return bytes;
+  }
+
+  /**
+   * The response a write's first call stored (an idempotent retry's answer): decoded for
+   * whatever reads it on the way out, and sent as the very bytes stored. @internal
+   */
+  replayResponse(bytes: Buffer): unknown {
+    const message = this.rpc.response.decode(bytes);
+    this.encoded = { message, bytes };
+    this.replayed = message;
+    return message;
+  }
+
+  /** Whether `value` is a stored response being replayed (a response serializer leaves it as it is). @internal */
+  isReplay(value: unknown): boolean {
+    return value !== undefined && value === this.replayed;
+  }
+
+  /** The server's store of idempotent writes' responses. @internal */
+  get requestRecords(): RequestRecords | undefined {
+    return this.rpc.environment.requestRecords;
   }
 
   /**

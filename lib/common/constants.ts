@@ -41,3 +41,5 @@ export const DEFAULT_WEB_MAX_CONNECTIONS = 1000;
 
 /** The message sent for failures the client cannot act on; details stay in the server log. */
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+/** How long an idempotent write's response is kept for retries with its request_id. */
+export const DEFAULT_REQUEST_ID_RETENTION_MS = 24 * 60 * 60_000;

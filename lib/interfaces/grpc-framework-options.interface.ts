@@ -123,6 +123,12 @@ export interface GrpcFrameworkOptions {
    * a child span for each query. The application registers the SDK and exporter. @default off
    */
   tracing?: boolean | TracingOptions;
+  /**
+   * How long a write's response is kept for retries with the same `request_id` (AIP-155; see
+   * `GrpcRequestRecord`): a retry after this is a new request. Expired records are deleted
+   * hourly. @default 86400000 (24 hours)
+   */
+  requestIdRetentionMs?: number;
   /** grpc-js server credentials, for full control of the gRPC address's TLS (instead of `tls`). @default ServerCredentials.createInsecure() */
   credentials?: ServerCredentials;
   /** Nest interceptors run around every framework handler (classes are created by Nest's injector). @default [] */
@@ -238,6 +244,7 @@ export interface ResolvedGrpcFrameworkOptions {
   requestLogs?: RequestLogOptions;
   metrics?: MetricsOptions;
   tracing?: TracingOptions;
+  requestIdRetentionMs: number;
   credentials?: ServerCredentials;
   interceptors: Array<Type<NestInterceptor> | NestInterceptor>;
   serverInterceptors: ServerInterceptor[];

@@ -24,6 +24,9 @@ import { ServerTls } from '../transport/server-tls';
 import { RequestLog } from '../transport/request-log';
 import { ServerMetrics } from '../transport/server-metrics';
 import { ServerTracing } from '../transport/server-tracing';
+import { requestIdProblems } from '../checks/request-id-check';
+import { RequestRecords } from '../idempotency/request-records';
+import { GrpcRequestRecord } from '../idempotency/request-record.entity';
 import { driverPoolOf, PoolConnections } from '../orm/mikro-orm-internals';
 import { limitGrpcConnections } from '../transport/grpc-connection-limits';
 import { http2ServersOf } from '../transport/grpc-js-internals';
@@ -64,6 +67,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
   private tls?: ServerTls;
   private boundWebPort?: number;
   private boundMetricsPort?: number;
+  /** Deletes expired request ids (`requestIdRetentionMs`). */
+  private recordCleanup?: NodeJS.Timeout;
   private registryCache?: ProtoRegistry;
   private inProcessOnly = false;
   /** Handlers by method path, for in-process calls (see `nestjs-grpc-framework/testing`). */
@@ -91,6 +96,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       failures: new FailureLog(this.logger),
       statusMapping: {},
       requestLog: this.options.requestLogs ? new RequestLog(this.options.requestLogs) : undefined,
+      requestRecords: new RequestRecords(this.options.requestIdRetentionMs),
     };
     const memory = this.env.memory;
     if (this.options.metrics) this.env.metrics = new ServerMetrics(this.options.metrics, () => memory.inUse);
@@ -186,7 +192,20 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     if (web) await this.listenWeb(sharesTls ? { ...web, tls: this.tls!.webOptions() } : web, sharesTls);
     this.tls?.watch();
     if (this.env.metrics) await this.listenMetrics(this.env.metrics);
+    this.deleteExpiredRequestRecords();
     return this.boundPort;
+  }
+
+  /** Deletes idempotent writes' responses past their retention, hourly (or sooner, for a shorter retention). */
+  private deleteExpiredRequestRecords(): void {
+    const orm = this.findOrm();
+    const records = this.env.requestRecords;
+    if (!orm || !records || !orm.getMetadata().has(GrpcRequestRecord.meta.className)) return;
+    const every = Math.min(records.retentionMs, 60 * 60_000);
+    this.recordCleanup = setInterval(() => {
+      records.deleteExpired(orm.em).catch((error: Error) => this.logger.warn(`Expired request ids could not be deleted: ${error.message}`));
+    }, every);
+    this.recordCleanup.unref();
   }
 
   /** Serves `GET /metrics` on the metrics address. */
@@ -231,6 +250,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     if (!server) return;
     this.server = undefined;
     this.tls?.stop();
+    clearInterval(this.recordCleanup);
     const metrics = this.env.metrics?.close();
     this.health?.notServing();
     const web = this.web?.close(this.options.shutdownGracePeriodMs);
@@ -284,6 +304,7 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
       bound.push(...bindGrpcMethods(handlers, registry, this.contextCreator, interceptors, seen, problems));
     }
     problems.push(...undecoratedImplementations(controllers, registry, new Set(seen.keys())));
+    problems.push(...requestIdProblems(bound, orm));
     if (problems.length) {
       throw new ImproperlyConfiguredError(`The gRPC services are not configured correctly:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }

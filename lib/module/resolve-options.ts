@@ -15,6 +15,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_WEB_REQUEST_TIMEOUT_MS,
+  DEFAULT_REQUEST_ID_RETENTION_MS,
 } from '../common/constants';
 import { randomBytes } from 'node:crypto';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
@@ -109,6 +110,7 @@ export function resolveOptions(given: GrpcFrameworkOptions, commandLine: Command
     requestLogs: options.requestLogs === true ? {} : options.requestLogs || undefined,
     metrics: options.metrics,
     tracing: options.tracing === true ? {} : options.tracing || undefined,
+    requestIdRetentionMs: options.requestIdRetentionMs ?? DEFAULT_REQUEST_ID_RETENTION_MS,
     credentials: options.credentials,
     interceptors: options.interceptors ?? [],
     serverInterceptors: options.serverInterceptors ?? [],

@@ -31,9 +31,12 @@ export function actionHandler(action: ActionDeclaration, handler: ActionHandler)
       : message instanceof RequestStream
         ? validatedEach(this, Input, message)
         : validated(this, Input, message);
+    // A write that stores its response for retries (a request_id) stores the serialized one.
+    if (Output && !action.responseStream) context.serializeResponse = (value) => serialized(this, Output, value);
     const result = input instanceof Promise ? input.then((data) => handler.call(this, data, context)) : handler.call(this, input, context);
     if (action.responseStream) return Output ? serializedEach(this, Output, result as AsyncIterable<unknown>) : result;
-    if (Output) return Promise.resolve(result).then((value) => serialized(this, Output, value));
+    // A retry's stored response is the message already.
+    if (Output) return Promise.resolve(result).then((value) => (context.isReplay(value) ? value : serialized(this, Output, value)));
     // An rpc answering Empty may return nothing.
     return Promise.resolve(result).then((value) => value ?? {});
   };

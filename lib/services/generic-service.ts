@@ -31,6 +31,8 @@ import { AipFilterBackend, FilterBackend, KeysetPagination, ListCall, Pagination
 import { ListBatches } from './list-batches';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
 import { Service } from './service';
+import { idempotently, requestIdOf } from '../idempotency/idempotent-write';
+import type { RequestRecords } from '../idempotency/request-records';
 import type { CallContext } from '../call/call-context';
 
 /** The set of rows a service works on: Django's queryset, as MikroORM query parts. */
@@ -329,6 +331,8 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * transaction.
    */
   atomically<R>(work: () => Promise<R>): Promise<R> {
+    const requestId = requestIdOf(this.request);
+    if (requestId) return idempotently(this, this.requestRecords(), requestId, this.request, work);
     const action = this.action;
     if (!(action in WRITE_HOOKS)) return this.inTransaction(work);
     return this.planned().executor.runWrite(action as WriteAction, this.context.readEm, this, work);
@@ -359,6 +363,13 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const message = (await serializedMessage(serializer, () => this.em)) as ProtoMessage;
     this.context.encodeResponse(message);
     return message;
+  }
+
+  /** The server's store of idempotent writes, for a write whose request has a `request_id`. */
+  private requestRecords(): RequestRecords {
+    const records = this.context.requestRecords;
+    if (!records) throw new ImproperlyConfiguredError('This call has no store of request ids: serve it through GrpcFrameworkModule.');
+    return records;
   }
 
   /** The plan of this class (decided once, as the server starts). */

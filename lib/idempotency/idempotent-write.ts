@@ -1,0 +1,86 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { CallContext } from '../call/call-context';
+import { ValidationFailedError } from '../errors/grpc-error';
+import { requestFingerprint } from './request-fingerprint';
+import type { RequestRecords, StoredResponse } from './request-records';
+
+/** The request field that makes a write idempotent (AIP-155). */
+export const REQUEST_ID_FIELD = 'request_id';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The `request_id` of a write's request: undefined when the request has none (or sends it
+ * empty), INVALID_ARGUMENT naming the field when it is not a UUID.
+ */
+export function requestIdOf(request: unknown): string | undefined {
+  if (request === null || typeof request !== 'object') return undefined;
+  const id = (request as Record<string, unknown>)[REQUEST_ID_FIELD];
+  if (typeof id !== 'string' || id === '') return undefined;
+  if (!UUID.test(id)) {
+    throw new ValidationFailedError([
+      { field: REQUEST_ID_FIELD, description: 'Must be a UUID (e.g. from crypto.randomUUID()), the same on every retry of this request.' },
+    ]);
+  }
+  return id.toLowerCase();
+}
+
+/** What an idempotent write needs of its service: the call, its EntityManager and its transactions. */
+export interface IdempotentScope {
+  readonly context: CallContext;
+  readonly em: EntityManager;
+  inTransaction<R>(work: () => Promise<R>): Promise<R>;
+}
+
+/** A write whose request id another call stored first, while this one was running: its transaction is rolled back. */
+class RecordedMeanwhile extends Error {}
+
+/**
+ * Runs a write once per `requestId` (AIP-155): a retry of a write that committed is answered
+ * with the response stored then, without writing again. The response is stored in the write's
+ * own transaction, so it exists exactly when the write does. A retry arriving while the first
+ * call runs waits for it (PostgreSQL holds the second insert of the id until the first
+ * transaction ends; SQLite's writer lock does the same) and then answers with its response,
+ * or writes itself when the first failed. The same id with a different request is
+ * INVALID_ARGUMENT.
+ */
+export async function idempotently<R>(
+  scope: IdempotentScope,
+  records: RequestRecords,
+  requestId: string,
+  request: unknown,
+  work: () => Promise<R>,
+): Promise<R> {
+  const { context } = scope;
+  const rpc = context.call.getPath();
+  const hash = requestFingerprint(request);
+  const stored = await records.find(context.readEm, rpc, requestId);
+  if (stored) return replay(context, stored, hash, requestId);
+  try {
+    return await scope.inTransaction(async () => {
+      const result = await work();
+      const message = context.serializeResponse ? await context.serializeResponse(result) : (result ?? {});
+      const response = context.encodeResponse(message);
+      if (!(await records.store(scope.em, rpc, requestId, hash, response))) throw new RecordedMeanwhile();
+      return result;
+    });
+  } catch (error) {
+    // Another call with this id committed while this one ran (its write may have been refused
+    // for it, e.g. by a unique key): that call's response is the answer.
+    const meanwhile = await records.find(context.readEm, rpc, requestId);
+    if (meanwhile) return replay(context, meanwhile, hash, requestId);
+    throw error;
+  }
+}
+
+function replay<R>(context: CallContext, stored: StoredResponse, hash: string, requestId: string): R {
+  if (stored.requestHash !== hash) {
+    throw new ValidationFailedError([
+      {
+        field: REQUEST_ID_FIELD,
+        description: `${requestId} was used by a different request to this rpc; a retry must send the same request, and a new request a new request_id.`,
+      },
+    ]);
+  }
+  return context.replayResponse(stored.response) as R;
+}
