@@ -7,7 +7,7 @@ import type { CallPort } from './call-port';
 import type { PageTokens } from './page-token';
 import type { ResponseRoom } from './response-room';
 import type { StreamMemory } from './stream-memory';
-import type { RequestRecords } from '../idempotency/request-records';
+import type { RequestRecordStore } from './request-record-store';
 
 /** Why a call's signal aborted; shared, as they carry nothing of the call (an Error made per call costs its stack). */
 const CANCELLED = new GrpcError(status.CANCELLED, 'Cancelled by the client');
@@ -41,7 +41,7 @@ export interface RpcSetup {
     /** Signs and reads List page tokens. */
     pageTokens?: PageTokens;
     /** Idempotent writes' stored responses (`request_id`). */
-    requestRecords?: RequestRecords;
+    requestRecords?: RequestRecordStore;
   };
 }
 
@@ -161,7 +161,7 @@ export class CallContext {
   }
 
   /** The server's store of idempotent writes' responses. @internal */
-  get requestRecords(): RequestRecords | undefined {
+  get requestRecords(): RequestRecordStore | undefined {
     return this.rpc.environment.requestRecords;
   }
 

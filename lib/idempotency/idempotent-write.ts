@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { CallContext } from '../call/call-context';
 import { ValidationFailedError } from '../errors/grpc-error';
 import { requestFingerprint } from './request-fingerprint';
-import type { RequestRecords, StoredResponse } from './request-records';
+import type { RequestRecordStore, StoredResponse } from '../call/request-record-store';
 
 /** The request field that makes a write idempotent (AIP-155). */
 export const REQUEST_ID_FIELD = 'request_id';
@@ -46,7 +46,7 @@ class RecordedMeanwhile extends Error {}
  */
 export async function idempotently<R>(
   scope: IdempotentScope,
-  records: RequestRecords,
+  records: RequestRecordStore,
   requestId: string,
   request: unknown,
   work: () => Promise<R>,

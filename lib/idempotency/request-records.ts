@@ -1,12 +1,7 @@
 import type { EntityManager, EntityMetadata } from '@mikro-orm/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { GrpcRequestRecord } from './request-record.entity';
-
-/** What a write's first call left for its retries. */
-export interface StoredResponse {
-  requestHash: string;
-  response: Buffer;
-}
+import type { RequestRecordStore, StoredResponse } from '../call/request-record-store';
 
 interface RecordStatements {
   find: string;
@@ -24,7 +19,7 @@ interface SqlConnection {
  * SQL that SQLite and PostgreSQL both run (an upsert that only replaces an expired record),
  * built once from MikroORM's metadata, so a naming strategy's column names are used.
  */
-export class RequestRecords {
+export class RequestRecords implements RequestRecordStore {
   private statements?: RecordStatements;
 
   constructor(

@@ -32,7 +32,7 @@ import { ListBatches } from './list-batches';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
 import { Service } from './service';
 import { idempotently, requestIdOf } from '../idempotency/idempotent-write';
-import type { RequestRecords } from '../idempotency/request-records';
+import type { RequestRecordStore } from '../call/request-record-store';
 import type { CallContext } from '../call/call-context';
 
 /** The set of rows a service works on: Django's queryset, as MikroORM query parts. */
@@ -366,7 +366,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
   }
 
   /** The server's store of idempotent writes, for a write whose request has a `request_id`. */
-  private requestRecords(): RequestRecords {
+  private requestRecords(): RequestRecordStore {
     const records = this.context.requestRecords;
     if (!records) throw new ImproperlyConfiguredError('This call has no store of request ids: serve it through GrpcFrameworkModule.');
     return records;

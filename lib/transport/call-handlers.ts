@@ -11,7 +11,7 @@ import { Logger } from '@nestjs/common';
 import type { RequestLog } from './request-log';
 import type { CallProtocol, RpcMetrics, ServerMetrics } from './server-metrics';
 import type { RpcTracing, ServerTracing } from './server-tracing';
-import type { RequestRecords } from '../idempotency/request-records';
+import type { RequestRecordStore } from '../call/request-record-store';
 import { databaseErrorKind, StatusMappingOptions, toGrpcStatus } from '../errors/to-grpc-status';
 import { MalformedMessageError } from '../proto/strict-reader';
 import { RequestFieldError } from '../proto/wire-format';
@@ -62,7 +62,7 @@ export interface HandlerEnvironment {
   /** OpenTelemetry spans (`tracing`), when on. */
   tracing?: ServerTracing;
   /** Idempotent writes' stored responses (`request_id`). */
-  requestRecords?: RequestRecords;
+  requestRecords?: RequestRecordStore;
 }
 
 /** The handler of a bound rpc, by its kind: grpc-js calls it, and so do the web protocols and the in-process channel. */
