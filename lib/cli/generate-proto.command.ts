@@ -12,6 +12,7 @@ export interface GenerateProtoArgs {
   /** `<module>:<Class>` of a serializer: the messages follow its fields. */
   serializer?: string;
   writeMessage?: boolean;
+  requestIds?: boolean;
   fields?: string[];
   packageName?: string;
   serviceName?: string;
@@ -61,6 +62,7 @@ async function generateFromSerializer(args: GenerateProtoArgs & { serializer: st
       serviceName: args.serviceName,
       paged: args.paged,
       writeMessage: args.writeMessage,
+      requestIds: args.requestIds,
       presence: args.presence,
       nullOneof: args.nullOneof,
     });

@@ -50,6 +50,7 @@ function program(argv: string[]): Command {
       '--write-message',
       'with --serializer: Create and Update receive a <Model>Write message; write-only fields stay out of the one sent',
     )
+    .option('--request-ids', 'writes take an AIP-155 request_id, so a client can retry them safely (add GrpcRequestRecord to the entities)')
     .addHelpText(
       'after',
       `
@@ -83,6 +84,7 @@ Examples:
           presence: options.presence,
           nullOneof: options.nullOneof,
           writeMessage: options.writeMessage,
+          requestIds: options.requestIds,
         });
         if (!ok) process.exitCode = 1;
         return;
@@ -113,6 +115,7 @@ Examples:
         nullOneof: options.nullOneof,
         serializer: options.serializer,
         writeMessage: options.writeMessage,
+        requestIds: options.requestIds,
       });
       if (!options.file) process.stdout.write(text);
     });
@@ -187,6 +190,7 @@ interface GenerateOptions {
   presence?: boolean;
   nullOneof?: boolean;
   writeMessage?: boolean;
+  requestIds?: boolean;
 }
 
 interface RunServerOptions {

@@ -21,6 +21,8 @@ export interface ContractService {
 export interface ContractOptions extends FieldPatterns {
   /** Create and Update receive a `<Model>Write` message. @default false */
   writeMessage?: boolean;
+  /** Writes take an AIP-155 `request_id` (see `ModelRpcOptions.requestIds`). @default false */
+  requestIds?: boolean;
 }
 
 /** The files the services make, one per package (paths left to the caller), or what stops generation. */
@@ -106,6 +108,7 @@ class PackageBuilder {
           listFields: listFieldsOf(instance, standard),
           listField: plural(toSnakeCase(shape.model)),
           totalSize: instance.countTotal,
+          requestIds: options.requestIds,
         });
         rpcs.push(...parts.service.rpcs);
         for (const type of parts.types) this.addType(type, `${className}'s serializer ${serializer.name}`);

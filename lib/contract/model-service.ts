@@ -29,7 +29,21 @@ export interface ModelRpcOptions {
   listField: string;
   /** `<Model>ListPage` has `total_size` (the service counts). */
   totalSize: boolean;
+  /**
+   * Writes take a `request_id` (AIP-155: a retry is answered, not written again): in the write
+   * message, or the model message in the seed's one-message shape; Destroy then takes
+   * `<Model>DestroyRequest` (the key and the id) beside a write message. @default false
+   */
+  requestIds?: boolean;
 }
+
+/** The AIP-155 field of a write's request. */
+const REQUEST_ID_FIELD: Omit<FieldModel, 'number'> = {
+  name: 'request_id',
+  type: 'string',
+  label: '',
+  comment: 'AIP-155: a UUID the client chooses and sends again on every retry; a retry of a write already done gets its first response.',
+};
 
 /** The options the per-entity and per-serializer commands have always used: the seed's five rpcs (ListPage with `paged`). */
 export function seedRpcOptions(serviceName: string, paged: boolean): ModelRpcOptions {
@@ -61,6 +75,8 @@ const LIST_FIELDS = {
 export function modelServiceParts(shape: ModelServiceShape, options: ModelRpcOptions): { service: ServiceModel; types: TypeModel[] } {
   const { model } = shape;
   const write = shape.writeFields ? `${model}Write` : model;
+  const requestId = options.requestIds ? [REQUEST_ID_FIELD] : [];
+  const destroyRequest = !shape.writeFields ? model : options.requestIds ? `${model}DestroyRequest` : `${model}RetrieveRequest`;
   const has = new Set<string>(options.rpcs);
   const rpc = (
     name: StandardRpc,
@@ -81,7 +97,7 @@ export function modelServiceParts(shape: ModelServiceShape, options: ModelRpcOpt
     Retrieve: () => rpc('Retrieve', `${model}RetrieveRequest`, model),
     Update: () => rpc('Update', write, model),
     PartialUpdate: () => rpc('PartialUpdate', write, model),
-    Destroy: () => rpc('Destroy', shape.writeFields ? `${model}RetrieveRequest` : model, 'google.protobuf.Empty'),
+    Destroy: () => rpc('Destroy', destroyRequest, 'google.protobuf.Empty'),
     BulkCreate: () => rpc('BulkCreate', write, `${model}List`, { requestStream: true }),
   };
   const service: ServiceModel = {
@@ -102,9 +118,9 @@ export function modelServiceParts(shape: ModelServiceShape, options: ModelRpcOpt
     ...(orderBy ? [LIST_FIELDS.orderBy] : []),
     ...(page ? [LIST_FIELDS.pageSize, LIST_FIELDS.pageToken] : []),
   ].map((field) => ({ ...field, label: '' as const }));
-  const types: TypeModel[] = [message(model, shape.fields)];
+  const types: TypeModel[] = [message(model, shape.writeFields ? shape.fields : [...shape.fields, ...requestId])];
   const writes = ['Create', 'Update', 'PartialUpdate', 'BulkCreate'].some((name) => has.has(name));
-  if (shape.writeFields && writes) types.push(message(write, shape.writeFields));
+  if (shape.writeFields && writes) types.push(message(write, [...shape.writeFields, ...requestId]));
   if (has.has('List') || has.has('ListPage')) types.push(message(`${model}ListRequest`, listRequest));
   if (has.has('ListPage')) {
     types.push(
@@ -114,9 +130,11 @@ export function modelServiceParts(shape: ModelServiceShape, options: ModelRpcOpt
       ]),
     );
   }
-  if (has.has('Retrieve') || (has.has('Destroy') && shape.writeFields)) {
-    types.push(message(`${model}RetrieveRequest`, [{ ...shape.key, label: '', comment: undefined }]));
+  const key = { ...shape.key, label: '' as const, comment: undefined };
+  if (has.has('Retrieve') || (has.has('Destroy') && destroyRequest === `${model}RetrieveRequest`)) {
+    types.push(message(`${model}RetrieveRequest`, [key]));
   }
+  if (has.has('Destroy') && destroyRequest === `${model}DestroyRequest`) types.push(message(destroyRequest, [key, ...requestId]));
   if (has.has('BulkCreate')) types.push(listed(`${model}List`));
   return { service, types: [...types, ...shape.types] };
 }

@@ -27,6 +27,8 @@ export interface SerializerProtoOptions extends FieldPatterns {
    * @default false: one message both ways, as the seed's protos; write-only fields are in it, marked
    */
   writeMessage?: boolean;
+  /** Writes take an AIP-155 `request_id` (see `ModelRpcOptions.requestIds`). @default false */
+  requestIds?: boolean;
 }
 
 /**
@@ -43,7 +45,11 @@ export function generateProtoFromSerializer(
   const shape = serializerShape(Serializer, metadata, options);
   const serviceName = options.serviceName ?? `${shape.model}Controller`;
   return writeProtoFile(
-    modelServiceFile(shape, seedRpcOptions(serviceName, options.paged ?? false), options.packageName ?? toSnakeCase(shape.model)),
+    modelServiceFile(
+      shape,
+      { ...seedRpcOptions(serviceName, options.paged ?? false), requestIds: options.requestIds },
+      options.packageName ?? toSnakeCase(shape.model),
+    ),
   );
 }
 
