@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { CallContext } from '../call/call-context';
 import { ValidationFailedError } from '../errors/grpc-error';
-import { requestFingerprint } from './request-fingerprint';
+import { createHash } from 'node:crypto';
+import { canonicalRequest } from './request-fingerprint';
 import type { RequestRecordStore, StoredResponse } from '../call/request-record-store';
 
 /** The request field that makes a write idempotent (AIP-155). */
@@ -13,16 +14,59 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * The `request_id` of a write's request: undefined when the request has none (or sends it
  * empty), INVALID_ARGUMENT naming the field when it is not a UUID.
  */
-export function requestIdOf(request: unknown): string | undefined {
+export function requestIdOf(request: unknown, field = REQUEST_ID_FIELD): string | undefined {
   if (request === null || typeof request !== 'object') return undefined;
   const id = (request as Record<string, unknown>)[REQUEST_ID_FIELD];
   if (typeof id !== 'string' || id === '') return undefined;
   if (!UUID.test(id)) {
     throw new ValidationFailedError([
-      { field: REQUEST_ID_FIELD, description: 'Must be a UUID (e.g. from crypto.randomUUID()), the same on every retry of this request.' },
+      { field, description: 'Must be a UUID (e.g. from crypto.randomUUID()), the same on every retry of this request.' },
     ]);
   }
   return id.toLowerCase();
+}
+
+/**
+ * The request id of a request stream (BulkCreate's): its first message's `request_id`, which
+ * the others repeat or leave empty; the fingerprint covers every message. Fed each message as
+ * the stream is read (`observed`), so nothing more is kept.
+ */
+export class StreamRequestId {
+  private id?: string;
+  private readonly hash = createHash('sha256');
+  private index = 0;
+  private digest?: string;
+
+  /** The stream's messages, each seen on its way through. */
+  async *observed<M>(messages: AsyncIterable<M>): AsyncGenerator<M> {
+    for await (const message of messages) {
+      this.see(message);
+      yield message;
+    }
+  }
+
+  /** The stream's request id, once it has been read; undefined without one. */
+  get requestId(): string | undefined {
+    return this.id;
+  }
+
+  /** The fingerprint of the whole stream, once it has been read. */
+  fingerprint(): string {
+    return (this.digest ??= this.hash.digest('hex'));
+  }
+
+  private see(message: unknown): void {
+    const field = `items[${this.index}].${REQUEST_ID_FIELD}`;
+    const id = requestIdOf(message, field);
+    if (this.index === 0) this.id = id;
+    else if (id !== undefined && id !== this.id) {
+      throw new ValidationFailedError([
+        { field, description: 'A stream has one request_id: send it in the first message, and the same or none in the others.' },
+      ]);
+    }
+    this.hash.update(canonicalRequest(message)).update('\n');
+    this.index++;
+  }
 }
 
 /** What an idempotent write needs of its service: the call, its EntityManager and its transactions. */
@@ -48,12 +92,11 @@ export async function idempotently<R>(
   scope: IdempotentScope,
   records: RequestRecordStore,
   requestId: string,
-  request: unknown,
+  hash: string,
   work: () => Promise<R>,
 ): Promise<R> {
   const { context } = scope;
   const rpc = context.call.getPath();
-  const hash = requestFingerprint(request);
   const stored = await records.find(context.readEm, rpc, requestId);
   if (stored) return replay(context, stored, hash, requestId);
   try {
@@ -71,6 +114,17 @@ export async function idempotently<R>(
     if (meanwhile) return replay(context, meanwhile, hash, requestId);
     throw error;
   }
+}
+
+/**
+ * The stored response of a write already done under `requestId` with the same request, or
+ * undefined: for a write that checks its request before it can run `idempotently` (a stream's
+ * messages are validated as they arrive, and a retry's are refused as duplicates of the rows
+ * the first call wrote).
+ */
+export async function storedAnswer(context: CallContext, records: RequestRecordStore, requestId: string, hash: string): Promise<unknown> {
+  const stored = await records.find(context.readEm, context.call.getPath(), requestId);
+  return stored && stored.requestHash === hash ? context.replayResponse(stored.response) : undefined;
 }
 
 function replay<R>(context: CallContext, stored: StoredResponse, hash: string, requestId: string): R {

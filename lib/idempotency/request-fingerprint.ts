@@ -5,7 +5,12 @@ import { createHash } from 'node:crypto';
  * the same request sent twice, in binary or JSON, over any address, has the same fingerprint.
  */
 export function requestFingerprint(request: unknown): string {
-  return createHash('sha256').update(canonical(request)).digest('hex');
+  return createHash('sha256').update(canonicalRequest(request)).digest('hex');
+}
+
+/** A decoded request as text that is the same for the same request: keys sorted, bytes and times spelled out. */
+export function canonicalRequest(value: unknown): string {
+  return canonical(value);
 }
 
 function canonical(value: unknown): string {

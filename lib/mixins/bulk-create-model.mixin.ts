@@ -4,6 +4,7 @@ import { ValidationFailedError } from '../errors/grpc-error';
 import { HeldMessages } from '../services/held-messages';
 import type { ProtoMessage, ProtoSerializer } from '../serializers/proto-serializer';
 import { respondMany, saveMany, validateStream } from './bulk-writes';
+import { idempotently, storedAnswer, StreamRequestId } from '../idempotency/idempotent-write';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
 
 export interface BulkCreateModelActions {
@@ -31,20 +32,38 @@ export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Ba
   class BulkCreateModel extends Base implements BulkCreateModelActions {
     async BulkCreate(requests: AsyncIterable<ProtoMessage>): Promise<ProtoMessage> {
       const held = new HeldMessages(this.context.streamMemory, this.maxBulkBytes, this.context.signal);
+      const stream = new StreamRequestId();
       try {
-        const serializers = await validateStream(this, requests, held);
-        let saved = 0;
+        let serializers: ProtoSerializer<object>[];
         try {
-          return await this.inTransaction(async () => {
-            const messages = await saveMany(
-              this,
-              serializers,
-              (serializer) => this.performCreate(serializer),
-              (index) => (saved = index + 1),
-            );
-            this.context.signal.throwIfAborted(); // a client that left while it was written is not answered: undo it
-            return respondMany(this, messages);
-          });
+          serializers = await validateStream(this, stream.observed(requests), held);
+        } catch (error) {
+          // A retry's messages are refused as duplicates of what the first call wrote: that call's answer is the answer.
+          const requestId = stream.requestId;
+          const stored =
+            requestId && error instanceof ValidationFailedError
+              ? await storedAnswer(this.context, this.requestRecords(), requestId, stream.fingerprint())
+              : undefined;
+          if (stored) return stored as ProtoMessage;
+          throw error;
+        }
+        let saved = 0;
+        const writeAll = async () => {
+          const messages = await saveMany(
+            this,
+            serializers,
+            (serializer) => this.performCreate(serializer),
+            (index) => (saved = index + 1),
+          );
+          this.context.signal.throwIfAborted(); // a client that left while it was written is not answered: undo it
+          return respondMany(this, messages);
+        };
+        try {
+          const requestId = stream.requestId;
+          // With a request_id (in its first message) the stream is written once, and retries are answered.
+          return requestId
+            ? await idempotently(this, this.requestRecords(), requestId, stream.fingerprint(), writeAll)
+            : await this.inTransaction(writeAll);
         } catch (error) {
           throw saved < serializers.length ? refusalOfItem(error, saved) : error;
         }

@@ -32,6 +32,7 @@ import { ListBatches } from './list-batches';
 import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
 import { Service } from './service';
 import { idempotently, requestIdOf } from '../idempotency/idempotent-write';
+import { requestFingerprint } from '../idempotency/request-fingerprint';
 import type { RequestRecordStore } from '../call/request-record-store';
 import type { CallContext } from '../call/call-context';
 
@@ -332,7 +333,7 @@ export class GenericServiceBase<T extends object = object> extends Service {
    */
   atomically<R>(work: () => Promise<R>): Promise<R> {
     const requestId = requestIdOf(this.request);
-    if (requestId) return idempotently(this, this.requestRecords(), requestId, this.request, work);
+    if (requestId) return idempotently(this, this.requestRecords(), requestId, requestFingerprint(this.request), work);
     const action = this.action;
     if (!(action in WRITE_HOOKS)) return this.inTransaction(work);
     return this.planned().executor.runWrite(action as WriteAction, this.context.readEm, this, work);
@@ -365,8 +366,8 @@ export class GenericServiceBase<T extends object = object> extends Service {
     return message;
   }
 
-  /** The server's store of idempotent writes, for a write whose request has a `request_id`. */
-  private requestRecords(): RequestRecordStore {
+  /** The server's store of idempotent writes, for a write whose request has a `request_id`. @internal */
+  requestRecords(): RequestRecordStore {
     const records = this.context.requestRecords;
     if (!records) throw new ImproperlyConfiguredError('This call has no store of request ids: serve it through GrpcFrameworkModule.');
     return records;

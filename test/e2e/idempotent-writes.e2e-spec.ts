@@ -101,6 +101,27 @@ describe('Idempotent writes (request_id, AIP-155)', () => {
     await expect(call('Destroy', { id: note.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
   });
 
+  it("writes a BulkCreate stream once: the request_id of its first message is the stream's", async () => {
+    const requestId = randomUUID();
+    const send = (titles: string[], ids: string[] = [requestId]) =>
+      new Promise<{ notes: NoteMessage[] }>((resolve, reject) => {
+        const stream = client.BulkCreate((error: grpc.ServiceError | null, response: { notes: NoteMessage[] }) =>
+          error ? reject(error) : resolve(response),
+        );
+        titles.forEach((title, i) => stream.write({ title, request_id: ids[i] ?? '' }));
+        stream.end();
+      });
+    const first = await send(['bulk one', 'bulk two']);
+    expect(first.notes.map((note) => note.title)).toEqual(['bulk one', 'bulk two']);
+    expect(await send(['bulk one', 'bulk two'])).toEqual(first);
+    expect(await notesTitled('bulk one')).toBe(1);
+    // Another stream under the same id, and a stream whose messages disagree on it, are refused.
+    await expect(send(['bulk three'])).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    const mixed = await send(['bulk four', 'bulk five'], [randomUUID(), randomUUID()]).catch((e: grpc.ServiceError) => e);
+    expect(badRequestOf(mixed as grpc.ServiceError).violations.map((v) => v.field)).toEqual(['items[1].request_id']);
+    expect(await notesTitled('bulk four')).toBe(0);
+  });
+
   it('refuses the same request_id with a different request, naming the field', async () => {
     const requestId = randomUUID();
     await call('Create', { title: 'first of an id', request_id: requestId });
@@ -170,7 +191,8 @@ describe('Idempotent writes (request_id, AIP-155)', () => {
     const error = (await startupErrorOf(moduleRef)) as Error;
     await other.dispose();
     expect(error.message).toContain(
-      '/idempotency.NoteController/Create, /idempotency.NoteController/Update, /idempotency.NoteController/Destroy, /idempotency.NoteController/Append take a request_id',
+      '/idempotency.NoteController/Create, /idempotency.NoteController/Update, /idempotency.NoteController/Destroy, ' +
+        '/idempotency.NoteController/Append, /idempotency.NoteController/BulkCreate take a request_id',
     );
     expect(error.message).toContain(
       "add GrpcRequestRecord (import { GrpcRequestRecord } from 'nestjs-grpc-framework') to MikroORM's entities",
