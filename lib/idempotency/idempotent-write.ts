@@ -29,21 +29,13 @@ export function requestIdOf(request: unknown, field = REQUEST_ID_FIELD): string 
 /**
  * The request id of a request stream (BulkCreate's): its first message's `request_id`, which
  * the others repeat or leave empty; the fingerprint covers every message. Fed each message as
- * the stream is read (`observed`), so nothing more is kept.
+ * the stream is read (`see`), so nothing more is kept.
  */
 export class StreamRequestId {
   private id?: string;
   private readonly hash = createHash('sha256');
   private index = 0;
   private digest?: string;
-
-  /** The stream's messages, each seen on its way through. */
-  async *observed<M>(messages: AsyncIterable<M>): AsyncGenerator<M> {
-    for await (const message of messages) {
-      this.see(message);
-      yield message;
-    }
-  }
 
   /** The stream's request id, once it has been read; undefined without one. */
   get requestId(): string | undefined {
@@ -55,7 +47,8 @@ export class StreamRequestId {
     return (this.digest ??= this.hash.digest('hex'));
   }
 
-  private see(message: unknown): void {
+  /** Takes the next message of the stream into account: INVALID_ARGUMENT when its request_id is not the stream's. */
+  see(message: unknown): void {
     const field = `items[${this.index}].${REQUEST_ID_FIELD}`;
     const id = requestIdOf(message, field);
     if (this.index === 0) this.id = id;

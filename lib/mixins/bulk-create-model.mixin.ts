@@ -36,7 +36,7 @@ export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Ba
       try {
         let serializers: ProtoSerializer<object>[];
         try {
-          serializers = await validateStream(this, stream.observed(requests), held);
+          serializers = await validateStream(this, requests, held, (message) => stream.see(message));
         } catch (error) {
           // A retry's messages are refused as duplicates of what the first call wrote: that call's answer is the answer.
           const requestId = stream.requestId;

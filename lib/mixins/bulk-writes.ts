@@ -23,6 +23,8 @@ export async function validateStream<T extends object>(
   service: GenericServiceBase<T>,
   requests: AsyncIterable<ProtoMessage>,
   held: HeldMessages,
+  /** Sees each message first (the stream's request id). */
+  see?: (message: ProtoMessage) => void,
 ): Promise<ProtoSerializer<T>[]> {
   const serializers: ProtoSerializer<T>[] = [];
   const violations: FieldViolation[] = [];
@@ -30,6 +32,7 @@ export async function validateStream<T extends object>(
   const maxItems = service.maxBulkItems;
   let index = 0;
   for await (const message of requests) {
+    see?.(message);
     if (index >= maxItems) {
       throw new GrpcError(
         status.RESOURCE_EXHAUSTED,
