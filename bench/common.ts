@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { EntityManager, FilterQuery, Options, raw } from '@mikro-orm/core';
+import { GrpcRequestRecord } from 'nestjs-grpc-framework';
 import { Post } from '../sample/blog/post.entity';
 import { Author } from '../sample/bookstore/author.entity';
 import { Book } from '../sample/bookstore/book.entity';
@@ -16,12 +17,14 @@ export const BOOKS_PROTO = path.join(ROOT, 'bench', 'protos', 'book_list.proto')
 /** Retrieve behind a bearer JWT, on the framework only (against its Retrieve without one). */
 export const AUTH_PROTO = path.join(ROOT, 'bench', 'protos', 'post_auth.proto');
 export const BULK_PROTO = path.join(ROOT, 'bench', 'protos', 'post_bulk.proto');
+/** Create with a request_id, on the framework only (against its Create without one). */
+export const RETRIES_PROTO = path.join(ROOT, 'bench', 'protos', 'post_retries.proto');
 /** Posts sent in one BulkCreate stream. */
 export const BULK_MESSAGES = 10_000;
 /** The HS256 key of the benchmark's tokens. */
 export const BENCH_JWT_SECRET = 'the benchmark signs its bearer tokens with this key';
-/** The entities of the benchmark's database. */
-export const BENCH_ENTITIES = [Post, Author, Book];
+/** The entities of the benchmark's database (GrpcRequestRecord: the framework's Creates with a request_id). */
+export const BENCH_ENTITIES = [Post, Author, Book, GrpcRequestRecord];
 
 /** What the page workload asks for: posts whose title has a "7", 50 at a time, in creation order. */
 export const PAGE_FILTER = 'title:"7"';

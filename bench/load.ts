@@ -3,6 +3,7 @@
 // LoadResult, so one process serves the whole benchmark. Run by hand:
 // node load.js '<json LoadSpec>' prints one JSON LoadResult line.
 import * as grpc from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
 import * as protoLoader from '@grpc/proto-loader';
 import { JwtService } from '@nestjs/jwt';
 import {
@@ -15,6 +16,7 @@ import {
   PAGE_SIZE,
   PAGES_PROTO,
   POST_PROTO,
+  RETRIES_PROTO,
   webAddressOf,
 } from './common';
 import { h2loadCreate, h2loadRetrieve, h2loadWebRetrieve } from './h2load';
@@ -32,6 +34,7 @@ export interface LoadSpec {
     | 'retrieve-connect-json-h2load'
     | 'retrieve-grpc-web-h2load'
     | 'create'
+    | 'create-request-id'
     | 'create-h2load'
     | 'bulk-create'
     | 'list'
@@ -81,7 +84,9 @@ async function unaryLoad(client: Client, spec: LoadSpec): Promise<LoadResult> {
         const request =
           spec.workload === 'retrieve'
             ? { id: (i % spec.maxId) + 1 }
-            : { title: `bench-${spec.tag}-${worker}-${i}`, content: CREATE_CONTENT };
+            : spec.workload === 'create-request-id'
+              ? { title: `bench-${spec.tag}-${worker}-${i}`, content: CREATE_CONTENT, request_id: randomUUID() }
+              : { title: `bench-${spec.tag}-${worker}-${i}`, content: CREATE_CONTENT };
         const method = spec.workload === 'retrieve' ? 'Retrieve' : 'Create';
         const t0 = process.hrtime.bigint();
         await new Promise<void>((resolve) =>
@@ -215,24 +220,29 @@ async function listLoad(client: Client): Promise<LoadResult> {
   };
 }
 
-type Service = 'posts' | 'pages' | 'books' | 'bulk';
+type Service = 'posts' | 'pages' | 'books' | 'bulk' | 'retries';
 let clientConstructors: Record<Service, typeof grpc.Client> | undefined;
 
 /** The client of a benchmark service (PostController, PostPages or BookList), its class made once per process. */
 function benchClient(address: string, service: Service): Client {
   if (!clientConstructors) {
-    const definition = protoLoader.loadSync([POST_PROTO, PAGES_PROTO, BOOKS_PROTO, BULK_PROTO], { keepCase: true, defaults: true });
+    const definition = protoLoader.loadSync([POST_PROTO, PAGES_PROTO, BOOKS_PROTO, BULK_PROTO, RETRIES_PROTO], {
+      keepCase: true,
+      defaults: true,
+    });
     const pkg = grpc.loadPackageDefinition(definition) as unknown as {
       blog_proto: { PostController: typeof grpc.Client };
       bench_pages: { PostPages: typeof grpc.Client };
       bench_books: { BookList: typeof grpc.Client };
       bench_bulk: { PostBulk: typeof grpc.Client };
+      bench_retries: { PostRetries: typeof grpc.Client };
     };
     clientConstructors = {
       posts: pkg.blog_proto.PostController,
       pages: pkg.bench_pages.PostPages,
       books: pkg.bench_books.BookList,
       bulk: pkg.bench_bulk.PostBulk,
+      retries: pkg.bench_retries.PostRetries,
     };
   }
   return new clientConstructors[service](address, grpc.credentials.createInsecure()) as Client;
@@ -256,7 +266,15 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     return h2loadCreate(spec.address, spec.concurrency, Math.round(spec.durationMs * H2LOAD_CREATES_PER_MS), spec.tag);
   }
   const service: Service =
-    spec.workload === 'page' ? 'pages' : spec.workload === 'list-books' ? 'books' : spec.workload === 'bulk-create' ? 'bulk' : 'posts';
+    spec.workload === 'page'
+      ? 'pages'
+      : spec.workload === 'list-books'
+        ? 'books'
+        : spec.workload === 'bulk-create'
+          ? 'bulk'
+          : spec.workload === 'create-request-id'
+            ? 'retries'
+            : 'posts';
   const client = benchClient(spec.address, service);
   try {
     await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())));

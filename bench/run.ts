@@ -67,6 +67,14 @@ const UNARY_WORKLOADS: Workload[] = [
     servers: [...SERVERS, ...OBSERVED_SERVERS],
   },
   { name: 'create c=16', spec: { workload: 'create', concurrency: 16, durationMs: UNARY_MS }, metric: 'rps', higherIsBetter: true },
+  // The same Creates, each with a request_id whose response is stored for retries (framework only).
+  {
+    name: 'create c=16 with a request_id',
+    spec: { workload: 'create-request-id', concurrency: 16, durationMs: UNARY_MS },
+    metric: 'rps',
+    higherIsBetter: true,
+    servers: ['framework'],
+  },
   // 10,000 posts per BulkCreate stream, in one transaction each: against create c=16 above (framework only).
   {
     name: 'bulk create, 10,000 per stream',
@@ -386,7 +394,10 @@ async function verifyAndRemoveCreated(dbFile: string, tag: string, result: LoadR
 }
 
 const isCreate = (spec: LoadSpec): boolean =>
-  spec.workload === 'create' || spec.workload === 'create-h2load' || spec.workload === 'bulk-create';
+  spec.workload === 'create' ||
+  spec.workload === 'create-request-id' ||
+  spec.workload === 'create-h2load' ||
+  spec.workload === 'bulk-create';
 
 /** Removes a warm-up's Creates, so every measurement sees the seeded table. */
 async function removeCreated(dbFile: string, tag: string, result: LoadResult): Promise<void> {
@@ -598,6 +609,11 @@ function report(results: Record<string, Record<string, Summary>>): void {
     lines.push(
       `| bulk create, 10,000 per stream | posts/s against unary Creates (create c=16) | ${(bulkCreates / unaryCreates).toFixed(2)} | | | | | |`,
     );
+  }
+  const withRequestId = results['create c=16 with a request_id']?.framework?.rps?.median;
+  if (unaryCreates && withRequestId) {
+    json.request_id_create_ratio = withRequestId / unaryCreates;
+    lines.push(`| create c=16 with a request_id | calls/s against create c=16 | ${(withRequestId / unaryCreates).toFixed(2)} | | | | | |`);
   }
   const plain = results['retrieve c=64 (h2load)']?.framework?.rps?.median;
   const withJwt = results['retrieve c=64 with a JWT (h2load)']?.framework?.rps?.median;

@@ -7,6 +7,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   BulkCreateModelMixin,
+  CreateModelMixin,
   GenericService,
   GrpcFrameworkModule,
   GrpcModelService,
@@ -30,6 +31,7 @@ import {
   BULK_PROTO,
   PAGES_PROTO,
   POST_PROTO,
+  RETRIES_PROTO,
   serveBenchControl,
   webAddressOf,
 } from '../common';
@@ -70,11 +72,15 @@ class AuthedPostService extends RetrieveModelMixin(GenericService(Post)) {}
 @GrpcModelService({ service: 'bench_bulk.PostBulk', serializer: PostProtoSerializer })
 class PostBulkService extends BulkCreateModelMixin(GenericService(Post)) {}
 
+/** The tutorial's Create, its request with a request_id: stored with its response for retries. */
+@GrpcModelService({ service: 'bench_retries.PostRetries', serializer: PostProtoSerializer })
+class PostRetriesService extends CreateModelMixin(GenericService(Post)) {}
+
 @Module({
   imports: [
     MikroOrmModule.forRoot({ ...benchDatabase(dbFile), registerRequestContext: false }),
     GrpcFrameworkModule.forRoot({
-      protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO, AUTH_PROTO, BULK_PROTO],
+      protoPath: [POST_PROTO, PAGES_PROTO, BOOKS_PROTO, AUTH_PROTO, BULK_PROTO, RETRIES_PROTO],
       url: `127.0.0.1:${port}`,
       reflection: false,
       health: false,
@@ -83,7 +89,7 @@ class PostBulkService extends BulkCreateModelMixin(GenericService(Post)) {}
       ...(tracing ? { tracing: true } : {}),
     }),
   ],
-  controllers: [PostService, PostPagesService, BookListService, AuthedPostService, PostBulkService],
+  controllers: [PostService, PostPagesService, BookListService, AuthedPostService, PostBulkService, PostRetriesService],
 })
 class BenchAppModule {}
 

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,48 +9,14 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MikroORM } from '@mikro-orm/core';
 import { Post } from '../../sample/blog/post.entity';
 import { clientPackage, makeClient, unary, GrpcClient } from '../utils/sample-app';
+import { announced, CLI, runserver } from '../utils/runserver';
 
 // Each test starts real server processes that compile the sample's TypeScript: allow for a busy machine.
 jest.setTimeout(90000);
 
 const ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
 const SAMPLE_MODULE = `${path.join(ROOT, 'sample', 'app.module.ts')}:AppModule`;
 const MISTAKES = path.join(ROOT, 'test', 'fixtures', 'mistakes.app.ts');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `grpc-framework runserver` in a fresh working directory and waits for its banner. */
-/** The address the last "Starting gRPC server at ..." banner names (the bound port, when asked for port 0). */
-function announced(output: string, which: 'grpc' | 'web' = 'grpc'): string {
-  const banners = [
-    ...output.matchAll(/Starting gRPC server at (\S+?)(?:, gRPC-Web and Connect at (\S+?))?(?: with \d+ worker processes)?\n/g),
-  ];
-  const last = banners[banners.length - 1];
-  if (!last) throw new Error(`no banner yet:\n${output}`);
-  return which === 'grpc' ? last[1] : last[2];
-}
-
-async function runserver(
-  args: string[],
-  cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'runserver-')),
-): Promise<Running & { cwd: string; address: string }> {
-  const child = spawn(process.execPath, [CLI, 'runserver', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const until = Date.now() + 40000;
-  while (!output.includes('Quit the server with CONTROL-C.')) {
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`runserver did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { child, output: () => output, exited, cwd, address: announced(output) };
-}
 
 /** Waits until the server answers (a cluster's workers may still be starting after the banner). */
 async function ready(client: GrpcClient): Promise<void> {
