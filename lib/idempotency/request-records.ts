@@ -2,10 +2,12 @@ import type { EntityManager, EntityMetadata } from '@mikro-orm/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { GrpcRequestRecord } from './request-record.entity';
 import type { RequestRecordStore, StoredResponse } from '../call/request-record-store';
+import { driverPoolOf } from '../orm/mikro-orm-internals';
+import { PreparableQuery, runQuery } from '../orm/row-queries';
 
 interface RecordStatements {
-  find: string;
-  insert: string;
+  find: PreparableQuery;
+  insert: PreparableQuery;
   deleteExpired: string;
 }
 
@@ -29,13 +31,9 @@ export class RequestRecords implements RequestRecordStore {
 
   /** The live record of `requestId` for `rpc`, read from the primary. */
   async find(em: EntityManager, rpc: string, requestId: string): Promise<StoredResponse | undefined> {
-    const rows = (await this.connection(em).execute(
-      this.statementsFor(em).find,
-      [rpc, requestId, Date.now() - this.retentionMs],
-      'all',
-      em.getTransactionContext(),
-    )) as Array<{ request_hash: string; response: Buffer | Uint8Array }>;
-    const row = rows[0];
+    // A prepared statement on the primary (outside a transaction): every write with an id asks first.
+    const rows = await runQuery(em, this.statementsFor(em).find, [rpc, requestId, Date.now() - this.retentionMs], 'write');
+    const row = rows[0] as { request_hash: string; response: Buffer | Uint8Array } | undefined;
     return row && { requestHash: row.request_hash, response: Buffer.from(row.response) };
   }
 
@@ -46,13 +44,13 @@ export class RequestRecords implements RequestRecordStore {
    */
   async store(em: EntityManager, rpc: string, requestId: string, requestHash: string, response: Buffer): Promise<boolean> {
     const now = Date.now();
-    const result = (await this.connection(em).execute(
+    const rows = await runQuery(
+      em,
       this.statementsFor(em).insert,
       [rpc, requestId, requestHash, response, now, now - this.retentionMs],
-      'run',
-      em.getTransactionContext(),
-    )) as { affectedRows?: number };
-    return (result.affectedRows ?? 0) > 0;
+      'write',
+    );
+    return rows.length > 0;
   }
 
   /** Deletes the records past the retention period; resolves with how many. */
@@ -72,19 +70,22 @@ export class RequestRecords implements RequestRecordStore {
     const meta = recordMetadataOf(em);
     const column = (property: keyof GrpcRequestRecord) => quoted(em, meta.properties[property].fieldNames[0]!);
     const [table, rpc, id, hash, response, created] = [
-      quoted(em, meta.tableName),
+      tableOf(em, meta),
       column('rpc'),
       column('requestId'),
       column('requestHash'),
       column('response'),
       column('createdAt'),
     ];
+    const find = `select ${hash}, ${response} from ${table} where ${rpc} = ? and ${id} = ? and ${created} >= ?`;
+    // Inserts the record, or replaces an expired one; a live one stays and no row is returned.
+    const insert =
+      `insert into ${table} (${rpc}, ${id}, ${hash}, ${response}, ${created}) values (?, ?, ?, ?, ?) ` +
+      `on conflict (${rpc}, ${id}) do update set ${hash} = excluded.${hash}, ${response} = excluded.${response}, ${created} = excluded.${created} ` +
+      `where ${table}.${created} < ? returning ${rpc}`;
     this.statements = {
-      find: `select ${hash}, ${response} from ${table} where ${rpc} = ? and ${id} = ? and ${created} >= ?`,
-      insert:
-        `insert into ${table} (${rpc}, ${id}, ${hash}, ${response}, ${created}) values (?, ?, ?, ?, ?) ` +
-        `on conflict (${rpc}, ${id}) do update set ${hash} = excluded.${hash}, ${response} = excluded.${response}, ${created} = excluded.${created} ` +
-        `where ${table}.${created} < ?`,
+      find: preparable(em, find),
+      insert: preparable(em, insert),
       deleteExpired: `delete from ${table} where ${created} < ?`,
     };
     return this.statements;
@@ -105,4 +106,19 @@ export function recordMetadataOf(em: EntityManager): EntityMetadata<GrpcRequestR
 
 function quoted(em: EntityManager, name: string): string {
   return em.getPlatform().quoteIdentifier(name);
+}
+
+/** The record's table, in its schema when it has one of its own. */
+function tableOf(em: EntityManager, meta: EntityMetadata<GrpcRequestRecord>): string {
+  const platform = em.getPlatform();
+  const schema = meta.schema ?? em.config.get('schema');
+  const qualified = schema && schema !== platform.getDefaultSchemaName() ? `${platform.quoteIdentifier(schema)}.` : '';
+  return qualified + platform.quoteIdentifier(meta.tableName);
+}
+
+/** A statement in MikroORM's placeholders and the driver's own (`$1` for PostgreSQL), for `runQuery`. */
+function preparable(em: EntityManager, sql: string): PreparableQuery {
+  if (driverPoolOf(em).driverName !== 'pg') return { sql, nativeSql: sql };
+  let index = 0;
+  return { sql, nativeSql: sql.replace(/\?/g, () => `$${++index}`) };
 }
