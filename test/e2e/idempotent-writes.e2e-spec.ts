@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM } from '@mikro-orm/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -11,6 +10,7 @@ import { NOTES_PROTO, notesAppModule, writesRun } from '../fixtures/idempotency/
 import { badRequestOf } from '../utils/status-details';
 import { unary } from '../utils/sample-app';
 import { startupErrorOf } from '../utils/startup-error';
+import { startOnFreshSchema } from '../utils/start-app';
 import { testDatabase } from '../utils/test-database';
 
 interface NoteMessage {
@@ -26,22 +26,15 @@ describe('Idempotent writes (request_id, AIP-155)', () => {
   let server: GrpcFrameworkServer;
   let client: grpc.Client & Record<string, Function>;
 
+  let close: () => Promise<void>;
+
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [notesAppModule(database.options, { web: { url: '127.0.0.1:0' } })],
-    }).compile();
-    moduleRef.useLogger(false);
-    app = await moduleRef.init();
+    const module = notesAppModule(database.options, { web: { url: '127.0.0.1:0' } });
+    ({ app, server, serviceClient: client, close } = await startOnFreshSchema(module, NOTES_PROTO, 'idempotency.NoteController'));
     orm = app.get(MikroORM);
-    await orm.getSchemaGenerator().refreshDatabase();
-    server = app.get(GrpcFrameworkServer);
-    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(NOTES_PROTO, { keepCase: true, defaults: true }));
-    const Client = (pkg.idempotency as grpc.GrpcObject).NoteController as typeof grpc.Client;
-    client = new Client(server.address, grpc.credentials.createInsecure()) as typeof client;
   });
   afterAll(async () => {
-    client.close();
-    await app.close();
+    await close();
     await database.dispose();
   });
 
@@ -161,16 +154,14 @@ describe('Idempotent writes (request_id, AIP-155)', () => {
 
   it('treats a retry after the retention period as a new request, and deletes expired records', async () => {
     const other = testDatabase();
-    const moduleRef = await Test.createTestingModule({
-      imports: [notesAppModule(other.options, { requestIdRetentionMs: 200 })],
-    }).compile();
-    moduleRef.useLogger(false);
-    const short = await moduleRef.init();
+    const short = await startOnFreshSchema(
+      notesAppModule(other.options, { requestIdRetentionMs: 200 }),
+      NOTES_PROTO,
+      'idempotency.NoteController',
+    );
     try {
-      const shortOrm = short.get(MikroORM);
-      await shortOrm.getSchemaGenerator().refreshDatabase();
-      const Client = client.constructor as typeof grpc.Client;
-      const shortClient = new Client(short.get(GrpcFrameworkServer).address, grpc.credentials.createInsecure()) as typeof client;
+      const shortOrm = short.app.get(MikroORM);
+      const shortClient = short.serviceClient;
       const request = { title: 'kept briefly', request_id: randomUUID() };
       await unary(shortClient as never, 'Create', request);
       expect(await shortOrm.em.fork().count(GrpcRequestRecord, {})).toBe(1);
@@ -178,7 +169,6 @@ describe('Idempotent writes (request_id, AIP-155)', () => {
       // The record is gone, so the retry writes again, and the unique title refuses it.
       expect(await shortOrm.em.fork().count(GrpcRequestRecord, {})).toBe(0);
       await expect(unary(shortClient as never, 'Create', request)).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
-      shortClient.close();
     } finally {
       await short.close();
       await other.dispose();

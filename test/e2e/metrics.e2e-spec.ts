@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import { Metadata, ServiceError, status } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM } from '@mikro-orm/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -8,6 +7,7 @@ import { GrpcFrameworkServer, ProtoMessage } from 'nestjs-grpc-framework';
 import { ACTIONS_PROTO, tasksAppModule } from '../fixtures/actions/tasks.app';
 import { collect, unary } from '../utils/sample-app';
 import { startupErrorOf } from '../utils/startup-error';
+import { startOnFreshSchema } from '../utils/start-app';
 import { testDatabase } from '../utils/test-database';
 
 describe('Prometheus metrics (metrics: { url })', () => {
@@ -16,21 +16,14 @@ describe('Prometheus metrics (metrics: { url })', () => {
   let server: GrpcFrameworkServer;
   let client: grpc.Client & Record<string, Function>;
 
+  let close: () => Promise<void>;
+
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [tasksAppModule(database.options, { metrics: { url: '127.0.0.1:0' }, web: { url: '127.0.0.1:0' } })],
-    }).compile();
-    moduleRef.useLogger(false);
-    app = await moduleRef.init();
-    await app.get(MikroORM).getSchemaGenerator().refreshDatabase();
-    server = app.get(GrpcFrameworkServer);
-    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(ACTIONS_PROTO, { keepCase: true, defaults: true }));
-    const Client = (pkg.actions as grpc.GrpcObject).TaskController as typeof grpc.Client;
-    client = new Client(server.address, grpc.credentials.createInsecure()) as typeof client;
+    const module = tasksAppModule(database.options, { metrics: { url: '127.0.0.1:0' }, web: { url: '127.0.0.1:0' } });
+    ({ app, server, serviceClient: client, close } = await startOnFreshSchema(module, ACTIONS_PROTO, 'actions.TaskController'));
   });
   afterAll(async () => {
-    client.close();
-    await app.close();
+    await close();
     await database.dispose();
   });
 

@@ -1,15 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { MikroORM } from '@mikro-orm/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { startTracing } from '../../sample/tracing';
 import { ACTIONS_PROTO, tasksAppModule } from '../fixtures/actions/tasks.app';
 import { unary } from '../utils/sample-app';
+import { startOnFreshSchema } from '../utils/start-app';
 import { TEST_DB, testDatabase } from '../utils/test-database';
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -23,25 +22,17 @@ describe('OpenTelemetry spans (tracing)', () => {
   let server: GrpcFrameworkServer;
   let client: grpc.Client & Record<string, Function>;
   let taskId: number;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
     // The README's set-up, with each span kept in memory as it ends.
     startTracing(exporter, (spans) => new SimpleSpanProcessor(spans));
-    const moduleRef = await Test.createTestingModule({
-      imports: [tasksAppModule(database.options, { tracing: true, web: { url: '127.0.0.1:0' } })],
-    }).compile();
-    moduleRef.useLogger(false);
-    app = await moduleRef.init();
-    await app.get(MikroORM).getSchemaGenerator().refreshDatabase();
-    server = app.get(GrpcFrameworkServer);
-    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(ACTIONS_PROTO, { keepCase: true, defaults: true }));
-    const Client = (pkg.actions as grpc.GrpcObject).TaskController as typeof grpc.Client;
-    client = new Client(server.address, grpc.credentials.createInsecure()) as typeof client;
+    const module = tasksAppModule(database.options, { tracing: true, web: { url: '127.0.0.1:0' } });
+    ({ app, server, serviceClient: client, close } = await startOnFreshSchema(module, ACTIONS_PROTO, 'actions.TaskController'));
     taskId = (await unary<{ id: number }>(client as never, 'Create', { title: 'traced' })).id;
   });
   afterAll(async () => {
-    client.close();
-    await app.close();
+    await close();
     await database.dispose();
     trace.disable();
     context.disable();
@@ -143,17 +134,10 @@ describe('OpenTelemetry spans (tracing)', () => {
     const own = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(own)] });
     const other = testDatabase();
-    const moduleRef = await Test.createTestingModule({
-      imports: [tasksAppModule(other.options, { tracing: { tracerProvider: provider, databaseSpans: false } })],
-    }).compile();
-    moduleRef.useLogger(false);
-    const second = await moduleRef.init();
+    const module = tasksAppModule(other.options, { tracing: { tracerProvider: provider, databaseSpans: false } });
+    const second = await startOnFreshSchema(module, ACTIONS_PROTO, 'actions.TaskController');
     try {
-      await second.get(MikroORM).getSchemaGenerator().refreshDatabase();
-      const Client = client.constructor as typeof grpc.Client;
-      const secondClient = new Client(second.get(GrpcFrameworkServer).address, grpc.credentials.createInsecure()) as typeof client;
-      await expect(unary(secondClient as never, 'Retrieve', { id: 1 })).rejects.toMatchObject({ code: status.NOT_FOUND });
-      secondClient.close();
+      await expect(unary(second.serviceClient, 'Retrieve', { id: 1 })).rejects.toMatchObject({ code: status.NOT_FOUND });
       expect(own.getFinishedSpans().map((span) => span.name)).toEqual(['actions.TaskController/Retrieve']);
       expect(exporter.getFinishedSpans()).toEqual([]);
     } finally {

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { MikroORM } from '@mikro-orm/core';
 import { GrpcFrameworkServer } from 'nestjs-grpc-framework';
 import { clientServiceDefinition } from '../../lib/client/promise-client';
 import { GrpcClient, loaderOptions } from './sample-app';
@@ -36,4 +37,14 @@ export async function startApp(module: unknown, protoPath?: string) {
       await app.close();
     },
   };
+}
+
+/**
+ * Boots a module on a fresh schema (the ORM's tables made anew) and makes a client of
+ * `service` from `protoPath`: how a test of one app starts.
+ */
+export async function startOnFreshSchema(module: unknown, protoPath: string, service: string) {
+  const running = await startApp(module, protoPath);
+  await running.app.get(MikroORM).getSchemaGenerator().refreshDatabase();
+  return { ...running, server: running.app.get(GrpcFrameworkServer), serviceClient: running.client(service) };
 }
