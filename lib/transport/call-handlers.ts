@@ -165,11 +165,8 @@ function answer(
     if (watched) env.deadlines.release(watched);
     context.release();
   };
-  const run = () =>
-    bound.recover
-      ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context))
-      : bound.invoke(request, context);
-  const result = span ? tracing!.within(span, run) : run();
+  // No closure per call unless the call is traced.
+  const result = span ? tracing!.within(span, () => invoke(bound, request, context)) : invoke(bound, request, context);
   result.then(
     (response) => {
       ended();
@@ -191,6 +188,13 @@ function answer(
       answerOnce(serviceError(statusFor(bound, env, error)));
     },
   );
+}
+
+/** Runs the handler of a call with one response, and its exception filters on a failure. */
+function invoke(bound: BoundRpc, request: RpcRequest, context: CallContext): Promise<unknown> {
+  return bound.recover
+    ? bound.invoke(request, context).catch((error: unknown) => bound.recover!(error, request, context))
+    : bound.invoke(request, context);
 }
 
 function serverStreamingHandler(bound: BoundRpc, env: HandlerEnvironment): (call: RequestMessagePort & ResponseStreamPort) => void {
@@ -239,8 +243,10 @@ function stream(
   const span = tracing?.start(context.metadata);
   let code: number = status.OK;
   let details: string | undefined;
-  const respond = () => streamResponses(bound, call, request, context, metrics);
-  (span ? tracing!.within(span, respond) : respond())
+  (span
+    ? tracing!.within(span, () => streamResponses(bound, call, request, context, metrics))
+    : streamResponses(bound, call, request, context, metrics)
+  )
     .catch(async (error: unknown) => {
       code = codeOf(error);
       // grpc-js may have ended the call at the deadline already (and, writing after that end,
