@@ -9,6 +9,9 @@ import type { ResponseRoom } from './response-room';
 import type { StreamMemory } from './stream-memory';
 import type { RequestRecordStore } from './request-record-store';
 
+/** The metadata a write answers with and a read echoes to see it (read-your-writes with replicas): epoch milliseconds. */
+export const WRITTEN_AT_KEY = 'x-written-at';
+
 /** Why a call's signal aborted; shared, as they carry nothing of the call (an Error made per call costs its stack). */
 const CANCELLED = new GrpcError(status.CANCELLED, 'Cancelled by the client');
 const DEADLINE_EXCEEDED = new GrpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded');
@@ -42,6 +45,8 @@ export interface RpcSetup {
     pageTokens?: PageTokens;
     /** Idempotent writes' stored responses (`request_id`). */
     requestRecords?: RequestRecordStore;
+    /** How long after its write a caller's reads stay on the primary (`readYourWritesMs`; 0 without replicas). */
+    readYourWritesMs?: number;
   };
 }
 
@@ -158,6 +163,23 @@ export class CallContext {
   /** Whether `value` is a stored response being replayed (a response serializer leaves it as it is). @internal */
   isReplay(value: unknown): boolean {
     return value !== undefined && value === this.replayed;
+  }
+
+  /**
+   * Whether this call's reads go to the primary rather than a replica: its client wrote less
+   * than `readYourWritesMs` ago, as the `x-written-at` metadata it echoes from that write says.
+   * @internal
+   */
+  get readsPrimary(): boolean {
+    const windowMs = this.rpc.environment.readYourWritesMs;
+    if (!windowMs) return false;
+    const writtenAt = Number(this.metadata.get(WRITTEN_AT_KEY)[0]);
+    return Number.isFinite(writtenAt) && Date.now() - writtenAt < windowMs;
+  }
+
+  /** Tells the client when its write committed (`x-written-at`), to echo on reads that must see it. @internal */
+  markWritten(): void {
+    if (this.rpc.environment.readYourWritesMs) this.trailingMetadata.set(WRITTEN_AT_KEY, String(Date.now()));
   }
 
   /** The server's store of idempotent writes' responses. @internal */

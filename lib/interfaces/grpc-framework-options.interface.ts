@@ -129,6 +129,14 @@ export interface GrpcFrameworkOptions {
    * hourly. @default 86400000 (24 hours)
    */
   requestIdRetentionMs?: number;
+  /**
+   * With MikroORM `replicas`: for this long after a write, a caller's reads go to the primary.
+   * Every write answers with `x-written-at` trailing metadata (epoch milliseconds); a Retrieve,
+   * List or ListPage that sends it back within the window is read on the primary (in a read
+   * transaction), so the caller sees its write whatever the replicas' lag. @default 0 (off: reads
+   * use the replicas)
+   */
+  readYourWritesMs?: number;
   /** grpc-js server credentials, for full control of the gRPC address's TLS (instead of `tls`). @default ServerCredentials.createInsecure() */
   credentials?: ServerCredentials;
   /** Nest interceptors run around every framework handler (classes are created by Nest's injector). @default [] */
@@ -245,6 +253,7 @@ export interface ResolvedGrpcFrameworkOptions {
   metrics?: MetricsOptions;
   tracing?: TracingOptions;
   requestIdRetentionMs: number;
+  readYourWritesMs: number;
   credentials?: ServerCredentials;
   interceptors: Array<Type<NestInterceptor> | NestInterceptor>;
   serverInterceptors: ServerInterceptor[];

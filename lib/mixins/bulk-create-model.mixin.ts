@@ -61,9 +61,11 @@ export function BulkCreateModelMixin<TBase extends GenericServiceConstructor>(Ba
         try {
           const requestId = stream.requestId;
           // With a request_id (in its first message) the stream is written once, and retries are answered.
-          return requestId
+          const response = requestId
             ? await idempotently(this, this.requestRecords(), requestId, stream.fingerprint(), writeAll)
             : await this.inTransaction(writeAll);
+          this.context.markWritten();
+          return response;
         } catch (error) {
           throw saved < serializers.length ? refusalOfItem(error, saved) : error;
         }

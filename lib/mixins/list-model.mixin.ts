@@ -22,7 +22,12 @@ export interface ListModelActions {
  */
 export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<ListModelActions> {
   class ListModel extends Base implements ListModelActions {
-    async *List(): AsyncGenerator<ProtoMessage[]> {
+    List(): AsyncGenerator<ProtoMessage[]> {
+      return this.context.readsPrimary ? this.onPrimary(this.listMessages()) : this.listMessages();
+    }
+
+    /** The queryset's messages, a batch at a time, then the next page's token in the trailers. */
+    private async *listMessages(): AsyncGenerator<ProtoMessage[]> {
       const batches = this.listBatches(this.listQuery());
       for await (const batch of batches) {
         const messages = (await this.getSerializer(batch, { many: true }).load()).messages;
@@ -31,6 +36,17 @@ export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TB
         messages.length = 0;
       }
       if (batches.nextPageToken) this.context.trailingMetadata.set(NEXT_PAGE_TOKEN_KEY, batches.nextPageToken);
+    }
+
+    /** `messages` read in a transaction, so on the primary (a caller reading its own recent write). */
+    private async *onPrimary(messages: AsyncGenerator<ProtoMessage[]>): AsyncGenerator<ProtoMessage[]> {
+      const em = this.em;
+      await em.begin();
+      try {
+        yield* messages;
+      } finally {
+        await em.commit().catch(() => undefined);
+      }
     }
   }
   nameMixin(ListModel, 'ListModelMixin', Base);

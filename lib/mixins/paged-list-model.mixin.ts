@@ -21,6 +21,12 @@ export interface PagedListModelActions {
 export function PagedListModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<PagedListModelActions> {
   class PagedListModel extends Base implements PagedListModelActions {
     async ListPage(): Promise<ProtoMessage> {
+      // A caller reading its own recent write reads the primary.
+      return this.context.readsPrimary ? this.inTransaction(() => this.listPage()) : this.listPage();
+    }
+
+    /** One page of the queryset, its next page's token and (with `countTotal`) the total. */
+    private async listPage(): Promise<ProtoMessage> {
       const shape = pageResponseShape(this.context.responseType);
       if (typeof shape === 'string') throw new ImproperlyConfiguredError(`${this.constructor.name}.ListPage: ${shape}`);
       const query = this.listQuery(this.defaultPageSize)!;

@@ -10,7 +10,13 @@ export interface RetrieveModelActions {
 /** Adds `Retrieve`. @publicApi */
 export function RetrieveModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<RetrieveModelActions> {
   class RetrieveModel extends Base implements RetrieveModelActions {
-    async Retrieve(): Promise<ProtoMessage> {
+    Retrieve(): Promise<ProtoMessage> {
+      // A caller reading its own recent write reads the primary; the rest, the hot path, as they are.
+      return this.context.readsPrimary ? this.inTransaction(() => this.retrieveMessage()) : this.retrieveMessage();
+    }
+
+    /** The object named by the request, as its message. */
+    private async retrieveMessage(): Promise<ProtoMessage> {
       const instance = await this.retrieveObject();
       return this.messageOf(instance);
     }

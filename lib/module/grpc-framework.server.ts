@@ -325,6 +325,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     this.defaultForkEntityManager = orm ? () => orm.em.fork() : undefined;
     this.env.statusMapping.databasePort = orm ? databasePortOf(orm) : undefined;
     if (orm) this.env.metrics?.watchPool(() => poolConnectionsOf(orm));
+    // Without replicas every read is on the primary already.
+    this.env.readYourWritesMs = orm?.config.get('replicas')?.length ? this.options.readYourWritesMs : 0;
     if (!this.env.forkEntityManager) {
       this.env.forkEntityManager = this.defaultForkEntityManager;
       this.env.readEntityManager = orm?.em;

@@ -111,6 +111,7 @@ export function resolveOptions(given: GrpcFrameworkOptions, commandLine: Command
     metrics: options.metrics,
     tracing: options.tracing === true ? {} : options.tracing || undefined,
     requestIdRetentionMs: options.requestIdRetentionMs ?? DEFAULT_REQUEST_ID_RETENTION_MS,
+    readYourWritesMs: options.readYourWritesMs ?? 0,
     credentials: options.credentials,
     interceptors: options.interceptors ?? [],
     serverInterceptors: options.serverInterceptors ?? [],

@@ -331,7 +331,13 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * and serializer (see `writeTransactions`). For writes of your own actions: they run in a
    * transaction.
    */
-  atomically<R>(work: () => Promise<R>): Promise<R> {
+  async atomically<R>(work: () => Promise<R>): Promise<R> {
+    const result = await this.write(work);
+    this.context.markWritten();
+    return result;
+  }
+
+  private write<R>(work: () => Promise<R>): Promise<R> {
     const requestId = requestIdOf(this.request);
     if (requestId) return idempotently(this, this.requestRecords(), requestId, requestFingerprint(this.request), work);
     const action = this.action;

@@ -63,6 +63,8 @@ export interface HandlerEnvironment {
   tracing?: ServerTracing;
   /** Idempotent writes' stored responses (`request_id`). */
   requestRecords?: RequestRecordStore;
+  /** How long after its write a caller's reads stay on the primary (0: replicas are not used, or the option is off). */
+  readYourWritesMs?: number;
 }
 
 /** The handler of a bound rpc, by its kind: grpc-js calls it, and so do the web protocols and the in-process channel. */

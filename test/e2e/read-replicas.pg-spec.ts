@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { MikroORM } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
@@ -25,11 +26,14 @@ describe('a PostgreSQL read replica', () => {
   beforeAll(async () => {
     clusters = await createReplicatedClusters(`gfw_${process.pid}`, 5440 + (process.pid % 200) * 2);
     await clusters.onPrimary('create database notes');
-    const module = notesAppModule({
-      driver: PostgreSqlDriver,
-      clientUrl: `postgresql://postgres@127.0.0.1:${clusters.primaryPort}/notes`,
-      replicas: [{ name: 'replica', host: '127.0.0.1', port: clusters.replicaPort }],
-    });
+    const module = notesAppModule(
+      {
+        driver: PostgreSqlDriver,
+        clientUrl: `postgresql://postgres@127.0.0.1:${clusters.primaryPort}/notes`,
+        replicas: [{ name: 'replica', host: '127.0.0.1', port: clusters.replicaPort }],
+      },
+      { readYourWritesMs: 10_000 },
+    );
     served = await startOnFreshSchema(module, NOTES_PROTO, 'idempotency.NoteController');
     client = served.serviceClient;
     await clusters.caughtUp();
@@ -39,11 +43,28 @@ describe('a PostgreSQL read replica', () => {
     clusters?.drop();
   });
 
-  const call = <T = NoteMessage>(method: string, request: object) => unary<T>(client, method, request);
+  const call = <T = NoteMessage>(method: string, request: object, metadata = new grpc.Metadata()) =>
+    unary<T>(client, method, request, metadata);
+  /** A write, with the `x-written-at` it answers with. */
+  const write = (method: string, request: object) =>
+    new Promise<{ response: NoteMessage; writtenAt: string }>((resolve, reject) => {
+      let response: NoteMessage;
+      const unaryCall = client[method](request, (error: grpc.ServiceError | null, reply: NoteMessage) =>
+        error ? reject(error) : (response = reply),
+      );
+      (unaryCall as grpc.ClientUnaryCall).on('status', (status: grpc.StatusObject) => {
+        if (status.code === 0) resolve({ response, writtenAt: String(status.metadata.get('x-written-at')[0]) });
+      });
+    });
+  const echoing = (writtenAt: string) => {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-written-at', writtenAt);
+    return metadata;
+  };
   const listed = async () =>
     (await call<{ results: NoteMessage[] }>('ListPage', { page_size: 100 })).results.map((note) => note.title).sort();
 
-  it('serves List, ListPage and Retrieve from the replica, and writes and what they read from the primary', async () => {
+  it('serves Retrieve and ListPage from the replica, and writes and what they read from the primary', async () => {
     const first = await call('Create', { title: 'replicated' });
     await clusters.caughtUp();
     expect(await call('Retrieve', { id: first.id })).toMatchObject({ title: 'replicated' });
@@ -67,5 +88,25 @@ describe('a PostgreSQL read replica', () => {
     expect(await listed()).toEqual(['replicated', 'retried during lag', 'updated on the primary']);
     const orm = served.app.get(MikroORM);
     expect(await orm.em.fork().count(Note, { title: 'retried during lag' }, { connectionType: 'write' })).toBe(1);
+  });
+
+  it("reads a caller's own write on the primary while it echoes x-written-at, within readYourWritesMs", async () => {
+    await clusters.pauseReplay();
+    try {
+      const { response: note, writtenAt } = await write('Create', { title: 'mine, just written' });
+      expect(Number(writtenAt)).toBeGreaterThan(Date.now() - 10_000);
+      // Echoing the write's x-written-at: read on the primary, so the caller sees its write.
+      expect(await call('Retrieve', { id: note.id }, echoing(writtenAt))).toMatchObject({ title: 'mine, just written' });
+      const page = await call<{ results: NoteMessage[] }>('ListPage', { page_size: 100 }, echoing(writtenAt));
+      expect(page.results.map((one) => one.title)).toContain('mine, just written');
+      // Without it, or with one older than the window, the replica answers, lagging.
+      await expect(call('Retrieve', { id: note.id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+      await expect(call('Retrieve', { id: note.id }, echoing(String(Date.now() - 60_000)))).rejects.toMatchObject({
+        code: status.NOT_FOUND,
+      });
+      await expect(call('Retrieve', { id: note.id }, echoing('not a time'))).rejects.toMatchObject({ code: status.NOT_FOUND });
+    } finally {
+      await clusters.resumeReplay();
+    }
   });
 });
