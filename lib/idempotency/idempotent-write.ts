@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { CallContext } from '../call/call-context';
 import { ValidationFailedError } from '../errors/grpc-error';
-import { createHash } from 'node:crypto';
+import { createHash, Hash } from 'node:crypto';
 import { canonicalRequest } from './request-fingerprint';
 import type { RequestRecordStore, StoredResponse } from '../call/request-record-store';
 
@@ -33,7 +33,8 @@ export function requestIdOf(request: unknown, field = REQUEST_ID_FIELD): string 
  */
 export class StreamRequestId {
   private id?: string;
-  private readonly hash = createHash('sha256');
+  /** Made only for a stream with an id: a stream without one (the usual BulkCreate) costs nothing per message. */
+  private hash?: Hash;
   private index = 0;
   private digest?: string;
 
@@ -42,23 +43,29 @@ export class StreamRequestId {
     return this.id;
   }
 
-  /** The fingerprint of the whole stream, once it has been read. */
+  /** The fingerprint of the whole stream, once it has been read (a stream with a request id). */
   fingerprint(): string {
-    return (this.digest ??= this.hash.digest('hex'));
+    return (this.digest ??= this.hash!.digest('hex'));
   }
 
   /** Takes the next message of the stream into account: INVALID_ARGUMENT when its request_id is not the stream's. */
   see(message: unknown): void {
-    const field = `items[${this.index}].${REQUEST_ID_FIELD}`;
-    const id = requestIdOf(message, field);
-    if (this.index === 0) this.id = id;
-    else if (id !== undefined && id !== this.id) {
-      throw new ValidationFailedError([
-        { field, description: 'A stream has one request_id: send it in the first message, and the same or none in the others.' },
-      ]);
+    const index = this.index++;
+    if (index === 0) {
+      this.id = requestIdOf(message, `items[0].${REQUEST_ID_FIELD}`);
+      if (this.id) this.hash = createHash('sha256');
+    } else {
+      const sent = (message as Record<string, unknown> | null)?.[REQUEST_ID_FIELD];
+      if (typeof sent === 'string' && sent !== '' && sent.toLowerCase() !== this.id) {
+        throw new ValidationFailedError([
+          {
+            field: `items[${index}].${REQUEST_ID_FIELD}`,
+            description: 'A stream has one request_id: send it in the first message, and the same or none in the others.',
+          },
+        ]);
+      }
     }
-    this.hash.update(canonicalRequest(message)).update('\n');
-    this.index++;
+    this.hash?.update(canonicalRequest(message)).update('\n');
   }
 }
 
