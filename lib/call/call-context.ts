@@ -177,9 +177,14 @@ export class CallContext {
     return Number.isFinite(writtenAt) && Date.now() - writtenAt < windowMs;
   }
 
+  /** Whether writes tell their client when they committed (`readYourWritesMs` with replicas). @internal */
+  get marksWrites(): boolean {
+    return !!this.rpc.environment.readYourWritesMs;
+  }
+
   /** Tells the client when its write committed (`x-written-at`), to echo on reads that must see it. @internal */
   markWritten(): void {
-    if (this.rpc.environment.readYourWritesMs) this.trailingMetadata.set(WRITTEN_AT_KEY, String(Date.now()));
+    if (this.marksWrites) this.trailingMetadata.set(WRITTEN_AT_KEY, String(Date.now()));
   }
 
   /** The server's store of idempotent writes' responses. @internal */

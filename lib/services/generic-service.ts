@@ -331,14 +331,19 @@ export class GenericServiceBase<T extends object = object> extends Service {
    * and serializer (see `writeTransactions`). For writes of your own actions: they run in a
    * transaction.
    */
-  async atomically<R>(work: () => Promise<R>): Promise<R> {
-    const result = await this.write(work);
-    this.context.markWritten();
-    return result;
+  atomically<R>(work: () => Promise<R>): Promise<R> {
+    const written = this.write(work);
+    // With read-your-writes on, the answer says when the write committed (no extra step otherwise).
+    return this.context.marksWrites ? written.then((result) => (this.context.markWritten(), result)) : written;
   }
 
   private write<R>(work: () => Promise<R>): Promise<R> {
-    const requestId = requestIdOf(this.request);
+    let requestId: string | undefined;
+    try {
+      requestId = requestIdOf(this.request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (requestId) return idempotently(this, this.requestRecords(), requestId, requestFingerprint(this.request), work);
     const action = this.action;
     if (!(action in WRITE_HOOKS)) return this.inTransaction(work);
