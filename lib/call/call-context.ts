@@ -47,6 +47,8 @@ export interface RpcSetup {
     requestRecords?: RequestRecordStore;
     /** How long after its write a caller's reads stay on the primary (`readYourWritesMs`; 0 without replicas). */
     readYourWritesMs?: number;
+    /** MikroORM has read replicas: a read a replica cannot serve is tried again on the primary. */
+    readsReplicas?: boolean;
   };
 }
 
@@ -175,6 +177,11 @@ export class CallContext {
     if (!windowMs) return false;
     const writtenAt = Number(this.metadata.get(WRITTEN_AT_KEY)[0]);
     return Number.isFinite(writtenAt) && Date.now() - writtenAt < windowMs;
+  }
+
+  /** Whether reads go to replicas (MikroORM's `replicas`), so a read that found its replica down is tried on the primary. @internal */
+  get readsReplicas(): boolean {
+    return !!this.rpc.environment.readsReplicas;
   }
 
   /** Whether writes tell their client when they committed (`readYourWritesMs` with replicas). @internal */

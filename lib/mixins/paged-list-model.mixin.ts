@@ -21,8 +21,7 @@ export interface PagedListModelActions {
 export function PagedListModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<PagedListModelActions> {
   class PagedListModel extends Base implements PagedListModelActions {
     async ListPage(): Promise<ProtoMessage> {
-      // A caller reading its own recent write reads the primary.
-      return this.context.readsPrimary ? this.inTransaction(() => this.listPage()) : this.listPage();
+      return this.readWhereItMust(() => this.listPage());
     }
 
     /** One page of the queryset, its next page's token and (with `countTotal`) the total. */

@@ -11,8 +11,8 @@ export interface RetrieveModelActions {
 export function RetrieveModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<RetrieveModelActions> {
   class RetrieveModel extends Base implements RetrieveModelActions {
     Retrieve(): Promise<ProtoMessage> {
-      // A caller reading its own recent write reads the primary; the rest, the hot path, as they are.
-      return this.context.readsPrimary ? this.inTransaction(() => this.retrieveMessage()) : this.retrieveMessage();
+      // Without replicas (the hot path) just the read; with them, where it must run.
+      return this.context.readsReplicas ? this.readWhereItMust(() => this.retrieveMessage()) : this.retrieveMessage();
     }
 
     /** The object named by the request, as its message. */

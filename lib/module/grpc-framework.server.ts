@@ -326,7 +326,8 @@ export class GrpcFrameworkServer implements OnApplicationBootstrap, BeforeApplic
     this.env.statusMapping.databasePort = orm ? databasePortOf(orm) : undefined;
     if (orm) this.env.metrics?.watchPool(() => poolConnectionsOf(orm));
     // Without replicas every read is on the primary already.
-    this.env.readYourWritesMs = orm?.config.get('replicas')?.length ? this.options.readYourWritesMs : 0;
+    this.env.readsReplicas = !!orm?.config.get('replicas')?.length;
+    this.env.readYourWritesMs = this.env.readsReplicas ? this.options.readYourWritesMs : 0;
     if (!this.env.forkEntityManager) {
       this.env.forkEntityManager = this.defaultForkEntityManager;
       this.env.readEntityManager = orm?.em;

@@ -33,6 +33,7 @@ import { PageWindow, querysetBatches, rowSizeOf } from './queryset-batches';
 import { Service } from './service';
 import { idempotently, requestIdOf } from '../idempotency/idempotent-write';
 import { requestFingerprint } from '../idempotency/request-fingerprint';
+import { databaseErrorKind } from '../errors/to-grpc-status';
 import type { RequestRecordStore } from '../call/request-record-store';
 import type { CallContext } from '../call/call-context';
 
@@ -335,6 +336,21 @@ export class GenericServiceBase<T extends object = object> extends Service {
     const written = this.write(work);
     // With read-your-writes on, the answer says when the write committed (no extra step otherwise).
     return this.context.marksWrites ? written.then((result) => (this.context.markWritten(), result)) : written;
+  }
+
+  /**
+   * Runs a read (Retrieve's, ListPage's) where it must run: on the primary, in a read
+   * transaction, when the caller echoes a recent write's `x-written-at` (`readYourWritesMs`);
+   * else as it is (on a replica when MikroORM has them), and once more on the primary when the
+   * replica is unavailable. Without replicas it is just the read.
+   */
+  readWhereItMust<R>(read: () => Promise<R>): Promise<R> {
+    const context = this.context;
+    if (context.readsPrimary) return this.inTransaction(read);
+    if (!context.readsReplicas) return read();
+    return read().catch((error: unknown) =>
+      databaseErrorKind(error) === 'unavailable' ? this.inTransaction(read) : Promise.reject(error),
+    );
   }
 
   private write<R>(work: () => Promise<R>): Promise<R> {

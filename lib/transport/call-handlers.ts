@@ -65,6 +65,8 @@ export interface HandlerEnvironment {
   requestRecords?: RequestRecordStore;
   /** How long after its write a caller's reads stay on the primary (0: replicas are not used, or the option is off). */
   readYourWritesMs?: number;
+  /** MikroORM has read replicas. */
+  readsReplicas?: boolean;
 }
 
 /** The handler of a bound rpc, by its kind: grpc-js calls it, and so do the web protocols and the in-process channel. */

@@ -109,4 +109,12 @@ describe('a PostgreSQL read replica', () => {
       await clusters.resumeReplay();
     }
   });
+
+  it('reads on the primary when the replica is down (Retrieve and ListPage)', async () => {
+    const note = await call('Create', { title: 'read while the replica is down' });
+    await clusters.caughtUp();
+    clusters.stopReplica();
+    expect(await call('Retrieve', { id: note.id })).toMatchObject({ title: 'read while the replica is down' });
+    expect(await listed()).toContain('read while the replica is down');
+  });
 });

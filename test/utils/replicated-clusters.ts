@@ -13,6 +13,8 @@ export interface ReplicatedClusters {
   resumeReplay(): Promise<void>;
   /** Waits until the replica has replayed everything the primary has written so far. */
   caughtUp(): Promise<void>;
+  /** Stops the replica at once (`pg_ctlcluster stop -m immediate`), as a crash would. */
+  stopReplica(): void;
   /** Stops and drops both clusters. */
   drop(): void;
 }
@@ -81,6 +83,7 @@ export async function createReplicatedClusters(name: string, primaryPort: number
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
+    stopReplica: () => void run('pg_ctlcluster', [version, replica, 'stop', '-m', 'immediate']),
     drop,
   };
 }
