@@ -1,6 +1,7 @@
 import type { CallContext } from '../call/call-context';
 import type { ProtoMessage } from '../serializers/proto-serializer';
 import { Constructor, GenericServiceConstructor, nameMixin } from './constructor.type';
+import { databaseErrorKind } from '../errors/to-grpc-status';
 
 /** The trailing metadata key of a streaming List's next page token. */
 export const NEXT_PAGE_TOKEN_KEY = 'next-page-token';
@@ -23,7 +24,28 @@ export interface ListModelActions {
 export function ListModelMixin<TBase extends GenericServiceConstructor>(Base: TBase): TBase & Constructor<ListModelActions> {
   class ListModel extends Base implements ListModelActions {
     List(): AsyncGenerator<ProtoMessage[]> {
-      return this.context.readsPrimary ? this.onPrimary(this.listMessages()) : this.listMessages();
+      const context = this.context;
+      if (!context.readsReplicas) return this.listMessages();
+      return context.readsPrimary ? this.onPrimary(this.listMessages()) : this.fallingBackToPrimary();
+    }
+
+    /**
+     * The messages read from a replica, or from the primary when the replica is unavailable
+     * before the first batch (after it, the client has messages and the stream fails instead).
+     */
+    private async *fallingBackToPrimary(): AsyncGenerator<ProtoMessage[]> {
+      const messages = this.listMessages();
+      let first: IteratorResult<ProtoMessage[]>;
+      try {
+        first = await messages.next();
+      } catch (error) {
+        if (databaseErrorKind(error) !== 'unavailable') throw error;
+        yield* this.onPrimary(this.listMessages());
+        return;
+      }
+      if (first.done) return;
+      yield first.value;
+      yield* messages;
     }
 
     /** The queryset's messages, a batch at a time, then the next page's token in the trailers. */

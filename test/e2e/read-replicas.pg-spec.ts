@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Note } from '../fixtures/idempotency/note.entity';
 import { NOTES_PROTO, notesAppModule } from '../fixtures/idempotency/notes.app';
 import { createReplicatedClusters, ReplicatedClusters } from '../utils/replicated-clusters';
-import { GrpcClient, unary } from '../utils/sample-app';
+import { collect, GrpcClient, unary } from '../utils/sample-app';
 import { startOnFreshSchema } from '../utils/start-app';
 
 // Two PostgreSQL clusters are made and dropped around the test.
@@ -110,11 +110,13 @@ describe('a PostgreSQL read replica', () => {
     }
   });
 
-  it('reads on the primary when the replica is down (Retrieve and ListPage)', async () => {
+  it('reads on the primary when the replica is down (Retrieve, ListPage, List)', async () => {
     const note = await call('Create', { title: 'read while the replica is down' });
     await clusters.caughtUp();
     clusters.stopReplica();
     expect(await call('Retrieve', { id: note.id })).toMatchObject({ title: 'read while the replica is down' });
     expect(await listed()).toContain('read while the replica is down');
+    const streamed = await collect<NoteMessage>(client, 'List', {});
+    expect(streamed.map((one) => one.title)).toContain('read while the replica is down');
   });
 });
