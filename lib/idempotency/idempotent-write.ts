@@ -15,15 +15,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * empty), INVALID_ARGUMENT naming the field when it is not a UUID.
  */
 export function requestIdOf(request: unknown, field = REQUEST_ID_FIELD): string | undefined {
-  if (request === null || typeof request !== 'object') return undefined;
-  const id = (request as Record<string, unknown>)[REQUEST_ID_FIELD];
-  if (typeof id !== 'string' || id === '') return undefined;
+  const id = sentRequestId(request);
+  if (id === undefined) return undefined;
   if (!UUID.test(id)) {
     throw new ValidationFailedError([
       { field, description: 'Must be a UUID (e.g. from crypto.randomUUID()), the same on every retry of this request.' },
     ]);
   }
   return id.toLowerCase();
+}
+
+/** The `request_id` a request sends, as it sends it; undefined when it has none or sends it empty. */
+export function sentRequestId(request: unknown): string | undefined {
+  const id = (request as Record<string, unknown> | null | undefined)?.[REQUEST_ID_FIELD];
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 /**
@@ -55,8 +60,8 @@ export class StreamRequestId {
       this.id = requestIdOf(message, `items[0].${REQUEST_ID_FIELD}`);
       if (this.id) this.hash = createHash('sha256');
     } else {
-      const sent = (message as Record<string, unknown> | null)?.[REQUEST_ID_FIELD];
-      if (typeof sent === 'string' && sent !== '' && sent.toLowerCase() !== this.id) {
+      const sent = sentRequestId(message);
+      if (sent !== undefined && sent.toLowerCase() !== this.id) {
         throw new ValidationFailedError([
           {
             field: `items[${index}].${REQUEST_ID_FIELD}`,

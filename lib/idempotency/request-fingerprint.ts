@@ -10,20 +10,16 @@ export function requestFingerprint(request: unknown): string {
 
 /** A decoded request as text that is the same for the same request: keys sorted, bytes and times spelled out. */
 export function canonicalRequest(value: unknown): string {
-  return canonical(value);
-}
-
-function canonical(value: unknown): string {
   if (value === undefined) return 'null';
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return JSON.stringify({ $bytes: Buffer.from(value).toString('base64') });
   if (value instanceof Date) return JSON.stringify({ $time: value.toISOString() });
   if (typeof value === 'bigint') return JSON.stringify(value.toString());
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map(canonicalRequest).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.keys(value)
       .sort()
       .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
+      .map((key) => `${JSON.stringify(key)}:${canonicalRequest((value as Record<string, unknown>)[key])}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value);

@@ -2,7 +2,7 @@ import type { EntityManager, EntityMetadata } from '@mikro-orm/core';
 import { ImproperlyConfiguredError } from '../errors/improperly-configured.error';
 import { GrpcRequestRecord } from './request-record.entity';
 import type { RequestRecordStore, StoredResponse } from '../call/request-record-store';
-import { driverPoolOf } from '../orm/mikro-orm-internals';
+import { nativePlaceholder, qualifiedTable } from '../orm/sql-text';
 import { PreparableQuery, runQuery } from '../orm/row-queries';
 
 interface RecordStatements {
@@ -70,7 +70,7 @@ export class RequestRecords implements RequestRecordStore {
     const meta = recordMetadataOf(em);
     const column = (property: keyof GrpcRequestRecord) => quoted(em, meta.properties[property].fieldNames[0]!);
     const [table, rpc, id, hash, response, created] = [
-      tableOf(em, meta),
+      qualifiedTable(em, meta as EntityMetadata),
       column('rpc'),
       column('requestId'),
       column('requestHash'),
@@ -108,17 +108,9 @@ function quoted(em: EntityManager, name: string): string {
   return em.getPlatform().quoteIdentifier(name);
 }
 
-/** The record's table, in its schema when it has one of its own. */
-function tableOf(em: EntityManager, meta: EntityMetadata<GrpcRequestRecord>): string {
-  const platform = em.getPlatform();
-  const schema = meta.schema ?? em.config.get('schema');
-  const qualified = schema && schema !== platform.getDefaultSchemaName() ? `${platform.quoteIdentifier(schema)}.` : '';
-  return qualified + platform.quoteIdentifier(meta.tableName);
-}
-
-/** A statement in MikroORM's placeholders and the driver's own (`$1` for PostgreSQL), for `runQuery`. */
+/** A statement in MikroORM's placeholders and the driver's own, for `runQuery`. */
 function preparable(em: EntityManager, sql: string): PreparableQuery {
-  if (driverPoolOf(em).driverName !== 'pg') return { sql, nativeSql: sql };
+  const placeholder = nativePlaceholder(em);
   let index = 0;
-  return { sql, nativeSql: sql.replace(/\?/g, () => `$${++index}`) };
+  return { sql, nativeSql: sql.replace(/\?/g, () => placeholder(index++)) };
 }

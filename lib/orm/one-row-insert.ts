@@ -2,6 +2,7 @@ import { EntityManager, EntityMetadata, EntityProperty, ReferenceKind, Utils, wr
 import { ColumnReader, isOwnColumn } from './column-reader';
 import { driverPoolOf, entityIsLoaded, hydrateNew, markInserted, metadataOf, unmanagedEntity } from './mikro-orm-internals';
 import { flushIsOneRow } from './one-row-flush';
+import { nativePlaceholder, qualifiedTable } from './sql-text';
 import { PreparableQuery, runQuery } from './row-queries';
 
 /** An INSERT of one column set, compiled once, returning the columns the database fills in. */
@@ -223,12 +224,9 @@ function onlyTheRow(meta: EntityMetadata, entity: object): boolean {
 function compileInsert(em: EntityManager, meta: EntityMetadata, sent: readonly string[], returning: readonly string[]): CompiledInsert {
   const platform = em.getPlatform();
   const column = (name: string) => platform.quoteIdentifier(meta.properties[name as keyof object].fieldNames[0]);
-  const schema = meta.schema ?? em.config.get('schema');
-  const qualified = schema && schema !== platform.getDefaultSchemaName() ? `${platform.quoteIdentifier(schema)}.` : '';
-  const table = qualified + platform.quoteIdentifier(meta.tableName);
+  const table = qualifiedTable(em, meta);
   const head = sent.length ? `insert into ${table} (${sent.map(column).join(', ')}) values ` : `insert into ${table} default values`;
   const tail = returning.length ? ` returning ${returning.map(column).join(', ')}` : '';
   const values = (placeholder: (index: number) => string) => (sent.length ? `(${sent.map((_, i) => placeholder(i)).join(', ')})` : '');
-  const native = driverPoolOf(em).driverName === 'pg' ? (i: number) => `$${i + 1}` : () => '?';
-  return { sql: head + values(() => '?') + tail, nativeSql: head + values(native) + tail, properties: returning };
+  return { sql: head + values(() => '?') + tail, nativeSql: head + values(nativePlaceholder(em)) + tail, properties: returning };
 }

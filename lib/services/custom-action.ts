@@ -5,7 +5,7 @@ import { ActionDeclaration, actionMessageKind } from '../decorators/grpc-action.
 import { FieldViolation, ValidationFailedError } from '../errors/grpc-error';
 import type { ProtoMessage, ProtoSerializer, ProtoSerializerClass, SerializerContext } from '../serializers/proto-serializer';
 import { serializedMessage } from '../serializers/serialized-message';
-import { REQUEST_ID_FIELD } from '../idempotency/idempotent-write';
+import { sentRequestId } from '../idempotency/idempotent-write';
 import type { Service } from './service';
 
 /** A handler as the framework calls it: on the call's view of the service, with the request and the call. */
@@ -33,7 +33,8 @@ export function actionHandler(action: ActionDeclaration, handler: ActionHandler)
         ? validatedEach(this, Input, message)
         : validated(this, Input, message);
     // A write that stores its response for retries (a request_id) stores the serialized one.
-    if (Output && !action.responseStream && hasRequestId(message)) context.serializeResponse = (value) => serialized(this, Output, value);
+    if (Output && !action.responseStream && sentRequestId(message) !== undefined)
+      context.serializeResponse = (value) => serialized(this, Output, value);
     const result = input instanceof Promise ? input.then((data) => handler.call(this, data, context)) : handler.call(this, input, context);
     if (action.responseStream) return Output ? serializedEach(this, Output, result as AsyncIterable<unknown>) : result;
     // A retry's stored response is the message already.
@@ -41,12 +42,6 @@ export function actionHandler(action: ActionDeclaration, handler: ActionHandler)
     // An rpc answering Empty may return nothing.
     return Promise.resolve(result).then((value) => value ?? {});
   };
-}
-
-/** Whether a request sends a request_id (its write's response is then stored for retries). */
-function hasRequestId(message: unknown): boolean {
-  const id = (message as Record<string, unknown> | null)?.[REQUEST_ID_FIELD];
-  return typeof id === 'string' && id !== '';
 }
 
 /** The validated data of one request message: INVALID_ARGUMENT naming the fields when it is not valid. */
